@@ -1,0 +1,61 @@
+# The few verbs a user needs. Everything runs from the project's own pinned tools:
+# Python packages in .venv, the CDK CLI and Node 22 from node_modules (see package.json).
+STAGE ?= dev
+STACK ?=
+PYTHON ?= python3
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+# node_modules/.bin first: its `node` (22) runs both the CDK CLI and jsii under the Python app.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+CDK := $(CURDIR)/node_modules/.bin/cdk
+CDK_FLAGS := -c stage=$(STAGE)
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev synth test rehearse deploy diff destroy clean
+
+help: ## List the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  Variables: STAGE=dev|prod (default dev), STACK=<stack id> for deploy/diff/destroy"
+
+$(VENV)/.installed: requirements.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv and install the pinned CDK CLI
+
+install-dev: install $(VENV)/.installed-dev ## ... plus the test tools
+
+synth: install ## Synthesize every blueprint for STAGE into cdk.out/ (no AWS account needed)
+	$(CDK) synth --quiet $(CDK_FLAGS)
+	@echo "Synthesized $$(ls cdk.out/*.template.json | wc -l) stacks for stage $(STAGE) into cdk.out/"
+
+test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lint, snapshots, handlers)
+	$(VPY) -m pytest
+
+rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
+	$(VPY) -m tests.rehearsal.run
+
+deploy: install ## Deploy STACK (e.g. make deploy STACK=NeptuneGraph STAGE=dev) with your AWS credentials
+	@test -n "$(STACK)" || (echo "usage: make deploy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	$(CDK) deploy $(STACK) $(CDK_FLAGS)
+
+diff: install ## Show what deploying STACK would change
+	@test -n "$(STACK)" || (echo "usage: make diff STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	$(CDK) diff $(STACK) $(CDK_FLAGS)
+
+destroy: install ## Delete STACK (prod data stores are retained by design)
+	@test -n "$(STACK)" || (echo "usage: make destroy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	$(CDK) destroy $(STACK) $(CDK_FLAGS)
+
+clean: ## Remove cdk.out and caches (keeps .venv and node_modules)
+	rm -rf cdk.out .cache .pytest_cache

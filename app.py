@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Builds every blueprint's stacks for one stage (`-c stage=dev|prod`); nothing else.
+
+`-c blueprints=neptune-graph,...` builds only the named blueprints (handy while working on one).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from patterns.compliance import add_compliance_checks
+from stacks import neptune_graph
+from stacks.config import blueprint_settings, stage_from_context
+
+# Blueprint key (as in cdk.json `blueprints` and docs/) -> module with SETTINGS and build().
+BLUEPRINTS = {
+    "neptune-graph": neptune_graph,
+}
+
+
+def selected_blueprints(app: cdk.App) -> dict:
+    wanted = app.node.try_get_context("blueprints_only")
+    if not wanted:
+        return BLUEPRINTS
+    names = [n.strip() for n in str(wanted).split(",") if n.strip()]
+    unknown = [n for n in names if n not in BLUEPRINTS]
+    if unknown:
+        raise ValueError(
+            f"setting 'blueprints_only' names {', '.join(unknown)}; allowed: {', '.join(BLUEPRINTS)}"
+        )
+    return {n: BLUEPRINTS[n] for n in names}
+
+
+def build_app(app: cdk.App) -> list[cdk.Stack]:
+    """Add the stacks of every selected blueprint to `app`, tagged for cost allocation."""
+    stage = stage_from_context(app.node.try_get_context)
+    stacks: list[cdk.Stack] = []
+    for key, blueprint in selected_blueprints(app).items():
+        settings = blueprint_settings(blueprint.SETTINGS, app.node.try_get_context, key, stage)
+        stacks.extend(blueprint.build(app, stage, settings))
+    for stack in stacks:
+        for name, value in stage.cost_allocation_tags().items():
+            cdk.Tags.of(stack).add(name, value)
+    add_compliance_checks(app)
+    return stacks
+
+
+if __name__ == "__main__":
+    cdk_app = cdk.App()
+    build_app(cdk_app)
+    cdk_app.synth()

@@ -1,0 +1,223 @@
+"""The house Lambda: Python on arm64, its own least-privilege role and log group, JSON logs,
+X-Ray, and dependencies bundled for the Lambda architecture without Docker.
+
+Every function in the library is built here, so a runtime bump or a logging change is one edit.
+A function's code is one folder under `lambda_src/`; if that folder has a `requirements.txt`,
+its wheels are installed for the Lambda platform (`pip --platform manylinux_2_28_aarch64
+--only-binary=:all:`) at synth and cached under `.cache/lambda-deps/`. No Docker engine needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from patterns.compliance import acknowledge
+from patterns.defaults import log_group
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_SRC = REPO_ROOT / "lambda_src"
+DEPENDENCY_CACHE = REPO_ROOT / ".cache" / "lambda-deps"
+
+# The newest Python runtime that aws-cdk-lib knows and cdk-nag's AwsSolutions-L1 accepts.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+# Graviton: about 20 % cheaper per GB-second than x86_64 for the same code.
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 fits.
+# (manylinux2014 would silently pick older releases of some packages.)
+WHEEL_PLATFORM = "manylinux_2_28_aarch64"
+_SKIP = {"__pycache__", ".pytest_cache", "requirements.txt"}
+
+
+def _source_files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and not (set(p.relative_to(folder).parts) & _SKIP) and p.suffix != ".pyc"
+    )
+
+
+def _fingerprint(folder: Path) -> str:
+    """Hash of the code, the requirements and the target platform: changes iff the bundle would."""
+    digest = hashlib.sha256(f"{RUNTIME.name}|{WHEEL_PLATFORM}".encode())
+    for path in _source_files(folder) + [folder / "requirements.txt"]:
+        if path.exists():
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def install_dependencies(requirements: Path) -> Path:
+    """Wheels of `requirements` for the Lambda platform, installed once into a shared cache."""
+    python_version = RUNTIME.name.removeprefix("python")
+    key = hashlib.sha256(
+        f"{python_version}|{WHEEL_PLATFORM}|".encode() + requirements.read_bytes()
+    ).hexdigest()[:24]
+    target = DEPENDENCY_CACHE / key
+    if target.is_dir():
+        return target
+    DEPENDENCY_CACHE.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=DEPENDENCY_CACHE))
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--requirement", str(requirements), "--target", str(staging),
+        "--platform", WHEEL_PLATFORM, "--implementation", "cp",
+        "--python-version", python_version, "--only-binary=:all:", "--no-compile",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RuntimeError(
+            f"bundling {requirements} for {WHEEL_PLATFORM}/{python_version} failed "
+            f"(is PyPI reachable?):\n{result.stderr[-2000:]}"
+        )
+    try:
+        os.rename(staging, target)
+    except OSError:  # another synth filled the cache first; theirs is identical
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _PipBundler:
+    """Local bundling: cached platform wheels + the function's own files. Never needs Docker."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def try_bundle(self, output_dir: str, **_options) -> bool:
+        shutil.copytree(install_dependencies(self._folder / "requirements.txt"), output_dir,
+                        dirs_exist_ok=True)
+        for path in _source_files(self._folder):
+            destination = Path(output_dir) / path.relative_to(self._folder)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+        return True
+
+
+def lambda_code(source: str) -> lambda_.Code:
+    """The deployment package of `lambda_src/<source>/`, bundled if it has requirements."""
+    folder = LAMBDA_SRC / source
+    if not (folder / "handler.py").is_file() and not any(folder.glob("*.py")):
+        raise ValueError(f"lambda_src/{source}/ has no Python handler")
+    if not (folder / "requirements.txt").is_file():
+        return lambda_.Code.from_asset(str(folder), exclude=["__pycache__", "*.pyc"])
+    return lambda_.Code.from_asset(
+        str(folder),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=_fingerprint(folder),
+        bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=_PipBundler(folder)),
+    )
+
+
+def python_function(
+    scope: Construct,
+    id: str,
+    *,
+    source: str,
+    description: str,
+    log_retention_days: int,
+    removal_policy: cdk.RemovalPolicy,
+    environment: dict[str, str] | None = None,
+    handler: str = "handler.handler",
+    memory_size: int = 256,
+    timeout: cdk.Duration = cdk.Duration.seconds(30),
+    vpc: ec2.IVpc | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
+    security_groups: list[ec2.ISecurityGroup] | None = None,
+    reserved_concurrent_executions: int | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+    invoked_synchronously_by: str | None = None,
+) -> lambda_.Function:
+    """A function from `lambda_src/<source>/` with the house defaults.
+
+    Failures must go somewhere: pass `dead_letter_queue` for asynchronous invocations, or name
+    the synchronous caller (`invoked_synchronously_by="API Gateway"`) that receives the error.
+    """
+    if (dead_letter_queue is None) == (invoked_synchronously_by is None):
+        raise ValueError(
+            f"python_function {id!r}: give exactly one of dead_letter_queue (async invocation) "
+            "or invoked_synchronously_by (who receives the error)"
+        )
+    logs = log_group(
+        scope, f"{id}Logs", retention_days=log_retention_days, removal_policy=removal_policy
+    )
+    role = iam.Role(
+        scope,
+        f"{id}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Execution role of {id}: its own log group plus what the stack grants.",
+    )
+    logs.grant_write(role)
+    wildcard_reasons = [
+        "xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
+        "permissions"
+    ]
+    if vpc is not None:
+        # What AWSLambdaVPCAccessExecutionRole grants, inline: Lambda manages the function's
+        # ENIs with these, and none of them can be scoped to a resource ARN known at synth.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSubnets",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            )
+        )
+        wildcard_reasons.append(
+            "the ec2 network-interface actions Lambda uses to attach the function to its VPC "
+            "act on ENIs created at run time and Describe* has no resource-level permissions"
+        )
+    function = lambda_.Function(
+        scope,
+        id,
+        code=lambda_code(source),
+        handler=handler,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        description=description,
+        environment=environment,
+        memory_size=memory_size,
+        timeout=timeout,
+        role=role,
+        log_group=logs,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        tracing=lambda_.Tracing.ACTIVE,
+        vpc=vpc,
+        vpc_subnets=vpc_subnets,
+        security_groups=security_groups,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+        dead_letter_queue=dead_letter_queue,
+    )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
+        f"The only Resource '*' statements of {id}'s role are: " + "; and ".join(wildcard_reasons) + ".",
+    )
+    if invoked_synchronously_by is not None:
+        acknowledge(
+            function,
+            "Serverless-LambdaDLQ",
+            f"{id} is invoked synchronously by {invoked_synchronously_by}, which receives any "
+            "error and retries or reports it; Lambda never queues an event for it to lose.",
+        )
+    return function

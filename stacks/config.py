@@ -1,0 +1,226 @@
+"""Configuration: cdk.json context -> frozen, validated settings objects.
+
+`app.py` reads context once, through this module, and hands plain values to the stacks;
+patterns never read context. Every problem with a setting is a `ValueError` that names the
+setting (its full path in cdk.json), the value it got and what is allowed, raised at synth
+time instead of an hour into a CloudFormation deploy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
+
+import aws_cdk as cdk
+
+from patterns.defaults import RETENTION_DAYS
+
+STAGES = ("dev", "prod")
+
+T = TypeVar("T")
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(v) for v in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint))
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}"
+    if origin is dict:
+        return "an object of strings"
+    if hint is type(None):
+        return "null"
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string"}.get(
+        hint, getattr(hint, "__name__", str(hint))
+    )
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Turn a JSON (or `-c key=value` string) value into `hint`, or raise naming `key`."""
+    origin = typing.get_origin(hint)
+    wrong = ValueError(f"setting '{key}' is {value!r}; expected {_type_name(hint)}")
+    if origin in (typing.Union, types.UnionType):
+        for arm in typing.get_args(hint):
+            try:
+                return _coerce(value, arm, key)
+            except ValueError:
+                continue
+        raise wrong
+    if hint is type(None):
+        if value is None:
+            return None
+        raise wrong
+    if origin is Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise wrong
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise wrong
+        item = typing.get_args(hint)[0]
+        return tuple(_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise wrong
+        return dict(value)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise wrong
+    if hint is int:
+        if isinstance(value, bool):
+            raise wrong
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        raise wrong
+    if hint is float:
+        if isinstance(value, bool):
+            raise wrong
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise wrong from None
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise wrong
+    raise TypeError(f"settings type {hint!r} for '{key}' is not supported by stacks.config")
+
+
+def parse_settings(cls: type[T], raw: Any, where: str) -> T:
+    """Build the frozen dataclass `cls` from the mapping `raw` found at `where` in cdk.json.
+
+    Unknown keys, missing required keys and wrongly typed values raise `ValueError`; so do the
+    cross-field checks a settings class makes in `__post_init__` (prefixed with `where`).
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"setting '{where}' must be an object, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"unknown setting(s) {', '.join(f'{where}.{k}' for k in unknown)}; "
+            f"allowed settings in '{where}': {', '.join(sorted(fields))}"
+        )
+    kwargs = {}
+    for name, field in fields.items():
+        if name in raw:
+            kwargs[name] = _coerce(raw[name], hints[name], f"{where}.{name}")
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ValueError(f"setting '{where}.{name}' is required ({_type_name(hints[name])})")
+    try:
+        return cls(**kwargs)
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def require(condition: bool, setting: str, value: Any, allowed: str) -> None:
+    """The one way a settings class states a cross-field rule."""
+    if not condition:
+        raise ValueError(f"setting '{setting}' is {value!r}; {allowed}")
+
+
+@dataclasses.dataclass(frozen=True)
+class StageSettings:
+    """What every blueprint shares for one stage: where it goes and how careful it is."""
+
+    name: Literal["dev", "prod"]
+    project: str
+    team: str
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    # None = environment-agnostic stacks (CDK_DEFAULT_REGION is used when set).
+    region: str | None = None
+    # Explicit AZ names let an environment-agnostic synth spread a VPC over 3 AZs; empty =
+    # the two AZs CloudFormation picks with Fn::GetAZs.
+    availability_zones: tuple[str, ...] = ()
+    log_retention_days: int = 14
+    # prod: RETAIN + deletion protection on every data store; dev: DESTROY, disposable.
+    keep_data: bool = False
+
+    def __post_init__(self) -> None:
+        require(
+            self.log_retention_days in RETENTION_DAYS,
+            "log_retention_days",
+            self.log_retention_days,
+            f"allowed: {', '.join(map(str, RETENTION_DAYS))} (CloudWatch Logs values)",
+        )
+        for az in self.availability_zones:
+            require(
+                self.region is None or az.startswith(self.region),
+                "availability_zones",
+                az,
+                f"every AZ must be in region {self.region!r}",
+            )
+        for key in self.tags:
+            require(
+                key not in ("Project", "Environment", "Team"),
+                "tags",
+                key,
+                "Project, Environment and Team are set from 'project', 'stage' and 'team'",
+            )
+
+    @property
+    def removal_policy(self) -> cdk.RemovalPolicy:
+        return cdk.RemovalPolicy.RETAIN if self.keep_data else cdk.RemovalPolicy.DESTROY
+
+    @property
+    def environment(self) -> cdk.Environment:
+        """Account and region for stacks: context region first, then the CLI's defaults."""
+        return cdk.Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+            region=self.region or os.environ.get("CDK_DEFAULT_REGION"),
+        )
+
+    def stack_name(self, blueprint_stack_id: str) -> str:
+        """CloudFormation name: `NeptuneGraph-dev`, so dev and prod can share an account."""
+        return f"{blueprint_stack_id}-{self.name}"
+
+    def cost_allocation_tags(self) -> dict[str, str]:
+        return {"Project": self.project, "Environment": self.name, "Team": self.team, **self.tags}
+
+
+def stage_from_context(node_context: typing.Callable[[str], Any]) -> StageSettings:
+    """Read `stage`, `project`, `team`, `tags` and `stages.<stage>` from the app's context."""
+    stage = node_context("stage") or "dev"
+    if stage not in STAGES:
+        raise ValueError(f"setting 'stage' is {stage!r}; allowed: {', '.join(STAGES)}")
+    stages = node_context("stages") or {}
+    if not isinstance(stages, Mapping):
+        raise ValueError(f"setting 'stages' must be an object, got {stages!r}")
+    raw = {
+        "name": stage,
+        "project": node_context("project"),
+        "team": node_context("team"),
+        "tags": node_context("tags") or {},
+        **(stages.get(stage) or {}),
+    }
+    return parse_settings(StageSettings, raw, f"stages.{stage}")
+
+
+def blueprint_settings(
+    cls: type[T], node_context: typing.Callable[[str], Any], blueprint: str, stage: StageSettings
+) -> T:
+    """Settings of one blueprint for this stage, from `blueprints.<blueprint>.<stage>`."""
+    blueprints = node_context("blueprints") or {}
+    raw = (blueprints.get(blueprint) or {}).get(stage.name)
+    return parse_settings(cls, raw, f"blueprints.{blueprint}.{stage.name}")
