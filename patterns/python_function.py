@@ -94,14 +94,17 @@ def install_dependencies(requirements: Path) -> Path:
 class _PipBundler:
     """Local bundling: cached platform wheels + the function's own files. Never needs Docker."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, prefix: str = "") -> None:
         self._folder = folder
+        self._prefix = prefix  # "python" for a layer: Lambda adds /opt/python to sys.path
 
     def try_bundle(self, output_dir: str, **_options) -> bool:
-        shutil.copytree(install_dependencies(self._folder / "requirements.txt"), output_dir,
-                        dirs_exist_ok=True)
+        root = Path(output_dir) / self._prefix
+        requirements = self._folder / "requirements.txt"
+        if requirements.is_file():
+            shutil.copytree(install_dependencies(requirements), root, dirs_exist_ok=True)
         for path in _source_files(self._folder):
-            destination = Path(output_dir) / path.relative_to(self._folder)
+            destination = root / path.relative_to(self._folder)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, destination)
         return True
@@ -119,6 +122,30 @@ def lambda_code(source: str) -> lambda_.Code:
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         asset_hash=_fingerprint(folder),
         bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=_PipBundler(folder)),
+    )
+
+
+def python_layer(scope: Construct, id: str, *, source: str, description: str) -> lambda_.LayerVersion:
+    """A layer from `lambda_src/layers/<source>/`: its modules and requirements under python/.
+
+    For code two functions share (e.g. the DynamoDB/DAX client), instead of copying it.
+    """
+    folder = LAMBDA_SRC / "layers" / source
+    if not any(folder.glob("*.py")):
+        raise ValueError(f"lambda_src/layers/{source}/ has no Python module")
+    return lambda_.LayerVersion(
+        scope,
+        id,
+        code=lambda_.Code.from_asset(
+            str(folder),
+            asset_hash_type=cdk.AssetHashType.CUSTOM,
+            asset_hash=_fingerprint(folder),
+            bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image,
+                                         local=_PipBundler(folder, prefix="python")),
+        ),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        description=description,
     )
 
 
@@ -140,6 +167,7 @@ def python_function(
     reserved_concurrent_executions: int | None = None,
     dead_letter_queue: sqs.IQueue | None = None,
     invoked_synchronously_by: str | None = None,
+    layers: list[lambda_.ILayerVersion] | None = None,
 ) -> lambda_.Function:
     """A function from `lambda_src/<source>/` with the house defaults.
 
@@ -207,6 +235,7 @@ def python_function(
         security_groups=security_groups,
         reserved_concurrent_executions=reserved_concurrent_executions,
         dead_letter_queue=dead_letter_queue,
+        layers=layers,
     )
     acknowledge(
         role,

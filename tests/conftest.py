@@ -26,3 +26,36 @@ def synth(tmp_path_factory) -> "callable":
 def assembly(request, synth) -> Synthesized:
     """Each test that takes `assembly` runs once per stage."""
     return synth(request.param)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto for everything, with dummy credentials: nothing here can reach real AWS."""
+    from moto import mock_aws
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def local_stack(aws):
+    """`local_stack(assembly, "StackId")` -> the stack's resources created in moto (see wiring.py)."""
+    from tests.support.wiring import LocalStack
+
+    def deploy(assembly, stack_id: str) -> LocalStack:
+        environment = assembly.stacks[stack_id].get("environment", "")
+        region = environment.rsplit("/", 1)[-1]
+        return LocalStack(
+            assembly.template(stack_id),
+            stack_name=assembly.stack_name(stack_id),
+            assembly_dir=assembly.outdir,
+            region=region if region and region != "unknown-region" else "us-east-1",
+        )
+
+    return deploy

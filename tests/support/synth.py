@@ -24,6 +24,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def cdk_json_context(stage: str) -> dict:
     context = dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
     context["stage"] = stage
+    # What the CDK CLI adds to every `cdk synth` (so tests see the template users deploy).
+    context.update({
+        "aws:cdk:enable-path-metadata": True,
+        "aws:cdk:enable-asset-metadata": True,
+        "aws:cdk:version-reporting": True,
+        "aws:cdk:bundling-stacks": ["**"],
+    })
     only = os.environ.get("BLUEPRINTS")
     if only:
         context["blueprints_only"] = only
