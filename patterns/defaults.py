@@ -255,3 +255,11 @@ def load_balancer(
     )
     alb.log_access_logs(access_logs, prefix=f"alb/{id}")
     return alb
+
+
+def customer_key(
+    scope: Construct, id: str, *, description: str, removal_policy: cdk.RemovalPolicy
+) -> kms.Key:
+    """A customer-managed KMS key with yearly automatic rotation ($1/month + requests)."""
+    return kms.Key(scope, id, description=description, enable_key_rotation=True,
+                   removal_policy=removal_policy)

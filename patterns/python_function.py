@@ -40,6 +40,10 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 # (manylinux2014 would silently pick older releases of some packages.)
 WHEEL_PLATFORM = "manylinux_2_28_aarch64"
 _SKIP = {"__pycache__", ".pytest_cache", "requirements.txt"}
+# A requirements.txt line ending in this marker names a pure-Python package that PyPI has only
+# as source (amazon-dax-client): it is built once into a py3-none-any wheel, then installed with
+# the rest. A package that would build into a platform wheel is refused (wrong architecture).
+PURE_PYTHON_SDIST = "# pure-python-sdist"
 
 
 def _source_files(folder: Path) -> list[Path]:
@@ -76,7 +80,10 @@ def install_dependencies(requirements: Path) -> Path:
         "--platform", WHEEL_PLATFORM, "--implementation", "cp",
         "--python-version", python_version, "--only-binary=:all:", "--no-compile",
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(dir=DEPENDENCY_CACHE) as wheelhouse:
+        if _build_pure_python_wheels(requirements, Path(wheelhouse)):
+            command += ["--find-links", wheelhouse]
+        result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise RuntimeError(
@@ -88,6 +95,24 @@ def install_dependencies(requirements: Path) -> Path:
     except OSError:  # another synth filled the cache first; theirs is identical
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _build_pure_python_wheels(requirements: Path, wheelhouse: Path) -> bool:
+    """py3-none-any wheels of the requirements marked PURE_PYTHON_SDIST; False if none are."""
+    marked = [line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines()
+              if line.rstrip().endswith(PURE_PYTHON_SDIST)]
+    for requirement in marked:
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+             "--no-deps", "--wheel-dir", str(wheelhouse), requirement],
+            capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"building {requirement} from source failed:\n{result.stderr[-2000:]}")
+    for wheel in wheelhouse.glob("*.whl"):
+        if not wheel.name.endswith("-none-any.whl"):
+            raise RuntimeError(f"{wheel.name} is not pure Python: it cannot be marked "
+                               f"{PURE_PYTHON_SDIST!r} in {requirements}")
+    return bool(marked)
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -168,11 +193,13 @@ def python_function(
     dead_letter_queue: sqs.IQueue | None = None,
     invoked_synchronously_by: str | None = None,
     layers: list[lambda_.ILayerVersion] | None = None,
+    tracing_off_because: str | None = None,
 ) -> lambda_.Function:
     """A function from `lambda_src/<source>/` with the house defaults.
 
     Failures must go somewhere: pass `dead_letter_queue` for asynchronous invocations, or name
     the synchronous caller (`invoked_synchronously_by="API Gateway"`) that receives the error.
+    X-Ray is on unless `tracing_off_because` says why not (e.g. a VPC with no path to X-Ray).
     """
     if (dead_letter_queue is None) == (invoked_synchronously_by is None):
         raise ValueError(
@@ -189,7 +216,7 @@ def python_function(
         description=f"Execution role of {id}: its own log group plus what the stack grants.",
     )
     logs.grant_write(role)
-    wildcard_reasons = [
+    wildcard_reasons = [] if tracing_off_because else [
         "xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
         "permissions"
     ]
@@ -229,7 +256,7 @@ def python_function(
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=lambda_.Tracing.DISABLED if tracing_off_because else lambda_.Tracing.ACTIVE,
         vpc=vpc,
         vpc_subnets=vpc_subnets,
         security_groups=security_groups,
@@ -237,11 +264,15 @@ def python_function(
         dead_letter_queue=dead_letter_queue,
         layers=layers,
     )
-    acknowledge(
-        role,
-        "AwsSolutions-IAM5[Resource::*]",
-        f"The only Resource '*' statements of {id}'s role are: " + "; and ".join(wildcard_reasons) + ".",
-    )
+    if wildcard_reasons:
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"The only Resource '*' statements of {id}'s role are: "
+            + "; and ".join(wildcard_reasons) + ".",
+        )
+    if tracing_off_because:
+        acknowledge(function, "Serverless-LambdaTracing", f"X-Ray is off for {id}: {tracing_off_because}")
     if invoked_synchronously_by is not None:
         acknowledge(
             function,

@@ -1,0 +1,165 @@
+"""Bulk loads: start a Neptune loader job from S3, and report its status to Step Functions.
+
+`start_load` accepts either an explicit request, as a user starts the workflow by hand:
+    {"source": "s3://<staging bucket>/graphs/sample/", "format": "csv", "parallelism": "HIGH"}
+or the marker object that EventBridge reports when one lands in the staging bucket:
+    {"marker": {"bucket": "<staging bucket>", "key": "incoming/batch-42.ready"}}
+which loads the folder `incoming/batch-42/` in the format configured for automatic loads.
+Every option is checked before Neptune is called; a wrong one raises InvalidRequest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from neptune import InvalidRequest, NeptuneBusy, NeptuneRejected, client, translate
+
+log = logging.getLogger()
+log.setLevel(logging.INFO)
+
+STAGING_BUCKET = os.environ["STAGING_BUCKET"]
+LOAD_ROLE_ARN = os.environ["LOAD_ROLE_ARN"]
+REGION = os.environ["AWS_REGION"]
+MARKER_SUFFIX = os.environ.get("MARKER_SUFFIX", ".ready")
+AUTO_LOAD_FORMAT = os.environ.get("AUTO_LOAD_FORMAT", "csv")
+
+FORMATS = ("csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle")
+MODES = ("NEW", "RESUME", "AUTO")
+PARALLELISM = ("LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE")
+PARSER_OPTIONS = {"baseUri", "namedGraphUri", "allowEmptyStrings"}
+# Safe defaults: fail the whole load on the first bad record instead of loading half a graph;
+# queue behind a running load instead of failing; leave query capacity free (MEDIUM).
+DEFAULTS = {"mode": "AUTO", "parallelism": "MEDIUM", "failOnError": True, "queueRequest": True,
+            "updateSingleCardinalityProperties": False}
+POLL_SECONDS = (5, 3600)
+ALLOWED_KEYS = {"source", "format", "mode", "parallelism", "failOnError", "queueRequest",
+                "parserConfiguration", "updateSingleCardinalityProperties", "pollSeconds", "marker"}
+IN_PROGRESS = {"LOAD_NOT_STARTED", "LOAD_IN_QUEUE", "LOAD_IN_PROGRESS"}
+
+
+def _choice(event: dict, key: str, allowed: tuple[str, ...]) -> str:
+    value = event.get(key, DEFAULTS.get(key))
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidRequest(f"'{key}' is {value!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def _flag(event: dict, key: str) -> bool:
+    value = event.get(key, DEFAULTS[key])
+    if not isinstance(value, bool):
+        raise InvalidRequest(f"'{key}' must be true or false, got {value!r}")
+    return value
+
+
+def _source(event: dict) -> str:
+    """The S3 URI to load; it must name the staging bucket (the only one the role can read)."""
+    marker = event.get("marker")
+    if marker is not None:
+        if "source" in event:
+            raise InvalidRequest("give either 'source' or 'marker', not both")
+        if not isinstance(marker, dict) or not isinstance(marker.get("key"), str):
+            raise InvalidRequest("'marker' must be {\"bucket\": ..., \"key\": ...}")
+        if marker.get("bucket") != STAGING_BUCKET:
+            raise InvalidRequest(f"marker bucket {marker.get('bucket')!r} is not the staging bucket")
+        key = marker["key"]
+        if not key.endswith(MARKER_SUFFIX) or key == MARKER_SUFFIX:
+            raise InvalidRequest(f"marker key {key!r} does not end with {MARKER_SUFFIX!r}")
+        return f"s3://{STAGING_BUCKET}/{key[: -len(MARKER_SUFFIX)]}/"
+    source = event.get("source")
+    if not isinstance(source, str) or not source:
+        raise InvalidRequest("'source' is required: an s3:// URI in the staging bucket")
+    if not source.startswith("s3://"):
+        raise InvalidRequest(f"'source' must be an s3:// URI, got {source!r}")
+    bucket = source[len("s3://"):].split("/", 1)[0]
+    if bucket != STAGING_BUCKET:
+        raise InvalidRequest(
+            f"'source' bucket {bucket!r} is not the staging bucket {STAGING_BUCKET!r}; the load "
+            "role can read only the staging bucket, and the VPC endpoint reaches only it")
+    return source
+
+
+def build_request(event: Any) -> dict:
+    """The `start_loader_job` arguments for `event`, or InvalidRequest naming what is wrong."""
+    if not isinstance(event, dict):
+        raise InvalidRequest(f"the input must be a JSON object, got {type(event).__name__}")
+    unknown = set(event) - ALLOWED_KEYS
+    if unknown:
+        raise InvalidRequest(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(ALLOWED_KEYS)}")
+    has_marker = "marker" in event
+    if has_marker and "format" not in event:
+        event = {**event, "format": AUTO_LOAD_FORMAT}
+    request = {
+        "source": _source(event),
+        "format": _choice(event, "format", FORMATS),
+        "s3BucketRegion": REGION,  # the bucket is created in the cluster's region by the stack
+        "iamRoleArn": LOAD_ROLE_ARN,
+        "mode": _choice(event, "mode", MODES),
+        "parallelism": _choice(event, "parallelism", PARALLELISM),
+        "failOnError": _flag(event, "failOnError"),
+        "queueRequest": _flag(event, "queueRequest"),
+        "updateSingleCardinalityProperties": _flag(event, "updateSingleCardinalityProperties"),
+    }
+    parser = event.get("parserConfiguration")
+    if parser is not None:
+        if not isinstance(parser, dict) or set(parser) - PARSER_OPTIONS or not all(
+                isinstance(v, str) for v in parser.values()):
+            raise InvalidRequest(
+                f"'parserConfiguration' must map {sorted(PARSER_OPTIONS)} to strings, got {parser!r}")
+        request["parserConfiguration"] = parser
+    return request
+
+
+def poll_seconds(event: dict) -> int:
+    value = event.get("pollSeconds", 30)
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            POLL_SECONDS[0] <= value <= POLL_SECONDS[1]):
+        raise InvalidRequest(f"'pollSeconds' must be an integer {POLL_SECONDS[0]}..{POLL_SECONDS[1]}")
+    return value
+
+
+def start_load(event: Any, _context: Any = None) -> dict:
+    request = build_request(event)
+    wait = poll_seconds(event)
+    try:
+        response = client.start_loader_job(**request)
+    except Exception as error:  # noqa: BLE001 - every failure is classified for Step Functions
+        raise translate(error) from error
+    load_id = response["payload"]["loadId"]
+    log.info("load started", extra={"loadId": load_id, "source": request["source"]})
+    return {"loadId": load_id, "source": request["source"], "format": request["format"],
+            "pollSeconds": wait}
+
+
+def load_status(event: Any, _context: Any = None) -> dict:
+    """{"loadId"} -> {"loadId", "status", "done", "succeeded", "cause"} for the Choice state."""
+    load_id = event.get("loadId") if isinstance(event, dict) else None
+    if not isinstance(load_id, str) or not load_id:
+        raise InvalidRequest("'loadId' is required")
+    try:
+        response = client.get_loader_job_status(loadId=load_id, details=True, errors=True,
+                                                errorsPerPage=5)
+    except Exception as error:  # noqa: BLE001
+        raise translate(error) from error
+    payload = response.get("payload", {})
+    overall = payload.get("overallStatus", {})
+    status = overall.get("status", "UNKNOWN")
+    done = status not in IN_PROGRESS
+    result = {"loadId": load_id, "status": status, "done": done,
+              "succeeded": status == "LOAD_COMPLETED", "cause": ""}
+    if done and status != "LOAD_COMPLETED":
+        first_errors = [
+            {k: e.get(k) for k in ("errorCode", "errorMessage", "fileName", "recordNum")}
+            for e in payload.get("errors", {}).get("errorLogs", [])[:5]
+        ]
+        counts = {k: overall.get(k) for k in ("totalRecords", "parsingErrors",
+                                              "datatypeMismatchErrors", "insertErrors")}
+        result["cause"] = json.dumps({"loadId": load_id, "status": status, "counts": counts,
+                                      "firstErrors": first_errors})
+        log.error("load did not complete", extra={"loadId": load_id, "status": status})
+    return result
+
+
+__all__ = ["start_load", "load_status", "InvalidRequest", "NeptuneBusy", "NeptuneRejected"]
