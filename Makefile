@@ -43,7 +43,7 @@ test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lin
 	$(VPY) -m pytest
 
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
-	$(VPY) -m tests.rehearsal.run
+	$(VPY) -m pytest -m rehearsal tests/rehearsal
 
 deploy: install ## Deploy STACK (e.g. make deploy STACK=NeptuneGraph STAGE=dev) with your AWS credentials
 	@test -n "$(STACK)" || (echo "usage: make deploy STACK=<stack id> [STAGE=dev|prod]"; exit 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cfnlint.api import lint
 
@@ -27,7 +28,8 @@ def test_no_unacknowledged_cdk_nag_findings(assembly):
 
 
 def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
-    """Proof the gate above can fail: an insecure bucket added to a real stack is reported."""
+    """Proof the gate above can fail: an insecure bucket and a bare Lambda function added to a
+    real (serverless-checked) stack are reported by AwsSolutions and by Serverless."""
     import app as cdk_app
 
     built = {}
@@ -36,6 +38,8 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
     def build_with_insecure_bucket(app):
         stacks = real_build(app)
         s3.Bucket(stacks[0], "DeliberatelyInsecure")
+        lambda_.Function(stacks[0], "DeliberatelyBare", runtime=lambda_.Runtime.PYTHON_3_14,
+                         handler="index.handler", code=lambda_.Code.from_inline("def handler(e, c): pass"))
         built["stack"] = stacks[0].node.path
         return stacks
 
@@ -44,6 +48,8 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
     findings = nag_findings(assembly)
     assert any(f.startswith("AwsSolutions-S10") and "/DeliberatelyInsecure/" in f for f in findings)
     assert any(f.startswith("AwsSolutions-S1 ") and "/DeliberatelyInsecure/" in f for f in findings)
+    assert any(f.startswith("Serverless-LambdaDefaultMemorySize") and "/DeliberatelyBare/" in f
+               for f in findings)
     assert assembly.error and "ValidationFailed" in assembly.error
 
 
