@@ -82,8 +82,16 @@ class Synthesized:
 def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> Synthesized:
     from app import build_app  # the very function `python app.py` runs
 
-    app = cdk.App(context={**cdk_json_context(stage), **(extra_context or {})}, outdir=str(outdir))
-    build_app(app)
+    # Credentials in the shell must not change what the tests see: without these the stacks are
+    # environment-agnostic (or take the region from cdk.json), as on a machine with no account.
+    saved = {k: os.environ.pop(k) for k in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
+             if k in os.environ}
+    try:
+        app = cdk.App(context={**cdk_json_context(stage), **(extra_context or {})},
+                      outdir=str(outdir))
+        build_app(app)
+    finally:
+        os.environ.update(saved)
     error = None
     try:
         app.synth()
