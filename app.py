@@ -9,12 +9,20 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from patterns.compliance import add_compliance_checks
+from stacks import fargate_service
+from stacks import my_blog
+from stacks import my_todo_list
 from stacks import neptune_graph
+from stacks import update_offload
 from stacks.config import blueprint_settings, stage_from_context
 
 # Blueprint key (as in cdk.json `blueprints` and docs/) -> module with SETTINGS and build().
 BLUEPRINTS = {
+    "fargate-service": fargate_service,
+    "my-blog": my_blog,
+    "my-todo-list": my_todo_list,
     "neptune-graph": neptune_graph,
+    "update-offload": update_offload,
 }
 
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import region_info
 from constructs import Construct
 
 from patterns.compliance import acknowledge
@@ -243,7 +244,7 @@ def load_balancer(
     security_group: ec2.ISecurityGroup | None = None,
 ) -> elbv2.ApplicationLoadBalancer:
     """An ALB that drops malformed headers and logs every request to the stack's log bucket."""
-    alb = elbv2.ApplicationLoadBalancer(
+    alb = _AnyRegionLoadBalancer(
         scope,
         id,
         vpc=vpc,
@@ -255,6 +256,22 @@ def load_balancer(
     )
     alb.log_access_logs(access_logs, prefix=f"alb/{id}")
     return alb
+
+
+class _AnyRegionLoadBalancer(elbv2.ApplicationLoadBalancer):
+    """ALB access logs also in a region-agnostic synth (tests, `python app.py` with no region).
+
+    CDK names the region's ELB log-delivery account in the bucket policy and refuses when the
+    region is unknown at synth; here the account is looked up at deploy time from CDK's own
+    region table instead (the CLI always knows the region, so its templates are unchanged).
+    """
+
+    def _resource_policy_principal(self) -> iam.IPrincipal:
+        stack = cdk.Stack.of(self)
+        if not cdk.Token.is_unresolved(stack.region):
+            return super()._resource_policy_principal()
+        account = stack.regional_fact(region_info.FactName.ELBV2_ACCOUNT)
+        return iam.ArnPrincipal(f"arn:{stack.partition}:iam::{account}:root")
 
 
 def customer_key(

@@ -31,10 +31,15 @@ def require_us_east_1(stack: cdk.Stack, what: str) -> None:
 
 
 def cloudfront_web_acl(
-    scope: Construct, id: str, *, rate_limit_per_5_minutes: int = 2000
+    scope: Construct, id: str, *, rate_limit_per_5_minutes: int = 2000, regional: bool = False
 ) -> wafv2.CfnWebACL:
-    """A CLOUDFRONT-scope web ACL: AWS managed rules plus a per-IP rate limit."""
-    require_us_east_1(cdk.Stack.of(scope), "A WAF web ACL")
+    """A CLOUDFRONT-scope web ACL: AWS managed rules plus a per-IP rate limit.
+
+    `regional=True`: the same rules with REGIONAL scope, for an API Gateway stage or an ALB in
+    the stack's own region (any region).
+    """
+    if not regional:
+        require_us_east_1(cdk.Stack.of(scope), "A WAF web ACL")
     if not 100 <= rate_limit_per_5_minutes <= 2_000_000_000:
         raise ValueError(f"WAF rate limit {rate_limit_per_5_minutes} must be 100..2000000000")
     rules = [
@@ -63,7 +68,7 @@ def cloudfront_web_acl(
     return wafv2.CfnWebACL(
         scope,
         id,
-        scope="CLOUDFRONT",
+        scope="REGIONAL" if regional else "CLOUDFRONT",
         default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
         rules=rules,
         visibility_config=_visibility(id),

@@ -123,7 +123,7 @@ class _PipBundler:
         self._folder = folder
         self._prefix = prefix  # "python" for a layer: Lambda adds /opt/python to sys.path
 
-    def try_bundle(self, output_dir: str, **_options) -> bool:
+    def try_bundle(self, output_dir: str, _options=None, **_kwargs) -> bool:  # jsii passes options positionally
         root = Path(output_dir) / self._prefix
         requirements = self._folder / "requirements.txt"
         if requirements.is_file():

@@ -220,7 +220,17 @@ def stage_from_context(node_context: typing.Callable[[str], Any]) -> StageSettin
 def blueprint_settings(
     cls: type[T], node_context: typing.Callable[[str], Any], blueprint: str, stage: StageSettings
 ) -> T:
-    """Settings of one blueprint for this stage, from `blueprints.<blueprint>.<stage>`."""
+    """Settings of one blueprint for this stage, from `blueprints.<blueprint>.<stage>`.
+
+    `-c <blueprint>.<setting>=<value>` overrides one setting for one CLI run (the CLI cannot
+    set a key inside the nested `blueprints` object), e.g.
+    `npx cdk deploy -c fargate-service.image=public.ecr.aws/nginx/nginx:stable-alpine`.
+    """
     blueprints = node_context("blueprints") or {}
     raw = (blueprints.get(blueprint) or {}).get(stage.name)
+    overrides = {field.name: node_context(f"{blueprint}.{field.name}")
+                 for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    overrides = {name: value for name, value in overrides.items() if value is not None}
+    if overrides and (raw is None or isinstance(raw, Mapping)):
+        raw = {**(raw or {}), **overrides}
     return parse_settings(cls, raw, f"blueprints.{blueprint}.{stage.name}")

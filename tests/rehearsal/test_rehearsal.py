@@ -61,9 +61,9 @@ def _cli_environment(port: int) -> dict[str, str]:
     return env
 
 
-def _cdk(env: dict, *args: str, timeout: int = SECONDS_PER_DEPLOY) -> subprocess.CompletedProcess:
+def _cdk(env: dict, cwd: Path, *args: str, timeout: int = SECONDS_PER_DEPLOY) -> subprocess.CompletedProcess:
     command = [str(REPO_ROOT / "node_modules" / ".bin" / "cdk"), *args]
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, (f"`cdk {' '.join(args)}` failed ({result.returncode}):\n"
                                     f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
@@ -106,12 +106,18 @@ def rehearsal(endpoint, tmp_path_factory):
     """Bootstrap once, synthesize once; every stack is then deployed from that assembly."""
     env = _cli_environment(endpoint)
     started = time.monotonic()
-    _cdk(env, "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices")
+    # The CLI runs in a scratch folder with a copy of cdk.json, so the AZ lookups it makes for
+    # the fake account are cached there, not in the repository's cdk.context.json.
+    workdir = tmp_path_factory.mktemp("rehearsal-cwd")
+    settings = json.loads((REPO_ROOT / "cdk.json").read_text())
+    settings["app"] = f"{REPO_ROOT / '.venv' / 'bin' / 'python'} {REPO_ROOT / 'app.py'}"
+    (workdir / "cdk.json").write_text(json.dumps(settings))
+    _cdk(env, workdir, "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices")
     assembly = tmp_path_factory.mktemp("cdk.out.rehearsal")
     context = [arg for key, value in CONTEXT.items() for arg in ("-c", f"{key}={value}")]
-    _cdk(env, "synth", "--quiet", "--no-notices", "--output", str(assembly), *context)
+    _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(assembly), *context)
     manifest = json.loads((assembly / "manifest.json").read_text())
-    state = {"env": env, "assembly": assembly, "manifest": manifest, "timings": {},
+    state = {"env": env, "workdir": workdir, "assembly": assembly, "manifest": manifest, "timings": {},
              "bootstrap_and_synth": time.monotonic() - started, "unmodelled": {}}
     yield state
     _print_report(state)
@@ -146,7 +152,7 @@ def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     template = _template(rehearsal, stack_id)
     outputs_file = rehearsal["assembly"] / f"{stack_id}.outputs.json"
     started = time.monotonic()
-    _cdk(rehearsal["env"], "deploy", stack_id, "--app", str(rehearsal["assembly"]),
+    _cdk(rehearsal["env"], rehearsal["workdir"], "deploy", stack_id, "--app", str(rehearsal["assembly"]),
          "--method=direct", "--require-approval", "never", "--no-notices",
          "--outputs-file", str(outputs_file))
     rehearsal["timings"][stack_id] = time.monotonic() - started

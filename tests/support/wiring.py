@@ -163,6 +163,9 @@ class LocalStack:
             ("AWS::Neptune::DBCluster", "ReadEndpoint"): lambda: f"{name.lower()}.cluster-ro-c0ffee.{self.region}.neptune.amazonaws.com",
             ("AWS::Neptune::DBCluster", "Port"): lambda: "8182",
             ("AWS::Neptune::DBCluster", "ClusterResourceId"): lambda: f"cluster-{_key_id(name)[:26].upper()}",
+            ("AWS::DAX::Cluster", "Arn"): lambda: self._arn("dax", f"cache/{name.lower()}"),
+            ("AWS::DAX::Cluster", "ClusterDiscoveryEndpoint"): lambda: f"{name.lower()}.c0ffee.dax-clusters.{self.region}.amazonaws.com:{9111 if props.get('ClusterEndpointEncryptionType') == 'TLS' else 8111}",
+            ("AWS::DAX::Cluster", "ClusterDiscoveryEndpointURL"): lambda: f"{'daxs' if props.get('ClusterEndpointEncryptionType') == 'TLS' else 'dax'}://{name.lower()}.c0ffee.dax-clusters.{self.region}.amazonaws.com",
         }
         if (kind, attribute) in known:
             return known[(kind, attribute)]()
@@ -445,7 +448,7 @@ def _import_from(folder: Path, module_name: str, layer_dirs: list[Path] = ()):
     the handler's own modules can only come from the asset.
     """
     folders = [str(folder), *map(str, layer_dirs)]
-    own = {p.stem for f in folders for p in Path(f).glob("*.py")}
+    own = {p.stem for f in folders for p in Path(f).glob("*.py")} - _bundled_modules(folders)
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None) or ""
         if name.split(".")[0] in own or "/lambda_src/" in origin or "/asset." in origin:
@@ -456,6 +459,18 @@ def _import_from(folder: Path, module_name: str, layer_dirs: list[Path] = ()):
     finally:
         for f in folders:
             sys.path.remove(f)
+
+
+def _bundled_modules(folders: list[str]) -> set[str]:
+    """Top-level names of the third-party packages bundled into the assets (their dist-info
+    RECORDs say which): single-file ones such as six or typing_extensions are not the handler's
+    own, and evicting them from sys.modules would split the test process's copy in two."""
+    names = set()
+    for folder in folders:
+        for record in Path(folder).glob("*.dist-info/RECORD"):
+            for line in record.read_text().splitlines():
+                names.add(line.split(",", 1)[0].split("/", 1)[0].removesuffix(".py"))
+    return names
 
 
 def load_handler(source: str, module: str = "handler", layers: tuple[str, ...] = ()):

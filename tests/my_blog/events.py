@@ -1,0 +1,138 @@
+"""Events as AWS delivers them to the MyBlog functions: API Gateway REST (Lambda proxy, with the
+Cognito authorizer's claims), DynamoDB stream records and S3 event notifications; plus small
+real images made with Pillow."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from urllib.parse import quote_plus
+
+from boto3.dynamodb.types import TypeSerializer
+
+STAGE = "v1"
+AUTHOR = {"sub": "3f1c2a9e-0000-4000-8000-000000000001", "cognito:username": "ada",
+          "email": "ada@example.com", "token_use": "id"}
+
+
+def api_event(method: str, path: str, *, body: Any = None, query: dict | None = None,
+              author: dict | None = None, base64: bool = False) -> dict:
+    """`method path` through CloudFront /api/* -> API Gateway stage v1 -> the Lambda proxy.
+
+    `author`: the claims the Cognito authorizer verified (None = anonymous reader). A `body`
+    that is not a str is JSON-encoded, as the site or curl would send it."""
+    parts = path.strip("/").split("/")
+    resource = "/" + "/".join("{slug}" if i == 2 and parts[1] == "posts" else p
+                              for i, p in enumerate(parts))
+    text = body if body is None or isinstance(body, str) else json.dumps(body)
+    if base64 and text is not None:
+        import base64 as b64
+        text = b64.b64encode(text.encode()).decode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json",
+               "Host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+               "Via": "2.0 abc.cloudfront.net (CloudFront)"}
+    if author:
+        headers["Authorization"] = "eyJraWQiOi.fake.id-token"
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": {"slug": parts[2]} if "{slug}" in resource else None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource, "httpMethod": method, "path": f"/{STAGE}{path}",
+            "stage": STAGE, "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "accountId": "123456789012", "apiId": "a1b2c3d4e5",
+            "identity": {"sourceIp": "203.0.113.10", "userAgent": "curl/8.5.0"},
+            "authorizer": {"claims": author} if author else None,
+        },
+        "body": text,
+        "isBase64Encoded": base64,
+    }
+
+
+def json_body(response: dict) -> Any:
+    return json.loads(response["body"]) if response.get("body") else None
+
+
+_serialize = TypeSerializer().serialize
+
+
+def stream_record(event_name: str, new_image: dict | None, sequence: str, *,
+                  old_image: dict | None = None, stream_arn: str = "") -> dict:
+    """A DynamoDB stream record (NEW_AND_OLD_IMAGES) as Lambda hands it to the function."""
+    image = new_image or old_image or {}
+    keys = {k: _serialize(image[k]) for k in ("pk", "sk") if k in image}
+    dynamodb = {"ApproximateCreationDateTime": 1_764_000_000, "Keys": keys,
+                "SequenceNumber": sequence, "SizeBytes": 120,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if new_image is not None:
+        dynamodb["NewImage"] = {k: _serialize(v) for k, v in new_image.items()}
+    if old_image is not None:
+        dynamodb["OldImage"] = {k: _serialize(v) for k, v in old_image.items()}
+    return {"eventID": f"evt-{sequence}", "eventName": event_name, "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": dynamodb,
+            "eventSourceARN": stream_arn or
+            "arn:aws:dynamodb:us-east-1:123456789012:table/blog/stream/2026-11-23T00:00:00.000"}
+
+
+def s3_event(bucket: str, key: str, *, size: int = 0, version: str | None = None,
+             event_name: str = "ObjectCreated:Post") -> dict:
+    """What an S3 bucket notification delivers to Lambda (keys arrive URL-encoded)."""
+    obj = {"key": quote_plus(key), "size": size, "eTag": "0123456789abcdef",
+           "sequencer": "0055AED6DCD90281E5"}
+    if version:
+        obj["versionId"] = version
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-23T10:00:00.000Z", "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLE"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.10"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "thumbnails",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                          "arn": f"arn:aws:s3:::{bucket}"},
+               "object": obj},
+    }]}
+
+
+def jpeg_photo(width: int = 1200, height: int = 800, *, orientation: int | None = None,
+               gps: bool = False) -> bytes:
+    """A small real JPEG with a gradient (and optionally EXIF orientation / a GPS tag)."""
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png_with_alpha(width: int = 640, height: int = 480) -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGBA", (width, height), (200, 30, 30, 255))
+    image.putalpha(Image.linear_gradient("L").resize((width, height)))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def header(response: dict, name: str) -> str | None:
+    """A response header, from `headers` or (Powertools' REST answer) `multiValueHeaders`."""
+    for key, value in (response.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return value
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        if key.lower() == name.lower():
+            return ",".join(values)
+    return None

@@ -1,0 +1,490 @@
+"""Fine-grained assertions on the synthesized MyBlog stack, dev and prod: each one fails if the
+security, durability or cost property it names is removed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from patterns.static_site import DEFAULT_CSP
+from tests.support.snapshots import assert_matches_snapshot
+
+STACK = "MyBlog"
+
+
+def resources(t: dict, kind: str) -> dict[str, dict]:
+    return {k: r for k, r in t["Resources"].items() if r["Type"] == kind}
+
+
+def only(t: dict, kind: str) -> tuple[str, dict]:
+    found = resources(t, kind)
+    assert len(found) == 1, f"expected one {kind}, found {list(found)}"
+    return next(iter(found.items()))
+
+
+def by_path(t: dict, suffix: str) -> tuple[str, dict]:
+    found = [(k, r) for k, r in t["Resources"].items()
+             if r.get("Metadata", {}).get("aws:cdk:path", "").endswith(suffix)]
+    assert len(found) == 1, f"{len(found)} resources at */{suffix}"
+    return found[0]
+
+
+def statements_of(t: dict, role_id: str) -> list[dict]:
+    found = []
+    for policy in resources(t, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture
+def t(assembly) -> dict:
+    return assembly.template(STACK)
+
+
+def distribution(t: dict) -> dict:
+    return only(t, "AWS::CloudFront::Distribution")[1]["Properties"]["DistributionConfig"]
+
+
+def behaviour(t: dict, pattern: str) -> dict:
+    (found,) = [b for b in distribution(t)["CacheBehaviors"] if b["PathPattern"] == pattern]
+    return found
+
+
+def origin(t: dict, origin_id: str) -> dict:
+    (found,) = [o for o in distribution(t)["Origins"] if o["Id"] == origin_id]
+    return found
+
+
+# -- static site ---------------------------------------------------------------------------------
+
+def test_s3_origins_use_origin_access_control_not_an_identity(t):
+    assert not resources(t, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+    oac_id, oac = only(t, "AWS::CloudFront::OriginAccessControl")
+    config = oac["Properties"]["OriginAccessControlConfig"]
+    assert config["OriginAccessControlOriginType"] == "s3"
+    assert config["SigningBehavior"] == "always" and config["SigningProtocol"] == "sigv4"
+    s3_origins = [o for o in distribution(t)["Origins"] if "S3OriginConfig" in o]
+    assert len(s3_origins) == 2  # the site bucket and the media bucket
+    for o in s3_origins:
+        assert o["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
+        assert o["S3OriginConfig"]["OriginAccessIdentity"] == ""
+
+
+def flat(value) -> str:
+    """A Join/Ref/GetAtt as one string: `arn:aws:...:${AWS::AccountId}:...${Logical.Attr}`.
+    The partition is written out, whether CDK emitted it as a literal or as a Ref."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(flat(p) for p in parts)
+    if "Ref" in value:
+        return "aws" if value["Ref"] == "AWS::Partition" else "${" + value["Ref"] + "}"
+    if "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    raise AssertionError(f"unexpected intrinsic {value}")
+
+
+def assert_only_this_distribution(t: dict, condition: dict) -> None:
+    dist_id, _ = only(t, "AWS::CloudFront::Distribution")
+    assert list(condition) == ["StringEquals"]
+    assert list(condition["StringEquals"]) == ["AWS:SourceArn"]
+    assert flat(condition["StringEquals"]["AWS:SourceArn"]) == \
+        f"arn:aws:cloudfront::${{AWS::AccountId}}:distribution/${{{dist_id}}}"
+
+
+def bucket_policy(t: dict, bucket_id: str) -> list[dict]:
+    (policy,) = [p for p in resources(t, "AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_site_bucket_is_private_and_readable_only_by_this_distribution(t):
+    site_id, site = by_path(t, "Site/Bucket/Resource")
+    props = site["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert "WebsiteConfiguration" not in props
+    statements = bucket_policy(t, site_id)
+    tls_only = {"Bool": {"aws:SecureTransport": "false"}}
+    assert any(s["Effect"] == "Deny" and s["Condition"] == tls_only for s in statements)
+    cloudfront = [s for s in statements
+                  if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
+    assert len(cloudfront) == 1
+    assert cloudfront[0]["Action"] == "s3:GetObject"
+    assert_only_this_distribution(t, cloudfront[0]["Condition"])
+    for s in statements:  # nobody else is allowed anything, except CDK's auto-delete role in dev
+        if s["Effect"] == "Allow" and s is not cloudfront[0]:
+            assert "AWS" in s["Principal"] and "AutoDeleteObjects" in json.dumps(s["Principal"])
+
+
+def test_media_bucket_serves_only_the_thumbnail_prefix_to_this_distribution(t):
+    media_id, media = by_path(t, "MyBlog/Media/Resource")
+    assert media["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    cloudfront = [s for s in bucket_policy(t, media_id)
+                  if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
+    assert len(cloudfront) == 1
+    assert cloudfront[0]["Action"] == "s3:GetObject"
+    assert cloudfront[0]["Resource"] == {"Fn::Join": ["", [
+        {"Fn::GetAtt": [media_id, "Arn"]}, "/thumbnails/*"]]}
+    assert_only_this_distribution(t, cloudfront[0]["Condition"])
+    thumbnails = behaviour(t, "/thumbnails/*")
+    assert origin(t, thumbnails["TargetOriginId"])["DomainName"] == {
+        "Fn::GetAtt": [media_id, "RegionalDomainName"]}
+
+
+def test_security_headers_policy_on_every_behaviour(t):
+    policy_id, policy = only(t, "AWS::CloudFront::ResponseHeadersPolicy")
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert config["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 365 * 24 * 3600
+    assert config["StrictTransportSecurity"]["IncludeSubdomains"] is True
+    assert config["ContentSecurityPolicy"]["ContentSecurityPolicy"] == DEFAULT_CSP
+    assert "frame-ancestors 'none'" in DEFAULT_CSP and "'unsafe-inline'" not in DEFAULT_CSP
+    assert config["ContentTypeOptions"]["Override"] is True
+    assert config["FrameOptions"]["FrameOption"] == "DENY"
+    assert config["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    every = [distribution(t)["DefaultCacheBehavior"], *distribution(t)["CacheBehaviors"]]
+    assert len(every) == 3
+    for b in every:
+        assert b["ResponseHeadersPolicyId"] == {"Ref": policy_id}
+        assert b["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert b["Compress"] is True
+
+
+def test_spa_routing_function_and_error_handling(t):
+    config = distribution(t)
+    assert config["DefaultRootObject"] == "index.html"
+    function_id, function = only(t, "AWS::CloudFront::Function")
+    assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert config["DefaultCacheBehavior"]["FunctionAssociations"] == [
+        {"EventType": "viewer-request",
+         "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}]
+    for b in config["CacheBehaviors"]:  # the API and the thumbnails are never rewritten
+        assert "FunctionAssociations" not in b
+    # Only S3's 403 (missing object, no ListBucket) becomes the 404 page; nothing becomes a 200,
+    # so an API 404 stays the API's JSON.
+    assert config["CustomErrorResponses"] == [
+        {"ErrorCode": 403, "ResponseCode": 404, "ResponsePagePath": "/404.html",
+         "ErrorCachingMinTTL": 60}]
+
+
+def test_one_access_log_bucket_receives_every_log(t):
+    buckets = resources(t, "AWS::S3::Bucket")
+    assert len(buckets) == 3
+    log_ids = [k for k, b in buckets.items() if "LoggingConfiguration" not in b["Properties"]]
+    assert len(log_ids) == 1, "exactly one bucket (the log bucket) does not log elsewhere"
+    (log_id,) = log_ids
+    for k, b in buckets.items():
+        if k != log_id:
+            logging = b["Properties"]["LoggingConfiguration"]
+            assert logging["DestinationBucketName"] == {"Ref": log_id}
+    assert distribution(t)["Logging"]["Bucket"] == {"Fn::GetAtt": [log_id, "RegionalDomainName"]}
+    rules = buckets[log_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert any(r.get("ExpirationInDays") == 90 for r in rules)
+
+
+def test_site_content_is_deployed_and_the_cache_invalidated(t):
+    (deployment,) = resources(t, "Custom::CDKBucketDeployment").values()
+    site_id, _ = by_path(t, "Site/Bucket/Resource")
+    dist_id, _ = only(t, "AWS::CloudFront::Distribution")
+    assert deployment["Properties"]["DestinationBucketName"] == {"Ref": site_id}
+    assert deployment["Properties"]["DistributionId"] == {"Ref": dist_id}
+    assert deployment["Properties"]["DistributionPaths"] == ["/*"]
+
+
+def test_waf_in_prod_only(assembly, t):
+    acls = resources(t, "AWS::WAFv2::WebACL")
+    if assembly.stage == "prod":
+        (acl_id, acl), = acls.items()
+        assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+        assert distribution(t)["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+        assert distribution(t)["PriceClass"] == "PriceClass_All"
+    else:
+        assert not acls and "WebACLId" not in distribution(t)
+        assert distribution(t)["PriceClass"] == "PriceClass_100"
+
+
+# -- API behind the same distribution -------------------------------------------------------------
+
+def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t):
+    api = behaviour(t, "/api/*")
+    assert api["AllowedMethods"] == ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+    assert api["CachedMethods"] == ["GET", "HEAD"]
+    rest_id, _ = only(t, "AWS::ApiGateway::RestApi")
+    api_origin = origin(t, api["TargetOriginId"])
+    assert rest_id in json.dumps(api_origin["DomainName"])
+    assert api_origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "https-only",
+                                                "OriginSSLProtocols": ["TLSv1.2"]}
+
+    cache_id, cache = only(t, "AWS::CloudFront::CachePolicy")
+    assert api["CachePolicyId"] == {"Ref": cache_id}
+    config = cache["Properties"]["CachePolicyConfig"]
+    assert (config["MinTTL"], config["DefaultTTL"], config["MaxTTL"]) == (0, 60, 300)
+    key = config["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "whitelist",
+                                         "QueryStrings": ["limit", "cursor"]}
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+    assert key["EnableAcceptEncodingGzip"] and key["EnableAcceptEncodingBrotli"]
+
+    request_id, request = only(t, "AWS::CloudFront::OriginRequestPolicy")
+    assert api["OriginRequestPolicyId"] == {"Ref": request_id}
+    forwarded = request["Properties"]["OriginRequestPolicyConfig"]
+    assert forwarded["HeadersConfig"] == {"HeaderBehavior": "whitelist",
+                                          "Headers": ["Content-Type"]}
+    assert forwarded["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+    assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
+
+
+def _routes(t: dict) -> dict[tuple[str, str], dict]:
+    parts = {k: r["Properties"] for k, r in resources(t, "AWS::ApiGateway::Resource").items()}
+
+    def path(ref: dict) -> str:
+        if "Ref" in ref and ref["Ref"] in parts:
+            return path(parts[ref["Ref"]]["ParentId"]) + "/" + parts[ref["Ref"]]["PathPart"]
+        return ""
+
+    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
+            for m in resources(t, "AWS::ApiGateway::Method").values()}
+
+
+def test_api_routes_writes_need_an_author_and_everything_is_validated(t):
+    routes = _routes(t)
+    assert set(routes) == {("GET", "/api/posts"), ("POST", "/api/posts"),
+                           ("GET", "/api/posts/{slug}"), ("POST", "/api/subscribers"),
+                           ("POST", "/api/uploads")}
+    authorizer_id, authorizer = only(t, "AWS::ApiGateway::Authorizer")
+    pool_id, _ = only(t, "AWS::Cognito::UserPool")
+    assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    assert authorizer["Properties"]["ProviderARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+    validator_id, validator = only(t, "AWS::ApiGateway::RequestValidator")
+    assert validator["Properties"]["ValidateRequestBody"] is True
+    for (verb, path), method in routes.items():
+        if (verb, path) in {("POST", "/api/posts"), ("POST", "/api/uploads")}:
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+            assert method["AuthorizerId"] == {"Ref": authorizer_id}
+        else:
+            assert method["AuthorizationType"] == "NONE"
+        assert method["RequestValidatorId"] == {"Ref": validator_id}
+        assert method["Integration"]["Type"] == "AWS_PROXY"
+    models = {r["Properties"]["Name"]: json.loads(json.dumps(r["Properties"]["Schema"]))
+              for r in resources(t, "AWS::ApiGateway::Model").values()}
+    assert models["Subscription"]["required"] == ["email"]
+    assert models["NewPost"]["additionalProperties"] is False
+    upload = models["UploadRequest"]["properties"]["contentType"]
+    assert upload["enum"] == ["image/jpeg", "image/png"]
+
+
+def test_api_is_regional_throttled_traced_and_access_logged_as_json(assembly, t):
+    _, api = only(t, "AWS::ApiGateway::RestApi")
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    _, stage = only(t, "AWS::ApiGateway::Stage")
+    props = stage["Properties"]
+    assert props["StageName"] == "v1" and props["TracingEnabled"] is True
+    (settings,) = props["MethodSettings"]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == \
+        {"dev": (20, 40), "prod": (100, 200)}[assembly.stage]
+    assert json.loads(props["AccessLogSetting"]["Format"])["status"] == "$context.status"
+    unknown = [r for r in resources(t, "AWS::ApiGateway::GatewayResponse").values()
+               if r["Properties"]["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown[0]["Properties"]["StatusCode"] == "404"  # never a 403 (the 404 page)
+
+
+def test_authors_pool_is_invite_only_with_mfa(assembly, t):
+    _, pool = only(t, "AWS::Cognito::UserPool")
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert props["MfaConfiguration"] == "ON"
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert props["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert props["UserPoolTier"] == "PLUS"
+    assert props["DeletionProtection"] == {"dev": "INACTIVE", "prod": "ACTIVE"}[assembly.stage]
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+def test_table_has_a_stream_pitr_and_the_stage_durability(assembly, t):
+    table_id, table = only(t, "AWS::DynamoDB::GlobalTable")
+    props = table["Properties"]
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+    # The stack's own region is a replica too ({"Ref": "AWS::Region"} in an agnostic dev synth).
+    replicas = {r["Region"] if isinstance(r["Region"], str) else json.dumps(r["Region"]): r
+                for r in props["Replicas"]}
+    for replica in replicas.values():
+        assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    if assembly.stage == "prod":
+        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+        assert set(replicas) == {"us-east-1", "eu-west-1", "ap-southeast-2"}
+        assert all(r["DeletionProtectionEnabled"] is True for r in replicas.values())
+    else:
+        assert table["DeletionPolicy"] == "Delete"
+        assert len(replicas) == 1, "dev has no global-table replicas"
+        assert not any(r.get("DeletionProtectionEnabled") for r in replicas.values())
+
+
+def test_dax_and_its_vpc_in_prod_only(assembly, t):
+    api_fn_id, api_fn = by_path(t, "Api/Handler/Resource")
+    env = api_fn["Properties"]["Environment"]["Variables"]
+    layers = api_fn["Properties"]["Layers"]
+    layer_id, = [k for k, r in resources(t, "AWS::Lambda::LayerVersion").items()
+                 if r["Metadata"]["aws:cdk:path"].endswith("DynamoDbClient/Resource")]
+    assert layers == [{"Ref": layer_id}]
+    if assembly.stage == "dev":
+        for kind in ("AWS::DAX::Cluster", "AWS::EC2::VPC", "AWS::EC2::NatGateway"):
+            assert not resources(t, kind), kind
+        assert "DAX_ENDPOINT" not in env and "VpcConfig" not in api_fn["Properties"]
+        return
+    cluster_id, cluster = only(t, "AWS::DAX::Cluster")
+    props = cluster["Properties"]
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["ClusterEndpointEncryptionType"] == "TLS"
+    assert props["ReplicationFactor"] == 3
+    assert env["DAX_ENDPOINT"] == {"Fn::GetAtt": [cluster_id, "ClusterDiscoveryEndpointURL"]}
+    assert not resources(t, "AWS::EC2::NatGateway")
+    assert not resources(t, "AWS::EC2::InternetGateway")
+    (endpoint,) = resources(t, "AWS::EC2::VPCEndpoint").values()
+    assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    assert ".dynamodb" in json.dumps(endpoint["Properties"]["ServiceName"])
+    vpc_config = api_fn["Properties"]["VpcConfig"]
+    isolated = [k for k, r in resources(t, "AWS::EC2::Subnet").items() if "isolated" in k]
+    assert sorted(s["Ref"] for s in vpc_config["SubnetIds"]) == sorted(isolated)
+    (api_sg,) = vpc_config["SecurityGroupIds"]
+    dax_sg = props["SecurityGroupIds"][0]
+    # The API function: out on 443 (only VPC endpoints are routable) and to DAX on 9111.
+    api_group = t["Resources"][api_sg["Fn::GetAtt"][0]]["Properties"]
+    assert [(e["CidrIp"], e["FromPort"], e["ToPort"]) for e in api_group["SecurityGroupEgress"]] \
+        == [("0.0.0.0/0", 443, 443)]
+    egress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupEgress").values()]
+    assert [(e["GroupId"], e["FromPort"], e["DestinationSecurityGroupId"]) for e in egress] == [
+        (api_sg, 9111, dax_sg)]
+    # DAX: in on 9111 from the API function only; no group is open to the world inbound.
+    ingress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()]
+    assert [(i["GroupId"], i["FromPort"], i["SourceSecurityGroupId"]) for i in ingress] == [
+        (dax_sg, 9111, api_sg)]
+    for sg in resources(t, "AWS::EC2::SecurityGroup").values():
+        assert not sg["Properties"].get("SecurityGroupIngress")
+    dax_actions = [s for s in statements_of(t, api_fn["Properties"]["Role"]["Fn::GetAtt"][0])
+                   if any(a.startswith("dax:") for a in as_list(s["Action"]))]
+    assert [s["Resource"] for s in dax_actions] == [{"Fn::GetAtt": [cluster_id, "Arn"]}]
+
+
+# -- welcome email --------------------------------------------------------------------------------
+
+def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(assembly, t):
+    _, mapping = only(t, "AWS::Lambda::EventSourceMapping")
+    props = mapping["Properties"]
+    table_id, _ = only(t, "AWS::DynamoDB::GlobalTable")
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["MaximumRetryAttempts"] == {"dev": 3, "prod": 5}[assembly.stage]
+    assert props["MaximumRecordAgeInSeconds"] == 6 * 3600
+    failures_id, failures = by_path(t, "WelcomeEmail/FailedRecords/Resource")
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [failures_id, "Arn"]}
+    assert failures["Properties"]["SqsManagedSseEnabled"] is True
+    assert failures["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (pattern,) = props["FilterCriteria"]["Filters"]
+    assert json.loads(pattern["Pattern"]) == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUBSCRIBER#"}]}}}}
+    fn_id, _ = by_path(t, "WelcomeEmail/Function/Resource")
+    assert props["FunctionName"] == {"Ref": fn_id}
+
+
+def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(t):
+    identity_id, identity = only(t, "AWS::SES::EmailIdentity")
+    assert identity["Properties"]["EmailIdentity"] == "welcome@example.com"
+    senders = []
+    for role_id in resources(t, "AWS::IAM::Role"):
+        for s in statements_of(t, role_id):
+            if any(a.startswith("ses:") for a in as_list(s["Action"])):
+                senders.append((role_id, s))
+    (role_id, statement), = senders
+    assert by_path(t, "WelcomeEmail/FunctionRole/Resource")[0] == role_id
+    assert statement["Action"] == "ses:SendEmail"
+    joined = statement["Resource"]["Fn::Join"][1]
+    assert joined[-1] == {"Ref": identity_id}  # the sender identity's ARN, nothing wider
+    assert joined[-2].endswith(":identity/") and joined[0].startswith("arn:")
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "welcome@example.com"}}
+
+
+# -- thumbnails -----------------------------------------------------------------------------------
+
+def test_upload_notification_is_filtered_to_images_under_the_upload_prefix(t):
+    (notifications,) = resources(t, "Custom::S3BucketNotifications").values()
+    media_id, _ = by_path(t, "MyBlog/Media/Resource")
+    fn_id, _ = by_path(t, "Thumbnails/Function/Resource")
+    assert notifications["Properties"]["BucketName"] == {"Ref": media_id}
+    config = notifications["Properties"]["NotificationConfiguration"]
+    assert set(config) == {"LambdaFunctionConfigurations"}
+    filters = set()
+    for entry in config["LambdaFunctionConfigurations"]:
+        assert entry["Events"] == ["s3:ObjectCreated:*"]
+        assert entry["LambdaFunctionArn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+        rules = {r["Name"]: r["Value"] for r in entry["Filter"]["Key"]["FilterRules"]}
+        filters.add((rules["prefix"], rules["suffix"]))
+    assert filters == {("uploads/", ".jpg"), ("uploads/", ".jpeg"), ("uploads/", ".png")}
+
+
+def test_thumbnail_function_size_dead_letters_and_least_privilege(t):
+    fn_id, fn = by_path(t, "Thumbnails/Function/Resource")
+    props = fn["Properties"]
+    assert props["MemorySize"] == 1024  # from benchmarks/thumbnail.py, see docs/my-blog.md
+    assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.14"
+    rejected_id, _ = by_path(t, "Thumbnails/Rejected/Resource")
+    assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [rejected_id, "Arn"]}}
+    assert props["Environment"]["Variables"]["REJECTED_QUEUE_URL"] == {"Ref": rejected_id}
+    media_id, _ = by_path(t, "MyBlog/Media/Resource")
+    s3_statements = {tuple(as_list(s["Action"])): s["Resource"]
+                     for s in statements_of(t, props["Role"]["Fn::GetAtt"][0])
+                     if any(a.startswith("s3:") for a in as_list(s["Action"]))}
+    arn = {"Fn::GetAtt": [media_id, "Arn"]}
+    assert s3_statements == {
+        ("s3:GetObject", "s3:GetObjectVersion"): {"Fn::Join": ["", [arn, "/uploads/*"]]},
+        ("s3:PutObject",): {"Fn::Join": ["", [arn, "/thumbnails/*"]]},
+    }
+
+
+def test_thumbnail_ready_topic_is_encrypted_with_an_sqs_subscriber(t):
+    topic_id, topic = only(t, "AWS::SNS::Topic")
+    assert flat(topic["Properties"]["KmsMasterKeyId"]).endswith(":alias/aws/sns")
+    _, subscription = only(t, "AWS::SNS::Subscription")
+    assert subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
+    assert subscription["Properties"]["Protocol"] == "sqs"
+    assert "RedrivePolicy" in subscription["Properties"]
+
+
+# -- everything -----------------------------------------------------------------------------------
+
+def test_every_function_is_arm64_python_314_with_stage_log_retention(assembly, t):
+    days = {"dev": 14, "prod": 365}[assembly.stage]
+    mine = [r for r in resources(t, "AWS::Lambda::Function").values()
+            if r["Properties"].get("Runtime") == "python3.14"]
+    assert len(mine) == 3
+    groups = resources(t, "AWS::Logs::LogGroup")
+    for fn in mine:
+        assert fn["Properties"]["Architectures"] == ["arm64"]
+        group_id = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group_id]["Properties"]["RetentionInDays"] == days
+
+
+def test_outputs_a_user_needs_right_after_deploy(t):
+    assert {"SiteUrl", "ApiBaseUrl", "UploadExample", "SesIdentityToVerify", "AuthorsUserPoolId",
+            "CreateAuthorCommand"} <= set(t["Outputs"])
+
+
+def test_snapshot(assembly, snapshot):
+    assert_matches_snapshot(assembly, STACK, snapshot)

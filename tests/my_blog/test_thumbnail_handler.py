@@ -1,0 +1,210 @@
+"""The thumbnail function (lambda_src/thumbnail) on real small JPEG and PNG uploads in moto S3,
+and on the uploads it must refuse: corrupt, not an image, too large, too many pixels."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import pytest
+from PIL import Image
+
+from tests.my_blog.events import jpeg_photo, png_with_alpha, s3_event
+from tests.support.wiring import LambdaContext, load_handler
+
+BUCKET = "blog-media"
+TABLE = "blog-table"
+
+
+@pytest.fixture
+def thumbs(aws, monkeypatch):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    boto3.client("dynamodb").create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}])
+    topic = boto3.client("sns").create_topic(Name="thumbnail-ready")["TopicArn"]
+    sqs = boto3.client("sqs")
+    rejected = sqs.create_queue(QueueName="rejected")["QueueUrl"]
+    listener = sqs.create_queue(QueueName="listener")["QueueUrl"]
+    listener_arn = sqs.get_queue_attributes(QueueUrl=listener, AttributeNames=["QueueArn"])
+    boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs",
+                                  Endpoint=listener_arn["Attributes"]["QueueArn"],
+                                  Attributes={"RawMessageDelivery": "true"})
+    for name, value in {"TABLE_NAME": TABLE, "THUMBNAIL_BUCKET": BUCKET,
+                        "UPLOAD_PREFIX": "uploads/", "THUMBNAIL_PREFIX": "thumbnails/",
+                        "THUMBNAIL_SIZE": "256", "MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
+                        "TOPIC_ARN": topic, "REJECTED_QUEUE_URL": rejected}.items():
+        monkeypatch.setenv(name, value)
+    module = load_handler("thumbnail")
+    module.queues = {"rejected": rejected, "listener": listener}
+    return module
+
+
+def upload(key: str, data: bytes) -> str | None:
+    return boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=data).get("VersionId")
+
+
+def run(thumbs, key: str, data: bytes | None = None, **event) -> dict:
+    version = upload(key, data) if data is not None else None
+    return thumbs.handler(s3_event(BUCKET, key, version=version, **event), LambdaContext("thumbs"))
+
+
+def messages(thumbs, queue: str) -> list[dict]:
+    got = boto3.client("sqs").receive_message(QueueUrl=thumbs.queues[queue],
+                                              MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def thumbnail(key: str) -> tuple[Image.Image, dict]:
+    obj = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)
+    image = Image.open(io.BytesIO(obj["Body"].read()))
+    image.load()
+    return image, obj
+
+
+def keys() -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET)
+    return sorted(o["Key"] for o in listing.get("Contents", []))
+
+
+def test_a_jpeg_upload_becomes_an_upright_256px_thumbnail_with_metadata(thumbs):
+    # 1200x800 stored sideways (EXIF orientation 6 = rotate 90 degrees to view), with GPS.
+    result = run(thumbs, "uploads/trip/beach.jpg", jpeg_photo(1200, 800, orientation=6, gps=True))
+    assert result == {"thumbnails": 1, "rejected": 0, "ignored": 0}
+    image, obj = thumbnail("thumbnails/trip/beach.jpg")
+    assert image.format == "JPEG" and image.size == (171, 256)  # upright: portrait
+    assert obj["ContentType"] == "image/jpeg"
+    assert not image.getexif(), "camera metadata (GPS!) must not reach the public thumbnail"
+
+    item = boto3.resource("dynamodb").Table(TABLE).get_item(
+        Key={"pk": "PHOTO#trip/beach", "sk": "THUMBNAIL"})["Item"]
+    assert item["sourceKey"] == "uploads/trip/beach.jpg"
+    assert (item["width"], item["height"]) == (1200, 800)
+    assert (item["thumbnailWidth"], item["thumbnailHeight"]) == (171, 256)
+    assert item["thumbnailPath"] == "/thumbnails/trip/beach.jpg"
+    assert item["sourceBytes"] > 0 and item["thumbnailBytes"] == obj["ContentLength"]
+    assert item["sourceVersionId"]
+
+    (ready,) = messages(thumbs, "listener")
+    assert ready["thumbnailKey"] == "thumbnails/trip/beach.jpg"
+    assert messages(thumbs, "rejected") == []
+
+
+def test_a_png_with_transparency_becomes_a_jpeg_on_white(thumbs):
+    assert run(thumbs, "uploads/logo.png", png_with_alpha(640, 480))["thumbnails"] == 1
+    image, _ = thumbnail("thumbnails/logo.jpg")
+    assert image.size == (256, 192) and image.mode == "RGB"
+    assert min(image.getpixel((128, 0))) > 240  # fully transparent top row -> white, not black
+    red, green, blue = image.getpixel((128, 191))  # opaque bottom row keeps its colour
+    assert red > 150 and green < 80 and blue < 80
+
+
+def test_a_url_encoded_key_and_a_small_photo_that_is_not_enlarged(thumbs):
+    assert run(thumbs, "uploads/my photo+1.jpg", jpeg_photo(120, 90))["thumbnails"] == 1
+    image, _ = thumbnail("thumbnails/my photo+1.jpg")
+    assert image.size == (120, 90)
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"\xff\xd8\xff\xe0 this is not really a jpeg", "unreadable"),   # JPEG magic, no JPEG
+    (jpeg_photo(800, 600)[:2000], "unreadable"),                     # truncated upload
+    (b"<html><script>alert(1)</script></html>", "cannot identify image file"),
+])
+def test_corrupt_or_non_image_uploads_are_rejected_to_the_queue_not_retried(thumbs, data, reason):
+    result = run(thumbs, "uploads/broken.jpg", data)  # returns normally: no Lambda retry
+    assert result == {"thumbnails": 0, "rejected": 1, "ignored": 0}
+    (message,) = messages(thumbs, "rejected")
+    assert message["key"] == "uploads/broken.jpg" and reason in message["reason"]
+    assert keys() == ["uploads/broken.jpg"]
+
+
+def test_a_gif_is_refused_even_though_pillow_could_read_it(thumbs):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(out, "GIF")
+    assert run(thumbs, "uploads/anim.png", out.getvalue())["rejected"] == 1
+    assert "cannot identify image file" in messages(thumbs, "rejected")[0]["reason"]
+
+
+def test_an_upload_over_the_size_limit_is_rejected_without_decoding(thumbs, monkeypatch):
+    monkeypatch.setattr(thumbs, "MAX_UPLOAD_BYTES", 1000)
+    assert run(thumbs, "uploads/big.jpg", jpeg_photo(400, 300))["rejected"] == 1
+    assert "upload limit" in messages(thumbs, "rejected")[0]["reason"]
+
+
+def test_a_decompression_bomb_is_rejected_from_its_header(thumbs):
+    # A 9000x9000 (81 MP) PNG compresses to a few hundred kB; it must not be decoded.
+    out = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(out, "PNG")
+    assert run(thumbs, "uploads/bomb.png", out.getvalue())["rejected"] == 1
+    assert "pixels" in messages(thumbs, "rejected")[0]["reason"]
+
+
+def test_objects_outside_the_upload_prefix_never_trigger_work(thumbs):
+    """The recursion guard: even if a trigger fired for a thumbnail, nothing is written."""
+    assert run(thumbs, "thumbnails/beach.jpg", jpeg_photo(300, 200)) == \
+        {"thumbnails": 0, "rejected": 0, "ignored": 1}
+    assert keys() == ["thumbnails/beach.jpg"]
+
+
+def test_a_deleted_upload_and_a_delete_event_are_ignored(thumbs):
+    assert run(thumbs, "uploads/gone.jpg")["ignored"] == 1  # never uploaded / already deleted
+    assert run(thumbs, "uploads/x.jpg", jpeg_photo(50, 50),
+               event_name="ObjectRemoved:Delete")["ignored"] == 1
+    assert messages(thumbs, "rejected") == []
+
+
+def test_something_that_is_not_an_s3_event_goes_to_the_queue(thumbs):
+    result = thumbs.handler({"hello": "world"}, LambdaContext("thumbs"))
+    assert result["rejected"] == 1
+    assert messages(thumbs, "rejected")[0]["reason"] == "not an S3 event notification"
+
+
+def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(thumbs, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    def throttled(**_):
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce"}}, "GetObject")
+
+    monkeypatch.setattr(thumbs.S3, "get_object", throttled)
+    with pytest.raises(ClientError):
+        thumbs.handler(s3_event(BUCKET, "uploads/a.jpg"), LambdaContext("thumbs"))
+    assert messages(thumbs, "rejected") == []
+
+
+# -- the resize function on its own ------------------------------------------------------------
+
+@pytest.fixture
+def resize():
+    return load_handler("thumbnail", "thumbnails")
+
+
+@pytest.mark.parametrize("mode, fmt", [("CMYK", "JPEG"), ("L", "JPEG"), ("P", "PNG"),
+                                       ("I;16", "PNG"), ("LA", "PNG")])
+def test_every_mode_jpeg_and_png_come_in_ends_as_an_rgb_jpeg(resize, mode, fmt):
+    out = io.BytesIO()
+    Image.new(mode, (1000, 500)).save(out, fmt)
+    thumb = resize.make_thumbnail(out.getvalue(), 256)
+    image = Image.open(io.BytesIO(thumb.data))
+    assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (256, 128))
+    assert (thumb.source_width, thumb.source_height, thumb.source_format) == (1000, 500, fmt)
+
+
+def test_jpeg_is_decoded_at_reduced_scale(resize, monkeypatch):
+    """draft() must shrink a 4000x3000 JPEG to 500x375 (1/8) before any pixel is resampled."""
+    sizes = []
+    real_resize = Image.Image.resize
+
+    def spy(self, size, *args, **kwargs):
+        sizes.append(self.size)
+        return real_resize(self, size, *args, **kwargs)
+
+    photo = jpeg_photo(4000, 3000)
+    monkeypatch.setattr(Image.Image, "resize", spy)
+    resize.make_thumbnail(photo, 256)
+    assert sizes == [(500, 375)]

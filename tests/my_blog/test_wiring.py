@@ -1,0 +1,237 @@
+"""MyBlog wiring, dev and prod: each handler runs from its synthesized asset (with the layer the
+template attaches), with the environment the template sets, against the table, buckets, queues,
+topic and SES identity the template declares (created in moto by tests/support/wiring.py).
+
+Paths driven end to end (issue 8):
+- subscribe through the API route -> the item lands in the template's table -> its record is
+  read back from that table's stream (moto DynamoDB Streams), passed through the event source
+  mapping's filter *from the template* -> the welcome function sends exactly one email through
+  moto SES from the identity the template creates, even when the batch is delivered again;
+- an author asks the API for an upload URL -> the photo lands at that key -> the bucket
+  notification filter from the template selects it -> the thumbnail function writes the
+  thumbnail where the distribution's `/thumbnails/*` behaviour and the bucket policy serve it.
+
+Prod sets DAX_ENDPOINT to the cluster's discovery URL; DAX's wire protocol cannot run here, so
+amazondax.AmazonDaxClient is replaced by a stand-in that records how the layer built it and
+answers from moto DynamoDB (the same boto3 resource API the DAX client offers).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from tests.my_blog.events import AUTHOR, api_event, jpeg_photo, json_body, s3_event
+from tests.support.wiring import event_matches
+
+STACK = "MyBlog"
+
+
+class DaxStandIn:
+    """Replaces amazondax.AmazonDaxClient: records construction, answers from moto DynamoDB."""
+
+    made: list[dict] = []
+
+    def __init__(self, **kwargs):
+        DaxStandIn.made.append({"client": kwargs})
+
+    @staticmethod
+    def resource(**kwargs):
+        DaxStandIn.made.append({"resource": kwargs})
+        return boto3.resource("dynamodb", region_name=kwargs["region_name"])
+
+
+@pytest.fixture
+def blog(assembly, local_stack, monkeypatch):
+    import amazondax
+
+    DaxStandIn.made = []
+    monkeypatch.setattr(amazondax, "AmazonDaxClient", DaxStandIn)
+    return local_stack(assembly, STACK)
+
+
+def table_name(blog) -> str:
+    (table_id,) = blog.of_type("AWS::DynamoDB::GlobalTable")
+    return blog.ref(table_id)
+
+
+def stream_records(blog) -> list[dict]:
+    """Every record on the table's stream so far, as Lambda would receive it."""
+    # botocore sends StreamArn calls to <account>.streams-ddb...; moto answers the classic host.
+    streams = boto3.client("dynamodbstreams", region_name=blog.region,
+                           config=Config(account_id_endpoint_mode="disabled"))
+    table = boto3.client("dynamodb", region_name=blog.region).describe_table(
+        TableName=table_name(blog))["Table"]
+    arn = table["LatestStreamArn"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator)["Records"]
+    return [{**r, "eventSourceARN": arn} for r in records]
+
+
+def mapping_filter(blog, function_logical_id: str) -> dict:
+    """The filter pattern of the event source mapping that feeds the function the table stream."""
+    (mapping_id,) = [k for k, r in blog.of_type("AWS::Lambda::EventSourceMapping").items()
+                     if r["Properties"]["FunctionName"] == {"Ref": function_logical_id}]
+    mapping = blog.resources[mapping_id]["Properties"]
+    (table_id,) = blog.of_type("AWS::DynamoDB::GlobalTable")
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    (only,) = mapping["FilterCriteria"]["Filters"]
+    return json.loads(only["Pattern"])
+
+
+def emails() -> list:
+    backends = ses_backends[DEFAULT_ACCOUNT_ID].values()
+    return [message for backend in backends for message in backend.sent_messages]
+
+
+def test_a_subscriber_gets_exactly_one_welcome_email(assembly, blog):
+    api = blog.function("Api/Handler")
+    welcome = blog.function("WelcomeEmail/Function")
+    assert api.environment["TABLE_NAME"] == welcome.environment["TABLE_NAME"] == table_name(blog)
+
+    answer = api.invoke(api_event("POST", "/api/subscribers", body={"email": "Reader@Example.com"}))
+    assert answer["statusCode"] == 202, answer
+    # A post goes into the same table: its stream record must not reach the welcome function.
+    post = api.invoke(api_event("POST", "/api/posts", body={"title": "Hi", "body": "x"},
+                                author=AUTHOR))
+    assert post["statusCode"] == 201, post
+
+    pattern = mapping_filter(blog, welcome.logical_id)
+    records = stream_records(blog)
+    assert len(records) == 2
+    delivered = [r for r in records if event_matches(pattern, r)]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in delivered]
+    assert keys == ["SUBSCRIBER#reader@example.com"]
+
+    assert welcome.invoke({"Records": delivered}) == {"batchItemFailures": []}
+    (email,) = emails()
+    sender_id = blog.logical_id("SenderIdentity", "AWS::SES::EmailIdentity")
+    identity = blog.properties(sender_id)["EmailIdentity"]
+    assert email.source == welcome.environment["SENDER"] == identity
+    assert email.destinations["ToAddresses"] == ["reader@example.com"]
+
+    # The function's own welcomedAt update is a MODIFY: the filter keeps it away.
+    later = stream_records(blog)[2:]
+    assert [r["eventName"] for r in later] == ["MODIFY"]
+    assert not any(event_matches(pattern, r) for r in later)
+    # The mapping delivers the batch again (retry, bisect, duplicate): no second email.
+    assert welcome.invoke({"Records": delivered}) == {"batchItemFailures": []}
+    assert len(emails()) == 1
+
+    cluster = list(blog.of_type("AWS::DAX::Cluster"))
+    if assembly.stage == "prod":
+        (cluster_id,) = cluster
+        endpoint = blog.get_att(cluster_id, "ClusterDiscoveryEndpointURL")
+        assert endpoint.startswith("daxs://") and api.environment["DAX_ENDPOINT"] == endpoint
+        assert DaxStandIn.made == [{"resource": {"endpoint_url": endpoint,
+                                                 "region_name": blog.region}}]
+    else:
+        assert cluster == [] and "DAX_ENDPOINT" not in api.environment
+        assert DaxStandIn.made == []
+
+
+def test_posts_list_through_the_index_the_template_declares(blog):
+    api = blog.function("Api/Handler")
+    (table_id,) = blog.of_type("AWS::DynamoDB::GlobalTable")
+    indexes = [i["IndexName"] for i in blog.properties(table_id)["GlobalSecondaryIndexes"]]
+    assert api.environment["POSTS_INDEX"] in indexes
+    for title in ("First post", "Second post"):
+        created = api.invoke(api_event("POST", "/api/posts", body={"title": title, "body": "b"},
+                                       author=AUTHOR))
+        assert created["statusCode"] == 201, created
+    listed = json_body(api.invoke(api_event("GET", "/api/posts", query={"limit": "5"})))
+    assert sorted(p["slug"] for p in listed["posts"]) == ["first-post", "second-post"]
+    got = api.invoke(api_event("GET", "/api/posts/second-post"))
+    assert json_body(got)["title"] == "Second post"
+
+
+def served_location(blog, path: str) -> tuple[str, str]:
+    """(bucket, key) the distribution reads for viewer `path`, from its behaviours and origins."""
+    (dist_id,) = blog.of_type("AWS::CloudFront::Distribution")
+    config = blog.properties(dist_id)["DistributionConfig"]
+    matching = [b for b in config["CacheBehaviors"] if fnmatch.fnmatchcase(path, b["PathPattern"])]
+    assert matching, f"no behaviour of the distribution serves {path}"
+    (origin,) = [o for o in config["Origins"] if o["Id"] == matching[0]["TargetOriginId"]]
+    assert "S3OriginConfig" in origin and origin["OriginAccessControlId"]
+    bucket = origin["DomainName"].split(".s3.")[0]
+    return bucket, origin.get("OriginPath", "").lstrip("/") + path.lstrip("/")
+
+
+def notified_functions(notifications: dict, key: str) -> list[str]:
+    """ARNs of the functions S3 invokes for a new object `key`, per the template's filters."""
+    def matches(rule: dict) -> bool:
+        if rule["Name"] == "prefix":
+            return key.startswith(rule["Value"])
+        return key.endswith(rule["Value"])
+
+    configurations = notifications["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    return [c["LambdaFunctionArn"] for c in configurations
+            if all(matches(r) for r in c["Filter"]["Key"]["FilterRules"])]
+
+
+def test_an_uploaded_photo_becomes_a_thumbnail_where_cloudfront_serves_it(blog):
+    api = blog.function("Api/Handler")
+    thumbs = blog.function("Thumbnails/Function")
+    answer = api.invoke(api_event("POST", "/api/uploads", body={"contentType": "image/jpeg"},
+                                  author=AUTHOR))
+    assert answer["statusCode"] == 201, answer
+    upload = json_body(answer)
+    bucket = upload["upload"]["fields"].get("bucket") or api.environment["MEDIA_BUCKET"]
+    key = upload["key"]
+
+    # The browser/curl POSTs the photo to S3 with the pre-signed fields; here: put it there.
+    s3 = boto3.client("s3", region_name=blog.region)
+    version = s3.put_object(Bucket=bucket, Key=key, Body=jpeg_photo(1600, 1200))["VersionId"]
+
+    # S3 invokes the function only if a notification filter of the template matches the key.
+    (notifications_id,) = blog.of_type("Custom::S3BucketNotifications")
+    notifications = blog.properties(notifications_id)
+    assert notifications["BucketName"] == bucket
+    targets = notified_functions(notifications, key)
+    assert targets == [blog.get_att(thumbs.logical_id, "Arn")]
+    assert thumbs.invoke(s3_event(bucket, key, version=version)) == \
+        {"thumbnails": 1, "rejected": 0, "ignored": 0}
+
+    # Where the viewer asks, CloudFront reads: the thumbnail must be exactly there ...
+    served_bucket, served_key = served_location(blog, upload["thumbnailPath"])
+    thumbnail = s3.get_object(Bucket=served_bucket, Key=served_key)
+    assert thumbnail["ContentType"] == "image/jpeg" and thumbnail["ContentLength"] > 0
+    # ... and the bucket policy must let this distribution read it.
+    (policy_id,) = [k for k in blog.of_type("AWS::S3::BucketPolicy")
+                    if blog.properties(k)["Bucket"] == served_bucket]
+    readable = [s for s in blog.properties(policy_id)["PolicyDocument"]["Statement"]
+                if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+                and fnmatch.fnmatchcase(f"arn:aws:s3:::{served_bucket}/{served_key}",
+                                        s["Resource"])]
+    assert len(readable) == 1
+    # A thumbnail written back into the bucket does not match any filter: no recursion.
+    assert notified_functions(notifications, served_key) == []
+
+    photo = key.removeprefix(thumbs.environment["UPLOAD_PREFIX"]).rsplit(".", 1)[0]
+    item = boto3.resource("dynamodb", region_name=blog.region).Table(table_name(blog)).get_item(
+        Key={"pk": f"PHOTO#{photo}", "sk": "THUMBNAIL"})["Item"]
+    assert item["sourceKey"] == key and (item["width"], item["height"]) == (1600, 1200)
+
+
+def test_a_corrupt_upload_lands_in_the_queue_the_template_dead_letters_to(blog):
+    thumbs = blog.function("Thumbnails/Function")
+    bucket = thumbs.environment["THUMBNAIL_BUCKET"]
+    key = thumbs.environment["UPLOAD_PREFIX"] + "broken.png"
+    s3 = boto3.client("s3", region_name=blog.region)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"\x89PNG\r\n\x1a\n but then nothing")
+    assert thumbs.invoke(s3_event(bucket, key))["rejected"] == 1
+    dlq_arn = thumbs.properties["DeadLetterConfig"]["TargetArn"]
+    queue_url = boto3.client("sqs", region_name=blog.region).get_queue_url(
+        QueueName=dlq_arn.rsplit(":", 1)[1])["QueueUrl"]
+    (message,) = boto3.client("sqs", region_name=blog.region).receive_message(
+        QueueUrl=queue_url)["Messages"]
+    assert json.loads(message["Body"])["key"] == key

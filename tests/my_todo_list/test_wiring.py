@@ -1,0 +1,135 @@
+"""MyTodoList wiring: the to-do handler runs from its synthesized asset (with the layer the
+template attaches), with the environment the template sets, against the table the template
+declares (created in moto with the template's key schema), behind the API routes the template
+defines. Dev and prod.
+
+Prod sets DAX_ENDPOINT to the cluster's discovery URL. DAX's wire protocol cannot run here, so the
+DAX client class is replaced by a stand-in that records how the layer built it and serves the
+same boto3 resource API from moto's DynamoDB: this proves the endpoint reaches the DAX client
+(not plain boto3) and that the handler's calls are ones the DAX client's resource API carries.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from tests.my_todo_list.events import api_event, header, json_body
+
+STACK = "MyTodoList"
+
+
+class DaxStandIn:
+    """Replaces amazondax.AmazonDaxClient: records construction, answers from moto DynamoDB."""
+
+    made: list[dict] = []
+
+    def __init__(self, **kwargs):
+        DaxStandIn.made.append({"client": kwargs})
+
+    @staticmethod
+    def resource(**kwargs):
+        DaxStandIn.made.append({"resource": kwargs})
+        return boto3.resource("dynamodb", region_name=kwargs["region_name"])
+
+
+@pytest.fixture
+def todo_stack(assembly, local_stack, monkeypatch):
+    import amazondax
+
+    DaxStandIn.made = []
+    monkeypatch.setattr(amazondax, "AmazonDaxClient", DaxStandIn)
+    return local_stack(assembly, STACK)
+
+
+def api_routes(stack) -> set[tuple[str, str]]:
+    """(verb, resource path) of every non-OPTIONS method, rebuilt from the template's resources."""
+    parts = {lid: stack.resources[lid]["Properties"]
+             for lid in stack.of_type("AWS::ApiGateway::Resource")}
+
+    def path(ref: dict) -> str:
+        if "Ref" in ref and ref["Ref"] in parts:
+            props = parts[ref["Ref"]]
+            return path(props["ParentId"]) + "/" + props["PathPart"]
+        return ""  # the RestApi's root resource
+
+    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"]))
+            for m in (stack.resources[lid] for lid in stack.of_type("AWS::ApiGateway::Method"))
+            if m["Properties"]["HttpMethod"] != "OPTIONS"}
+
+
+def test_every_route_the_template_defines_invokes_this_handler(todo_stack):
+    handler_id = todo_stack.logical_id("TodoApi/Handler", "AWS::Lambda::Function")
+    assert api_routes(todo_stack) == {("GET", "/todos"), ("POST", "/todos"),
+                                      ("GET", "/todos/{todoId}"), ("PUT", "/todos/{todoId}"),
+                                      ("DELETE", "/todos/{todoId}")}
+    for lid in todo_stack.of_type("AWS::ApiGateway::Method"):
+        method = todo_stack.resources[lid]["Properties"]
+        if method["HttpMethod"] != "OPTIONS":
+            assert method["Integration"]["Type"] == "AWS_PROXY"
+            assert handler_id in json.dumps(method["Integration"]["Uri"])
+
+
+def test_create_list_update_delete_for_one_user_and_refused_for_another(assembly, todo_stack):
+    handler = todo_stack.function("TodoApi/Handler")
+    table_name = todo_stack.ref(todo_stack.logical_id("TodoApi/Table", "AWS::DynamoDB::Table"))
+    assert handler.environment["TABLE_NAME"] == table_name
+    assert any((d / "dynamodb_client.py").is_file() for d in handler.layer_dirs)
+    dynamodb = boto3.client("dynamodb", region_name=todo_stack.region)
+
+    def invoke(method: str, path: str, **kwargs) -> dict:
+        return handler.invoke(api_event(method, path, **kwargs))
+
+    def stored() -> list[dict]:
+        return dynamodb.scan(TableName=table_name)["Items"]
+
+    created = invoke("POST", "/todos", user="alice", body={"title": "Pay rent", "dueDate": "2026-12-01"})
+    assert created["statusCode"] == 201, created
+    todo = json_body(created)
+    path = f"/todos/{todo['todoId']}"
+    # The item sits in the template's table under the key schema the template declares.
+    key = {"userId": {"S": "alice"}, "todoId": {"S": todo["todoId"]}}
+    assert dynamodb.get_item(TableName=table_name, Key=key)["Item"]["title"] == {"S": "Pay rent"}
+
+    listed = invoke("GET", "/todos", user="alice",
+                    headers={"X-Last-Write": header(created, "X-Last-Write")})
+    assert [t["todoId"] for t in json_body(listed)["items"]] == [todo["todoId"]]
+
+    updated = invoke("PUT", path, user="alice", body={"version": 1, "done": True})
+    assert updated["statusCode"] == 200 and json_body(updated)["version"] == 2
+
+    before = stored()
+    for method, body in (("GET", None), ("PUT", {"version": 2, "title": "mine now"}), ("DELETE", None)):
+        refused = invoke(method, path, user="mallory", body=body)
+        assert refused["statusCode"] == 404, (method, refused)
+    assert json_body(invoke("GET", "/todos", user="mallory"))["items"] == []
+    assert stored() == before
+
+    deleted = invoke("DELETE", path, user="alice")
+    assert deleted["statusCode"] == 204
+    assert stored() == []
+    assert json_body(invoke("GET", "/todos", user="alice"))["items"] == []
+
+    cluster = list(todo_stack.of_type("AWS::DAX::Cluster"))
+    if assembly.stage == "prod":
+        (cluster_id,) = cluster
+        endpoint = todo_stack.get_att(cluster_id, "ClusterDiscoveryEndpointURL")
+        assert endpoint.startswith("daxs://")  # the template asks for a TLS-only cluster
+        assert handler.environment["DAX_ENDPOINT"] == endpoint
+        assert DaxStandIn.made == [{"resource": {"endpoint_url": endpoint,
+                                                 "region_name": todo_stack.region}}]
+    else:
+        assert cluster == [] and "DAX_ENDPOINT" not in handler.environment
+        assert DaxStandIn.made == []
+
+
+def test_bad_input_through_the_deployed_wiring_writes_nothing(todo_stack):
+    handler = todo_stack.function("TodoApi/Handler")
+    table_name = todo_stack.ref(todo_stack.logical_id("TodoApi/Table", "AWS::DynamoDB::Table"))
+    for body in ("{oops", {"title": "x", "userId": "bob"}, {"title": "y" * 201}):
+        response = handler.invoke(api_event("POST", "/todos", user="alice", body=body))
+        assert response["statusCode"] == 400 and json_body(response)["message"]
+    assert boto3.client("dynamodb", region_name=todo_stack.region).scan(
+        TableName=table_name)["Items"] == []

@@ -1,0 +1,121 @@
+"""The offload (UpdateOffload): origin, behaviours, cache keys, TTLs, edge security, per stage."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.update_offload import APP_STACK_ID, OFFLOAD_STACK_ID
+
+OFFLOAD = OFFLOAD_STACK_ID
+
+# AWS managed policies (ids fixed by CloudFront, documented in its developer guide).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def distribution_config(assembly) -> dict:
+    found = [r for r in assembly.template(OFFLOAD)["Resources"].values()
+             if r["Type"] == "AWS::CloudFront::Distribution"]
+    assert len(found) == 1
+    return found[0]["Properties"]["DistributionConfig"]
+
+
+def cache_policy(assembly, reference: dict) -> dict:
+    return assembly.template(OFFLOAD)["Resources"][reference["Ref"]]["Properties"]["CachePolicyConfig"]
+
+
+def test_origin_is_the_update_servers_load_balancer_dns_name(assembly):
+    """The offload imports exactly what the app exports: the ALB's DNSName attribute."""
+    (origin,) = distribution_config(assembly)["Origins"]
+    export = assembly.template(APP_STACK_ID)["Outputs"]["LoadBalancerDnsName"]
+    assert origin["DomainName"] == {"Fn::ImportValue": export["Export"]["Name"]}
+    alb = export["Value"]["Fn::GetAtt"]
+    assert assembly.template(APP_STACK_ID)["Resources"][alb[0]]["Type"] == (
+        "AWS::ElasticLoadBalancingV2::LoadBalancer") and alb[1] == "DNSName"
+    # The ALB has no certificate of its own name, so CloudFront talks HTTP to it (see docs).
+    assert origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "http-only", "OriginSSLProtocols": ["TLSv1.2"]}
+    # Deploy order: the app (and its export) before the offload.
+    assert APP_STACK_ID in assembly.stacks[OFFLOAD]["dependencies"]
+
+
+def test_behaviours_manifest_first_then_updates_default_uncached(assembly):
+    config = distribution_config(assembly)
+    behaviours = config["CacheBehaviors"]
+    assert [b["PathPattern"] for b in behaviours] == ["/updates/latest.json", "/updates/*"]
+    manifest, updates = (cache_policy(assembly, b["CachePolicyId"]) for b in behaviours)
+    assert (manifest["MinTTL"], manifest["DefaultTTL"], manifest["MaxTTL"]) == (0, 60, 300)
+    assert (updates["MinTTL"], updates["DefaultTTL"], updates["MaxTTL"]) == (86400, 31536000, 31536000)
+    for behaviour in behaviours:
+        assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+        assert "OriginRequestPolicyId" not in behaviour
+    default = config["DefaultCacheBehavior"]
+    assert default["CachePolicyId"] == CACHING_DISABLED
+    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
+    assert set(default["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+
+
+def test_cache_keys_have_no_cookies_headers_or_query_strings(assembly):
+    for behaviour in distribution_config(assembly)["CacheBehaviors"]:
+        key = cache_policy(assembly, behaviour["CachePolicyId"])["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+        assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+        assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+        assert key["EnableAcceptEncodingGzip"] is True and key["EnableAcceptEncodingBrotli"] is True
+
+
+def test_compression_https_http2_and_3_and_access_logs(assembly):
+    config = distribution_config(assembly)
+    for behaviour in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
+        assert behaviour["Compress"] is True
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["HttpVersion"] == "http2and3"
+    bucket = config["Logging"]["Bucket"]["Fn::GetAtt"][0]
+    assert assembly.template(OFFLOAD)["Resources"][bucket]["Type"] == "AWS::S3::Bucket"
+    assert config["Logging"]["Prefix"] == "cloudfront/"
+
+
+def test_prod_adds_waf_origin_shield_and_all_edges(assembly):
+    config = distribution_config(assembly)
+    (origin,) = config["Origins"]
+    resources = assembly.template(OFFLOAD)["Resources"]
+    acls = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::WAFv2::WebACL"}
+    if assembly.stage == "prod":
+        assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": "us-east-1"}
+        assert config["PriceClass"] == "PriceClass_All"
+        (acl_id,) = acls
+        assert acls[acl_id]["Properties"]["Scope"] == "CLOUDFRONT"
+        assert config["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    else:
+        assert origin["OriginShield"] == {"Enabled": False}
+        assert config["PriceClass"] == "PriceClass_100"
+        assert acls == {} and "WebACLId" not in config
+
+
+def test_outputs_give_the_url_clients_switch_to(assembly):
+    outputs = assembly.template(OFFLOAD)["Outputs"]
+    distribution = next(lid for lid, r in assembly.template(OFFLOAD)["Resources"].items()
+                        if r["Type"] == "AWS::CloudFront::Distribution")
+    domain = {"Fn::GetAtt": [distribution, "DomainName"]}
+    assert outputs["DistributionDomainName"]["Value"] == domain
+    assert outputs["UpdateBaseUrl"]["Value"] == {"Fn::Join": ["", ["https://", domain, "/"]]}
+    assert outputs["ManifestUrl"]["Value"] == {"Fn::Join": ["", ["https://", domain, "/updates/latest.json"]]}
+    assert outputs["InvalidateManifestCommand"]["Value"] == {"Fn::Join": ["", [
+        "aws cloudfront create-invalidation --distribution-id ", {"Ref": distribution},
+        " --paths /updates/latest.json"]]}
+
+
+@pytest.mark.parametrize("stack_id", [APP_STACK_ID, OFFLOAD_STACK_ID])
+def test_access_log_bucket_is_private_tls_only_and_expires(assembly, stack_id):
+    buckets = [r for r in assembly.template(stack_id)["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+    assert len(buckets) == 1
+    props = buckets[0]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 90
+
+
+@pytest.mark.parametrize("stack_id", [APP_STACK_ID, OFFLOAD_STACK_ID])
+def test_templates_do_not_depend_on_the_rest_of_the_app(assembly, stack_id):
+    """No AWS::CDK::Metadata: its analytics list the cdk-nag packs of the whole app."""
+    types = {r["Type"] for r in assembly.template(stack_id)["Resources"].values()}
+    assert "AWS::CDK::Metadata" not in types
