@@ -36,7 +36,7 @@ LEFT_OUT = {"NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune
                             "DBInstance, DBSubnetGroup, parameter groups)"}
 # Containers cannot be built here (no Docker): the Fargate blueprint deploys a public image.
 CONTEXT = {"stage": "dev", "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service",
-           "fargate_public_image": "true"}
+           "fargate-service.image": "public.ecr.aws/nginx/nginx:stable-alpine"}
 SECONDS_PER_DEPLOY = 300
 
 
@@ -102,7 +102,7 @@ def endpoint():
 
 
 @pytest.fixture(scope="module")
-def rehearsal(endpoint, tmp_path_factory):
+def rehearsal(endpoint, tmp_path_factory, pytestconfig):
     """Bootstrap once, synthesize once; every stack is then deployed from that assembly."""
     env = _cli_environment(endpoint)
     started = time.monotonic()
@@ -118,19 +118,21 @@ def rehearsal(endpoint, tmp_path_factory):
     _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(assembly), *context)
     manifest = json.loads((assembly / "manifest.json").read_text())
     state = {"env": env, "workdir": workdir, "assembly": assembly, "manifest": manifest, "timings": {},
-             "bootstrap_and_synth": time.monotonic() - started, "unmodelled": {}}
+             "bootstrap_and_synth": time.monotonic() - started, "unmodelled": {}, "functions": {}}
     yield state
-    _print_report(state)
+    pytestconfig.rehearsal_report = _report(state)  # printed by conftest's terminal summary
 
 
-def _print_report(state: dict) -> None:
+def _report(state: dict) -> list[str]:
     lines = ["", "=== deploy rehearsal (real CDK CLI -> local moto endpoint) ===",
              f"bootstrap + synth: {state['bootstrap_and_synth']:.1f} s"]
-    lines += [f"deploy {stack}: {seconds:.1f} s" for stack, seconds in state["timings"].items()]
+    lines += [f"deploy {stack}: {seconds:.1f} s, CREATE_COMPLETE, outputs checked, "
+              f"{state['functions'].get(stack, 0)} asset-built Python functions checked"
+              for stack, seconds in state["timings"].items()]
     lines += [f"left out: {stack} ({why})" for stack, why in LEFT_OUT.items()]
     for stack, types in state["unmodelled"].items():
         lines.append(f"{stack}: not really created by the local endpoint: {', '.join(types)}")
-    print("\n".join(lines), file=sys.__stdout__)
+    return lines
 
 
 def _template(state: dict, stack_id: str) -> dict:
@@ -163,7 +165,7 @@ def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     _check_outputs(stack, template, rehearsal["unmodelled"][stack_id])
-    _check_functions(rehearsal, stack_name, template)
+    rehearsal["functions"][stack_id] = _check_functions(rehearsal, stack_name, template)
 
 
 def _client(rehearsal: dict, service: str):
@@ -200,11 +202,13 @@ def _referenced_types(value, template: dict) -> set[str]:
     return found
 
 
-def _check_functions(rehearsal: dict, stack_name: str, template: dict) -> None:
+def _check_functions(rehearsal: dict, stack_name: str, template: dict) -> int:
     """Asset-built functions exist with the template's runtime, architecture and environment."""
     cloudformation, lambda_ = _client(rehearsal, "cloudformation"), _client(rehearsal, "lambda")
-    deployed = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
-                cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]}
+    summaries = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+    deployed = {r["LogicalResourceId"]: r.get("PhysicalResourceId")
+                for page in summaries for r in page["StackResourceSummaries"]}
+    checked = 0
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
         if resource["Type"] != "AWS::Lambda::Function" or "S3Key" not in props.get("Code", {}):
@@ -223,3 +227,5 @@ def _check_functions(rehearsal: dict, stack_name: str, template: dict) -> None:
                 assert actual[key] == value, f"{logical_id}: {key}"
             else:
                 assert actual[key] and actual[key] != "None", f"{logical_id}: {key} unresolved"
+        checked += 1
+    return checked
