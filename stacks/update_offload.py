@@ -174,12 +174,6 @@ class UpdateOffloadSettings:
 SETTINGS = UpdateOffloadSettings
 
 
-# No AWS::CDK::Metadata resource: its usage analytics list the cdk-nag packs registered anywhere
-# in the app, so this app's template would change when another blueprint is added or removed,
-# and "the app is untouched" must hold byte for byte (tests/update_offload/test_app_untouched.py).
-_ANALYTICS = False
-
-
 def dns_name_export(stage: StageSettings) -> str:
     """The export the app stack always publishes and the offload imports (no cross-stack token,
     so the app's template is the same whether or not the offload exists)."""
@@ -196,7 +190,6 @@ class UpdateServerStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, stage: StageSettings, settings: UpdateOffloadSettings,
                  **kwargs) -> None:
         kwargs.setdefault("description", "Existing update server: ALB, Graviton Auto Scaling group, EFS")
-        kwargs.setdefault("analytics_reporting", _ANALYTICS)
         super().__init__(scope, id, **kwargs)
         public = settings.instance_subnets == "public"
         self.vpc = vpc(self, "Network", availability_zones=stage.availability_zones,
@@ -242,7 +235,6 @@ class UpdateOffloadStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, stage: StageSettings, settings: UpdateOffloadSettings,
                  origin_domain_name: str, **kwargs) -> None:
         kwargs.setdefault("description", "CloudFront offload of software-update downloads")
-        kwargs.setdefault("analytics_reporting", _ANALYTICS)
         super().__init__(scope, id, **kwargs)
         logs = access_log_bucket(self, "AccessLogs", removal_policy=stage.removal_policy)
         web_acl_arn = settings.web_acl_arn

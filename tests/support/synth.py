@@ -28,7 +28,8 @@ def cdk_json_context(stage: str) -> dict:
     context.update({
         "aws:cdk:enable-path-metadata": True,
         "aws:cdk:enable-asset-metadata": True,
-        "aws:cdk:version-reporting": True,
+        # cdk.json sets "versionReporting": false, which the CLI passes on as this key.
+        "aws:cdk:version-reporting": False,
         "aws:cdk:bundling-stacks": ["**"],
     })
     only = os.environ.get("BLUEPRINTS")
