@@ -11,10 +11,8 @@ from aws_cdk.assertions import Match
 
 from tests.fargate_service.conftest import PUBLIC_IMAGE, STACK_ID
 from tests.test_compliance import nag_findings
+from tests.support.template import resources
 
-
-def resources(template: dict, kind: str) -> dict[str, dict]:
-    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == kind}
 
 
 def one(template: dict, kind: str, path_suffix: str) -> tuple[str, dict]:

@@ -11,6 +11,8 @@ from urllib.parse import quote_plus
 
 from boto3.dynamodb.types import TypeSerializer
 
+from tests.support.apigateway import json_body, rest_api_event  # noqa: F401 (json_body re-exported)
+
 STAGE = "v1"
 AUTHOR = {"sub": "3f1c2a9e-0000-4000-8000-000000000001", "cognito:username": "ada",
           "email": "ada@example.com", "token_use": "id"}
@@ -25,39 +27,15 @@ def api_event(method: str, path: str, *, body: Any = None, query: dict | None = 
     parts = path.strip("/").split("/")
     resource = "/" + "/".join("{slug}" if i == 2 and parts[1] == "posts" else p
                               for i, p in enumerate(parts))
-    text = body if body is None or isinstance(body, str) else json.dumps(body)
-    if base64 and text is not None:
-        import base64 as b64
-        text = b64.b64encode(text.encode()).decode()
     headers = {"Content-Type": "application/json", "Accept": "application/json",
                "Host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
                "Via": "2.0 abc.cloudfront.net (CloudFront)"}
     if author:
         headers["Authorization"] = "eyJraWQiOi.fake.id-token"
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": {"slug": parts[2]} if "{slug}" in resource else None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource, "httpMethod": method, "path": f"/{STAGE}{path}",
-            "stage": STAGE, "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "accountId": "123456789012", "apiId": "a1b2c3d4e5",
-            "identity": {"sourceIp": "203.0.113.10", "userAgent": "curl/8.5.0"},
-            "authorizer": {"claims": author} if author else None,
-        },
-        "body": text,
-        "isBase64Encoded": base64,
-    }
-
-
-def json_body(response: dict) -> Any:
-    return json.loads(response["body"]) if response.get("body") else None
+    return rest_api_event(method, path, resource=resource,
+                          path_parameters={"slug": parts[2]} if "{slug}" in resource else None,
+                          headers=headers, query=query, body=body, claims=author, stage=STAGE,
+                          base64_body=base64)
 
 
 _serialize = TypeSerializer().serialize

@@ -9,18 +9,11 @@ import pytest
 
 from patterns.static_site import DEFAULT_CSP
 from tests.support.snapshots import assert_matches_snapshot
+from tests.support.template import only, resources
 
 STACK = "MyBlog"
 
 
-def resources(t: dict, kind: str) -> dict[str, dict]:
-    return {k: r for k, r in t["Resources"].items() if r["Type"] == kind}
-
-
-def only(t: dict, kind: str) -> tuple[str, dict]:
-    found = resources(t, kind)
-    assert len(found) == 1, f"expected one {kind}, found {list(found)}"
-    return next(iter(found.items()))
 
 
 def by_path(t: dict, suffix: str) -> tuple[str, dict]:

@@ -29,30 +29,13 @@ from moto.ses.models import ses_backends
 
 from tests.my_blog.events import AUTHOR, api_event, jpeg_photo, json_body, s3_event
 from tests.support.wiring import event_matches
+from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 
 STACK = "MyBlog"
 
 
-class DaxStandIn:
-    """Replaces amazondax.AmazonDaxClient: records construction, answers from moto DynamoDB."""
-
-    made: list[dict] = []
-
-    def __init__(self, **kwargs):
-        DaxStandIn.made.append({"client": kwargs})
-
-    @staticmethod
-    def resource(**kwargs):
-        DaxStandIn.made.append({"resource": kwargs})
-        return boto3.resource("dynamodb", region_name=kwargs["region_name"])
-
-
 @pytest.fixture
-def blog(assembly, local_stack, monkeypatch):
-    import amazondax
-
-    DaxStandIn.made = []
-    monkeypatch.setattr(amazondax, "AmazonDaxClient", DaxStandIn)
+def blog(assembly, local_stack, dax_stand_in):
     return local_stack(assembly, STACK)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from tests.support.apigateway import json_body, rest_api_event  # noqa: F401 (json_body re-exported)
 
 STAGE = "v1"
 
@@ -27,34 +28,10 @@ def api_event(
                    "Authorization": f"eyJ.fake-id-token-of.{user}", **(headers or {})}
     claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id",
               "cognito:username": user} if user else None
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": {"todoId": todo_id} if todo_id is not None else None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/{STAGE}{path}",
-            "stage": STAGE,
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "accountId": "123456789012",
-            "apiId": "a1b2c3d4e5",
-            "identity": {"sourceIp": "203.0.113.10", "userAgent": "MyTodoList/1.0 (iOS)"},
-            "authorizer": {"claims": claims} if claims else None,
-        },
-        "body": body if body is None or isinstance(body, str) else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-
-
-def json_body(response: dict) -> Any:
-    return json.loads(response["body"]) if response.get("body") else None
+    return rest_api_event(method, path, resource=resource,
+                          path_parameters={"todoId": todo_id} if todo_id is not None else None,
+                          headers=all_headers, query=query, body=body, claims=claims,
+                          stage=STAGE, user_agent="MyTodoList/1.0 (iOS)")
 
 
 def header(response: dict, name: str) -> str | None:

@@ -9,19 +9,12 @@ import json
 import pytest
 
 from tests.support.synth import REPO_ROOT
+from tests.support.template import only, resources
 
 STACK = "MyTodoList"
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 
 
-def resources(template: dict, kind: str) -> dict[str, dict]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def only(template: dict, kind: str) -> tuple[str, dict]:
-    found = resources(template, kind)
-    assert len(found) == 1, f"expected one {kind}, found {list(found)}"
-    return next(iter(found.items()))
 
 
 def logical_id(template: dict, kind: str, prefix: str) -> str:

@@ -17,30 +17,13 @@ import boto3
 import pytest
 
 from tests.my_todo_list.events import api_event, header, json_body
+from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 
 STACK = "MyTodoList"
 
 
-class DaxStandIn:
-    """Replaces amazondax.AmazonDaxClient: records construction, answers from moto DynamoDB."""
-
-    made: list[dict] = []
-
-    def __init__(self, **kwargs):
-        DaxStandIn.made.append({"client": kwargs})
-
-    @staticmethod
-    def resource(**kwargs):
-        DaxStandIn.made.append({"resource": kwargs})
-        return boto3.resource("dynamodb", region_name=kwargs["region_name"])
-
-
 @pytest.fixture
-def todo_stack(assembly, local_stack, monkeypatch):
-    import amazondax
-
-    DaxStandIn.made = []
-    monkeypatch.setattr(amazondax, "AmazonDaxClient", DaxStandIn)
+def todo_stack(assembly, local_stack, dax_stand_in):
     return local_stack(assembly, STACK)
 
 

@@ -7,18 +7,11 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
+from tests.support.template import only, resources
 
 STACK = "NeptuneGraph"
 
 
-def resources(template: dict, kind: str) -> dict[str, dict]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def only(template: dict, kind: str) -> tuple[str, dict]:
-    found = resources(template, kind)
-    assert len(found) == 1, f"expected one {kind}, found {list(found)}"
-    return next(iter(found.items()))
 
 
 def test_vpc_has_no_internet_path(assembly):

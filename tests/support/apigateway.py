@@ -1,0 +1,44 @@
+"""API Gateway REST (Lambda proxy) events, as a Cognito-authorized stage delivers them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+
+def rest_api_event(method: str, path: str, *, resource: str, path_parameters: dict | None,
+                   headers: dict[str, str], query: dict | None = None, body: Any = None,
+                   claims: dict | None = None, stage: str = "v1", user_agent: str = "curl/8.5.0",
+                   base64_body: bool = False) -> dict:
+    """The proxy event for `method path` matched to API `resource` (e.g. "/todos/{todoId}").
+
+    `claims`: what the Cognito authorizer verified (None = no authorizer claims). A `body`
+    that is not a str is JSON-encoded, as a client would send it."""
+    text = body if body is None or isinstance(body, str) else json.dumps(body)
+    if base64_body and text is not None:
+        text = base64.b64encode(text.encode()).decode()
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource, "httpMethod": method, "path": f"/{stage}{path}",
+            "stage": stage, "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "accountId": "123456789012", "apiId": "a1b2c3d4e5",
+            "identity": {"sourceIp": "203.0.113.10", "userAgent": user_agent},
+            "authorizer": {"claims": claims} if claims else None,
+        },
+        "body": text,
+        "isBase64Encoded": base64_body,
+    }
+
+
+def json_body(response: dict) -> Any:
+    return json.loads(response["body"]) if response.get("body") else None
