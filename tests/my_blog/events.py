@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 
 from boto3.dynamodb.types import TypeSerializer
 
-from tests.support.apigateway import json_body, rest_api_event  # noqa: F401 (json_body re-exported)
+from tests.support.apigateway import header, json_body, rest_api_event  # noqa: F401 (re-exported)
 
 STAGE = "v1"
 AUTHOR = {"sub": "3f1c2a9e-0000-4000-8000-000000000001", "cognito:username": "ada",
@@ -104,13 +104,3 @@ def png_with_alpha(width: int = 640, height: int = 480) -> bytes:
     image.save(out, "PNG")
     return out.getvalue()
 
-
-def header(response: dict, name: str) -> str | None:
-    """A response header, from `headers` or (Powertools' REST answer) `multiValueHeaders`."""
-    for key, value in (response.get("headers") or {}).items():
-        if key.lower() == name.lower():
-            return value
-    for key, values in (response.get("multiValueHeaders") or {}).items():
-        if key.lower() == name.lower():
-            return ",".join(values)
-    return None

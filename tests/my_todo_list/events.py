@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.apigateway import json_body, rest_api_event  # noqa: F401 (json_body re-exported)
+from tests.support.apigateway import header, json_body, rest_api_event  # noqa: F401 (re-exported)
 
 STAGE = "v1"
 
@@ -33,13 +33,3 @@ def api_event(
                           headers=all_headers, query=query, body=body, claims=claims,
                           stage=STAGE, user_agent="MyTodoList/1.0 (iOS)")
 
-
-def header(response: dict, name: str) -> str | None:
-    """A response header, case-insensitively (Powertools may set single or multi-value headers)."""
-    for key, value in (response.get("headers") or {}).items():
-        if key.lower() == name.lower():
-            return value
-    for key, values in (response.get("multiValueHeaders") or {}).items():
-        if key.lower() == name.lower():
-            return values[0]
-    return None

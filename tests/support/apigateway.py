@@ -42,3 +42,15 @@ def rest_api_event(method: str, path: str, *, resource: str, path_parameters: di
 
 def json_body(response: dict) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
+
+
+def header(response: dict, name: str) -> str | None:
+    """A response header, case-insensitively, from `headers` or (Powertools' REST answer)
+    `multiValueHeaders` (values joined with commas, as HTTP would)."""
+    for key, value in (response.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return value
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        if key.lower() == name.lower():
+            return ",".join(values)
+    return None
