@@ -53,10 +53,7 @@ class NeptuneBulkLoader(Construct):
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, id)
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
-            description="Bulk-load functions: out to the Neptune cluster on 8182 only")
-        graph.allow_clients_from(self.security_group, "Bulk-load functions")
+        self.security_group = graph.client_security_group(self, vpc, "Bulk-load functions")
 
         common = dict(
             source="neptune_data",
@@ -193,10 +190,7 @@ class GraphQueryFunction(Construct):
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, id)
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
-            description="Small-load function: out to the Neptune cluster on 8182 only")
-        graph.allow_clients_from(self.security_group, "Small-load function")
+        self.security_group = graph.client_security_group(self, vpc, "Small-load function")
         # Operators may invoke it asynchronously (InvocationType=Event): failures go here.
         self.dead_letters = dead_letter_queue(self, "DeadLetters", removal_policy=removal_policy)
         self.function = python_function(

@@ -168,6 +168,13 @@ class NeptuneCluster(Construct):
         for index, instance in enumerate(instances):
             instance.availability_zone = zones[index % len(zones)]
 
+    def client_security_group(self, scope: Construct, vpc: ec2.IVpc, who: str) -> ec2.SecurityGroup:
+        """A security group for a client of this cluster: out to 8182 on the cluster, nothing else."""
+        group = ec2.SecurityGroup(scope, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+                                  description=f"{who}: out to the Neptune cluster on 8182 only")
+        self.allow_clients_from(group, who)
+        return group
+
     def allow_clients_from(self, other: ec2.IConnectable, description: str) -> None:
         """Open 8182 on the cluster to `other` (and its egress to the cluster, if restricted)."""
         self.cluster.connections.allow_default_port_from(other, description)
