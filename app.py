@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Builds every blueprint's stacks for one stage (`-c stage=dev|prod`); nothing else.
 
-`-c blueprints=neptune-graph,...` builds only the named blueprints (handy while working on one).
+`-c blueprints_only=neptune-graph,...` builds only the named blueprints (handy while working on
+one). The `AccountBaseline` stack (the account's API Gateway logging role) is always built: the
+blueprint stacks that need it depend on it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from patterns.compliance import add_compliance_checks
+from stacks import account_baseline
 from stacks import fargate_service
 from stacks import my_blog
 from stacks import my_todo_list
@@ -42,6 +45,7 @@ def selected_blueprints(app: cdk.App) -> dict:
 def build_app(app: cdk.App) -> list[cdk.Stack]:
     """Add the stacks of every selected blueprint to `app`, tagged for cost allocation."""
     stage = stage_from_context(app.node.try_get_context)
+    baseline = account_baseline.build(app, stage)
     stacks: list[cdk.Stack] = []
     for key, blueprint in selected_blueprints(app).items():
         settings = blueprint_settings(blueprint.SETTINGS, app.node.try_get_context, key, stage)
@@ -49,8 +53,9 @@ def build_app(app: cdk.App) -> list[cdk.Stack]:
     for stack in stacks:
         for name, value in stage.cost_allocation_tags().items():
             cdk.Tags.of(stack).add(name, value)
+    account_baseline.require_baseline(baseline, stacks)
     add_compliance_checks(app)
-    return stacks
+    return [baseline, *stacks]
 
 
 if __name__ == "__main__":

@@ -61,6 +61,28 @@ def log_group(
     )
 
 
+def api_execution_log_group(
+    scope: Construct,
+    id: str,
+    *,
+    rest_api_id: str,
+    stage_name: str,
+    retention_days: int,
+    removal_policy: cdk.RemovalPolicy,
+) -> logs.LogGroup:
+    """The group API Gateway writes a REST stage's execution logs to, created by the stack.
+
+    API Gateway creates `API-Gateway-Execution-Logs_<api id>/<stage>` itself on the first log
+    event, with no retention and outside the stack; creating it here first gives it the
+    stage's retention and removal policy. Execution logging needs the account's CloudWatch
+    Logs role, which the AccountBaseline stack sets.
+    """
+    return log_group(
+        scope, id, retention_days=retention_days, removal_policy=removal_policy,
+        log_group_name=cdk.Fn.join("", ["API-Gateway-Execution-Logs_", rest_api_id, "/",
+                                        stage_name]))
+
+
 def access_log_bucket(
     scope: Construct, id: str, *, removal_policy: cdk.RemovalPolicy, expire_after_days: int = 90
 ) -> s3.Bucket:

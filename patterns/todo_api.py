@@ -4,9 +4,10 @@
                               Cognito authorizer on every method        │ response     │
                               request models + validators               │ cache (GET), │
                               stage throttling, JSON access logs, X-Ray │ keyed on the │
-                              [WAF web ACL]                             │ Authorization│
-                                    │ Lambda proxy                      │ header       │
-                                    ▼                                   └──────────────┘
+                              error-level execution logs                │ Authorization│
+                              [WAF web ACL]                             │ header       │
+                                    │ Lambda proxy                      └──────────────┘
+                                    ▼
                               Handler (lambda_src/todo_api) + dynamodb_client layer
                                     │ [in the VPC's isolated subnets when DAX is on]
                                     ▼
@@ -46,7 +47,7 @@ from constructs import Construct
 
 from patterns.compliance import acknowledge
 from patterns.dax_cache import DaxCache
-from patterns.defaults import log_group
+from patterns.defaults import api_execution_log_group, log_group
 from patterns.edge import cloudfront_web_acl
 from patterns.network import ISOLATED
 from patterns.python_function import LAMBDA_SRC, python_function, python_layer
@@ -190,10 +191,17 @@ class TodoApi(Construct):
                    removal_policy: cdk.RemovalPolicy, user_pool: cognito.IUserPool) -> None:
         access_logs = log_group(self, "AccessLogs", retention_days=log_retention_days,
                                 removal_policy=removal_policy)
+        # A method's own settings replace the stage-wide ones for that method, so the cached
+        # GETs repeat the stage's logging, metrics and throttling.
         cached = apigw.MethodDeploymentOptions(
             caching_enabled=True,
             cache_ttl=cdk.Duration.seconds(options.cache_ttl_seconds),
             cache_data_encrypted=True,
+            logging_level=apigw.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,
+            metrics_enabled=True,
+            throttling_rate_limit=options.throttle_rate_limit,
+            throttling_burst_limit=options.throttle_burst_limit,
         )
         origins = list(options.allowed_origins)
         self.api = apigw.RestApi(
@@ -201,7 +209,8 @@ class TodoApi(Construct):
             "Api",
             description="MyTodoList REST API",
             endpoint_types=[apigw.EndpointType[options.endpoint_type]],
-            # The account-wide CloudWatch role is a per-region singleton; this stack does not own it.
+            # The account-wide CloudWatch role is a per-region singleton that the AccountBaseline
+            # stack owns; both access and execution logging need it.
             cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name=options.stage_name,
@@ -211,6 +220,10 @@ class TodoApi(Construct):
                 metrics_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=_access_log_format(),
+                # Errors only: INFO would log every request again (the access log has them) and
+                # data tracing would copy request bodies (users' to-dos) into the logs.
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
                 cache_cluster_enabled=options.cache_enabled,
                 cache_cluster_size=options.cache_size_gb if options.cache_enabled else None,
                 method_options={"/todos/GET": cached, "/todos/{todoId}/GET": cached}
@@ -226,6 +239,10 @@ class TodoApi(Construct):
         )
         self.url = self.api.url
         stage = self.api.deployment_stage
+        self.execution_logs = api_execution_log_group(
+            self, "ExecutionLogs", rest_api_id=self.api.rest_api_id,
+            stage_name=options.stage_name, retention_days=log_retention_days,
+            removal_policy=removal_policy)
 
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[user_pool],
@@ -281,11 +298,6 @@ class TodoApi(Construct):
                 stage, "AwsSolutions-APIG3",
                 "WAF is off in this stage (waf_enabled=false saves about $9/month); every method "
                 "needs a Cognito token and the stage is throttled. Prod sets waf_enabled=true.")
-        acknowledge(
-            stage, "AwsSolutions-APIG6",
-            "Execution logging needs the account-wide API Gateway CloudWatch role, a per-region "
-            "singleton this stack must not own; the JSON access log records every request with "
-            "its status, latencies, authorizer, WAF and integration errors.")
 
 
 def _access_log_format() -> apigw.AccessLogFormat:

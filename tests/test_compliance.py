@@ -37,10 +37,11 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
 
     def build_with_insecure_bucket(app):
         stacks = real_build(app)
-        s3.Bucket(stacks[0], "DeliberatelyInsecure")
-        lambda_.Function(stacks[0], "DeliberatelyBare", runtime=lambda_.Runtime.PYTHON_3_14,
+        (graph,) = [s for s in stacks if s.node.id == "NeptuneGraph"]
+        s3.Bucket(graph, "DeliberatelyInsecure")
+        lambda_.Function(graph, "DeliberatelyBare", runtime=lambda_.Runtime.PYTHON_3_14,
                          handler="index.handler", code=lambda_.Code.from_inline("def handler(e, c): pass"))
-        built["stack"] = stacks[0].node.path
+        built["stack"] = graph.node.path
         return stacks
 
     monkeypatch.setattr(cdk_app, "build_app", build_with_insecure_bucket)

@@ -18,20 +18,35 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   which expects an IntegrationHttpMethod and Uri on every integration; a tagged AWS::KMS::Key (every key here is tagged) crashes moto on the tag shape;
   `Fn::GetAtt` on an EFS file system or access point is unimplemented; and a Lambda function
   created from CloudFormation loses its Architectures (recorded as x86_64). The stand-ins fix
-  those three so the rehearsal can check what the CLI actually deployed.
+  those three so the rehearsal can check what the CLI actually deployed. And moto creates a
+  resource early when another one refers to it, skipping that resource's own DependsOn (an API
+  Gateway deployment before its methods, which API Gateway refuses): the stand-in creates the
+  DependsOn targets first, as CloudFormation does.
+
+Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
+failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
+reports the message):
+
+- API Gateway refuses a REST API stage that writes access or execution logs until the
+  account's API Gateway settings name a CloudWatch Logs role ("CloudWatch Logs role ARN must
+  be set in account settings to enable logging"). `AWS::ApiGateway::Account` sets that role,
+  and is itself refused unless the role exists and API Gateway may assume it.
 """
 
 from __future__ import annotations
 
+import json
 import sys
-from moto.apigateway.models import Method
+
+from moto.apigateway.models import Method, apigateway_backends
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.cloudformation.custom_model import CustomModel
-from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.models import Event, Stack, cloudformation_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models.table import Table
 from moto.efs.models import AccessPoint, FileSystem
+from moto.iam.models import iam_backends
 from moto.kms.models import Key
 
 # Unmodelled types whose attributes our templates read: placeholders keep moto going.
@@ -110,6 +125,140 @@ def _placeholder(resource_type: str) -> type:
     return Placeholder
 
 
+# -- account state ---------------------------------------------------------------------------
+
+class DeployRefused(Exception):
+    """What the service answers a resource CloudFormation tries to create; becomes CREATE_FAILED."""
+
+    def __init__(self, logical_id: str, resource_type: str, reason: str) -> None:
+        super().__init__(reason)
+        self.logical_id, self.resource_type, self.reason = logical_id, resource_type, reason
+
+
+# API Gateway's own words (BadRequestException from CreateStage/UpdateStage).
+NO_CLOUDWATCH_ROLE = "CloudWatch Logs role ARN must be set in account settings to enable logging"
+ROLE_NOT_ASSUMABLE = "The role ARN does not have required permissions set to API Gateway"
+
+
+def stage_logs(properties: dict) -> bool:
+    """True when a REST API stage writes access logs or execution logs to CloudWatch."""
+    if properties.get("AccessLogSetting"):
+        return True
+    return any(str(m.get("LoggingLevel", "OFF")).upper() != "OFF" or
+               str(m.get("DataTraceEnabled", "false")).lower() == "true"
+               for m in properties.get("MethodSettings", []))
+
+
+class _ApiGatewayStage(CloudFormationModel):
+    """A REST API stage, refused like API Gateway refuses it in an account without the role."""
+
+    __module__ = "moto.apigateway.rehearsal"
+
+    def __init__(self, name: str) -> None:
+        self.physical_resource_id = name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):  # noqa: ANN001
+        properties = cloudformation_json.get("Properties", {})
+        account = apigateway_backends[account_id][region_name].get_account()
+        if stage_logs(properties) and not account.cloudwatch_role_arn:
+            raise DeployRefused(kwargs["LogicalId"], cls.cloudformation_type(),
+                                f"{NO_CLOUDWATCH_ROLE} (Service: ApiGateway, Status Code: 400)")
+        return cls(properties.get("StageName", resource_name))
+
+
+class _ApiGatewayAccount(CloudFormationModel):
+    """API Gateway's account settings: the CloudWatch Logs role every logging stage needs."""
+
+    __module__ = "moto.apigateway.rehearsal"
+
+    def __init__(self, name: str) -> None:
+        self.physical_resource_id = name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApiGateway::Account"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs):  # noqa: ANN001
+        role_arn = cloudformation_json.get("Properties", {}).get("CloudWatchRoleArn")
+        if role_arn:
+            if not _apigateway_may_assume(account_id, role_arn):
+                raise DeployRefused(kwargs["LogicalId"], cls.cloudformation_type(),
+                                    f"{ROLE_NOT_ASSUMABLE} (Service: ApiGateway, "
+                                    "Status Code: 400)")
+            apigateway_backends[account_id][region_name].update_account(
+                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}])
+        return cls(f"{kwargs['LogicalId']}-account")
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Nothing: CloudFormation leaves the account setting in place (AWS's docs)."""
+
+
+def _apigateway_may_assume(account_id: str, role_arn: str) -> bool:
+    role_name = role_arn.rsplit("/", 1)[-1]
+    roles = [r for r in iam_backends[account_id]["aws"].roles.values() if r.name == role_name]
+    if not roles:
+        return False
+    trust = roles[0].assume_role_policy_document
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    for statement in trust.get("Statement", []):
+        services = statement.get("Principal", {}).get("Service", [])
+        services = [services] if isinstance(services, str) else services
+        if statement.get("Effect") == "Allow" and "apigateway.amazonaws.com" in services:
+            return True
+    return False
+
+
+class _NoOutputs(dict):
+    exports: list = []
+
+
+def _rolls_back_when_refused(original):
+    """A refused resource fails the stack the way CloudFormation does: CREATE_FAILED with the
+    service's message, then ROLLBACK_COMPLETE (moto alone would answer 500 and hang)."""
+    def create_resources(self: Stack) -> None:
+        try:
+            original(self)
+        except DeployRefused as refused:
+            self.events.append(Event(
+                stack_id=self.stack_id, stack_name=self.name,
+                logical_resource_id=refused.logical_id, physical_resource_id="",
+                resource_type=refused.resource_type, resource_status="CREATE_FAILED",
+                resource_status_reason=refused.reason, resource_properties=None))
+            self._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=(
+                f"The following resource(s) failed to create: [{refused.logical_id}]. "
+                "Rollback requested by user."))
+            try:
+                self.resource_map.delete()
+            except Exception:  # noqa: BLE001 - best effort, as moto's own delete is
+                pass
+            backend = cloudformation_backends[self.account_id][self.region_name]
+            for export in self.exports:
+                backend.exports.pop(export.name, None)
+            # A rolled-back stack has no resources and no outputs (moto would otherwise create
+            # the refused resource again the next time anything reads them).
+            self.resource_map._resource_json_map = {}
+            self.output_map = _NoOutputs()
+            self.status = "ROLLBACK_COMPLETE"
+            self._add_stack_event("ROLLBACK_COMPLETE")
+    return create_resources
+
+
 def _key_with_tags(original):
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json.get("Properties", {})
@@ -146,7 +295,20 @@ def _function_keeps_architecture(original):
     return classmethod(create)
 
 
+def _dependencies_first(original):
+    def getitem(self, key: str):  # noqa: ANN001
+        if key not in self._parsed_resources:
+            depends_on = (self._resource_json_map.get(key) or {}).get("DependsOn", [])
+            for dependency in [depends_on] if isinstance(depends_on, str) else depends_on:
+                if dependency in self._resource_json_map:
+                    getitem(self, dependency)
+        return original(self, key)
+    return getitem
+
+
 def install_stand_ins() -> None:
+    Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
+    parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
     CustomModel.create_from_cloudformation_json = classmethod(_custom_resource_succeeds)
     Key.create_from_cloudformation_json = _key_with_tags(Key.create_from_cloudformation_json)
     LambdaFunction.create_from_cloudformation_json = _function_keeps_architecture(
@@ -156,7 +318,8 @@ def install_stand_ins() -> None:
     _efs_attributes(FileSystem, {"Arn": "file_system_arn", "FileSystemId": "file_system_id"})
     _efs_attributes(AccessPoint, {"Arn": "access_point_arn", "AccessPointId": "access_point_id"})
     # Subclassing CloudFormationModel registers a model; clear moto's cached lookups after.
-    globals()["_models"] = [_GlobalTableAsTable, *map(_placeholder, PLACEHOLDER_TYPES)]
+    globals()["_models"] = [_GlobalTableAsTable, _ApiGatewayStage, _ApiGatewayAccount,
+                            *map(_placeholder, PLACEHOLDER_TYPES)]
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
 

@@ -3,6 +3,11 @@ AWS endpoint (moto in server mode), for every dev stack whose resource types it 
 
     make rehearse          # = .venv/bin/python -m pytest -m rehearsal tests/rehearsal
 
+The path is the user's: bootstrap, then the AccountBaseline stack, then each blueprint. The local
+endpoint keeps API Gateway's account state (see local_endpoint.py), so a logging API stage is
+refused until the baseline has set the account's CloudWatch Logs role, as AWS refuses it; the
+first test deploys MyTodoList without the baseline and expects exactly that failure.
+
 What it proves: the CLI can synthesize, publish the assets of, and create each stack from
 scratch, in dependency order, with the template and parameters it produces; every output is
 present and well formed; every function built from an asset exists with the runtime,
@@ -25,6 +30,7 @@ import boto3
 import pytest
 from moto.cloudformation.parsing import get_model_map
 
+from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE
 from tests.support.synth import REPO_ROOT
 
 pytestmark = pytest.mark.rehearsal
@@ -61,12 +67,16 @@ def _cli_environment(port: int) -> dict[str, str]:
     return env
 
 
-def _cdk(env: dict, cwd: Path, *args: str, timeout: int = SECONDS_PER_DEPLOY) -> subprocess.CompletedProcess:
+def _cdk(env: dict, cwd: Path, *args: str, timeout: int = SECONDS_PER_DEPLOY,
+         expect_failure: bool = False) -> subprocess.CompletedProcess:
     command = [str(REPO_ROOT / "node_modules" / ".bin" / "cdk"), *args]
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout)
-    assert result.returncode == 0, (f"`cdk {' '.join(args)}` failed ({result.returncode}):\n"
-                                    f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    if expect_failure:
+        assert result.returncode != 0, f"`cdk {' '.join(args)}` succeeded but should have failed"
+    else:
+        assert result.returncode == 0, (f"`cdk {' '.join(args)}` failed ({result.returncode}):\n"
+                                        f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
 
 
@@ -126,6 +136,8 @@ def rehearsal(endpoint, tmp_path_factory, pytestconfig):
 def _report(state: dict) -> list[str]:
     lines = ["", "=== deploy rehearsal (real CDK CLI -> local moto endpoint) ===",
              f"bootstrap + synth: {state['bootstrap_and_synth']:.1f} s"]
+    if "refused_without_baseline" in state:
+        lines.append(f"without AccountBaseline: {state['refused_without_baseline']}")
     lines += [f"deploy {stack}: {seconds:.1f} s, CREATE_COMPLETE, outputs checked, "
               f"{state['functions'].get(stack, 0)} asset-built Python functions checked"
               for stack, seconds in state["timings"].items()]
@@ -148,19 +160,56 @@ def unmodelled_types(template: dict) -> list[str]:
     return sorted(t for t in types if t not in modelled and t != "AWS::CDK::Metadata")
 
 
+def _deploy(rehearsal: dict, stack_id: str, **kwargs) -> subprocess.CompletedProcess:
+    """`cdk deploy <stack> --exclusively`: each stack on its own, in the order the tests give."""
+    return _cdk(rehearsal["env"], rehearsal["workdir"], "deploy", stack_id, "--exclusively",
+                "--app", str(rehearsal["assembly"]), "--method=direct", "--require-approval",
+                "never", "--no-notices", "--outputs-file",
+                str(rehearsal["assembly"] / f"{stack_id}.outputs.json"), **kwargs)
+
+
+def _stack_name(rehearsal: dict, stack_id: str) -> str:
+    return rehearsal["manifest"]["artifacts"][stack_id]["properties"].get("stackName", stack_id)
+
+
+def test_a_logging_api_stage_is_refused_before_the_account_baseline(rehearsal):
+    """Leaving out the baseline fails the way a real first deploy fails: API Gateway refuses
+    the stage, CloudFormation rolls the stack back, the CLI prints API Gateway's message."""
+    assert "AccountBaseline" in rehearsal["manifest"]["artifacts"]["MyTodoList"]["dependencies"]
+    result = _deploy(rehearsal, "MyTodoList", expect_failure=True)
+    assert NO_CLOUDWATCH_ROLE in result.stdout + result.stderr
+    cloudformation = _client(rehearsal, "cloudformation")
+    (stack,) = cloudformation.describe_stacks(StackName=_stack_name(rehearsal, "MyTodoList"))[
+        "Stacks"]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cloudformation.describe_stack_events(StackName=stack["StackName"])["StackEvents"]
+    (failed,) = [e for e in events if e.get("ResourceStatus") == "CREATE_FAILED"]
+    assert failed["ResourceType"] == "AWS::ApiGateway::Stage"
+    rehearsal["refused_without_baseline"] = (
+        f"MyTodoList ROLLBACK_COMPLETE, {failed['LogicalResourceId']}: "
+        f"{failed['ResourceStatusReason']}")
+
+
+def test_account_baseline_sets_the_api_gateway_logging_role(rehearsal):
+    started = time.monotonic()
+    _deploy(rehearsal, "AccountBaseline")
+    rehearsal["timings"]["AccountBaseline"] = time.monotonic() - started
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in _client(rehearsal, "cloudformation")
+               .describe_stacks(StackName="AccountBaseline")["Stacks"][0]["Outputs"]}
+    account = _client(rehearsal, "apigateway").get_account()
+    assert account["cloudwatchRoleArn"] == outputs["ApiGatewayCloudWatchRoleArn"]
+
+
 @pytest.mark.parametrize("stack_id", REHEARSED)
 def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     assert stack_id in rehearsal["manifest"]["artifacts"], f"{stack_id} is not in the dev assembly"
     template = _template(rehearsal, stack_id)
-    outputs_file = rehearsal["assembly"] / f"{stack_id}.outputs.json"
     started = time.monotonic()
-    _cdk(rehearsal["env"], rehearsal["workdir"], "deploy", stack_id, "--app", str(rehearsal["assembly"]),
-         "--method=direct", "--require-approval", "never", "--no-notices",
-         "--outputs-file", str(outputs_file))
+    _deploy(rehearsal, stack_id)
     rehearsal["timings"][stack_id] = time.monotonic() - started
     rehearsal["unmodelled"][stack_id] = unmodelled_types(template)
 
-    stack_name = rehearsal["manifest"]["artifacts"][stack_id]["properties"].get("stackName", stack_id)
+    stack_name = _stack_name(rehearsal, stack_id)
     cloudformation = _client(rehearsal, "cloudformation")
     (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"

@@ -1,0 +1,1 @@
+"""What runs against a real account: preflight checks, smoke tests, deploy-time rules."""
