@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.support.synth import Synthesized, synthesize
+from tests.support.synth import REPO_ROOT, Synthesized, synthesize
 
 STAGES = ("dev", "prod")
 
@@ -26,6 +28,27 @@ def synth(tmp_path_factory) -> "callable":
 def assembly(request, synth) -> Synthesized:
     """Each test that takes `assembly` runs once per stage."""
     return synth(request.param)
+
+
+# Prod moved out of us-east-1, as a user in Europe would: every gate must hold there too.
+ANOTHER_REGION = "eu-central-1"
+
+
+@pytest.fixture(scope="session")
+def prod_in_another_region(tmp_path_factory) -> Synthesized:
+    """The prod stage with `stages.prod.region` = eu-central-1 (AZs a/b/c), built once."""
+    stages = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["stages"]
+    stages["prod"] = {**stages["prod"], "region": ANOTHER_REGION,
+                      "availability_zones": [f"{ANOTHER_REGION}{z}" for z in "abc"]}
+    return synthesize("prod", tmp_path_factory.mktemp(f"cdk.out-prod-{ANOTHER_REGION}"),
+                      {"stages": stages})
+
+
+@pytest.fixture(scope="session", params=[*STAGES, f"prod-{ANOTHER_REGION}"])
+def every_assembly(request, synth, prod_in_another_region) -> Synthesized:
+    """The gates (cdk-nag, cfn-lint, deploy rules) run over each stage and over prod elsewhere."""
+    return prod_in_another_region if request.param.endswith(ANOTHER_REGION) else synth(
+        request.param)
 
 
 @pytest.fixture

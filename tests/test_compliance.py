@@ -19,12 +19,12 @@ def nag_findings(assembly) -> list[str]:
     return findings
 
 
-def test_no_unacknowledged_cdk_nag_findings(assembly):
+def test_no_unacknowledged_cdk_nag_findings(every_assembly):
     """A Python `cdk synth` may exit 0 with findings, so the report itself is read."""
-    findings = nag_findings(assembly)
-    assert not findings, (f"{len(findings)} unacknowledged cdk-nag findings in {assembly.stage}:\n"
-                          + "\n".join(findings))
-    assert assembly.error is None, assembly.error
+    findings = nag_findings(every_assembly)
+    assert not findings, (f"{len(findings)} unacknowledged cdk-nag findings in "
+                          f"{every_assembly.outdir.name}:\n" + "\n".join(findings))
+    assert every_assembly.error is None, every_assembly.error
 
 
 def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
@@ -54,7 +54,8 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
     assert assembly.error and "ValidationFailed" in assembly.error
 
 
-def test_cfn_lint_reports_no_errors(assembly):
+def test_cfn_lint_reports_no_errors(every_assembly):
+    assembly = every_assembly
     errors = []
     for stack_id, artifact in assembly.stacks.items():
         region = artifact.get("environment", "").rsplit("/", 1)[-1]
