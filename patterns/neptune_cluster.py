@@ -21,8 +21,10 @@ from constructs import Construct
 from patterns.compliance import acknowledge
 from patterns.defaults import log_group
 
-# Current 1.4.x engine; its parameter group family must match (NEPTUNE_1_4).
-ENGINE_VERSION = neptune.EngineVersion.V1_4_6_1
+# The newest 1.4 patch (2026-09-18; the alpha module's enum stops at 1.4.6.1). 1.4.6.3 fixed
+# the bulk loader failing to reach S3 in some regions ("incorrect endpoint resolution"), so
+# nothing older is used. Its parameter group family must match (NEPTUNE_1_4).
+ENGINE_VERSION = neptune.EngineVersion("1.4.7.1")
 PARAMETER_FAMILY = neptune.ParameterGroupFamily.NEPTUNE_1_4
 PORT = 8182
 # Neptune serverless capacity limits, in Neptune capacity units (NCU).
