@@ -12,11 +12,12 @@ CDK := $(CURDIR)/node_modules/.bin/cdk
 CDK_FLAGS := -c stage=$(STAGE)
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test rehearse deploy diff destroy clean
+.PHONY: help install install-dev synth test rehearse preflight deploy smoke diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  Variables: STAGE=dev|prod (default dev), STACK=<stack id> for deploy/diff/destroy"
+	@echo "  Variables: STAGE=dev|prod (default dev), STACK=<stack id> for preflight/deploy/smoke/diff/destroy,"
+	@echo "             FIX=1 (preflight creates missing service-linked roles), SKIP_PREFLIGHT=1 (deploy)"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -45,9 +46,20 @@ test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lin
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
 	$(VPY) -m pytest -m rehearsal tests/rehearsal
 
-deploy: install ## Deploy STACK (e.g. make deploy STACK=NeptuneGraph STAGE=dev) with your AWS credentials
+preflight: install ## Check your account for what STACK needs (read-only; FIX=1 creates missing service-linked roles)
+	@test -n "$(STACK)" || (echo "usage: make preflight STACK=<stack id> [STAGE=dev|prod] [FIX=1]"; exit 2)
+	$(CDK) synth $(STACK) $(CDK_FLAGS) --quiet --no-notices
+	$(VPY) -m deployment.preflight $(STACK) --assembly cdk.out $(if $(FIX),--fix)
+
+deploy: install ## Preflight, then deploy STACK with your AWS credentials (SKIP_PREFLIGHT=1 skips the checks)
 	@test -n "$(STACK)" || (echo "usage: make deploy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	$(if $(SKIP_PREFLIGHT),@echo "preflight skipped (SKIP_PREFLIGHT=1)",@$(MAKE) --no-print-directory preflight STACK=$(STACK) STAGE=$(STAGE))
 	$(CDK) deploy $(STACK) $(CDK_FLAGS)
+
+smoke: install ## Prove a deployed STACK works: exercise its main path with your credentials
+	@test -n "$(STACK)" || (echo "usage: make smoke STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	$(CDK) synth $(STACK) $(CDK_FLAGS) --quiet --no-notices
+	$(VPY) -m deployment.smoke $(STACK) --assembly cdk.out
 
 diff: install ## Show what deploying STACK would change
 	@test -n "$(STACK)" || (echo "usage: make diff STACK=<stack id> [STAGE=dev|prod]"; exit 2)
