@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from deployment.assembly import Assembly, StackArtifact
+from deployment.preflight_needs import logging_api_stages
 
 BASELINE_STACK_ID = "AccountBaseline"
 
@@ -198,22 +199,10 @@ def _normal(text: str) -> str:
 
 # -- single-stack rules --------------------------------------------------------------------------
 
-def logging_stages(stack: StackArtifact) -> list[str]:
-    """Logical ids of REST API stages that write access or execution logs to CloudWatch."""
-    found = []
-    for logical_id, resource in stack.resources("AWS::ApiGateway::Stage"):
-        properties = resource.get("Properties", {})
-        if properties.get("AccessLogSetting") or any(
-                str(m.get("LoggingLevel", "OFF")).upper() != "OFF" or m.get("DataTraceEnabled")
-                in (True, "true") for m in properties.get("MethodSettings", [])):
-            found.append(logical_id)
-    return found
-
-
 def logging_stage_needs_baseline(stack: StackArtifact) -> Iterable[Violation]:
     if stack.id == BASELINE_STACK_ID or BASELINE_STACK_ID in stack.dependencies:
         return
-    for logical_id in logging_stages(stack):
+    for logical_id in logging_api_stages(stack.template):
         yield Violation("logging-stage-needs-baseline", stack.id, logical_id,
                         "this stage logs to CloudWatch, which API Gateway refuses until the "
                         "account's CloudWatch Logs role is set: make the stack depend on the "

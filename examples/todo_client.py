@@ -163,7 +163,12 @@ class StackOutputs:
     def from_stack(cls, stack_name: str, region: str) -> StackOutputs:
         stack = boto3.client("cloudformation", region_name=region).describe_stacks(
             StackName=stack_name)["Stacks"][0]
-        out = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        return cls.from_outputs(
+            {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}, region)
+
+    @classmethod
+    def from_outputs(cls, out: dict[str, str], region: str) -> StackOutputs:
+        """From the stack's outputs as a dict (OutputKey -> OutputValue)."""
         return cls(api_url=out["ApiUrl"], user_pool_id=out["UserPoolId"],
                    client_id=out["UserPoolClientId"], identity_pool_id=out["IdentityPoolId"],
                    bucket=out["UserFilesBucketName"], region=out.get("Region", region))
@@ -173,13 +178,18 @@ class CognitoUser:
     """One app user: sign-up, SRP sign-in (with TOTP MFA), and identity-pool credentials."""
 
     def __init__(self, outputs: StackOutputs, email: str, password: str,
-                 prompt: Callable[[str], str] = input) -> None:
+                 prompt: Callable[[str], str] = input, *, idp=None, identity=None,
+                 show: Callable[[str], None] = print) -> None:
+        """`idp`/`identity`: ready-made cognito-idp / cognito-identity clients (e.g. with
+        timeouts or a local endpoint; deployment/smoke.py passes its own); `show` receives the
+        messages meant for the person at the keyboard, such as the enrolment URI."""
         self.outputs = outputs
         self.email = email
         self.password = password
         self.prompt = prompt
-        self.idp = boto3.client("cognito-idp", region_name=outputs.region)
-        self.identity = boto3.client("cognito-identity", region_name=outputs.region)
+        self.show = show
+        self.idp = idp or boto3.client("cognito-idp", region_name=outputs.region)
+        self.identity = identity or boto3.client("cognito-identity", region_name=outputs.region)
         self.tokens: dict[str, str] = {}
         self.totp_secret: str | None = None
 
@@ -228,8 +238,9 @@ class CognitoUser:
     def _enrol_totp(self, session: str) -> str:
         associated = self.idp.associate_software_token(Session=session)
         self.totp_secret = associated["SecretCode"]
-        print("MFA is required: add this secret to your authenticator app (keep it safe):\n"
-              f"  otpauth://totp/MyTodoList:{self.email}?secret={self.totp_secret}&issuer=MyTodoList")
+        self.show("MFA is required: add this secret to your authenticator app (keep it safe):\n"
+                  f"  otpauth://totp/MyTodoList:{self.email}?secret={self.totp_secret}"
+                  "&issuer=MyTodoList")
         verified = self.idp.verify_software_token(
             Session=associated["Session"], UserCode=self._code(), FriendlyDeviceName="todo_client")
         return verified["Session"]

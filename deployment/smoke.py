@@ -1,0 +1,359 @@
+"""Smoke tests: prove a deployed stack works, the way AWS Quick Starts are tested in real accounts.
+
+    make smoke STACK=MyBlog STAGE=dev
+    # = after `make synth STAGE=dev`, from the repository root:
+    .venv/bin/python -m deployment.smoke MyBlog [--assembly cdk.out] [--timeout 300] \\
+        [--skip http,...]
+
+It reads the deployed stack's outputs (CloudFormation `DescribeStacks` on the stack's
+CloudFormation name, e.g. `MyBlog-dev`, taken with its region from the synthesized assembly)
+and exercises the blueprint's main path, one line per step:
+
+    PASS site: 200 HTML with strict-transport-security, content-security-policy, ...
+    FAIL thumbnail: no thumbnail: s3://myblog-dev-media.../thumbnails/smoke-1a2b3c4d5e6f.jpg:
+         still not after 120.0 s (see RejectedUploadsQueueUrl and the thumbnail function's logs)
+    SKIP thumbnail-via-site: needs thumbnail (that step failed)
+    PASS cleanup:delete-test-photo: 1 object version(s) deleted, item PHOTO#smoke-1a2b3c4d5e6f
+         deleted
+
+Exit status 0 when nothing failed, 1 when a step failed (or the stack is not deployed and
+complete), 2 for a usage error (unknown stack id, no assembly, no credentials or region). The
+whole run is bounded by `--timeout` (default 300 s; every HTTP and AWS call has its own
+timeout too, never longer than the time left), plus up to 60 s for the clean-ups, which always
+run, also after a failure, Ctrl-C or a cancelled CI job (SIGTERM): whatever a smoke creates
+(test users, identities, uploaded objects with all their versions, table items, graph vertices,
+executions) carries the run's random id and is deleted at the end. It needs only your own
+credentials (boto3's usual chain) and the standard library's HTTP client.
+
+## What each smoke proves, and what it costs
+
+Each step is listed with the capabilities it needs beyond plain AWS API calls, if any.
+
+- `AccountBaseline`: `logs-role`, `api-gateway-account`. API Gateway's account settings name
+  the `ApiGatewayCloudWatchRoleArn` role, which exists and trusts API Gateway (without it every
+  REST API stage that logs is refused).
+- `MyTodoList`: `user-files-bucket`; `api-refuses-anonymous` (http); `create-test-user`,
+  `sign-in` (cognito-auth); `todo-create`, `todo-list`, `todo-read`, `todo-delete`
+  (cognito-auth, http); `own-folder` (cognito-auth); `folder-isolation` (cognito-auth,
+  iam-enforced). `ApiUrl` answers 401 without a token; a user made with the admin APIs (email
+  verified, permanent random password, no email sent) signs in with SRP through
+  `examples/todo_client.py`, enrolling TOTP when the pool requires MFA (prod); the API creates,
+  lists, reads and deletes a to-do with the ID token; identity-pool credentials reach the
+  user's own folder and not another identity's.
+- `MyBlog`: `site`, `api-posts` (http); `upload-photo`; `thumbnail` (lambda-runs);
+  `thumbnail-via-site` (lambda-runs, http). The site is HTML with the security headers (HSTS,
+  CSP, nosniff, frame options, referrer policy) and `ApiBaseUrl` + `posts` is JSON through the
+  same distribution; a generated PNG put under the upload prefix becomes a JPEG under the
+  thumbnail prefix (S3 event, function, Pillow, permissions all work) and CloudFront serves it.
+- `NeptuneGraph`: `small-load-write`, `small-load-read` (lambda-runs, neptune); `stage-csv`;
+  `bulk-load` (sfn-runs, lambda-runs, neptune); `bulk-load-read` (lambda-runs, neptune). The
+  small-load function writes and reads a vertex with openCypher; a one-line CSV in the staging
+  bucket is bulk-loaded by the state machine (loader role, S3 gateway endpoint, KMS) and read
+  back. The cluster is reachable only inside its VPC, so the smoke goes through the stack's
+  functions, never to port 8182 (and needs no `neptunedata` client).
+- `FargateService`: `queue`; `health`, `sample-app`, `job` (http). The job queue exists; the
+  service answers its health check through the load balancer; with the sample app
+  (`containers/web`) a job POSTed to `/jobs` is done by the queue worker (scaled out from zero
+  on queue depth: allow a few minutes) and `GET /jobs/<id>` serves the right result. With
+  another image, `job` is skipped, saying so.
+- `UpdateServer`: `manifest`, `download` (http). `ManifestUrl` is served straight from the load
+  balancer and the update it names downloads with the manifest's size and SHA-256. With
+  `lock_origin`, a direct request must be refused instead (403, or no connection).
+- `UpdateOffload`: `manifest`, `download`, `download-again` (http). The manifest and the update
+  download through the distribution (checksum as in the manifest); the second download reports
+  whether it was an edge cache hit (`x-cache`). A miss is reported, not failed: another edge
+  location may have answered.
+
+Capabilities (`--skip` takes these names): `http` (reaching a URL from the outputs over the
+internet), `cognito-auth` (a real Cognito user pool), `lambda-runs` (Lambda code executing),
+`sfn-runs` (Step Functions executions running), `neptune` (a running Neptune cluster),
+`iam-enforced` (IAM denials being real). A skipped step prints `SKIP <step>: needs <capability>
+(<why>)`; steps that build on a failed or skipped step are skipped naming it. A missing stack
+output fails the step that reads it, naming the output, even when the step is skipped.
+
+Cost: cents or less per run. Requests: a few dozen S3, DynamoDB, SQS, API Gateway, Lambda and
+CloudFront requests (fractions of a cent); the MyBlog thumbnail is one 1024 MB Lambda run
+(~$0.000003); the Neptune bulk load a handful of Step Functions transitions ($0.000025 each).
+`MyTodoList` signs in one monthly active user per run: free within Cognito Essentials' 10,000
+MAU (dev), ~$0.02 per run on the Plus plan (prod). What costs money is the deployed stack
+itself while it exists (docs/<blueprint>.md), so deploy, smoke and destroy in one job.
+
+Left behind, on purpose: the MyBlog "thumbnail ready" message in its SQS queue (expires with
+the queue's retention; other consumers may be reading it), and a FargateService job the worker
+had not picked up when the smoke gave up (taking it back would mean receiving other jobs too,
+counting towards their maxReceiveCount); it is done at the next scale-out and its result
+expires with the prune task. A bulk load stopped by the clean-up may still finish inside
+Neptune (the loader job cannot be cancelled from outside the VPC); its vertex carries the
+`SmokeTest` label and the run id.
+
+## From GitHub Actions, with OIDC (no stored keys)
+
+Create an IAM OIDC identity provider for `token.actions.githubusercontent.com` and a role whose
+trust policy admits your repository (`token.actions.githubusercontent.com:sub` =
+`repo:<owner>/<repo>:ref:refs/heads/main`, `aud` = `sts.amazonaws.com`), with the permissions
+below. Deploy `AccountBaseline` once per account and region (it is shared by every stage and
+retained: do not destroy it per run), then per change:
+
+```yaml
+name: deploy-smoke-destroy
+on: {push: {branches: [main]}, workflow_dispatch: {}}
+permissions: {id-token: write, contents: read}
+jobs:
+  smoke:
+    runs-on: ubuntu-latest
+    timeout-minutes: 60
+    concurrency: smoke-${{ matrix.stack }}          # one deployment of a stack at a time
+    strategy: {fail-fast: false, matrix: {stack: [MyTodoList, MyBlog, FargateService]}}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with: {python-version: "3.11"}
+      - uses: actions/setup-node@v4
+        with: {node-version: "22"}
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: arn:aws:iam::123456789012:role/blueprints-ci
+          aws-region: us-east-1
+      - run: make synth STAGE=dev
+      - run: npx cdk deploy ${{ matrix.stack }} -c stage=dev --require-approval never
+      - run: .venv/bin/python -m deployment.smoke ${{ matrix.stack }} --timeout 300
+      - if: always()                                  # destroy even when deploy or smoke failed
+        run: npx cdk destroy ${{ matrix.stack }} -c stage=dev --force
+```
+
+The job's role needs what `cdk deploy` needs (`sts:AssumeRole` on the bootstrap roles
+`arn:aws:iam::<account>:role/cdk-hnb659fds-*`, which do the deploying) plus, for the smoke
+itself, only this (physical names CloudFormation generates start with the stack name, which is
+why the patterns below work; tighten them to the real names after a first deploy):
+
+```json
+{"Version": "2012-10-17", "Statement": [
+ {"Sid": "ReadOutputs", "Effect": "Allow", "Action": "cloudformation:DescribeStacks",
+  "Resource": "arn:aws:cloudformation:<region>:<account>:stack/*"},
+ {"Sid": "AccountBaseline", "Effect": "Allow", "Action": ["iam:GetRole", "apigateway:GET"],
+  "Resource": ["arn:aws:iam::<account>:role/AccountBaseline-*",
+               "arn:aws:apigateway:<region>::/account"]},
+ {"Sid": "TodoUsers", "Effect": "Allow", "Action": ["cognito-idp:AdminCreateUser",
+  "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser",
+  "cognito-identity:DeleteIdentities"],
+  "Resource": ["arn:aws:cognito-idp:<region>:<account>:userpool/*",
+               "arn:aws:cognito-identity:<region>:<account>:identitypool/*"]},
+ {"Sid": "Buckets", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+  "Resource": ["arn:aws:s3:::myblog-*", "arn:aws:s3:::neptunegraph-*"]},
+ {"Sid": "UserFilesBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation",
+  "Resource": "arn:aws:s3:::mytodolist-*"},
+ {"Sid": "SmokeObjects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject",
+  "s3:DeleteObject", "s3:DeleteObjectVersion"],
+  "Resource": ["arn:aws:s3:::myblog-*/uploads/smoke-*", "arn:aws:s3:::myblog-*/thumbnails/smoke-*",
+               "arn:aws:s3:::neptunegraph-*/smoke/*"]},
+ {"Sid": "StagingKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+  "Resource": "arn:aws:kms:<region>:<account>:key/*",
+  "Condition": {"StringEquals": {"kms:ViaService": "s3.<region>.amazonaws.com"}}},
+ {"Sid": "BlogPhotoItem", "Effect": "Allow", "Action": "dynamodb:DeleteItem",
+  "Resource": "arn:aws:dynamodb:<region>:<account>:table/MyBlog-*"},
+ {"Sid": "Graph", "Effect": "Allow", "Action": ["lambda:InvokeFunction", "states:StartExecution",
+  "states:DescribeExecution", "states:StopExecution"],
+  "Resource": ["arn:aws:lambda:<region>:<account>:function:NeptuneGraph-*",
+               "arn:aws:states:<region>:<account>:stateMachine:*",
+               "arn:aws:states:<region>:<account>:execution:*"]},
+ {"Sid": "Jobs", "Effect": "Allow", "Action": "sqs:GetQueueAttributes",
+  "Resource": "arn:aws:sqs:<region>:<account>:FargateService-*"}]}
+```
+
+The sign-in, the to-do API, the site, the ALB and the distribution need no IAM permission: they
+are public endpoints, called with the test user's tokens or anonymously; the test user's own
+folder is written and deleted with its identity-pool credentials. The policy deliberately grants
+nothing on the MyTodoList user-files objects (listing or deleting versions there would reach
+every user's files), so the one noncurrent version of the test file expires with the bucket's
+lifecycle rule; in a throwaway dev account, add `s3:ListBucketVersions` and
+`s3:DeleteObjectVersion` on `mytodolist-*` to have the clean-up remove it at once. MyBlog's
+object patterns assume the default `uploads/` and `thumbnails/` prefixes. Prod's user pool runs
+threat protection; if a CI runner's sign-in is judged risky, `sign-in` fails with the reason.
+
+## From Python (the deploy rehearsal)
+
+    results = run_smoke("MyBlog", outputs, boto3.Session(region_name="us-east-1"),
+                        skip=LOCAL_ENDPOINT_SKIP, deadline=time.monotonic() + 120,
+                        endpoint_url="http://localhost:4566", template=template)
+
+`outputs` is OutputKey -> OutputValue, `deadline` a `time.monotonic()` value (a `time.time()`
+one is converted), `template` the synthesized template (optional: MyBlog's prefixes, the
+Fargate health path and UpdateServer's origin lock are read from it; defaults otherwise).
+`LOCAL_ENDPOINT_SKIP` is every capability: what remains against moto is the plain AWS API
+steps (the baseline role and account setting, buckets, the photo upload and its clean-up, the
+CSV staging, the job queue) and the check that every output a step reads exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable, Collection, Mapping
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from deployment import (
+    smoke_account,
+    smoke_blog,
+    smoke_fargate,
+    smoke_neptune,
+    smoke_todo,
+    smoke_updates,
+)
+from deployment.assembly import Assembly
+from deployment.smoke_support import (
+    CAPABILITIES,
+    FAIL,
+    LOCAL_ENDPOINT_SKIP,
+    PASS,
+    SKIP,
+    Smoke,
+    StepResult,
+    describe_error,
+    monotonic_deadline,
+)
+
+__all__ = ["CAPABILITIES", "LOCAL_ENDPOINT_SKIP", "SMOKES", "StepResult", "UnknownStack",
+           "run_smoke", "stack_outputs", "main"]
+
+# Stack id (as in the assembly and `make deploy STACK=`) -> its smoke.
+SMOKES: dict[str, Callable[[Smoke], None]] = {
+    "AccountBaseline": smoke_account.smoke,
+    "MyTodoList": smoke_todo.smoke,
+    "MyBlog": smoke_blog.smoke,
+    "NeptuneGraph": smoke_neptune.smoke,
+    "FargateService": smoke_fargate.smoke,
+    "UpdateServer": smoke_updates.server_smoke,
+    "UpdateOffload": smoke_updates.offload_smoke,
+}
+DEFAULT_TIMEOUT = 300.0
+# A stack in any other state did not (fully) deploy what the template says.
+DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
+
+
+class UnknownStack(ValueError):
+    def __init__(self, stack_id: str) -> None:
+        super().__init__(f"no smoke test for stack {stack_id!r}; known stacks: "
+                         f"{', '.join(SMOKES)}")
+
+
+def run_smoke(stack_id: str, outputs: Mapping[str, str], session: boto3.Session, *,
+              skip: Collection[str] = frozenset(), deadline: float,
+              endpoint_url: str | None = None, template: Mapping | None = None,
+              poll_interval: float | None = None, sleep: Callable[[float], None] = time.sleep,
+              say: Callable[[str], None] | None = None) -> list[StepResult]:
+    """Run the smoke of `stack_id` against a deployed stack with these outputs; every step's
+    result, clean-ups included (named `cleanup:<what>`), in the order they ran.
+
+    skip: capabilities the target cannot answer (see CAPABILITIES; LOCAL_ENDPOINT_SKIP for
+    moto). deadline: time.monotonic() by which the steps must be done (clean-ups get 60 s more).
+    endpoint_url: every AWS client goes there (a local endpoint). poll_interval, sleep: the
+    pace of waiting (tests make it fast). say: where each result line goes (default: stdout).
+    Raises UnknownStack for a stack id with no smoke, ValueError for an unknown capability.
+    """
+    if stack_id not in SMOKES:
+        raise UnknownStack(stack_id)
+    smoke = Smoke(stack_id, outputs, session, skip=skip, deadline=monotonic_deadline(deadline),
+                  endpoint_url=endpoint_url, template=template, poll_interval=poll_interval,
+                  sleep=sleep, say=say)
+    try:
+        SMOKES[stack_id](smoke)
+    finally:
+        smoke.finish()
+    return smoke.results
+
+
+def stack_outputs(session: boto3.Session, stack_name: str, *, endpoint_url: str | None = None,
+                  timeout: float = 30.0) -> tuple[str, dict[str, str]]:
+    """(stack status, OutputKey -> OutputValue) of a deployed stack."""
+    from botocore.config import Config
+
+    client = session.client("cloudformation", endpoint_url=endpoint_url, config=Config(
+        connect_timeout=min(10.0, timeout), read_timeout=timeout,
+        retries={"mode": "standard", "max_attempts": 3}))
+    stack = client.describe_stacks(StackName=stack_name)["Stacks"][0]
+    return stack["StackStatus"], {o["OutputKey"]: o["OutputValue"]
+                                  for o in stack.get("Outputs", [])}
+
+
+def _capabilities(text: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in text.split(",") if n.strip())
+    unknown = sorted(names - set(CAPABILITIES))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}")
+    return names
+
+
+def _interrupt_on_sigterm() -> None:
+    # A cancelled CI job gets SIGTERM; raising lets the clean-ups run before the exit.
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deployment.smoke",
+        description="Exercise a deployed stack's main path; PASS/FAIL/SKIP per step.")
+    parser.add_argument("stack_id", metavar="STACK_ID", help=f"one of: {', '.join(SMOKES)}")
+    parser.add_argument("--assembly", default="cdk.out",
+                        help="the synthesized cloud assembly (default: cdk.out)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds for all steps (default {DEFAULT_TIMEOUT:.0f}; clean-ups "
+                             "get up to 60 s more)")
+    parser.add_argument("--skip", type=_capabilities, default=frozenset(),
+                        metavar="CAPABILITY,...",
+                        help=f"capabilities to skip steps for: {', '.join(CAPABILITIES)}")
+    args = parser.parse_args(argv)
+    if args.stack_id not in SMOKES:
+        print(f"error: {UnknownStack(args.stack_id)}", file=sys.stderr)
+        return 2
+    if args.timeout <= 0:
+        parser.error("--timeout must be a positive number of seconds")
+    try:
+        artifact = Assembly(args.assembly).stack(args.stack_id)
+    except (FileNotFoundError, KeyError) as err:
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    session = boto3.Session(region_name=artifact.region)
+    if not session.region_name:
+        print(f"error: {artifact.stack_name} is environment-agnostic and no region is "
+              "configured: set AWS_REGION (or AWS_DEFAULT_REGION)", file=sys.stderr)
+        return 2
+    _interrupt_on_sigterm()
+    started = time.monotonic()
+    print(f"smoke {args.stack_id}: stack {artifact.stack_name} in {session.region_name}, "
+          f"{args.timeout:.0f} s", flush=True)
+    try:
+        status, outputs = stack_outputs(session, artifact.stack_name,
+                                        timeout=min(30.0, args.timeout))
+    except (NoCredentialsError, NoRegionError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as err:
+        print(f"{FAIL} stack: {artifact.stack_name}: {describe_error(err)}", flush=True)
+        return 1
+    if status not in DEPLOYED:
+        print(f"{FAIL} stack: {artifact.stack_name} is {status}, expected one of "
+              f"{', '.join(DEPLOYED)}", flush=True)
+        return 1
+    print(f"{PASS} stack: {artifact.stack_name} is {status} ({len(outputs)} outputs)", flush=True)
+    try:
+        results = run_smoke(args.stack_id, outputs, session, skip=args.skip,
+                            deadline=started + args.timeout, template=artifact.template)
+    except KeyboardInterrupt:
+        print(f"{FAIL} smoke: interrupted (clean-ups ran)", flush=True)
+        return 1
+    counts = {status: sum(r.status == status for r in results) for status in (PASS, FAIL, SKIP)}
+    print(f"{args.stack_id}: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[SKIP]} "
+          f"skipped in {time.monotonic() - started:.1f} s", flush=True)
+    return 1 if counts[FAIL] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

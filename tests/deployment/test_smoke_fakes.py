@@ -1,0 +1,154 @@
+"""Fakes the smoke tests share: a local HTTP server standing in for CloudFront / the ALB / API
+Gateway, a boto3 session that hands out Stubber-driven clients for the services moto cannot
+answer, and `run()` that runs one smoke fast (polling paced at 10 ms) and collects its lines.
+
+Imported by the other test_smoke*.py modules; it holds no tests itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from deployment import smoke_support
+from deployment.smoke import run_smoke
+
+RUN_ID = "0a1b2c3d4e5f"
+POLL = 0.01
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class FakeWeb:
+    """Routes (method, path) -> answer or callable(request) -> answer; a path ending in '*'
+    matches by prefix. Unknown routes answer 404. Every request is recorded."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Answer | Callable[[dict], Answer]] = {}
+        self.requests: list[dict] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = {"method": self.command, "path": self.path,
+                           "headers": {k.lower(): v for k, v in self.headers.items()},
+                           "body": self.rfile.read(length) if length else b""}
+                fake.requests.append(request)
+                status, headers, body = fake.answer(request)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        # A client that gave up (the timeout tests) is expected, not an error to print.
+        self.server.handle_error = lambda _request, _address: None
+        # A short poll so that shutdown() at teardown takes milliseconds, not half a second.
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.02}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def route(self, method: str, path: str, answer) -> None:
+        self.routes[(method, path)] = answer
+
+    def answer(self, request: dict) -> Answer:
+        path = request["path"].split("?", 1)[0]
+        handler = self.routes.get((request["method"], path))
+        if handler is None:
+            for (method, pattern), candidate in self.routes.items():
+                if (method == request["method"] and pattern.endswith("*")
+                        and path.startswith(pattern[:-1])):
+                    handler = candidate
+                    break
+        if handler is None:
+            return 404, {"Content-Type": "application/json"}, b'{"message": "no route"}'
+        return handler(request) if callable(handler) else handler
+
+
+@pytest.fixture
+def web(monkeypatch):
+    # A proxy from the environment must not intercept the local fake.
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    fake = FakeWeb()
+    fake.thread.start()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@pytest.fixture
+def fixed_run_id(monkeypatch):
+    """Every smoke names what it creates after RUN_ID (Stubber expectations need it)."""
+    monkeypatch.setattr(smoke_support, "run_id", lambda: RUN_ID)
+    return RUN_ID
+
+
+class StubbedSession:
+    """A boto3 Session whose clients for `stubbed` services are the same Stubber-driven
+    client every time (the smoke makes a client per step); other services are real (moto)."""
+
+    def __init__(self, region: str = "us-east-1", services: tuple[str, ...] = ()) -> None:
+        self.real = boto3.Session(region_name=region)
+        self.region_name = region
+        self.clients = {name: self.real.client(name) for name in services}
+        self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
+        for stubber in self.stubbers.values():
+            stubber.activate()
+
+    def client(self, service: str, **kwargs):
+        if service in self.clients:
+            return self.clients[service]
+        return self.real.client(service, **kwargs)
+
+    def stub(self, service: str) -> Stubber:
+        return self.stubbers[service]
+
+    def assert_all_called(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+def run(stack_id: str, outputs: dict, *, session=None, skip=(), timeout: float = 10.0,
+        template: dict | None = None, sleep=time.sleep):
+    """(results by step name, printed lines, seconds taken)."""
+    lines: list[str] = []
+    started = time.monotonic()
+    results = run_smoke(stack_id, outputs, session or boto3.Session(region_name="us-east-1"),
+                        skip=set(skip), deadline=time.monotonic() + timeout, template=template,
+                        poll_interval=POLL, sleep=sleep, say=lines.append)
+    by_step = {r.step: r for r in results}
+    assert len(by_step) == len(results), "a step name ran twice"
+    return by_step, lines, time.monotonic() - started
+
+
+def statuses(results: dict) -> dict[str, str]:
+    return {name: result.status for name, result in results.items()}
+
+
+def json_answer(status: int, body, headers: dict | None = None) -> Answer:
+    import json
+
+    return status, {"Content-Type": "application/json", **(headers or {})}, \
+        json.dumps(body).encode()
