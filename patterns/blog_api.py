@@ -39,7 +39,7 @@ from constructs import Construct
 
 from patterns.compliance import acknowledge
 from patterns.dax_cache import DaxCache
-from patterns.defaults import log_group
+from patterns.defaults import CLOUDFRONT_POLICY_NAME_MAX, log_group, physical_name
 from patterns.python_function import python_function
 
 STAGE_NAME = "v1"
@@ -159,6 +159,8 @@ class BlogApi(Construct):
         self.origin = origins.RestApiOrigin(self.api)
         self.cache_policy = cloudfront.CachePolicy(
             self, "EdgeCache",
+            cache_policy_name=physical_name(self, "EdgeCache",
+                                            max_length=CLOUDFRONT_POLICY_NAME_MAX),
             comment="MyBlog API GETs: path + limit/cursor + Authorization; origin max-age",
             default_ttl=cdk.Duration.seconds(cache_seconds),
             min_ttl=cdk.Duration.seconds(0),
@@ -174,6 +176,8 @@ class BlogApi(Construct):
         # (API Gateway routes on its own host name).
         self.origin_request_policy = cloudfront.OriginRequestPolicy(
             self, "OriginRequests",
+            origin_request_policy_name=physical_name(self, "OriginRequests",
+                                                     max_length=CLOUDFRONT_POLICY_NAME_MAX),
             comment="MyBlog API: forward Content-Type; no cookies, no other query strings",
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list("Content-Type"),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),

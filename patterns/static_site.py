@@ -1,6 +1,7 @@
 """StaticSite: a private S3 bucket served only through CloudFront, secure headers on every answer.
 
-    viewer --HTTPS--> CloudFront (optional WAF web ACL, optional custom domain + ACM cert)
+    viewer --HTTPS--> CloudFront (optional WAF web ACL, optional custom domain + ACM cert, both
+                        |  in us-east-1: this stack there, else its companion; see patterns/edge.py)
                         |  viewer request: CloudFront Function (single-page-app routing)
                         |  response: security headers policy (HSTS, CSP, nosniff, frame, referrer)
                         |-- default --OAC (SigV4)--> private site bucket (encrypted, versioned)
@@ -37,8 +38,20 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from patterns.compliance import acknowledge
-from patterns.defaults import log_group, secure_bucket
-from patterns.edge import cloudfront_web_acl, viewer_certificate
+from patterns.defaults import (
+    CLOUDFRONT_FUNCTION_NAME_MAX,
+    CLOUDFRONT_OAC_NAME_MAX,
+    CLOUDFRONT_POLICY_NAME_MAX,
+    log_group,
+    physical_name,
+    secure_bucket,
+)
+from patterns.edge import (
+    CloudFrontEdge,
+    cloudfront_web_acl,
+    require_cloudfront_web_acl_arn,
+    viewer_certificate,
+)
 
 # Everything from this origin only; no inline script or style, no plugins, no framing, forms
 # post back here only. A site that loads fonts/analytics from elsewhere widens this on purpose.
@@ -67,8 +80,9 @@ function handler(event) {
 @dataclasses.dataclass(frozen=True)
 class CustomDomain:
     """Serve the site at your own names. The certificate must be in us-east-1 (CloudFront):
-    give its ARN, or leave it None and deploy the stack to us-east-1 to have one created
-    (DNS-validated). With a hosted zone, alias A/AAAA records are created for every name."""
+    give its ARN, or leave it None to have one created (DNS-validated) in us-east-1 (see
+    `StaticSite(edge=...)`). With a hosted zone, alias A/AAAA records are created for every
+    name."""
 
     names: tuple[str, ...]
     certificate_arn: str | None = None
@@ -97,17 +111,25 @@ class StaticSite(Construct):
         web_acl: bool | str = False,
         waf_rate_limit_per_5_minutes: int = 2000,
         comment: str | None = None,
+        edge: CloudFrontEdge | None = None,
     ) -> None:
-        """`web_acl`: False (none), True (create one; stack in us-east-1) or an existing ACL ARN."""
+        """`web_acl`: False (none), True (create one) or an existing CLOUDFRONT web ACL's ARN.
+
+        `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
+        companion); without it, this construct's stack, which must then be in us-east-1.
+        """
         super().__init__(scope, id)
         self.bucket = secure_bucket(self, "Bucket", removal_policy=removal_policy,
                                     access_logs=access_logs, access_logs_prefix=f"s3/{id}/")
         self.origin_access_control = cloudfront.S3OriginAccessControl(
             self, "OriginAccess", signing=cloudfront.Signing.SIGV4_ALWAYS,
+            origin_access_control_name=physical_name(self, "OriginAccess",
+                                                     max_length=CLOUDFRONT_OAC_NAME_MAX),
             description="CloudFront signs every request to the site's private buckets")
         self.headers_policy = self._headers_policy(content_security_policy)
         self.router = cloudfront.Function(
             self, "Router",
+            function_name=physical_name(self, "Router", max_length=CLOUDFRONT_FUNCTION_NAME_MAX),
             comment="Single-page-app routing: extensionless paths are served /" + index_document,
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             code=cloudfront.FunctionCode.from_inline(
@@ -118,20 +140,17 @@ class StaticSite(Construct):
         web_acl_arn = None
         if web_acl is True:
             self.web_acl = cloudfront_web_acl(
-                self, "WebAcl", rate_limit_per_5_minutes=waf_rate_limit_per_5_minutes)
+                self, "WebAcl", rate_limit_per_5_minutes=waf_rate_limit_per_5_minutes, edge=edge)
             web_acl_arn = self.web_acl.attr_arn
         elif isinstance(web_acl, str):
-            if (not web_acl.startswith("arn:aws:wafv2:us-east-1:")
-                    or "/global/webacl/" not in web_acl):
-                raise ValueError(f"web ACL {web_acl!r} must be the ARN of a CLOUDFRONT-scope "
-                                 "(global, us-east-1) WAFv2 web ACL")
+            require_cloudfront_web_acl_arn(web_acl)
             web_acl_arn = web_acl
 
         self.certificate = None
         if domain is not None:
             self.certificate = viewer_certificate(
                 self, "Certificate", domain_names=list(domain.names),
-                certificate_arn=domain.certificate_arn)
+                certificate_arn=domain.certificate_arn, edge=edge)
 
         self.distribution = cloudfront.Distribution(
             self,
@@ -249,6 +268,8 @@ class StaticSite(Construct):
             raise ValueError(f"content security policy {csp!r} must be one line with a default-src")
         return cloudfront.ResponseHeadersPolicy(
             self, "SecurityHeaders",
+            response_headers_policy_name=physical_name(self, "SecurityHeaders",
+                                                       max_length=CLOUDFRONT_POLICY_NAME_MAX),
             comment="HSTS, CSP, nosniff, frame and referrer policy on every answer",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(

@@ -29,6 +29,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from patterns.compliance import acknowledge
+from patterns.defaults import CLOUDFRONT_POLICY_NAME_MAX, physical_name
 
 # CloudFront's limits: path patterns of at most 255 characters from this set; at most 10 query
 # strings in a cache policy's allow list. A year is the longest TTL this library lets you ask for.
@@ -200,6 +201,7 @@ class UpdateDistribution(Construct):
         return cloudfront.CachePolicy(
             self,
             id,
+            cache_policy_name=physical_name(self, id, max_length=CLOUDFRONT_POLICY_NAME_MAX),
             comment=comment,
             min_ttl=cdk.Duration.seconds(ttl.minimum),
             default_ttl=cdk.Duration.seconds(ttl.default),

@@ -121,5 +121,5 @@ def require_baseline(baseline: AccountBaselineStack, stacks: list[IConstruct]) -
     `cdk deploy <stack>` deploys the baseline first and the rules can see it)."""
     for stack in stacks:
         if isinstance(stack, cdk.Stack) and stack is not baseline and logging_api_stages(stack):
-            stack.add_stack_dependency(baseline, "API Gateway logging needs the account's CloudWatch "
-                                 "Logs role (AccountBaseline)")
+            stack.add_stack_dependency(baseline, "API Gateway logging needs the account's "
+                                       "CloudWatch Logs role (AccountBaseline)")

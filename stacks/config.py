@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 import aws_cdk as cdk
 
 from patterns.defaults import RETENTION_DAYS
+from patterns.edge import CloudFrontEdge
 
 STAGES = ("dev", "prod")
 
@@ -194,6 +195,22 @@ class StageSettings:
     def stack_name(self, blueprint_stack_id: str) -> str:
         """CloudFormation name: `NeptuneGraph-dev`, so dev and prod can share an account."""
         return f"{blueprint_stack_id}-{self.name}"
+
+    def stack_kwargs(self, blueprint_stack_id: str, *,
+                     cross_region_references: bool = False) -> dict[str, Any]:
+        """What a blueprint's `build()` constructs stack `blueprint_stack_id` with: its
+        CloudFormation name and environment, and `cross_region_references` for a stack that
+        reads values from another region (a CloudFront stack's us-east-1 companion). CDK reads
+        that flag only when the stack is constructed; it changes nothing in a stack that never
+        makes such a reference."""
+        return {"stack_name": self.stack_name(blueprint_stack_id), "env": self.environment,
+                "cross_region_references": cross_region_references}
+
+    def cloudfront_edge(self, stack: cdk.Stack) -> CloudFrontEdge:
+        """Where `stack`'s us-east-1-only CloudFront resources go: `stack` itself in us-east-1,
+        else its companion stack `<StackId>Edge`, CloudFormation name `<StackId>Edge-<stage>`."""
+        return CloudFrontEdge(stack, companion_name=self.stack_name(f"{stack.node.id}Edge"),
+                              region_setting=f"stages.{self.name}.region")
 
     def cost_allocation_tags(self) -> dict[str, str]:
         return {"Project": self.project, "Environment": self.name, "Team": self.team, **self.tags}

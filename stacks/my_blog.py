@@ -1,11 +1,13 @@
 """MyBlog blueprint: a globally cached serverless blog with welcome emails and photo thumbnails.
 
-    readers --HTTPS--> CloudFront (security headers, SPA routing function, optional WAF/domain)
+    readers --HTTPS--> CloudFront (security headers, SPA routing function, optional WAF/domain;
+                       outside us-east-1 the web ACL and certificate are in MyBlogEdge there)
         /*             --OAC--> site bucket (sample site from site/, deployed with the stack)
         /api/*         -------> API Gateway REST --> blog API Lambda --> DynamoDB TableV2
                                   (authors: Cognito)      (prod: in a VPC, through DAX)
         /thumbnails/*  --OAC--> media bucket, thumbnails/ prefix only
-    table stream --(new SUBSCRIBER# items)--> welcome-email Lambda --> SES (verified identity)
+    table stream --(new SUBSCRIBER# items)--> welcome-email Lambda --> SES (verified identity;
+                                              only with sender_email set)
     media bucket uploads/*.jpg|png --> thumbnail Lambda --> thumbnails/, PHOTO# item, SNS topic
     everything that logs --> one access-log bucket
 
@@ -61,9 +63,11 @@ _PRICE_CLASSES = {"PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
 class MyBlogSettings:
     blog_name: str = "MyBlog"
     # -- welcome email (SES) --
-    # The From address. SES must verify it (or `ses_domain`): the stack creates the identity
-    # and SES emails a verification link / shows the DKIM records.
-    sender_email: str = "welcome@example.com"
+    # The From address; null = no welcome emails (no SES identity, no welcome function). SES
+    # must verify it (or `ses_domain`): the stack creates the identity and SES emails a
+    # verification link / shows the DKIM records. An SES identity is unique per account and
+    # region: dev and prod there need different addresses (welcome+dev@...) or one left null.
+    sender_email: str | None = None
     # Verify a whole domain instead of one address (needs DKIM CNAMEs in its DNS).
     ses_domain: str | None = None
     # While the account is in the SES sandbox, SES sends only to verified addresses and checks
@@ -105,8 +109,14 @@ class MyBlogSettings:
     def __post_init__(self) -> None:
         require(0 < len(self.blog_name) <= 60 and "\n" not in self.blog_name, "blog_name",
                 self.blog_name, "expected a one-line name of 1..60 characters")
-        require(bool(_EMAIL.match(self.sender_email)), "sender_email", self.sender_email,
-                "expected an email address like welcome@example.com")
+        if self.sender_email is not None:
+            require(bool(_EMAIL.match(self.sender_email)), "sender_email", self.sender_email,
+                    "expected null (no welcome emails) or an email address like "
+                    "welcome@example.com")
+        require(self.sender_email is not None or not (self.ses_domain or
+                self.ses_sandbox_recipients), "sender_email", self.sender_email,
+                "ses_domain and ses_sandbox_recipients are for the welcome email: set "
+                "sender_email too")
         if self.ses_domain is not None:
             require(bool(_DOMAIN.match(self.ses_domain)), "ses_domain", self.ses_domain,
                     "expected null or a lowercase domain like example.com")
@@ -175,20 +185,10 @@ SETTINGS = MyBlogSettings
 def check_stage(stage: StageSettings, settings: MyBlogSettings) -> None:
     """The rules that need the stage's region (known only from `stages.<stage>.region`)."""
     where = f"blueprints.my-blog.{stage.name}"
+    # The table's own region in replica_regions is dropped by the stack, with a warning.
     if settings.replica_regions:
         require(stage.region is not None, f"{where}.replica_regions", settings.replica_regions,
                 f"global-table replicas need the stack's region: set stages.{stage.name}.region")
-        require(stage.region not in settings.replica_regions, f"{where}.replica_regions",
-                settings.replica_regions,
-                f"the table's own region {stage.region} cannot be a replica")
-    if settings.waf:
-        require(stage.region == "us-east-1", f"{where}.waf", settings.waf,
-                "a CloudFront web ACL can only be created by a stack in us-east-1 "
-                f"(stages.{stage.name}.region is {stage.region!r})")
-    if settings.domain_names and not settings.certificate_arn:
-        require(stage.region == "us-east-1", f"{where}.certificate_arn", None,
-                "give a us-east-1 certificate ARN, or deploy the stage to us-east-1 to have one "
-                "created")
     if settings.dax:
         require(len(stage.availability_zones) >= min(settings.dax_nodes, 3) or
                 settings.dax_nodes == 1, f"{where}.dax_nodes", settings.dax_nodes,
@@ -209,6 +209,8 @@ class MyBlogStack(cdk.Stack):
         self.table = self._table(stage, settings)
         self.media = secure_bucket(self, "Media", removal_policy=removal,
                                    access_logs=self.access_logs)
+        # A created web ACL and certificate go to us-east-1: here, or MyBlogEdge there.
+        self.edge = stage.cloudfront_edge(self)
         self.site = StaticSite(
             self, "Site",
             access_logs=self.access_logs,
@@ -223,6 +225,7 @@ class MyBlogStack(cdk.Stack):
             web_acl=settings.waf,
             waf_rate_limit_per_5_minutes=settings.waf_rate_limit,
             comment=f"{settings.blog_name} ({stage.name})",
+            edge=self.edge,
             **logs,
         )
         self.site.add_bucket_prefix(self.media, settings.thumbnail_prefix)
@@ -266,29 +269,32 @@ class MyBlogStack(cdk.Stack):
         self.site.add_dynamic_path("/api/*", self.api.origin, cache_policy=self.api.cache_policy,
                                    origin_request_policy=self.api.origin_request_policy)
 
-        self.sender = self._ses_identity(settings)
-        self.welcome = StreamConsumer(
-            self, "WelcomeEmail",
-            table=self.table,
-            source="welcome_email",
-            description="Sends one welcome email per new subscriber (table stream -> SES)",
-            environment={
-                "TABLE_NAME": self.table.table_name,
-                "SENDER": settings.sender_email,
-                "BLOG_NAME": settings.blog_name,
-                "SITE_URL": self.site.url,
-            },
-            # Only new subscriber items wake the function: posts, photos and the welcomedAt
-            # update the function itself makes are filtered out by Lambda, free of charge.
-            filters=[lambda_.FilterCriteria.filter({
-                "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                "dynamodb": {"NewImage": {"pk": {
-                    "S": lambda_.FilterRule.begins_with("SUBSCRIBER#")}}},
-            })],
-            max_retries=settings.welcome_max_retries,
-            **logs,
-        )
-        self._grant_welcome(settings)
+        self.sender = self.welcome = None
+        self.sandbox_recipients = []
+        if settings.sender_email is not None:
+            self.sender = self._ses_identity(settings)
+            self.welcome = StreamConsumer(
+                self, "WelcomeEmail",
+                table=self.table,
+                source="welcome_email",
+                description="Sends one welcome email per new subscriber (table stream -> SES)",
+                environment={
+                    "TABLE_NAME": self.table.table_name,
+                    "SENDER": settings.sender_email,
+                    "BLOG_NAME": settings.blog_name,
+                    "SITE_URL": self.site.url,
+                },
+                # Only new subscriber items wake the function: posts, photos and the welcomedAt
+                # update the function itself makes are filtered out by Lambda, free of charge.
+                filters=[lambda_.FilterCriteria.filter({
+                    "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                    "dynamodb": {"NewImage": {"pk": {
+                        "S": lambda_.FilterRule.begins_with("SUBSCRIBER#")}}},
+                })],
+                max_retries=settings.welcome_max_retries,
+                **logs,
+            )
+            self._grant_welcome(settings)
 
         self.photos = PhotoThumbnails(
             self, "Thumbnails",
@@ -299,12 +305,22 @@ class MyBlogStack(cdk.Stack):
             **logs,
         )
         self._acknowledge_cdk_singletons()
-        self._outputs(settings)
+        self._outputs(stage, settings)
         add_serverless_checks(self)
 
     # -- data -------------------------------------------------------------------------------------
 
     def _table(self, stage: StageSettings, settings: MyBlogSettings) -> dynamodb.TableV2:
+        # A global table always has a replica in its own region; naming that region again would
+        # fail the synth, so it is dropped (with a warning), and moving the stage to a region
+        # that is on the list just works.
+        replicas = [region for region in settings.replica_regions if region != self.region]
+        if len(replicas) < len(settings.replica_regions):
+            cdk.Annotations.of(self).add_warning_v2(
+                "my-blog:replicaRegionIsHomeRegion",
+                f"blueprints.my-blog.{stage.name}.replica_regions lists {self.region}, the "
+                f"table's own region (stages.{stage.name}.region): dropped, the table is there "
+                f"already; replicas: {', '.join(replicas) or 'none'}")
         return dynamodb.TableV2(
             self, "Table",
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
@@ -324,8 +340,7 @@ class MyBlogStack(cdk.Stack):
                 projection_type=dynamodb.ProjectionType.INCLUDE,
                 non_key_attributes=POSTS_INDEX_ATTRIBUTES,
             )],
-            replicas=[dynamodb.ReplicaTableProps(region=region)
-                      for region in settings.replica_regions] or None,
+            replicas=[dynamodb.ReplicaTableProps(region=region) for region in replicas] or None,
         )
 
     # -- welcome email ----------------------------------------------------------------------------
@@ -405,14 +420,20 @@ class MyBlogStack(cdk.Stack):
             return f"arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-<AWS::Region>/*"
         return f"arn:{self.partition}:s3:::cdk-hnb659fds-assets-{account}-{self.region}/*"
 
-    def _outputs(self, settings: MyBlogSettings) -> None:
+    def _outputs(self, stage: StageSettings, settings: MyBlogSettings) -> None:
         site = self.site.url
         cdk.CfnOutput(self, "SiteUrl", value=site, description="The blog (CloudFront)")
         cdk.CfnOutput(self, "ApiBaseUrl", value=cdk.Fn.join("", [site, "/api/"]),
                       description="REST API through the same distribution")
-        cdk.CfnOutput(self, "SesIdentityToVerify", value=self.sender.email_identity_name,
-                      description="SES sends a verification link to this address (or shows DKIM "
-                      "records for a domain); welcome emails wait until it is verified")
+        if self.sender is not None:
+            cdk.CfnOutput(self, "SesIdentityToVerify", value=self.sender.email_identity_name,
+                          description="SES sends a verification link to this address (or shows "
+                          "DKIM records for a domain); welcome emails wait until it is verified")
+        else:
+            cdk.CfnOutput(
+                self, "WelcomeEmail", description="Welcome emails to new subscribers (SES)",
+                value=f"off: set blueprints.my-blog.{stage.name}.sender_email in cdk.json (or "
+                      "deploy with -c my-blog.sender_email=welcome@your-domain) to turn them on")
         cdk.CfnOutput(self, "AuthorsUserPoolId", value=self.api.authors.user_pool_id)
         cdk.CfnOutput(self, "AuthorsClientId", value=self.api.authors_client.user_pool_client_id)
         cdk.CfnOutput(
@@ -434,10 +455,13 @@ class MyBlogStack(cdk.Stack):
         cdk.CfnOutput(self, "MediaBucketName", value=self.media.bucket_name)
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "RejectedUploadsQueueUrl", value=self.photos.rejected.queue_url)
-        cdk.CfnOutput(self, "WelcomeFailuresQueueUrl", value=self.welcome.failures.queue_url)
+        if self.welcome is not None:
+            cdk.CfnOutput(self, "WelcomeFailuresQueueUrl", value=self.welcome.failures.queue_url)
 
 
 def build(app: cdk.App, stage: StageSettings, settings: MyBlogSettings) -> list[cdk.Stack]:
+    """The MyBlog stack, and its us-east-1 companion MyBlogEdge when it has one."""
     check_stage(stage, settings)
-    return [MyBlogStack(app, STACK_ID, stage=stage, settings=settings,
-                        stack_name=stage.stack_name(STACK_ID), env=stage.environment)]
+    stack = MyBlogStack(app, STACK_ID, stage=stage, settings=settings,
+                        **stage.stack_kwargs(STACK_ID, cross_region_references=True))
+    return [stack, *stack.edge.stacks]

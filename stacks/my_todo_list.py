@@ -165,4 +165,4 @@ class MyTodoListStack(cdk.Stack):
 
 def build(app: cdk.App, stage: StageSettings, settings: MyTodoListSettings) -> list[cdk.Stack]:
     return [MyTodoListStack(app, "MyTodoList", stage=stage, settings=settings,
-                            stack_name=stage.stack_name("MyTodoList"), env=stage.environment)]
+                            **stage.stack_kwargs("MyTodoList"))]

@@ -7,6 +7,8 @@ Two stacks, because the point is that the first one does not change:
 - `UpdateOffload`: the CloudFront distribution, whose origin is that DNS name (imported by export
   name, so building the offload adds nothing to the app's template), or, with `update_server`
   false and `origin_domain_name` set, any other HTTP origin; then only the offload is built.
+- `UpdateOffloadEdge` (only outside us-east-1, only with `waf` or a created certificate): the
+  web ACL and certificate CloudFront reads from us-east-1 (patterns/edge.py).
 
 `lock_origin` is the one documented change on the app side (see patterns/update_server.py).
 """
@@ -44,6 +46,9 @@ _GRAVITON_INSTANCE_TYPE = re.compile(r"^[a-z]+\d+g[a-z]*\.(nano|micro|small|medi
 _PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8,17}$")
 _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$")
 _WEB_ACL_ARN = re.compile(r"^arn:aws:wafv2:us-east-1:\d{12}:global/webacl/.+$")
+_CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/.+$")
+# origin_shield_region: the region of stages.<stage>.region, where UpdateServer runs.
+STACK_REGION = "stack-region"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,11 +91,14 @@ class UpdateOffloadSettings:
     cache_key_query_strings: tuple[str, ...] = ()
     # Origin Shield ($0.0075-0.016 per 10,000 requests reaching it) collapses cache misses of all
     # edge locations into one regional cache: set it to the origin's region for big rollouts.
+    # "stack-region": the stage's region, where the UpdateServer built here runs, so the shield
+    # follows the origin when the stage moves.
     origin_shield_region: str | None = None
     # PriceClass_100: North America + Europe edges only (cheapest); PriceClass_All: everywhere.
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
-    # waf: create a web ACL (needs the stack in us-east-1; ~$9/month + $0.60 per million
-    # requests); web_acl_arn: use an existing CLOUDFRONT-scope one instead.
+    # waf: create a web ACL (~$9/month + $0.60 per million requests; in us-east-1: this stack
+    # there, else the UpdateOffloadEdge companion); web_acl_arn: use an existing
+    # CLOUDFRONT-scope one instead. A certificate is created the same way without certificate_arn.
     waf: bool = False
     web_acl_arn: str | None = None
     domain_names: tuple[str, ...] = ()
@@ -143,9 +151,14 @@ class UpdateOffloadSettings:
         for name in self.cache_key_query_strings:
             require(query_string_problem(name) is None, "cache_key_query_strings", name,
                     f"allowed: {query_string_problem(name)}")
-        if self.origin_shield_region is not None:
+        if self.origin_shield_region is not None and self.origin_shield_region != STACK_REGION:
             require(region_problem(self.origin_shield_region) is None, "origin_shield_region",
-                    self.origin_shield_region, f"allowed: {region_problem(self.origin_shield_region)}")
+                    self.origin_shield_region, f"allowed: null, '{STACK_REGION}' or "
+                    f"{region_problem(self.origin_shield_region)}")
+        require(self.origin_shield_region != STACK_REGION or self.update_server,
+                "origin_shield_region", self.origin_shield_region,
+                f"'{STACK_REGION}' follows the UpdateServer built here; in front of your own "
+                "origin name the region it runs in, e.g. eu-west-1")
         require(not (self.waf and self.web_acl_arn), "waf", self.waf,
                 "use either waf (create a web ACL) or web_acl_arn (bring one), not both")
         if self.web_acl_arn is not None:
@@ -156,6 +169,10 @@ class UpdateOffloadSettings:
                     "allowed: DNS names such as updates.example.com")
         require(self.certificate_arn is None or bool(self.domain_names), "certificate_arn",
                 self.certificate_arn, "a certificate is used only with domain_names")
+        if self.certificate_arn is not None:
+            require(bool(_CERTIFICATE_ARN.fullmatch(self.certificate_arn)), "certificate_arn",
+                    self.certificate_arn, "allowed: the ARN of an ACM certificate in us-east-1 "
+                    "(arn:aws:acm:us-east-1:...:certificate/...), the only region CloudFront reads")
         require(not self.lock_origin or self.update_server, "lock_origin", self.lock_origin,
                 "locks the UpdateServer built here (update_server true); lock your own origin as "
                 "docs/update-offload.md shows")
@@ -169,6 +186,16 @@ class UpdateOffloadSettings:
     def ttl(self, kind: Literal["update", "manifest"]) -> CacheTtl:
         return CacheTtl(getattr(self, f"{kind}_min_ttl_seconds"), getattr(self, f"{kind}_default_ttl_seconds"),
                         getattr(self, f"{kind}_max_ttl_seconds"))
+
+    def shield_region(self, stage: StageSettings) -> str | None:
+        """The Origin Shield region for this stage: `origin_shield_region` with "stack-region"
+        replaced by the stage's region (a ValueError naming it when the stage has none)."""
+        if self.origin_shield_region != STACK_REGION:
+            return self.origin_shield_region
+        require(stage.region is not None, f"blueprints.update-offload.{stage.name}."
+                "origin_shield_region", STACK_REGION,
+                f"'{STACK_REGION}' needs the stage's region: set stages.{stage.name}.region")
+        return stage.region
 
 
 SETTINGS = UpdateOffloadSettings
@@ -237,11 +264,13 @@ class UpdateOffloadStack(cdk.Stack):
         kwargs.setdefault("description", "CloudFront offload of software-update downloads")
         super().__init__(scope, id, **kwargs)
         logs = access_log_bucket(self, "AccessLogs", removal_policy=stage.removal_policy)
+        # A created web ACL and certificate go to us-east-1: here, or UpdateOffloadEdge there.
+        self.edge = stage.cloudfront_edge(self)
         web_acl_arn = settings.web_acl_arn
         if settings.waf:
-            web_acl_arn = cloudfront_web_acl(self, "WebAcl").attr_arn
+            web_acl_arn = cloudfront_web_acl(self, "WebAcl", edge=self.edge).attr_arn
         certificate = (viewer_certificate(self, "Certificate", domain_names=list(settings.domain_names),
-                                          certificate_arn=settings.certificate_arn)
+                                          certificate_arn=settings.certificate_arn, edge=self.edge)
                        if settings.domain_names else None)
         headers = None
         if settings.lock_origin:
@@ -260,7 +289,7 @@ class UpdateOffloadStack(cdk.Stack):
             update_ttl=settings.ttl("update"),
             manifest_ttl=settings.ttl("manifest"),
             cache_key_query_strings=settings.cache_key_query_strings,
-            origin_shield_region=settings.origin_shield_region,
+            origin_shield_region=settings.shield_region(stage),
             origin_custom_headers=headers,
             price_class=getattr(cloudfront.PriceClass, _PRICE_CLASSES[settings.price_class]),
             web_acl_arn=web_acl_arn,
@@ -287,17 +316,18 @@ _PRICE_CLASSES = {"PriceClass_100": "PRICE_CLASS_100", "PriceClass_200": "PRICE_
 
 
 def build(app: cdk.App, stage: StageSettings, settings: UpdateOffloadSettings) -> list[cdk.Stack]:
-    """UpdateServer + UpdateOffload, or only UpdateOffload when `update_server` is false."""
+    """UpdateServer + UpdateOffload, or only UpdateOffload when `update_server` is false; plus
+    UpdateOffloadEdge in us-east-1 when the offload creates a web ACL or certificate elsewhere."""
     stacks: list[cdk.Stack] = []
     origin = settings.origin_domain_name
     if settings.update_server:
         server = UpdateServerStack(app, APP_STACK_ID, stage=stage, settings=settings,
-                                   stack_name=stage.stack_name(APP_STACK_ID), env=stage.environment)
+                                   **stage.stack_kwargs(APP_STACK_ID))
         stacks.append(server)
         origin = cdk.Fn.import_value(dns_name_export(stage))
-    offload = UpdateOffloadStack(app, OFFLOAD_STACK_ID, stage=stage, settings=settings,
-                                 origin_domain_name=origin, stack_name=stage.stack_name(OFFLOAD_STACK_ID),
-                                 env=stage.environment)
+    offload = UpdateOffloadStack(
+        app, OFFLOAD_STACK_ID, stage=stage, settings=settings, origin_domain_name=origin,
+        **stage.stack_kwargs(OFFLOAD_STACK_ID, cross_region_references=True))
     if stacks:
         offload.add_stack_dependency(stacks[0], "imports the update server's load balancer DNS name")
-    return [*stacks, offload]
+    return [*stacks, offload, *offload.edge.stacks]

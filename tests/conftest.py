@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.support.synth import REPO_ROOT, Synthesized, synthesize
+from tests.support.synth import Synthesized, stages_with_prod_in, synthesize
 
 STAGES = ("dev", "prod")
 
@@ -37,11 +35,8 @@ ANOTHER_REGION = "eu-central-1"
 @pytest.fixture(scope="session")
 def prod_in_another_region(tmp_path_factory) -> Synthesized:
     """The prod stage with `stages.prod.region` = eu-central-1 (AZs a/b/c), built once."""
-    stages = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["stages"]
-    stages["prod"] = {**stages["prod"], "region": ANOTHER_REGION,
-                      "availability_zones": [f"{ANOTHER_REGION}{z}" for z in "abc"]}
     return synthesize("prod", tmp_path_factory.mktemp(f"cdk.out-prod-{ANOTHER_REGION}"),
-                      {"stages": stages})
+                      {"stages": stages_with_prod_in(ANOTHER_REGION)})
 
 
 @pytest.fixture(scope="session", params=[*STAGES, f"prod-{ANOTHER_REGION}"])

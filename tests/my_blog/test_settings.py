@@ -29,6 +29,14 @@ def test_cdk_json_settings_parse(name):
     settings = parse_settings(MyBlogSettings, raw, f"blueprints.my-blog.{name}")
     assert settings.dax is (name == "prod")
     assert bool(settings.replica_regions) is (name == "prod")
+    # No example address that SES could never verify: the welcome email is off until you set one.
+    assert settings.sender_email is None
+
+
+def test_the_welcome_email_is_off_by_default_and_on_with_a_sender():
+    assert parse().sender_email is None
+    assert parse(sender_email="welcome+dev@example.com").sender_email == "welcome+dev@example.com"
+    assert parse(sender_email=None).sender_email is None
 
 
 def test_settings_are_frozen():
@@ -38,9 +46,13 @@ def test_settings_are_frozen():
 
 @pytest.mark.parametrize("raw, setting, allowed", [
     ({"sender_email": "not an email"}, "sender_email", "email address"),
-    ({"ses_domain": "Example.COM"}, "ses_domain", "lowercase domain"),
+    ({"ses_domain": "Example.COM", "sender_email": "a@example.com"}, "ses_domain",
+     "lowercase domain"),
     ({"ses_domain": "example.org", "sender_email": "a@example.com"}, "sender_email", "ses_domain"),
-    ({"ses_sandbox_recipients": ["ok@example.com", "nope"]}, "ses_sandbox_recipients", "email"),
+    ({"ses_domain": "example.com"}, "sender_email", "set sender_email too"),
+    ({"ses_sandbox_recipients": ["me@example.com"]}, "sender_email", "set sender_email too"),
+    ({"ses_sandbox_recipients": ["ok@example.com", "nope"], "sender_email": "a@example.com"},
+     "ses_sandbox_recipients", "email"),
     ({"welcome_max_retries": 11}, "welcome_max_retries", "0..10"),
     ({"content_security_policy": "script-src 'self'"}, "content_security_policy", "default-src"),
     ({"price_class": "PriceClass_Cheap"}, "price_class", "PriceClass_100"),
@@ -83,19 +95,18 @@ def test_replicas_need_the_stage_region():
         check_stage(stage(), parse(replica_regions=["eu-west-1"]))
 
 
-def test_the_tables_own_region_is_not_a_replica():
-    with pytest.raises(ValueError, match="own region us-east-1 cannot be a replica"):
-        check_stage(stage("prod", "us-east-1"), parse(replica_regions=["us-east-1", "eu-west-1"]))
+def test_waf_and_a_created_certificate_are_allowed_in_any_region():
+    """They go to the us-east-1 companion stack (tests/my_blog/test_regions.py)."""
+    for region in ("eu-west-1", "eu-central-1", "ap-southeast-2", "us-east-1"):
+        check_stage(stage("prod", region), parse(waf=True, domain_names=["blog.example.com"]))
+    # The table's own region in the replica list is dropped by the stack, not refused here.
+    check_stage(stage("prod", "eu-west-1"), parse(replica_regions=["eu-west-1", "us-east-1"]))
 
 
-def test_waf_and_a_created_certificate_need_us_east_1():
-    with pytest.raises(ValueError, match=r"my-blog\.dev\.waf.*us-east-1"):
-        check_stage(stage("dev", "eu-west-1"), parse(waf=True))
+def test_a_brought_certificate_must_be_in_us_east_1():
     with pytest.raises(ValueError, match=r"certificate_arn.*us-east-1"):
-        check_stage(stage(), parse(domain_names=["blog.example.com"]))
-    check_stage(stage("dev", "eu-west-1"), parse(
-        domain_names=["blog.example.com"],
-        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/abc"))
+        parse(domain_names=["blog.example.com"],
+              certificate_arn="arn:aws:acm:eu-central-1:123456789012:certificate/abc")
 
 
 def test_three_dax_nodes_need_three_azs():

@@ -8,12 +8,11 @@ import json
 import pytest
 
 from patterns.static_site import DEFAULT_CSP
+from tests.my_blog.conftest import SENDER
 from tests.support.snapshots import assert_matches_snapshot
 from tests.support.template import only, resources
 
 STACK = "MyBlog"
-
-
 
 
 def by_path(t: dict, suffix: str) -> tuple[str, dict]:
@@ -38,6 +37,12 @@ def as_list(value) -> list:
 @pytest.fixture
 def t(assembly) -> dict:
     return assembly.template(STACK)
+
+
+@pytest.fixture
+def sender_t(sender_assembly) -> dict:
+    """The stage's template with `sender_email` set (the welcome email on)."""
+    return sender_assembly.template(STACK)
 
 
 def distribution(t: dict) -> dict:
@@ -375,7 +380,23 @@ def test_dax_and_its_vpc_in_prod_only(assembly, t):
 
 # -- welcome email --------------------------------------------------------------------------------
 
-def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(assembly, t):
+def test_no_welcome_email_until_a_sender_is_set(t):
+    """cdk.json sets no sender_email: no SES identity, no welcome function, nothing may send."""
+    assert not resources(t, "AWS::SES::EmailIdentity")
+    assert not resources(t, "AWS::Lambda::EventSourceMapping")
+    assert not [k for k, r in resources(t, "AWS::Lambda::Function").items()
+                if "WelcomeEmail" in r["Metadata"]["aws:cdk:path"]]
+    for policy in resources(t, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert not any(a.startswith("ses:") for a in as_list(statement["Action"]))
+    how = t["Outputs"]["WelcomeEmail"]["Value"]
+    assert how.startswith("off:") and "sender_email" in how and "-c my-blog.sender_email=" in how
+    assert "SesIdentityToVerify" not in t["Outputs"]
+    assert "WelcomeFailuresQueueUrl" not in t["Outputs"]
+
+
+def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(assembly, sender_t):
+    t = sender_t
     _, mapping = only(t, "AWS::Lambda::EventSourceMapping")
     props = mapping["Properties"]
     table_id, _ = only(t, "AWS::DynamoDB::GlobalTable")
@@ -397,9 +418,10 @@ def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(ass
     assert props["FunctionName"] == {"Ref": fn_id}
 
 
-def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(t):
+def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(sender_t):
+    t = sender_t
     identity_id, identity = only(t, "AWS::SES::EmailIdentity")
-    assert identity["Properties"]["EmailIdentity"] == "welcome@example.com"
+    assert identity["Properties"]["EmailIdentity"] == SENDER
     senders = []
     for role_id in resources(t, "AWS::IAM::Role"):
         for s in statements_of(t, role_id):
@@ -411,7 +433,11 @@ def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(t):
     joined = statement["Resource"]["Fn::Join"][1]
     assert joined[-1] == {"Ref": identity_id}  # the sender identity's ARN, nothing wider
     assert joined[-2].endswith(":identity/") and joined[0].startswith("arn:")
-    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "welcome@example.com"}}
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": SENDER}}
+    welcome = by_path(t, "WelcomeEmail/Function/Resource")[1]
+    assert welcome["Properties"]["Environment"]["Variables"]["SENDER"] == SENDER
+    assert {"SesIdentityToVerify", "WelcomeFailuresQueueUrl"} <= set(t["Outputs"])
+    assert "WelcomeEmail" not in t["Outputs"]
 
 
 # -- thumbnails -----------------------------------------------------------------------------------
@@ -462,12 +488,15 @@ def test_thumbnail_ready_topic_is_encrypted_with_an_sqs_subscriber(t):
 
 # -- everything -----------------------------------------------------------------------------------
 
-def test_every_function_is_arm64_python_314_with_stage_log_retention(assembly, t):
+@pytest.mark.parametrize("welcome", [False, True], ids=["no-sender", "sender"])
+def test_every_function_is_arm64_python_314_with_stage_log_retention(assembly, t, sender_t,
+                                                                      welcome):
     days = {"dev": 14, "prod": 365}[assembly.stage]
-    mine = [r for r in resources(t, "AWS::Lambda::Function").values()
+    template = sender_t if welcome else t
+    mine = [r for r in resources(template, "AWS::Lambda::Function").values()
             if r["Properties"].get("Runtime") == "python3.14"]
-    assert len(mine) == 3
-    groups = resources(t, "AWS::Logs::LogGroup")
+    assert len(mine) == (3 if welcome else 2)  # API, thumbnails (and the welcome email)
+    groups = resources(template, "AWS::Logs::LogGroup")
     for fn in mine:
         assert fn["Properties"]["Architectures"] == ["arm64"]
         group_id = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
@@ -475,7 +504,7 @@ def test_every_function_is_arm64_python_314_with_stage_log_retention(assembly, t
 
 
 def test_outputs_a_user_needs_right_after_deploy(t):
-    assert {"SiteUrl", "ApiBaseUrl", "UploadExample", "SesIdentityToVerify", "AuthorsUserPoolId",
+    assert {"SiteUrl", "ApiBaseUrl", "UploadExample", "WelcomeEmail", "AuthorsUserPoolId",
             "CreateAuthorCommand"} <= set(t["Outputs"])
 
 

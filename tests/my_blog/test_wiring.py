@@ -3,10 +3,12 @@ template attaches), with the environment the template sets, against the table, b
 topic and SES identity the template declares (created in moto by tests/support/wiring.py).
 
 Paths driven end to end (issue 8):
-- subscribe through the API route -> the item lands in the template's table -> its record is
-  read back from that table's stream (moto DynamoDB Streams), passed through the event source
-  mapping's filter *from the template* -> the welcome function sends exactly one email through
-  moto SES from the identity the template creates, even when the batch is delivered again;
+- with the welcome email on (`sender_email` set, as `-c my-blog.sender_email=...` does; cdk.json
+  leaves it off): subscribe through the API route -> the item lands in the template's table ->
+  its record is read back from that table's stream (moto DynamoDB Streams), passed through the
+  event source mapping's filter *from the template* -> the welcome function sends exactly one
+  email through moto SES from the identity the template creates, even when the batch is
+  delivered again; with it off, the subscriber is stored and nothing is sent;
 - an author asks the API for an upload URL -> the photo lands at that key -> the bucket
   notification filter from the template selects it -> the thumbnail function writes the
   thumbnail where the distribution's `/thumbnails/*` behaviour and the bucket policy serve it.
@@ -37,6 +39,11 @@ STACK = "MyBlog"
 @pytest.fixture
 def blog(assembly, local_stack, dax_stand_in):
     return local_stack(assembly, STACK)
+
+
+@pytest.fixture
+def blog_with_sender(sender_assembly, local_stack, dax_stand_in):
+    return local_stack(sender_assembly, STACK)
 
 
 def table_name(blog) -> str:
@@ -76,7 +83,8 @@ def emails() -> list:
     return [message for backend in backends for message in backend.sent_messages]
 
 
-def test_a_subscriber_gets_exactly_one_welcome_email(assembly, blog):
+def test_a_subscriber_gets_exactly_one_welcome_email(assembly, blog_with_sender):
+    blog = blog_with_sender
     api = blog.function("Api/Handler")
     welcome = blog.function("WelcomeEmail/Function")
     assert api.environment["TABLE_NAME"] == welcome.environment["TABLE_NAME"] == table_name(blog)
@@ -120,6 +128,20 @@ def test_a_subscriber_gets_exactly_one_welcome_email(assembly, blog):
     else:
         assert cluster == [] and "DAX_ENDPOINT" not in api.environment
         assert DaxStandIn.made == []
+
+
+def test_without_a_sender_subscribers_are_kept_and_nobody_is_emailed(blog):
+    """cdk.json's default: the subscribe route still stores the address; nothing reads the
+    stream and no SES identity exists (the welcome email is off until sender_email is set)."""
+    api = blog.function("Api/Handler")
+    answer = api.invoke(api_event("POST", "/api/subscribers", body={"email": "reader@example.com"}))
+    assert answer["statusCode"] == 202, answer
+    item = boto3.resource("dynamodb", region_name=blog.region).Table(table_name(blog)).get_item(
+        Key={"pk": "SUBSCRIBER#reader@example.com", "sk": "SUBSCRIBER"}).get("Item")
+    assert item is not None and "welcomedAt" not in item
+    assert not list(blog.of_type("AWS::Lambda::EventSourceMapping"))
+    assert not list(blog.of_type("AWS::SES::EmailIdentity"))
+    assert emails() == []
 
 
 def test_posts_list_through_the_index_the_template_declares(blog):

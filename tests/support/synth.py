@@ -38,6 +38,18 @@ def cdk_json_context(stage: str) -> dict:
     return context
 
 
+def stages_with_prod_in(region: str) -> dict:
+    """cdk.json's `stages`, with prod moved to `region` and its AZs a, b and c."""
+    stages = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["stages"]
+    stages["prod"] = {**stages["prod"], "region": region,
+                      "availability_zones": [f"{region}{az}" for az in "abc"]}
+    return stages
+
+
+def region_of(assembly: "Synthesized", stack_id: str) -> str:
+    return assembly.stacks[stack_id]["environment"].rsplit("/", 1)[-1]
+
+
 @dataclass
 class Synthesized:
     stage: str

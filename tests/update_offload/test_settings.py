@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from stacks.config import parse_settings
-from stacks.update_offload import SETTINGS, UpdateOffloadSettings
+from stacks.config import StageSettings, parse_settings
+from stacks.update_offload import SETTINGS, STACK_REGION, UpdateOffloadSettings
 from tests.support.synth import REPO_ROOT
 
 WHERE = "blueprints.update-offload.dev"
@@ -22,6 +22,8 @@ def test_cdk_json_profiles_are_valid(stage):
     raw = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"]["update-offload"][stage]
     parsed = parse_settings(SETTINGS, raw, f"blueprints.update-offload.{stage}")
     assert parsed.update_server and parsed.origin_domain_name is None
+    # prod's Origin Shield follows the origin (the UpdateServer, in the stage's region).
+    assert parsed.origin_shield_region == {"dev": None, "prod": STACK_REGION}[stage]
 
 
 def test_defaults_are_the_cheap_profile():
@@ -53,7 +55,13 @@ def test_defaults_are_the_cheap_profile():
         ({"origin_protocol": "https"}, "origin_protocol", "needs origin_domain_name"),
         ({"cache_key_query_strings": [f"q{i}" for i in range(11)]}, "cache_key_query_strings", "at most 10"),
         ({"cache_key_query_strings": ["a b"]}, "cache_key_query_strings", "1-128 characters"),
-        ({"origin_shield_region": "virginia"}, "origin_shield_region", "region name"),
+        ({"origin_shield_region": "virginia"}, "origin_shield_region", "'stack-region' or"),
+        ({"origin_shield_region": "stack-region", "update_server": False,
+          "origin_domain_name": "updates.example.com"}, "origin_shield_region",
+         "name the region it runs in"),
+        ({"domain_names": ["updates.example.com"],
+          "certificate_arn": "arn:aws:acm:eu-central-1:123456789012:certificate/x"},
+         "certificate_arn", "ACM certificate in us-east-1"),
         ({"waf": True, "web_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1"}, "waf", "not both"),
         ({"web_acl_arn": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/1"}, "web_acl_arn", "CLOUDFRONT-scope"),
         ({"domain_names": ["updates..example.com"]}, "domain_names", "DNS names"),
@@ -84,6 +92,24 @@ def test_wrong_type_and_unknown_setting_are_rejected():
         settings(origin_dns="x.example.com")
     with pytest.raises(ValueError, match=r"origin_protocol' is 'ftp'; expected one of 'http', 'https'"):
         settings(origin_protocol="ftp")
+
+
+def stage(name: str = "prod", region: str | None = "eu-central-1") -> StageSettings:
+    return StageSettings(name=name, project="p", team="t", region=region)
+
+
+def test_stack_region_shield_follows_the_stage():
+    follows = settings(origin_shield_region=STACK_REGION)
+    for region in ("us-east-1", "eu-central-1", "ap-southeast-2"):
+        assert follows.shield_region(stage(region=region)) == region
+    assert settings(origin_shield_region="eu-west-1").shield_region(stage()) == "eu-west-1"
+    assert settings().shield_region(stage()) is None
+
+
+def test_stack_region_shield_in_an_environment_agnostic_stage_names_the_region_setting():
+    with pytest.raises(ValueError, match=r"blueprints\.update-offload\.dev\.origin_shield_region"
+                                         r".*set stages\.dev\.region"):
+        settings(origin_shield_region=STACK_REGION).shield_region(stage("dev", None))
 
 
 def test_offload_alone_with_https_origin_is_accepted():

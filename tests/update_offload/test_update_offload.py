@@ -119,3 +119,19 @@ def test_templates_do_not_depend_on_the_rest_of_the_app(assembly, stack_id):
     """No AWS::CDK::Metadata: its analytics list the cdk-nag packs of the whole app."""
     types = {r["Type"] for r in assembly.template(stack_id)["Resources"].values()}
     assert "AWS::CDK::Metadata" not in types
+
+
+def test_cache_policy_names_carry_the_stack_name_so_dev_and_prod_differ(synth):
+    """CloudFront keeps cache policy names unique per account; CDK's default comes from the
+    stack id, which dev and prod share."""
+    names = {}
+    for stage in ("dev", "prod"):
+        assembly = synth(stage)
+        policies = [r for r in assembly.template(OFFLOAD)["Resources"].values()
+                    if r["Type"] == "AWS::CloudFront::CachePolicy"]
+        names[stage] = sorted(p["Properties"]["CachePolicyConfig"]["Name"] for p in policies)
+        assert all(name.startswith(assembly.stack_name(OFFLOAD) + "-") and len(name) <= 128
+                   for name in names[stage])
+    assert names["dev"] == ["UpdateOffload-dev-UpdateDistribution-Manifests",
+                            "UpdateOffload-dev-UpdateDistribution-UpdateFiles"]
+    assert names["prod"] == [n.replace("-dev-", "-prod-") for n in names["dev"]]

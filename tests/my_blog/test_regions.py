@@ -1,0 +1,155 @@
+"""MyBlog prod outside us-east-1: `stages.prod.region` moved to eu-central-1, eu-west-1 or
+ap-southeast-2 (AZs a/b/c), everything else as in cdk.json. CloudFront still needs its web ACL
+(and a created certificate) in us-east-1, so they move to the companion stack `MyBlogEdge`
+there, read by the distribution through a cross-region reference; a replica region equal to
+the stack's own region is dropped with a warning. Each synth must be cdk-nag and cfn-lint clean.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cfnlint.api import lint
+
+from tests.support.synth import (
+    REPO_ROOT, Synthesized, region_of, stages_with_prod_in, synthesize,
+)
+from tests.support.template import only, resources
+from tests.test_compliance import nag_findings
+
+STACK, EDGE = "MyBlog", "MyBlogEdge"
+# eu-central-1 is the whole prod app of tests/conftest.py; eu-west-1 is also in prod's replica
+# list, so the home region must be dropped from it there.
+REGIONS = ("eu-central-1", "eu-west-1")
+ZONE = "Z0123456789ABCDEFGHIJ"
+
+
+
+
+def cdk_json_prod() -> dict:
+    return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"]["my-blog"][
+        "prod"]
+
+
+@pytest.fixture(scope="module", params=REGIONS)
+def moved(request, tmp_path_factory, prod_in_another_region) -> Synthesized:
+    if request.param == prod_in_another_region.stacks["MyBlog"]["environment"].rsplit("/")[-1]:
+        return prod_in_another_region
+    return synthesize("prod", tmp_path_factory.mktemp(f"my-blog-prod-{request.param}"), {
+        "blueprints_only": "my-blog", "stages": stages_with_prod_in(request.param)})
+
+
+@pytest.fixture(scope="module")
+def with_domain(tmp_path_factory) -> Synthesized:
+    """eu-central-1 with a custom domain (certificate created), its hosted zone and a sender."""
+    return synthesize("prod", tmp_path_factory.mktemp("my-blog-prod-domain"), {
+        "blueprints_only": "my-blog", "stages": stages_with_prod_in("eu-central-1"),
+        "my-blog.domain_names": "blog.example.com,www.blog.example.com",
+        "my-blog.hosted_zone_id": ZONE, "my-blog.hosted_zone_name": "example.com",
+        "my-blog.sender_email": "welcome@example.com"})
+
+
+
+
+def replica_warnings(assembly: Synthesized) -> list[str]:
+    return [f for f in nag_findings(assembly)
+            if f.startswith("Annotation::my-blog:replicaRegionIsHomeRegion (warning)")]
+
+
+def assert_nag_and_lint_clean(assembly: Synthesized) -> None:
+    findings = [f for f in nag_findings(assembly) if f not in replica_warnings(assembly)]
+    assert findings == [], "\n".join(findings)
+    assert assembly.error is None, assembly.error
+    errors = []
+    for stack_id, artifact in assembly.stacks.items():
+        text = (assembly.outdir / artifact["properties"]["templateFile"]).read_text()
+        errors += [f"{stack_id}: {m}" for m in lint(text, regions=[region_of(assembly, stack_id)])
+                   if m.rule.id.startswith("E")]
+    assert errors == [], "\n".join(errors)
+
+
+def distribution(template: dict) -> dict:
+    return only(template, "AWS::CloudFront::Distribution")[1]["Properties"]["DistributionConfig"]
+
+
+def companion_output(assembly: Synthesized, reference: dict) -> dict:
+    """What a `Fn::GetStackOutput` in MyBlog reads: the output's value in MyBlogEdge."""
+    read = reference["Fn::GetStackOutput"]
+    assert read["StackName"] == assembly.stack_name(EDGE) == "MyBlogEdge-prod"
+    assert read["Region"] == "us-east-1" == region_of(assembly, EDGE)
+    return assembly.template(EDGE)["Outputs"][read["OutputName"]]["Value"]
+
+
+def test_prod_in_another_region_is_cdk_nag_and_cfn_lint_clean(moved):
+    assert_nag_and_lint_clean(moved)
+    assert {STACK, EDGE} <= set(moved.stacks)
+
+
+def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
+    region = region_of(moved, STACK)
+    assert region in REGIONS
+    assert not resources(moved.template(STACK), "AWS::WAFv2::WebACL")
+    acl_id, acl = only(moved.template(EDGE), "AWS::WAFv2::WebACL")
+    assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+    assert {"Key": "Environment", "Value": "prod"} in acl["Properties"]["Tags"]
+    web_acl = distribution(moved.template(STACK))["WebACLId"]
+    assert companion_output(moved, web_acl) == {"Fn::GetAtt": [acl_id, "Arn"]}
+    # `cdk deploy MyBlog-prod` deploys the companion first.
+    assert EDGE in moved.stacks[STACK]["dependencies"]
+    # Nothing else moved: the companion holds the web ACL only (no certificate without a domain).
+    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {
+        "AWS::WAFv2::WebACL"}
+
+
+def test_replica_regions_exclude_the_home_region_with_a_warning(moved):
+    region = region_of(moved, STACK)
+    configured = set(cdk_json_prod()["replica_regions"])
+    _, table = only(moved.template(STACK), "AWS::DynamoDB::GlobalTable")
+    replicas = [r["Region"] for r in table["Properties"]["Replicas"]]
+    assert sorted(replicas) == sorted(configured | {region}), "the home region exactly once"
+    warnings = replica_warnings(moved)
+    if region in configured:
+        (warning,) = warnings
+        assert f"blueprints.my-blog.prod.replica_regions lists {region}" in warning
+        assert "dropped" in warning and "stages.prod.region" in warning
+    else:
+        assert warnings == []
+
+
+def test_a_created_certificate_is_in_the_companion_too(with_domain):
+    assert_nag_and_lint_clean(with_domain)
+    assert not resources(with_domain.template(STACK), "AWS::CertificateManager::Certificate")
+    cert_id, cert = only(with_domain.template(EDGE), "AWS::CertificateManager::Certificate")
+    assert cert["Properties"]["DomainName"] == "blog.example.com"
+    assert cert["Properties"]["ValidationMethod"] == "DNS"
+    config = distribution(with_domain.template(STACK))
+    assert config["Aliases"] == ["blog.example.com", "www.blog.example.com"]
+    viewer = config["ViewerCertificate"]
+    assert companion_output(with_domain, viewer["AcmCertificateArn"]) == {"Ref": cert_id}
+    assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    # DNS is global: the alias records stay with the distribution.
+    assert len(resources(with_domain.template(STACK), "AWS::Route53::RecordSet")) == 4
+    # The welcome email's SES identity is regional: it stays in the stack's own region.
+    assert only(with_domain.template(STACK), "AWS::SES::EmailIdentity")
+
+
+@pytest.mark.parametrize("setting", [
+    {"my-blog.waf": True},
+    {"my-blog.domain_names": "blog.example.com"},
+])
+def test_an_environment_agnostic_stage_that_needs_us_east_1_names_the_region_setting(
+        tmp_path, setting):
+    """dev has `region: null`: whether the web ACL/certificate can live in the stack is unknown."""
+    with pytest.raises(ValueError, match=r"stages\.dev\.region"):
+        synthesize("dev", tmp_path, {"blueprints_only": "my-blog", **setting})
+
+
+def test_in_us_east_1_there_is_no_companion(synth):
+    prod = synth("prod")
+    if STACK not in prod.stacks:
+        pytest.skip("MyBlog not built")
+    assert region_of(prod, STACK) == "us-east-1"
+    assert EDGE not in prod.stacks
+    acl_id, _ = only(prod.template(STACK), "AWS::WAFv2::WebACL")
+    assert distribution(prod.template(STACK))["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}

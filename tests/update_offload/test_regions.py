@@ -1,0 +1,114 @@
+"""The offload's prod outside us-east-1: `stages.prod.region` moved to eu-central-1, eu-west-1
+or ap-southeast-2 (AZs a/b/c), everything else as in cdk.json. The web ACL (and a created
+certificate) go to the companion stack `UpdateOffloadEdge` in us-east-1 and reach the
+distribution through a cross-region reference; Origin Shield follows the origin's region
+(`origin_shield_region: stack-region`). Each synth must be cdk-nag and cfn-lint clean."""
+
+from __future__ import annotations
+
+import pytest
+from cfnlint.api import lint
+
+from stacks.update_offload import APP_STACK_ID, OFFLOAD_STACK_ID
+from tests.support.synth import (
+    Synthesized, region_of, stages_with_prod_in, synthesize,
+)
+from tests.support.template import only, resources
+from tests.test_compliance import nag_findings
+
+APP, OFFLOAD, EDGE = APP_STACK_ID, OFFLOAD_STACK_ID, f"{OFFLOAD_STACK_ID}Edge"
+REGIONS = ("eu-central-1",)
+
+
+
+
+@pytest.fixture
+def moved(prod_in_another_region) -> Synthesized:
+    """The whole prod app in eu-central-1, built once per session (tests/conftest.py)."""
+    return prod_in_another_region
+
+
+@pytest.fixture(scope="module")
+def with_domain(tmp_path_factory) -> Synthesized:
+    """eu-central-1 with a custom domain whose certificate the stack creates."""
+    return synthesize("prod", tmp_path_factory.mktemp("update-offload-prod-domain"), {
+        "blueprints_only": "update-offload", "stages": stages_with_prod_in("eu-central-1"),
+        "update-offload.domain_names": "updates.example.com"})
+
+
+
+
+def assert_nag_and_lint_clean(assembly: Synthesized) -> None:
+    assert nag_findings(assembly) == []
+    assert assembly.error is None, assembly.error
+    errors = []
+    for stack_id, artifact in assembly.stacks.items():
+        text = (assembly.outdir / artifact["properties"]["templateFile"]).read_text()
+        errors += [f"{stack_id}: {m}" for m in lint(text, regions=[region_of(assembly, stack_id)])
+                   if m.rule.id.startswith("E")]
+    assert errors == [], "\n".join(errors)
+
+
+def distribution(assembly: Synthesized) -> dict:
+    template = assembly.template(OFFLOAD)
+    return only(template, "AWS::CloudFront::Distribution")[1]["Properties"]["DistributionConfig"]
+
+
+def companion_output(assembly: Synthesized, reference: dict) -> dict:
+    """What a `Fn::GetStackOutput` in UpdateOffload reads: the output's value in the companion."""
+    read = reference["Fn::GetStackOutput"]
+    assert read["StackName"] == assembly.stack_name(EDGE) == "UpdateOffloadEdge-prod"
+    assert read["Region"] == "us-east-1" == region_of(assembly, EDGE)
+    return assembly.template(EDGE)["Outputs"][read["OutputName"]]["Value"]
+
+
+def test_the_blueprint_stays_in_its_region_beside_a_us_east_1_companion(moved):
+    """cdk-nag and cfn-lint over this app are the gates of tests/test_compliance.py."""
+    assert {APP, OFFLOAD, EDGE} <= set(moved.stacks)
+    assert region_of(moved, APP) == region_of(moved, OFFLOAD) in REGIONS
+
+
+def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
+    assert not resources(moved.template(OFFLOAD), "AWS::WAFv2::WebACL")
+    acl_id, acl = only(moved.template(EDGE), "AWS::WAFv2::WebACL")
+    assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+    assert {"Key": "Environment", "Value": "prod"} in acl["Properties"]["Tags"]
+    assert companion_output(moved, distribution(moved)["WebACLId"]) == {
+        "Fn::GetAtt": [acl_id, "Arn"]}
+    assert EDGE in moved.stacks[OFFLOAD]["dependencies"]
+    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {
+        "AWS::WAFv2::WebACL"}
+
+
+def test_origin_shield_follows_the_origin_region(moved):
+    (origin,) = distribution(moved)["Origins"]
+    assert origin["OriginShield"] == {"Enabled": True,
+                                      "OriginShieldRegion": region_of(moved, APP)}
+
+
+def test_a_created_certificate_is_in_the_companion_too(with_domain):
+    assert_nag_and_lint_clean(with_domain)
+    assert not resources(with_domain.template(OFFLOAD), "AWS::CertificateManager::Certificate")
+    cert_id, cert = only(with_domain.template(EDGE), "AWS::CertificateManager::Certificate")
+    assert cert["Properties"]["DomainName"] == "updates.example.com"
+    config = distribution(with_domain)
+    assert config["Aliases"] == ["updates.example.com"]
+    viewer = config["ViewerCertificate"]
+    assert companion_output(with_domain, viewer["AcmCertificateArn"]) == {"Ref": cert_id}
+    assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+
+
+def test_an_environment_agnostic_stage_with_waf_names_the_region_setting(tmp_path):
+    with pytest.raises(ValueError, match=r"stages\.dev\.region"):
+        synthesize("dev", tmp_path, {"blueprints_only": "update-offload",
+                                     "update-offload.waf": True})
+
+
+def test_in_us_east_1_there_is_no_companion(synth):
+    prod = synth("prod")
+    if OFFLOAD not in prod.stacks:
+        pytest.skip("UpdateOffload not built")
+    assert region_of(prod, OFFLOAD) == "us-east-1"
+    assert EDGE not in prod.stacks
+    acl_id, _ = only(prod.template(OFFLOAD), "AWS::WAFv2::WebACL")
+    assert distribution(prod)["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
