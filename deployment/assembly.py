@@ -120,3 +120,20 @@ class Assembly:
             raise KeyError(f"no stack {stack_id!r} in {self.directory}; stacks: "
                            f"{', '.join(sorted(stacks)) or 'none'}")
         return stacks[stack_id]
+
+    def deploy_order(self, stack_id: str) -> list[StackArtifact]:
+        """The stacks `cdk deploy <stack_id>` deploys, in order: its dependencies (recursively,
+        e.g. AccountBaseline, a us-east-1 edge companion), then the stack itself."""
+        stacks, order, seen = self.stacks, [], set()
+
+        def visit(current: str) -> None:
+            if current in seen:
+                return
+            seen.add(current)
+            for dependency in self.stack(current).dependencies:
+                if dependency in stacks:
+                    visit(dependency)
+            order.append(stacks[current])
+
+        visit(stack_id)
+        return order

@@ -1,9 +1,11 @@
 """`make preflight`: read-only checks of your AWS account before a blueprint stack deploys.
 
     npx cdk synth -c stage=dev                     # or: make synth STAGE=dev
-    python -m deployment.preflight MyBlog [--assembly cdk.out] [--fix]
+    python -m deployment.preflight MyBlog [--assembly cdk.out] [--fix] [--exclusively]
 
-It reads what the synthesized template needs (from `cdk.out`, so synthesize the stage you
+It checks the stacks `cdk deploy <stack>` would deploy, dependencies first (AccountBaseline,
+a us-east-1 edge companion, each in its own region), unless `--exclusively`. It reads what
+the synthesized template needs (from `cdk.out`, so synthesize the stage you
 deploy first) and asks the account for it with your own credentials, the way `cdk deploy`
 would find them (AWS_PROFILE, AWS_REGION, ...). One line per check: PASS, FAIL with what is
 missing and the command that fixes it, or NOTE for something to do after the deploy; then a
@@ -108,6 +110,7 @@ from collections.abc import Sequence
 
 import boto3
 import botocore.exceptions
+from boto3 import Session
 
 from deployment.assembly import Assembly, StackArtifact
 from deployment.preflight_account import AwsCallFailed
@@ -119,14 +122,15 @@ from deployment.preflight_checks import (
 __all__ = ["CheckResult", "format_report", "main", "run_checks"]
 
 
-def run_checks(stack: StackArtifact, session: boto3.Session, fix: bool = False
-               ) -> list[CheckResult]:
+def run_checks(stack: StackArtifact, session: boto3.Session, fix: bool = False,
+               deployed_first: frozenset[str] = frozenset()) -> list[CheckResult]:
     """Every check for `stack` against the account `session` reaches. Read-only unless `fix`,
-    which creates missing service-linked roles."""
+    which creates missing service-linked roles. `deployed_first`: the stacks the same deploy
+    creates before this one (its dependencies), whose work need not be there yet."""
     results, account = connect(stack, session)
     if account is None:
         return results
-    preflight = Preflight(stack, account, fix)
+    preflight = Preflight(stack, account, fix, deployed_first)
     for check in CHECKS:
         try:
             results.extend(check(preflight))
@@ -161,9 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the synthesized cloud assembly (default: cdk.out)")
     parser.add_argument("--fix", action="store_true",
                         help="create missing service-linked roles (and nothing else)")
+    parser.add_argument("--exclusively", action="store_true",
+                        help="check only this stack, not the dependencies `cdk deploy` would "
+                             "deploy first (as `cdk deploy --exclusively`)")
     args = parser.parse_args(argv)
     try:
-        stack = Assembly(args.assembly).stack(args.stack_id)
+        assembly = Assembly(args.assembly)
+        stacks = ([assembly.stack(args.stack_id)] if args.exclusively
+                  else assembly.deploy_order(args.stack_id))
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
@@ -171,13 +180,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error.args[0], file=sys.stderr)
         return 2
     try:
-        session = boto3.Session()
+        session = Session()
     except botocore.exceptions.BotoCoreError as error:  # e.g. AWS_PROFILE names no profile
         print(CheckResult(FAIL, "credentials", str(error), NO_CREDENTIALS_FIX).line())
         return 1
-    results = run_checks(stack, session, fix=args.fix)
-    print(format_report(results, stack))
-    return 1 if any(result.status == FAIL for result in results) else 0
+    failed = False
+    for position, stack in enumerate(stacks):
+        if len(stacks) > 1:  # dependencies first, each in its own region (e.g. us-east-1)
+            role = ("" if stack.id == args.stack_id
+                    else f", deployed first: {args.stack_id} depends on it")
+            print(f"{'' if position == 0 else chr(10)}== {stack.id} ({stack.stack_name}{role})")
+        results = run_checks(stack, session, fix=args.fix,
+                             deployed_first=frozenset(s.id for s in stacks[:position]))
+        print(format_report(results, stack))
+        failed = failed or any(result.status == FAIL for result in results)
+        if len(results) == 1 and results[0].check == "credentials":
+            break  # no credentials: nothing else can be checked either
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ class Preflight:
     stack: StackArtifact
     account: Account
     fix: bool = False
+    # Stacks the same `cdk deploy` deploys before this one (its dependencies).
+    deployed_first: frozenset[str] = frozenset()
 
     @property
     def stage(self) -> str:
@@ -190,6 +192,11 @@ def check_account_baseline(preflight: Preflight) -> Iterator[CheckResult]:
                f"alone will not set the role"
     logging = f"{len(stages)} API stage(s) with CloudWatch logging ({', '.join(stages)})"
     role_arn = account.call("apigateway", "get_account").get("cloudwatchRoleArn")
+    if not role_arn and ACCOUNT_BASELINE in preflight.deployed_first:
+        yield CheckResult(NOTE, "account baseline", f"API Gateway's account settings in "
+                          f"{account.region} name no CloudWatch Logs role yet; {ACCOUNT_BASELINE}, "
+                          f"which this deploy creates first, sets it ({logging})")
+        return
     if not role_arn:
         yield CheckResult(FAIL, "account baseline", f"API Gateway's account settings in "
                           f"{account.region} name no CloudWatch Logs role, so {logging} would "

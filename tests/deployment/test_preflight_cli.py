@@ -19,10 +19,12 @@ CHECK_LINE = re.compile(r"^(PASS|FAIL|NOTE)  (?P<check>[a-z -]{19}) (?P<detail>\
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory):
-    # A sender address, so MyBlog creates an SES identity whatever cdk.json's default is.
+    # A sender address, so MyBlog creates an SES identity whatever cdk.json's default is, and
+    # the local Docker build of the Fargate image, so the docker check has work to do.
     return synthesize("dev", tmp_path_factory.mktemp("preflight-cdk.out"),
                       {"blueprints_only": "fargate-service,my-blog",
-                       "my-blog.sender_email": "welcome@example.com"}).outdir
+                       "my-blog.sender_email": "welcome@example.com",
+                       "fargate-service.image": "docker"}).outdir
 
 
 @pytest.fixture
@@ -86,6 +88,31 @@ def test_my_blog_through_the_python_api(aws, synthesized):
     assert by_check["ses sandbox"].status == "NOTE"
     assert format_report(results, stack).splitlines()[-1].startswith(
         "preflight MyBlog (MyBlog-dev): 2 FAIL, 2 NOTE, ")
+
+
+def test_dependencies_are_checked_first_and_the_baseline_they_create_is_a_note(
+        aws, synthesized, monkeypatch, capsys):
+    """`cdk deploy MyBlog` deploys AccountBaseline first: the preflight checks both, in that
+    order, and MyBlog's missing logging role is a NOTE because the baseline sets it."""
+    def session(region_name="us-east-1", **_):  # moto 5.2.5 has no sesv2 GetAccount
+        stubbed = StubbedSession(region_name)
+        ses = stubbed.stub("sesv2")
+        ses.add_client_error("get_email_identity", service_error_code="NotFoundException",
+                             http_status_code=404)
+        ses.add_response("get_account", {"ProductionAccessEnabled": True})
+        return stubbed
+
+    monkeypatch.setattr("deployment.preflight.Session", session)
+    main(["MyBlog", "--assembly", str(synthesized)])
+    output = capsys.readouterr().out
+    assert output.index("== AccountBaseline (AccountBaseline, deployed first") < output.index(
+        "== MyBlog (MyBlog-dev)")
+    blog = output[output.index("== MyBlog"):]
+    assert re.search(r"^NOTE  account baseline .*AccountBaseline, which this deploy creates "
+                     r"first, sets it", blog, re.MULTILINE)
+    main(["MyBlog", "--assembly", str(synthesized), "--exclusively"])
+    alone = capsys.readouterr().out
+    assert "== " not in alone and re.search(r"^FAIL  account baseline", alone, re.MULTILINE)
 
 
 def test_an_unknown_stack_lists_the_stacks(synthesized, capsys):
