@@ -148,8 +148,10 @@ def format_report(results: Sequence[CheckResult], stack: StackArtifact) -> str:
         return lines[0]
     counts = {status: sum(result.status == status for result in results)
               for status in (FAIL, NOTE, PASS)}
+    stage = stage_of(stack)
+    target = f"STACK={stack.id}" + (f" STAGE={stage}" if stage != "<stage>" else "")
     verdict = ("fix each FAIL, then run the preflight again" if counts[FAIL]
-               else f"ready: make deploy STACK={stack.id} STAGE={stage_of(stack)}")
+               else f"ready: make deploy {target}")
     lines.append(f"preflight {stack.id} ({stack.stack_name}): {counts[FAIL]} FAIL, "
                  f"{counts[NOTE]} NOTE, {counts[PASS]} PASS; {verdict}")
     return "\n".join(lines)

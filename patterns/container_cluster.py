@@ -5,6 +5,7 @@
       |-- optional: EC2 capacity provider <- Auto Scaling group of Graviton instances
       |             (ECS-optimised AL2023 arm64 AMI, managed scaling + termination protection)
       '-- app_container(): the one way a task definition + container is made here
+    wait_for_capacity_providers(): every service waits for the cluster's provider association
     task_endpoints(): the VPC endpoints tasks in subnets without internet access need
 """
 
@@ -69,6 +70,19 @@ class CapacityStrategy:
             strategy.append(ecs.CapacityProviderStrategy(
                 capacity_provider="FARGATE_SPOT", weight=self.spot_weight))
         return strategy
+
+
+def wait_for_capacity_providers(service: ecs.BaseService, cluster: ecs.ICluster) -> None:
+    """Make `service` wait for `cluster`'s AWS::ECS::ClusterCapacityProviderAssociations.
+
+    A service with a capacity provider strategy created before that association fails ("The
+    specified capacity provider strategy cannot contain a capacity provider that is not
+    associated with the cluster"), and nothing in the template orders them. CDK adds the
+    association to the cluster at synth (an aspect), so the dependency is on the whole
+    cluster construct, which then includes it. Only the AWS::ECS::Service waits: its scaling
+    target and alarms already follow the service.
+    """
+    service.node.default_child.node.add_dependency(cluster)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -41,7 +41,8 @@ class RetryPolicy:
 
 
 class ObjectCreatedTask(Construct):
-    """Runs `task_definition` once per object created in `bucket`, with the key in OBJECT_KEY."""
+    """Runs `task_definition` once per object created in `bucket`, with the key in OBJECT_KEY.
+    `enabled=False` creates the rule switched off (for an image that cannot run the task)."""
 
     def __init__(
         self,
@@ -57,11 +58,12 @@ class ObjectCreatedTask(Construct):
         security_group: ec2.ISecurityGroup,
         strategy: CapacityStrategy,
         retry: RetryPolicy,
+        enabled: bool = True,
     ) -> None:
         super().__init__(scope, id)
         # The bucket must send its events to EventBridge (`event_bridge_enabled=True`).
         self.rule = events.Rule(
-            self, "ObjectCreated",
+            self, "ObjectCreated", enabled=enabled,
             description="Start the process-upload task for each new object in the upload bucket",
             event_pattern=events.EventPattern(
                 source=["aws.s3"], detail_type=["Object Created"],
@@ -104,7 +106,8 @@ class ObjectCreatedTask(Construct):
 
 
 class ScheduledTask(Construct):
-    """Runs `task_definition` on an EventBridge Scheduler expression (cron/rate, with time zone)."""
+    """Runs `task_definition` on an EventBridge Scheduler expression (cron/rate, with time zone).
+    `enabled=False` creates the schedule switched off (for an image that cannot run the task)."""
 
     def __init__(
         self,
@@ -120,11 +123,13 @@ class ScheduledTask(Construct):
         security_group: ec2.ISecurityGroup,
         strategy: CapacityStrategy,
         retry: RetryPolicy,
+        enabled: bool = True,
     ) -> None:
         super().__init__(scope, id)
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
+            enabled=enabled,
             description="Start the prune task on shared storage",
             schedule=scheduler.ScheduleExpression.expression(expression,
                                                              cdk.TimeZone.of(time_zone)),

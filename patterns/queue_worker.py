@@ -16,7 +16,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from patterns.container_cluster import CapacityStrategy
+from patterns.container_cluster import CapacityStrategy, wait_for_capacity_providers
 
 
 class QueueWorker(Construct):
@@ -65,6 +65,7 @@ class QueueWorker(Construct):
             self.service = ecs.FargateService(
                 self, "Service", capacity_provider_strategies=strategy.providers(),
                 assign_public_ip=assign_public_ip, **common)
+        wait_for_capacity_providers(self.service, cluster)
         queue.grant_consume_messages(task_definition.task_role)
 
         self.scaling = self.service.auto_scale_task_count(min_capacity=min_tasks,

@@ -28,7 +28,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from patterns.compliance import acknowledge
-from patterns.container_cluster import CapacityStrategy
+from patterns.container_cluster import CapacityStrategy, wait_for_capacity_providers
 from patterns.defaults import file_system, load_balancer
 
 SHARED_MOUNT_PATH = "/mnt/shared"
@@ -169,6 +169,7 @@ class WebService(Construct):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
         )
+        wait_for_capacity_providers(self.service, cluster)
 
         health_check = elbv2.HealthCheck(
             path=health_check_path, healthy_http_codes="200", interval=cdk.Duration.seconds(15),

@@ -7,7 +7,8 @@
                                           (scales on depth)|
     upload bucket --S3 event--> EventBridge --> process-upload task --'
     EventBridge Scheduler --------------------> prune task ------------'
-    any task STOPPED --> EventBridge --> SNS topic (KMS)       ECR repository <- docker push
+    any task STOPPED --> EventBridge --> SNS topic (KMS)
+    containers/web --deploy--> CodeBuild --> ECR repository <-- (or your docker push)
 
 Networking: dev runs tasks in public subnets with public IPs and security groups that admit
 only the ALB (no NAT gateway, no interface endpoints); prod runs them in private subnets that
@@ -37,7 +38,7 @@ from patterns.container_cluster import (
     fargate_size_problem,
     s3_gateway_endpoint,
 )
-from patterns.container_registry import ContainerRegistry, image_source
+from patterns.container_registry import ContainerRegistry, image_source, runs_sample_app
 from patterns.container_tasks import (
     ObjectCreatedTask,
     RetryPolicy,
@@ -68,12 +69,13 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 class FargateServiceSettings:
     """Defaults are the dev profile; cdk.json's prod block overrides what prod needs."""
 
-    # "asset" = build containers/web at deploy (needs Docker where you deploy from);
-    # "repository:<tag>" = an image you pushed to the blueprint's ECR repository;
-    # anything else = a public image, pulled as is: no Docker anywhere. e.g.
-    # `-c fargate-service.image=public.ecr.aws/nginx/nginx:stable-alpine
+    # "codebuild" = containers/web built by CodeBuild during the deploy, pushed to the
+    # blueprint's ECR repository: no Docker anywhere; "docker" = built by `cdk deploy` with
+    # your local Docker engine; "repository:<tag>" = an image you pushed to that repository;
+    # anything else = an image reference pulled as is, e.g. to try the infrastructure without
+    # the sample app: `-c fargate-service.image=public.ecr.aws/nginx/nginx:stable-alpine
     #  -c fargate-service.container_port=80 -c fargate-service.health_check_path=/`
-    image: str = "asset"
+    image: str = "codebuild"
     container_port: int = 8080
     health_check_path: str = "/health"
     # X86_64: Fargate Spot runs only x86. ARM64 (Graviton) is ~20 % cheaper on demand.
@@ -201,6 +203,11 @@ class FargateServiceSettings:
                 "image", self.image, "a public registry is reachable from private subnets only "
                 "through a NAT gateway: set nat_gateways >= 1, task_subnets 'public', or push "
                 "the image to the blueprint's repository ('repository:<tag>')")
+        require(runs_sample_app(source) or self.worker_min_tasks == 0, "worker_min_tasks",
+                self.worker_min_tasks, f"must be 0 with image {self.image!r}: only the sample "
+                "app (image 'codebuild', 'docker' or 'repository:<tag>') has the worker "
+                "command, so every worker task would exit at once and the deployment circuit "
+                "breaker would fail the deploy")
         require(0 <= self.worker_min_tasks <= self.worker_max_tasks, "worker_min_tasks",
                 self.worker_min_tasks, f"allowed: 0..worker_max_tasks ({self.worker_max_tasks})")
         require(1 <= self.worker_max_tasks <= 1000, "worker_max_tasks", self.worker_max_tasks,
@@ -271,6 +278,7 @@ class FargateServiceStack(cdk.Stack):
         self.registry = ContainerRegistry(self, "Registry", image=settings.image,
                                           keep_images=settings.repository_keep_images,
                                           removal_policy=removal,
+                                          log_retention_days=stage.log_retention_days,
                                           repository_name=f"{self.stack_name.lower()}/web")
         self.containers = ContainerCluster(
             self, "Containers", vpc=self.vpc, strategy=settings.strategy,
@@ -351,7 +359,7 @@ class FargateServiceStack(cdk.Stack):
     def _web(self, stage: StageSettings, settings: FargateServiceSettings,
              cluster: ecs.ICluster) -> None:
         task_definition, container = app_container(
-            self, "Web", image=self.registry.image(settings.architecture), cpu=settings.cpu,
+            self, "Web", image=self.registry.image(settings.cpu_architecture), cpu=settings.cpu,
             memory_mib=settings.memory_mib, architecture=settings.architecture,
             environment=self._env(QUEUE_URL=self.queue.queue_url,
                                   PORT=str(settings.container_port)),
@@ -396,14 +404,15 @@ class FargateServiceStack(cdk.Stack):
                                                         "AWS APIs over HTTPS")
         on_ec2 = settings.worker_capacity == "ec2"
         # Graviton instances run arm64 images; Fargate tasks run the configured architecture.
-        worker_arch = ecs.CpuArchitecture.ARM64 if on_ec2 else settings.architecture
+        worker_arch_name = "ARM64" if on_ec2 else settings.cpu_architecture
+        worker_arch = getattr(ecs.CpuArchitecture, worker_arch_name)
         sizes = dict(cpu=settings.worker_cpu, memory_mib=settings.worker_memory_mib,
                      read_only_root_filesystem=self.registry.runs_our_app,
                      log_retention_days=stage.log_retention_days,
                      removal_policy=stage.removal_policy)
 
         worker_task, worker_container = app_container(
-            self, "Worker", image=self.registry.image(worker_arch), architecture=worker_arch,
+            self, "Worker", image=self.registry.image(worker_arch_name), architecture=worker_arch,
             command=["worker"], environment=self._env(QUEUE_URL=self.queue.queue_url),
             compatibility=ecs.Compatibility.EC2 if on_ec2 else ecs.Compatibility.FARGATE, **sizes)
         self.storage.mount(worker_task, worker_container, self.background_security_group,
@@ -419,8 +428,10 @@ class FargateServiceStack(cdk.Stack):
         retry = RetryPolicy(attempts=settings.task_retry_attempts,
                             max_event_age=cdk.Duration.hours(settings.task_max_event_age_hours),
                             dead_letter_queue=self.event_dead_letters)
+        # Another image has no process-upload or prune command: every task EventBridge started
+        # would exit at once and notify. The rule and schedule exist but start switched off.
         upload_task, upload_container = app_container(
-            self, "ProcessUpload", image=self.registry.image(settings.architecture),
+            self, "ProcessUpload", image=self.registry.image(settings.cpu_architecture),
             architecture=settings.architecture, command=["process-upload"],
             environment=self._env(UPLOAD_BUCKET=self.uploads.bucket_name), **sizes)
         self.storage.mount(upload_task, upload_container, self.background_security_group,
@@ -430,10 +441,10 @@ class FargateServiceStack(cdk.Stack):
             container=upload_container, bucket=self.uploads, task_subnets=self.task_subnets,
             assign_public_ip=self.assign_public_ip,
             security_group=self.background_security_group, strategy=settings.strategy,
-            retry=retry)
+            retry=retry, enabled=self.registry.runs_our_app)
 
         prune_task, prune_container = app_container(
-            self, "Prune", image=self.registry.image(settings.architecture),
+            self, "Prune", image=self.registry.image(settings.cpu_architecture),
             architecture=settings.architecture, command=["prune"],
             environment=self._env(RETENTION_DAYS=str(settings.shared_file_retention_days)),
             **sizes)
@@ -444,7 +455,7 @@ class FargateServiceStack(cdk.Stack):
             expression=settings.prune_schedule, time_zone=settings.schedule_time_zone,
             task_subnets=self.task_subnets, assign_public_ip=self.assign_public_ip,
             security_group=self.background_security_group, strategy=settings.strategy,
-            retry=retry)
+            retry=retry, enabled=self.registry.runs_our_app)
 
         self.stopped_tasks = StoppedTaskNotifications(self, "StoppedTasks", cluster=cluster,
                                                       topic=self.topic, retry=retry)

@@ -33,10 +33,34 @@ VARIANT = {
 }
 
 
+# The worker on Graviton EC2 capacity while the Fargate tasks stay x86: one image per CPU
+# architecture, built by CodeBuild (the default) or by local Docker (`image=docker`).
+TWO_ARCHITECTURES = {
+    "blueprints_only": "fargate-service",
+    "fargate-service.task_subnets": "private",
+    "fargate-service.ec2_capacity": "true",
+    "fargate-service.worker_capacity": "ec2",
+}
+
+
 @pytest.fixture(scope="session")
 def variant(tmp_path_factory) -> Synthesized:
     """The dev stage with VARIANT's overrides, synthesized once per session."""
     return synthesize("dev", tmp_path_factory.mktemp("cdk.out-fargate-variant"), VARIANT)
+
+
+@pytest.fixture(scope="session")
+def built_for_two_architectures(tmp_path_factory) -> Synthesized:
+    """`image: codebuild` (the default) with an amd64 and an arm64 image."""
+    return synthesize("dev", tmp_path_factory.mktemp("cdk.out-fargate-codebuild"),
+                      TWO_ARCHITECTURES)
+
+
+@pytest.fixture(scope="session")
+def docker_built(tmp_path_factory) -> Synthesized:
+    """`image: docker`: the local Docker build, for an amd64 and an arm64 image."""
+    return synthesize("dev", tmp_path_factory.mktemp("cdk.out-fargate-docker"),
+                      {**TWO_ARCHITECTURES, "fargate-service.image": "docker"})
 
 
 @pytest.fixture

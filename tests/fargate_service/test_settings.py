@@ -26,6 +26,8 @@ def test_the_profiles_in_cdk_json_are_valid_and_differ_where_cost_and_robustness
     assert (prod.task_subnets, prod.nat_gateways, prod.on_demand_base) == ("private", 0, 2)
     assert prod.min_tasks >= 2 and not prod.execute_command
     assert dev.worker_min_tasks == 0 and prod.worker_min_tasks == 1
+    # Both stages build the sample app in CodeBuild at deploy: nobody needs Docker to deploy.
+    assert dev.image == prod.image == "codebuild"
 
 
 @pytest.mark.parametrize(("raw", "setting", "allowed"), [
@@ -55,8 +57,18 @@ def test_the_profiles_in_cdk_json_are_valid_and_differ_where_cost_and_robustness
     ({"domain_name": "app.example.com"}, "domain_name", "together, or none"),
     ({"domain_name": "app.other.org", "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
       "hosted_zone_name": "example.com"}, "domain_name", "must be in the hosted zone"),
-    ({"image": "Not An Image!"}, "image", "neither 'asset', 'repository:<tag>'"),
+    ({"image": "Not An Image!"}, "image",
+     "is none of 'codebuild' (built by CodeBuild at deploy), 'docker' (built by your local "
+     "Docker at deploy), 'repository:<tag>' (your push) or an image reference"),
+    # The old name of the local Docker build, refused by name (else: Docker Hub's "asset").
+    ({"image": "asset"}, "image", "'asset' is now 'docker' (the local Docker build)"),
     ({"image": "repository:"}, "image", "needs a tag"),
+    # Another image has no `worker` command: a worker service that must keep a task running
+    # would have every task exit and the circuit breaker fail the deploy.
+    ({"image": "public.ecr.aws/nginx/nginx:stable", "worker_min_tasks": 1}, "worker_min_tasks",
+     "must be 0 with image 'public.ecr.aws/nginx/nginx:stable': only the sample app"),
+    ({"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1", "worker_min_tasks": 2},
+     "worker_min_tasks", "deployment circuit breaker would fail the deploy"),
     ({"image": "public.ecr.aws/nginx/nginx:stable", "task_subnets": "private"}, "image",
      "through a NAT gateway"),
     ({"nat_gateways": 1}, "nat_gateways", "only private task subnets use a NAT gateway"),
@@ -100,6 +112,12 @@ def test_valid_combinations_build():
     assert settings(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1",
                     task_subnets="private").image.endswith(":v1")
     assert settings(image="repository:v1").image == "repository:v1"
+    # The sample app's own images keep a worker running; another image may run with none.
+    for image in ("codebuild", "docker", "repository:v1"):
+        assert settings(image=image, worker_min_tasks=1).worker_min_tasks == 1
+    assert settings(image="public.ecr.aws/nginx/nginx:stable", worker_min_tasks=0).image
+    # Docker Hub references that merely start like a keyword are references, not keywords.
+    assert settings(image="docker:27-cli").image == "docker:27-cli"
 
 
 def test_a_command_line_override_replaces_one_setting_of_the_stage():

@@ -58,6 +58,27 @@ def test_both_services_roll_back_a_failed_deployment(assembly):
     assert (web["MinimumHealthyPercent"], web["MaximumPercent"]) == (100, 200)
 
 
+def assert_services_wait_for_capacity_providers(template: dict) -> None:
+    """A service created before its cluster's capacity-provider association is refused ("The
+    specified capacity provider strategy cannot contain a capacity provider that is not
+    associated with the cluster"): every service must list the association in DependsOn."""
+    (association_id, association), = resources(
+        template, "AWS::ECS::ClusterCapacityProviderAssociations").items()
+    services = resources(template, "AWS::ECS::Service")
+    assert len(services) == 2
+    for logical_id, ecs_service in services.items():
+        assert ecs_service["Properties"]["Cluster"] == association["Properties"]["Cluster"]
+        assert association_id in ecs_service.get("DependsOn", []), logical_id
+
+
+def test_every_service_waits_for_its_clusters_capacity_provider_association(assembly):
+    assert_services_wait_for_capacity_providers(assembly.template(STACK_ID))
+
+
+def test_variant_services_wait_for_the_association_with_the_ec2_provider(variant):
+    assert_services_wait_for_capacity_providers(variant.template(STACK_ID))
+
+
 def test_web_service_scales_on_cpu_memory_and_requests_per_target(assembly, template):
     expected = {"ECSServiceAverageCPUUtilization": 60, "ECSServiceAverageMemoryUtilization": 70,
                 "ALBRequestCountPerTarget": 1000}
@@ -391,15 +412,142 @@ def test_repository_scans_is_immutable_encrypted_and_keeps_the_last_images(assem
     assert properties.get("EmptyOnDelete", False) is (not prod)
 
 
-def test_default_image_is_the_sample_app_asset(assembly):
-    """`image: asset` = a DockerImageAsset: hashed at synth, built by `cdk deploy`."""
+def image_builds(template: dict) -> dict[str, dict]:
+    """The deploy-time builds (Custom::CDKContainerImageBuild) by logical id."""
+    return resources(template, "Custom::CDKContainerImageBuild")
+
+
+def image_of(template: dict, name: str) -> dict:
+    return task_definition(template, name)["ContainerDefinitions"][0]["Image"]
+
+
+def built_image(build_id: str, repository_id: str) -> dict:
+    """`<repository uri>:<tag the build reported>`, as every task definition names it."""
+    return {"Fn::Join": ["", [
+        {"Fn::Select": [4, {"Fn::Split": [":", {"Fn::GetAtt": [repository_id, "Arn"]}]}]},
+        ".dkr.ecr.",
+        {"Fn::Select": [3, {"Fn::Split": [":", {"Fn::GetAtt": [repository_id, "Arn"]}]}]},
+        ".", {"Ref": "AWS::URLSuffix"}, "/", {"Ref": repository_id}, ":",
+        {"Fn::GetAtt": [build_id, "ImageTag"]}]]}
+
+
+def test_default_image_is_built_by_codebuild_at_deploy_with_no_docker_anywhere(assembly):
+    """`image: codebuild`: no container image asset for `cdk deploy` to `docker build`; the
+    source folder is a zip asset that a CodeBuild project builds and pushes to the
+    blueprint's own repository, and every task runs the tag that build reports."""
     template = assembly.template(STACK_ID)
-    image = task_definition(template, "Web")["ContainerDefinitions"][0]["Image"]
-    assert "container-assets" in json.dumps(image)
     manifest = json.loads((assembly.outdir / f"{STACK_ID}.assets.json").read_text())
-    sources = [a["source"] for a in manifest.get("dockerImages", {}).values()]
-    assert sources and all(s.get("platform") == "linux/amd64" for s in sources)
-    assert all((assembly.outdir / s["directory"] / "Dockerfile").exists() for s in sources)
+    assert manifest.get("dockerImages", {}) == {}
+    (source,) = [a["source"] for a in manifest["files"].values()
+                 if a["displayName"].endswith("SampleAppAmd64Build/Source")]
+    assert source["packaging"] == "zip"
+    staged = assembly.outdir / source["path"]
+    assert (staged / "Dockerfile").exists() and (staged / "sample_app" / "web.py").exists()
+    assert not list(staged.rglob("__pycache__")), ".dockerignore applies to the source zip"
+
+    repository = next(iter(resources(template, "AWS::ECR::Repository")))
+    (build_id, build), = image_builds(template).items()
+    properties = build["Properties"]
+    assert "--platform linux/amd64" in properties["buildCommand"]
+    assert {"Ref": repository} in properties["repositoryUri"]["Fn::Join"][1]
+    # No fixed tag: each build pushes `sample-app-amd64-<random>`, never an existing tag of
+    # the IMMUTABLE repository.
+    assert properties["tagPrefix"] == "sample-app-amd64-" and "imageTag" not in properties
+    for name in ("Web", "Worker", "ProcessUpload", "Prune"):
+        assert image_of(template, name) == built_image(build_id, repository), name
+
+
+def test_codebuild_project_pushes_only_to_the_repository_and_logs_with_a_retention(assembly):
+    template = assembly.template(STACK_ID)
+    (project_id, project), = resources(template, "AWS::CodeBuild::Project").items()
+    properties = project["Properties"]
+    assert properties["Environment"]["ComputeType"] == "BUILD_GENERAL1_SMALL"
+    assert properties["Environment"]["Type"] == "LINUX_CONTAINER"
+    assert properties["Artifacts"] == {"Type": "NO_ARTIFACTS"}
+    role = properties["ServiceRole"]["Fn::GetAtt"][0]
+    repository = next(iter(resources(template, "AWS::ECR::Repository")))
+    statements = policy_statements(template, role)
+    push = next(s for s in statements if "ecr:PutImage" in s["Action"])
+    assert push["Resource"] == {"Fn::GetAtt": [repository, "Arn"]}
+    read = next(s for s in statements if "s3:GetObject*" in s["Action"])
+    assert "cdk-hnb659fds-assets-" in json.dumps(read["Resource"])
+    assert not any(a.startswith(("s3:Put", "s3:Delete", "iam:", "ecs:"))
+                   for a in actions(statements))
+    # The group CodeBuild would create with no expiry, created first with the stage's.
+    (logs_id, logs), = [(i, g) for i, g in resources(template, "AWS::Logs::LogGroup").items()
+                        if g["Metadata"]["aws:cdk:path"].endswith("/BuildLogs/Resource")]
+    assert logs["Properties"]["LogGroupName"] == {
+        "Fn::Join": ["", ["/aws/codebuild/", {"Ref": project_id}]]}
+    assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
+    (build_id, build), = image_builds(template).items()
+    assert {project_id, logs_id} <= set(build["DependsOn"])
+
+
+def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(assembly):
+    template = assembly.template(STACK_ID)
+    (build_id, build), = image_builds(template).items()
+    handler_id = build["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    handler = template["Resources"][handler_id]["Properties"]
+    assert handler["MemorySize"] == 128
+    role = handler["Role"]["Fn::GetAtt"][0]
+    assert not template["Resources"][role]["Properties"].get("ManagedPolicyArns")
+    statements = policy_statements(template, role)
+    project = next(iter(resources(template, "AWS::CodeBuild::Project")))
+    start = next(s for s in statements if s["Action"] == "codebuild:StartBuild")
+    assert start["Resource"] == {"Fn::GetAtt": [project, "Arn"]}
+    (logs_id, logs), = [
+        (i, g) for i, g in resources(template, "AWS::Logs::LogGroup").items()
+        if json.dumps({"Ref": handler_id}) in json.dumps(g["Properties"].get("LogGroupName"))]
+    assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
+    write = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
+    assert write["Resource"] == {"Fn::GetAtt": [logs_id, "Arn"]}
+    assert actions(statements) == {"codebuild:StartBuild", "logs:CreateLogStream",
+                                   "logs:PutLogEvents"}
+    prod = assembly.stage == "prod"
+    assert logs["DeletionPolicy"] == ("Retain" if prod else "Delete")
+    # The build's first log lines need the policy attached before the handler runs.
+    own_logs = next(i for i, p in resources(template, "AWS::IAM::Policy").items()
+                    if p["Metadata"]["aws:cdk:path"].endswith("/OwnLogs/Resource"))
+    assert own_logs in build["DependsOn"]
+
+
+def test_one_image_build_per_cpu_architecture(built_for_two_architectures):
+    """Fargate tasks run x86, the worker on Graviton EC2 capacity runs arm64: two builds, each
+    on a CodeBuild host of its own architecture (no emulation), one handler for both."""
+    assembly = built_for_two_architectures
+    template = assembly.template(STACK_ID)
+    assert not nag_findings(assembly) and assembly.error is None
+    manifest = json.loads((assembly.outdir / f"{STACK_ID}.assets.json").read_text())
+    assert manifest.get("dockerImages", {}) == {}
+    repository = next(iter(resources(template, "AWS::ECR::Repository")))
+    builds = {b["Properties"]["tagPrefix"]: (i, b) for i, b in image_builds(template).items()}
+    assert set(builds) == {"sample-app-amd64-", "sample-app-arm64-"}
+    arm_id, arm = builds["sample-app-arm64-"]
+    amd_id, _ = builds["sample-app-amd64-"]
+    assert "--platform linux/arm64" in arm["Properties"]["buildCommand"]
+    assert image_of(template, "Worker") == built_image(arm_id, repository)
+    for name in ("Web", "ProcessUpload", "Prune"):
+        assert image_of(template, name) == built_image(amd_id, repository), name
+    hosts = {p["Properties"]["Environment"]["Type"]: p["Properties"]["Environment"]["Image"]
+             for p in resources(template, "AWS::CodeBuild::Project").values()}
+    assert set(hosts) == {"LINUX_CONTAINER", "ARM_CONTAINER"} and "aarch64" in hosts[
+        "ARM_CONTAINER"]
+    assert len({b["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for _, b in builds.values()}) == 1
+
+
+def test_image_docker_is_the_local_docker_build_per_architecture(docker_built):
+    """`image: docker`: container image assets (`cdk deploy` runs `docker build`), one per
+    platform, and no CodeBuild project."""
+    template = docker_built.template(STACK_ID)
+    manifest = json.loads((docker_built.outdir / f"{STACK_ID}.assets.json").read_text())
+    images = manifest.get("dockerImages", {})
+    assert sorted(a["source"]["platform"] for a in images.values()) == [
+        "linux/amd64", "linux/arm64"]
+    assert all((docker_built.outdir / a["source"]["directory"] / "Dockerfile").exists()
+               for a in images.values())
+    assert "container-assets" in json.dumps(image_of(template, "Web"))
+    assert not resources(template, "AWS::CodeBuild::Project")
+    assert not image_builds(template)
 
 
 # -- event-started tasks and notifications ---------------------------------------------------------
@@ -426,6 +574,15 @@ def test_upload_rule_starts_the_task_with_the_object_key_retries_and_a_dlq(assem
     assert "OBJECT_KEY" in target["InputTransformer"]["InputTemplate"]
     assert target["InputTransformer"]["InputPathsMap"] == {
         "detail-object-key": "$.detail.object.key"}
+
+
+def test_event_started_tasks_are_switched_on_for_the_sample_app(assembly):
+    template = assembly.template(STACK_ID)
+    assert one(template, "AWS::Events::Rule",
+               "/ProcessUploads/ObjectCreated/Resource")[1]["Properties"]["State"] == "ENABLED"
+    assert one(template, "AWS::Scheduler::Schedule",
+               "/PruneSharedFiles/Schedule/Resource")[1]["Properties"].get(
+                   "State", "ENABLED") == "ENABLED"
 
 
 def test_scheduled_prune_task_has_retries_and_a_dlq(template, assembly):
@@ -589,6 +746,14 @@ def test_variant_public_image_needs_no_docker_and_runs_as_is(variant, variant_te
     # No ECR pull permission for an image that is not in ECR.
     execution = task_definition(template, "Web")["ExecutionRoleArn"]["Fn::GetAtt"][0]
     assert not {a for a in actions(policy_statements(template, execution)) if a.startswith("ecr:")}
+    # Nothing is built, and nothing EventBridge would start can run: the image has no
+    # process-upload or prune command, so the rule and the schedule exist switched off.
+    assert not resources(template, "AWS::CodeBuild::Project")
+    assert one(template, "AWS::Events::Rule",
+               "/ProcessUploads/ObjectCreated/Resource")[1]["Properties"]["State"] == "DISABLED"
+    assert one(template, "AWS::Scheduler::Schedule",
+               "/PruneSharedFiles/Schedule/Resource")[1]["Properties"]["State"] == "DISABLED"
+    assert service(template, "Worker")["DesiredCount"] == 0
 
 
 def test_variant_private_subnets_with_nat_and_agent_endpoints(variant_template):

@@ -35,7 +35,13 @@ class Container:
     def __init__(self, stack, task: str) -> None:
         self.stack = stack
         self.logical_id = stack.logical_id(f"{task}Task", "AWS::ECS::TaskDefinition")
-        self.task_definition = stack.properties(self.logical_id)
+        # Everything but the image: its URI is built from the repository ARN and the tag the
+        # deploy-time build reports, which the local stack does not model (test_stack.py
+        # asserts the image); what the app is wired to lies in the rest.
+        raw = stack.resources[self.logical_id]["Properties"]
+        (container,) = raw["ContainerDefinitions"]
+        self.task_definition = stack.resolve({**raw, "ContainerDefinitions": [
+            {k: v for k, v in container.items() if k != "Image"}]})
         (self.definition,) = self.task_definition["ContainerDefinitions"]
         self.environment = {e["Name"]: str(e["Value"])
                             for e in self.definition.get("Environment", [])}

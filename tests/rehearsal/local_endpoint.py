@@ -21,7 +21,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   those three so the rehearsal can check what the CLI actually deployed. And moto creates a
   resource early when another one refers to it, skipping that resource's own DependsOn (an API
   Gateway deployment before its methods, which API Gateway refuses): the stand-in creates the
-  DependsOn targets first, as CloudFormation does.
+  DependsOn targets first, as CloudFormation does. moto also names service-linked roles after
+  the service principal's first label (`AWSServiceRoleForelasticloadbalancing`); IAM gives them
+  fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up.
 
 Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
 failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
@@ -36,6 +38,7 @@ reports the message):
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 
 from moto.apigateway.models import Method, apigateway_backends
@@ -46,7 +49,7 @@ from moto.cloudformation.models import Event, Stack, cloudformation_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models.table import Table
 from moto.efs.models import AccessPoint, FileSystem
-from moto.iam.models import iam_backends
+from moto.iam.models import IAMBackend, iam_backends
 from moto.kms.models import Key
 
 # Unmodelled types whose attributes our templates read: placeholders keep moto going.
@@ -58,15 +61,23 @@ PLACEHOLDER_TYPES = (
     "AWS::Cognito::UserPoolDomain", "AWS::SES::EmailIdentity", "AWS::WAFv2::WebACL",
     "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::Model", "AWS::ApiGateway::RequestValidator",
     "AWS::Scheduler::Schedule", "AWS::SecretsManager::RotationSchedule",
+    "AWS::CodeBuild::Project",
 )
 
 
 def _custom_resource_succeeds(cls, resource_name, cloudformation_json, account_id, region_name,
                               **kwargs):  # noqa: ANN001
-    """Register the custom resource as created, with no output data, instead of invoking its
-    handler in Docker and waiting for an answer that cannot come."""
+    """Register the custom resource as created instead of invoking its handler in Docker and
+    waiting for an answer that cannot come. Its data is empty, except what a template reads
+    of it: a deploy-time image build (deploy-time-build's ContainerImageBuild) answers the
+    tag it pushed, as its CodeBuild job does: the given tag, else <tagPrefix><32 hex>."""
     resource = CustomModel(region_name, "rehearsal", kwargs["LogicalId"], resource_name)
-    resource.set_data({})
+    data = {}
+    if kwargs.get("ResourceType") == "Custom::CDKContainerImageBuild":
+        properties = cloudformation_json.get("Properties", {})
+        data["ImageTag"] = properties.get("imageTag") or (
+            f"{properties.get('tagPrefix', '')}{secrets.token_hex(16)}")
+    resource.set_data(data)
     stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
     stack.add_custom_resource(resource)
     return resource
@@ -96,8 +107,9 @@ def _placeholder(resource_type: str) -> type:
     class Placeholder(CloudFormationModel):
         __module__ = "moto.cloudformation.rehearsal"
 
-        def __init__(self, name: str) -> None:
+        def __init__(self, name: str, account_id: str = "", region_name: str = "") -> None:
             self.physical_resource_id = name
+            self.account_id, self.region_name = account_id, region_name
 
         @staticmethod
         def cloudformation_name_type() -> str:
@@ -114,12 +126,16 @@ def _placeholder(resource_type: str) -> type:
         def get_cfn_attribute(self, attribute_name: str) -> str:
             if attribute_name in ("DomainName",):
                 return f"{self.physical_resource_id.lower()}.cloudfront.net"
+            if attribute_name == "Arn":  # moto's IAM refuses a policy whose resource is no ARN
+                service = resource_type.split("::")[1].lower()
+                return (f"arn:aws:{service}:{self.region_name}:{self.account_id}:"
+                        f"{self.physical_resource_id}")
             return f"{self.physical_resource_id}.{attribute_name}"
 
         @classmethod
         def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
                                             region_name, **kwargs):  # noqa: ANN001
-            return cls(resource_name)
+            return cls(resource_name, account_id, region_name)
 
     Placeholder.__name__ = "Placeholder" + resource_type.replace("::", "")
     return Placeholder
@@ -306,9 +322,41 @@ def _dependencies_first(original):
     return getitem
 
 
+# IAM's names for the service-linked roles these blueprints use (AWS docs, per service).
+SERVICE_LINKED_ROLE_NAMES = {
+    "ecs.amazonaws.com": "AWSServiceRoleForECS",
+    "rds.amazonaws.com": "AWSServiceRoleForRDS",
+    "dax.amazonaws.com": "AWSServiceRoleForDAX",
+    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
+    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
+    "elasticfilesystem.amazonaws.com": "AWSServiceRoleForAmazonElasticFileSystem",
+    "ecs.application-autoscaling.amazonaws.com":
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    "dynamodb.application-autoscaling.amazonaws.com":
+        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    "replication.dynamodb.amazonaws.com": "AWSServiceRoleForDynamoDBReplication",
+}
+
+
+def _service_linked_role_named_as_iam_does(original):
+    def create(self, service_name: str, description: str, suffix: str):  # noqa: ANN001
+        name = SERVICE_LINKED_ROLE_NAMES.get(service_name)
+        if not name or suffix:
+            return original(self, service_name, description, suffix)
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Action": ["sts:AssumeRole"], "Effect": "Allow",
+            "Principal": {"Service": [service_name]}}]}
+        return self.create_role(name, json.dumps(trust), f"/aws-service-role/{service_name}/",
+                                permissions_boundary=None, description=description, tags=[],
+                                max_session_duration="3600", linked_service=service_name)
+    return create
+
+
 def install_stand_ins() -> None:
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
+    IAMBackend.create_service_linked_role = _service_linked_role_named_as_iam_does(
+        IAMBackend.create_service_linked_role)
     CustomModel.create_from_cloudformation_json = classmethod(_custom_resource_succeeds)
     Key.create_from_cloudformation_json = _key_with_tags(Key.create_from_cloudformation_json)
     LambdaFunction.create_from_cloudformation_json = _function_keeps_architecture(

@@ -3,10 +3,12 @@ AWS endpoint (moto in server mode), for every dev stack whose resource types it 
 
     make rehearse          # = .venv/bin/python -m pytest -m rehearsal tests/rehearsal
 
-The path is the user's: bootstrap, then the AccountBaseline stack, then each blueprint. The local
-endpoint keeps API Gateway's account state (see local_endpoint.py), so a logging API stage is
-refused until the baseline has set the account's CloudWatch Logs role, as AWS refuses it; the
-first test deploys MyTodoList without the baseline and expects exactly that failure.
+The path is the user's (docs/deploying.md): bootstrap, the AccountBaseline stack, then for each
+blueprint `make preflight` (its checks, with FIX=1), `make deploy` and `make smoke` (the steps
+the local endpoint can answer). The local endpoint keeps API Gateway's account state (see
+local_endpoint.py), so a logging API stage is refused until the baseline has set the account's
+CloudWatch Logs role, as AWS refuses it: the first test shows the preflight predicting that
+refusal and the deploy of MyTodoList without the baseline failing exactly so.
 
 What it proves: the CLI can synthesize, publish the assets of, and create each stack from
 scratch, in dependency order, with the template and parameters it produces; every output is
@@ -18,6 +20,7 @@ in docs/deploying.md. No internet, no Docker and no AWS account are needed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -30,6 +33,11 @@ import boto3
 import pytest
 from moto.cloudformation.parsing import get_model_map
 
+from deployment.assembly import Assembly
+from deployment.preflight import format_report, run_checks
+from deployment.preflight_checks import FAIL
+from deployment.smoke import LOCAL_ENDPOINT_SKIP, run_smoke
+
 from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE
 from tests.support.synth import REPO_ROOT
 
@@ -40,9 +48,9 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 REHEARSED = ("MyTodoList", "MyBlog", "UpdateServer", "UpdateOffload", "FargateService")
 LEFT_OUT = {"NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
                             "DBInstance, DBSubnetGroup, parameter groups)"}
-# Containers cannot be built here (no Docker): the Fargate blueprint deploys a public image.
-CONTEXT = {"stage": "dev", "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service",
-           "fargate-service.image": "public.ecr.aws/nginx/nginx:stable-alpine"}
+# Every blueprint with its shipped settings: the Fargate image is built by CodeBuild during the
+# deploy (no Docker here); the stand-in answers that build's custom resource with a tag.
+CONTEXT = {"stage": "dev", "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service"}
 SECONDS_PER_DEPLOY = 300
 
 
@@ -128,7 +136,8 @@ def rehearsal(endpoint, tmp_path_factory, pytestconfig):
     _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(assembly), *context)
     manifest = json.loads((assembly / "manifest.json").read_text())
     state = {"env": env, "workdir": workdir, "assembly": assembly, "manifest": manifest, "timings": {},
-             "bootstrap_and_synth": time.monotonic() - started, "unmodelled": {}, "functions": {}}
+             "bootstrap_and_synth": time.monotonic() - started, "unmodelled": {}, "functions": {},
+             "preflight": [], "smoke": {}}
     yield state
     pytestconfig.rehearsal_report = _report(state)  # printed by conftest's terminal summary
 
@@ -141,6 +150,8 @@ def _report(state: dict) -> list[str]:
     lines += [f"deploy {stack}: {seconds:.1f} s, CREATE_COMPLETE, outputs checked, "
               f"{state['functions'].get(stack, 0)} asset-built Python functions checked"
               for stack, seconds in state["timings"].items()]
+    lines += [f"preflight {line.removeprefix('preflight ')}" for line in state["preflight"]]
+    lines += [f"smoke {stack}: {summary}" for stack, summary in state["smoke"].items()]
     lines += [f"left out: {stack} ({why})" for stack, why in LEFT_OUT.items()]
     for stack, types in state["unmodelled"].items():
         lines.append(f"{stack}: not really created by the local endpoint: {', '.join(types)}")
@@ -176,6 +187,9 @@ def test_a_logging_api_stage_is_refused_before_the_account_baseline(rehearsal):
     """Leaving out the baseline fails the way a real first deploy fails: API Gateway refuses
     the stage, CloudFormation rolls the stack back, the CLI prints API Gateway's message."""
     assert "AccountBaseline" in rehearsal["manifest"]["artifacts"]["MyTodoList"]["dependencies"]
+    predicted = [r for r in _preflight(rehearsal, "MyTodoList", exclusively=True)
+                 if r.status == FAIL]
+    assert [r.check for r in predicted] == ["account baseline"], [r.line() for r in predicted]
     result = _deploy(rehearsal, "MyTodoList", expect_failure=True)
     assert NO_CLOUDWATCH_ROLE in result.stdout + result.stderr
     cloudformation = _client(rehearsal, "cloudformation")
@@ -191,6 +205,8 @@ def test_a_logging_api_stage_is_refused_before_the_account_baseline(rehearsal):
 
 
 def test_account_baseline_sets_the_api_gateway_logging_role(rehearsal):
+    failed = [r.line() for r in _preflight(rehearsal, "AccountBaseline") if r.status == FAIL]
+    assert not failed, failed
     started = time.monotonic()
     _deploy(rehearsal, "AccountBaseline")
     rehearsal["timings"]["AccountBaseline"] = time.monotonic() - started
@@ -198,12 +214,16 @@ def test_account_baseline_sets_the_api_gateway_logging_role(rehearsal):
                .describe_stacks(StackName="AccountBaseline")["Stacks"][0]["Outputs"]}
     account = _client(rehearsal, "apigateway").get_account()
     assert account["cloudwatchRoleArn"] == outputs["ApiGatewayCloudWatchRoleArn"]
+    failed = [r.line for r in _smoke(rehearsal, "AccountBaseline") if r.status == "FAIL"]
+    assert not failed, failed
 
 
 @pytest.mark.parametrize("stack_id", REHEARSED)
 def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     assert stack_id in rehearsal["manifest"]["artifacts"], f"{stack_id} is not in the dev assembly"
     template = _template(rehearsal, stack_id)
+    failed = [r.line() for r in _preflight(rehearsal, stack_id) if r.status == FAIL]
+    assert not failed, "preflight (with FIX=1) failed:\n" + "\n".join(failed)
     started = time.monotonic()
     _deploy(rehearsal, stack_id)
     rehearsal["timings"][stack_id] = time.monotonic() - started
@@ -215,6 +235,60 @@ def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     _check_outputs(stack, template, rehearsal["unmodelled"][stack_id])
     rehearsal["functions"][stack_id] = _check_functions(rehearsal, stack_name, template)
+    failed = [r.line for r in _smoke(rehearsal, stack_id) if r.status == "FAIL"]
+    assert not failed, "smoke failed:\n" + "\n".join(failed)
+
+
+@contextlib.contextmanager
+def _local_aws(rehearsal: dict):
+    """boto3 in this process talks to the local endpoint, as the CLI does (AWS_ENDPOINT_URL)."""
+    keys = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+            "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: rehearsal["env"][k] for k in keys if k in rehearsal["env"]})
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    try:
+        yield boto3.Session(region_name=REGION)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _preflight(rehearsal: dict, stack_id: str, *, exclusively: bool = False) -> list:
+    """`make preflight STACK=<id> FIX=1`: the stacks the deploy would create, dependencies
+    first; returns every result and keeps the report for the run's summary."""
+    assembly = Assembly(rehearsal["assembly"])
+    stacks = [assembly.stack(stack_id)] if exclusively else assembly.deploy_order(stack_id)
+    results = []
+    with _local_aws(rehearsal) as session:
+        for position, stack in enumerate(stacks):
+            checked = run_checks(stack, session, fix=True,
+                                 deployed_first=frozenset(s.id for s in stacks[:position]))
+            rehearsal["preflight"].append(format_report(checked, stack).splitlines()[-1])
+            results += checked
+    return results
+
+
+def _smoke(rehearsal: dict, stack_id: str) -> list:
+    """`make smoke STACK=<id>`, skipping what the local endpoint cannot answer (HTTP to
+    CloudFront/ALBs, Cognito sign-in, Lambda code running, ...)."""
+    stack = Assembly(rehearsal["assembly"]).stack(stack_id)
+    (deployed,) = _client(rehearsal, "cloudformation").describe_stacks(
+        StackName=stack.stack_name)["Stacks"]
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in deployed.get("Outputs", [])}
+    with _local_aws(rehearsal) as session:
+        results = run_smoke(stack_id, outputs, session, skip=LOCAL_ENDPOINT_SKIP,
+                            deadline=time.monotonic() + 120,
+                            endpoint_url=rehearsal["env"]["AWS_ENDPOINT_URL"],
+                            template=stack.template)
+    ran = [r for r in results if r.status != "SKIP"]
+    rehearsal["smoke"][stack_id] = (f"{sum(r.status == 'PASS' for r in ran)} steps passed, "
+                                    f"{len(results) - len(ran)} skipped (need real AWS)")
+    return results
 
 
 def _client(rehearsal: dict, service: str):
