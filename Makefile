@@ -40,8 +40,8 @@ synth: install ## Synthesize every blueprint for STAGE into cdk.out/ (no AWS acc
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Synthesized $$(ls cdk.out/*.template.json | wc -l) stacks for stage $(STAGE) into cdk.out/"
 
-test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lint, snapshots, handlers)
-	$(VPY) -m pytest
+test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers)
+	$(VPY) -m pytest -n auto --maxprocesses 4
 
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
 	$(VPY) -m pytest -m rehearsal tests/rehearsal

@@ -81,8 +81,9 @@ def companion_output(assembly: Synthesized, reference: dict) -> dict:
     return assembly.template(EDGE)["Outputs"][read["OutputName"]]["Value"]
 
 
-def test_prod_in_another_region_is_cdk_nag_and_cfn_lint_clean(moved):
-    assert_nag_and_lint_clean(moved)
+def test_prod_in_another_region_is_cdk_nag_and_cfn_lint_clean(moved, prod_in_another_region):
+    if moved is not prod_in_another_region:  # that one is the gates' own (test_compliance.py)
+        assert_nag_and_lint_clean(moved)
     assert {STACK, EDGE} <= set(moved.stacks)
 
 
