@@ -18,7 +18,8 @@ from deployment.assembly import StackArtifact
 from deployment.preflight_account import Account, AwsCallFailed, AwsCallRefused
 from deployment.preflight_needs import (
     QUOTAS, Quota, availability_zones, email_identities, export_names, launched_instance_types,
-    literal, logging_api_stages, neptune_instances, quota_demand, service_linked_roles,
+    literal, logging_api_stages, neptune_instances, quota_demand, resources,
+    service_linked_roles,
 )
 
 PASS, FAIL, NOTE = "PASS", "FAIL", "NOTE"
@@ -478,6 +479,23 @@ def check_docker(preflight: Preflight) -> Iterator[CheckResult]:
     yield CheckResult(FAIL, "docker", f"{assets} need Docker at deploy: {problem}", fix)
 
 
+@check("codebuild")
+def check_codebuild(preflight: Preflight) -> Iterator[CheckResult]:
+    """Deploy-time builds (FargateService's image) start CodeBuild builds inside the deploy.
+    New accounts can have a concurrent-build quota of 0 until AWS raises it ("Cannot have more
+    than 0 builds in queue for the account"); Service Quotas does not reliably show the value
+    that applies, so this is a NOTE, not a check."""
+    projects = [logical_id for logical_id, _ in
+                resources(preflight.template, "AWS::CodeBuild::Project")]
+    if not projects:
+        return
+    yield CheckResult(NOTE, "codebuild", f"{len(projects)} CodeBuild project(s) build during the "
+                      "deploy; a new account may be allowed 0 concurrent builds, which fails "
+                      "the deploy with 'Cannot have more than 0 builds in queue for the "
+                      "account': then ask AWS Support to raise CodeBuild's concurrent builds "
+                      "(Linux, small) or deploy a pushed image")
+
+
 # --- 8. Availability Zones, Neptune instance classes, EC2 instance types ------------------
 
 @check("availability zones")
@@ -597,6 +615,6 @@ def check_instance_types(preflight: Preflight) -> Iterator[CheckResult]:
 
 CHECKS: tuple[Check, ...] = (
     check_bootstrap, check_account_baseline, check_service_linked_roles, check_quotas,
-    check_ses, check_exports, check_docker, check_availability_zones, check_neptune_instances,
-    check_instance_types,
+    check_ses, check_exports, check_docker, check_codebuild, check_availability_zones,
+    check_neptune_instances, check_instance_types,
 )

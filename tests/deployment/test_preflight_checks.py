@@ -605,3 +605,14 @@ def test_without_subnets_the_region_offering_is_checked(session, assembly):
         "FAIL  instance type       zz9.huge (B) is not offered in us-east-1 -> choose a type "
         "offered in us-east-1 (`aws ec2 describe-instance-type-offerings --location-type "
         "region --filters Name=location,Values=us-east-1 --region us-east-1`)"]
+
+
+def test_a_deploy_time_build_notes_the_new_account_codebuild_quota(aws, tmp_path):
+    from deployment.preflight_checks import check_codebuild
+
+    build = write_assembly(tmp_path / "build", {"Resources": {
+        "ImageBuild": {"Type": "AWS::CodeBuild::Project", "Properties": {}}}})
+    (note,) = check_codebuild(preflight_for(build, boto3.Session()))
+    assert note.status == "NOTE" and "0 builds in queue" in note.detail
+    plain = write_assembly(tmp_path / "plain", {"Resources": {}})
+    assert list(check_codebuild(preflight_for(plain, boto3.Session()))) == []
