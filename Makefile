@@ -10,6 +10,9 @@ VPY := $(VENV)/bin/python
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 CDK_FLAGS := -c stage=$(STAGE)
+# Extra CLI flags, e.g. in CI: CDK_DEPLOY_FLAGS="--require-approval never", CDK_DESTROY_FLAGS=--force
+CDK_DEPLOY_FLAGS ?=
+CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev synth test rehearse preflight deploy smoke diff destroy clean
@@ -54,7 +57,7 @@ preflight: install ## Check your account for what STACK needs (read-only; FIX=1 
 deploy: install ## Preflight, then deploy STACK with your AWS credentials (SKIP_PREFLIGHT=1 skips the checks)
 	@test -n "$(STACK)" || (echo "usage: make deploy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
 	$(if $(SKIP_PREFLIGHT),@echo "preflight skipped (SKIP_PREFLIGHT=1)",@$(MAKE) --no-print-directory preflight STACK=$(STACK) STAGE=$(STAGE))
-	$(CDK) deploy $(STACK) $(CDK_FLAGS)
+	$(CDK) deploy $(STACK) $(CDK_FLAGS) $(CDK_DEPLOY_FLAGS)
 
 smoke: install ## Prove a deployed STACK works: exercise its main path with your credentials
 	@test -n "$(STACK)" || (echo "usage: make smoke STACK=<stack id> [STAGE=dev|prod]"; exit 2)
@@ -67,7 +70,7 @@ diff: install ## Show what deploying STACK would change
 
 destroy: install ## Delete STACK (prod data stores are retained by design)
 	@test -n "$(STACK)" || (echo "usage: make destroy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
-	$(CDK) destroy $(STACK) $(CDK_FLAGS)
+	$(CDK) destroy $(STACK) $(CDK_FLAGS) $(CDK_DESTROY_FLAGS)
 
 clean: ## Remove cdk.out and caches (keeps .venv and node_modules)
 	rm -rf cdk.out .cache .pytest_cache

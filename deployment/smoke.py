@@ -88,40 +88,8 @@ Neptune (the loader job cannot be cancelled from outside the VPC); its vertex ca
 
 ## From GitHub Actions, with OIDC (no stored keys)
 
-Create an IAM OIDC identity provider for `token.actions.githubusercontent.com` and a role whose
-trust policy admits your repository (`token.actions.githubusercontent.com:sub` =
-`repo:<owner>/<repo>:ref:refs/heads/main`, `aud` = `sts.amazonaws.com`), with the permissions
-below. Deploy `AccountBaseline` once per account and region (it is shared by every stage and
-retained: do not destroy it per run), then per change:
-
-```yaml
-name: deploy-smoke-destroy
-on: {push: {branches: [main]}, workflow_dispatch: {}}
-permissions: {id-token: write, contents: read}
-jobs:
-  smoke:
-    runs-on: ubuntu-latest
-    timeout-minutes: 60
-    concurrency: smoke-${{ matrix.stack }}          # one deployment of a stack at a time
-    strategy: {fail-fast: false, matrix: {stack: [MyTodoList, MyBlog, FargateService]}}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with: {python-version: "3.11"}
-      - uses: actions/setup-node@v4
-        with: {node-version: "22"}
-      - uses: aws-actions/configure-aws-credentials@v4
-        with:
-          role-to-assume: arn:aws:iam::123456789012:role/blueprints-ci
-          aws-region: us-east-1
-      - run: make synth STAGE=dev
-      - run: npx cdk deploy ${{ matrix.stack }} -c stage=dev --require-approval never
-      - run: .venv/bin/python -m deployment.smoke ${{ matrix.stack }} --timeout 300
-      - if: always()                                  # destroy even when deploy or smoke failed
-        run: npx cdk destroy ${{ matrix.stack }} -c stage=dev --force
-```
-
-The job's role needs what `cdk deploy` needs (`sts:AssumeRole` on the bootstrap roles
+docs/deploying.md has the workflow (preflight, deploy, smoke, destroy per stack, with an OIDC
+role). The job's role needs what `cdk deploy` needs (`sts:AssumeRole` on the bootstrap roles
 `arn:aws:iam::<account>:role/cdk-hnb659fds-*`, which do the deploying) plus, for the smoke
 itself, only this (physical names CloudFormation generates start with the stack name, which is
 why the patterns below work; tighten them to the real names after a first deploy):
