@@ -63,6 +63,9 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   download through the distribution (checksum as in the manifest); the second download reports
   whether it was an edge cache hit (`x-cache`). A miss is reported, not failed: another edge
   location may have answered.
+- `MyBlogEdge`, `UpdateOffloadEdge` (the us-east-1 companions of a prod stage elsewhere):
+  `web-acl:<output>`, `certificate:<output>`. Each published web ACL exists with CLOUDFRONT
+  scope; each certificate is ISSUED (pending means its DNS validation record is missing).
 
 Capabilities (`--skip` takes these names): `http` (reaching a URL from the outputs over the
 internet), `cognito-auth` (a real Cognito user pool), `lambda-runs` (Lambda code executing),
@@ -166,6 +169,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from deployment import (
     smoke_account,
     smoke_blog,
+    smoke_edge,
     smoke_fargate,
     smoke_neptune,
     smoke_todo,
@@ -196,6 +200,9 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "FargateService": smoke_fargate.smoke,
     "UpdateServer": smoke_updates.server_smoke,
     "UpdateOffload": smoke_updates.offload_smoke,
+    # The us-east-1 companions of a prod stage elsewhere (patterns/edge.py).
+    "MyBlogEdge": smoke_edge.smoke,
+    "UpdateOffloadEdge": smoke_edge.smoke,
 }
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.
