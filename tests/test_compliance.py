@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from cfnlint.api import lint
 
+from tests.support.gates import lint_errors, nag_findings
 from tests.support.synth import synthesize
-
-
-def nag_findings(assembly) -> list[str]:
-    findings = []
-    for plugin in (assembly.validation_report or {}).get("pluginReports", []):
-        for violation in plugin.get("violations", []):
-            for construct in violation["violatingConstructs"]:
-                findings.append(f"{violation['ruleName']} ({violation['severity']}) at "
-                                f"{construct['constructPath']}: {violation['description']}")
-    return findings
 
 
 def test_no_unacknowledged_cdk_nag_findings(every_assembly):
@@ -55,12 +45,5 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
 
 
 def test_cfn_lint_reports_no_errors(every_assembly):
-    assembly = every_assembly
-    errors = []
-    for stack_id, artifact in assembly.stacks.items():
-        region = artifact.get("environment", "").rsplit("/", 1)[-1]
-        regions = [region] if region and region != "unknown-region" else ["us-east-1"]
-        text = (assembly.outdir / artifact["properties"]["templateFile"]).read_text()
-        errors += [f"{stack_id}: {match}" for match in lint(text, regions=regions)
-                   if match.rule.id.startswith("E")]
+    errors = lint_errors(every_assembly)
     assert not errors, "\n".join(errors)

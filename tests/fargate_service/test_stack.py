@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from tests.fargate_service.conftest import PUBLIC_IMAGE, STACK_ID
-from tests.test_compliance import nag_findings
+from tests.support.gates import nag_findings
 from tests.support.template import resources
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.my_blog.test_stack import as_list, by_path, flat, only, resources, statements_of
 from tests.support.synth import REPO_ROOT, synthesize
-from tests.test_compliance import nag_findings
+from tests.support.gates import nag_findings
 
 STACK = "MyBlog"
 ZONE = "Z0123456789ABCDEFGHIJ"

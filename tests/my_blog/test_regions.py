@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from cfnlint.api import lint
 
+from tests.support.gates import assert_gates_pass, nag_findings
 from tests.support.synth import (
     REPO_ROOT, Synthesized, region_of, stages_with_prod_in, synthesize,
 )
 from tests.support.template import only, resources
-from tests.test_compliance import nag_findings
 
 STACK, EDGE = "MyBlog", "MyBlogEdge"
 # eu-central-1 is the whole prod app of tests/conftest.py; eu-west-1 is also in prod's replica
@@ -52,38 +51,20 @@ def with_domain(tmp_path_factory) -> Synthesized:
 
 
 
+REPLICA_WARNING = "Annotation::my-blog:replicaRegionIsHomeRegion (warning)"
+
+
 def replica_warnings(assembly: Synthesized) -> list[str]:
-    return [f for f in nag_findings(assembly)
-            if f.startswith("Annotation::my-blog:replicaRegionIsHomeRegion (warning)")]
-
-
-def assert_nag_and_lint_clean(assembly: Synthesized) -> None:
-    findings = [f for f in nag_findings(assembly) if f not in replica_warnings(assembly)]
-    assert findings == [], "\n".join(findings)
-    assert assembly.error is None, assembly.error
-    errors = []
-    for stack_id, artifact in assembly.stacks.items():
-        text = (assembly.outdir / artifact["properties"]["templateFile"]).read_text()
-        errors += [f"{stack_id}: {m}" for m in lint(text, regions=[region_of(assembly, stack_id)])
-                   if m.rule.id.startswith("E")]
-    assert errors == [], "\n".join(errors)
+    return [f for f in nag_findings(assembly) if f.startswith(REPLICA_WARNING)]
 
 
 def distribution(template: dict) -> dict:
     return only(template, "AWS::CloudFront::Distribution")[1]["Properties"]["DistributionConfig"]
 
 
-def companion_output(assembly: Synthesized, reference: dict) -> dict:
-    """What a `Fn::GetStackOutput` in MyBlog reads: the output's value in MyBlogEdge."""
-    read = reference["Fn::GetStackOutput"]
-    assert read["StackName"] == assembly.stack_name(EDGE) == "MyBlogEdge-prod"
-    assert read["Region"] == "us-east-1" == region_of(assembly, EDGE)
-    return assembly.template(EDGE)["Outputs"][read["OutputName"]]["Value"]
-
-
 def test_prod_in_another_region_is_cdk_nag_and_cfn_lint_clean(moved, prod_in_another_region):
     if moved is not prod_in_another_region:  # that one is the gates' own (test_compliance.py)
-        assert_nag_and_lint_clean(moved)
+        assert_gates_pass(moved, expected_findings=[REPLICA_WARNING])
     assert {STACK, EDGE} <= set(moved.stacks)
 
 
@@ -92,10 +73,11 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
     assert region in REGIONS
     assert not resources(moved.template(STACK), "AWS::WAFv2::WebACL")
     acl_id, acl = only(moved.template(EDGE), "AWS::WAFv2::WebACL")
+    assert region_of(moved, EDGE) == "us-east-1"
     assert acl["Properties"]["Scope"] == "CLOUDFRONT"
     assert {"Key": "Environment", "Value": "prod"} in acl["Properties"]["Tags"]
     web_acl = distribution(moved.template(STACK))["WebACLId"]
-    assert companion_output(moved, web_acl) == {"Fn::GetAtt": [acl_id, "Arn"]}
+    assert moved.stack_output_read_by(web_acl) == {"Fn::GetAtt": [acl_id, "Arn"]}
     # `cdk deploy MyBlog-prod` deploys the companion first.
     assert EDGE in moved.stacks[STACK]["dependencies"]
     # Nothing else moved: the companion holds the web ACL only (no certificate without a domain).
@@ -119,7 +101,7 @@ def test_replica_regions_exclude_the_home_region_with_a_warning(moved):
 
 
 def test_a_created_certificate_is_in_the_companion_too(with_domain):
-    assert_nag_and_lint_clean(with_domain)
+    assert_gates_pass(with_domain)
     assert not resources(with_domain.template(STACK), "AWS::CertificateManager::Certificate")
     cert_id, cert = only(with_domain.template(EDGE), "AWS::CertificateManager::Certificate")
     assert cert["Properties"]["DomainName"] == "blog.example.com"
@@ -127,7 +109,7 @@ def test_a_created_certificate_is_in_the_companion_too(with_domain):
     config = distribution(with_domain.template(STACK))
     assert config["Aliases"] == ["blog.example.com", "www.blog.example.com"]
     viewer = config["ViewerCertificate"]
-    assert companion_output(with_domain, viewer["AcmCertificateArn"]) == {"Ref": cert_id}
+    assert with_domain.stack_output_read_by(viewer["AcmCertificateArn"]) == {"Ref": cert_id}
     assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
     # DNS is global: the alias records stay with the distribution.
     assert len(resources(with_domain.template(STACK), "AWS::Route53::RecordSet")) == 4

@@ -9,7 +9,7 @@ from cfnlint.api import lint
 
 from tests.my_todo_list.test_stack import logical_id, only, resources
 from tests.support.synth import synthesize
-from tests.test_compliance import nag_findings
+from tests.support.gates import nag_findings
 
 STACK = "MyTodoList"
 ORIGINS = ["https://app.example.com", "capacitor://localhost"]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.neptune_graph.test_stack import only, resources
 from tests.support.synth import synthesize
-from tests.test_compliance import nag_findings
+from tests.support.gates import nag_findings
 
 STACK = "NeptuneGraph"
 CLIENT_SG = "sg-0123456789abcdef0"

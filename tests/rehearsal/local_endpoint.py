@@ -165,10 +165,13 @@ def stage_logs(properties: dict) -> bool:
                for m in properties.get("MethodSettings", []))
 
 
-class _ApiGatewayStage(CloudFormationModel):
-    """A REST API stage, refused like API Gateway refuses it in an account without the role."""
+class _AccountStateModel:
+    """A resource type whose creation depends on account state: a model names its type and
+    decides in `create_from_cloudformation_json` whether the service refuses it. (A mixin: moto
+    registers only direct subclasses of CloudFormationModel.)"""
 
-    __module__ = "moto.apigateway.rehearsal"
+    __module__ = "moto.apigateway.rehearsal"  # moto's model registry keys models by service
+    TYPE = ""
 
     def __init__(self, name: str) -> None:
         self.physical_resource_id = name
@@ -177,9 +180,15 @@ class _ApiGatewayStage(CloudFormationModel):
     def cloudformation_name_type() -> str:
         return ""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Stage"
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+
+class _ApiGatewayStage(_AccountStateModel, CloudFormationModel):
+    """A REST API stage, refused like API Gateway refuses it in an account without the role."""
+
+    TYPE = "AWS::ApiGateway::Stage"
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
@@ -187,26 +196,15 @@ class _ApiGatewayStage(CloudFormationModel):
         properties = cloudformation_json.get("Properties", {})
         account = apigateway_backends[account_id][region_name].get_account()
         if stage_logs(properties) and not account.cloudwatch_role_arn:
-            raise DeployRefused(kwargs["LogicalId"], cls.cloudformation_type(),
+            raise DeployRefused(kwargs["LogicalId"], cls.TYPE,
                                 f"{NO_CLOUDWATCH_ROLE} (Service: ApiGateway, Status Code: 400)")
         return cls(properties.get("StageName", resource_name))
 
 
-class _ApiGatewayAccount(CloudFormationModel):
+class _ApiGatewayAccount(_AccountStateModel, CloudFormationModel):
     """API Gateway's account settings: the CloudWatch Logs role every logging stage needs."""
 
-    __module__ = "moto.apigateway.rehearsal"
-
-    def __init__(self, name: str) -> None:
-        self.physical_resource_id = name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Account"
+    TYPE = "AWS::ApiGateway::Account"
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
@@ -214,7 +212,7 @@ class _ApiGatewayAccount(CloudFormationModel):
         role_arn = cloudformation_json.get("Properties", {}).get("CloudWatchRoleArn")
         if role_arn:
             if not _apigateway_may_assume(account_id, role_arn):
-                raise DeployRefused(kwargs["LogicalId"], cls.cloudformation_type(),
+                raise DeployRefused(kwargs["LogicalId"], cls.TYPE,
                                     f"{ROLE_NOT_ASSUMABLE} (Service: ApiGateway, "
                                     "Status Code: 400)")
             apigateway_backends[account_id][region_name].update_account(

@@ -91,6 +91,14 @@ class Synthesized:
     def stack_name(self, stack_id: str) -> str:
         return self.stacks[stack_id]["properties"].get("stackName", stack_id)
 
+    def stack_output_read_by(self, reference: dict):
+        """The value a `Fn::GetStackOutput` reads: that output of that stack of this assembly,
+        after checking the stack name and region it names are that stack's."""
+        read = reference["Fn::GetStackOutput"]
+        (stack_id,) = [s for s in self.stacks if self.stack_name(s) == read["StackName"]]
+        assert read.get("Region") == region_of(self, stack_id), read
+        return self.template(stack_id)["Outputs"][read["OutputName"]]["Value"]
+
 
 def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> Synthesized:
     from app import build_app  # the very function `python app.py` runs

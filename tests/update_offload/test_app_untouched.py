@@ -25,7 +25,7 @@ from patterns.compliance import add_compliance_checks
 from stacks import update_offload
 from stacks.config import blueprint_settings, stage_from_context
 from tests.support.synth import Synthesized, cdk_json_context
-from tests.test_compliance import nag_findings
+from tests.support.gates import nag_findings
 
 APP, OFFLOAD = update_offload.APP_STACK_ID, update_offload.OFFLOAD_STACK_ID
 PREFIX_LIST = "pl-3b927c52"  # us-east-1's com.amazonaws.global.cloudfront.origin-facing

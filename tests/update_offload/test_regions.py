@@ -7,14 +7,13 @@ distribution through a cross-region reference; Origin Shield follows the origin'
 from __future__ import annotations
 
 import pytest
-from cfnlint.api import lint
 
 from stacks.update_offload import APP_STACK_ID, OFFLOAD_STACK_ID
+from tests.support.gates import assert_gates_pass
 from tests.support.synth import (
     Synthesized, region_of, stages_with_prod_in, synthesize,
 )
 from tests.support.template import only, resources
-from tests.test_compliance import nag_findings
 
 APP, OFFLOAD, EDGE = APP_STACK_ID, OFFLOAD_STACK_ID, f"{OFFLOAD_STACK_ID}Edge"
 REGIONS = ("eu-central-1",)
@@ -38,28 +37,9 @@ def with_domain(tmp_path_factory) -> Synthesized:
 
 
 
-def assert_nag_and_lint_clean(assembly: Synthesized) -> None:
-    assert nag_findings(assembly) == []
-    assert assembly.error is None, assembly.error
-    errors = []
-    for stack_id, artifact in assembly.stacks.items():
-        text = (assembly.outdir / artifact["properties"]["templateFile"]).read_text()
-        errors += [f"{stack_id}: {m}" for m in lint(text, regions=[region_of(assembly, stack_id)])
-                   if m.rule.id.startswith("E")]
-    assert errors == [], "\n".join(errors)
-
-
 def distribution(assembly: Synthesized) -> dict:
     template = assembly.template(OFFLOAD)
     return only(template, "AWS::CloudFront::Distribution")[1]["Properties"]["DistributionConfig"]
-
-
-def companion_output(assembly: Synthesized, reference: dict) -> dict:
-    """What a `Fn::GetStackOutput` in UpdateOffload reads: the output's value in the companion."""
-    read = reference["Fn::GetStackOutput"]
-    assert read["StackName"] == assembly.stack_name(EDGE) == "UpdateOffloadEdge-prod"
-    assert read["Region"] == "us-east-1" == region_of(assembly, EDGE)
-    return assembly.template(EDGE)["Outputs"][read["OutputName"]]["Value"]
 
 
 def test_the_blueprint_stays_in_its_region_beside_a_us_east_1_companion(moved):
@@ -71,9 +51,10 @@ def test_the_blueprint_stays_in_its_region_beside_a_us_east_1_companion(moved):
 def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
     assert not resources(moved.template(OFFLOAD), "AWS::WAFv2::WebACL")
     acl_id, acl = only(moved.template(EDGE), "AWS::WAFv2::WebACL")
+    assert region_of(moved, EDGE) == "us-east-1"
     assert acl["Properties"]["Scope"] == "CLOUDFRONT"
     assert {"Key": "Environment", "Value": "prod"} in acl["Properties"]["Tags"]
-    assert companion_output(moved, distribution(moved)["WebACLId"]) == {
+    assert moved.stack_output_read_by(distribution(moved)["WebACLId"]) == {
         "Fn::GetAtt": [acl_id, "Arn"]}
     assert EDGE in moved.stacks[OFFLOAD]["dependencies"]
     assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {
@@ -87,14 +68,14 @@ def test_origin_shield_follows_the_origin_region(moved):
 
 
 def test_a_created_certificate_is_in_the_companion_too(with_domain):
-    assert_nag_and_lint_clean(with_domain)
+    assert_gates_pass(with_domain)
     assert not resources(with_domain.template(OFFLOAD), "AWS::CertificateManager::Certificate")
     cert_id, cert = only(with_domain.template(EDGE), "AWS::CertificateManager::Certificate")
     assert cert["Properties"]["DomainName"] == "updates.example.com"
     config = distribution(with_domain)
     assert config["Aliases"] == ["updates.example.com"]
     viewer = config["ViewerCertificate"]
-    assert companion_output(with_domain, viewer["AcmCertificateArn"]) == {"Ref": cert_id}
+    assert with_domain.stack_output_read_by(viewer["AcmCertificateArn"]) == {"Ref": cert_id}
     assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
 
 
