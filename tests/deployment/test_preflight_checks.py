@@ -12,7 +12,7 @@ import pytest
 from deployment import preflight_checks as checks
 from deployment.preflight import run_checks
 from tests.deployment.test_preflight_helpers import (
-    MOTO_ACCOUNT, StubbedSession, lines, preflight_for, write_assembly,
+    MOTO_ACCOUNT, StubbedSession, lines, preflight_for, without_credentials, write_assembly,
 )
 
 GET_AZ_0 = {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
@@ -95,13 +95,7 @@ def test_no_region_anywhere_fails_and_says_what_to_set(aws, assembly, monkeypatc
 
 
 def test_no_credentials_is_one_result_saying_what_to_set(assembly, monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    without_credentials(monkeypatch, tmp_path)
     results = run_checks(assembly(template()), boto3.Session(region_name="us-east-1"))
     assert statuses(results) == [("FAIL", "credentials")]
     assert "AWS_PROFILE" in results[0].fix and "AWS_ACCESS_KEY_ID" in results[0].fix

@@ -11,7 +11,11 @@ import pytest
 from deployment import preflight_checks as checks
 from deployment.assembly import Assembly
 from deployment.preflight import format_report, main, run_checks
-from tests.deployment.test_preflight_helpers import StubbedSession, write_assembly
+from tests.deployment.test_preflight_helpers import (
+    StubbedSession,
+    without_credentials,
+    write_assembly,
+)
 from tests.support.synth import synthesize
 
 CHECK_LINE = re.compile(r"^(PASS|FAIL|NOTE)  (?P<check>[a-z -]{19}) (?P<detail>\S.*)$")
@@ -128,13 +132,7 @@ def test_a_missing_assembly_says_to_synthesize(tmp_path, capsys):
 
 def test_no_credentials_is_one_clean_line(tmp_path, monkeypatch, capsys):
     stack = write_assembly(tmp_path / "cdk.out", {"Resources": {}})
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    without_credentials(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert main([stack.id, "--assembly", str(tmp_path / "cdk.out")]) == 1
     output = capsys.readouterr().out.strip().splitlines()

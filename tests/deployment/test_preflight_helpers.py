@@ -78,3 +78,15 @@ def preflight_for(stack: StackArtifact, session, fix: bool = False) -> Preflight
 
 def lines(results: list[CheckResult], check: str | None = None) -> list[str]:
     return [result.line() for result in results if check is None or result.check == check]
+
+
+def without_credentials(monkeypatch, tmp_path: Path) -> None:
+    """No credentials anywhere boto3 looks: environment, files, containers, instance metadata."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
