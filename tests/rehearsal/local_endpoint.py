@@ -168,9 +168,9 @@ def stage_logs(properties: dict) -> bool:
 class _AccountStateModel:
     """A resource type whose creation depends on account state: a model names its type and
     decides in `create_from_cloudformation_json` whether the service refuses it. (A mixin: moto
-    registers only direct subclasses of CloudFormationModel.)"""
+    registers only direct subclasses of CloudFormationModel, and keys each by the service named
+    in its own `__module__`, which every model therefore sets.)"""
 
-    __module__ = "moto.apigateway.rehearsal"  # moto's model registry keys models by service
     TYPE = ""
 
     def __init__(self, name: str) -> None:
@@ -188,6 +188,7 @@ class _AccountStateModel:
 class _ApiGatewayStage(_AccountStateModel, CloudFormationModel):
     """A REST API stage, refused like API Gateway refuses it in an account without the role."""
 
+    __module__ = "moto.apigateway.rehearsal"
     TYPE = "AWS::ApiGateway::Stage"
 
     @classmethod
@@ -204,6 +205,7 @@ class _ApiGatewayStage(_AccountStateModel, CloudFormationModel):
 class _ApiGatewayAccount(_AccountStateModel, CloudFormationModel):
     """API Gateway's account settings: the CloudWatch Logs role every logging stage needs."""
 
+    __module__ = "moto.apigateway.rehearsal"
     TYPE = "AWS::ApiGateway::Account"
 
     @classmethod
