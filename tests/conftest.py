@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.synth import Synthesized, stages_with_prod_in, synthesize
 
 STAGES = ("dev", "prod")
+
+# Property-based tests stay bounded: a fixed number of examples, no per-example deadline (these
+# machines are shared and noisy), the same examples on every run (derandomized) so CI is stable.
+settings.register_profile("house", max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.load_profile("house")
 
 
 @pytest.fixture(scope="session")
