@@ -8,6 +8,9 @@ blueprint stacks that need it depend on it.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import aws_cdk as cdk
 
 from patterns.compliance import add_compliance_checks
@@ -17,7 +20,7 @@ from stacks import my_blog
 from stacks import my_todo_list
 from stacks import neptune_graph
 from stacks import update_offload
-from stacks.config import blueprint_settings, stage_from_context
+from stacks.config import blueprint_settings, check_context, stage_from_context
 
 # Blueprint key (as in cdk.json `blueprints` and docs/) -> module with SETTINGS and build().
 BLUEPRINTS = {
@@ -45,9 +48,12 @@ def selected_blueprints(app: cdk.App) -> dict:
 def build_app(app: cdk.App) -> list[cdk.Stack]:
     """Add the stacks of every selected blueprint to `app`, tagged for cost allocation."""
     stage = stage_from_context(app.node.try_get_context)
+    selected = selected_blueprints(app)
+    check_context(app.node.get_all_context(),
+                  {key: module.SETTINGS for key, module in BLUEPRINTS.items()}, selected, stage)
     baseline = account_baseline.build(app, stage)
     stacks: list[cdk.Stack] = []
-    for key, blueprint in selected_blueprints(app).items():
+    for key, blueprint in selected.items():
         settings = blueprint_settings(blueprint.SETTINGS, app.node.try_get_context, key, stage)
         stacks.extend(blueprint.build(app, stage, settings))
     for stack in stacks:
@@ -58,7 +64,19 @@ def build_app(app: cdk.App) -> list[cdk.Stack]:
     return [baseline, *stacks]
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """`cdk synth`'s entry point: a configuration error is one line on stderr and exit status 1
+    (BLUEPRINTS_DEBUG=1 shows the traceback too)."""
     cdk_app = cdk.App()
-    build_app(cdk_app)
+    try:
+        build_app(cdk_app)
+    except ValueError as error:
+        if os.environ.get("BLUEPRINTS_DEBUG"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
     cdk_app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,11 +9,14 @@ time instead of an hour into a CloudFormation deploy.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import json
 import os
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import aws_cdk as cdk
@@ -120,8 +123,8 @@ def parse_settings(cls: type[T], raw: Any, where: str) -> T:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise ValueError(
-            f"unknown setting(s) {', '.join(f'{where}.{k}' for k in unknown)}; "
-            f"allowed settings in '{where}': {', '.join(sorted(fields))}"
+            f"unknown setting(s) {', '.join(f'{where}.{k}{did_you_mean(k, fields)}' for k in unknown)}"
+            f"; allowed settings in '{where}': {', '.join(sorted(fields))}"
         )
     kwargs = {}
     for name, field in fields.items():
@@ -133,6 +136,14 @@ def parse_settings(cls: type[T], raw: Any, where: str) -> T:
         return cls(**kwargs)
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
+
+
+def did_you_mean(name: str, choices) -> str:
+    """` (did you mean 'x'?)` for the closest of `choices`, or '' when none is close."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    if not close and "_" in str(name):  # neptune_graph for neptune-graph
+        close = [c for c in map(str, choices) if c == str(name).replace("_", "-")]
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def require(condition: bool, setting: str, value: Any, allowed: str) -> None:
@@ -251,3 +262,63 @@ def blueprint_settings(
     if overrides and (raw is None or isinstance(raw, Mapping)):
         raw = {**(raw or {}), **overrides}
     return parse_settings(cls, raw, f"blueprints.{blueprint}.{stage.name}")
+
+
+# Top-level context keys this app reads; everything else must be CDK's or the CLI's own.
+APP_CONTEXT_KEYS = ("stage", "project", "team", "tags", "stages", "blueprints", "blueprints_only")
+# Written by the CDK CLI itself (cdk.context.json, `cdk acknowledge`, `cdk.json` options).
+_CDK_OWN_KEYS = ("acknowledged-issue-numbers",)
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def _source(key: str) -> str:
+    """Where a context key came from, as far as the app can tell: cdk.json, else the command
+    line (`-c`) or cdk.context.json."""
+    try:
+        in_cdk_json = key in json.loads(CDK_JSON.read_text()).get("context", {})
+    except (OSError, ValueError):
+        in_cdk_json = False
+    return "cdk.json" if in_cdk_json else f"-c {key} (command line or cdk.context.json)"
+
+
+def check_context(context: Mapping[str, Any], blueprints: Mapping[str, type],
+                  selected: Collection[str], stage: StageSettings) -> None:
+    """Every key the app could misread fails here, naming where it came from and the closest
+    valid names: a mistyped blueprint in `blueprints`, a selected blueprint without a block for
+    this stage, `-c <blueprint>.<setting>` for an unknown blueprint or setting, and any other
+    top-level key that is neither the app's nor CDK's (`@aws-cdk/...`, `aws:...`, lookups).
+
+    `blueprints`: blueprint key -> its settings class; `selected`: the keys being built."""
+    declared = context.get("blueprints") or {}
+    if not isinstance(declared, Mapping):
+        raise ValueError(f"setting 'blueprints' must be an object, got {declared!r}")
+    for key in declared:
+        if key not in blueprints:
+            raise ValueError(
+                f"cdk.json blueprints.{key} names no blueprint{did_you_mean(key, blueprints)}; "
+                f"blueprints: {', '.join(blueprints)}")
+    for key in selected:
+        block = declared.get(key)
+        if not isinstance(block, Mapping) or stage.name not in block:
+            raise ValueError(
+                f"cdk.json blueprints.{key}.{stage.name} is missing: give the blueprint a block "
+                f"for stage {stage.name!r} (an empty object {{}} means its defaults)")
+    for key in context:
+        if key.startswith(("@", "aws:", "aws-cdk:")) or ":" in key or key in _CDK_OWN_KEYS:
+            continue
+        if key in APP_CONTEXT_KEYS:
+            continue
+        prefix, dot, setting = key.partition(".")
+        if not dot:
+            raise ValueError(f"{_source(key)}: unknown setting {key!r}"
+                             f"{did_you_mean(key, APP_CONTEXT_KEYS)}; top-level settings: "
+                             f"{', '.join(APP_CONTEXT_KEYS)}, or <blueprint>.<setting>")
+        if prefix not in blueprints:
+            raise ValueError(f"{_source(key)}: {prefix!r} is no blueprint"
+                             f"{did_you_mean(prefix, blueprints)}; use <blueprint>.<setting> "
+                             f"with a blueprint of: {', '.join(blueprints)}")
+        fields = [f.name for f in dataclasses.fields(blueprints[prefix])]  # type: ignore[arg-type]
+        if setting not in fields:
+            raise ValueError(f"{_source(key)}: {prefix} has no setting {setting!r}"
+                             f"{did_you_mean(setting, fields)}; its settings: "
+                             f"{', '.join(sorted(fields))}")

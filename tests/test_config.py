@@ -89,3 +89,72 @@ def test_every_blueprint_block_in_cdk_json_parses_for_both_stages():
         for key, module in app.BLUEPRINTS.items():
             assert blueprint_settings(module.SETTINGS, read, key, stage) is not None
         assert set(read("blueprints")) <= set(app.BLUEPRINTS), "cdk.json names an unknown blueprint"
+
+
+def build_with(context_overrides: dict, stage: str = "dev"):
+    """Build the real app with cdk.json's context plus `context_overrides` (no synth)."""
+    import aws_cdk as cdk
+
+    import app
+
+    app.build_app(cdk.App(context={**cdk_json_context(stage), **context_overrides}))
+
+
+def cdk_json_blueprints(**changes) -> dict:
+    return {**cdk_json_context("dev")["blueprints"], **changes}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    # A mistyped blueprint key in cdk.json would otherwise build prod on the library defaults.
+    ({"blueprints": cdk_json_blueprints(neptune_graph={"dev": {}})},
+     r"^cdk.json blueprints.neptune_graph names no blueprint \(did you mean 'neptune-graph'\?\)"),
+    ({"my-blog.daxx": "true"},
+     r"^-c my-blog.daxx \(command line or cdk.context.json\): my-blog has no setting 'daxx' "
+     r"\(did you mean 'dax'\?\)"),
+    ({"my_blog.dax": "true"}, r"'my_blog' is no blueprint \(did you mean 'my-blog'\?\)"),
+    ({"stge": "prod"}, r"unknown setting 'stge' \(did you mean 'stage'\?\)"),
+])
+def test_a_mistyped_key_fails_the_synth_naming_it_and_the_right_one(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        build_with(overrides)
+
+
+def test_a_blueprint_without_a_block_for_the_stage_fails():
+    blueprints = cdk_json_blueprints()
+    blueprints["my-blog"] = {"prod": blueprints["my-blog"]["prod"]}
+    with pytest.raises(ValueError, match=r"cdk.json blueprints.my-blog.dev is missing"):
+        build_with({"blueprints": blueprints})
+    blueprints["my-blog"]["dev"] = {}  # an empty block: the blueprint's defaults
+    build_with({"blueprints": blueprints, "blueprints_only": "my-blog"})
+
+
+def test_a_mistyped_key_inside_a_block_suggests_the_setting():
+    blueprints = cdk_json_blueprints()
+    blueprints["my-blog"] = {**blueprints["my-blog"], "dev": {"daxx": True}}
+    with pytest.raises(ValueError, match=r"blueprints.my-blog.dev.daxx \(did you mean 'dax'\?\)"):
+        build_with({"blueprints": blueprints, "blueprints_only": "my-blog"})
+
+
+def test_cdk_and_cli_keys_are_not_settings():
+    build_with({"@aws-cdk/aws-s3:someFutureFlag": True, "aws:cdk:toolkit-version": "x",
+                "availability-zones:account=1:region=us-east-1": ["us-east-1a"],
+                "acknowledged-issue-numbers": [1], "blueprints_only": "my-todo-list"})
+
+
+def test_a_configuration_error_is_one_line_and_exit_status_1():
+    import subprocess
+    import sys
+
+    from tests.support.synth import REPO_ROOT
+
+    import json
+
+    # What the CDK CLI hands the app: cdk.json's context (and -c values) in CDK_CONTEXT_JSON.
+    env = {"PATH": f"{REPO_ROOT / 'node_modules' / '.bin'}:/usr/bin:/bin",
+           "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context("dev"), "stge": "prod"})}
+    result = subprocess.run([sys.executable, "app.py"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [result.stderr.strip().splitlines()[-1]]
+    assert "unknown setting 'stge'" in errors[0] and "Traceback" not in result.stderr
