@@ -20,18 +20,22 @@ CDK_DESTROY_FLAGS ?=
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: STAGE=dev|prod (default dev), STACK=<stack id> for preflight/deploy/smoke/diff/destroy,"
+	@echo "             T=<test path> (test),"
 	@echo "             FIX=1 (preflight creates missing service-linked roles), SKIP_PREFLIGHT=1 (deploy)"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing what synth needs into $(VENV) (aws-cdk-lib, cdk-nag, boto3, ...; first time ~1 min)"
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	@echo "Installing the test tools into $(VENV) (pytest, moto, cfn-lint, Pillow, ...)"
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo "Installing the pinned CDK CLI and Node 22 into node_modules (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -43,8 +47,8 @@ synth: install ## Synthesize every blueprint for STAGE into cdk.out/ (no AWS acc
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Synthesized $$(ls cdk.out/*.template.json | wc -l) stacks for stage $(STAGE) into cdk.out/"
 
-test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers)
-	$(VPY) -m pytest -n auto --maxprocesses 4
+test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers); T=<path> runs one file or folder
+	$(VPY) -m pytest $(if $(T),$(T),-n auto --maxprocesses 4)
 
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
 	$(VPY) -m pytest -m rehearsal tests/rehearsal
