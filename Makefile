@@ -15,7 +15,7 @@ CDK_DEPLOY_FLAGS ?=
 CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test rehearse preflight deploy smoke diff destroy clean
+.PHONY: help install install-dev synth test rehearse preflight deploy smoke credentials diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ deploy: install ## Preflight, then deploy STACK with your AWS credentials (SKIP_
 	$(if $(SKIP_PREFLIGHT),@echo "preflight skipped (SKIP_PREFLIGHT=1)",@$(MAKE) --no-print-directory preflight STACK=$(STACK) STAGE=$(STAGE))
 	$(CDK) deploy $(STACK) $(CDK_FLAGS) $(CDK_DEPLOY_FLAGS)
 
+credentials: install
+	@$(CDK) synth $(STACK) $(CDK_FLAGS) --quiet --no-notices > /dev/null
+	@$(VPY) -m deployment.preflight $(STACK) --assembly cdk.out --credentials-only
+
 smoke: install ## Prove a deployed STACK works: exercise its main path with your credentials
 	@test -n "$(STACK)" || (echo "usage: make smoke STACK=<stack id> [STAGE=dev|prod]"; exit 2)
 	$(CDK) synth $(STACK) $(CDK_FLAGS) --quiet --no-notices
@@ -70,10 +74,12 @@ smoke: install ## Prove a deployed STACK works: exercise its main path with your
 
 diff: install ## Show what deploying STACK would change
 	@test -n "$(STACK)" || (echo "usage: make diff STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	@$(MAKE) --no-print-directory credentials STACK=$(STACK) STAGE=$(STAGE)
 	$(CDK) diff $(STACK) $(CDK_FLAGS)
 
 destroy: install ## Delete STACK (prod data stores are retained by design)
 	@test -n "$(STACK)" || (echo "usage: make destroy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
+	@$(MAKE) --no-print-directory credentials STACK=$(STACK) STAGE=$(STAGE)
 	$(CDK) destroy $(STACK) $(CDK_FLAGS) $(CDK_DESTROY_FLAGS)
 
 clean: ## Remove cdk.out and caches (keeps .venv and node_modules)

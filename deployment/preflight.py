@@ -167,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the synthesized cloud assembly (default: cdk.out)")
     parser.add_argument("--fix", action="store_true",
                         help="create missing service-linked roles (and nothing else)")
+    parser.add_argument("--credentials-only", action="store_true",
+                        help="only check that credentials and a region are there (what "
+                             "`make diff` and `make destroy` need), one line")
     parser.add_argument("--exclusively", action="store_true",
                         help="check only this stack, not the dependencies `cdk deploy` would "
                              "deploy first (as `cdk deploy --exclusively`)")
@@ -186,6 +189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except botocore.exceptions.BotoCoreError as error:  # e.g. AWS_PROFILE names no profile
         print(CheckResult(FAIL, "credentials", str(error), NO_CREDENTIALS_FIX).line())
         return 1
+    if args.credentials_only:
+        results, _ = connect(stacks[-1], session)
+        problems = [result for result in results if result.status == FAIL]
+        for result in problems:
+            print(result.line())
+        return 1 if problems else 0
     failed = False
     for position, stack in enumerate(stacks):
         if len(stacks) > 1:  # dependencies first, each in its own region (e.g. us-east-1)

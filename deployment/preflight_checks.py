@@ -38,7 +38,8 @@ NO_DOCKER_IMAGE_SETTINGS = {
 }
 
 NO_CREDENTIALS_FIX = ("set AWS_PROFILE=<profile> (after `aws configure sso` or `aws sso login`), "
-                      "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)")
+                      "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); "
+                      "see docs/deploying.md")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -147,3 +147,14 @@ def test_a_profile_that_does_not_exist_is_one_clean_line(tmp_path, monkeypatch, 
     assert main(["Blueprint", "--assembly", str(tmp_path / "cdk.out")]) == 1
     [line] = capsys.readouterr().out.strip().splitlines()
     assert line.startswith("FAIL  credentials") and "missing" in line
+
+
+def test_credentials_only_is_silent_with_credentials_and_one_line_without(
+        aws, synthesized, tmp_path, monkeypatch, capsys):
+    """What `make diff` and `make destroy` run first."""
+    assert main(["MyBlog", "--assembly", str(synthesized), "--credentials-only"]) == 0
+    assert capsys.readouterr().out == ""
+    without_credentials(monkeypatch, tmp_path)
+    assert main(["MyBlog", "--assembly", str(synthesized), "--credentials-only"]) == 1
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith("FAIL  credentials") and "docs/deploying.md" in line
