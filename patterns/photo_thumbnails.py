@@ -119,7 +119,10 @@ class PhotoThumbnails(Construct):
         # account via SNS (grant_publish would add kms:GenerateDataKey* on key/*).
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["sns:Publish"], resources=[self.topic.topic_arn]))
-        self.rejected.grant_send_messages(self.function)
+        # SendMessage only: the function is given the queue URL (grant_send_messages would add
+        # GetQueueAttributes and GetQueueUrl, which nothing calls). Lambda's dead-letter delivery
+        # to the same queue needs the same action.
+        self.rejected.grant(self.function, "sqs:SendMessage")
         stack = cdk.Stack.of(self)
         bucket_arn = f"<{stack.get_logical_id(bucket.node.default_child)}.Arn>"
         for prefix, why in ((upload_prefix, "reads originals only under"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -71,17 +73,57 @@ def aws(monkeypatch):
 
 @pytest.fixture
 def local_stack(aws):
-    """`local_stack(assembly, "StackId")` -> the stack's resources created in moto (see wiring.py)."""
-    from tests.support.wiring import LocalStack
+    """`local_stack(assembly, "StackId")` -> a `StackInMoto`: the stack's resources and IAM roles
+    created in moto from its template; its code runs as those roles (tests/support/wiring.py)."""
+    from tests.support.iam_enforcement import forget_clusters
+    from tests.support.moto_resources import StackInMoto
 
-    def deploy(assembly, stack_id: str) -> LocalStack:
+    def deploy(assembly, stack_id: str) -> StackInMoto:
         environment = assembly.stacks[stack_id].get("environment", "")
         region = environment.rsplit("/", 1)[-1]
-        return LocalStack(
+        return StackInMoto(
             assembly.template(stack_id),
+            stack_id=stack_id,
             stack_name=assembly.stack_name(stack_id),
             assembly_dir=assembly.outdir,
             region=region if region and region != "unknown-region" else "us-east-1",
         )
 
+    yield deploy
+    forget_clusters()
+
+
+@pytest.fixture
+def stack_without_grant(local_stack):
+    """`stack_without_grant(assembly, "MyBlog", "WelcomeEmail/Function", "dynamodb:UpdateItem")`
+    -> the stack in moto with that one action removed from the role of that function (or, for a
+    task definition's path, its task role); the statement must be the role's only one with it."""
+    from tests.support import grant_mutation
+
+    def deploy(assembly, stack_id: str, path: str, action: str, role: str | None = None):
+        mutation = grant_mutation.removing(assembly.template(stack_id), stack_id, path, action,
+                                           role=role)
+        with grant_mutation.active(mutation):
+            return local_stack(assembly, stack_id)
+
     return deploy
+
+
+@pytest.fixture(scope="session")
+def variants_with_more_functions(tmp_path_factory) -> "callable":
+    """`variants_with_more_functions("dev")` -> assemblies of that stage whose templates hold
+    functions the default settings leave out (MyBlog's welcome email, on once `sender_email` is
+    set), built on first use. (tests/my_blog/conftest.py builds the same for its own tests.)"""
+    built: dict[str, list[Synthesized]] = {}
+
+    def get(stage: str) -> list[Synthesized]:
+        only = os.environ.get("BLUEPRINTS")
+        if only and "my-blog" not in only.split(","):
+            return []
+        if stage not in built:
+            built[stage] = [synthesize(
+                stage, tmp_path_factory.mktemp(f"cdk.out-blog-sender-{stage}"),
+                {"blueprints_only": "my-blog", "my-blog.sender_email": "welcome@example.com"})]
+        return built[stage]
+
+    return get

@@ -5,26 +5,44 @@
 or the marker object that EventBridge reports when one lands in the staging bucket:
     {"marker": {"bucket": "<staging bucket>", "key": "incoming/batch-42.ready"}}
 which loads the folder `incoming/batch-42/` in the format configured for automatic loads.
-Every option is checked before Neptune is called; a wrong one raises InvalidRequest.
+Every option is checked before Neptune is called; a wrong one raises InvalidRequest. Neptune's
+answers become NeptuneBusy (Step Functions retries it with backoff) or NeptuneRejected (the
+execution fails with the reason); nothing else escapes for a bad event or a botocore error.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
-from neptune import InvalidRequest, NeptuneBusy, NeptuneRejected, client, translate
+from neptune import (InvalidRequest, NeptuneBusy, NeptuneRejected, neptune_client, translate,
+                     valid_text)
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
 
-STAGING_BUCKET = os.environ["STAGING_BUCKET"]
-LOAD_ROLE_ARN = os.environ["LOAD_ROLE_ARN"]
-REGION = os.environ["AWS_REGION"]
-MARKER_SUFFIX = os.environ.get("MARKER_SUFFIX", ".ready")
-AUTO_LOAD_FORMAT = os.environ.get("AUTO_LOAD_FORMAT", "csv")
+
+class Settings(NamedTuple):
+    staging_bucket: str
+    load_role_arn: str
+    region: str
+    marker_suffix: str
+    auto_load_format: str
+
+
+@functools.cache
+def settings() -> Settings:
+    """The loader's configuration, from the environment the stack sets (tests patch this)."""
+    return Settings(staging_bucket=os.environ["STAGING_BUCKET"],
+                    load_role_arn=os.environ["LOAD_ROLE_ARN"], region=os.environ["AWS_REGION"],
+                    marker_suffix=os.environ.get("MARKER_SUFFIX", ".ready"),
+                    auto_load_format=os.environ.get("AUTO_LOAD_FORMAT", "csv"))
+
+
+settings()  # at import: a function without its configuration fails its init, not its first event
 
 FORMATS = ("csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle")
 MODES = ("NEW", "RESUME", "AUTO")
@@ -56,27 +74,29 @@ def _flag(event: dict, key: str) -> bool:
 
 def _source(event: dict) -> str:
     """The S3 URI to load; it must name the staging bucket (the only one the role can read)."""
+    staging, suffix = settings().staging_bucket, settings().marker_suffix
     marker = event.get("marker")
     if marker is not None:
         if "source" in event:
             raise InvalidRequest("give either 'source' or 'marker', not both")
         if not isinstance(marker, dict) or not isinstance(marker.get("key"), str):
             raise InvalidRequest("'marker' must be {\"bucket\": ..., \"key\": ...}")
-        if marker.get("bucket") != STAGING_BUCKET:
-            raise InvalidRequest(f"marker bucket {marker.get('bucket')!r} is not the staging bucket")
-        key = marker["key"]
-        if not key.endswith(MARKER_SUFFIX) or key == MARKER_SUFFIX:
-            raise InvalidRequest(f"marker key {key!r} does not end with {MARKER_SUFFIX!r}")
-        return f"s3://{STAGING_BUCKET}/{key[: -len(MARKER_SUFFIX)]}/"
+        if marker.get("bucket") != staging:
+            raise InvalidRequest(
+                f"marker bucket {marker.get('bucket')!r} is not the staging bucket")
+        key = valid_text(marker["key"], "marker.key")
+        if not key.endswith(suffix) or key == suffix:
+            raise InvalidRequest(f"marker key {key!r} does not end with {suffix!r}")
+        return f"s3://{staging}/{key[: -len(suffix)]}/"
     source = event.get("source")
     if not isinstance(source, str) or not source:
         raise InvalidRequest("'source' is required: an s3:// URI in the staging bucket")
-    if not source.startswith("s3://"):
+    if not valid_text(source, "source").startswith("s3://"):
         raise InvalidRequest(f"'source' must be an s3:// URI, got {source!r}")
     bucket = source[len("s3://"):].split("/", 1)[0]
-    if bucket != STAGING_BUCKET:
+    if bucket != staging:
         raise InvalidRequest(
-            f"'source' bucket {bucket!r} is not the staging bucket {STAGING_BUCKET!r}; the load "
+            f"'source' bucket {bucket!r} is not the staging bucket {staging!r}; the load "
             "role can read only the staging bucket, and the VPC endpoint reaches only it")
     return source
 
@@ -87,15 +107,17 @@ def build_request(event: Any) -> dict:
         raise InvalidRequest(f"the input must be a JSON object, got {type(event).__name__}")
     unknown = set(event) - ALLOWED_KEYS
     if unknown:
-        raise InvalidRequest(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(ALLOWED_KEYS)}")
+        raise InvalidRequest(f"unknown option(s) {sorted(map(str, unknown))}; "
+                             f"allowed: {sorted(ALLOWED_KEYS)}")
     has_marker = "marker" in event
     if has_marker and "format" not in event:
-        event = {**event, "format": AUTO_LOAD_FORMAT}
+        event = {**event, "format": settings().auto_load_format}
     request = {
         "source": _source(event),
         "format": _choice(event, "format", FORMATS),
-        "s3BucketRegion": REGION,  # the bucket is created in the cluster's region by the stack
-        "iamRoleArn": LOAD_ROLE_ARN,
+        # The bucket is created in the cluster's region by the stack.
+        "s3BucketRegion": settings().region,
+        "iamRoleArn": settings().load_role_arn,
         "mode": _choice(event, "mode", MODES),
         "parallelism": _choice(event, "parallelism", PARALLELISM),
         "failOnError": _flag(event, "failOnError"),
@@ -106,8 +128,10 @@ def build_request(event: Any) -> dict:
     if parser is not None:
         if not isinstance(parser, dict) or set(parser) - PARSER_OPTIONS or not all(
                 isinstance(v, str) for v in parser.values()):
-            raise InvalidRequest(
-                f"'parserConfiguration' must map {sorted(PARSER_OPTIONS)} to strings, got {parser!r}")
+            raise InvalidRequest(f"'parserConfiguration' must map {sorted(PARSER_OPTIONS)} to "
+                                 f"strings, got {parser!r}")
+        for name, value in parser.items():
+            valid_text(value, f"parserConfiguration.{name}")
         request["parserConfiguration"] = parser
     return request
 
@@ -116,7 +140,8 @@ def poll_seconds(event: dict) -> int:
     value = event.get("pollSeconds", 30)
     if isinstance(value, bool) or not isinstance(value, int) or not (
             POLL_SECONDS[0] <= value <= POLL_SECONDS[1]):
-        raise InvalidRequest(f"'pollSeconds' must be an integer {POLL_SECONDS[0]}..{POLL_SECONDS[1]}")
+        raise InvalidRequest(
+            f"'pollSeconds' must be an integer {POLL_SECONDS[0]}..{POLL_SECONDS[1]}")
     return value
 
 
@@ -124,10 +149,14 @@ def start_load(event: Any, _context: Any = None) -> dict:
     request = build_request(event)
     wait = poll_seconds(event)
     try:
-        response = client.start_loader_job(**request)
+        response = neptune_client().start_loader_job(**request)
     except Exception as error:  # noqa: BLE001 - every failure is classified for Step Functions
         raise translate(error) from error
-    load_id = response["payload"]["loadId"]
+    payload = response.get("payload")
+    load_id = payload.get("loadId") if isinstance(payload, dict) else None
+    if not isinstance(load_id, str) or not load_id:
+        # Retrying could start the load a second time; fail with what Neptune said instead.
+        raise NeptuneRejected(f"start_loader_job answered without a loadId: {payload!r:.500}")
     log.info("load started", extra={"loadId": load_id, "source": request["source"]})
     return {"loadId": load_id, "source": request["source"], "format": request["format"],
             "pollSeconds": wait}
@@ -138,21 +167,25 @@ def load_status(event: Any, _context: Any = None) -> dict:
     load_id = event.get("loadId") if isinstance(event, dict) else None
     if not isinstance(load_id, str) or not load_id:
         raise InvalidRequest("'loadId' is required")
+    valid_text(load_id, "loadId")
     try:
-        response = client.get_loader_job_status(loadId=load_id, details=True, errors=True,
-                                                errorsPerPage=5)
+        response = neptune_client().get_loader_job_status(loadId=load_id, details=True,
+                                                          errors=True, errorsPerPage=5)
     except Exception as error:  # noqa: BLE001
         raise translate(error) from error
-    payload = response.get("payload", {})
-    overall = payload.get("overallStatus", {})
-    status = overall.get("status", "UNKNOWN")
+    # An answer this cannot read is a load it cannot call finished well: UNKNOWN is terminal and
+    # not a success, so the execution fails with the status Neptune gave, never with a crash.
+    payload = _object(response.get("payload"))
+    overall = _object(payload.get("overallStatus"))
+    status = overall.get("status") if isinstance(overall.get("status"), str) else "UNKNOWN"
     done = status not in IN_PROGRESS
     result = {"loadId": load_id, "status": status, "done": done,
               "succeeded": status == "LOAD_COMPLETED", "cause": ""}
     if done and status != "LOAD_COMPLETED":
+        logs = _object(payload.get("errors")).get("errorLogs")
         first_errors = [
             {k: e.get(k) for k in ("errorCode", "errorMessage", "fileName", "recordNum")}
-            for e in payload.get("errors", {}).get("errorLogs", [])[:5]
+            for e in (logs if isinstance(logs, list) else [])[:5] if isinstance(e, dict)
         ]
         counts = {k: overall.get(k) for k in ("totalRecords", "parsingErrors",
                                               "datatypeMismatchErrors", "insertErrors")}
@@ -160,6 +193,18 @@ def load_status(event: Any, _context: Any = None) -> dict:
                                       "firstErrors": first_errors})
         log.error("load did not complete", extra={"loadId": load_id, "status": status})
     return result
+
+
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def __getattr__(name: str) -> Any:
+    # `loader.client`: the cluster's client, made on first use, for callers that hold this module
+    # (the wiring tests put botocore's Stubber on it).
+    if name == "client":
+        return neptune_client()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["start_load", "load_status", "InvalidRequest", "NeptuneBusy", "NeptuneRejected"]

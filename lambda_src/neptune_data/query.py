@@ -12,7 +12,8 @@ import json
 import logging
 from typing import Any
 
-from neptune import InvalidRequest, NeptuneBusy, NeptuneRejected, client, translate
+from neptune import (InvalidRequest, NeptuneBusy, NeptuneRejected, neptune_client, translate,
+                     valid_text)
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -26,11 +27,12 @@ def validate(event: Any) -> tuple[str, dict]:
         raise InvalidRequest(f"the input must be a JSON object, got {type(event).__name__}")
     unknown = set(event) - {"query", "parameters"}
     if unknown:
-        raise InvalidRequest(f"unknown field(s) {sorted(unknown)}; allowed: query, parameters")
+        raise InvalidRequest(f"unknown field(s) {sorted(map(str, unknown))}; "
+                             "allowed: query, parameters")
     query = event.get("query")
     if not isinstance(query, str) or not query.strip():
         raise InvalidRequest("'query' is required: one openCypher statement")
-    if len(query.encode()) > MAX_QUERY_BYTES:
+    if len(valid_text(query, "query").encode()) > MAX_QUERY_BYTES:
         raise InvalidRequest(f"'query' is longer than {MAX_QUERY_BYTES} bytes; use a bulk load")
     parameters = event.get("parameters", {})
     if not isinstance(parameters, dict):
@@ -44,13 +46,20 @@ def validate(event: Any) -> tuple[str, dict]:
 def handler(event: Any, _context: Any = None) -> dict:
     query, parameters = validate(event)
     try:
-        response = client.execute_open_cypher_query(openCypherQuery=query,
-                                                    parameters=json.dumps(parameters))
+        response = neptune_client().execute_open_cypher_query(openCypherQuery=query,
+                                                              parameters=json.dumps(parameters))
     except Exception as error:  # noqa: BLE001
         raise translate(error) from error
     results = response.get("results", [])
     log.info("query ran", extra={"rows": len(results)})
     return {"results": results}
+
+
+def __getattr__(name: str) -> Any:
+    # `query.client`: the cluster's client, made on first use (see loader.__getattr__).
+    if name == "client":
+        return neptune_client()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["handler", "InvalidRequest", "NeptuneBusy", "NeptuneRejected"]

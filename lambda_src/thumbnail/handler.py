@@ -3,10 +3,13 @@ thumbnail prefix (served by CloudFront at /<prefix>*), its metadata in the table
 "thumbnail ready" message on the SNS topic.
 
 Invoked asynchronously by S3. An upload that is not a photo this function accepts (corrupt,
-another format, too large, too many pixels) is logged and sent to the rejected-uploads queue
-with the reason, and the invocation succeeds: retrying cannot fix it. Anything else (S3,
-DynamoDB or SNS failing) raises, so Lambda retries the event twice and then sends it to the same
-queue as the function's dead-letter queue. Nothing is retried forever, nothing vanishes.
+another format, too large, too many pixels), and a record that is not an S3 object record for
+the media bucket, is logged and sent to the rejected-uploads queue with the reason, and the
+invocation succeeds: retrying cannot fix it. Anything else (S3, DynamoDB or SNS failing,
+throttled or timing out) raises once every record of the event has been tried, so Lambda retries
+the event twice and then sends it to the same queue as the function's dead-letter queue; one
+failing record never keeps the others from being processed. Nothing is retried forever,
+nothing vanishes.
 
 Environment: TABLE_NAME, THUMBNAIL_BUCKET, UPLOAD_PREFIX, THUMBNAIL_PREFIX, THUMBNAIL_SIZE,
 MAX_UPLOAD_BYTES, TOPIC_ARN, REJECTED_QUEUE_URL.
@@ -15,10 +18,12 @@ MAX_UPLOAD_BYTES, TOPIC_ARN, REJECTED_QUEUE_URL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
 import posixpath
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 import boto3
@@ -29,19 +34,54 @@ from thumbnails import NotAPhoto, make_thumbnail
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
-TABLE_NAME = os.environ["TABLE_NAME"]
-THUMBNAIL_BUCKET = os.environ["THUMBNAIL_BUCKET"]
-UPLOAD_PREFIX = os.environ["UPLOAD_PREFIX"]
-THUMBNAIL_PREFIX = os.environ["THUMBNAIL_PREFIX"]
-THUMBNAIL_SIZE = int(os.environ.get("THUMBNAIL_SIZE", "256"))
-MAX_UPLOAD_BYTES = int(os.environ["MAX_UPLOAD_BYTES"])
-TOPIC_ARN = os.environ["TOPIC_ARN"]
-REJECTED_QUEUE_URL = os.environ["REJECTED_QUEUE_URL"]
 
-S3 = boto3.client("s3")
-SNS = boto3.client("sns")
-SQS = boto3.client("sqs")
-TABLE = boto3.resource("dynamodb").Table(TABLE_NAME)
+class Settings(NamedTuple):
+    table_name: str
+    thumbnail_bucket: str  # the media bucket: uploads and thumbnails live in it
+    upload_prefix: str
+    thumbnail_prefix: str
+    thumbnail_size: int
+    max_upload_bytes: int
+    topic_arn: str
+    rejected_queue_url: str
+
+
+@functools.cache
+def settings() -> Settings:
+    """The function's configuration, from the environment the stack sets (tests patch this)."""
+    return Settings(table_name=os.environ["TABLE_NAME"],
+                    thumbnail_bucket=os.environ["THUMBNAIL_BUCKET"],
+                    upload_prefix=os.environ["UPLOAD_PREFIX"],
+                    thumbnail_prefix=os.environ["THUMBNAIL_PREFIX"],
+                    thumbnail_size=int(os.environ.get("THUMBNAIL_SIZE", "256")),
+                    max_upload_bytes=int(os.environ["MAX_UPLOAD_BYTES"]),
+                    topic_arn=os.environ["TOPIC_ARN"],
+                    rejected_queue_url=os.environ["REJECTED_QUEUE_URL"])
+
+
+settings()  # at import: a function without its configuration fails its init, not its first event
+
+
+# Clients are made on first use and reused: a rejected upload never pays for SNS or DynamoDB,
+# a thumbnail never pays for SQS.
+@functools.cache
+def s3():
+    return boto3.client("s3")
+
+
+@functools.cache
+def sns():
+    return boto3.client("sns")
+
+
+@functools.cache
+def sqs():
+    return boto3.client("sqs")
+
+
+@functools.cache
+def table():
+    return boto3.resource("dynamodb").Table(settings().table_name)
 
 
 class Rejected(Exception):
@@ -50,45 +90,72 @@ class Rejected(Exception):
 
 def thumbnail_key(upload_key: str) -> str:
     """uploads/2026/trip/img.PNG -> thumbnails/2026/trip/img.jpg (the path CloudFront serves)."""
-    stem = posixpath.splitext(upload_key[len(UPLOAD_PREFIX):])[0]
-    return f"{THUMBNAIL_PREFIX}{stem}.jpg"
+    return f"{settings().thumbnail_prefix}{photo_id(upload_key)}.jpg"
 
 
 def photo_id(upload_key: str) -> str:
-    return posixpath.splitext(upload_key[len(UPLOAD_PREFIX):])[0]
+    return posixpath.splitext(upload_key[len(settings().upload_prefix):])[0]
 
 
-def handler(event: dict, context) -> dict:
+def handler(event: Any, context) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         _reject({"event": event}, "not an S3 event notification")
         return {"thumbnails": 0, "rejected": 1, "ignored": 0}
     counts = {"thumbnails": 0, "rejected": 0, "ignored": 0}
+    failed: list[Exception] = []
     for record in records:
-        counts[_process(record)] += 1
+        try:
+            counts[_process(record)] += 1
+        except Exception as err:  # noqa: BLE001 - the other records still get their turn
+            logger.error("record failed; the event will be retried", exc_info=True)
+            failed.append(err)
+    if failed:
+        raise failed[0]  # Lambda retries the event twice, then dead-letters it
     return counts
 
 
-def _process(record: dict) -> str:
+def _object(record: Any) -> tuple[str, str, str | None] | None:
+    """(bucket, key, versionId) of an S3 object record, or None if it is not one."""
     try:
         bucket = record["s3"]["bucket"]["name"]
-        key = unquote_plus(record["s3"]["object"]["key"])
+        raw_key = record["s3"]["object"]["key"]
         version = record["s3"]["object"].get("versionId")
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if not (isinstance(bucket, str) and bucket and isinstance(raw_key, str) and raw_key
+            and (version is None or isinstance(version, str))):
+        return None
+    key = unquote_plus(raw_key)
+    try:  # JSON can carry a lone surrogate; no S3 name contains one
+        f"{bucket}{key}{version or ''}".encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return bucket, key, version or None
+
+
+def _process(record: Any) -> str:
+    found = _object(record)
+    if found is None:
         _reject({"record": record}, "not an S3 object record")
         return "rejected"
+    bucket, key, version = found
+    config = settings()
     where = {"bucket": bucket, "key": key, "versionId": version}
     if not str(record.get("eventName", "")).startswith("ObjectCreated"):
         logger.info("ignoring %s event", record.get("eventName"), extra=where)
         return "ignored"
     # The bucket notification is filtered to the upload prefix already; this guard keeps a
     # misconfigured trigger from ever feeding thumbnails back into this function.
-    if not key.startswith(UPLOAD_PREFIX) or key.startswith(THUMBNAIL_PREFIX):
-        logger.warning("ignoring object outside %s", UPLOAD_PREFIX, extra=where)
+    if not key.startswith(config.upload_prefix) or key.startswith(config.thumbnail_prefix):
+        logger.warning("ignoring object outside %s", config.upload_prefix, extra=where)
         return "ignored"
+    if bucket != config.thumbnail_bucket:  # its role reads no other bucket: a retry cannot help
+        _reject(where, f"bucket {bucket!r:.70} is not the media bucket")
+        return "rejected"
     try:
         source, size = _download(bucket, key, version)
-        thumb = make_thumbnail(source, THUMBNAIL_SIZE)
+        thumb = make_thumbnail(source, config.thumbnail_size)
     except (Rejected, NotAPhoto) as err:
         _reject(where, str(err))
         return "rejected"
@@ -99,8 +166,8 @@ def _process(record: dict) -> str:
         raise  # transient: Lambda retries the event, then dead-letters it
 
     target = thumbnail_key(key)
-    S3.put_object(Bucket=THUMBNAIL_BUCKET, Key=target, Body=thumb.data,
-                  ContentType=thumb.content_type, CacheControl="public, max-age=86400")
+    s3().put_object(Bucket=config.thumbnail_bucket, Key=target, Body=thumb.data,
+                    ContentType=thumb.content_type, CacheControl="public, max-age=86400")
     metadata = {
         "pk": f"PHOTO#{photo_id(key)}",
         "sk": "THUMBNAIL",
@@ -119,11 +186,11 @@ def _process(record: dict) -> str:
     }
     if version:
         metadata["sourceVersionId"] = version
-    TABLE.put_item(Item=metadata)
-    SNS.publish(TopicArn=TOPIC_ARN, Subject="thumbnail ready",
-                Message=json.dumps({k: v for k, v in metadata.items() if k not in ("pk", "sk")}),
-                MessageAttributes={"event": {"DataType": "String",
-                                             "StringValue": "thumbnail-ready"}})
+    table().put_item(Item=metadata)
+    sns().publish(TopicArn=config.topic_arn, Subject="thumbnail ready",
+                  Message=json.dumps({k: v for k, v in metadata.items() if k not in ("pk", "sk")}),
+                  MessageAttributes={"event": {"DataType": "String",
+                                               "StringValue": "thumbnail-ready"}})
     logger.info("thumbnail written", extra={**where, "thumbnailKey": target,
                                              "bytes": len(thumb.data)})
     return "thumbnails"
@@ -134,11 +201,11 @@ def _download(bucket: str, key: str, version: str | None) -> tuple[bytes, int]:
     request = {"Bucket": bucket, "Key": key}
     if version:
         request["VersionId"] = version
-    response = S3.get_object(**request)
-    size = response["ContentLength"]
-    if size > MAX_UPLOAD_BYTES:
+    response = s3().get_object(**request)
+    size, limit = response["ContentLength"], settings().max_upload_bytes
+    if size > limit:
         response["Body"].close()
-        raise Rejected(f"{size} bytes is more than the {MAX_UPLOAD_BYTES}-byte upload limit")
+        raise Rejected(f"{size} bytes is more than the {limit}-byte upload limit")
     if size == 0:
         raise Rejected("empty object")
     return response["Body"].read(), size
@@ -146,5 +213,5 @@ def _download(bucket: str, key: str, version: str | None) -> tuple[bytes, int]:
 
 def _reject(where: dict, reason: str) -> None:
     logger.warning("upload rejected: %s", reason, extra={"detail": where})
-    SQS.send_message(QueueUrl=REJECTED_QUEUE_URL,
-                     MessageBody=json.dumps({"reason": reason, **where}, default=str))
+    sqs().send_message(QueueUrl=settings().rejected_queue_url,
+                       MessageBody=json.dumps({"reason": reason, **where}, default=str))

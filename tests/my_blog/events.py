@@ -19,22 +19,25 @@ AUTHOR = {"sub": "3f1c2a9e-0000-4000-8000-000000000001", "cognito:username": "ad
 
 
 def api_event(method: str, path: str, *, body: Any = None, query: dict | None = None,
-              author: dict | None = None, base64: bool = False) -> dict:
+              author: dict | None = None, base64: bool = False,
+              headers: dict[str, str] | None = None) -> dict:
     """`method path` through CloudFront /api/* -> API Gateway stage v1 -> the Lambda proxy.
 
     `author`: the claims the Cognito authorizer verified (None = anonymous reader). A `body`
-    that is not a str is JSON-encoded, as the site or curl would send it."""
+    that is not a str is JSON-encoded, as the site or curl would send it. `headers` are added
+    to (or replace) the ones the site sends."""
     parts = path.strip("/").split("/")
     resource = "/" + "/".join("{slug}" if i == 2 and parts[1] == "posts" else p
                               for i, p in enumerate(parts))
-    headers = {"Content-Type": "application/json", "Accept": "application/json",
-               "Host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-               "Via": "2.0 abc.cloudfront.net (CloudFront)"}
+    all_headers = {"Content-Type": "application/json", "Accept": "application/json",
+                   "Host": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+                   "Via": "2.0 abc.cloudfront.net (CloudFront)"}
     if author:
-        headers["Authorization"] = "eyJraWQiOi.fake.id-token"
+        all_headers["Authorization"] = "eyJraWQiOi.fake.id-token"
+    all_headers.update(headers or {})
     return rest_api_event(method, path, resource=resource,
                           path_parameters={"slug": parts[2]} if "{slug}" in resource else None,
-                          headers=headers, query=query, body=body, claims=author, stage=STAGE,
+                          headers=all_headers, query=query, body=body, claims=author, stage=STAGE,
                           base64_body=base64)
 
 

@@ -4,10 +4,18 @@ every kind of bad input getting a 4xx JSON answer with nothing written."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import socket
 
 import boto3
 import pytest
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from tests.my_blog.events import AUTHOR, api_event, header, json_body
 from tests.support.wiring import LambdaContext, load_handler
@@ -226,3 +234,186 @@ def test_bad_upload_requests_get_no_url(api, body, author, status):
 def test_an_unknown_route_is_a_json_404(api):
     response = call(api, "GET", "/api/admin")
     assert response["statusCode"] == 404 and json_body(response) == {"error": "no such route"}
+
+
+# -- bad input is a 4xx, never a 5xx (issue 13) ---------------------------------------------------
+
+def assert_error(response: dict, status: int, fragment: str) -> None:
+    assert response["statusCode"] == status, response
+    assert fragment in json_body(response)["error"]
+    assert header(response, "Cache-Control") == "no-store"
+
+
+@pytest.mark.parametrize("limit", ["²", "١٠", "9" * 5000, "5\n"])
+def test_limit_takes_ascii_digits_only(api, limit):
+    assert_error(call(api, "GET", "/api/posts", query={"limit": limit}), 400, "'limit'")
+
+
+@pytest.mark.parametrize("slug", ["hello-world\n", "hello-world\r\n"])
+def test_a_path_slug_with_a_trailing_newline_is_400(api, slug):
+    # `$` matches before a trailing newline; `fullmatch` does not.
+    assert_error(call(api, "GET", f"/api/posts/{slug}"), 400, "slug")
+
+
+@pytest.mark.parametrize("fields, fragment", [
+    ({"slug": "hello-world\n"}, "'slug' has an invalid format"),
+    ({"slug": " hello-world"}, "'slug' has an invalid format"),  # so does API Gateway's model
+    ({"tags": ["aws\n"]}, "'tags'"),
+    ({"tags": ["aws", "intro\n"]}, "'tags'"),
+])
+def test_slugs_and_tags_must_match_their_whole_pattern(api, fields, fragment):
+    assert_error(call(api, "POST", "/api/posts", body=new_post(**fields), author=AUTHOR), 400,
+                 fragment)
+    assert items() == []
+
+
+@pytest.mark.parametrize("email", ["reader@example.com\n", " reader@example.com",
+                                   "reader\ufeff@example.com", "rëader@example.com"])
+def test_an_email_must_match_the_whole_pattern_in_ascii(api, email):
+    # The address goes to SES, which takes ASCII addresses only; the model's ECMAScript `\s`
+    # and Python's differ outside ASCII (U+FEFF is whitespace to one of them only).
+    assert_error(call(api, "POST", "/api/subscribers", body={"email": email}), 400, "'email'")
+    assert items() == []
+
+
+def test_the_handler_and_the_request_models_use_the_same_patterns(api):
+    """patterns/blog_api.py puts these into the API Gateway models; read without importing CDK."""
+    import ast
+
+    from tests.support.synth import REPO_ROOT
+
+    tree = ast.parse((REPO_ROOT / "patterns/blog_api.py").read_text())
+    model = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+             and node.targets[0].id.endswith("_PATTERN")}
+    assert model == {"SLUG_PATTERN": api.SLUG.pattern, "TAG_PATTERN": api.TAG.pattern,
+                     "EMAIL_PATTERN": api.EMAIL.pattern}
+    # ECMAScript `pattern` is a search, Python's check a fullmatch: they agree when anchored.
+    assert all(p.startswith("^") and p.endswith("$") for p in model.values())
+
+
+@pytest.mark.parametrize("route, body", [
+    ("/api/posts", '{"title": "\\ud800", "body": "x"}'),
+    ("/api/posts", '{"title": "t", "body": "half an emoji \\ud83d"}'),
+    ("/api/posts", '{"title": "t", "body": "x", "summary": "\\udfff"}'),
+    ("/api/posts", '{"title": "\ud800 raw", "body": "x"}'),
+    ("/api/subscribers", '{"email": "\\ud800@example.com"}'),
+])
+def test_strings_that_cannot_be_utf8_are_400_and_nothing_is_written(api, route, body):
+    assert_error(call(api, "POST", route, body=body, author=AUTHOR), 400, "UTF-8")
+    assert items() == []
+
+
+@pytest.mark.parametrize("content_type", [["image/png"], {"image/png": True}, 42, None, True])
+def test_an_upload_content_type_of_the_wrong_type_is_400(api, content_type):
+    response = call(api, "POST", "/api/uploads", body={"contentType": content_type}, author=AUTHOR)
+    assert_error(response, 400, "'contentType'")
+
+
+@pytest.mark.parametrize("raw", ["é", "not base64!!", base64.b64encode(b"\xff\xfe{}").decode(),
+                                 "eyJ0aXRsZSI6ICJ4In0=!!"])
+def test_a_body_that_is_not_base64_or_not_utf8_is_400(api, raw):
+    event = api_event("POST", "/api/subscribers")
+    event["body"], event["isBase64Encoded"] = raw, True
+    assert_error(api.handler(event, LambdaContext("blog-api")), 400, "base64")
+    assert items() == []
+
+
+def test_deeply_nested_json_is_400_not_a_recursion_error(api):
+    assert_error(call(api, "POST", "/api/subscribers", body="[" * 5000), 400, "not valid JSON")
+
+
+@pytest.mark.parametrize("key", [
+    {"pk": "POST#", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": ""},
+    {"pk": "", "sk": "", "gsi1pk": "POSTS", "gsi1sk": "x"},
+    {"pk": "SUBSCRIBER#a@b.c", "sk": "SUBSCRIBER", "gsi1pk": "POSTS", "gsi1sk": "x"},
+    {"pk": "POST#a", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": "2026-11-01T00:00:00+00:00#\ud800"},
+])
+def test_a_cursor_with_keys_this_api_never_returns_is_400(api, key):
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+    assert_error(call(api, "GET", "/api/posts", query={"cursor": cursor}), 400, "'cursor'")
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/json; charset=iso-8859-1", "text/json", "",
+])
+@pytest.mark.parametrize("route, body", [("/api/posts", new_post()),
+                                         ("/api/subscribers", {"email": "reader@example.com"}),
+                                         ("/api/uploads", {"contentType": "image/png"})])
+def test_a_body_that_is_not_json_is_415_and_writes_nothing(api, content_type, route, body):
+    # API Gateway validates bodies against the models for application/json only.
+    response = call(api, "POST", route, body=body, author=AUTHOR,
+                    headers={"Content-Type": content_type})
+    assert_error(response, 415, "Content-Type")
+    assert items() == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", None])
+def test_json_or_no_content_type_is_accepted(api, content_type):
+    event = api_event("POST", "/api/subscribers", body={"email": "reader@example.com"})
+    del event["headers"]["Content-Type"], event["multiValueHeaders"]["Content-Type"]
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+        event["multiValueHeaders"]["content-type"] = [content_type]
+    assert api.handler(event, LambdaContext("blog-api"))["statusCode"] == 202
+
+
+def store(api):
+    """The DynamoDB Table the handler talks to (tests replace its methods to inject failures)."""
+    return api.table()
+
+
+def raises(error: Exception):
+    def call(**_kwargs):
+        raise error
+    return call
+
+
+DYNAMODB = "https://dynamodb.us-east-1.amazonaws.com/"
+
+
+@pytest.mark.parametrize("error", [
+    ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query"),
+    ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
+    ReadTimeoutError(endpoint_url=DYNAMODB),
+    EndpointConnectionError(endpoint_url=DYNAMODB),
+    ConnectionResetError(104, "Connection reset by peer"),  # DAX speaks over its own sockets
+    TimeoutError("timed out"), socket.gaierror(-3, "Temporary failure in name resolution"),
+], ids=type)
+def test_throttling_timeouts_and_connection_errors_are_a_retryable_503(api, monkeypatch, error):
+    for method in ("query", "get_item", "put_item"):
+        monkeypatch.setattr(store(api), method, raises(error))
+    for response in (call(api, "GET", "/api/posts"), call(api, "GET", "/api/posts/hello"),
+                     call(api, "POST", "/api/subscribers", body={"email": "a@example.com"})):
+        assert_error(response, 503, "retry shortly")
+        assert header(response, "Retry-After") == "1"
+        assert "slow down" not in response["body"]
+
+
+@pytest.mark.parametrize("error", [
+    ClientError({"Error": {"Code": "ValidationException", "Message": "secret detail"}}, "Query"),
+    NoCredentialsError(), RuntimeError("a bug, secret detail"),
+], ids=type)
+def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch, caplog, error):
+    monkeypatch.setattr(store(api), "query", raises(error))
+    response = call(api, "GET", "/api/posts")
+    assert_error(response, 500, "internal error")
+    assert "secret" not in response["body"]
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)  # with the traceback
+
+
+# -- cold start: nothing made at import, configuration read once through settings() -------------
+
+def test_the_table_is_made_on_first_use_and_the_s3_client_only_for_uploads(api):
+    assert api._table.cache_info().currsize == 0 and api.s3.cache_info().currsize == 0
+    assert call(api, "GET", "/api/posts")["statusCode"] == 200
+    assert api._table.cache_info().currsize == 1 and api.s3.cache_info().currsize == 0
+    upload = call(api, "POST", "/api/uploads", body={"contentType": "image/png"}, author=AUTHOR)
+    assert upload["statusCode"] == 201 and api.s3.cache_info().currsize == 1
+
+
+def test_configuration_is_one_function_a_test_can_patch(api, monkeypatch):
+    shorter = dataclasses.replace(api.settings(), cache_seconds=5)
+    monkeypatch.setattr(api, "settings", lambda: shorter)
+    assert header(call(api, "GET", "/api/posts"), "Cache-Control") == "public, max-age=5"

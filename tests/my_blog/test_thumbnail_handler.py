@@ -1,5 +1,8 @@
 """The thumbnail function (lambda_src/thumbnail) on real small JPEG and PNG uploads in moto S3,
-and on the uploads it must refuse: corrupt, not an image, too large, too many pixels."""
+and on the uploads it must refuse: corrupt, not an image, too large, too many pixels.
+
+The module is imported once; each test points `settings()` at its own moto resources and clears
+the cached clients: nothing is re-imported or evicted between tests."""
 
 from __future__ import annotations
 
@@ -17,8 +20,29 @@ BUCKET = "blog-media"
 TABLE = "blog-table"
 
 
-@pytest.fixture
-def thumbs(aws, monkeypatch):
+# What the stack sets, for the one import; every test then patches settings() with its own.
+PLACEHOLDER_ENVIRONMENT = {
+    "TABLE_NAME": TABLE, "THUMBNAIL_BUCKET": BUCKET, "UPLOAD_PREFIX": "uploads/",
+    "THUMBNAIL_PREFIX": "thumbnails/", "THUMBNAIL_SIZE": "256", "MAX_UPLOAD_BYTES": "1",
+    "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unset",
+    "REJECTED_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset"}
+
+
+@pytest.fixture(scope="module")
+def thumbnail_module():
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in PLACEHOLDER_ENVIRONMENT.items():
+            patch.setenv(name, value)
+        return load_handler("thumbnail")
+
+
+def fresh_clients(module) -> None:
+    for client in (module.s3, module.sns, module.sqs, module.table):
+        client.cache_clear()
+
+
+def thumbnail_resources(module) -> dict:
+    """Bucket, table, topic and queues in the active moto mock; the settings that name them."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
@@ -36,14 +60,21 @@ def thumbs(aws, monkeypatch):
     boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs",
                                   Endpoint=listener_arn["Attributes"]["QueueArn"],
                                   Attributes={"RawMessageDelivery": "true"})
-    for name, value in {"TABLE_NAME": TABLE, "THUMBNAIL_BUCKET": BUCKET,
-                        "UPLOAD_PREFIX": "uploads/", "THUMBNAIL_PREFIX": "thumbnails/",
-                        "THUMBNAIL_SIZE": "256", "MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
-                        "TOPIC_ARN": topic, "REJECTED_QUEUE_URL": rejected}.items():
-        monkeypatch.setenv(name, value)
-    module = load_handler("thumbnail")
-    module.queues = {"rejected": rejected, "listener": listener}
-    return module
+    return {"settings": module.Settings(
+                table_name=TABLE, thumbnail_bucket=BUCKET, upload_prefix="uploads/",
+                thumbnail_prefix="thumbnails/", thumbnail_size=256,
+                max_upload_bytes=2 * 1024 * 1024, topic_arn=topic, rejected_queue_url=rejected),
+            "queues": {"rejected": rejected, "listener": listener}}
+
+
+@pytest.fixture
+def thumbs(aws, monkeypatch, thumbnail_module):
+    made = thumbnail_resources(thumbnail_module)
+    monkeypatch.setattr(thumbnail_module, "settings", lambda: made["settings"])
+    monkeypatch.setattr(thumbnail_module, "queues", made["queues"], raising=False)
+    fresh_clients(thumbnail_module)  # made again in this test's mock
+    yield thumbnail_module
+    fresh_clients(thumbnail_module)
 
 
 def upload(key: str, data: bytes) -> str | None:
@@ -132,7 +163,8 @@ def test_a_gif_is_refused_even_though_pillow_could_read_it(thumbs):
 
 
 def test_an_upload_over_the_size_limit_is_rejected_without_decoding(thumbs, monkeypatch):
-    monkeypatch.setattr(thumbs, "MAX_UPLOAD_BYTES", 1000)
+    small_limit = thumbs.settings()._replace(max_upload_bytes=1000)
+    monkeypatch.setattr(thumbs, "settings", lambda: small_limit)
     assert run(thumbs, "uploads/big.jpg", jpeg_photo(400, 300))["rejected"] == 1
     assert "upload limit" in messages(thumbs, "rejected")[0]["reason"]
 
@@ -171,7 +203,7 @@ def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(thumbs, m
     def throttled(**_):
         raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce"}}, "GetObject")
 
-    monkeypatch.setattr(thumbs.S3, "get_object", throttled)
+    monkeypatch.setattr(thumbs.s3(), "get_object", throttled)
     with pytest.raises(ClientError):
         thumbs.handler(s3_event(BUCKET, "uploads/a.jpg"), LambdaContext("thumbs"))
     assert messages(thumbs, "rejected") == []
@@ -179,7 +211,7 @@ def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(thumbs, m
 
 # -- the resize function on its own ------------------------------------------------------------
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def resize():
     return load_handler("thumbnail", "thumbnails")
 
@@ -208,3 +240,69 @@ def test_jpeg_is_decoded_at_reduced_scale(resize, monkeypatch):
     monkeypatch.setattr(Image.Image, "resize", spy)
     resize.make_thumbnail(photo, 256)
     assert sizes == [(500, 375)]
+
+
+# -- malformed events and botocore errors (issue 13) -------------------------------------------
+
+def _record(upload_key: str, **s3_object) -> dict:
+    (record,) = s3_event(BUCKET, upload_key)["Records"]
+    record["s3"]["object"].update(s3_object)
+    return record
+
+
+def _with_bucket(bucket) -> dict:
+    record = _record("uploads/a.jpg")
+    record["s3"]["bucket"]["name"] = bucket
+    return record
+
+
+@pytest.mark.parametrize("bad", [
+    _with_bucket(5), _with_bucket({"name": BUCKET}), _with_bucket(""), _with_bucket(None),
+    _record("uploads/a.jpg", key=5), _record("uploads/a.jpg", key=""),
+    _record("uploads/a.jpg", key=["uploads/a.jpg"]),
+    _record("uploads/a.jpg", versionId=7), _record("uploads/a.jpg", versionId=["v1"]),
+    _record("uploads/a.jpg", key="uploads/\ud800.jpg"),  # a lone surrogate: not a valid key
+], ids=["bucket-int", "bucket-object", "bucket-empty", "bucket-null", "key-int", "key-empty",
+        "key-list", "version-int", "version-list", "key-surrogate"])
+def test_a_record_with_wrongly_typed_fields_is_rejected_and_the_next_one_still_processed(
+        thumbs, bad):
+    upload("uploads/a.jpg", jpeg_photo(300, 200))
+    event = {"Records": [bad, _record("uploads/a.jpg")]}
+    assert thumbs.handler(event, LambdaContext("thumbs")) == {
+        "thumbnails": 1, "rejected": 1, "ignored": 0}
+    (message,) = messages(thumbs, "rejected")
+    assert message["reason"] == "not an S3 object record"
+    assert keys() == ["thumbnails/a.jpg", "uploads/a.jpg"]
+
+
+def test_an_event_for_another_bucket_is_rejected_not_retried(thumbs):
+    """The function can read only its media bucket: retrying could never succeed."""
+    assert thumbs.handler({"Records": [_with_bucket("someone-elses-bucket")]},
+                          LambdaContext("thumbs")) == {"thumbnails": 0, "rejected": 1, "ignored": 0}
+    (message,) = messages(thumbs, "rejected")
+    assert message["bucket"] == "someone-elses-bucket"
+    assert "not the media bucket" in message["reason"]
+
+
+@pytest.mark.parametrize("failure", ["throttled", "read-timeout"])
+def test_a_failing_record_does_not_stop_the_others_and_the_event_is_still_retried(
+        thumbs, monkeypatch, failure):
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    real = thumbs.s3().get_object
+
+    def get_object(**kwargs):
+        if kwargs["Key"] == "uploads/first.jpg":
+            if failure == "throttled":
+                raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce"}}, "GetObject")
+            raise ReadTimeoutError(endpoint_url="https://s3.amazonaws.com")
+        return real(**kwargs)
+
+    monkeypatch.setattr(thumbs.s3(), "get_object", get_object)
+    upload("uploads/first.jpg", jpeg_photo(300, 200))
+    upload("uploads/second.jpg", jpeg_photo(300, 200))
+    event = {"Records": [_record("uploads/first.jpg"), _record("uploads/second.jpg")]}
+    with pytest.raises((ClientError, ReadTimeoutError)):  # Lambda retries the event, then DLQ
+        thumbs.handler(event, LambdaContext("thumbs"))
+    assert "thumbnails/second.jpg" in keys() and "thumbnails/first.jpg" not in keys()
+    assert messages(thumbs, "rejected") == []

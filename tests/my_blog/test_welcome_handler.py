@@ -1,6 +1,10 @@
 """The welcome-email stream handler (lambda_src/welcome_email) against moto DynamoDB and SES:
 one email per new subscriber, however often a batch is retried; poison records reported as
-batch item failures; an SES failure releases the claim so the retry sends."""
+batch item failures; an SES failure releases the claim so the retry sends.
+
+The module is imported once (the environment set for that import only); each test gets fresh
+moto resources and clears the handler's cached clients, and patches `settings()` if it needs
+other configuration: nothing is re-imported or evicted between tests."""
 
 from __future__ import annotations
 
@@ -14,13 +18,20 @@ from tests.support.wiring import LambdaContext, load_handler
 
 TABLE = "blog-table"
 SENDER = "welcome@example.com"
+ENVIRONMENT = {"TABLE_NAME": TABLE, "SENDER": SENDER, "BLOG_NAME": "Test Blog",
+               "SITE_URL": "https://d111111abcdef8.cloudfront.net"}
 
 
-@pytest.fixture
-def welcome(aws, monkeypatch):
-    for name, value in {"TABLE_NAME": TABLE, "SENDER": SENDER, "BLOG_NAME": "Test Blog",
-                        "SITE_URL": "https://d111111abcdef8.cloudfront.net"}.items():
-        monkeypatch.setenv(name, value)
+@pytest.fixture(scope="module")
+def welcome_module():
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ENVIRONMENT.items():
+            patch.setenv(name, value)
+        return load_handler("welcome_email")
+
+
+def welcome_resources() -> None:
+    """The table and the verified sender, in the active moto mock."""
     boto3.client("dynamodb").create_table(
         TableName=TABLE, BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
@@ -28,7 +39,19 @@ def welcome(aws, monkeypatch):
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                               {"AttributeName": "sk", "AttributeType": "S"}])
     boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
-    return load_handler("welcome_email")
+
+
+def fresh_clients(module) -> None:
+    module.table.cache_clear()
+    module.ses.cache_clear()
+
+
+@pytest.fixture
+def welcome(aws, welcome_module):
+    welcome_resources()
+    fresh_clients(welcome_module)  # made again in this test's mock
+    yield welcome_module
+    fresh_clients(welcome_module)
 
 
 def sent() -> list:
@@ -92,20 +115,16 @@ def test_a_poison_record_is_reported_not_dropped_and_sends_nothing(welcome, imag
 
 
 def test_a_batch_of_only_poison_fails_as_a_whole_so_the_mapping_bisects_it(welcome):
-    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(welcome.BatchFailed, match="all 1 records failed"):
         invoke(welcome, [stream_record("INSERT", {"pk": "SUBSCRIBER#a", "sk": "SUBSCRIBER"}, "1")])
     assert sent() == []
 
 
 def test_an_ses_failure_releases_the_claim_and_the_retry_sends(welcome):
-    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
     records = [stream_record("INSERT", subscriber("reader@example.com"), "7"),
                stream_record("INSERT", subscriber("b@example.com"), "8")]
     boto3.client("ses").delete_identity(Identity=SENDER)  # SES now rejects the From address
-    with pytest.raises(BatchProcessingError):  # every record failed: the whole batch is retried
+    with pytest.raises(welcome.BatchFailed):  # every record failed: the whole batch is retried
         invoke(welcome, records)
     assert "welcomedAt" not in stored("reader@example.com")
     assert "welcomedAt" not in stored("b@example.com")
@@ -120,3 +139,136 @@ def test_an_unsubscribed_reader_is_not_emailed_or_written_back(welcome):
     # The item was deleted before the stream record was processed.
     assert invoke(welcome, [stream_record("INSERT", reader, "9")]) == {"batchItemFailures": []}
     assert sent() == [] and stored("gone@example.com") is None
+
+
+# -- malformed events and botocore errors (issue 13) -------------------------------------------
+
+GOOD = "good@example.com"
+
+
+@pytest.mark.parametrize("event", [{}, {"Records": None}, {"Records": []}, {"Records": "x"},
+                                   [], None, "INSERT", {"records": [{"eventName": "INSERT"}]}])
+def test_an_event_that_is_not_a_stream_batch_is_answered_not_crashed_on(welcome, event):
+    # Nothing in it can be lost: there is no record to retry, so the answer is "all done".
+    assert welcome.handler(event, LambdaContext("welcome-email")) == {"batchItemFailures": []}
+    assert sent() == []
+
+
+@pytest.mark.parametrize("record", [
+    5, None, "INSERT", ["INSERT"],                                   # not a record at all
+    {"eventName": "INSERT"},                                         # no dynamodb part
+    {"eventName": "INSERT", "dynamodb": "SequenceNumber"},           # dynamodb not an object
+    {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "SUBSCRIBER#x@example.com"}}}},
+    {"eventName": "INSERT", "dynamodb": {"SequenceNumber": 3, "NewImage": {}}},  # number type
+    {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "", "NewImage": {}}},
+])
+def test_a_record_without_a_usable_sequence_number_is_reported_with_an_empty_identifier(
+        welcome, record):
+    """Lambda treats an empty identifier as a failure of the whole batch and retries it from its
+    start: a record that cannot be named is never skipped, and the others are still sent now."""
+    good = subscriber(GOOD)
+    result = invoke(welcome, [record, stream_record("INSERT", good, "2")])
+    assert result == {"batchItemFailures": [{"itemIdentifier": ""}]}
+    assert [m.destinations["ToAddresses"] for m in sent()] == [[GOOD]]
+
+
+@pytest.mark.parametrize("email", ["\u00e9l\u00e8ve@example.com",   # SES takes 7-bit ASCII only
+                                   "a\x00b@example.com", "a\x7fb@example.com", "a\tb@example.com",
+                                   "\u0660@example.com"])
+def test_an_address_ses_can_never_send_to_is_a_poison_record_never_claimed(welcome, email):
+    reader = subscriber(email)
+    result = invoke(welcome, [stream_record("INSERT", reader, "1"),
+                              stream_record("INSERT", subscriber(GOOD), "2")])
+    assert result == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    assert [m.destinations["ToAddresses"] for m in sent()] == [[GOOD]]
+    assert "welcomedAt" not in stored(email)
+
+
+def _lost_answer(real):
+    """send_email that reaches SES but whose answer never arrives (a read timeout)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    def send_email(**kwargs):
+        real(**kwargs)
+        raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+    return send_email
+
+
+def test_an_ses_read_timeout_keeps_the_claim_so_no_retry_sends_twice(welcome, monkeypatch):
+    """SES may have sent it: releasing the claim would let the retry send a second welcome."""
+    records = [stream_record("INSERT", subscriber("reader@example.com"), "7"),
+               stream_record("INSERT", subscriber(GOOD), "8")]
+    with monkeypatch.context() as patch:
+        patch.setattr(welcome.ses(), "send_email", _lost_answer(welcome.ses().send_email))
+        first = invoke(welcome, records)
+    second = invoke(welcome, records)  # the mapping retries (or redelivers) the batch
+    assert first == second == {"batchItemFailures": []}
+    assert sorted(m.destinations["ToAddresses"][0] for m in sent()) == [GOOD, "reader@example.com"]
+    assert stored("reader@example.com")["welcomedAt"]
+
+
+def test_an_ses_connect_timeout_releases_the_claim_and_the_retry_sends(welcome, monkeypatch):
+    from botocore.exceptions import ConnectTimeoutError
+
+    def unreachable(**_):
+        raise ConnectTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+
+    records = [stream_record("INSERT", subscriber("reader@example.com"), "7"),
+               stream_record("INSERT", subscriber(GOOD), "8")]
+    real = welcome.ses().send_email
+    with monkeypatch.context() as patch:
+        patch.setattr(welcome.ses(), "send_email", lambda **kw: (
+            unreachable() if kw["Destination"]["ToAddresses"] == ["reader@example.com"]
+            else real(**kw)))
+        assert invoke(welcome, records) == {"batchItemFailures": [{"itemIdentifier": "7"}]}
+    assert "welcomedAt" not in stored("reader@example.com")
+    assert invoke(welcome, records) == {"batchItemFailures": []}
+    assert sorted(m.destinations["ToAddresses"][0] for m in sent()) == [GOOD, "reader@example.com"]
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
+                                  "InternalServerError"])
+def test_a_throttled_claim_fails_only_its_record(welcome, monkeypatch, code):
+    from botocore.exceptions import ClientError
+
+    real = welcome.table().update_item
+
+    def update_item(**kwargs):
+        if kwargs["Key"]["pk"] == "SUBSCRIBER#reader@example.com":
+            raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "UpdateItem")
+        return real(**kwargs)
+
+    monkeypatch.setattr(welcome.table(), "update_item", update_item)
+    records = [stream_record("INSERT", subscriber("reader@example.com"), "7"),
+               stream_record("INSERT", subscriber(GOOD), "8")]
+    assert invoke(welcome, records) == {"batchItemFailures": [{"itemIdentifier": "7"}]}
+    assert [m.destinations["ToAddresses"] for m in sent()] == [[GOOD]]
+
+
+def test_a_claim_that_cannot_be_released_fails_the_record_and_says_who_was_not_welcomed(
+        welcome, monkeypatch, caplog):
+    from botocore.exceptions import ClientError
+
+    real_send = welcome.ses().send_email
+
+    def refused(**kwargs):
+        if kwargs["Destination"]["ToAddresses"] == ["reader@example.com"]:
+            raise ClientError({"Error": {"Code": "MessageRejected", "Message": "no"}}, "SendEmail")
+        return real_send(**kwargs)
+
+    real = welcome.table().update_item
+
+    def update_item(**kwargs):
+        if kwargs["UpdateExpression"].startswith("REMOVE"):
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}},
+                              "UpdateItem")
+        return real(**kwargs)
+
+    monkeypatch.setattr(welcome.ses(), "send_email", refused)
+    monkeypatch.setattr(welcome.table(), "update_item", update_item)
+    records = [stream_record("INSERT", subscriber("reader@example.com"), "7"),
+               stream_record("INSERT", subscriber(GOOD), "8")]
+    assert invoke(welcome, records) == {"batchItemFailures": [{"itemIdentifier": "7"}]}
+    assert [m.destinations["ToAddresses"] for m in sent()] == [[GOOD]]
+    (alert,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert alert.pk == "SUBSCRIBER#reader@example.com" and "not be welcomed" in alert.getMessage()

@@ -4,12 +4,21 @@ cross-user cases (user B can neither see nor change user A's to-do, and the tabl
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import socket
 import time
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from tests.my_todo_list.events import api_event, header, json_body
 from tests.support.wiring import LambdaContext, load_handler
@@ -55,6 +64,17 @@ def assert_error(response: dict, status: int, fragment: str) -> None:
     body = json_body(response)
     assert body["statusCode"] == status
     assert fragment in body["message"]
+
+
+def store(api):
+    """The DynamoDB Table the handler talks to (tests replace its methods to inject failures)."""
+    return api.table()
+
+
+def raises(error: Exception):
+    def call(**_kwargs):
+        raise error
+    return call
 
 
 # -- create ---------------------------------------------------------------------------------------
@@ -195,9 +215,12 @@ def test_a_forged_next_token_cannot_reach_another_users_todos(api):
 
 def test_reads_after_own_recent_write_are_strongly_consistent(api, monkeypatch):
     seen = []
-    real_query, real_get = api.TABLE.query, api.TABLE.get_item
-    monkeypatch.setattr(api.TABLE, "query", lambda **kw: seen.append(kw["ConsistentRead"]) or real_query(**kw))
-    monkeypatch.setattr(api.TABLE, "get_item", lambda **kw: seen.append(kw["ConsistentRead"]) or real_get(**kw))
+    todos = store(api)
+    real_query, real_get = todos.query, todos.get_item
+    monkeypatch.setattr(todos, "query",
+                        lambda **kw: seen.append(kw["ConsistentRead"]) or real_query(**kw))
+    monkeypatch.setattr(todos, "get_item",
+                        lambda **kw: seen.append(kw["ConsistentRead"]) or real_get(**kw))
     created = call(api, "POST", "/todos", body={"title": "fresh"})
     last_write = header(created, "X-Last-Write")
     todo_id = json_body(created)["todoId"]
@@ -296,7 +319,7 @@ def test_throttling_is_a_retryable_503_with_no_details(api, monkeypatch):
     def throttled(**_kwargs):
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
 
-    monkeypatch.setattr(api.TABLE, "query", throttled)
+    monkeypatch.setattr(store(api), "query", throttled)
     response = call(api, "GET", "/todos")
     assert_error(response, 503, "retry shortly")
     assert header(response, "Retry-After") == "1"
@@ -307,7 +330,7 @@ def test_unexpected_store_errors_are_500_without_details(api, monkeypatch):
     def broken(**_kwargs):
         raise ClientError({"Error": {"Code": "ValidationException", "Message": "secret detail"}}, "GetItem")
 
-    monkeypatch.setattr(api.TABLE, "get_item", broken)
+    monkeypatch.setattr(store(api), "get_item", broken)
     response = call(api, "GET", "/todos/00000000-0000-4000-8000-000000000000")
     assert_error(response, 500, "internal error")
     assert "secret detail" not in response["body"]
@@ -318,3 +341,164 @@ def test_cors_headers_for_the_allowed_origin_only(api):
     assert header(allowed, "Access-Control-Allow-Origin") == ORIGIN
     other = call(api, "GET", "/todos", headers={"Origin": "https://evil.example"})
     assert header(other, "Access-Control-Allow-Origin") is None
+
+
+# -- bad input is a 4xx, never a 5xx (issue 13) ---------------------------------------------------
+
+A_UUID = "0b7f3c9e-9d3a-4c1e-8a55-2f1d7e6b9a10"
+
+
+@pytest.mark.parametrize("limit", ["²", "١٠", "9" * 5000, "5\n"])
+def test_limit_takes_ascii_digits_only(api, limit):
+    # "²".isdigit() and "١٠".isdigit() are True; int("²") raises, int("9" * 5000) too.
+    assert_error(call(api, "GET", "/todos", query={"limit": limit}), 400, "limit must be")
+
+
+@pytest.mark.parametrize("value", ["²", "١٧٦٤٠٠٠٠٠٠٠٠٠", "9" * 5000,
+                                   "1764000000000\n"])
+def test_last_write_takes_ascii_digits_only(api, value):
+    for path in ("/todos", f"/todos/{A_UUID}"):
+        assert_error(call(api, "GET", path, headers={"X-Last-Write": value}), 400, "X-Last-Write")
+
+
+def test_a_client_todo_id_with_a_trailing_newline_is_refused(api):
+    # `$` matches before a trailing newline: this to-do would be listed but never readable.
+    response = call(api, "POST", "/todos", body={"title": "x", "todoId": A_UUID + "\n"})
+    assert_error(response, 400, "'todoId' does not match")
+    assert table_items() == []
+
+
+@pytest.mark.parametrize("method, body", [("GET", None), ("PUT", {"version": 1, "done": True}),
+                                          ("DELETE", None)])
+def test_a_path_todo_id_with_a_trailing_newline_is_400(api, method, body):
+    create(api, todoId=A_UUID)
+    before = table_items()
+    assert_error(call(api, method, f"/todos/{A_UUID}\n", body=body), 400, "lowercase UUID")
+    assert table_items() == before
+
+
+def test_a_next_token_with_a_trailing_newline_is_400(api):
+    token = base64.urlsafe_b64encode(json.dumps({"todoId": A_UUID + "\n"}).encode()).decode()
+    assert_error(call(api, "GET", "/todos", query={"nextToken": token}), 400, "nextToken")
+
+
+def test_every_schema_pattern_is_anchored_at_both_ends():
+    """JSON Schema patterns are ECMAScript and unanchored (`search`); the handler uses
+    `re.fullmatch`. The two agree only for patterns written `^...$`."""
+    from tests.support.synth import REPO_ROOT
+
+    schemas = json.loads((REPO_ROOT / "lambda_src/todo_api/schemas.json").read_text())
+    patterns = [rule["pattern"] for schema in schemas.values()
+                for rule in schema["properties"].values() if "pattern" in rule]
+    assert patterns and all(p.startswith("^") and p.endswith("$") for p in patterns)
+
+
+@pytest.mark.parametrize("body", [
+    '{"title": "\\ud800"}',             # a lone surrogate, escaped as JSON allows
+    '{"title": "ok", "notes": "tail \\udfff"}',
+    '{"title": "half an emoji \\ud83d"}',
+    '{"title": "\ud800 raw"}',          # the event's body string itself holds the surrogate
+])
+def test_strings_that_cannot_be_utf8_are_400_and_nothing_is_written(api, body):
+    assert_error(call(api, "POST", "/todos", body=body), 400, "UTF-8")
+    assert table_items() == []
+
+
+def test_an_update_with_a_lone_surrogate_is_400_and_changes_nothing(api):
+    todo = create(api)
+    before = table_items()
+    response = call(api, "PUT", f"/todos/{todo['todoId']}",
+                    body='{"version": 1, "title": "\\udc00"}')
+    assert_error(response, 400, "UTF-8")
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("raw", ["é", "not base64!!", base64.b64encode(b"\xff\xfe{}").decode(),
+                                 "eyJ0aXRsZSI6ICJ4In0=!!"])
+def test_a_body_that_is_not_base64_or_not_utf8_is_400(api, raw):
+    event = api_event("POST", "/todos")
+    event["body"], event["isBase64Encoded"] = raw, True
+    assert_error(api.handler(event, LambdaContext("todo-api")), 400, "base64")
+    assert table_items() == []
+
+
+def test_deeply_nested_json_is_400_not_a_recursion_error(api):
+    assert_error(call(api, "POST", "/todos", body="[" * 5000), 400, "not valid JSON")
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/json; charset=iso-8859-1", "application/jsonp", "text/json", "",
+])
+def test_a_body_that_is_not_json_is_415_and_writes_nothing(api, content_type):
+    # API Gateway validates bodies against the models for application/json only.
+    headers = {"Content-Type": content_type}
+    assert_error(call(api, "POST", "/todos", body={"title": "x"}, headers=headers), 415,
+                 "Content-Type")
+    assert table_items() == []
+    todo = create(api)
+    before = table_items()
+    assert_error(call(api, "PUT", f"/todos/{todo['todoId']}", body={"version": 1, "done": True},
+                      headers=headers), 415, "Content-Type")
+    assert table_items() == before
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON; charset=UTF-8",
+                                          None])
+def test_json_or_no_content_type_is_accepted(api, content_type):
+    # No Content-Type: API Gateway treats the body as application/json (and validates it).
+    event = api_event("POST", "/todos", body={"title": "x"})
+    del event["headers"]["Content-Type"], event["multiValueHeaders"]["Content-Type"]
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+        event["multiValueHeaders"]["content-type"] = [content_type]
+    assert api.handler(event, LambdaContext("todo-api"))["statusCode"] == 201
+
+
+DYNAMODB = "https://dynamodb.us-east-1.amazonaws.com/"
+
+
+@pytest.mark.parametrize("error", [
+    ReadTimeoutError(endpoint_url=DYNAMODB),
+    ConnectTimeoutError(endpoint_url=DYNAMODB),
+    EndpointConnectionError(endpoint_url=DYNAMODB),
+    ConnectionClosedError(endpoint_url=DYNAMODB),
+    ConnectionResetError(104, "Connection reset by peer"),  # DAX speaks over its own sockets
+    TimeoutError("timed out"), socket.gaierror(-3, "Temporary failure in name resolution"),
+    ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
+], ids=type)
+def test_timeouts_and_connection_errors_are_a_retryable_503(api, monkeypatch, error):
+    monkeypatch.setattr(store(api), "query", raises(error))
+    monkeypatch.setattr(store(api), "put_item", raises(error))
+    for response in (call(api, "GET", "/todos"), call(api, "POST", "/todos", body={"title": "x"})):
+        assert_error(response, 503, "retry shortly")
+        assert header(response, "Retry-After") == "1"
+
+
+@pytest.mark.parametrize("error", [NoCredentialsError(), RuntimeError("a bug, secret detail"),
+                                   ClientError({"Error": {"Code": "AccessDeniedException",
+                                                          "Message": "secret detail"}}, "Query")],
+                         ids=type)
+def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch, caplog, error):
+    monkeypatch.setattr(store(api), "query", raises(error))
+    response = call(api, "GET", "/todos")
+    assert_error(response, 500, "internal error")
+    assert "secret" not in response["body"]
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)  # with the traceback
+
+
+# -- cold start: nothing made at import, configuration read once through settings() -------------
+
+def test_importing_the_handler_creates_no_client_and_the_first_request_makes_the_table(api):
+    assert api._table.cache_info().currsize == 0
+    assert call(api, "GET", "/todos")["statusCode"] == 200
+    assert api._table.cache_info().currsize == 1
+    assert store(api) is store(api)
+
+
+def test_configuration_is_one_function_a_test_can_patch(api, monkeypatch):
+    narrow = dataclasses.replace(api.settings(), max_page_size=2, allowed_origins=())
+    monkeypatch.setattr(api, "settings", lambda: narrow)
+    assert_error(call(api, "GET", "/todos", query={"limit": "3"}), 400, "from 1 to 2")
+    no_cors = call(api, "GET", "/todos", headers={"Origin": ORIGIN})
+    assert header(no_cors, "Access-Control-Allow-Origin") is None

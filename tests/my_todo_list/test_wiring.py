@@ -1,12 +1,14 @@
 """MyTodoList wiring: the to-do handler runs from its synthesized asset (with the layer the
-template attaches), with the environment the template sets, against the table the template
-declares (created in moto with the template's key schema), behind the API routes the template
-defines. Dev and prod.
+template attaches), with the environment the template sets and as the execution role the template
+gives it (moto enforcing that role's policies), against the table the template declares (created
+in moto with the template's key schema), behind the API routes the template defines. Dev and prod.
 
 Prod sets DAX_ENDPOINT to the cluster's discovery URL. DAX's wire protocol cannot run here, so the
 DAX client class is replaced by a stand-in that records how the layer built it and serves the
 same boto3 resource API from moto's DynamoDB: this proves the endpoint reaches the DAX client
 (not plain boto3) and that the handler's calls are ones the DAX client's resource API carries.
+The stand-in also authorizes like DAX: dax:<Operation> on the cluster for the function's role,
+then DynamoDB as the cluster's service role.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import pytest
 
 from tests.my_todo_list.events import api_event, header, json_body
 from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
+from tests.support.iam_enforcement import attempt
+from tests.support.lambda_runner import LOG_STEPS, TRACING_STEPS, VPC_STEPS
 
 STACK = "MyTodoList"
 
@@ -116,3 +120,57 @@ def test_bad_input_through_the_deployed_wiring_writes_nothing(todo_stack):
         assert response["statusCode"] == 400 and json_body(response)["message"]
     assert boto3.client("dynamodb", region_name=todo_stack.region).scan(
         TableName=table_name)["Items"] == []
+
+
+def test_lambda_itself_does_its_part_with_the_function_role(assembly, todo_stack):
+    """Logs into the function's log group, X-Ray segments, and in prod (in the VPC, for DAX) the
+    network-interface calls: all made by Lambda with the function's execution role."""
+    handler = todo_stack.function("TodoApi/Handler")
+    assert handler.in_vpc == (assembly.stage == "prod")
+    assert handler.lambda_service_calls() == LOG_STEPS + (
+        TRACING_STEPS if handler.traced else []) + (VPC_STEPS if handler.in_vpc else [])
+
+
+# -- one grant less: the path that needs it fails with AccessDenied --------------------------------
+
+def updated_without(assembly, stack_without_grant, path: str, action: str):
+    """Create a to-do, then try to update it, in the stack without that one grant."""
+    stack = stack_without_grant(assembly, STACK, path, action)
+    handler = stack.function("TodoApi/Handler")
+    todo = json_body(handler.invoke(api_event("POST", "/todos", user="alice", body={"title": "x"})))
+    return attempt(handler.invoke, api_event("PUT", f"/todos/{todo['todoId']}", user="alice",
+                                             body={"version": 1, "done": True}))
+
+
+def test_without_update_item_a_todo_cannot_be_changed(assembly, stack_without_grant, dax_stand_in):
+    """Dev updates the table directly; prod through DAX, which needs dax:UpdateItem."""
+    action = {"dev": "dynamodb:UpdateItem", "prod": "dax:UpdateItem"}[assembly.stage]
+    updated = updated_without(assembly, stack_without_grant, "TodoApi/Handler", action)
+    assert updated.failed and updated.refused_actions == {action}
+
+
+def test_in_prod_the_dax_clusters_own_role_must_be_allowed_to_write_the_table(
+        synth, stack_without_grant, dax_stand_in):
+    updated = updated_without(synth("prod"), stack_without_grant, "TodoApi/Cache/ServiceRole",
+                              "dynamodb:UpdateItem")
+    assert updated.failed and updated.refused_actions == {"dynamodb:UpdateItem"}
+
+
+def test_prod_break_glass_dax_endpoint_off_reaches_dynamodb_with_the_functions_own_grants(
+        synth, local_stack, dax_stand_in):
+    """DAX_ENDPOINT="" on the deployed function (the layer's documented switch for an unhealthy
+    cluster) sends every call to DynamoDB directly: the role's dynamodb:* grants are for this."""
+    stack = local_stack(synth("prod"), STACK)
+    handler = stack.function("TodoApi/Handler")
+    assert handler.environment["DAX_ENDPOINT"].startswith("daxs://")
+    handler.environment["DAX_ENDPOINT"] = ""
+    created = json_body(handler.invoke(api_event("POST", "/todos", user="alice",
+                                                 body={"title": "Pay rent"})))
+    path = f"/todos/{created['todoId']}"
+    assert handler.invoke(api_event("GET", path, user="alice"))["statusCode"] == 200
+    listed = json_body(handler.invoke(api_event("GET", "/todos", user="alice")))
+    assert [t["todoId"] for t in listed["items"]] == [created["todoId"]]
+    assert handler.invoke(api_event("PUT", path, user="alice",
+                                    body={"version": 1, "done": True}))["statusCode"] == 200
+    assert handler.invoke(api_event("DELETE", path, user="alice"))["statusCode"] == 204
+    assert DaxStandIn.made == []

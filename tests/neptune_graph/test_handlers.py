@@ -1,4 +1,7 @@
-"""Bulk-load and small-load handlers against botocore's Stubber (moto has no neptunedata)."""
+"""Bulk-load and small-load handlers against botocore's Stubber (moto has no neptunedata).
+
+Each module is imported once with the stack's environment; the tests stub its cached client and
+patch `settings()` where they need other configuration, never re-importing it."""
 
 from __future__ import annotations
 
@@ -13,36 +16,54 @@ BUCKET = "graph-staging-bucket"
 ROLE = "arn:aws:iam::123456789012:role/NeptuneLoadRole"
 
 
+ENVIRONMENT = {
+    "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "CLUSTER_ENDPOINT": "graph.cluster-abc.eu-west-1.neptune.amazonaws.com",
+    "CLUSTER_PORT": "8182", "STAGING_BUCKET": BUCKET, "LOAD_ROLE_ARN": ROLE,
+    "MARKER_SUFFIX": ".ready", "AUTO_LOAD_FORMAT": "opencypher",
+}
+
+
 @pytest.fixture
 def neptune_env(monkeypatch):
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("CLUSTER_ENDPOINT", "graph.cluster-abc.eu-west-1.neptune.amazonaws.com")
-    monkeypatch.setenv("CLUSTER_PORT", "8182")
-    monkeypatch.setenv("STAGING_BUCKET", BUCKET)
-    monkeypatch.setenv("LOAD_ROLE_ARN", ROLE)
-    monkeypatch.setenv("MARKER_SUFFIX", ".ready")
-    monkeypatch.setenv("AUTO_LOAD_FORMAT", "opencypher")
+    """Region and credentials for the client the first call makes (and signs with)."""
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
 
 
-def stubbed(module_name):
-    module = load_handler("neptune_data", module_name)
+def imported(module_name: str):
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in ENVIRONMENT.items():
+            patch.setenv(name, value)
+        return load_handler("neptune_data", module_name)
+
+
+@pytest.fixture(scope="module")
+def loader_module():
+    return imported("loader")
+
+
+@pytest.fixture(scope="module")
+def query_module():
+    return imported("query")
+
+
+def stubbed(module, monkeypatch):
     with Stubber(module.client) as stubber:
-        module.stubber = stubber
+        monkeypatch.setattr(module, "stubber", stubber, raising=False)
         yield module
         stubber.assert_no_pending_responses()
 
 
 @pytest.fixture
-def loader(neptune_env):
-    yield from stubbed("loader")
+def loader(neptune_env, loader_module, monkeypatch):
+    yield from stubbed(loader_module, monkeypatch)
 
 
 @pytest.fixture
-def query(neptune_env):
-    yield from stubbed("query")
+def query(neptune_env, query_module, monkeypatch):
+    yield from stubbed(query_module, monkeypatch)
 
 
 def started(load_id="load-1"):
@@ -163,7 +184,8 @@ def test_status_failed_reports_status_and_first_errors(loader):
 
 
 @pytest.mark.parametrize("status", ["LOAD_CANCELLED_BY_USER", "LOAD_CANCELLED_DUE_TO_ERRORS",
-                                    "LOAD_S3_ACCESS_DENIED_ERROR", "LOAD_COMMITTED_W_WRITE_CONFLICTS"])
+                                    "LOAD_S3_ACCESS_DENIED_ERROR",
+                                    "LOAD_COMMITTED_W_WRITE_CONFLICTS"])
 def test_every_other_terminal_status_fails(loader, status):
     loader.stubber.add_response("get_loader_job_status", status_response(status))
     result = loader.load_status({"loadId": "load-1"})
@@ -208,3 +230,97 @@ def test_small_load_malformed_query_is_final(query):
                                    service_error_code="MalformedQueryException")
     with pytest.raises(query.NeptuneRejected, match="MalformedQueryException"):
         query.handler({"query": "MERGE (", "parameters": {}})
+
+
+# -- malformed events and botocore errors (issue 13) -------------------------------------------
+
+@pytest.mark.parametrize("code, status", [
+    ("ServiceUnavailable", 503),     # the cluster restarting or failing over, behind its proxy
+    ("502", 502), ("504", 504),      # a gateway's answer: no Neptune error code at all
+    ("SlowDown", 429),
+    ("QueryLimitExceededException", 500),     # Neptune: "retry when the system is less busy"
+    ("CancelledByMaintenanceException", 500),
+    ("ConstraintViolationException", 400),    # Neptune: transient under parallel writes
+])
+def test_unmodelled_5xx_and_neptunes_own_transient_errors_are_retryable(loader, code, status):
+    loader.stubber.add_client_error("start_loader_job", service_error_code=code,
+                                    http_status_code=status)
+    with pytest.raises(loader.NeptuneBusy):
+        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"})
+
+
+@pytest.mark.parametrize("code", ["CancelledByUserException", "FailureByQueryException",
+                                  "TimeLimitExceededException"])
+def test_a_5xx_that_says_why_retrying_cannot_help_stays_final(query, code):
+    query.stubber.add_client_error("execute_open_cypher_query", service_error_code=code,
+                                   http_status_code=500)
+    with pytest.raises(query.NeptuneRejected):
+        query.handler({"query": "RETURN 1"})
+
+
+def test_a_request_botocore_refuses_is_final_not_a_network_problem(loader, monkeypatch):
+    from botocore.exceptions import ParamValidationError
+
+    def refused(**_):
+        raise ParamValidationError(report="Invalid length for parameter loadId")
+
+    monkeypatch.setattr(loader.client, "get_loader_job_status", refused)
+    with pytest.raises(loader.NeptuneRejected, match="Invalid length"):
+        loader.load_status({"loadId": "load-1"})
+
+
+@pytest.mark.parametrize("error", ["ReadTimeoutError", "ConnectTimeoutError",
+                                   "EndpointConnectionError", "ConnectionClosedError"])
+def test_timeouts_and_lost_connections_are_retryable(query, monkeypatch, error):
+    import botocore.exceptions
+
+    def lost(**_):
+        raise getattr(botocore.exceptions, error)(endpoint_url="https://graph:8182")
+
+    monkeypatch.setattr(query.client, "execute_open_cypher_query", lost)
+    with pytest.raises(query.NeptuneBusy):
+        query.handler({"query": "RETURN 1"})
+
+
+@pytest.mark.parametrize("call, event", [
+    ("query", {"query": "MERGE (p {name: '\ud800'})"}),
+    ("load_status", {"loadId": "load-\udfff"}),
+    ("start_load", {"marker": {"bucket": BUCKET, "key": "incoming/\ud83d.ready"}}),
+])
+def test_text_that_is_not_valid_unicode_is_an_invalid_request(request, call, event):
+    """JSON can carry a lone surrogate ("\\ud800"); it can never be sent as UTF-8."""
+    module = request.getfixturevalue("query" if call == "query" else "loader")
+    with pytest.raises(module.InvalidRequest, match="Unicode"):  # before any (stubbed) call
+        getattr(module, "handler" if call == "query" else call)(event)
+
+
+def test_a_start_answer_without_a_load_id_is_final_not_a_crash(loader):
+    loader.stubber.add_response("start_loader_job", {"status": "200 OK", "payload": {}})
+    with pytest.raises(loader.NeptuneRejected, match="loadId"):
+        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"})
+
+
+@pytest.mark.parametrize("payload", [
+    {"overallStatus": "LOAD_COMPLETED"}, {"overallStatus": {"status": 7}},
+    {"overallStatus": {"status": "LOAD_FAILED"}, "errors": {"errorLogs": "none"}},
+    {"overallStatus": {"status": "LOAD_FAILED"}, "errors": {"errorLogs": [None, "x"]}},
+    [], "LOAD_COMPLETED",
+])
+def test_a_status_answer_it_cannot_read_fails_the_load_with_what_it_said(loader, payload):
+    loader.stubber.add_response("get_loader_job_status", {"status": "200 OK", "payload": payload})
+    result = loader.load_status({"loadId": "load-1"})
+    assert result["done"] and not result["succeeded"]
+    assert json.loads(result["cause"])["loadId"] == "load-1"
+
+
+def test_configuration_is_read_through_settings_which_a_test_can_patch(loader, monkeypatch):
+    """No re-import: the marker suffix and the auto-load format come from settings()."""
+    other = loader.settings()._replace(marker_suffix=".go", auto_load_format="ntriples")
+    monkeypatch.setattr(loader, "settings", lambda: other)
+    loader.stubber.add_response("start_loader_job", started(), {
+        "source": f"s3://{BUCKET}/incoming/b/", "format": "ntriples", "s3BucketRegion": ANY,
+        "iamRoleArn": ROLE, "mode": ANY, "parallelism": ANY, "failOnError": ANY,
+        "queueRequest": ANY, "updateSingleCardinalityProperties": ANY})
+    assert loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/b.go"}})["loadId"]
+    with pytest.raises(loader.InvalidRequest, match="does not end with '.go'"):
+        loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/b.ready"}})

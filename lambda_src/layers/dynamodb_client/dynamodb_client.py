@@ -1,13 +1,16 @@
 """dynamodb_client: the one way handlers get DynamoDB, through DAX when the stack gives them DAX.
 
-Usage, in a handler module (at import time, so the connection is made once per environment):
+Usage, in a handler module (made on first use and kept, so a cold start pays for it once, in
+the first request that needs the table; importing this module creates nothing):
 
-    import os
+    import functools, os
     from dynamodb_client import dynamodb_resource
 
-    TABLE = dynamodb_resource().Table(os.environ["TABLE_NAME"])
+    @functools.cache
+    def table():
+        return dynamodb_resource().Table(os.environ["TABLE_NAME"])
 
-    TABLE.get_item(Key={...}); TABLE.query(...); TABLE.put_item(..., ConditionExpression=...)
+    table().get_item(Key={...}); table().query(...); table().put_item(..., ConditionExpression=...)
 
 Attach it with `patterns.python_function.python_layer(scope, id, source="dynamodb_client", ...)`
 and pass `layers=[layer]` to `python_function`. `patterns.dax_cache.DaxCache.environment` sets
@@ -19,8 +22,10 @@ break-glass switch back to DynamoDB if the cluster is unhealthy.
 
 Errors are botocore `ClientError`s either way (the DAX client's `DaxClientError` and
 `DaxServiceError` subclass it), so `err.response["Error"]["Code"]` reads the same
-("ConditionalCheckFailedException", ...). Table-management calls (CreateTable, ...) do not go
-through DAX: use `boto3.client("dynamodb")` for those.
+("ConditionalCheckFailedException", ...). Once its retries are spent, the DAX client also raises
+a connection failure as TimeoutError or the socket's OSError (ConnectionError, gaierror): treat
+those as botocore's timeouts, i.e. retryable (the API handlers answer 503). Table-management
+calls (CreateTable, ...) do not go through DAX: use `boto3.client("dynamodb")` for those.
 
 This layer bundles boto3/botocore pinned (the DAX client needs botocore, and a layer's botocore
 must match the boto3 that loads it), so handlers run the SDK version the tests ran.
