@@ -15,7 +15,7 @@ CDK_DEPLOY_FLAGS ?=
 CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test rehearse preflight deploy smoke credentials diff destroy clean
+.PHONY: help install install-dev synth test lint rehearse preflight deploy smoke credentials diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,8 +47,12 @@ synth: install ## Synthesize every blueprint for STAGE into cdk.out/ (no AWS acc
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Synthesized $$(ls cdk.out/*.template.json | wc -l) stacks for stage $(STAGE) into cdk.out/"
 
-test: install-dev ## Run the whole test suite (synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers); T=<path> runs one file or folder
+test: install-dev lint ## Run the whole test suite (ruff, synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers); T=<path> runs one file or folder
 	$(VPY) -m pytest $(if $(T),$(T),-n auto --maxprocesses 4)
+
+lint: install-dev ## ruff: lint and format check of every Python file (`ruff format .` fixes the format)
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
 
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
 	$(VPY) -m pytest -m rehearsal tests/rehearsal

@@ -13,23 +13,10 @@ import sys
 
 import aws_cdk as cdk
 
-from patterns.compliance import add_compliance_checks
-from stacks import account_baseline
-from stacks import fargate_service
-from stacks import my_blog
-from stacks import my_todo_list
-from stacks import neptune_graph
-from stacks import update_offload
-from stacks.config import blueprint_settings, check_context, stage_from_context
-
-# Blueprint key (as in cdk.json `blueprints` and docs/) -> module with SETTINGS and build().
-BLUEPRINTS = {
-    "fargate-service": fargate_service,
-    "my-blog": my_blog,
-    "my-todo-list": my_todo_list,
-    "neptune-graph": neptune_graph,
-    "update-offload": update_offload,
-}
+from blueprints import BLUEPRINTS
+from house import account_baseline
+from house.compliance import add_compliance_checks
+from house.settings import blueprint_settings, check_context, stage_from_context
 
 
 def selected_blueprints(app: cdk.App) -> dict:
@@ -40,7 +27,8 @@ def selected_blueprints(app: cdk.App) -> dict:
     unknown = [n for n in names if n not in BLUEPRINTS]
     if unknown:
         raise ValueError(
-            f"setting 'blueprints_only' names {', '.join(unknown)}; allowed: {', '.join(BLUEPRINTS)}"
+            f"setting 'blueprints_only' names {', '.join(unknown)}; allowed: "
+            f"{', '.join(BLUEPRINTS)}"
         )
     return {n: BLUEPRINTS[n] for n in names}
 
@@ -49,8 +37,12 @@ def build_app(app: cdk.App) -> list[cdk.Stack]:
     """Add the stacks of every selected blueprint to `app`, tagged for cost allocation."""
     stage = stage_from_context(app.node.try_get_context)
     selected = selected_blueprints(app)
-    check_context(app.node.get_all_context(),
-                  {key: module.SETTINGS for key, module in BLUEPRINTS.items()}, selected, stage)
+    check_context(
+        app.node.get_all_context(),
+        {key: module.SETTINGS for key, module in BLUEPRINTS.items()},
+        selected,
+        stage,
+    )
     baseline = account_baseline.build(app, stage)
     stacks: list[cdk.Stack] = []
     for key, blueprint in selected.items():

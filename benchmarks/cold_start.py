@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import json
 import os
 import statistics
 import subprocess
@@ -67,51 +66,111 @@ class Function:
 
 
 _TABLE = {"TABLE_NAME": "benchmark-table"}
-_NEPTUNE = {"CLUSTER_ENDPOINT": "graph.cluster-abc.us-east-1.neptune.amazonaws.com",
-            "CLUSTER_PORT": "8182"}
+_NEPTUNE = {
+    "CLUSTER_ENDPOINT": "graph.cluster-abc.us-east-1.neptune.amazonaws.com",
+    "CLUSTER_PORT": "8182",
+}
 FUNCTIONS = (
-    Function("welcome_email", "welcome_email", "handler",
-             clients=("resource dynamodb", "client ses"), environment={
-        **_TABLE, "SENDER": "welcome@example.com", "SITE_URL": "https://example.com",
-        "BLOG_NAME": "MyBlog"}),
-    Function("thumbnail", "thumbnail", "handler",
-             clients=("client s3", "client sns", "client sqs", "resource dynamodb"), environment={
-        **_TABLE, "THUMBNAIL_BUCKET": "media", "UPLOAD_PREFIX": "uploads/",
-        "THUMBNAIL_PREFIX": "thumbnails/", "THUMBNAIL_SIZE": "256",
-        "MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
-        "TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:thumbnail-ready",
-        "REJECTED_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/rejected"}),
+    Function(
+        "welcome_email",
+        "welcome_email",
+        "handler",
+        clients=("resource dynamodb", "client ses"),
+        environment={
+            **_TABLE,
+            "SENDER": "welcome@example.com",
+            "SITE_URL": "https://example.com",
+            "BLOG_NAME": "MyBlog",
+        },
+    ),
+    Function(
+        "thumbnail",
+        "thumbnail",
+        "handler",
+        clients=("client s3", "client sns", "client sqs", "resource dynamodb"),
+        environment={
+            **_TABLE,
+            "THUMBNAIL_BUCKET": "media",
+            "UPLOAD_PREFIX": "uploads/",
+            "THUMBNAIL_PREFIX": "thumbnails/",
+            "THUMBNAIL_SIZE": "256",
+            "MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
+            "TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:thumbnail-ready",
+            "REJECTED_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/rejected",
+        },
+    ),
     # StartLoad (loader.start_load) and LoadStatus (loader.load_status) share one module.
-    Function("neptune_data loader", "neptune_data", "loader", clients=("client neptunedata",),
-             environment={
-        **_NEPTUNE, "STAGING_BUCKET": "staging", "MARKER_SUFFIX": ".ready",
-        "LOAD_ROLE_ARN": "arn:aws:iam::123456789012:role/load", "AUTO_LOAD_FORMAT": "csv"}),
-    Function("neptune_data query", "neptune_data", "query", clients=("client neptunedata",),
-             environment=_NEPTUNE),
+    Function(
+        "neptune_data loader",
+        "neptune_data",
+        "loader",
+        clients=("client neptunedata",),
+        environment={
+            **_NEPTUNE,
+            "STAGING_BUCKET": "staging",
+            "MARKER_SUFFIX": ".ready",
+            "LOAD_ROLE_ARN": "arn:aws:iam::123456789012:role/load",
+            "AUTO_LOAD_FORMAT": "csv",
+        },
+    ),
+    Function(
+        "neptune_data query",
+        "neptune_data",
+        "query",
+        clients=("client neptunedata",),
+        environment=_NEPTUNE,
+    ),
     # The layer's dynamodb_resource(); its dynamodb_client() is never called by these two.
-    Function("todo_api", "todo_api", "handler", clients=("resource dynamodb",),
-             layers=("dynamodb_client",), environment={
-        **_TABLE, "READ_YOUR_WRITES_SECONDS": "5", "PAGE_SIZE": "25", "MAX_PAGE_SIZE": "100",
-        "ALLOWED_ORIGINS": "https://example.com"}),
-    Function("blog_api", "blog_api", "handler", clients=("resource dynamodb", "client s3"),
-             layers=("dynamodb_client",), environment={
-        **_TABLE, "POSTS_INDEX": "posts-by-date", "MEDIA_BUCKET": "media",
-        "UPLOAD_PREFIX": "uploads/", "THUMBNAIL_PREFIX": "thumbnails/",
-        "MAX_UPLOAD_BYTES": str(20 * 1024 * 1024), "CACHE_SECONDS": "60"}),
+    Function(
+        "todo_api",
+        "todo_api",
+        "handler",
+        clients=("resource dynamodb",),
+        layers=("dynamodb_client",),
+        environment={
+            **_TABLE,
+            "READ_YOUR_WRITES_SECONDS": "5",
+            "PAGE_SIZE": "25",
+            "MAX_PAGE_SIZE": "100",
+            "ALLOWED_ORIGINS": "https://example.com",
+        },
+    ),
+    Function(
+        "blog_api",
+        "blog_api",
+        "handler",
+        clients=("resource dynamodb", "client s3"),
+        layers=("dynamodb_client",),
+        environment={
+            **_TABLE,
+            "POSTS_INDEX": "posts-by-date",
+            "MEDIA_BUCKET": "media",
+            "UPLOAD_PREFIX": "uploads/",
+            "THUMBNAIL_PREFIX": "thumbnails/",
+            "MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
+            "CACHE_SECONDS": "60",
+        },
+    ),
 )
 
 
 # -- the floor: the clients a function's code creates -------------------------------------------
+
 
 def boto3_calls(folder: Path) -> set[str]:
     """Every `boto3.client("service")` / `boto3.resource("service")` in the folder's modules."""
     found = set()
     for source in folder.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(), str(source))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "boto3"
-                    and node.func.attr in ("client", "resource") and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "boto3"
+                and node.func.attr in ("client", "resource")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 found.add(f"{node.func.attr} {node.args[0].value}")
     return found
 
@@ -125,7 +184,8 @@ def clients_of(function: Function) -> list[tuple[str, str]]:
     if own - declared or declared - own - layers:
         raise SystemExit(
             f"{function.name}: its code creates {sorted(own)} (layers: {sorted(layers)}) but "
-            f"FUNCTIONS declares {sorted(declared)}; update the declaration")
+            f"FUNCTIONS declares {sorted(declared)}; update the declaration"
+        )
     return sorted(tuple(c.split(" ", 1)) for c in declared)
 
 
@@ -133,8 +193,9 @@ def floor_code(clients: list[tuple[str, str]]) -> str:
     calls = []
     for kind, service in clients:
         call = f"boto3.{kind}({service!r})"
-        calls.append(call + ".Table('floor')" if (kind, service) == ("resource", "dynamodb")
-                     else call)
+        calls.append(
+            call + ".Table('floor')" if (kind, service) == ("resource", "dynamodb") else call
+        )
     return "\n".join(calls) or "pass"
 
 
@@ -169,28 +230,39 @@ sys.stdout.write(repr({{"import_ms": (done - start) * 1000,
 def environment(function: Function) -> dict[str, str]:
     """A Lambda-like environment with no way to reach AWS or read the user's AWS config."""
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "benchmark", "AWS_SECRET_ACCESS_KEY": "benchmark",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "benchmark",
+        "AWS_SECRET_ACCESS_KEY": "benchmark",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_LAMBDA_FUNCTION_NAME": function.name.replace(" ", "-"),
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "LAMBDA_TASK_ROOT": str(function.path[0]),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "LAMBDA_TASK_ROOT": str(function.path[0]),
         **function.environment,
     }
 
 
 def run(code: str, env: dict[str, str], *flags: str) -> subprocess.CompletedProcess:
     # -I: no PYTHONPATH, no user site-packages, no current directory on sys.path.
-    return subprocess.run([sys.executable, "-I", *flags, "-c", code], env=env,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-I", *flags, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def measure(function: Function, repeat: int) -> dict:
     env = environment(function)
     clients = clients_of(function)
-    handler_code = _HANDLER_RUN.format(path=[str(p) for p in function.path],
-                                       module=function.module, clients=floor_code(clients))
+    handler_code = _HANDLER_RUN.format(
+        path=[str(p) for p in function.path], module=function.module, clients=floor_code(clients)
+    )
     floor = _FLOOR_RUN.format(clients=floor_code(clients))
     handler_runs, floor_runs = [], []
     for _ in range(repeat):  # alternate, so a noisy neighbour slows both sides alike
@@ -200,14 +272,18 @@ def measure(function: Function, repeat: int) -> dict:
                 raise SystemExit(f"{function.name}: the child failed:\n{result.stderr[-3000:]}")
             runs.append(ast.literal_eval(result.stdout))
     median = {key: statistics.median(r[key] for r in floor_runs) for key in floor_runs[0]}
-    return {"import_ms": statistics.median(r["import_ms"] for r in handler_runs),
-            "first_ms": statistics.median(r["first_ms"] for r in handler_runs),
-            "floor_ms": median["import_ms"], "boto3_ms": median["boto3_ms"],
-            "clients_ms": median["clients_ms"],
-            "clients": [f"{service} {kind}" for kind, service in clients]}
+    return {
+        "import_ms": statistics.median(r["import_ms"] for r in handler_runs),
+        "first_ms": statistics.median(r["first_ms"] for r in handler_runs),
+        "floor_ms": median["import_ms"],
+        "boto3_ms": median["boto3_ms"],
+        "clients_ms": median["clients_ms"],
+        "clients": [f"{service} {kind}" for kind, service in clients],
+    }
 
 
 # -- -X importtime: which imports cost the most --------------------------------------------------
+
 
 def biggest_imports(function: Function, top: int) -> list[tuple[str, float]]:
     """The `top` costliest imports the function's own modules make (cumulative ms), and the
@@ -222,9 +298,13 @@ def biggest_imports(function: Function, top: int) -> list[tuple[str, float]]:
         if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
             continue
         self_us, cumulative_us, name = line.split("|", 2)
-        node = {"name": name.strip(), "level": (len(name) - len(name.lstrip()) - 1) // 2,
-                "self": int(self_us.split(":")[-1]), "cumulative": int(cumulative_us),
-                "children": []}
+        node = {
+            "name": name.strip(),
+            "level": (len(name) - len(name.lstrip()) - 1) // 2,
+            "self": int(self_us.split(":")[-1]),
+            "cumulative": int(cumulative_us),
+            "children": [],
+        }
         while stack and stack[-1]["level"] > node["level"]:
             node["children"].insert(0, stack.pop())
         stack.append(node)
@@ -249,16 +329,25 @@ def biggest_imports(function: Function, top: int) -> list[tuple[str, float]]:
 
 # -- the table ---------------------------------------------------------------------------------
 
+
 def main() -> int:
     global LAMBDA_SRC
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="only these functions (default: all)")
     parser.add_argument("--repeat", type=int, default=11, help="fresh interpreters per side")
-    parser.add_argument("--max-ratio", type=float, default=1.5,
-                        help="exit 1 if any import/floor ratio is above this")
+    parser.add_argument(
+        "--max-ratio",
+        type=float,
+        default=1.5,
+        help="exit 1 if any import/floor ratio is above this",
+    )
     parser.add_argument("--top", type=int, default=5, help="biggest imports named per function")
-    parser.add_argument("--lambda-src", type=Path, default=LAMBDA_SRC,
-                        help="measure this copy of lambda_src/ (default: the working tree's)")
+    parser.add_argument(
+        "--lambda-src",
+        type=Path,
+        default=LAMBDA_SRC,
+        help="measure this copy of lambda_src/ (default: the working tree's)",
+    )
     args = parser.parse_args()
     LAMBDA_SRC = args.lambda_src.resolve()
 
@@ -266,15 +355,18 @@ def main() -> int:
     missing = folders - {f.folder for f in FUNCTIONS}
     if missing:  # a new function must be added here, not silently left out
         parser.error(f"lambda_src has functions this benchmark does not know: {sorted(missing)}")
-    chosen = [f for f in FUNCTIONS if not args.names or f.name in args.names
-              or f.folder in args.names]
+    chosen = [
+        f for f in FUNCTIONS if not args.names or f.name in args.names or f.folder in args.names
+    ]
     if not chosen:
         parser.error(f"no function named {args.names}; known: {[f.name for f in FUNCTIONS]}")
 
     import boto3
 
-    print(f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}, median of {args.repeat} "
-          f"fresh interpreters per cell, {os.cpu_count()} CPUs\n")
+    print(
+        f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}, median of {args.repeat} "
+        f"fresh interpreters per cell, {os.cpu_count()} CPUs\n"
+    )
     rows = []
     for function in chosen:
         result = measure(function, args.repeat)
@@ -282,14 +374,18 @@ def main() -> int:
         rows.append((function, result, biggest_imports(function, args.top)))
         print(f"  measured {function.name}", file=sys.stderr)
 
-    print("| handler | import ms | floor ms (boto3 + clients) | ratio | + clients ms (ratio) "
-          "| clients in the floor |")
+    print(
+        "| handler | import ms | floor ms (boto3 + clients) | ratio | + clients ms (ratio) "
+        "| clients in the floor |"
+    )
     print("|---|---:|---:|---:|---:|---|")
     for function, r, _ in rows:
         first = r["first_ms"]
-        print(f"| {function.name} | {r['import_ms']:.0f} | {r['floor_ms']:.0f} "
-              f"({r['boto3_ms']:.0f} + {r['clients_ms']:.0f}) | {r['ratio']:.2f} | "
-              f"{first:.0f} ({first / r['floor_ms']:.2f}) | {', '.join(r['clients'])} |")
+        print(
+            f"| {function.name} | {r['import_ms']:.0f} | {r['floor_ms']:.0f} "
+            f"({r['boto3_ms']:.0f} + {r['clients_ms']:.0f}) | {r['ratio']:.2f} | "
+            f"{first:.0f} ({first / r['floor_ms']:.2f}) | {', '.join(r['clients'])} |"
+        )
     print("\nBiggest imports (-X importtime, one run, cumulative ms):")
     for function, _, ranked in rows:
         print(f"  {function.name}: " + ", ".join(f"{name} {ms:.0f}" for name, ms in ranked))

@@ -36,55 +36,116 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-BLUEPRINTS = {"my-blog": "my_blog", "my-todo-list": "my_todo_list",
-              "neptune-graph": "neptune_graph", "fargate-service": "fargate_service"}
+BLUEPRINTS = {
+    "my-blog": "my_blog",
+    "my-todo-list": "my_todo_list",
+    "neptune-graph": "neptune_graph",
+    "fargate-service": "fargate_service",
+}
 
 # Why a grant no driven path needs is there: (role's construct path glob, action glob, reason).
 REASONS = [
     ("*Custom::*", "*", "CDK custom-resource provider: runs only during a deploy"),
-    ("*BucketNotificationsHandler*", "*", "CDK custom-resource provider: runs only during a deploy"),
+    (
+        "*BucketNotificationsHandler*",
+        "*",
+        "CDK custom-resource provider: runs only during a deploy",
+    ),
     ("*DeployTimeBuild*", "*", "deploy-time image build (CodeBuild): runs only during a deploy"),
-    ("*ContainerImageBuild*", "*", "deploy-time image build (CodeBuild): runs only during a deploy"),
-    ("*", "sqs:GetQueueAttributes", "CDK's grantSendMessages bundle; the code sends to the URL "
-                                    "it is given and never reads queue attributes"),
-    ("*", "sqs:GetQueueUrl", "CDK's grantSendMessages/grantConsumeMessages bundle; the code is "
-                             "given the queue URL"),
-    ("*Worker*", "sqs:ChangeMessageVisibility", "CDK's grantConsumeMessages bundle; the worker "
-                                                "deletes or leaves messages, never extends them"),
+    (
+        "*ContainerImageBuild*",
+        "*",
+        "deploy-time image build (CodeBuild): runs only during a deploy",
+    ),
+    (
+        "*",
+        "sqs:GetQueueAttributes",
+        "CDK's grantSendMessages bundle; the code sends to the URL "
+        "it is given and never reads queue attributes",
+    ),
+    (
+        "*",
+        "sqs:GetQueueUrl",
+        "CDK's grantSendMessages/grantConsumeMessages bundle; the code is given the queue URL",
+    ),
+    (
+        "*Worker*",
+        "sqs:ChangeMessageVisibility",
+        "CDK's grantConsumeMessages bundle; the worker "
+        "deletes or leaves messages, never extends them",
+    ),
     ("*", "dynamodb:BatchGetItem", "CDK's grantReadWriteData bundle; no Batch* call"),
     ("*", "dynamodb:BatchWriteItem", "CDK's grantReadWriteData bundle; no Batch* call"),
     ("*", "dynamodb:ConditionCheckItem", "CDK's grantReadWriteData bundle; no transactions"),
-    ("*", "dynamodb:DescribeTable", "CDK's grantReadWriteData bundle; DAX describes the table "
-                                    "when the cluster starts, not on a request path"),
+    (
+        "*",
+        "dynamodb:DescribeTable",
+        "CDK's grantReadWriteData bundle; DAX describes the table "
+        "when the cluster starts, not on a request path",
+    ),
     ("*", "dynamodb:Scan", "CDK's grantReadWriteData bundle; no Scan on any path"),
     ("*Cache*", "dynamodb:DeleteItem", "the DAX cluster's CDK bundle; no blog route deletes"),
     ("*ReadCache*", "dynamodb:DeleteItem", "the DAX cluster's CDK bundle; no blog route deletes"),
-    ("*ReadCache*", "dynamodb:UpdateItem", "the DAX cluster's CDK bundle; the API writes with "
-                                           "PutItem only (the welcome function, which updates, "
-                                           "goes to DynamoDB directly)"),
-    ("*", "dax:BatchGetItem", "DaxCache grants the whole data-plane set; the handler makes no "
-                              "Batch* call"),
+    (
+        "*ReadCache*",
+        "dynamodb:UpdateItem",
+        "the DAX cluster's CDK bundle; the API writes with "
+        "PutItem only (the welcome function, which updates, "
+        "goes to DynamoDB directly)",
+    ),
+    (
+        "*",
+        "dax:BatchGetItem",
+        "DaxCache grants the whole data-plane set; the handler makes no Batch* call",
+    ),
     ("*", "dax:BatchWriteItem", "DaxCache grants the whole data-plane set; no Batch* call"),
     ("*", "dax:ConditionCheckItem", "DaxCache grants the whole data-plane set; no transactions"),
     ("*", "dax:Scan", "DaxCache grants the whole data-plane set; no Scan"),
     ("*Api*", "dax:DeleteItem", "DaxCache grants the whole data-plane set; no blog route deletes"),
-    ("*Api*", "dax:UpdateItem", "DaxCache grants the whole data-plane set; the blog API writes "
-                                "with PutItem only"),
-    ("*ExecutionRole*", "ecr:*", "the ECS agent pulls the image with the execution role; no "
-                                 "image runs here (moto authorizes ECR against \"*\" only)"),
-    ("*", "elasticfilesystem:Client*", "authorized by EFS at mount time (IAM + the access-point "
-                                       "condition), outside any API: asserted on the template "
-                                       "(test_the_web_task_cannot_write_shared_storage)"),
-    ("*StagingLoadRole*", "*", "assumed by the Neptune cluster for a bulk load: the loader "
-                               "itself is a Neptune server-side feature (Stubber here)"),
+    (
+        "*Api*",
+        "dax:UpdateItem",
+        "DaxCache grants the whole data-plane set; the blog API writes with PutItem only",
+    ),
+    (
+        "*ExecutionRole*",
+        "ecr:*",
+        "the ECS agent pulls the image with the execution role; no "
+        'image runs here (moto authorizes ECR against "*" only)',
+    ),
+    (
+        "*",
+        "elasticfilesystem:Client*",
+        "authorized by EFS at mount time (IAM + the access-point "
+        "condition), outside any API: asserted on the template "
+        "(test_the_web_task_cannot_write_shared_storage)",
+    ),
+    (
+        "*StagingLoadRole*",
+        "*",
+        "assumed by the Neptune cluster for a bulk load: the loader "
+        "itself is a Neptune server-side feature (Stubber here)",
+    ),
     ("*", "xray:*", "X-Ray segments are sent for traced functions only"),
-    ("*TaskRole*", "ssmmessages:*", "ECS Exec (execute_command, on in dev): the SSM agent in the "
-                                    "container opens its channels with the task role; no exec "
-                                    "session runs here"),
-    ("*TaskRole*", "logs:*", "ECS Exec session logging (execute_command, on in dev): written by "
-                             "the SSM agent with the task role; no exec session runs here"),
-    ("*Workflow/Role*", "logs:*", "Step Functions sets up the state machine's log delivery with "
-                                  "these when it is created or updated: not a run-time call"),
+    (
+        "*TaskRole*",
+        "ssmmessages:*",
+        "ECS Exec (execute_command, on in dev): the SSM agent in the "
+        "container opens its channels with the task role; no exec "
+        "session runs here",
+    ),
+    (
+        "*TaskRole*",
+        "logs:*",
+        "ECS Exec session logging (execute_command, on in dev): written by "
+        "the SSM agent with the task role; no exec session runs here",
+    ),
+    (
+        "*Workflow/Role*",
+        "logs:*",
+        "Step Functions sets up the state machine's log delivery with "
+        "these when it is created or updated: not a run-time call",
+    ),
 ]
 
 FUNCTION_TYPES = ("AWS::Lambda::Function",)
@@ -99,7 +160,7 @@ class Outcome:
 
 
 class GrantMutations:
-    """A pytest plugin: each wiring test, then the same test once per grant of the roles it ran as."""
+    """A pytest plugin: each wiring test, then once per grant of the roles it ran as."""
 
     def __init__(self) -> None:
         self.outcomes: dict[tuple, Outcome] = collections.defaultdict(Outcome)
@@ -129,8 +190,12 @@ class GrantMutations:
         else:
             used = set(grant_mutation.roles_used)
             seen = dict(grant_mutation.templates_seen)
-            self.templates.update({(name, id(template)): (stack_id, template)
-                                   for name, (stack_id, template) in seen.items()})
+            self.templates.update(
+                {
+                    (name, id(template)): (stack_id, template)
+                    for name, (stack_id, template) in seen.items()
+                }
+            )
             by_id = {stack_id: (name, template) for name, (stack_id, template) in seen.items()}
             for stack_id, role in sorted(used):
                 name, template = by_id[stack_id]
@@ -149,8 +214,14 @@ class GrantMutations:
                         outcome.refused |= actions
                         crash = getattr(failed[0].longrepr, "reprcrash", None)
                         message = (crash.message if crash else str(failed[0].longrepr)).splitlines()
-                        step = next((line for line in str(failed[0].longrepr).splitlines()
-                                     if "Lambda service step" in line), "")
+                        step = next(
+                            (
+                                line
+                                for line in str(failed[0].longrepr).splitlines()
+                                if "Lambda service step" in line
+                            ),
+                            "",
+                        )
                         outcome.steps.append(step.strip() or (message[0][:100] if message else ""))
                         if not actions:
                             outcome.template_only.append(test)
@@ -160,15 +231,23 @@ class GrantMutations:
 
 
 def role_paths(template: dict) -> dict[str, str]:
-    return {lid: r.get("Metadata", {}).get("aws:cdk:path", lid).removesuffix("/Resource")
-            for lid, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    return {
+        lid: r.get("Metadata", {}).get("aws:cdk:path", lid).removesuffix("/Resource")
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role"
+    }
 
 
 def runners(template: dict) -> dict[str, list[str]]:
     """Role id -> what runs as it: functions, ECS tasks (task and execution roles)."""
     found = collections.defaultdict(list)
     for lid, r in template["Resources"].items():
-        path = r.get("Metadata", {}).get("aws:cdk:path", lid).split("/", 1)[-1].removesuffix("/Resource")
+        path = (
+            r.get("Metadata", {})
+            .get("aws:cdk:path", lid)
+            .split("/", 1)[-1]
+            .removesuffix("/Resource")
+        )
         props = r.get("Properties", {})
         if r["Type"] in FUNCTION_TYPES and isinstance(props.get("Role"), dict):
             found[props["Role"]["Fn::GetAtt"][0]].append(f"function {path}")
@@ -190,12 +269,14 @@ def table(plugin: GrantMutations) -> tuple[list[list[str]], list[str]]:
     from tests.support import grant_mutation
 
     rows, unexplained, done = [], [], set()
-    for (stack_name, _), (stack_id, template) in sorted(plugin.templates.items(),
-                                                         key=lambda item: item[0][0]):
+    for (stack_name, _), (stack_id, template) in sorted(
+        plugin.templates.items(), key=lambda item: item[0][0]
+    ):
         paths = role_paths(template)
         runs_as = runners(template)
-        roles = sorted((set(runs_as) | {r for n, r in plugin.exercised_roles if n == stack_name})
-                       & set(paths))
+        roles = sorted(
+            (set(runs_as) | {r for n, r in plugin.exercised_roles if n == stack_name}) & set(paths)
+        )
         for role in roles:
             who = ", ".join(runs_as.get(role, [])) or f"role {paths[role].split('/', 1)[-1]}"
             for mutation in grant_mutation.grants_of(template, stack_id, role):
@@ -206,18 +287,28 @@ def table(plugin: GrantMutations) -> tuple[list[list[str]], list[str]]:
                 outcome = plugin.outcomes.get(key)
                 if outcome and outcome.failed_tests:
                     tests = sorted(set(outcome.failed_tests))
-                    how = (f"AccessDenied on {', '.join(sorted(outcome.refused))}"
-                           if outcome.refused else "template assertion")
-                    step = next((s for s in outcome.steps if s.startswith("Lambda service step")), "")
-                    verdict = f"FAILS: {how} in {tests[0]}" + (
-                        f" (+{len(tests) - 1} more)" if len(tests) > 1 else "") + (
-                        f" [{step.split(' as ')[0]}]" if step else "")
+                    how = (
+                        f"AccessDenied on {', '.join(sorted(outcome.refused))}"
+                        if outcome.refused
+                        else "template assertion"
+                    )
+                    step = next(
+                        (s for s in outcome.steps if s.startswith("Lambda service step")), ""
+                    )
+                    verdict = (
+                        f"FAILS: {how} in {tests[0]}"
+                        + (f" (+{len(tests) - 1} more)" if len(tests) > 1 else "")
+                        + (f" [{step.split(' as ')[0]}]" if step else "")
+                    )
                 else:
                     exercised = (stack_name, role) in plugin.exercised_roles
                     reason = reason_for(paths[role], mutation.action)
                     if reason is None:
-                        reason = ("no driven path calls it" if exercised
-                                  else "no wiring test runs code as this role")
+                        reason = (
+                            "no driven path calls it"
+                            if exercised
+                            else "no wiring test runs code as this role"
+                        )
                         unexplained.append(f"{stack_name} {who}: {mutation.action}")
                     verdict = f"not exercised: {reason}"
                 rows.append([stack_name, who, mutation.action, verdict])
@@ -246,17 +337,23 @@ def main() -> int:
     selection = "not test_without_"
     if set(stages) != {"dev", "prod"}:
         selection += f" and ({' or '.join(stages)} or not (dev or prod))"
-    code = pytest.main([*files, "-q", "-p", "no:cacheprovider", "-k", selection],
-                       plugins=[plugin])
+    code = pytest.main([*files, "-q", "-p", "no:cacheprovider", "-k", selection], plugins=[plugin])
     rows, unexplained = table(plugin)
     widths = [max(len(r[i]) for r in rows + [["stack", "runs as", "action", ""]]) for i in range(3)]
-    print(f"\n{'stack'.ljust(widths[0])}  {'runs as'.ljust(widths[1])}  "
-          f"{'action removed'.ljust(widths[2])}  -> result")
+    print(
+        f"\n{'stack'.ljust(widths[0])}  {'runs as'.ljust(widths[1])}  "
+        f"{'action removed'.ljust(widths[2])}  -> result"
+    )
     for stack, who, action, verdict in rows:
-        print(f"{stack.ljust(widths[0])}  {who.ljust(widths[1])}  {action.ljust(widths[2])}  -> {verdict}")
+        print(
+            f"{stack.ljust(widths[0])}  {who.ljust(widths[1])}  {action.ljust(widths[2])}  -> "
+            f"{verdict}"
+        )
     failing = sum(r[3].startswith("FAILS") for r in rows)
-    print(f"\n{len(rows)} grants: {failing} needed by a driven path, {len(rows) - failing} not "
-          f"exercised; {plugin.runs} test runs in {time.monotonic() - started:.0f} s")
+    print(
+        f"\n{len(rows)} grants: {failing} needed by a driven path, {len(rows) - failing} not "
+        f"exercised; {plugin.runs} test runs in {time.monotonic() - started:.0f} s"
+    )
     if args.markdown:
         lines = ["| stack | runs as | action removed | result |", "|---|---|---|---|"]
         lines += [f"| {' | '.join(r)} |" for r in rows]

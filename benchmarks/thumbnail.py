@@ -40,6 +40,7 @@ VARIANTS = {
 
 # -- the photo ---------------------------------------------------------------------------------
 
+
 def photo_like(width: int = 4000, height: int = 3000, seed: int = 7, grain: bool = True):
     """A 12 MP image that compresses like a photo: soft shapes, gradients and sensor noise."""
     from PIL import Image, ImageDraw, ImageFilter
@@ -53,8 +54,9 @@ def photo_like(width: int = 4000, height: int = 3000, seed: int = 7, grain: bool
         r = rng.randrange(8, 90)
         colour = tuple(rng.randrange(256) for _ in range(3))
         draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-    scene = scene.filter(ImageFilter.GaussianBlur(3)).resize((width, height),
-                                                             Image.Resampling.BICUBIC)
+    scene = scene.filter(ImageFilter.GaussianBlur(3)).resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
     if not grain:
         return scene
     noise = Image.merge("RGB", [Image.effect_noise((width, height), 40) for _ in range(3)])
@@ -89,6 +91,7 @@ def largest_accepted_png() -> bytes:
 
 
 # -- one variant, in a child process -----------------------------------------------------------
+
 
 def _peak_rss_kb() -> int:
     """This process's RSS high-water mark (VmHWM). Not getrusage's ru_maxrss: that one survives
@@ -133,19 +136,37 @@ def run_child(variant: str, repeat: int, size: int) -> None:
         start = time.perf_counter()
         work()
         times.append(time.perf_counter() - start)
-    json.dump({"median_ms": statistics.median(times) * 1000, "peak_kb": _peak_rss_kb(),
-               "baseline_kb": baseline}, sys.stdout)
+    json.dump(
+        {
+            "median_ms": statistics.median(times) * 1000,
+            "peak_kb": _peak_rss_kb(),
+            "baseline_kb": baseline,
+        },
+        sys.stdout,
+    )
 
 
 def measure(variant: str, data: bytes, repeat: int, size: int) -> dict:
     result = subprocess.run(
-        [sys.executable, __file__, "--child", variant, "--repeat", str(repeat),
-         "--size", str(size)],
-        input=data, capture_output=True, check=True)
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            variant,
+            "--repeat",
+            str(repeat),
+            "--size",
+            str(size),
+        ],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
 # -- the table ---------------------------------------------------------------------------------
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -162,8 +183,10 @@ def main() -> None:
     photo = photo_like()
     inputs = {fmt: encode(photo, fmt) for fmt in ("JPEG", "PNG")}
     del photo
-    print(f"Pillow {PIL.__version__}, Python {sys.version.split()[0]}, {args.size}-px thumbnail of "
-          f"a 4000x3000 photo, median of {args.repeat} runs, one fresh process per cell\n")
+    print(
+        f"Pillow {PIL.__version__}, Python {sys.version.split()[0]}, {args.size}-px thumbnail of "
+        f"a 4000x3000 photo, median of {args.repeat} runs, one fresh process per cell\n"
+    )
     results = {}
     for fmt, data in inputs.items():
         print(f"{fmt}: {len(data) / 1e6:.1f} MB encoded")
@@ -176,8 +199,10 @@ def main() -> None:
     print("| variant | format | median ms | peak RSS MB | added over baseline MB |")
     print("|---|---|---:|---:|---:|")
     for (fmt, variant), r in results.items():
-        print(f"| {VARIANTS[variant]} | {fmt} | {r['median_ms']:.1f} | {r['peak_kb'] / 1024:.1f} | "
-              f"{(r['peak_kb'] - r['baseline_kb']) / 1024:.1f} |")
+        print(
+            f"| {VARIANTS[variant]} | {fmt} | {r['median_ms']:.1f} | {r['peak_kb'] / 1024:.1f} | "
+            f"{(r['peak_kb'] - r['baseline_kb']) / 1024:.1f} |"
+        )
 
     a, c = results["JPEG", "a"], results["JPEG", "c"]
     added = {k: results["JPEG", k]["peak_kb"] - results["JPEG", k]["baseline_kb"] for k in "ac"}
@@ -186,17 +211,25 @@ def main() -> None:
         (f"ours {ms['a'] / ms['c']:.1f}x faster than (a)", ms["a"] >= 3 * ms["c"], ">= 3x"),
         (f"ours {ms['c'] / ms['b']:.2f}x the time of (b)", ms["c"] <= ms["b"], "<= 1x"),
         (f"ours {ms['c'] / ms['d']:.2f}x the floor (d)", ms["c"] <= 1.2 * ms["d"], "<= 1.2x"),
-        (f"ours adds {added['c'] / max(added['a'], 1):.2f}x the memory (a) adds",
-         added["c"] <= added["a"] / 4, "<= 0.25x"),
-        (f"ours peaks at {c['peak_kb'] / a['peak_kb']:.2f}x the RSS of (a), whole process",
-         c["peak_kb"] <= a["peak_kb"] / 4, "<= 0.25x"),
+        (
+            f"ours adds {added['c'] / max(added['a'], 1):.2f}x the memory (a) adds",
+            added["c"] <= added["a"] / 4,
+            "<= 0.25x",
+        ),
+        (
+            f"ours peaks at {c['peak_kb'] / a['peak_kb']:.2f}x the RSS of (a), whole process",
+            c["peak_kb"] <= a["peak_kb"] / 4,
+            "<= 0.25x",
+        ),
     ]
     print("\nJPEG targets:")
     for text, ok, target in checks:
         print(f"  [{'met' if ok else 'MISSED'}] {text} (target {target})")
     worst = max(r["peak_kb"] for (fmt, v), r in results.items() if v == "c")
-    print(f"\nHandler resize path, worst peak RSS (this process; add the Lambda runtime and "
-          f"boto3): {worst / 1024:.0f} MB")
+    print(
+        f"\nHandler resize path, worst peak RSS (this process; add the Lambda runtime and "
+        f"boto3): {worst / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

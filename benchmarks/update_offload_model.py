@@ -4,7 +4,8 @@ A model, not a measurement: every output is a formula over the inputs below, and
 written next to its source and the date it was read. Run
 
     .venv/bin/python -m benchmarks.update_offload_model                  # the doc table
-    .venv/bin/python -m benchmarks.update_offload_model --size-mb 500 --clients 2000000 --hit-ratio 0.995
+    .venv/bin/python -m benchmarks.update_offload_model \
+        --size-mb 500 --clients 2000000 --hit-ratio 0.995
 
 Formulas (h = cache-hit ratio of update downloads at CloudFront, W = rollout window in hours):
 
@@ -28,32 +29,46 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 
 # us-east-1 list prices in USD, each with where it comes from and how far it was checked on
 # 2026-11-23 (no AWS page can be fetched live from this machine). Re-check before quoting them.
 PRICES = {
     "ec2_egress_per_gb": (
-        0.09, "EC2 data transfer out to the internet, first 10 TB/month",
-        "aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer); checked 2026-11-23 against a stored "
-        "secondary summary (egresscost.com/aws), not the AWS page itself"),
+        0.09,
+        "EC2 data transfer out to the internet, first 10 TB/month",
+        "aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer); checked 2026-11-23 against a "
+        "stored "
+        "secondary summary (egresscost.com/aws), not the AWS page itself",
+    ),
     "cloudfront_egress_per_gb": (
-        0.085, "CloudFront data transfer out, United States/Europe, first 10 TB/month",
-        "aws.amazon.com/cloudfront/pricing/, stored copy read 2026-11-23"),
+        0.085,
+        "CloudFront data transfer out, United States/Europe, first 10 TB/month",
+        "aws.amazon.com/cloudfront/pricing/, stored copy read 2026-11-23",
+    ),
     "cloudfront_https_per_10k": (
-        0.0100, "CloudFront HTTPS requests, United States, per 10,000",
+        0.0100,
+        "CloudFront HTTPS requests, United States, per 10,000",
         "aws.amazon.com/cloudfront/pricing/ (requests); last known list price, not in the stored "
-        "copy read 2026-11-23: re-check"),
+        "copy read 2026-11-23: re-check",
+    ),
     "origin_to_cloudfront_per_gb": (
-        0.0, "Origin fetches from an AWS origin (EC2, ELB) to CloudFront",
-        "aws.amazon.com/cloudfront/pricing/ ('free for origin fetches from any AWS origin'), stored copy read 2026-11-23"),
+        0.0,
+        "Origin fetches from an AWS origin (EC2, ELB) to CloudFront",
+        "aws.amazon.com/cloudfront/pricing/ ('free for origin fetches from any AWS origin'), "
+        "stored copy read 2026-11-23",
+    ),
     "alb_per_gb": (
-        0.008, "ALB: $0.008 per LCU-hour, 1 LCU = 1 GB processed per hour for EC2 targets",
-        "aws.amazon.com/elasticloadbalancing/pricing/; checked 2026-11-23 against a stored secondary "
-        "summary (egresscost.com/aws), re-check"),
+        0.008,
+        "ALB: $0.008 per LCU-hour, 1 LCU = 1 GB processed per hour for EC2 targets",
+        "aws.amazon.com/elasticloadbalancing/pricing/; checked 2026-11-23 against a stored "
+        "secondary "
+        "summary (egresscost.com/aws), re-check",
+    ),
     "instance_per_hour": (
-        0.0363, "c7g.medium on-demand, Linux (the prod instance type of this blueprint)",
-        "aws.amazon.com/ec2/pricing/on-demand/; last known list price, not re-checked 2026-11-23"),
+        0.0363,
+        "c7g.medium on-demand, Linux (the prod instance type of this blueprint)",
+        "aws.amazon.com/ec2/pricing/on-demand/; last known list price, not re-checked 2026-11-23",
+    ),
 }
 
 
@@ -122,8 +137,11 @@ def model(inputs: Inputs) -> Result:
         origin_requests=inputs.clients,
         origin_gb=served_gb,
         instance_hours=hours,
-        cost_usd=(served_gb * price("ec2_egress_per_gb") + served_gb * price("alb_per_gb")
-                  + hours * price("instance_per_hour")),
+        cost_usd=(
+            served_gb * price("ec2_egress_per_gb")
+            + served_gb * price("alb_per_gb")
+            + hours * price("instance_per_hour")
+        ),
     )
     origin_gb = served_gb * miss
     hours = instance_hours(inputs, origin_gb)
@@ -131,10 +149,12 @@ def model(inputs: Inputs) -> Result:
         origin_requests=inputs.clients * miss,
         origin_gb=origin_gb,
         instance_hours=hours,
-        cost_usd=(served_gb * price("cloudfront_egress_per_gb")
-                  + inputs.clients / 10_000 * price("cloudfront_https_per_10k")
-                  + origin_gb * (price("origin_to_cloudfront_per_gb") + price("alb_per_gb"))
-                  + hours * price("instance_per_hour")),
+        cost_usd=(
+            served_gb * price("cloudfront_egress_per_gb")
+            + inputs.clients / 10_000 * price("cloudfront_https_per_10k")
+            + origin_gb * (price("origin_to_cloudfront_per_gb") + price("alb_per_gb"))
+            + hours * price("instance_per_hour")
+        ),
     )
     return Result(inputs=inputs, served_gb=served_gb, without=without, with_offload=with_offload)
 
@@ -158,7 +178,8 @@ def markdown_table(scenarios: tuple[Inputs, ...] = DOC_SCENARIOS) -> str:
     """The savings table in docs/update-offload.md (a test keeps the two identical)."""
     lines = [
         "| Update S × clients N | hit ratio h | served | origin requests (without → with) "
-        "| origin GB (without → with) | instance-hours (without → with) | cost USD (without → with) |",
+        "| origin GB (without → with) | instance-hours (without → with) | cost USD (without → "
+        "with) |",
         "|---|---|---|---|---|---|---|",
     ]
     for inputs in scenarios:
@@ -196,8 +217,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-instances", type=int)
     args = parser.parse_args(argv)
     given = {
-        "update_size_mb": args.size_mb, "clients": args.clients, "cache_hit_ratio": args.hit_ratio,
-        "rollout_hours": args.rollout_hours, "instance_throughput_mb_per_s": args.throughput_mb_per_s,
+        "update_size_mb": args.size_mb,
+        "clients": args.clients,
+        "cache_hit_ratio": args.hit_ratio,
+        "rollout_hours": args.rollout_hours,
+        "instance_throughput_mb_per_s": args.throughput_mb_per_s,
         "min_instances": args.min_instances,
     }
     given = {k: v for k, v in given.items() if v is not None}

@@ -55,9 +55,13 @@ class StackArtifact:
     @property
     def required_bootstrap_version(self) -> int:
         """The bootstrap stack version the template and its asset manifests need at least."""
-        return max(self.properties.get("requiresBootstrapStackVersion", 0),
-                   *(a.get("properties", {}).get("requiresBootstrapStackVersion", 0)
-                     for a in self.asset_artifacts))
+        return max(
+            self.properties.get("requiresBootstrapStackVersion", 0),
+            *(
+                a.get("properties", {}).get("requiresBootstrapStackVersion", 0)
+                for a in self.asset_artifacts
+            ),
+        )
 
     @property
     def asset_artifacts(self) -> list[dict]:
@@ -66,8 +70,9 @@ class StackArtifact:
 
     @property
     def bootstrap_version_parameter(self) -> str:
-        return self.properties.get("bootstrapStackVersionSsmParameter",
-                                   "/cdk-bootstrap/hnb659fds/version")
+        return self.properties.get(
+            "bootstrapStackVersionSsmParameter", "/cdk-bootstrap/hnb659fds/version"
+        )
 
     @cached_property
     def template(self) -> dict:
@@ -103,22 +108,31 @@ class Assembly:
         manifest = self.directory / "manifest.json"
         if not manifest.exists():
             raise FileNotFoundError(
-                f"{manifest} not found: synthesize first (`make synth STAGE=<stage>`)")
+                f"{manifest} not found: synthesize first (`make synth STAGE=<stage>`)"
+            )
         self.manifest = json.loads(manifest.read_text())
 
     @property
     def stacks(self) -> dict[str, StackArtifact]:
         artifacts = self.manifest.get("artifacts", {})
-        return {name: StackArtifact(self.directory, name, artifact, tuple(
-                    artifacts[d] for d in artifact.get("dependencies", []) if d in artifacts))
-                for name, artifact in artifacts.items()
-                if artifact.get("type") == "aws:cloudformation:stack"}
+        return {
+            name: StackArtifact(
+                self.directory,
+                name,
+                artifact,
+                tuple(artifacts[d] for d in artifact.get("dependencies", []) if d in artifacts),
+            )
+            for name, artifact in artifacts.items()
+            if artifact.get("type") == "aws:cloudformation:stack"
+        }
 
     def stack(self, stack_id: str) -> StackArtifact:
         stacks = self.stacks
         if stack_id not in stacks:
-            raise KeyError(f"no stack {stack_id!r} in {self.directory}; stacks: "
-                           f"{', '.join(sorted(stacks)) or 'none'}")
+            raise KeyError(
+                f"no stack {stack_id!r} in {self.directory}; stacks: "
+                f"{', '.join(sorted(stacks)) or 'none'}"
+            )
         return stacks[stack_id]
 
     def deploy_order(self, stack_id: str) -> list[StackArtifact]:

@@ -115,15 +115,27 @@ from boto3 import Session
 from deployment.assembly import Assembly, StackArtifact
 from deployment.preflight_account import AwsCallFailed
 from deployment.preflight_checks import (
-    CHECK_WIDTH, CHECKS, FAIL, NO_CREDENTIALS_FIX, NOTE, PASS, CheckResult, Preflight, connect,
+    CHECK_WIDTH,
+    CHECKS,
+    FAIL,
+    NO_CREDENTIALS_FIX,
+    NOTE,
+    PASS,
+    CheckResult,
+    Preflight,
+    connect,
     stage_of,
 )
 
 __all__ = ["CheckResult", "format_report", "main", "run_checks"]
 
 
-def run_checks(stack: StackArtifact, session: boto3.Session, fix: bool = False,
-               deployed_first: frozenset[str] = frozenset()) -> list[CheckResult]:
+def run_checks(
+    stack: StackArtifact,
+    session: boto3.Session,
+    fix: bool = False,
+    deployed_first: frozenset[str] = frozenset(),
+) -> list[CheckResult]:
     """Every check for `stack` against the account `session` reaches. Read-only unless `fix`,
     which creates missing service-linked roles. `deployed_first`: the stacks the same deploy
     creates before this one (its dependencies), whose work need not be there yet."""
@@ -146,14 +158,20 @@ def format_report(results: Sequence[CheckResult], stack: StackArtifact) -> str:
     lines = [result.line(width) for result in results]
     if len(results) == 1 and results[0].check == "credentials" and results[0].status == FAIL:
         return lines[0]
-    counts = {status: sum(result.status == status for result in results)
-              for status in (FAIL, NOTE, PASS)}
+    counts = {
+        status: sum(result.status == status for result in results) for status in (FAIL, NOTE, PASS)
+    }
     stage = stage_of(stack)
     target = f"STACK={stack.id}" + (f" STAGE={stage}" if stage != "<stage>" else "")
-    verdict = ("fix each FAIL, then run the preflight again" if counts[FAIL]
-               else f"ready: make deploy {target}")
-    lines.append(f"preflight {stack.id} ({stack.stack_name}): {counts[FAIL]} FAIL, "
-                 f"{counts[NOTE]} NOTE, {counts[PASS]} PASS; {verdict}")
+    verdict = (
+        "fix each FAIL, then run the preflight again"
+        if counts[FAIL]
+        else f"ready: make deploy {target}"
+    )
+    lines.append(
+        f"preflight {stack.id} ({stack.stack_name}): {counts[FAIL]} FAIL, "
+        f"{counts[NOTE]} NOTE, {counts[PASS]} PASS; {verdict}"
+    )
     return "\n".join(lines)
 
 
@@ -161,23 +179,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m deployment.preflight",
         description="Read-only checks of the AWS account before a stack deploys "
-                    "(run from the repo root after `cdk synth`).")
+        "(run from the repo root after `cdk synth`).",
+    )
     parser.add_argument("stack_id", help="the stack id, e.g. MyBlog (as `cdk list` shows it)")
-    parser.add_argument("--assembly", default="cdk.out",
-                        help="the synthesized cloud assembly (default: cdk.out)")
-    parser.add_argument("--fix", action="store_true",
-                        help="create missing service-linked roles (and nothing else)")
-    parser.add_argument("--credentials-only", action="store_true",
-                        help="only check that credentials and a region are there (what "
-                             "`make diff` and `make destroy` need), one line")
-    parser.add_argument("--exclusively", action="store_true",
-                        help="check only this stack, not the dependencies `cdk deploy` would "
-                             "deploy first (as `cdk deploy --exclusively`)")
+    parser.add_argument(
+        "--assembly", default="cdk.out", help="the synthesized cloud assembly (default: cdk.out)"
+    )
+    parser.add_argument(
+        "--fix", action="store_true", help="create missing service-linked roles (and nothing else)"
+    )
+    parser.add_argument(
+        "--credentials-only",
+        action="store_true",
+        help="only check that credentials and a region are there (what "
+        "`make diff` and `make destroy` need), one line",
+    )
+    parser.add_argument(
+        "--exclusively",
+        action="store_true",
+        help="check only this stack, not the dependencies `cdk deploy` would "
+        "deploy first (as `cdk deploy --exclusively`)",
+    )
     args = parser.parse_args(argv)
     try:
         assembly = Assembly(args.assembly)
-        stacks = ([assembly.stack(args.stack_id)] if args.exclusively
-                  else assembly.deploy_order(args.stack_id))
+        stacks = (
+            [assembly.stack(args.stack_id)]
+            if args.exclusively
+            else assembly.deploy_order(args.stack_id)
+        )
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
@@ -198,11 +228,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = False
     for position, stack in enumerate(stacks):
         if len(stacks) > 1:  # dependencies first, each in its own region (e.g. us-east-1)
-            role = ("" if stack.id == args.stack_id
-                    else f", deployed first: {args.stack_id} depends on it")
+            role = (
+                ""
+                if stack.id == args.stack_id
+                else f", deployed first: {args.stack_id} depends on it"
+            )
             print(f"{'' if position == 0 else chr(10)}== {stack.id} ({stack.stack_name}{role})")
-        results = run_checks(stack, session, fix=args.fix,
-                             deployed_first=frozenset(s.id for s in stacks[:position]))
+        results = run_checks(
+            stack, session, fix=args.fix, deployed_first=frozenset(s.id for s in stacks[:position])
+        )
         print(format_report(results, stack))
         failed = failed or any(result.status == FAIL for result in results)
         if len(results) == 1 and results[0].check == "credentials":

@@ -15,10 +15,16 @@ import botocore.exceptions
 from deployment.preflight_needs import AzRef
 
 # Error codes AWS services use for "your credentials may not do this".
-ACCESS_DENIED_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
-    "AuthorizationError", "Forbidden",
-})
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedAccess",
+        "AuthorizationError",
+        "Forbidden",
+    }
+)
 
 
 class AwsCallFailed(Exception):
@@ -77,10 +83,13 @@ class Account:
     @property
     def pseudo_parameters(self) -> dict[str, str]:
         """What CloudFormation substitutes for `Ref: AWS::...` in this stack."""
-        return {"AWS::StackName": self.stack_name, "AWS::Region": self.region,
-                "AWS::AccountId": self.account_id, "AWS::Partition": self.partition,
-                "AWS::URLSuffix": "amazonaws.com.cn" if self.partition == "aws-cn"
-                else "amazonaws.com"}
+        return {
+            "AWS::StackName": self.stack_name,
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::Partition": self.partition,
+            "AWS::URLSuffix": "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com",
+        }
 
     def client(self, service: str):
         if service not in self._clients:
@@ -112,8 +121,11 @@ class Account:
         """The region's AZs in name order: what `Fn::GetAZs` returns (see the caveat in
         deployment/preflight.py)."""
         zones = self.call("ec2", "describe_availability_zones")["AvailabilityZones"]
-        return sorted(zone["ZoneName"] for zone in zones
-                      if zone.get("ZoneType", "availability-zone") == "availability-zone")
+        return sorted(
+            zone["ZoneName"]
+            for zone in zones
+            if zone.get("ZoneType", "availability-zone") == "availability-zone"
+        )
 
     def zone_name(self, ref: AzRef | None) -> str | None:
         """The AZ name a template's AZ reference means in this account and region."""
@@ -126,16 +138,23 @@ class Account:
     def stack_resources(self) -> list[dict]:
         """This stack's resources if it is already deployed (an update), else []."""
         try:
-            return self.pages("cloudformation", "list_stack_resources", "StackResourceSummaries",
-                              StackName=self.stack_name)
+            return self.pages(
+                "cloudformation",
+                "list_stack_resources",
+                "StackResourceSummaries",
+                StackName=self.stack_name,
+            )
         except AwsCallFailed as failure:
             if failure.code == "ValidationError" and "does not exist" in failure.message:
                 return []
             raise
 
     def stack_physical_ids(self, resource_type: str) -> set[str]:
-        return {resource.get("PhysicalResourceId", "") for resource in self.stack_resources
-                if resource.get("ResourceType") == resource_type}
+        return {
+            resource.get("PhysicalResourceId", "")
+            for resource in self.stack_resources
+            if resource.get("ResourceType") == resource_type
+        }
 
 
 def _failure(client, call: str, method: str, error: Exception) -> AwsCallFailed:

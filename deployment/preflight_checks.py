@@ -17,8 +17,17 @@ import botocore.exceptions
 from deployment.assembly import StackArtifact
 from deployment.preflight_account import Account, AwsCallFailed, AwsCallRefused
 from deployment.preflight_needs import (
-    QUOTAS, Quota, availability_zones, email_identities, export_names, launched_instance_types,
-    literal, logging_api_stages, neptune_instances, quota_demand, resources,
+    QUOTAS,
+    Quota,
+    availability_zones,
+    email_identities,
+    export_names,
+    launched_instance_types,
+    literal,
+    logging_api_stages,
+    neptune_instances,
+    quota_demand,
+    resources,
     service_linked_roles,
 )
 
@@ -26,7 +35,7 @@ PASS, FAIL, NOTE = "PASS", "FAIL", "NOTE"
 # Wide enough for the longest check name ("service-linked role"), so reports line up.
 CHECK_WIDTH = 20
 
-# stacks/account_baseline.py STACK_ID, not imported from there: that would load aws-cdk-lib
+# house/account_baseline.py STACK_ID, not imported from there: that would load aws-cdk-lib
 # (seconds of jsii start-up) into a tool that only reads JSON and calls AWS.
 ACCOUNT_BASELINE = "AccountBaseline"
 DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -34,12 +43,14 @@ DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
 # Stack id -> the setting that builds its container images without local Docker.
 NO_DOCKER_IMAGE_SETTINGS = {
     "FargateService": "-c fargate-service.image=codebuild (the image is built in AWS CodeBuild "
-                      "during the deploy)",
+    "during the deploy)",
 }
 
-NO_CREDENTIALS_FIX = ("set AWS_PROFILE=<profile> (after `aws configure sso` or `aws sso login`), "
-                      "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); "
-                      "see docs/deploying.md")
+NO_CREDENTIALS_FIX = (
+    "set AWS_PROFILE=<profile> (after `aws configure sso` or `aws sso login`), "
+    "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); "
+    "see docs/deploying.md"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,10 +85,10 @@ class Preflight:
 
 def stage_of(stack: StackArtifact) -> str:
     """The stage the stack was synthesized for: its name is `<id>-<stage>` by convention
-    (stacks/config.py), so fix lines can say `STAGE=dev`."""
+    (house/settings.py), so fix lines can say `STAGE=dev`."""
     prefix = f"{stack.id}-"
     name = stack.stack_name
-    return name[len(prefix):] if name.startswith(prefix) else "<stage>"
+    return name[len(prefix) :] if name.startswith(prefix) else "<stage>"
 
 
 Check = Callable[[Preflight], Iterator[CheckResult]]
@@ -85,9 +96,11 @@ Check = Callable[[Preflight], Iterator[CheckResult]]
 
 def check(name: str) -> Callable[[Check], Check]:
     """Names a check, so a failed AWS call inside it is reported on a line of its own name."""
+
     def name_it(function: Check) -> Check:
         function.check_name = name  # type: ignore[attr-defined]
         return function
+
     return name_it
 
 
@@ -97,6 +110,7 @@ def failed(name: str, failure: AwsCallFailed) -> CheckResult:
 
 # --- 1. credentials and region ------------------------------------------------------------
 
+
 def connect(stack: StackArtifact, session) -> tuple[list[CheckResult], Account | None]:
     """Who the credentials are and which region the stack deploys to; no Account when the
     remaining checks cannot run (no credentials, wrong account, no region)."""
@@ -104,30 +118,48 @@ def connect(stack: StackArtifact, session) -> tuple[list[CheckResult], Account |
     try:
         identity = session.client("sts", region_name=region).get_caller_identity()
     except botocore.exceptions.NoCredentialsError:
-        return [CheckResult(FAIL, "credentials", "no AWS credentials found",
-                            NO_CREDENTIALS_FIX)], None
+        return [
+            CheckResult(FAIL, "credentials", "no AWS credentials found", NO_CREDENTIALS_FIX)
+        ], None
     except botocore.exceptions.ClientError as error:
         details = error.response.get("Error", {})
-        return [CheckResult(FAIL, "credentials", f"sts.get_caller_identity failed: "
-                            f"{details.get('Code')}: {details.get('Message')}",
-                            "refresh the credentials (`aws sso login`, or new access keys)")], None
+        return [
+            CheckResult(
+                FAIL,
+                "credentials",
+                f"sts.get_caller_identity failed: {details.get('Code')}: {details.get('Message')}",
+                "refresh the credentials (`aws sso login`, or new access keys)",
+            )
+        ], None
     except botocore.exceptions.BotoCoreError as error:
-        return [CheckResult(FAIL, "credentials", f"sts.get_caller_identity failed: {error}",
-                            NO_CREDENTIALS_FIX)], None
+        return [
+            CheckResult(
+                FAIL, "credentials", f"sts.get_caller_identity failed: {error}", NO_CREDENTIALS_FIX
+            )
+        ], None
     account_id = identity["Account"]
     if stack.account and stack.account != account_id:
-        return [CheckResult(
-            FAIL, "credentials",
-            f"the template is bound to account {stack.account}, the credentials are for "
-            f"{account_id} ({identity['Arn']})",
-            f"use credentials for {stack.account} (e.g. AWS_PROFILE=<its profile>), or "
-            f"synthesize again with these")], None
+        return [
+            CheckResult(
+                FAIL,
+                "credentials",
+                f"the template is bound to account {stack.account}, the credentials are for "
+                f"{account_id} ({identity['Arn']})",
+                f"use credentials for {stack.account} (e.g. AWS_PROFILE=<its profile>), or "
+                f"synthesize again with these",
+            )
+        ], None
     results = [CheckResult(PASS, "credentials", f"account {account_id} as {identity['Arn']}")]
     if not region:
-        results.append(CheckResult(
-            FAIL, "region", "none: the stack is environment-agnostic and the session has no "
-            "region", "set AWS_REGION (or `region` in your AWS profile), or give the stage a "
-            "region in cdk.json (stages.<stage>.region) and synthesize again"))
+        results.append(
+            CheckResult(
+                FAIL,
+                "region",
+                "none: the stack is environment-agnostic and the session has no region",
+                "set AWS_REGION (or `region` in your AWS profile), or give the stage a "
+                "region in cdk.json (stages.<stage>.region) and synthesize again",
+            )
+        )
         return results, None
     if stack.region:
         source = "the stack's own region"
@@ -140,6 +172,7 @@ def connect(stack: StackArtifact, session) -> tuple[list[CheckResult], Account |
 
 
 # --- 2. CDK bootstrap ---------------------------------------------------------------------
+
 
 def bootstrap_command(preflight: Preflight) -> str:
     account = preflight.account
@@ -160,25 +193,37 @@ def check_bootstrap(preflight: Preflight) -> Iterator[CheckResult]:
     except AwsCallFailed as failure:
         if failure.code != "ParameterNotFound":
             raise
-        yield CheckResult(FAIL, "bootstrap", f"{account.account_id}/{account.region} is not "
-                          f"bootstrapped (no SSM parameter {parameter})",
-                          bootstrap_command(preflight))
+        yield CheckResult(
+            FAIL,
+            "bootstrap",
+            f"{account.account_id}/{account.region} is not "
+            f"bootstrapped (no SSM parameter {parameter})",
+            bootstrap_command(preflight),
+        )
         return
     try:
         version = int(value)
     except ValueError:
-        yield CheckResult(FAIL, "bootstrap", f"{parameter} holds {value!r}, not a version",
-                          bootstrap_command(preflight))
+        yield CheckResult(
+            FAIL,
+            "bootstrap",
+            f"{parameter} holds {value!r}, not a version",
+            bootstrap_command(preflight),
+        )
         return
     if version >= required:
         yield CheckResult(PASS, "bootstrap", f"version {version} >= {required} ({parameter})")
     else:
-        yield CheckResult(FAIL, "bootstrap", f"version {version} < {required}, the version this "
-                          f"template needs ({parameter})",
-                          f"{bootstrap_command(preflight)} (upgrades the bootstrap stack)")
+        yield CheckResult(
+            FAIL,
+            "bootstrap",
+            f"version {version} < {required}, the version this template needs ({parameter})",
+            f"{bootstrap_command(preflight)} (upgrades the bootstrap stack)",
+        )
 
 
 # --- 3. account baseline: API Gateway's CloudWatch Logs role ------------------------------
+
 
 @check("account baseline")
 def check_account_baseline(preflight: Preflight) -> Iterator[CheckResult]:
@@ -190,39 +235,59 @@ def check_account_baseline(preflight: Preflight) -> Iterator[CheckResult]:
     if ACCOUNT_BASELINE in stack.dependencies:
         fix += f" (`npx cdk deploy {stack.id}` also deploys it first, as its dependency)"
     else:
-        fix += f" first: {stack.id} does not depend on {ACCOUNT_BASELINE}, so deploying it " \
-               f"alone will not set the role"
+        fix += (
+            f" first: {stack.id} does not depend on {ACCOUNT_BASELINE}, so deploying it "
+            f"alone will not set the role"
+        )
     logging = f"{len(stages)} API stage(s) with CloudWatch logging ({', '.join(stages)})"
     role_arn = account.call("apigateway", "get_account").get("cloudwatchRoleArn")
     if not role_arn and ACCOUNT_BASELINE in preflight.deployed_first:
-        yield CheckResult(NOTE, "account baseline", f"API Gateway's account settings in "
-                          f"{account.region} name no CloudWatch Logs role yet; {ACCOUNT_BASELINE}, "
-                          f"which this deploy creates first, sets it ({logging})")
+        yield CheckResult(
+            NOTE,
+            "account baseline",
+            f"API Gateway's account settings in "
+            f"{account.region} name no CloudWatch Logs role yet; {ACCOUNT_BASELINE}, "
+            f"which this deploy creates first, sets it ({logging})",
+        )
         return
     if not role_arn:
-        yield CheckResult(FAIL, "account baseline", f"API Gateway's account settings in "
-                          f"{account.region} name no CloudWatch Logs role, so {logging} would "
-                          f"be refused", fix)
+        yield CheckResult(
+            FAIL,
+            "account baseline",
+            f"API Gateway's account settings in "
+            f"{account.region} name no CloudWatch Logs role, so {logging} would "
+            f"be refused",
+            fix,
+        )
         return
     role_name = role_arn.rsplit("/", 1)[-1]
     role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
     if role_account != account.account_id:
-        yield CheckResult(NOTE, "account baseline", f"API Gateway's account settings name "
-                          f"{role_arn}, outside this account: not checked ({logging})")
+        yield CheckResult(
+            NOTE,
+            "account baseline",
+            f"API Gateway's account settings name "
+            f"{role_arn}, outside this account: not checked ({logging})",
+        )
         return
     try:
         account.call("iam", "get_role", RoleName=role_name)
     except AwsCallFailed as failure:
         if failure.code != "NoSuchEntity":
             raise
-        yield CheckResult(FAIL, "account baseline", f"API Gateway's account settings name "
-                          f"{role_arn}, which does not exist, so {logging} would be refused", fix)
+        yield CheckResult(
+            FAIL,
+            "account baseline",
+            f"API Gateway's account settings name "
+            f"{role_arn}, which does not exist, so {logging} would be refused",
+            fix,
+        )
         return
-    yield CheckResult(PASS, "account baseline", f"API Gateway logs through {role_name} "
-                      f"({logging})")
+    yield CheckResult(PASS, "account baseline", f"API Gateway logs through {role_name} ({logging})")
 
 
 # --- 4. service-linked roles --------------------------------------------------------------
+
 
 @check("service-linked role")
 def check_service_linked_roles(preflight: Preflight) -> Iterator[CheckResult]:
@@ -239,39 +304,46 @@ def check_service_linked_roles(preflight: Preflight) -> Iterator[CheckResult]:
                 continue
         create = f"aws iam create-service-linked-role --aws-service-name {role.service}"
         if not preflight.fix:
-            yield CheckResult(FAIL, "service-linked role", f"{role.role_name} missing {purpose}",
-                              f"{create} (or: make preflight STACK={stack.id} "
-                              f"STAGE={preflight.stage} FIX=1)")
+            yield CheckResult(
+                FAIL,
+                "service-linked role",
+                f"{role.role_name} missing {purpose}",
+                f"{create} (or: make preflight STACK={stack.id} STAGE={preflight.stage} FIX=1)",
+            )
             continue
         try:
             account.call("iam", "create_service_linked_role", AWSServiceName=role.service)
         except AwsCallFailed as failure:
             # Something else (a deploy, another preflight) created it since the read.
             if failure.code == "InvalidInput" and "has been taken" in failure.message:
-                yield CheckResult(PASS, "service-linked role", f"{role.role_name} exists "
-                                  f"{purpose}")
+                yield CheckResult(PASS, "service-linked role", f"{role.role_name} exists {purpose}")
             else:
                 yield failed("service-linked role", failure)
             continue
-        yield CheckResult(PASS, "service-linked role", f"{role.role_name} created (--fix) "
-                          f"{purpose}")
+        yield CheckResult(
+            PASS, "service-linked role", f"{role.role_name} created (--fix) {purpose}"
+        )
 
 
 # --- 5. quota headroom --------------------------------------------------------------------
 
 # Service Quotas answers these when it holds no value for a quota in this account or region.
-_NO_QUOTA_VALUE_CODES = frozenset({"NoSuchResourceException", "IllegalArgumentException",
-                                   "ServiceException"})
+_NO_QUOTA_VALUE_CODES = frozenset(
+    {"NoSuchResourceException", "IllegalArgumentException", "ServiceException"}
+)
 
 
 def quota_value(account: Account, quota: Quota) -> tuple[int, str]:
     """The quota and where it came from: the applied value, AWS's default, or the default
     AWS documents (when Service Quotas has neither)."""
-    for method, source in (("get_service_quota", "applied quota"),
-                           ("get_aws_default_service_quota", "AWS default")):
+    for method, source in (
+        ("get_service_quota", "applied quota"),
+        ("get_aws_default_service_quota", "AWS default"),
+    ):
         try:
-            answer = account.call("service-quotas", method, ServiceCode=quota.service_code,
-                                  QuotaCode=quota.quota_code)
+            answer = account.call(
+                "service-quotas", method, ServiceCode=quota.service_code, QuotaCode=quota.quota_code
+            )
             return int(answer["Quota"]["Value"]), source
         except AwsCallRefused:
             raise
@@ -293,15 +365,22 @@ def quota_usage(account: Account, quota: Quota) -> Counter:
         return Counter({None: sum(g["InternetGatewayId"] not in own for g in gateways)})
     if quota.resource_type == "AWS::EC2::EIP":
         addresses = account.call("ec2", "describe_addresses")["Addresses"]
-        return Counter({None: sum(
-            address.get("Domain", "vpc") == "vpc"
-            and not {address.get("AllocationId"), address.get("PublicIp")} & own
-            for address in addresses)})
+        return Counter(
+            {
+                None: sum(
+                    address.get("Domain", "vpc") == "vpc"
+                    and not {address.get("AllocationId"), address.get("PublicIp")} & own
+                    for address in addresses
+                )
+            }
+        )
     if quota.resource_type == "AWS::EC2::NatGateway":
-        gateways = [gateway for gateway in account.pages("ec2", "describe_nat_gateways",
-                                                         "NatGateways")
-                    if gateway.get("State") in ("pending", "available")
-                    and gateway["NatGatewayId"] not in own]
+        gateways = [
+            gateway
+            for gateway in account.pages("ec2", "describe_nat_gateways", "NatGateways")
+            if gateway.get("State") in ("pending", "available")
+            and gateway["NatGatewayId"] not in own
+        ]
         subnet_ids = sorted({gateway["SubnetId"] for gateway in gateways if "SubnetId" in gateway})
         zones = {}
         if subnet_ids:
@@ -330,25 +409,32 @@ def check_quotas(preflight: Preflight) -> Iterator[CheckResult]:
         if quota.per_availability_zone:
             # A NAT gateway whose AZ the template does not tell is counted in the fullest AZ.
             busiest = max((count for zone, count in usage.items() if zone), default=0)
-            totals = {zone: (usage.get(zone, 0) if zone else busiest, count)
-                      for zone, count in new.items()}
+            totals = {
+                zone: (usage.get(zone, 0) if zone else busiest, count)
+                for zone, count in new.items()
+            }
         else:
             totals = {None: (usage.get(None, 0), sum(new.values()))}
         zone, (used, adding) = max(totals.items(), key=lambda item: sum(item[1]))
-        where = (f" in {zone}" if zone else " in the fullest AZ") \
-            if quota.per_availability_zone else ""
+        where = (
+            (f" in {zone}" if zone else " in the fullest AZ") if quota.per_availability_zone else ""
+        )
         text = f"{quota.name}: {used} in use{where} + {adding} new"
         if used + adding <= limit:
             yield CheckResult(PASS, "quota", f"{text} <= {limit} ({source})")
         else:
             yield CheckResult(
-                FAIL, "quota", f"{text} > {limit} ({source})",
+                FAIL,
+                "quota",
+                f"{text} > {limit} ({source})",
                 f"aws service-quotas request-service-quota-increase --service-code "
                 f"{quota.service_code} --quota-code {quota.quota_code} --desired-value "
-                f"{used + adding} --region {account.region}")
+                f"{used + adding} --region {account.region}",
+            )
 
 
 # --- 6. SES identities and CloudFormation exports -----------------------------------------
+
 
 @check("ses identity")
 def check_ses(preflight: Preflight) -> Iterator[CheckResult]:
@@ -356,13 +442,15 @@ def check_ses(preflight: Preflight) -> Iterator[CheckResult]:
     if not identities:
         return
     account, stack = preflight.account, preflight.stack
-    owned = {physical.lower() for physical in account.stack_physical_ids(
-        "AWS::SES::EmailIdentity")}
+    owned = {physical.lower() for physical in account.stack_physical_ids("AWS::SES::EmailIdentity")}
     for logical_id, raw in identities:
         name = literal(raw, account.pseudo_parameters)
         if name is None:
-            yield CheckResult(NOTE, "ses identity", f"{logical_id}: the identity is only known "
-                              f"at deploy time; not checked")
+            yield CheckResult(
+                NOTE,
+                "ses identity",
+                f"{logical_id}: the identity is only known at deploy time; not checked",
+            )
             continue
         try:
             existing = account.call("sesv2", "get_email_identity", EmailIdentity=name)
@@ -373,14 +461,18 @@ def check_ses(preflight: Preflight) -> Iterator[CheckResult]:
             existing = None
         if existing is not None and name.lower() not in owned:
             yield CheckResult(
-                FAIL, "ses identity", f"{name} already exists in SES in {account.region} and is "
+                FAIL,
+                "ses identity",
+                f"{name} already exists in SES in {account.region} and is "
                 f"not a resource of {stack.stack_name}: CloudFormation cannot create it again",
                 "give this stage another address or domain, or let one stack own the identity "
                 f"(`aws sesv2 delete-email-identity --email-identity {name}` only if nothing "
-                f"else sends from it)")
+                f"else sends from it)",
+            )
         elif existing is not None and existing.get("VerifiedForSendingStatus"):
-            yield CheckResult(PASS, "ses identity", f"{name} belongs to {stack.stack_name} and "
-                              f"is verified")
+            yield CheckResult(
+                PASS, "ses identity", f"{name} belongs to {stack.stack_name} and is verified"
+            )
         else:
             yield CheckResult(NOTE, "ses identity", _verification_step(name, account.region))
     try:
@@ -392,19 +484,26 @@ def check_ses(preflight: Preflight) -> Iterator[CheckResult]:
         yield CheckResult(PASS, "ses sandbox", f"production access in {account.region}")
     else:
         yield CheckResult(
-            NOTE, "ses sandbox", f"the account is in the SES sandbox in {account.region}: mail "
+            NOTE,
+            "ses sandbox",
+            f"the account is in the SES sandbox in {account.region}: mail "
             f"goes only to verified addresses, at most 200 a day",
             f"aws sesv2 put-account-details --production-access-enabled --mail-type "
-            f"TRANSACTIONAL --website-url https://<your site> --region {account.region}")
+            f"TRANSACTIONAL --website-url https://<your site> --region {account.region}",
+        )
 
 
 def _verification_step(identity: str, region: str) -> str:
     if "@" in identity:
-        return (f"after deploy SES mails a verification link to {identity}: open it, or "
-                f"sending from it fails")
-    return (f"after deploy publish the DKIM CNAME records SES makes for {identity} (`aws sesv2 "
-            f"get-email-identity --email-identity {identity} --region {region}`), unless the "
-            f"stack writes them to Route 53 itself")
+        return (
+            f"after deploy SES mails a verification link to {identity}: open it, or "
+            f"sending from it fails"
+        )
+    return (
+        f"after deploy publish the DKIM CNAME records SES makes for {identity} (`aws sesv2 "
+        f"get-email-identity --email-identity {identity} --region {region}`), unless the "
+        f"stack writes them to Route 53 itself"
+    )
 
 
 @check("exports")
@@ -413,24 +512,36 @@ def check_exports(preflight: Preflight) -> Iterator[CheckResult]:
     if not declared:
         return
     account, stack = preflight.account, preflight.stack
-    exporters = {export["Name"]: _stack_name_of(export.get("ExportingStackId", ""))
-                 for export in account.pages("cloudformation", "list_exports", "Exports")}
+    exporters = {
+        export["Name"]: _stack_name_of(export.get("ExportingStackId", ""))
+        for export in account.pages("cloudformation", "list_exports", "Exports")
+    }
     free = []
     for output, raw in declared:
         name = literal(raw, account.pseudo_parameters)
         if name is None:
-            yield CheckResult(NOTE, "exports", f"output {output}: the export name is only "
-                              f"known at deploy time; not checked")
+            yield CheckResult(
+                NOTE,
+                "exports",
+                f"output {output}: the export name is only known at deploy time; not checked",
+            )
         elif name in exporters and exporters[name] != stack.stack_name:
-            yield CheckResult(FAIL, "exports", f"{name} (output {output}) is already exported "
-                              f"by stack {exporters[name]}; export names are unique per account "
-                              f"and region", f"rename the export, or remove it from "
-                              f"{exporters[name]} first")
+            yield CheckResult(
+                FAIL,
+                "exports",
+                f"{name} (output {output}) is already exported "
+                f"by stack {exporters[name]}; export names are unique per account "
+                f"and region",
+                f"rename the export, or remove it from {exporters[name]} first",
+            )
         else:
             free.append(name)
     if free:
-        yield CheckResult(PASS, "exports", f"{len(free)} export name(s) free or this stack's own "
-                          f"({', '.join(free)})")
+        yield CheckResult(
+            PASS,
+            "exports",
+            f"{len(free)} export name(s) free or this stack's own ({', '.join(free)})",
+        )
 
 
 def _stack_name_of(stack_arn: str) -> str:
@@ -441,6 +552,7 @@ def _stack_name_of(stack_arn: str) -> str:
 
 # --- 7. Docker ----------------------------------------------------------------------------
 
+
 def docker_engine_problem() -> str | None:
     """Why `docker info` does not work here, or None when the engine answers. The CDK CLI
     runs whatever CDK_DOCKER names (podman, finch), so that is what is tried."""
@@ -448,15 +560,18 @@ def docker_engine_problem() -> str | None:
     if shutil.which(executable) is None:
         return f"no `{executable}` command on PATH"
     try:
-        result = subprocess.run([executable, "info"], capture_output=True, text=True,
-                                timeout=60, check=False)
+        result = subprocess.run(
+            [executable, "info"], capture_output=True, text=True, timeout=60, check=False
+        )
     except subprocess.TimeoutExpired:
         return f"`{executable} info` did not answer within 60 s"
     except OSError as error:
         return f"`{executable} info` could not run: {error}"
     if result.returncode != 0:
-        reason = next((line.strip() for line in (result.stderr or "").splitlines()
-                       if line.strip()), f"exit status {result.returncode}")
+        reason = next(
+            (line.strip() for line in (result.stderr or "").splitlines() if line.strip()),
+            f"exit status {result.returncode}",
+        )
         return f"`{executable} info` failed: {reason}"
     return None
 
@@ -466,8 +581,9 @@ def check_docker(preflight: Preflight) -> Iterator[CheckResult]:
     images = preflight.stack.docker_images
     if not images:
         return
-    names = ", ".join(image.get("displayName") or asset_hash[:12]
-                      for asset_hash, image in images.items())
+    names = ", ".join(
+        image.get("displayName") or asset_hash[:12] for asset_hash, image in images.items()
+    )
     assets = f"{len(images)} container image asset(s) ({names})"
     problem = docker_engine_problem()
     if problem is None:
@@ -475,8 +591,10 @@ def check_docker(preflight: Preflight) -> Iterator[CheckResult]:
         return
     setting = NO_DOCKER_IMAGE_SETTINGS.get(preflight.stack.id)
     fix = "start Docker (`docker info` must succeed)" + (
-        f", or deploy with {setting}" if setting
-        else ", or switch the blueprint to an image that needs no local build")
+        f", or deploy with {setting}"
+        if setting
+        else ", or switch the blueprint to an image that needs no local build"
+    )
     yield CheckResult(FAIL, "docker", f"{assets} need Docker at deploy: {problem}", fix)
 
 
@@ -486,18 +604,24 @@ def check_codebuild(preflight: Preflight) -> Iterator[CheckResult]:
     New accounts can have a concurrent-build quota of 0 until AWS raises it ("Cannot have more
     than 0 builds in queue for the account"); Service Quotas does not reliably show the value
     that applies, so this is a NOTE, not a check."""
-    projects = [logical_id for logical_id, _ in
-                resources(preflight.template, "AWS::CodeBuild::Project")]
+    projects = [
+        logical_id for logical_id, _ in resources(preflight.template, "AWS::CodeBuild::Project")
+    ]
     if not projects:
         return
-    yield CheckResult(NOTE, "codebuild", f"{len(projects)} CodeBuild project(s) build during the "
-                      "deploy; a new account may be allowed 0 concurrent builds, which fails "
-                      "the deploy with 'Cannot have more than 0 builds in queue for the "
-                      "account': then ask AWS Support to raise CodeBuild's concurrent builds "
-                      "(Linux, small) or deploy a pushed image")
+    yield CheckResult(
+        NOTE,
+        "codebuild",
+        f"{len(projects)} CodeBuild project(s) build during the "
+        "deploy; a new account may be allowed 0 concurrent builds, which fails "
+        "the deploy with 'Cannot have more than 0 builds in queue for the "
+        "account': then ask AWS Support to raise CodeBuild's concurrent builds "
+        "(Linux, small) or deploy a pushed image",
+    )
 
 
 # --- 8. Availability Zones, Neptune instance classes, EC2 instance types ------------------
+
 
 @check("availability zones")
 def check_availability_zones(preflight: Preflight) -> Iterator[CheckResult]:
@@ -510,15 +634,24 @@ def check_availability_zones(preflight: Preflight) -> Iterator[CheckResult]:
     beyond = [ref for ref in refs if isinstance(ref, int) and not 0 <= ref < len(known)]
     if unknown or beyond:
         problems = [f"{name} is not an Availability Zone of {account.region}" for name in unknown]
-        problems += [f"Fn::GetAZs position {index} is past the region's {len(known)} zones"
-                     for index in beyond]
-        yield CheckResult(FAIL, "availability zones", "; ".join(problems),
-                          f"use zones of {account.region} ({', '.join(known)}) in cdk.json "
-                          f"stages.{preflight.stage}.availability_zones and synthesize again")
+        problems += [
+            f"Fn::GetAZs position {index} is past the region's {len(known)} zones"
+            for index in beyond
+        ]
+        yield CheckResult(
+            FAIL,
+            "availability zones",
+            "; ".join(problems),
+            f"use zones of {account.region} ({', '.join(known)}) in cdk.json "
+            f"stages.{preflight.stage}.availability_zones and synthesize again",
+        )
         return
     names = ", ".join(account.zone_name(ref) or "?" for ref in refs)
-    mapped = " (Fn::GetAZs positions mapped to this account's zones)" \
-        if any(isinstance(ref, int) for ref in refs) else ""
+    mapped = (
+        " (Fn::GetAZs positions mapped to this account's zones)"
+        if any(isinstance(ref, int) for ref in refs)
+        else ""
+    )
     yield CheckResult(PASS, "availability zones", f"{names} exist in {account.region}{mapped}")
 
 
@@ -531,38 +664,61 @@ def check_neptune_instances(preflight: Preflight) -> Iterator[CheckResult]:
     for (instance_class, version), instances in groups.items():
         ids = ", ".join(instance.logical_id for instance in instances)
         if instance_class is None:
-            yield CheckResult(NOTE, "neptune instance", f"{ids}: the instance class is only "
-                              f"known at deploy time; not checked")
+            yield CheckResult(
+                NOTE,
+                "neptune instance",
+                f"{ids}: the instance class is only known at deploy time; not checked",
+            )
             continue
-        label = f"{instance_class} for Neptune {version or '(default version)'} in " \
-                f"{account.region}"
+        label = f"{instance_class} for Neptune {version or '(default version)'} in {account.region}"
         try:
             options = _orderable(account, version, instance_class)
-            offered = [] if options else sorted(
-                {option["DBInstanceClass"] for option in _orderable(account, version, None)})
+            offered = (
+                []
+                if options
+                else sorted(
+                    {option["DBInstanceClass"] for option in _orderable(account, version, None)}
+                )
+            )
         except AwsCallFailed as failure:
             yield failed("neptune instance", failure)
             continue
         if not options and not offered:
-            yield CheckResult(FAIL, "neptune instance", f"Neptune engine version {version} is "
-                              f"not offered in {account.region} ({ids})",
-                              f"use a version `aws neptune describe-db-engine-versions --engine "
-                              f"neptune --region {account.region}` lists")
+            yield CheckResult(
+                FAIL,
+                "neptune instance",
+                f"Neptune engine version {version} is not offered in {account.region} ({ids})",
+                f"use a version `aws neptune describe-db-engine-versions --engine "
+                f"neptune --region {account.region}` lists",
+            )
             continue
         if not options:
-            yield CheckResult(FAIL, "neptune instance", f"{label} is not orderable ({ids})",
-                              f"use an orderable class: {', '.join(offered)}")
+            yield CheckResult(
+                FAIL,
+                "neptune instance",
+                f"{label} is not orderable ({ids})",
+                f"use an orderable class: {', '.join(offered)}",
+            )
             continue
-        orderable_zones = {zone["Name"] for option in options
-                           for zone in option.get("AvailabilityZones") or []}
-        misplaced = [(instance.logical_id, zone) for instance in instances
-                     if (zone := account.zone_name(instance.availability_zone))
-                     and orderable_zones and zone not in orderable_zones]
+        orderable_zones = {
+            zone["Name"] for option in options for zone in option.get("AvailabilityZones") or []
+        }
+        misplaced = [
+            (instance.logical_id, zone)
+            for instance in instances
+            if (zone := account.zone_name(instance.availability_zone))
+            and orderable_zones
+            and zone not in orderable_zones
+        ]
         if misplaced:
             where = ", ".join(f"{logical_id} in {zone}" for logical_id, zone in misplaced)
             zones = ", ".join(sorted(orderable_zones))
-            yield CheckResult(FAIL, "neptune instance", f"{label} is orderable, but not for "
-                              f"{where}", f"place the instances in {zones}")
+            yield CheckResult(
+                FAIL,
+                "neptune instance",
+                f"{label} is orderable, but not for {where}",
+                f"place the instances in {zones}",
+            )
         else:
             yield CheckResult(PASS, "neptune instance", f"{label} is orderable ({ids})")
 
@@ -573,12 +729,16 @@ def _orderable(account: Account, version: str | None, instance_class: str | None
         params["EngineVersion"] = version
     if instance_class:
         params["DBInstanceClass"] = instance_class
-    options = account.pages("rds", "describe_orderable_db_instance_options",
-                            "OrderableDBInstanceOptions", **params)
+    options = account.pages(
+        "rds", "describe_orderable_db_instance_options", "OrderableDBInstanceOptions", **params
+    )
     # Filtered again here: the API filters by class, but stand-ins (moto) may not.
-    return [option for option in options
-            if (instance_class is None or option.get("DBInstanceClass") == instance_class)
-            and (version is None or option.get("EngineVersion") == version)]
+    return [
+        option
+        for option in options
+        if (instance_class is None or option.get("DBInstanceClass") == instance_class)
+        and (version is None or option.get("EngineVersion") == version)
+    ]
 
 
 @check("instance type")
@@ -588,34 +748,51 @@ def check_instance_types(preflight: Preflight) -> Iterator[CheckResult]:
         return
     account = preflight.account
     known = account.availability_zones
-    zones = [zone for ref in availability_zones(preflight.template)
-             if (zone := account.zone_name(ref)) in known]
+    zones = [
+        zone
+        for ref in availability_zones(preflight.template)
+        if (zone := account.zone_name(ref)) in known
+    ]
     types = sorted(launched)
     location_type = "availability-zone"
     if not zones:  # no subnets in the template (an imported VPC): the region is all it can check
         location_type, zones = "region", [account.region]
     offerings = account.pages(
-        "ec2", "describe_instance_type_offerings", "InstanceTypeOfferings",
-        LocationType=location_type, Filters=[{"Name": "instance-type", "Values": types},
-                                             {"Name": "location", "Values": zones}])
+        "ec2",
+        "describe_instance_type_offerings",
+        "InstanceTypeOfferings",
+        LocationType=location_type,
+        Filters=[{"Name": "instance-type", "Values": types}, {"Name": "location", "Values": zones}],
+    )
     offered = {(offering["InstanceType"], offering["Location"]) for offering in offerings}
     for instance_type in types:
         ids = ", ".join(launched[instance_type])
         missing = [zone for zone in zones if (instance_type, zone) not in offered]
         if missing:
             yield CheckResult(
-                FAIL, "instance type", f"{instance_type} ({ids}) is not offered in "
-                f"{', '.join(missing)}",
+                FAIL,
+                "instance type",
+                f"{instance_type} ({ids}) is not offered in {', '.join(missing)}",
                 f"choose a type offered in {', '.join(zones)} (`aws ec2 "
                 f"describe-instance-type-offerings --location-type {location_type} --filters "
-                f"Name=location,Values={','.join(zones)} --region {account.region}`)")
+                f"Name=location,Values={','.join(zones)} --region {account.region}`)",
+            )
         else:
-            yield CheckResult(PASS, "instance type", f"{instance_type} ({ids}) is offered in "
-                              f"{', '.join(zones)}")
+            yield CheckResult(
+                PASS, "instance type", f"{instance_type} ({ids}) is offered in {', '.join(zones)}"
+            )
 
 
 CHECKS: tuple[Check, ...] = (
-    check_bootstrap, check_account_baseline, check_service_linked_roles, check_quotas,
-    check_ses, check_exports, check_docker, check_codebuild, check_availability_zones,
-    check_neptune_instances, check_instance_types,
+    check_bootstrap,
+    check_account_baseline,
+    check_service_linked_roles,
+    check_quotas,
+    check_ses,
+    check_exports,
+    check_docker,
+    check_codebuild,
+    check_availability_zones,
+    check_neptune_instances,
+    check_instance_types,
 )

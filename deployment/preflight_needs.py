@@ -31,6 +31,7 @@ def properties(resource: dict) -> dict:
 
 # --- intrinsic functions that can be evaluated before deploy ------------------------------
 
+
 def literal(value: object, pseudo_parameters: dict[str, str]) -> str | None:
     """`value` as a plain string if it only uses literals and pseudo parameters, else None.
 
@@ -43,7 +44,7 @@ def literal(value: object, pseudo_parameters: dict[str, str]) -> str | None:
         return str(value)
     if not isinstance(value, dict) or len(value) != 1:
         return None
-    (function, argument), = value.items()
+    ((function, argument),) = value.items()
     if function == "Ref":
         return pseudo_parameters.get(argument) if isinstance(argument, str) else None
     if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
@@ -53,8 +54,11 @@ def literal(value: object, pseudo_parameters: dict[str, str]) -> str | None:
         resolved = [literal(part, pseudo_parameters) for part in parts]
         return None if any(part is None for part in resolved) else separator.join(resolved)
     if function == "Fn::Sub":
-        text, variables = (argument, {}) if isinstance(argument, str) else (
-            argument if isinstance(argument, list) and len(argument) == 2 else (None, {}))
+        text, variables = (
+            (argument, {})
+            if isinstance(argument, str)
+            else (argument if isinstance(argument, list) and len(argument) == 2 else (None, {}))
+        )
         if not isinstance(text, str) or not isinstance(variables, dict):
             return None
         known = dict(pseudo_parameters)
@@ -79,8 +83,11 @@ def availability_zone_ref(value: object) -> AzRef | None:
         argument = value["Fn::Select"]
         if isinstance(argument, list) and len(argument) == 2:
             index, source = argument
-            if (isinstance(source, dict) and list(source) == ["Fn::GetAZs"]
-                    and source["Fn::GetAZs"] in ("", {"Ref": "AWS::Region"})):
+            if (
+                isinstance(source, dict)
+                and list(source) == ["Fn::GetAZs"]
+                and source["Fn::GetAZs"] in ("", {"Ref": "AWS::Region"})
+            ):
                 try:
                     return int(index)
                 except (TypeError, ValueError):
@@ -96,8 +103,10 @@ def _ref_target(value: object) -> str | None:
 
 def subnet_availability_zones(template: dict) -> dict[str, AzRef | None]:
     """Logical id of every subnet the template creates -> its AZ."""
-    return {logical_id: availability_zone_ref(properties(subnet).get("AvailabilityZone"))
-            for logical_id, subnet in resources(template, "AWS::EC2::Subnet")}
+    return {
+        logical_id: availability_zone_ref(properties(subnet).get("AvailabilityZone"))
+        for logical_id, subnet in resources(template, "AWS::EC2::Subnet")
+    }
 
 
 def availability_zones(template: dict) -> list[AzRef]:
@@ -114,6 +123,7 @@ def availability_zones(template: dict) -> list[AzRef]:
 
 # --- API Gateway account settings ---------------------------------------------------------
 
+
 def logging_api_stages(template: dict) -> list[str]:
     """REST API stages that write access or execution logs, so need the account's CloudWatch
     Logs role. A setting CloudFormation resolves at deploy time counts as logging: a false
@@ -124,8 +134,9 @@ def logging_api_stages(template: dict) -> list[str]:
             found.append(logical_id)
     for logical_id, deployment in resources(template, "AWS::ApiGateway::Deployment"):
         description = properties(deployment).get("StageDescription")
-        if description is not None and (not isinstance(description, dict)
-                                        or _stage_logs(description, deployment=True)):
+        if description is not None and (
+            not isinstance(description, dict) or _stage_logs(description, deployment=True)
+        ):
             found.append(logical_id)
     return found
 
@@ -151,6 +162,7 @@ def _stage_logs(settings: dict, deployment: bool = False) -> bool:
 
 # --- service-linked roles -----------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class ServiceLinkedRole:
     role_name: str
@@ -162,18 +174,24 @@ class ServiceLinkedRole:
 ECS = ServiceLinkedRole("AWSServiceRoleForECS", "ecs.amazonaws.com")
 RDS = ServiceLinkedRole("AWSServiceRoleForRDS", "rds.amazonaws.com")  # Neptune shares it
 DAX = ServiceLinkedRole("AWSServiceRoleForDAX", "dax.amazonaws.com")
-ELASTIC_LOAD_BALANCING = ServiceLinkedRole("AWSServiceRoleForElasticLoadBalancing",
-                                           "elasticloadbalancing.amazonaws.com")
+ELASTIC_LOAD_BALANCING = ServiceLinkedRole(
+    "AWSServiceRoleForElasticLoadBalancing", "elasticloadbalancing.amazonaws.com"
+)
 EC2_AUTO_SCALING = ServiceLinkedRole("AWSServiceRoleForAutoScaling", "autoscaling.amazonaws.com")
-EFS = ServiceLinkedRole("AWSServiceRoleForAmazonElasticFileSystem",
-                        "elasticfilesystem.amazonaws.com")
-ECS_SERVICE_AUTO_SCALING = ServiceLinkedRole("AWSServiceRoleForApplicationAutoScaling_ECSService",
-                                             "ecs.application-autoscaling.amazonaws.com")
+EFS = ServiceLinkedRole(
+    "AWSServiceRoleForAmazonElasticFileSystem", "elasticfilesystem.amazonaws.com"
+)
+ECS_SERVICE_AUTO_SCALING = ServiceLinkedRole(
+    "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    "ecs.application-autoscaling.amazonaws.com",
+)
 DYNAMODB_TABLE_AUTO_SCALING = ServiceLinkedRole(
     "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
-    "dynamodb.application-autoscaling.amazonaws.com")
-DYNAMODB_REPLICATION = ServiceLinkedRole("AWSServiceRoleForDynamoDBReplication",
-                                         "replication.dynamodb.amazonaws.com")
+    "dynamodb.application-autoscaling.amazonaws.com",
+)
+DYNAMODB_REPLICATION = ServiceLinkedRole(
+    "AWSServiceRoleForDynamoDBReplication", "replication.dynamodb.amazonaws.com"
+)
 
 _ROLE_BY_TYPE_PREFIX = (("AWS::ECS::", ECS), ("AWS::Neptune::", RDS), ("AWS::RDS::", RDS))
 _ROLE_BY_TYPE = {
@@ -182,8 +200,10 @@ _ROLE_BY_TYPE = {
     "AWS::ElasticLoadBalancing::LoadBalancer": ELASTIC_LOAD_BALANCING,
     "AWS::EFS::FileSystem": EFS,
 }
-_ROLE_BY_SCALING_NAMESPACE = {"ecs": ECS_SERVICE_AUTO_SCALING,
-                              "dynamodb": DYNAMODB_TABLE_AUTO_SCALING}
+_ROLE_BY_SCALING_NAMESPACE = {
+    "ecs": ECS_SERVICE_AUTO_SCALING,
+    "dynamodb": DYNAMODB_TABLE_AUTO_SCALING,
+}
 
 
 def service_linked_roles(template: dict) -> dict[ServiceLinkedRole, list[str]]:
@@ -204,14 +224,17 @@ def service_linked_roles(template: dict) -> dict[ServiceLinkedRole, list[str]]:
         if resource_type in _ROLE_BY_TYPE:
             need(_ROLE_BY_TYPE[resource_type], resource_type)
         # A group given its own (custom-suffix) role does not use the default one.
-        if resource_type == "AWS::AutoScaling::AutoScalingGroup" \
-                and "ServiceLinkedRoleARN" not in props:
+        if (
+            resource_type == "AWS::AutoScaling::AutoScalingGroup"
+            and "ServiceLinkedRoleARN" not in props
+        ):
             need(EC2_AUTO_SCALING, resource_type)
         if resource_type == "AWS::ApplicationAutoScaling::ScalableTarget":
             role = _ROLE_BY_SCALING_NAMESPACE.get(props.get("ServiceNamespace"))
             # A RoleARN that is not a service-linked role is a legacy service role instead.
-            if role and ("RoleARN" not in props or "aws-service-role/" in json.dumps(
-                    props["RoleARN"])):
+            if role and (
+                "RoleARN" not in props or "aws-service-role/" in json.dumps(props["RoleARN"])
+            ):
                 need(role, f"{resource_type} ({props['ServiceNamespace']})")
         if resource_type == "AWS::DynamoDB::GlobalTable":
             replicas = props.get("Replicas")
@@ -221,6 +244,7 @@ def service_linked_roles(template: dict) -> dict[ServiceLinkedRole, list[str]]:
 
 
 # --- quotas -------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Quota:
@@ -234,10 +258,17 @@ class Quota:
 
 # Codes and defaults as Service Quotas lists them (moto's copy of the `vpc` list agrees).
 VPCS = Quota("VPCs per Region", "vpc", "L-F678F1CE", 5, "AWS::EC2::VPC")
-INTERNET_GATEWAYS = Quota("Internet gateways per Region", "vpc", "L-A4707A72", 5,
-                          "AWS::EC2::InternetGateway")
-NAT_GATEWAYS = Quota("NAT gateways per Availability Zone", "vpc", "L-FE5A380F", 5,
-                     "AWS::EC2::NatGateway", per_availability_zone=True)
+INTERNET_GATEWAYS = Quota(
+    "Internet gateways per Region", "vpc", "L-A4707A72", 5, "AWS::EC2::InternetGateway"
+)
+NAT_GATEWAYS = Quota(
+    "NAT gateways per Availability Zone",
+    "vpc",
+    "L-FE5A380F",
+    5,
+    "AWS::EC2::NatGateway",
+    per_availability_zone=True,
+)
 ELASTIC_IPS = Quota("EC2-VPC Elastic IPs", "ec2", "L-0263D0A3", 5, "AWS::EC2::EIP")
 QUOTAS = (VPCS, INTERNET_GATEWAYS, NAT_GATEWAYS, ELASTIC_IPS)
 
@@ -258,20 +289,26 @@ def quota_demand(template: dict, quota: Quota) -> Counter:
 
 # --- SES and CloudFormation exports -------------------------------------------------------
 
+
 def email_identities(template: dict) -> list[tuple[str, object]]:
     """(logical id, EmailIdentity as written) of every SES identity the template creates."""
-    return [(logical_id, properties(identity).get("EmailIdentity"))
-            for logical_id, identity in resources(template, "AWS::SES::EmailIdentity")]
+    return [
+        (logical_id, properties(identity).get("EmailIdentity"))
+        for logical_id, identity in resources(template, "AWS::SES::EmailIdentity")
+    ]
 
 
 def export_names(template: dict) -> list[tuple[str, object]]:
     """(output name, Export.Name as written) of every output the template exports."""
-    return [(name, output["Export"].get("Name"))
-            for name, output in template.get("Outputs", {}).items()
-            if isinstance(output.get("Export"), dict)]
+    return [
+        (name, output["Export"].get("Name"))
+        for name, output in template.get("Outputs", {}).items()
+        if isinstance(output.get("Export"), dict)
+    ]
 
 
 # --- instance classes and types -----------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class NeptuneInstance:
@@ -290,11 +327,14 @@ def neptune_instances(template: dict) -> list[NeptuneInstance]:
         cluster = clusters.get(_ref_target(props.get("DBClusterIdentifier")) or "", {})
         version = properties(cluster).get("EngineVersion")
         instance_class = props.get("DBInstanceClass")
-        found.append(NeptuneInstance(
-            logical_id,
-            instance_class if isinstance(instance_class, str) else None,
-            version if isinstance(version, str) else None,
-            availability_zone_ref(props.get("AvailabilityZone"))))
+        found.append(
+            NeptuneInstance(
+                logical_id,
+                instance_class if isinstance(instance_class, str) else None,
+                version if isinstance(version, str) else None,
+                availability_zone_ref(props.get("AvailabilityZone")),
+            )
+        )
     return found
 
 

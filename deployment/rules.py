@@ -123,16 +123,21 @@ UNIQUE_NAMES = {t: p for t, p in UNIQUE_NAMES.items() if p}
 ADDRESS_NAMES = {"AWS::SES::EmailIdentity"}
 
 
-def resolve(value, stack: StackArtifact, region: str | None = None,
-            account: str | None = None) -> str:
+def resolve(
+    value, stack: StackArtifact, region: str | None = None, account: str | None = None
+) -> str:
     """A CloudFormation value as text, with pseudo parameters filled in (`region`/`account`
     default to the stack's own, else a `<AWS::Region>` marker) and a reference to a resource
     as `<ref:Stack/Logical>`: CloudFormation-generated ids are unique in their stack."""
     region = region or stack.region or "<AWS::Region>"
     account = account or stack.account or "<AWS::AccountId>"
-    pseudo = {"AWS::StackName": stack.stack_name, "AWS::Region": region,
-              "AWS::AccountId": account, "AWS::Partition": "aws", "AWS::URLSuffix":
-              "amazonaws.com"}
+    pseudo = {
+        "AWS::StackName": stack.stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
 
     def text(v) -> str:
         if isinstance(v, str):
@@ -142,7 +147,7 @@ def resolve(value, stack: StackArtifact, region: str | None = None,
         if isinstance(v, list):
             return ",".join(text(i) for i in v)
         if isinstance(v, dict) and len(v) == 1:
-            (fn, arg), = v.items()
+            ((fn, arg),) = v.items()
             if fn == "Ref":
                 return pseudo.get(arg, f"<ref:{stack.stack_name}/{arg}>")
             if fn == "Fn::GetAtt":
@@ -157,8 +162,10 @@ def resolve(value, stack: StackArtifact, region: str | None = None,
                     name = match.group(1)
                     if name in variables:
                         return text(variables[name])
-                    return text({"Ref": name} if "." not in name
-                                else {"Fn::GetAtt": name.split(".", 1)})
+                    return text(
+                        {"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)}
+                    )
+
                 return re.sub(r"\$\{([^}!]+)\}", sub, body)
             if fn == "Fn::Select":
                 return f"<select:{text(arg[1])}[{text(arg[0])}]>"
@@ -177,8 +184,9 @@ def _property(properties: dict, path: str):
     return properties
 
 
-def unique_names(stack: StackArtifact, region: str | None = None,
-                 account: str | None = None) -> list[tuple[str, str, str]]:
+def unique_names(
+    stack: StackArtifact, region: str | None = None, account: str | None = None
+) -> list[tuple[str, str, str]]:
     """(resource type, logical id, resolved name) for every unique name the template sets."""
     found = []
     for logical_id, resource in stack.resources(*UNIQUE_NAMES):
@@ -188,8 +196,9 @@ def unique_names(stack: StackArtifact, region: str | None = None,
     for key, output in stack.template.get("Outputs", {}).items():
         export = (output.get("Export") or {}).get("Name")
         if export is not None:  # export names are unique per account and region too
-            found.append(("AWS::CloudFormation::Export", key, resolve(export, stack, region,
-                                                                     account)))
+            found.append(
+                ("AWS::CloudFormation::Export", key, resolve(export, stack, region, account))
+            )
     return found
 
 
@@ -199,31 +208,44 @@ def _normal(text: str) -> str:
 
 # -- single-stack rules --------------------------------------------------------------------------
 
+
 def logging_stage_needs_baseline(stack: StackArtifact) -> Iterable[Violation]:
     if stack.id == BASELINE_STACK_ID or BASELINE_STACK_ID in stack.dependencies:
         return
     for logical_id in logging_api_stages(stack.template):
-        yield Violation("logging-stage-needs-baseline", stack.id, logical_id,
-                        "this stage logs to CloudWatch, which API Gateway refuses until the "
-                        "account's CloudWatch Logs role is set: make the stack depend on the "
-                        "AccountBaseline stack (stacks/account_baseline.require_baseline)")
+        yield Violation(
+            "logging-stage-needs-baseline",
+            stack.id,
+            logical_id,
+            "this stage logs to CloudWatch, which API Gateway refuses until the "
+            "account's CloudWatch Logs role is set: make the stack depend on the "
+            "AccountBaseline stack (stacks/account_baseline.require_baseline)",
+        )
 
 
 def api_gateway_account_only_in_baseline(stack: StackArtifact) -> Iterable[Violation]:
     if stack.id == BASELINE_STACK_ID:
         return
     for logical_id, _ in stack.resources("AWS::ApiGateway::Account"):
-        yield Violation("api-gateway-account-only-in-baseline", stack.id, logical_id,
-                        "API Gateway's account settings are one per account and region and "
-                        "belong to the AccountBaseline stack (set cloud_watch_role=False)")
+        yield Violation(
+            "api-gateway-account-only-in-baseline",
+            stack.id,
+            logical_id,
+            "API Gateway's account settings are one per account and region and "
+            "belong to the AccountBaseline stack (set cloud_watch_role=False)",
+        )
 
 
 def no_service_linked_role_in_template(stack: StackArtifact) -> Iterable[Violation]:
     for logical_id, resource in stack.resources("AWS::IAM::ServiceLinkedRole"):
         service = resource.get("Properties", {}).get("AWSServiceName", "?")
-        yield Violation("no-service-linked-role-in-template", stack.id, logical_id,
-                        f"creating the service-linked role of {service} fails in every account "
-                        "that has it already; `make preflight FIX=1` creates missing ones")
+        yield Violation(
+            "no-service-linked-role-in-template",
+            stack.id,
+            logical_id,
+            f"creating the service-linked role of {service} fails in every account "
+            "that has it already; `make preflight FIX=1` creates missing ones",
+        )
 
 
 def unique_names_carry_the_stack_name(stack: StackArtifact) -> Iterable[Violation]:
@@ -235,10 +257,14 @@ def unique_names_carry_the_stack_name(stack: StackArtifact) -> Iterable[Violatio
             continue
         if _normal(stack.stack_name) in _normal(name) or own_refs in name:
             continue
-        yield Violation("unique-names-carry-the-stack-name", stack.id, logical_id,
-                        f"{resource_type} name {name!r} must be unique per account or region "
-                        f"but does not contain the stack name {stack.stack_name!r}: dev and "
-                        "prod (or two instances) would collide; derive it from the stack name")
+        yield Violation(
+            "unique-names-carry-the-stack-name",
+            stack.id,
+            logical_id,
+            f"{resource_type} name {name!r} must be unique per account or region "
+            f"but does not contain the stack name {stack.stack_name!r}: dev and "
+            "prod (or two instances) would collide; derive it from the stack name",
+        )
 
 
 def cloudfront_scope_in_us_east_1(stack: StackArtifact) -> Iterable[Violation]:
@@ -247,26 +273,41 @@ def cloudfront_scope_in_us_east_1(stack: StackArtifact) -> Iterable[Violation]:
     where = stack.region or "an environment-agnostic stack (region unknown at synth)"
     for logical_id, resource in stack.resources("AWS::WAFv2::WebACL"):
         if resource.get("Properties", {}).get("Scope") == "CLOUDFRONT":
-            yield Violation("cloudfront-scope-in-us-east-1", stack.id, logical_id,
-                            f"a CLOUDFRONT-scope web ACL can only be created in us-east-1, not "
-                            f"in {where}: put it in a us-east-1 companion stack")
-    certificates = {logical_id for logical_id, _ in
-                    stack.resources("AWS::CertificateManager::Certificate")}
+            yield Violation(
+                "cloudfront-scope-in-us-east-1",
+                stack.id,
+                logical_id,
+                f"a CLOUDFRONT-scope web ACL can only be created in us-east-1, not "
+                f"in {where}: put it in a us-east-1 companion stack",
+            )
+    certificates = {
+        logical_id for logical_id, _ in stack.resources("AWS::CertificateManager::Certificate")
+    }
     for _, distribution in stack.resources("AWS::CloudFront::Distribution"):
-        viewer = _property(distribution.get("Properties", {}),
-                           "DistributionConfig.ViewerCertificate.AcmCertificateArn")
+        viewer = _property(
+            distribution.get("Properties", {}),
+            "DistributionConfig.ViewerCertificate.AcmCertificateArn",
+        )
         if isinstance(viewer, dict) and viewer.get("Ref") in certificates:
-            yield Violation("cloudfront-scope-in-us-east-1", stack.id, viewer["Ref"],
-                            f"CloudFront reads certificates only from us-east-1, not from "
-                            f"{where}: create it in a us-east-1 companion stack")
+            yield Violation(
+                "cloudfront-scope-in-us-east-1",
+                stack.id,
+                viewer["Ref"],
+                f"CloudFront reads certificates only from us-east-1, not from "
+                f"{where}: create it in a us-east-1 companion stack",
+            )
 
 
 def deploys_without_docker(stack: StackArtifact) -> Iterable[Violation]:
     for asset_id, image in stack.docker_images.items():
-        yield Violation("deploys-without-docker", stack.id, image.get("displayName", asset_id),
-                        "a container image asset makes `cdk deploy` run `docker build` on the "
-                        "deploying machine: build it at deploy time in AWS instead (the "
-                        "blueprint's CodeBuild image setting) or reference a pushed image")
+        yield Violation(
+            "deploys-without-docker",
+            stack.id,
+            image.get("displayName", asset_id),
+            "a container image asset makes `cdk deploy` run `docker build` on the "
+            "deploying machine: build it at deploy time in AWS instead (the "
+            "blueprint's CodeBuild image setting) or reference a pushed image",
+        )
 
 
 def ecs_service_waits_for_capacity_providers(stack: StackArtifact) -> Iterable[Violation]:
@@ -281,10 +322,14 @@ def ecs_service_waits_for_capacity_providers(stack: StackArtifact) -> Iterable[V
         depends_on = resource.get("DependsOn", [])
         depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
         if association and association not in depends_on:
-            yield Violation("ecs-service-waits-for-capacity-providers", stack.id, logical_id,
-                            f"the service must depend on {association}, its cluster's "
-                            "capacity-provider association, or CloudFormation may create it "
-                            "first and ECS refuses its capacity provider strategy")
+            yield Violation(
+                "ecs-service-waits-for-capacity-providers",
+                stack.id,
+                logical_id,
+                f"the service must depend on {association}, its cluster's "
+                "capacity-provider association, or CloudFormation may create it "
+                "first and ECS refuses its capacity provider strategy",
+            )
 
 
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
@@ -305,15 +350,19 @@ def violations(stack: StackArtifact) -> list[Violation]:
 
 # -- across stages -------------------------------------------------------------------------------
 
-def shared_unique_names(first: Assembly, second: Assembly, *, region: str,
-                        account: str = "111122223333") -> list[Violation]:
+
+def shared_unique_names(
+    first: Assembly, second: Assembly, *, region: str, account: str = "111122223333"
+) -> list[Violation]:
     """Unique names (and stack names) that both assemblies would create in one account and
     `region`; the AccountBaseline stack is meant to be shared and is left out."""
+
     def names(assembly: Assembly) -> dict[tuple[str, str], tuple[str, str]]:
         found = {}
         for stack in assembly.stacks.values():
-            if stack.id == BASELINE_STACK_ID or (stack.region and stack.region != region
-                                                 and stack.region != "us-east-1"):
+            if stack.id == BASELINE_STACK_ID or (
+                stack.region and stack.region != region and stack.region != "us-east-1"
+            ):
                 continue
             found[("AWS::CloudFormation::Stack", stack.stack_name)] = (stack.id, "")
             for resource_type, logical_id, name in unique_names(stack, region, account):
@@ -321,8 +370,15 @@ def shared_unique_names(first: Assembly, second: Assembly, *, region: str,
         return found
 
     mine, theirs = names(first), names(second)
-    return [Violation("stages-share-no-unique-name", stack_id, logical_id,
-                      f"{key[0]} name {key[1]!r} is also declared by "
-                      f"{'/'.join(filter(None, theirs[key]))} of the other assembly: both "
-                      f"cannot exist in one account and region")
-            for key, (stack_id, logical_id) in sorted(mine.items()) if key in theirs]
+    return [
+        Violation(
+            "stages-share-no-unique-name",
+            stack_id,
+            logical_id,
+            f"{key[0]} name {key[1]!r} is also declared by "
+            f"{'/'.join(filter(None, theirs[key]))} of the other assembly: both "
+            f"cannot exist in one account and region",
+        )
+        for key, (stack_id, logical_id) in sorted(mine.items())
+        if key in theirs
+    ]

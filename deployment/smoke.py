@@ -188,8 +188,16 @@ from deployment.smoke_support import (
     monotonic_deadline,
 )
 
-__all__ = ["CAPABILITIES", "LOCAL_ENDPOINT_SKIP", "SMOKES", "StepResult", "UnknownStack",
-           "run_smoke", "stack_outputs", "main"]
+__all__ = [
+    "CAPABILITIES",
+    "LOCAL_ENDPOINT_SKIP",
+    "SMOKES",
+    "StepResult",
+    "UnknownStack",
+    "run_smoke",
+    "stack_outputs",
+    "main",
+]
 
 # Stack id (as in the assembly and `make deploy STACK=`) -> its smoke.
 SMOKES: dict[str, Callable[[Smoke], None]] = {
@@ -200,7 +208,7 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "FargateService": smoke_fargate.smoke,
     "UpdateServer": smoke_updates.server_smoke,
     "UpdateOffload": smoke_updates.offload_smoke,
-    # The us-east-1 companions of a prod stage elsewhere (patterns/edge.py).
+    # The us-east-1 companions of a prod stage elsewhere (house/edge.py).
     "MyBlogEdge": smoke_edge.smoke,
     "UpdateOffloadEdge": smoke_edge.smoke,
 }
@@ -211,15 +219,22 @@ DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 
 class UnknownStack(ValueError):
     def __init__(self, stack_id: str) -> None:
-        super().__init__(f"no smoke test for stack {stack_id!r}; known stacks: "
-                         f"{', '.join(SMOKES)}")
+        super().__init__(f"no smoke test for stack {stack_id!r}; known stacks: {', '.join(SMOKES)}")
 
 
-def run_smoke(stack_id: str, outputs: Mapping[str, str], session: boto3.Session, *,
-              skip: Collection[str] = frozenset(), deadline: float,
-              endpoint_url: str | None = None, template: Mapping | None = None,
-              poll_interval: float | None = None, sleep: Callable[[float], None] = time.sleep,
-              say: Callable[[str], None] | None = None) -> list[StepResult]:
+def run_smoke(
+    stack_id: str,
+    outputs: Mapping[str, str],
+    session: boto3.Session,
+    *,
+    skip: Collection[str] = frozenset(),
+    deadline: float,
+    endpoint_url: str | None = None,
+    template: Mapping | None = None,
+    poll_interval: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None] | None = None,
+) -> list[StepResult]:
     """Run the smoke of `stack_id` against a deployed stack with these outputs; every step's
     result, clean-ups included (named `cleanup:<what>`), in the order they ran.
 
@@ -231,9 +246,18 @@ def run_smoke(stack_id: str, outputs: Mapping[str, str], session: boto3.Session,
     """
     if stack_id not in SMOKES:
         raise UnknownStack(stack_id)
-    smoke = Smoke(stack_id, outputs, session, skip=skip, deadline=monotonic_deadline(deadline),
-                  endpoint_url=endpoint_url, template=template, poll_interval=poll_interval,
-                  sleep=sleep, say=say)
+    smoke = Smoke(
+        stack_id,
+        outputs,
+        session,
+        skip=skip,
+        deadline=monotonic_deadline(deadline),
+        endpoint_url=endpoint_url,
+        template=template,
+        poll_interval=poll_interval,
+        sleep=sleep,
+        say=say,
+    )
     try:
         SMOKES[stack_id](smoke)
     finally:
@@ -241,17 +265,29 @@ def run_smoke(stack_id: str, outputs: Mapping[str, str], session: boto3.Session,
     return smoke.results
 
 
-def stack_outputs(session: boto3.Session, stack_name: str, *, endpoint_url: str | None = None,
-                  timeout: float = 30.0) -> tuple[str, dict[str, str]]:
+def stack_outputs(
+    session: boto3.Session,
+    stack_name: str,
+    *,
+    endpoint_url: str | None = None,
+    timeout: float = 30.0,
+) -> tuple[str, dict[str, str]]:
     """(stack status, OutputKey -> OutputValue) of a deployed stack."""
     from botocore.config import Config
 
-    client = session.client("cloudformation", endpoint_url=endpoint_url, config=Config(
-        connect_timeout=min(10.0, timeout), read_timeout=timeout,
-        retries={"mode": "standard", "max_attempts": 3}))
+    client = session.client(
+        "cloudformation",
+        endpoint_url=endpoint_url,
+        config=Config(
+            connect_timeout=min(10.0, timeout),
+            read_timeout=timeout,
+            retries={"mode": "standard", "max_attempts": 3},
+        ),
+    )
     stack = client.describe_stacks(StackName=stack_name)["Stacks"][0]
-    return stack["StackStatus"], {o["OutputKey"]: o["OutputValue"]
-                                  for o in stack.get("Outputs", [])}
+    return stack["StackStatus"], {
+        o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])
+    }
 
 
 def _capabilities(text: str) -> frozenset[str]:
@@ -259,7 +295,8 @@ def _capabilities(text: str) -> frozenset[str]:
     unknown = sorted(names - set(CAPABILITIES))
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}")
+            f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}"
+        )
     return names
 
 
@@ -274,16 +311,26 @@ def _interrupt_on_sigterm() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m deployment.smoke",
-        description="Exercise a deployed stack's main path; PASS/FAIL/SKIP per step.")
+        description="Exercise a deployed stack's main path; PASS/FAIL/SKIP per step.",
+    )
     parser.add_argument("stack_id", metavar="STACK_ID", help=f"one of: {', '.join(SMOKES)}")
-    parser.add_argument("--assembly", default="cdk.out",
-                        help="the synthesized cloud assembly (default: cdk.out)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds for all steps (default {DEFAULT_TIMEOUT:.0f}; clean-ups "
-                             "get up to 60 s more)")
-    parser.add_argument("--skip", type=_capabilities, default=frozenset(),
-                        metavar="CAPABILITY,...",
-                        help=f"capabilities to skip steps for: {', '.join(CAPABILITIES)}")
+    parser.add_argument(
+        "--assembly", default="cdk.out", help="the synthesized cloud assembly (default: cdk.out)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds for all steps (default {DEFAULT_TIMEOUT:.0f}; clean-ups "
+        "get up to 60 s more)",
+    )
+    parser.add_argument(
+        "--skip",
+        type=_capabilities,
+        default=frozenset(),
+        metavar="CAPABILITY,...",
+        help=f"capabilities to skip steps for: {', '.join(CAPABILITIES)}",
+    )
     args = parser.parse_args(argv)
     if args.stack_id not in SMOKES:
         print(f"error: {UnknownStack(args.stack_id)}", file=sys.stderr)
@@ -297,16 +344,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     session = boto3.Session(region_name=artifact.region)
     if not session.region_name:
-        print(f"error: {artifact.stack_name} is environment-agnostic and no region is "
-              "configured: set AWS_REGION (or AWS_DEFAULT_REGION)", file=sys.stderr)
+        print(
+            f"error: {artifact.stack_name} is environment-agnostic and no region is "
+            "configured: set AWS_REGION (or AWS_DEFAULT_REGION)",
+            file=sys.stderr,
+        )
         return 2
     _interrupt_on_sigterm()
     started = time.monotonic()
-    print(f"smoke {args.stack_id}: stack {artifact.stack_name} in {session.region_name}, "
-          f"{args.timeout:.0f} s", flush=True)
+    print(
+        f"smoke {args.stack_id}: stack {artifact.stack_name} in {session.region_name}, "
+        f"{args.timeout:.0f} s",
+        flush=True,
+    )
     try:
-        status, outputs = stack_outputs(session, artifact.stack_name,
-                                        timeout=min(30.0, args.timeout))
+        status, outputs = stack_outputs(
+            session, artifact.stack_name, timeout=min(30.0, args.timeout)
+        )
     except (NoCredentialsError, NoRegionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -314,19 +368,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{FAIL} stack: {artifact.stack_name}: {describe_error(err)}", flush=True)
         return 1
     if status not in DEPLOYED:
-        print(f"{FAIL} stack: {artifact.stack_name} is {status}, expected one of "
-              f"{', '.join(DEPLOYED)}", flush=True)
+        print(
+            f"{FAIL} stack: {artifact.stack_name} is {status}, expected one of "
+            f"{', '.join(DEPLOYED)}",
+            flush=True,
+        )
         return 1
     print(f"{PASS} stack: {artifact.stack_name} is {status} ({len(outputs)} outputs)", flush=True)
     try:
-        results = run_smoke(args.stack_id, outputs, session, skip=args.skip,
-                            deadline=started + args.timeout, template=artifact.template)
+        results = run_smoke(
+            args.stack_id,
+            outputs,
+            session,
+            skip=args.skip,
+            deadline=started + args.timeout,
+            template=artifact.template,
+        )
     except KeyboardInterrupt:
         print(f"{FAIL} smoke: interrupted (clean-ups ran)", flush=True)
         return 1
     counts = {status: sum(r.status == status for r in results) for status in (PASS, FAIL, SKIP)}
-    print(f"{args.stack_id}: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[SKIP]} "
-          f"skipped in {time.monotonic() - started:.1f} s", flush=True)
+    print(
+        f"{args.stack_id}: {counts[PASS]} passed, {counts[FAIL]} failed, {counts[SKIP]} "
+        f"skipped in {time.monotonic() - started:.1f} s",
+        flush=True,
+    )
     return 1 if counts[FAIL] else 0
 
 

@@ -39,8 +39,10 @@ def smoke(smoke: Smoke) -> None:
         arn = smoke.output(ROLE_OUTPUT)
         current = smoke.client("apigateway").get_account().get("cloudwatchRoleArn")
         if current != arn:
-            raise StepFailed(f"API Gateway's account settings name {current or 'no role'}, "
-                             f"not {ROLE_OUTPUT} {arn}: REST API stages that log will be refused")
+            raise StepFailed(
+                f"API Gateway's account settings name {current or 'no role'}, "
+                f"not {ROLE_OUTPUT} {arn}: REST API stages that log will be refused"
+            )
         return f"API Gateway logs to CloudWatch as {arn}"
 
     smoke.step("logs-role", role_exists, uses=[ROLE_OUTPUT])

@@ -25,8 +25,13 @@ from deployment.smoke_support import (
 
 DEFAULT_PREFIXES = {"UPLOAD_PREFIX": "uploads/", "THUMBNAIL_PREFIX": "thumbnails/"}
 # The response headers policy puts these on every behaviour (docs/my-blog.md).
-SECURITY_HEADERS = ("strict-transport-security", "content-security-policy",
-                    "x-content-type-options", "x-frame-options", "referrer-policy")
+SECURITY_HEADERS = (
+    "strict-transport-security",
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+)
 # S3 event -> Lambda start -> resize -> put: seconds; a cold start with Pillow adds a few.
 THUMBNAIL_WAIT = 120.0
 THUMBNAIL_POLL = 2.0
@@ -66,14 +71,16 @@ def smoke(smoke: Smoke) -> None:
             raise StepFailed(f"{url} lacks security header(s) {', '.join(missing)}")
         cache = response.header("x-cache")
         return f"GET {url}: 200 JSON, {len(body['posts'])} post(s)" + (
-            f", x-cache: {cache}" if cache else "")
+            f", x-cache: {cache}" if cache else ""
+        )
 
     def upload() -> str:
         bucket = smoke.output("MediaBucketName")
         smoke.cleanup("delete-test-photo", delete_photo)
         data = tiny_png()
-        smoke.client("s3").put_object(Bucket=bucket, Key=upload_key, Body=data,
-                                      ContentType="image/png")
+        smoke.client("s3").put_object(
+            Bucket=bucket, Key=upload_key, Body=data, ContentType="image/png"
+        )
         return f"s3://{bucket}/{upload_key} ({len(data)} bytes)"
 
     def thumbnail() -> str:
@@ -95,17 +102,26 @@ def smoke(smoke: Smoke) -> None:
                 raise
 
         try:
-            head = smoke.poll(f"s3://{bucket}/{thumbnail_key}", appeared,
-                              interval=THUMBNAIL_POLL, within=THUMBNAIL_WAIT)
+            head = smoke.poll(
+                f"s3://{bucket}/{thumbnail_key}",
+                appeared,
+                interval=THUMBNAIL_POLL,
+                within=THUMBNAIL_WAIT,
+            )
         except StepFailed as err:
-            hint = (" (S3 answered 403: the smoke's role needs s3:ListBucket and s3:GetObject"
-                    " on the bucket)" if refused else
-                    " (see RejectedUploadsQueueUrl and the thumbnail function's logs)")
+            hint = (
+                " (S3 answered 403: the smoke's role needs s3:ListBucket and s3:GetObject"
+                " on the bucket)"
+                if refused
+                else " (see RejectedUploadsQueueUrl and the thumbnail function's logs)"
+            )
             raise StepFailed(f"no thumbnail: {err}{hint}") from None
         body = s3.get_object(Bucket=bucket, Key=thumbnail_key)["Body"].read()
         if head.get("ContentType") != "image/jpeg" or not body.startswith(b"\xff\xd8"):
-            raise StepFailed(f"{thumbnail_key} is not a JPEG (Content-Type "
-                             f"{head.get('ContentType')!r}, starts {body[:4]!r})")
+            raise StepFailed(
+                f"{thumbnail_key} is not a JPEG (Content-Type "
+                f"{head.get('ContentType')!r}, starts {body[:4]!r})"
+            )
         return f"s3://{bucket}/{thumbnail_key}: JPEG, {len(body)} bytes"
 
     def thumbnail_via_site() -> str:
@@ -118,22 +134,33 @@ def smoke(smoke: Smoke) -> None:
 
     def delete_photo() -> str:
         s3, bucket = smoke.client("s3"), smoke.output("MediaBucketName")
-        count = sum(delete_object_versions(s3, bucket, key, exact=True)
-                    for key in (upload_key, thumbnail_key))
+        count = sum(
+            delete_object_versions(s3, bucket, key, exact=True)
+            for key in (upload_key, thumbnail_key)
+        )
         detail = f"{count} object version(s) deleted"
         table = smoke.outputs.get("TableName")
         if table:
             smoke.client("dynamodb").delete_item(
-                TableName=table, Key={"pk": {"S": f"PHOTO#{photo}"}, "sk": {"S": "THUMBNAIL"}})
+                TableName=table, Key={"pk": {"S": f"PHOTO#{photo}"}, "sk": {"S": "THUMBNAIL"}}
+            )
             detail += f", item PHOTO#{photo} deleted"
         return detail
 
     thumbnail_runs = {"lambda-runs": "the thumbnail function makes it from the upload"}
-    smoke.step("site", site, uses=["SiteUrl"],
-               needs={"http": "GETs SiteUrl through CloudFront"})
-    smoke.step("api-posts", api_posts, uses=["ApiBaseUrl"],
-               needs={"http": "GETs ApiBaseUrl/posts through CloudFront"})
+    smoke.step("site", site, uses=["SiteUrl"], needs={"http": "GETs SiteUrl through CloudFront"})
+    smoke.step(
+        "api-posts",
+        api_posts,
+        uses=["ApiBaseUrl"],
+        needs={"http": "GETs ApiBaseUrl/posts through CloudFront"},
+    )
     smoke.step("upload-photo", upload, uses=["MediaBucketName"])
     smoke.step("thumbnail", thumbnail, needs=thumbnail_runs, after=["upload-photo"])
-    smoke.step("thumbnail-via-site", thumbnail_via_site, uses=["SiteUrl"], after=["thumbnail"],
-               needs={**thumbnail_runs, "http": "GETs the thumbnail through CloudFront"})
+    smoke.step(
+        "thumbnail-via-site",
+        thumbnail_via_site,
+        uses=["SiteUrl"],
+        after=["thumbnail"],
+        needs={**thumbnail_runs, "http": "GETs the thumbnail through CloudFront"},
+    )

@@ -11,8 +11,7 @@ US_EAST_1 = "us-east-1"
 
 
 def smoke(smoke: Smoke) -> None:
-    published = {name: value for name, value in smoke.outputs.items()
-                 if value.startswith("arn:")}
+    published = {name: value for name, value in smoke.outputs.items() if value.startswith("arn:")}
 
     def web_acl(name: str) -> str:
         arn = smoke.output(name)
@@ -21,21 +20,27 @@ def smoke(smoke: Smoke) -> None:
         if scope != "global" or kind != "webacl":
             raise StepFailed(f"{name} {arn} is not a CLOUDFRONT-scope (global) web ACL")
         found = smoke.client("wafv2", region=US_EAST_1).get_web_acl(
-            Name=acl_name, Id=acl_id, Scope="CLOUDFRONT")["WebACL"]
+            Name=acl_name, Id=acl_id, Scope="CLOUDFRONT"
+        )["WebACL"]
         return f"web ACL {found['Name']} exists with {len(found.get('Rules', []))} rules"
 
     def certificate(name: str) -> str:
         arn = smoke.output(name)
-        found = smoke.client("acm", region=US_EAST_1).describe_certificate(
-            CertificateArn=arn)["Certificate"]
+        found = smoke.client("acm", region=US_EAST_1).describe_certificate(CertificateArn=arn)[
+            "Certificate"
+        ]
         if found["Status"] != "ISSUED":
-            raise StepFailed(f"certificate {found['DomainName']} is {found['Status']}: add the "
-                             "validation CNAME ACM shows for it to your DNS")
+            raise StepFailed(
+                f"certificate {found['DomainName']} is {found['Status']}: add the "
+                "validation CNAME ACM shows for it to your DNS"
+            )
         return f"certificate {found['DomainName']} is ISSUED"
 
     def nothing_published() -> str:
-        raise StepFailed("the stack has no output 'PublishOutput...' with a web ACL or "
-                         "certificate ARN: nothing for the distribution to read")
+        raise StepFailed(
+            "the stack has no output 'PublishOutput...' with a web ACL or "
+            "certificate ARN: nothing for the distribution to read"
+        )
 
     if not published:
         smoke.step("published", nothing_published)

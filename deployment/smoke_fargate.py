@@ -40,9 +40,12 @@ def smoke(smoke: Smoke) -> None:
     def queue() -> str:
         attributes = smoke.client("sqs").get_queue_attributes(
             QueueUrl=smoke.output("QueueUrl"),
-            AttributeNames=["QueueArn", "ApproximateNumberOfMessages"])["Attributes"]
-        return (f"{attributes['QueueArn'].rsplit(':', 1)[-1]}: "
-                f"{attributes.get('ApproximateNumberOfMessages', '?')} message(s) waiting")
+            AttributeNames=["QueueArn", "ApproximateNumberOfMessages"],
+        )["Attributes"]
+        return (
+            f"{attributes['QueueArn'].rsplit(':', 1)[-1]}: "
+            f"{attributes.get('ApproximateNumberOfMessages', '?')} message(s) waiting"
+        )
 
     def health() -> str:
         url = join_url(smoke.output("ServiceUrl"), health_path(smoke.template))
@@ -56,18 +59,27 @@ def smoke(smoke: Smoke) -> None:
             about = json.loads(response.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             about = None
-        if (response.status != 200 or not isinstance(about, dict)
-                or "POST /jobs" not in about.get("routes", [])):
-            raise StepSkipped("the sample app", f"GET {url} answered {response.status}, not as "
-                              "containers/web does: the service runs another image")
+        if (
+            response.status != 200
+            or not isinstance(about, dict)
+            or "POST /jobs" not in about.get("routes", [])
+        ):
+            raise StepSkipped(
+                "the sample app",
+                f"GET {url} answered {response.status}, not as "
+                "containers/web does: the service runs another image",
+            )
         return f"the sample app answers on host {about.get('host')}"
 
     def job() -> str:
         base = smoke.output("ServiceUrl")
         text = f"smoke test {smoke.run_id}"
-        response = smoke.http("POST", join_url(base, "/jobs"),
-                              body=json.dumps({"text": text}).encode(),
-                              headers={"Content-Type": "application/json"})
+        response = smoke.http(
+            "POST",
+            join_url(base, "/jobs"),
+            body=json.dumps({"text": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         expect_status(response, 202)
         job_id = response.json()["job_id"]
         url = join_url(base, f"/jobs/{job_id}")
@@ -87,6 +99,7 @@ def smoke(smoke: Smoke) -> None:
 
     smoke.step("queue", queue, uses=["QueueUrl"])
     smoke.step("health", health, uses=["ServiceUrl"], needs={"http": http})
-    smoke.step("sample-app", sample_app, uses=["ServiceUrl"], needs={"http": http},
-               after=["health"])
+    smoke.step(
+        "sample-app", sample_app, uses=["ServiceUrl"], needs={"http": http}, after=["health"]
+    )
     smoke.step("job", job, needs={"http": http}, after=["sample-app"])

@@ -30,13 +30,16 @@ def smoke(smoke: Smoke) -> None:
     small_id, bulk_id = f"smoke-{run}-small", f"smoke-{run}-bulk"
     prefix = f"smoke/{run}/"
     state: dict = {"vertices": []}
-    neptune = {"lambda-runs": "the small-load function runs the query",
-               "neptune": "the function queries the cluster"}
+    neptune = {
+        "lambda-runs": "the small-load function runs the query",
+        "neptune": "the function queries the cluster",
+    }
 
     def query(statement: str, **parameters) -> list:
         response = smoke.client("lambda", read_timeout=INVOKE_READ_TIMEOUT).invoke(
             FunctionName=smoke.output("SmallLoadFunctionName"),
-            Payload=json.dumps({"query": statement, "parameters": parameters}).encode())
+            Payload=json.dumps({"query": statement, "parameters": parameters}).encode(),
+        )
         payload = response["Payload"].read()
         try:
             answer = json.loads(payload or b"null")
@@ -58,14 +61,18 @@ def smoke(smoke: Smoke) -> None:
     def read_back(vertex_id: str) -> str:
         rows = query(f"MATCH (n:{LABEL}) WHERE id(n) = $id RETURN n.run AS run", id=vertex_id)
         if rows != [{"run": run}]:
-            raise StepFailed(f"reading {vertex_id} back gave {rows!r:.200}, expected "
-                             f"[{{'run': {run!r}}}]")
+            raise StepFailed(
+                f"reading {vertex_id} back gave {rows!r:.200}, expected [{{'run': {run!r}}}]"
+            )
         return f"{vertex_id} read back"
 
     def small_write() -> str:
         owe_vertex_cleanup(small_id)
-        rows = query(f"MERGE (n:{LABEL} {{`~id`: $id}}) SET n.run = $run RETURN id(n) AS id",
-                     id=small_id, run=run)
+        rows = query(
+            f"MERGE (n:{LABEL} {{`~id`: $id}}) SET n.run = $run RETURN id(n) AS id",
+            id=small_id,
+            run=run,
+        )
         if rows != [{"id": small_id}]:
             raise StepFailed(f"the write returned {rows!r:.200}, expected [{{'id': {small_id!r}}}]")
         return f"MERGE {small_id}"
@@ -73,8 +80,12 @@ def smoke(smoke: Smoke) -> None:
     def stage_csv() -> str:
         bucket = smoke.output("StagingBucketName")
         smoke.cleanup("delete-staged-csv", lambda: delete_staged(bucket))
-        smoke.client("s3").put_object(Bucket=bucket, Key=f"{prefix}vertices.csv",
-                                      Body=vertices_csv(bulk_id, run), ContentType="text/csv")
+        smoke.client("s3").put_object(
+            Bucket=bucket,
+            Key=f"{prefix}vertices.csv",
+            Body=vertices_csv(bulk_id, run),
+            ContentType="text/csv",
+        )
         return f"s3://{bucket}/{prefix}vertices.csv"
 
     def bulk_load() -> str:
@@ -82,9 +93,16 @@ def smoke(smoke: Smoke) -> None:
         sfn = smoke.client("stepfunctions")
         owe_vertex_cleanup(bulk_id)
         execution = sfn.start_execution(
-            stateMachineArn=smoke.output("BulkLoadStateMachineArn"), name=f"smoke-{run}",
-            input=json.dumps({"source": f"s3://{bucket}/{prefix}", "format": "csv",
-                              "pollSeconds": BULK_POLL_SECONDS}))["executionArn"]
+            stateMachineArn=smoke.output("BulkLoadStateMachineArn"),
+            name=f"smoke-{run}",
+            input=json.dumps(
+                {
+                    "source": f"s3://{bucket}/{prefix}",
+                    "format": "csv",
+                    "pollSeconds": BULK_POLL_SECONDS,
+                }
+            ),
+        )["executionArn"]
         state["execution"] = execution
         smoke.cleanup("stop-bulk-load", stop_execution)
 
@@ -94,8 +112,10 @@ def smoke(smoke: Smoke) -> None:
 
         described = smoke.poll(f"execution {execution}", finished, interval=EXECUTION_POLL)
         if described["status"] != "SUCCEEDED":
-            raise StepFailed(f"execution {described['status']}: {described.get('error')}: "
-                             f"{str(described.get('cause'))[:300]}")
+            raise StepFailed(
+                f"execution {described['status']}: {described.get('error')}: "
+                f"{str(described.get('cause'))[:300]}"
+            )
         return f"execution {execution.rsplit(':', 1)[-1]} SUCCEEDED"
 
     def stop_execution() -> str:
@@ -103,8 +123,11 @@ def smoke(smoke: Smoke) -> None:
         status = sfn.describe_execution(executionArn=state["execution"])["status"]
         if status != "RUNNING":
             return f"execution already {status}"
-        sfn.stop_execution(executionArn=state["execution"], error="SmokeTimeout",
-                           cause="the smoke test ran out of time")
+        sfn.stop_execution(
+            executionArn=state["execution"],
+            error="SmokeTimeout",
+            cause="the smoke test ran out of time",
+        )
         return "execution stopped"
 
     def delete_vertices() -> str:
@@ -116,12 +139,19 @@ def smoke(smoke: Smoke) -> None:
         return f"{count} object version(s) under s3://{bucket}/{prefix} deleted"
 
     smoke.step("small-load-write", small_write, uses=["SmallLoadFunctionName"], needs=neptune)
-    smoke.step("small-load-read", lambda: read_back(small_id), needs=neptune,
-               after=["small-load-write"])
+    smoke.step(
+        "small-load-read", lambda: read_back(small_id), needs=neptune, after=["small-load-write"]
+    )
     smoke.step("stage-csv", stage_csv, uses=["StagingBucketName"])
-    smoke.step("bulk-load", bulk_load, uses=["BulkLoadStateMachineArn", "SmallLoadFunctionName"],
-               after=["stage-csv"], needs={
-                   "sfn-runs": "the bulk-load state machine runs the load",
-                   "lambda-runs": "its StartLoad and LoadStatus functions run",
-                   "neptune": "the cluster's bulk loader reads the staging bucket"})
+    smoke.step(
+        "bulk-load",
+        bulk_load,
+        uses=["BulkLoadStateMachineArn", "SmallLoadFunctionName"],
+        after=["stage-csv"],
+        needs={
+            "sfn-runs": "the bulk-load state machine runs the load",
+            "lambda-runs": "its StartLoad and LoadStatus functions run",
+            "neptune": "the cluster's bulk loader reads the staging bucket",
+        },
+    )
     smoke.step("bulk-load-read", lambda: read_back(bulk_id), needs=neptune, after=["bulk-load"])

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 CAPABILITIES: dict[str, str] = {
     "http": "reaching a URL from the stack's outputs over the internet",
     "cognito-auth": "a real Cognito user pool: admin-created users, SRP sign-in, TOTP MFA, "
-                    "identity-pool credentials",
+    "identity-pool credentials",
     "lambda-runs": "Lambda code actually executing",
     "sfn-runs": "Step Functions executions actually running their states",
     "neptune": "a running Neptune cluster behind the stack's functions",
@@ -88,8 +88,10 @@ class HttpResponse:
         try:
             return json.loads(self.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise StepFailed(f"{self.url} answered {self.status} with a body that is not JSON: "
-                             f"{self.body[:120]!r}") from None
+            raise StepFailed(
+                f"{self.url} answered {self.status} with a body that is not JSON: "
+                f"{self.body[:120]!r}"
+            ) from None
 
 
 def run_id() -> str:
@@ -100,17 +102,29 @@ def run_id() -> str:
 
 def tiny_png(width: int = 48, height: int = 32) -> bytes:
     """A valid RGB PNG (a gradient), built with zlib and struct: no imaging library needed."""
-    rows = b"".join(b"\x00" + bytes(channel for x in range(width)
-                                    for channel in (x * 255 // width, y * 255 // height, 128))
-                    for y in range(height))
+    rows = b"".join(
+        b"\x00"
+        + bytes(
+            channel for x in range(width) for channel in (x * 255 // width, y * 255 // height, 128)
+        )
+        for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def describe_error(error: BaseException) -> str:
@@ -144,17 +158,21 @@ def delete_object_versions(s3, bucket: str, prefix: str, *, exact: bool = False)
     `exact`): the blueprints' buckets are versioned, so a plain delete leaves the bytes."""
     deleted = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-                  if not exact or v["Key"] == prefix]
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            if not exact or v["Key"] == prefix
+        ]
         for start in range(0, len(doomed), 1000):
-            response = s3.delete_objects(Bucket=bucket,
-                                         Delete={"Objects": doomed[start:start + 1000],
-                                                 "Quiet": True})
+            response = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": doomed[start : start + 1000], "Quiet": True}
+            )
             if response.get("Errors"):
                 first = response["Errors"][0]
-                raise StepFailed(f"could not delete s3://{bucket}/{first['Key']}: "
-                                 f"{first.get('Code')}: {first.get('Message')}")
+                raise StepFailed(
+                    f"could not delete s3://{bucket}/{first['Key']}: "
+                    f"{first.get('Code')}: {first.get('Message')}"
+                )
         deleted += len(doomed)
     return deleted
 
@@ -163,16 +181,26 @@ class Smoke:
     """One smoke run against one deployed stack: its outputs, credentials and deadline, the
     results so far, and the clean-ups still owed."""
 
-    def __init__(self, stack_id: str, outputs: Mapping[str, str], session, *,
-                 skip: Collection[str], deadline: float, endpoint_url: str | None = None,
-                 template: Mapping | None = None, poll_interval: float | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 say: Callable[[str], None] | None = None,
-                 cleanup_grace: float = CLEANUP_GRACE) -> None:
+    def __init__(
+        self,
+        stack_id: str,
+        outputs: Mapping[str, str],
+        session,
+        *,
+        skip: Collection[str],
+        deadline: float,
+        endpoint_url: str | None = None,
+        template: Mapping | None = None,
+        poll_interval: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        say: Callable[[str], None] | None = None,
+        cleanup_grace: float = CLEANUP_GRACE,
+    ) -> None:
         unknown = sorted(set(skip) - set(CAPABILITIES))
         if unknown:
-            raise ValueError(f"unknown capability {', '.join(unknown)} in skip; known: "
-                             f"{', '.join(CAPABILITIES)}")
+            raise ValueError(
+                f"unknown capability {', '.join(unknown)} in skip; known: {', '.join(CAPABILITIES)}"
+            )
         self.stack_id = stack_id
         self.outputs = dict(outputs)
         self.session = session
@@ -198,8 +226,9 @@ class Smoke:
         # Never 0: a call made right at the deadline still gets a moment to fail cleanly.
         return max(0.5, min(cap, self.remaining()))
 
-    def poll(self, what: str, check: Callable[[], Any], *, interval: float,
-             within: float | None = None) -> Any:
+    def poll(
+        self, what: str, check: Callable[[], Any], *, interval: float, within: float | None = None
+    ) -> Any:
         """check() until it returns something truthy; StepFailed when the deadline (or
         `within` seconds, if sooner) passes first. `interval` is the real-world pace; the
         runner's poll_interval overrides it (tests)."""
@@ -220,40 +249,63 @@ class Smoke:
     def output(self, name: str) -> str:
         value = self.outputs.get(name)
         if not value:
-            raise StepFailed(f"the stack has no output {name!r} (outputs: "
-                             f"{', '.join(sorted(self.outputs)) or 'none'})")
+            raise StepFailed(
+                f"the stack has no output {name!r} (outputs: "
+                f"{', '.join(sorted(self.outputs)) or 'none'})"
+            )
         return value
 
-    def client(self, service: str, *, read_timeout: float = AWS_READ_TIMEOUT,
-               region: str | None = None, **kwargs):
+    def client(
+        self,
+        service: str,
+        *,
+        read_timeout: float = AWS_READ_TIMEOUT,
+        region: str | None = None,
+        **kwargs,
+    ):
         """A client whose every call is bounded by the time left (made per step, so the bound
         tightens as the run goes on) and retried only briefly."""
-        config = Config(connect_timeout=self._bounded(AWS_CONNECT_TIMEOUT),
-                        read_timeout=self._bounded(read_timeout),
-                        retries={"mode": "standard", "max_attempts": 3},
-                        user_agent_extra="blueprints-smoke")
+        config = Config(
+            connect_timeout=self._bounded(AWS_CONNECT_TIMEOUT),
+            read_timeout=self._bounded(read_timeout),
+            retries={"mode": "standard", "max_attempts": 3},
+            user_agent_extra="blueprints-smoke",
+        )
         if self.endpoint_url and "endpoint_url" not in kwargs:
             kwargs["endpoint_url"] = self.endpoint_url
         if region:
             kwargs["region_name"] = region
         return self.session.client(service, config=config, **kwargs)
 
-    def http(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-             body: bytes | None = None, timeout: float = HTTP_TIMEOUT) -> HttpResponse:
+    def http(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout: float = HTTP_TIMEOUT,
+    ) -> HttpResponse:
         """One HTTP request (redirects followed), any status returned as an answer; no answer
         at all within the bound is a StepFailed naming the URL."""
         limit = self._bounded(timeout)
-        request = urllib.request.Request(url, data=body, method=method,
-                                         headers={"User-Agent": USER_AGENT, **(headers or {})})
+        request = urllib.request.Request(
+            url, data=body, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})}
+        )
         started = time.monotonic()
         try:
             try:
                 response = urllib.request.urlopen(request, timeout=limit)
             except urllib.error.HTTPError as err:
                 if err.fp is None:  # an error answer without a body
-                    return HttpResponse(url, err.code, {k.lower(): v for k, v in
-                                                        (err.headers or {}).items()},
-                                        b"", 0, hashlib.sha256().hexdigest())
+                    return HttpResponse(
+                        url,
+                        err.code,
+                        {k.lower(): v for k, v in (err.headers or {}).items()},
+                        b"",
+                        0,
+                        hashlib.sha256().hexdigest(),
+                    )
                 response = err
             with response:
                 digest, size, kept = hashlib.sha256(), 0, bytearray()
@@ -261,13 +313,18 @@ class Smoke:
                     digest.update(chunk)
                     size += len(chunk)
                     if len(kept) < MAX_BODY_BYTES:
-                        kept += chunk[:MAX_BODY_BYTES - len(kept)]
+                        kept += chunk[: MAX_BODY_BYTES - len(kept)]
                     # The socket timeout is per read: bound the whole download too.
                     if time.monotonic() - started > limit:
                         raise StepFailed(f"{method} {url}: body still arriving after {limit:.0f} s")
-                return HttpResponse(url=url, status=response.status,
-                                    headers={k.lower(): v for k, v in response.headers.items()},
-                                    body=bytes(kept), size=size, sha256=digest.hexdigest())
+                return HttpResponse(
+                    url=url,
+                    status=response.status,
+                    headers={k.lower(): v for k, v in response.headers.items()},
+                    body=bytes(kept),
+                    size=size,
+                    sha256=digest.hexdigest(),
+                )
         except (urllib.error.URLError, OSError, ValueError) as err:
             reason = getattr(err, "reason", err)
             raise StepFailed(f"{method} {url}: no answer ({reason})") from None
@@ -278,9 +335,15 @@ class Smoke:
         result = self._status.get(step)
         return result is not None and result.status == PASS
 
-    def step(self, name: str, run: Callable[[], str | None], *,
-             needs: Mapping[str, str] | None = None, uses: Collection[str] = (),
-             after: Collection[str] = ()) -> bool:
+    def step(
+        self,
+        name: str,
+        run: Callable[[], str | None],
+        *,
+        needs: Mapping[str, str] | None = None,
+        uses: Collection[str] = (),
+        after: Collection[str] = (),
+    ) -> bool:
         """Run one step now and record PASS/FAIL/SKIP; True if it passed.
 
         needs: capability -> why this step needs it (skipped when the capability is in skip).
@@ -296,17 +359,26 @@ class Smoke:
         missing = [o for o in uses if not self.outputs.get(o)]
         if missing:
             present = ", ".join(sorted(self.outputs)) or "none"
-            return self._record(name, FAIL, "the stack has no output " + ", ".join(
-                repr(o) for o in missing) + f" (outputs: {present})", needs, started)
+            return self._record(
+                name,
+                FAIL,
+                "the stack has no output "
+                + ", ".join(repr(o) for o in missing)
+                + f" (outputs: {present})",
+                needs,
+                started,
+            )
         skipped = [c for c in needs if c in self.skip]
         if skipped:
-            return self._record(name, SKIP, f"needs {skipped[0]} ({needs[skipped[0]]})", needs,
-                                started)
+            return self._record(
+                name, SKIP, f"needs {skipped[0]} ({needs[skipped[0]]})", needs, started
+            )
         for earlier in after:
             if not self.passed(earlier):
                 state = self._status.get(earlier)
                 why = {FAIL: "that step failed", SKIP: "that step was skipped"}.get(
-                    state.status if state else "", "that step did not run")
+                    state.status if state else "", "that step did not run"
+                )
                 return self._record(name, SKIP, f"needs {earlier} ({why})", needs, started)
         if self.remaining() <= 0:
             return self._record(name, FAIL, "not started: the smoke's time is up", needs, started)
@@ -334,10 +406,12 @@ class Smoke:
             self.step(f"cleanup:{name}", run)
         return self.results
 
-    def _record(self, name: str, status: str, detail: str, needs: Mapping[str, str],
-                started: float) -> bool:
-        result = StepResult(name, status, detail, round(time.monotonic() - started, 3),
-                            tuple(needs))
+    def _record(
+        self, name: str, status: str, detail: str, needs: Mapping[str, str], started: float
+    ) -> bool:
+        result = StepResult(
+            name, status, detail, round(time.monotonic() - started, 3), tuple(needs)
+        )
         self.results.append(result)
         self._status[name] = result
         self.say(result.line)
@@ -354,8 +428,10 @@ def monotonic_deadline(deadline: float) -> float:
 
 def expect_status(response: HttpResponse, *expected: int) -> None:
     if response.status not in expected:
-        raise StepFailed(f"{response.url} answered {response.status}, expected "
-                         f"{' or '.join(map(str, expected))}: {response.body[:200]!r}")
+        raise StepFailed(
+            f"{response.url} answered {response.status}, expected "
+            f"{' or '.join(map(str, expected))}: {response.body[:200]!r}"
+        )
 
 
 def join_url(base: str, path: str) -> str:

@@ -56,14 +56,17 @@ def delete_versions_if_allowed(s3, bucket: str, prefix: str) -> str:
     except ClientError as err:
         if err.response["Error"]["Code"] not in ("AccessDenied", "403"):
             raise
-        return (f"the user deleted its file; its noncurrent version under {prefix} expires "
-                "with the bucket's lifecycle rule (the smoke's role may not delete versions)")
+        return (
+            f"the user deleted its file; its noncurrent version under {prefix} expires "
+            "with the bucket's lifecycle rule (the smoke's role may not delete versions)"
+        )
     return f"{count} object version(s) under {prefix} deleted"
 
 
 def _no_prompt(question: str) -> str:
-    raise StepFailed(f"the sign-in asked a person for input ({question.strip()}); a smoke "
-                     "cannot answer")
+    raise StepFailed(
+        f"the sign-in asked a person for input ({question.strip()}); a smoke cannot answer"
+    )
 
 
 def smoke(smoke: Smoke) -> None:
@@ -96,20 +99,27 @@ def smoke(smoke: Smoke) -> None:
         idp = smoke.client("cognito-idp", region=region)
         pool = smoke.output("UserPoolId")
         idp.admin_create_user(
-            UserPoolId=pool, Username=email, MessageAction="SUPPRESS",
+            UserPoolId=pool,
+            Username=email,
+            MessageAction="SUPPRESS",
             TemporaryPassword=throwaway_password(),
-            UserAttributes=[{"Name": "email", "Value": email},
-                            {"Name": "email_verified", "Value": "true"}])
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
         smoke.cleanup("delete-test-user", lambda: delete_user(pool))
         state["password"] = throwaway_password()
-        idp.admin_set_user_password(UserPoolId=pool, Username=email,
-                                    Password=state["password"], Permanent=True)
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=email, Password=state["password"], Permanent=True
+        )
         return f"{email} (confirmed, email verified, no email sent)"
 
     def delete_user(pool: str) -> str:
         try:
             smoke.client("cognito-idp", region=region).admin_delete_user(
-                UserPoolId=pool, Username=email)
+                UserPoolId=pool, Username=email
+            )
         except ClientError as err:
             if err.response["Error"]["Code"] != "UserNotFoundException":
                 raise
@@ -117,16 +127,21 @@ def smoke(smoke: Smoke) -> None:
 
     def sign_in() -> str:
         user = client.CognitoUser(
-            outputs(), email, state["password"], prompt=_no_prompt,
+            outputs(),
+            email,
+            state["password"],
+            prompt=_no_prompt,
             idp=smoke.client("cognito-idp", region=region),
             identity=smoke.client("cognito-identity", region=region),
             # The enrolment URI carries the TOTP secret: keep it out of CI logs.
-            show=lambda _message: None)
+            show=lambda _message: None,
+        )
         user.sign_in()
         state["user"] = user
         state["api"] = client.TodoApi(outputs().api_url, user.id_token, send=send)
-        return "SRP sign-in" + (", TOTP enrolled (the pool requires MFA)"
-                                if user.totp_secret else "")
+        return "SRP sign-in" + (
+            ", TOTP enrolled (the pool requires MFA)" if user.totp_secret else ""
+        )
 
     def create_todo() -> str:
         title = f"smoke test {smoke.run_id}"
@@ -201,15 +216,17 @@ def smoke(smoke: Smoke) -> None:
 
     def delete_identity() -> str:
         smoke.client("cognito-identity", region=region).delete_identities(
-            IdentityIdsToDelete=[state["identity_id"]])
+            IdentityIdsToDelete=[state["identity_id"]]
+        )
         return f"identity {state['identity_id']} deleted"
 
     def delete_files(key: str) -> str:
         bucket = smoke.output("UserFilesBucketName")
         # The user's own delete first (idempotent), in case own-folder stopped half-way.
         state["user_s3"].delete_object(Bucket=bucket, Key=key)
-        return delete_versions_if_allowed(smoke.client("s3", region=region), bucket,
-                                          key.rsplit("/", 1)[0] + "/")
+        return delete_versions_if_allowed(
+            smoke.client("s3", region=region), bucket, key.rsplit("/", 1)[0] + "/"
+        )
 
     def delete_intrusion(key: str) -> str:
         bucket = smoke.output("UserFilesBucketName")
@@ -220,17 +237,35 @@ def smoke(smoke: Smoke) -> None:
     cognito = {"cognito-auth": "signs a throwaway user in to the user pool"}
     api = {**cognito, "http": "calls ApiUrl with the user's ID token"}
     smoke.step("user-files-bucket", bucket_exists, uses=["UserFilesBucketName"])
-    smoke.step("api-refuses-anonymous", anonymous_refused, uses=["ApiUrl"],
-               needs={"http": "calls ApiUrl without a token"})
-    smoke.step("create-test-user", create_user, uses=["UserPoolId"],
-               needs={"cognito-auth": "creates a user with the user pool's admin APIs"})
+    smoke.step(
+        "api-refuses-anonymous",
+        anonymous_refused,
+        uses=["ApiUrl"],
+        needs={"http": "calls ApiUrl without a token"},
+    )
+    smoke.step(
+        "create-test-user",
+        create_user,
+        uses=["UserPoolId"],
+        needs={"cognito-auth": "creates a user with the user pool's admin APIs"},
+    )
     smoke.step("sign-in", sign_in, uses=OUTPUTS, needs=cognito, after=["create-test-user"])
     smoke.step("todo-create", create_todo, needs=api, after=["sign-in"])
     smoke.step("todo-list", list_todos, needs=api, after=["todo-create"])
     smoke.step("todo-read", read_todo, needs=api, after=["todo-create"])
     smoke.step("todo-delete", delete_todo, needs=api, after=["todo-create"])
-    smoke.step("own-folder", own_folder, needs={
-        "cognito-auth": "gets identity-pool credentials for the signed-in user"}, after=["sign-in"])
-    smoke.step("folder-isolation", isolation, after=["own-folder"], needs={
-        "cognito-auth": "uses the signed-in user's identity-pool credentials",
-        "iam-enforced": "expects IAM to deny another identity's folder"})
+    smoke.step(
+        "own-folder",
+        own_folder,
+        needs={"cognito-auth": "gets identity-pool credentials for the signed-in user"},
+        after=["sign-in"],
+    )
+    smoke.step(
+        "folder-isolation",
+        isolation,
+        after=["own-folder"],
+        needs={
+            "cognito-auth": "uses the signed-in user's identity-pool credentials",
+            "iam-enforced": "expects IAM to deny another identity's folder",
+        },
+    )

@@ -25,8 +25,10 @@ def origin_locked(template) -> bool:
     CloudFront's secret header are forwarded), so a direct request is refused by design."""
     for properties in resource_properties(template, "AWS::ElasticLoadBalancingV2::Listener"):
         for action in properties.get("DefaultActions", []):
-            if (action.get("Type") == "fixed-response"
-                    and str(action.get("FixedResponseConfig", {}).get("StatusCode")) == "403"):
+            if (
+                action.get("Type") == "fixed-response"
+                and str(action.get("FixedResponseConfig", {}).get("StatusCode")) == "403"
+            ):
                 return True
     return False
 
@@ -34,21 +36,27 @@ def origin_locked(template) -> bool:
 def read_manifest(response: HttpResponse) -> dict:
     expect_status(response, 200)
     manifest = response.json()
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("url"), str) \
-            or "version" not in manifest:
-        raise StepFailed(f"{response.url} is not an update manifest (version, url): "
-                         f"{response.body[:200]!r}")
+    if (
+        not isinstance(manifest, dict)
+        or not isinstance(manifest.get("url"), str)
+        or "version" not in manifest
+    ):
+        raise StepFailed(
+            f"{response.url} is not an update manifest (version, url): {response.body[:200]!r}"
+        )
     return manifest
 
 
 def check_download(response: HttpResponse, manifest: dict) -> str:
     expect_status(response, 200)
     if "sha256" in manifest and response.sha256 != manifest["sha256"]:
-        raise StepFailed(f"{response.url}: SHA-256 {response.sha256}, the manifest says "
-                         f"{manifest['sha256']}")
+        raise StepFailed(
+            f"{response.url}: SHA-256 {response.sha256}, the manifest says {manifest['sha256']}"
+        )
     if "size" in manifest and response.size != manifest["size"]:
-        raise StepFailed(f"{response.url}: {response.size} bytes, the manifest says "
-                         f"{manifest['size']}")
+        raise StepFailed(
+            f"{response.url}: {response.size} bytes, the manifest says {manifest['size']}"
+        )
     return f"{response.size} bytes, SHA-256 as in the manifest"
 
 
@@ -84,22 +92,26 @@ def offload_smoke(smoke: Smoke) -> None:
 
     def manifest_url() -> str:
         # No ManifestUrl output when the manifest path pattern has a wildcard.
-        return smoke.outputs.get("ManifestUrl") or join_url(smoke.output("UpdateBaseUrl"),
-                                                            MANIFEST_PATH)
+        return smoke.outputs.get("ManifestUrl") or join_url(
+            smoke.output("UpdateBaseUrl"), MANIFEST_PATH
+        )
 
     def manifest() -> str:
         response = smoke.http("GET", manifest_url())
         state["manifest"] = read_manifest(response)
-        return (f"{response.url}: version {state['manifest']['version']}, x-cache: "
-                f"{response.header('x-cache') or 'none'}")
+        return (
+            f"{response.url}: version {state['manifest']['version']}, x-cache: "
+            f"{response.header('x-cache') or 'none'}"
+        )
 
     def fetch() -> tuple[HttpResponse, str]:
         url = urllib.parse.urljoin(smoke.output("UpdateBaseUrl"), state["manifest"]["url"])
         response = smoke.http("GET", url)
         detail = check_download(response, state["manifest"])
         if not response.header("x-cache"):
-            raise StepFailed(f"{url} has no x-cache header: the answer did not come through "
-                             "CloudFront")
+            raise StepFailed(
+                f"{url} has no x-cache header: the answer did not come through CloudFront"
+            )
         return response, detail
 
     def download() -> str:
@@ -109,9 +121,12 @@ def offload_smoke(smoke: Smoke) -> None:
     def download_again() -> str:
         response, detail = fetch()
         cache = response.header("x-cache")
-        verdict = ("served from the edge cache" if cache.lower().startswith(("hit", "refreshhit"))
-                   else "not served from the edge cache (another edge location, a TTL of 0 or "
-                        "a no-cache answer from the origin)")
+        verdict = (
+            "served from the edge cache"
+            if cache.lower().startswith(("hit", "refreshhit"))
+            else "not served from the edge cache (another edge location, a TTL of 0 or "
+            "a no-cache answer from the origin)"
+        )
         return f"x-cache: {cache}: {verdict}; {detail}"
 
     smoke.step("manifest", manifest, uses=["UpdateBaseUrl"], needs=http)

@@ -40,8 +40,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -91,8 +92,9 @@ def srp_x(pool_name: str, user_id: str, password: str, salt_hex: str) -> int:
 
 def hkdf_key(shared_secret: int, u: int) -> bytes:
     """HKDF-SHA256 (RFC 5869), 16 bytes, info "Caldera Derived Key": Cognito's session key."""
-    prk = hmac.new(bytes.fromhex(pad_hex(u)), bytes.fromhex(pad_hex(shared_secret)),
-                   hashlib.sha256).digest()
+    prk = hmac.new(
+        bytes.fromhex(pad_hex(u)), bytes.fromhex(pad_hex(shared_secret)), hashlib.sha256
+    ).digest()
     return hmac.new(prk, b"Caldera Derived Key\x01", hashlib.sha256).digest()[:16]
 
 
@@ -118,8 +120,9 @@ class SrpClient:
     def srp_a(self) -> str:
         return format(self.big_a, "x")
 
-    def password_claim(self, challenge: dict[str, str], password: str,
-                       timestamp: str | None = None) -> dict[str, str]:
+    def password_claim(
+        self, challenge: dict[str, str], password: str, timestamp: str | None = None
+    ) -> dict[str, str]:
         """Answers to Cognito's PASSWORD_VERIFIER challenge."""
         user_id = challenge["USER_ID_FOR_SRP"]
         big_b = int(challenge["SRP_B"], 16)
@@ -130,12 +133,19 @@ class SrpClient:
         shared = pow((big_b - K * pow(G, x, N)) % N, self.a + u * x, N)
         key = hkdf_key(shared, u)
         timestamp = timestamp or srp_timestamp()
-        message = (self.pool_name.encode() + user_id.encode()
-                   + base64.b64decode(challenge["SECRET_BLOCK"]) + timestamp.encode())
+        message = (
+            self.pool_name.encode()
+            + user_id.encode()
+            + base64.b64decode(challenge["SECRET_BLOCK"])
+            + timestamp.encode()
+        )
         signature = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
-        return {"USERNAME": user_id, "TIMESTAMP": timestamp,
-                "PASSWORD_CLAIM_SECRET_BLOCK": challenge["SECRET_BLOCK"],
-                "PASSWORD_CLAIM_SIGNATURE": signature}
+        return {
+            "USERNAME": user_id,
+            "TIMESTAMP": timestamp,
+            "PASSWORD_CLAIM_SECRET_BLOCK": challenge["SECRET_BLOCK"],
+            "PASSWORD_CLAIM_SIGNATURE": signature,
+        }
 
 
 def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int = 30) -> str:
@@ -144,11 +154,12 @@ def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int
     counter = int((time.time() if at is None else at) // step)
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 10 ** digits
+    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
     return str(code).zfill(digits)
 
 
 # -- Cognito: sign-up, sign-in, identity-pool credentials ----------------------------------------
+
 
 @dataclass
 class StackOutputs:
@@ -162,24 +173,39 @@ class StackOutputs:
     @classmethod
     def from_stack(cls, stack_name: str, region: str) -> StackOutputs:
         stack = boto3.client("cloudformation", region_name=region).describe_stacks(
-            StackName=stack_name)["Stacks"][0]
+            StackName=stack_name
+        )["Stacks"][0]
         return cls.from_outputs(
-            {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}, region)
+            {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}, region
+        )
 
     @classmethod
     def from_outputs(cls, out: dict[str, str], region: str) -> StackOutputs:
         """From the stack's outputs as a dict (OutputKey -> OutputValue)."""
-        return cls(api_url=out["ApiUrl"], user_pool_id=out["UserPoolId"],
-                   client_id=out["UserPoolClientId"], identity_pool_id=out["IdentityPoolId"],
-                   bucket=out["UserFilesBucketName"], region=out.get("Region", region))
+        return cls(
+            api_url=out["ApiUrl"],
+            user_pool_id=out["UserPoolId"],
+            client_id=out["UserPoolClientId"],
+            identity_pool_id=out["IdentityPoolId"],
+            bucket=out["UserFilesBucketName"],
+            region=out.get("Region", region),
+        )
 
 
 class CognitoUser:
     """One app user: sign-up, SRP sign-in (with TOTP MFA), and identity-pool credentials."""
 
-    def __init__(self, outputs: StackOutputs, email: str, password: str,
-                 prompt: Callable[[str], str] = input, *, idp=None, identity=None,
-                 show: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        outputs: StackOutputs,
+        email: str,
+        password: str,
+        prompt: Callable[[str], str] = input,
+        *,
+        idp=None,
+        identity=None,
+        show: Callable[[str], None] = print,
+    ) -> None:
         """`idp`/`identity`: ready-made cognito-idp / cognito-identity clients (e.g. with
         timeouts or a local endpoint; deployment/smoke.py passes its own); `show` receives the
         messages meant for the person at the keyboard, such as the enrolment URI."""
@@ -196,16 +222,20 @@ class CognitoUser:
     def sign_up(self, confirmation_code: str | None = None) -> bool:
         """Register and confirm the user; False if the email is already registered."""
         try:
-            self.idp.sign_up(ClientId=self.outputs.client_id, Username=self.email,
-                             Password=self.password,
-                             UserAttributes=[{"Name": "email", "Value": self.email}])
+            self.idp.sign_up(
+                ClientId=self.outputs.client_id,
+                Username=self.email,
+                Password=self.password,
+                UserAttributes=[{"Name": "email", "Value": self.email}],
+            )
         except ClientError as err:
             if err.response["Error"]["Code"] == "UsernameExistsException":
                 return False
             raise
         code = confirmation_code or self.prompt(f"Code Cognito emailed to {self.email}: ").strip()
-        self.idp.confirm_sign_up(ClientId=self.outputs.client_id, Username=self.email,
-                                 ConfirmationCode=code)
+        self.idp.confirm_sign_up(
+            ClientId=self.outputs.client_id, Username=self.email, ConfirmationCode=code
+        )
         return True
 
     def sign_in(self, totp_secret: str | None = None) -> dict[str, str]:
@@ -213,8 +243,10 @@ class CognitoUser:
         self.totp_secret = totp_secret or self.totp_secret
         srp = SrpClient(self.outputs.user_pool_id)
         response = self.idp.initiate_auth(
-            ClientId=self.outputs.client_id, AuthFlow="USER_SRP_AUTH",
-            AuthParameters={"USERNAME": self.email, "SRP_A": srp.srp_a})
+            ClientId=self.outputs.client_id,
+            AuthFlow="USER_SRP_AUTH",
+            AuthParameters={"USERNAME": self.email, "SRP_A": srp.srp_a},
+        )
         while "AuthenticationResult" not in response:
             name, session = response["ChallengeName"], response.get("Session")
             params = response.get("ChallengeParameters", {})
@@ -224,25 +256,33 @@ class CognitoUser:
                 session = self._enrol_totp(session)
                 answers = {"USERNAME": self.email}
             elif name == "SOFTWARE_TOKEN_MFA":
-                answers = {"USERNAME": params.get("USERNAME", self.email),
-                           "SOFTWARE_TOKEN_MFA_CODE": self._code()}
+                answers = {
+                    "USERNAME": params.get("USERNAME", self.email),
+                    "SOFTWARE_TOKEN_MFA_CODE": self._code(),
+                }
             else:
                 raise RuntimeError(f"sign-in challenge {name} is not handled by this example")
             kwargs = {"Session": session} if session else {}
             response = self.idp.respond_to_auth_challenge(
-                ClientId=self.outputs.client_id, ChallengeName=name,
-                ChallengeResponses=answers, **kwargs)
+                ClientId=self.outputs.client_id,
+                ChallengeName=name,
+                ChallengeResponses=answers,
+                **kwargs,
+            )
         self.tokens = response["AuthenticationResult"]
         return self.tokens
 
     def _enrol_totp(self, session: str) -> str:
         associated = self.idp.associate_software_token(Session=session)
         self.totp_secret = associated["SecretCode"]
-        self.show("MFA is required: add this secret to your authenticator app (keep it safe):\n"
-                  f"  otpauth://totp/MyTodoList:{self.email}?secret={self.totp_secret}"
-                  "&issuer=MyTodoList")
+        self.show(
+            "MFA is required: add this secret to your authenticator app (keep it safe):\n"
+            f"  otpauth://totp/MyTodoList:{self.email}?secret={self.totp_secret}"
+            "&issuer=MyTodoList"
+        )
         verified = self.idp.verify_software_token(
-            Session=associated["Session"], UserCode=self._code(), FriendlyDeviceName="todo_client")
+            Session=associated["Session"], UserCode=self._code(), FriendlyDeviceName="todo_client"
+        )
         return verified["Session"]
 
     def _code(self) -> str:
@@ -256,15 +296,19 @@ class CognitoUser:
 
     def aws_credentials(self) -> tuple[str, dict[str, str]]:
         """(identity id, temporary credentials) from the identity pool, for this user only."""
-        logins = {f"cognito-idp.{self.outputs.region}.amazonaws.com/{self.outputs.user_pool_id}":
-                  self.id_token}
-        identity_id = self.identity.get_id(IdentityPoolId=self.outputs.identity_pool_id,
-                                           Logins=logins)["IdentityId"]
+        provider = f"cognito-idp.{self.outputs.region}.amazonaws.com/{self.outputs.user_pool_id}"
+        logins = {provider: self.id_token}
+        identity_id = self.identity.get_id(
+            IdentityPoolId=self.outputs.identity_pool_id, Logins=logins
+        )["IdentityId"]
         credentials = self.identity.get_credentials_for_identity(
-            IdentityId=identity_id, Logins=logins)["Credentials"]
-        return identity_id, {"aws_access_key_id": credentials["AccessKeyId"],
-                             "aws_secret_access_key": credentials["SecretKey"],
-                             "aws_session_token": credentials["SessionToken"]}
+            IdentityId=identity_id, Logins=logins
+        )["Credentials"]
+        return identity_id, {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
 
 
 # -- the REST API ---------------------------------------------------------------------------------
@@ -290,8 +334,9 @@ class TodoApi:
         self.send = send
         self.last_write: str | None = None
 
-    def call(self, method: str, path: str, body: Any = None,
-             query: dict[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         headers = {"Authorization": self.id_token, "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -301,7 +346,8 @@ class TodoApi:
         if query:
             url += "?" + "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in query.items())
         status, response_headers, raw = self.send(
-            method, url, headers, json.dumps(body).encode() if body is not None else None)
+            method, url, headers, json.dumps(body).encode() if body is not None else None
+        )
         lowered = {k.lower(): v for k, v in response_headers.items()}
         if method != "GET" and status < 300 and lowered.get("x-last-write"):
             self.last_write = lowered["x-last-write"]
@@ -310,8 +356,9 @@ class TodoApi:
     def list_all(self) -> list[dict]:
         items, token = [], None
         while True:
-            status, page = self.call("GET", "/todos", query={"limit": "50",
-                                                             **({"nextToken": token} if token else {})})
+            status, page = self.call(
+                "GET", "/todos", query={"limit": "50", **({"nextToken": token} if token else {})}
+            )
             if status != 200:
                 raise RuntimeError(f"GET /todos -> {status}: {page}")
             items += page["items"]
@@ -331,8 +378,10 @@ def exercise_api(api: TodoApi) -> None:
     status, todo = api.call("POST", "/todos", {"title": "Try MyTodoList", "dueDate": "2030-01-01"})
     check("create a to-do (201)", status == 201, (status, todo))
     path = f"/todos/{todo['todoId']}"
-    check("the list shows it right after the write",
-          todo["todoId"] in [t["todoId"] for t in api.list_all()])
+    check(
+        "the list shows it right after the write",
+        todo["todoId"] in [t["todoId"] for t in api.list_all()],
+    )
     status, updated = api.call("PUT", path, {"version": todo["version"], "done": True})
     check("update with the current version (200)", status == 200, (status, updated))
     status, stale = api.call("PUT", path, {"version": todo["version"], "title": "lost update"})
@@ -350,18 +399,29 @@ def exercise_files(s3, identity_id: str, bucket: str, other_identity_id: str) ->
     print(f"S3 with identity-pool credentials (identity {identity_id}):")
     own = f"private/{identity_id}/hello.txt"
     s3.put_object(Bucket=bucket, Key=own, Body=b"written with temporary STS credentials\n")
-    listed = [o["Key"] for o in s3.list_objects_v2(
-        Bucket=bucket, Prefix=f"private/{identity_id}/").get("Contents", [])]
+    listed = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"private/{identity_id}/").get(
+            "Contents", []
+        )
+    ]
     read = s3.get_object(Bucket=bucket, Key=own)["Body"].read()
     print(f"  [ok ] wrote, listed ({len(listed)} object(s)) and read {own}")
     isolated = True
     attempts = [
-        ("write into another identity's folder",
-         lambda: s3.put_object(Bucket=bucket, Key=f"private/{other_identity_id}/intrusion.txt",
-                               Body=b"should never be stored")),
+        (
+            "write into another identity's folder",
+            lambda: s3.put_object(
+                Bucket=bucket,
+                Key=f"private/{other_identity_id}/intrusion.txt",
+                Body=b"should never be stored",
+            ),
+        ),
         ("list every user's folders", lambda: s3.list_objects_v2(Bucket=bucket, Prefix="private/")),
-        ("read another identity's folder",
-         lambda: s3.get_object(Bucket=bucket, Key=f"private/{other_identity_id}/hello.txt")),
+        (
+            "read another identity's folder",
+            lambda: s3.get_object(Bucket=bucket, Key=f"private/{other_identity_id}/hello.txt"),
+        ),
     ]
     for what, attempt in attempts:
         try:
@@ -385,9 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--email", required=True)
     parser.add_argument("--confirmation-code")
     parser.add_argument("--totp-secret", help="base32 secret of an already enrolled authenticator")
-    parser.add_argument("--other-identity-id",
-                        help="another user's identity id to prove isolation against "
-                             "(default: a made-up id in this pool's region)")
+    parser.add_argument(
+        "--other-identity-id",
+        help="another user's identity id to prove isolation against "
+        "(default: a made-up id in this pool's region)",
+    )
     for name in ("api-url", "user-pool-id", "client-id", "identity-pool-id", "bucket"):
         parser.add_argument(f"--{name}")
     args = parser.parse_args(argv)
@@ -395,17 +457,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.stack:
         outputs = StackOutputs.from_stack(args.stack, args.region)
     else:
-        missing = [n for n in ("api_url", "user_pool_id", "client_id", "identity_pool_id", "bucket")
-                   if not getattr(args, n)]
+        missing = [
+            n
+            for n in ("api_url", "user_pool_id", "client_id", "identity_pool_id", "bucket")
+            if not getattr(args, n)
+        ]
         if missing:
-            parser.error("give --stack, or all of: " + ", ".join("--" + m.replace("_", "-") for m in missing))
-        outputs = StackOutputs(args.api_url, args.user_pool_id, args.client_id,
-                               args.identity_pool_id, args.bucket, args.region)
+            parser.error(
+                "give --stack, or all of: " + ", ".join("--" + m.replace("_", "-") for m in missing)
+            )
+        outputs = StackOutputs(
+            args.api_url,
+            args.user_pool_id,
+            args.client_id,
+            args.identity_pool_id,
+            args.bucket,
+            args.region,
+        )
     password = os.environ.get("TODO_PASSWORD") or getpass.getpass(f"Password for {args.email}: ")
 
     user = CognitoUser(outputs, args.email, password)
-    print("signed up and confirmed" if user.sign_up(args.confirmation_code)
-          else "already registered: signing in")
+    print(
+        "signed up and confirmed"
+        if user.sign_up(args.confirmation_code)
+        else "already registered: signing in"
+    )
     user.sign_in(args.totp_secret)
     print("signed in with SRP")
     exercise_api(TodoApi(outputs.api_url, user.id_token))

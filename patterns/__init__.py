@@ -1,4 +1,14 @@
-"""Reusable L3 constructs ("patterns"), one architectural idea per module.
+"""Reusable L3 constructs ("patterns") that more than one blueprint can compose, by family:
+
+- `containers/`: ECS cluster and capacity, image registry and builds, web service, queue worker,
+  event and scheduled tasks.
+- `data/`: caches in front of data stores (DAX).
+- `events/`: event-driven Lambda processing (table streams, S3 uploads to thumbnails).
+- `identity/`: Cognito users and what each may touch directly.
+- `web/`: static sites behind CloudFront.
+
+What every blueprint shares (defaults, network, the house Lambda, edge, cdk-nag) is in `house/`;
+constructs only one blueprint uses live beside its stack in `blueprints/<blueprint>/`.
 
 Named `patterns`, not `constructs`: aws-cdk-lib imports the `constructs` package, and a
 top-level folder of that name in this repo would shadow it.

@@ -26,21 +26,71 @@ RING_DEVICES, RING_IP = ["device-003", "device-031"], "ip-017"
 def main() -> None:
     rng = random.Random(20261123)
     OUT.mkdir(exist_ok=True)
-    vertices = [["~id", "~label", "name:String", "opened:Date", "riskScore:Double",
-                 "os:String", "country:String", "category:String"]]
+    vertices = [
+        [
+            "~id",
+            "~label",
+            "name:String",
+            "opened:Date",
+            "riskScore:Double",
+            "os:String",
+            "country:String",
+            "category:String",
+        ]
+    ]
     for i in range(ACCOUNTS):
         opened = date(2020, 1, 1) + timedelta(days=rng.randrange(2000))
-        vertices.append([f"account-{i:03d}", "Account", f"Customer {i:03d}", opened.isoformat(),
-                         f"{rng.random() * 0.3:.3f}", "", "", ""])
+        vertices.append(
+            [
+                f"account-{i:03d}",
+                "Account",
+                f"Customer {i:03d}",
+                opened.isoformat(),
+                f"{rng.random() * 0.3:.3f}",
+                "",
+                "",
+                "",
+            ]
+        )
     for i in range(DEVICES):
-        vertices.append([f"device-{i:03d}", "Device", "", "", "",
-                         rng.choice(["ios", "android", "windows", "macos"]), "", ""])
+        vertices.append(
+            [
+                f"device-{i:03d}",
+                "Device",
+                "",
+                "",
+                "",
+                rng.choice(["ios", "android", "windows", "macos"]),
+                "",
+                "",
+            ]
+        )
     for i in range(IPS):
-        vertices.append([f"ip-{i:03d}", "IpAddress", f"10.{i // 256}.{i % 256}.{rng.randrange(1, 255)}",
-                         "", "", "", rng.choice(["US", "CA", "GB", "DE", "BR", "IN"]), ""])
+        vertices.append(
+            [
+                f"ip-{i:03d}",
+                "IpAddress",
+                f"10.{i // 256}.{i % 256}.{rng.randrange(1, 255)}",
+                "",
+                "",
+                "",
+                rng.choice(["US", "CA", "GB", "DE", "BR", "IN"]),
+                "",
+            ]
+        )
     for i in range(MERCHANTS):
-        vertices.append([f"merchant-{i:03d}", "Merchant", f"Merchant {i:03d}", "", "", "", "",
-                         rng.choice(["groceries", "electronics", "travel", "gift-cards"])])
+        vertices.append(
+            [
+                f"merchant-{i:03d}",
+                "Merchant",
+                f"Merchant {i:03d}",
+                "",
+                "",
+                "",
+                "",
+                rng.choice(["groceries", "electronics", "travel", "gift-cards"]),
+            ]
+        )
 
     edges = [["~id", "~from", "~to", "~label", "amount:Double", "at:Date"]]
 
@@ -57,7 +107,9 @@ def main() -> None:
         else:
             edge(account, f"device-{rng.randrange(DEVICES):03d}", "USES")
             edge(account, f"ip-{rng.randrange(IPS):03d}", "LOGS_IN_FROM")
-            payees = [f"merchant-{rng.randrange(MERCHANTS):03d}" for _ in range(rng.randrange(1, 4))]
+            payees = [
+                f"merchant-{rng.randrange(MERCHANTS):03d}" for _ in range(rng.randrange(1, 4))
+            ]
         for merchant in payees:
             at = date(2026, 1, 1) + timedelta(days=rng.randrange(300))
             edge(account, merchant, "PAYS", f"{rng.uniform(5, 900):.2f}", at.isoformat())

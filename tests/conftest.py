@@ -13,14 +13,18 @@ STAGES = ("dev", "prod")
 
 # Property-based tests stay bounded: a fixed number of examples, no per-example deadline (these
 # machines are shared and noisy), the same examples on every run (derandomized) so CI is stable.
-settings.register_profile("house", max_examples=60, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                 HealthCheck.too_slow])
+settings.register_profile(
+    "house",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 settings.load_profile("house")
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory) -> "callable":
+def synth(tmp_path_factory) -> callable:
     """`synth("dev")` -> the dev assembly, built on first use and shared by every test."""
     built: dict[str, Synthesized] = {}
 
@@ -45,15 +49,19 @@ ANOTHER_REGION = "eu-central-1"
 @pytest.fixture(scope="session")
 def prod_in_another_region(tmp_path_factory) -> Synthesized:
     """The prod stage with `stages.prod.region` = eu-central-1 (AZs a/b/c), built once."""
-    return synthesize("prod", tmp_path_factory.mktemp(f"cdk.out-prod-{ANOTHER_REGION}"),
-                      {"stages": stages_with_prod_in(ANOTHER_REGION)})
+    return synthesize(
+        "prod",
+        tmp_path_factory.mktemp(f"cdk.out-prod-{ANOTHER_REGION}"),
+        {"stages": stages_with_prod_in(ANOTHER_REGION)},
+    )
 
 
 @pytest.fixture(scope="session", params=[*STAGES, f"prod-{ANOTHER_REGION}"])
 def every_assembly(request, synth, prod_in_another_region) -> Synthesized:
     """The gates (cdk-nag, cfn-lint, deploy rules) run over each stage and over prod elsewhere."""
-    return prod_in_another_region if request.param.endswith(ANOTHER_REGION) else synth(
-        request.param)
+    return (
+        prod_in_another_region if request.param.endswith(ANOTHER_REGION) else synth(request.param)
+    )
 
 
 @pytest.fixture
@@ -61,9 +69,13 @@ def aws(monkeypatch):
     """moto for everything, with dummy credentials: nothing here can reach real AWS."""
     from moto import mock_aws
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -101,8 +113,9 @@ def stack_without_grant(local_stack):
     from tests.support import grant_mutation
 
     def deploy(assembly, stack_id: str, path: str, action: str, role: str | None = None):
-        mutation = grant_mutation.removing(assembly.template(stack_id), stack_id, path, action,
-                                           role=role)
+        mutation = grant_mutation.removing(
+            assembly.template(stack_id), stack_id, path, action, role=role
+        )
         with grant_mutation.active(mutation):
             return local_stack(assembly, stack_id)
 
@@ -110,7 +123,7 @@ def stack_without_grant(local_stack):
 
 
 @pytest.fixture(scope="session")
-def variants_with_more_functions(tmp_path_factory) -> "callable":
+def variants_with_more_functions(tmp_path_factory) -> callable:
     """`variants_with_more_functions("dev")` -> assemblies of that stage whose templates hold
     functions the default settings leave out (MyBlog's welcome email, on once `sender_email` is
     set), built on first use. (tests/my_blog/conftest.py builds the same for its own tests.)"""
@@ -121,9 +134,13 @@ def variants_with_more_functions(tmp_path_factory) -> "callable":
         if only and "my-blog" not in only.split(","):
             return []
         if stage not in built:
-            built[stage] = [synthesize(
-                stage, tmp_path_factory.mktemp(f"cdk.out-blog-sender-{stage}"),
-                {"blueprints_only": "my-blog", "my-blog.sender_email": "welcome@example.com"})]
+            built[stage] = [
+                synthesize(
+                    stage,
+                    tmp_path_factory.mktemp(f"cdk.out-blog-sender-{stage}"),
+                    {"blueprints_only": "my-blog", "my-blog.sender_email": "welcome@example.com"},
+                )
+            ]
         return built[stage]
 
     return get

@@ -12,8 +12,10 @@ from tests.support.synth import synthesize
 def test_no_unacknowledged_cdk_nag_findings(every_assembly):
     """A Python `cdk synth` may exit 0 with findings, so the report itself is read."""
     findings = nag_findings(every_assembly)
-    assert not findings, (f"{len(findings)} unacknowledged cdk-nag findings in "
-                          f"{every_assembly.outdir.name}:\n" + "\n".join(findings))
+    assert not findings, (
+        f"{len(findings)} unacknowledged cdk-nag findings in "
+        f"{every_assembly.outdir.name}:\n" + "\n".join(findings)
+    )
     assert every_assembly.error is None, every_assembly.error
 
 
@@ -29,8 +31,13 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
         stacks = real_build(app)
         (graph,) = [s for s in stacks if s.node.id == "NeptuneGraph"]
         s3.Bucket(graph, "DeliberatelyInsecure")
-        lambda_.Function(graph, "DeliberatelyBare", runtime=lambda_.Runtime.PYTHON_3_14,
-                         handler="index.handler", code=lambda_.Code.from_inline("def handler(e, c): pass"))
+        lambda_.Function(
+            graph,
+            "DeliberatelyBare",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(e, c): pass"),
+        )
         built["stack"] = graph.node.path
         return stacks
 
@@ -39,8 +46,10 @@ def test_cdk_nag_is_wired_into_the_app(tmp_path, monkeypatch):
     findings = nag_findings(assembly)
     assert any(f.startswith("AwsSolutions-S10") and "/DeliberatelyInsecure/" in f for f in findings)
     assert any(f.startswith("AwsSolutions-S1 ") and "/DeliberatelyInsecure/" in f for f in findings)
-    assert any(f.startswith("Serverless-LambdaDefaultMemorySize") and "/DeliberatelyBare/" in f
-               for f in findings)
+    assert any(
+        f.startswith("Serverless-LambdaDefaultMemorySize") and "/DeliberatelyBare/" in f
+        for f in findings
+    )
     assert assembly.error and "ValidationFailed" in assembly.error
 
 

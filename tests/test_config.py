@@ -7,7 +7,12 @@ from typing import Literal
 
 import pytest
 
-from stacks.config import StageSettings, blueprint_settings, parse_settings, require, stage_from_context
+from house.settings import (
+    blueprint_settings,
+    parse_settings,
+    require,
+    stage_from_context,
+)
 from tests.support.synth import cdk_json_context
 
 
@@ -21,8 +26,11 @@ def test_cdk_json_stages_parse():
     prod = stage_from_context(context_reader(stage="prod"))
     assert (dev.name, dev.keep_data, dev.region, dev.availability_zones) == ("dev", False, None, ())
     assert prod.keep_data and prod.region == "us-east-1" and len(prod.availability_zones) == 3
-    assert prod.cost_allocation_tags() == {"Project": "aws-architecture-blueprints",
-                                           "Environment": "prod", "Team": "platform-engineering"}
+    assert prod.cost_allocation_tags() == {
+        "Project": "aws-architecture-blueprints",
+        "Environment": "prod",
+        "Team": "platform-engineering",
+    }
 
 
 def test_unknown_stage_names_the_setting_and_allowed_values():
@@ -30,12 +38,18 @@ def test_unknown_stage_names_the_setting_and_allowed_values():
         stage_from_context(context_reader({"stage": "staging"}))
 
 
-@pytest.mark.parametrize("stage_override, message", [
-    ({"log_retention_days": 10}, r"log_retention_days' is 10; allowed: 1, 3, 5"),
-    ({"keep_data": "sometimes"}, r"stages.dev.keep_data' is 'sometimes'; expected true/false"),
-    ({"availability_zones": ["eu-west-1a"], "region": "us-east-1"}, r"every AZ must be in region"),
-    ({"colour": "blue"}, r"unknown setting\(s\) stages.dev.colour; allowed settings"),
-])
+@pytest.mark.parametrize(
+    "stage_override, message",
+    [
+        ({"log_retention_days": 10}, r"log_retention_days' is 10; allowed: 1, 3, 5"),
+        ({"keep_data": "sometimes"}, r"stages.dev.keep_data' is 'sometimes'; expected true/false"),
+        (
+            {"availability_zones": ["eu-west-1a"], "region": "us-east-1"},
+            r"every AZ must be in region",
+        ),
+        ({"colour": "blue"}, r"unknown setting\(s\) stages.dev.colour; allowed settings"),
+    ],
+)
 def test_malformed_stage_settings_fail_with_the_key(stage_override, message):
     stages = {"dev": {**cdk_json_context("dev")["stages"]["dev"], **stage_override}}
     with pytest.raises(ValueError, match=message):
@@ -56,10 +70,14 @@ def test_cli_strings_are_coerced_like_json_values():
         names: tuple[str, ...]
         mode: Literal["a", "b"] = "a"
 
-    parsed = parse_settings(Example, {"count": "3", "on": "true", "ratio": "0.5", "names": "x, y"}, "ex")
+    parsed = parse_settings(
+        Example, {"count": "3", "on": "true", "ratio": "0.5", "names": "x, y"}, "ex"
+    )
     assert parsed == Example(count=3, on=True, ratio=0.5, names=("x", "y"))
     with pytest.raises(ValueError, match=r"setting 'ex.mode' is 'c'; expected one of 'a', 'b'"):
-        parse_settings(Example, {"count": 1, "on": True, "ratio": 1, "names": [], "mode": "c"}, "ex")
+        parse_settings(
+            Example, {"count": 1, "on": True, "ratio": 1, "names": [], "mode": "c"}, "ex"
+        )
     with pytest.raises(ValueError, match=r"setting 'ex.count' is required"):
         parse_settings(Example, {"on": True, "ratio": 1, "names": []}, "ex")
     with pytest.raises(ValueError, match=r"setting 'ex.count' is True; expected an integer"):
@@ -75,9 +93,15 @@ def test_cross_field_rules_are_prefixed_with_where_they_live():
         def __post_init__(self):
             require(self.low < self.high, "low", self.low, f"must be less than high ({self.high})")
 
-    with pytest.raises(ValueError, match=r"^blueprints.x.dev: setting 'low' is 5; must be less than high \(1\)$"):
-        blueprint_settings(Range, {"blueprints": {"x": {"dev": {"low": 5}}}}.get, "x",
-                           stage_from_context(context_reader()))
+    with pytest.raises(
+        ValueError, match=r"^blueprints.x.dev: setting 'low' is 5; must be less than high \(1\)$"
+    ):
+        blueprint_settings(
+            Range,
+            {"blueprints": {"x": {"dev": {"low": 5}}}}.get,
+            "x",
+            stage_from_context(context_reader()),
+        )
 
 
 def test_every_blueprint_block_in_cdk_json_parses_for_both_stages():
@@ -104,16 +128,24 @@ def cdk_json_blueprints(**changes) -> dict:
     return {**cdk_json_context("dev")["blueprints"], **changes}
 
 
-@pytest.mark.parametrize("overrides, message", [
-    # A mistyped blueprint key in cdk.json would otherwise build prod on the library defaults.
-    ({"blueprints": cdk_json_blueprints(neptune_graph={"dev": {}})},
-     r"^cdk.json blueprints.neptune_graph names no blueprint \(did you mean 'neptune-graph'\?\)"),
-    ({"my-blog.daxx": "true"},
-     r"^-c my-blog.daxx \(command line or cdk.context.json\): my-blog has no setting 'daxx' "
-     r"\(did you mean 'dax'\?\)"),
-    ({"my_blog.dax": "true"}, r"'my_blog' is no blueprint \(did you mean 'my-blog'\?\)"),
-    ({"stge": "prod"}, r"unknown setting 'stge' \(did you mean 'stage'\?\)"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        # A mistyped blueprint key in cdk.json would otherwise build prod on the library defaults.
+        (
+            {"blueprints": cdk_json_blueprints(neptune_graph={"dev": {}})},
+            r"^cdk.json blueprints.neptune_graph names no blueprint "
+            r"\(did you mean 'neptune-graph'\?\)",
+        ),
+        (
+            {"my-blog.daxx": "true"},
+            r"^-c my-blog.daxx \(command line or cdk.context.json\): my-blog has no setting 'daxx' "
+            r"\(did you mean 'dax'\?\)",
+        ),
+        ({"my_blog.dax": "true"}, r"'my_blog' is no blueprint \(did you mean 'my-blog'\?\)"),
+        ({"stge": "prod"}, r"unknown setting 'stge' \(did you mean 'stage'\?\)"),
+    ],
+)
 def test_a_mistyped_key_fails_the_synth_naming_it_and_the_right_one(overrides, message):
     with pytest.raises(ValueError, match=message):
         build_with(overrides)
@@ -136,24 +168,37 @@ def test_a_mistyped_key_inside_a_block_suggests_the_setting():
 
 
 def test_cdk_and_cli_keys_are_not_settings():
-    build_with({"@aws-cdk/aws-s3:someFutureFlag": True, "aws:cdk:toolkit-version": "x",
-                "availability-zones:account=1:region=us-east-1": ["us-east-1a"],
-                "acknowledged-issue-numbers": [1], "blueprints_only": "my-todo-list"})
+    build_with(
+        {
+            "@aws-cdk/aws-s3:someFutureFlag": True,
+            "aws:cdk:toolkit-version": "x",
+            "availability-zones:account=1:region=us-east-1": ["us-east-1a"],
+            "acknowledged-issue-numbers": [1],
+            "blueprints_only": "my-todo-list",
+        }
+    )
 
 
 def test_a_configuration_error_is_one_line_and_exit_status_1():
+    import json
     import subprocess
     import sys
 
     from tests.support.synth import REPO_ROOT
 
-    import json
-
     # What the CDK CLI hands the app: cdk.json's context (and -c values) in CDK_CONTEXT_JSON.
-    env = {"PATH": f"{REPO_ROOT / 'node_modules' / '.bin'}:/usr/bin:/bin",
-           "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context("dev"), "stge": "prod"})}
-    result = subprocess.run([sys.executable, "app.py"], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": f"{REPO_ROOT / 'node_modules' / '.bin'}:/usr/bin:/bin",
+        "CDK_CONTEXT_JSON": json.dumps({**cdk_json_context("dev"), "stge": "prod"}),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [result.stderr.strip().splitlines()[-1]]

@@ -19,7 +19,7 @@ from aws_cdk import aws_wafv2 as wafv2
 
 from deployment import rules
 from deployment.assembly import Assembly
-from stacks.account_baseline import AccountBaselineStack, require_baseline
+from house.account_baseline import AccountBaselineStack, require_baseline
 from tests.conftest import ANOTHER_REGION
 from tests.support.synth import REPO_ROOT
 
@@ -44,6 +44,7 @@ def test_prod_elsewhere_shares_no_unique_name_with_dev_there(synth, prod_in_anot
 
 # -- each rule, shown failing on a broken construct ----------------------------------------------
 
+
 def synthesized(tmp_path: Path, build: Callable[[cdk.App], None]) -> Assembly:
     """A small app of its own: `build(app)` adds stacks, the assembly is written to tmp_path."""
     app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:version-reporting": False})
@@ -57,10 +58,17 @@ def broken(assembly: Assembly, stack_id: str) -> set[str]:
 
 
 def logging_api(stack: cdk.Stack) -> apigw.RestApi:
-    api = apigw.RestApi(stack, "Api", cloud_watch_role=False, deploy_options=apigw.StageOptions(
-        access_log_destination=apigw.LogGroupLogDestination(
-            cdk.aws_logs.LogGroup(stack, "AccessLogs")),
-        access_log_format=apigw.AccessLogFormat.clf()))
+    api = apigw.RestApi(
+        stack,
+        "Api",
+        cloud_watch_role=False,
+        deploy_options=apigw.StageOptions(
+            access_log_destination=apigw.LogGroupLogDestination(
+                cdk.aws_logs.LogGroup(stack, "AccessLogs")
+            ),
+            access_log_format=apigw.AccessLogFormat.clf(),
+        ),
+    )
     api.root.add_method("GET", apigw.MockIntegration())
     return api
 
@@ -91,17 +99,20 @@ def test_a_second_owner_of_api_gateway_account_settings_breaks_a_rule(tmp_path):
 
 def test_a_service_linked_role_in_a_template_breaks_a_rule(tmp_path):
     def build(app):
-        iam.CfnServiceLinkedRole(cdk.Stack(app, "Blueprint", stack_name="Blueprint-dev"),
-                                 "EcsRole", aws_service_name="ecs.amazonaws.com")
+        iam.CfnServiceLinkedRole(
+            cdk.Stack(app, "Blueprint", stack_name="Blueprint-dev"),
+            "EcsRole",
+            aws_service_name="ecs.amazonaws.com",
+        )
 
-    assert "no-service-linked-role-in-template" in broken(synthesized(tmp_path, build),
-                                                          "Blueprint")
+    assert "no-service-linked-role-in-template" in broken(synthesized(tmp_path, build), "Blueprint")
 
 
 @pytest.mark.parametrize("name", [None, "fixed-name"], ids=["cdk-derived", "hard-coded"])
 def test_a_unique_name_without_the_stack_name_breaks_a_rule(tmp_path, name):
     """CDK derives a cache policy's name from the stack *id*: MyBlog-dev and MyBlog-prod would
     both create `MyBlog...`; a hard-coded name collides the same way."""
+
     def build(app):
         stack = cdk.Stack(app, "Blog", stack_name="Blog-dev")
         cloudfront.CachePolicy(stack, "Cache", cache_policy_name=name)
@@ -112,16 +123,27 @@ def test_a_unique_name_without_the_stack_name_breaks_a_rule(tmp_path, name):
     assert violations[0].resource.startswith("Cache")
 
 
-@pytest.mark.parametrize("region, refused", [("eu-central-1", True), (None, True),
-                                             ("us-east-1", False)])
+@pytest.mark.parametrize(
+    "region, refused", [("eu-central-1", True), (None, True), ("us-east-1", False)]
+)
 def test_a_cloudfront_web_acl_outside_us_east_1_breaks_a_rule(tmp_path, region, refused):
     def build(app):
-        stack = cdk.Stack(app, "Edge", stack_name="Edge-dev",
-                          env=cdk.Environment(region=region) if region else None)
+        stack = cdk.Stack(
+            app,
+            "Edge",
+            stack_name="Edge-dev",
+            env=cdk.Environment(region=region) if region else None,
+        )
         visibility = wafv2.CfnWebACL.VisibilityConfigProperty(
-            cloud_watch_metrics_enabled=True, metric_name="acl", sampled_requests_enabled=True)
-        wafv2.CfnWebACL(stack, "Acl", scope="CLOUDFRONT", visibility_config=visibility,
-                        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}))
+            cloud_watch_metrics_enabled=True, metric_name="acl", sampled_requests_enabled=True
+        )
+        wafv2.CfnWebACL(
+            stack,
+            "Acl",
+            scope="CLOUDFRONT",
+            visibility_config=visibility,
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        )
 
     found = broken(synthesized(tmp_path, build), "Edge")
     assert ("cloudfront-scope-in-us-east-1" in found) is refused
@@ -129,8 +151,11 @@ def test_a_cloudfront_web_acl_outside_us_east_1_breaks_a_rule(tmp_path, region, 
 
 def test_a_container_image_asset_breaks_a_rule(tmp_path):
     def build(app):
-        ecr_assets.DockerImageAsset(cdk.Stack(app, "Service", stack_name="Service-dev"),
-                                    "Image", directory=str(REPO_ROOT / "containers" / "web"))
+        ecr_assets.DockerImageAsset(
+            cdk.Stack(app, "Service", stack_name="Service-dev"),
+            "Image",
+            directory=str(REPO_ROOT / "containers" / "web"),
+        )
 
     assert "deploys-without-docker" in broken(synthesized(tmp_path, build), "Service")
 
@@ -139,16 +164,28 @@ def test_an_ecs_service_racing_its_capacity_providers_breaks_a_rule(tmp_path):
     def build(app):
         for id, wait in (("Racing", False), ("Waiting", True)):
             stack = cdk.Stack(app, id, stack_name=f"{id}-dev")
-            vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
-                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC)])
-            cluster = ecs.Cluster(stack, "Cluster", vpc=vpc,
-                                  enable_fargate_capacity_providers=True)
+            vpc = ec2.Vpc(
+                stack,
+                "Vpc",
+                max_azs=2,
+                nat_gateways=0,
+                subnet_configuration=[
+                    ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC)
+                ],
+            )
+            cluster = ecs.Cluster(stack, "Cluster", vpc=vpc, enable_fargate_capacity_providers=True)
             task = ecs.FargateTaskDefinition(stack, "Task")
             task.add_container("App", image=ecs.ContainerImage.from_registry("nginx"))
             service = ecs.FargateService(
-                stack, "Service", cluster=cluster, task_definition=task, assign_public_ip=True,
-                capacity_provider_strategies=[ecs.CapacityProviderStrategy(
-                    capacity_provider="FARGATE_SPOT", weight=1)])
+                stack,
+                "Service",
+                cluster=cluster,
+                task_definition=task,
+                assign_public_ip=True,
+                capacity_provider_strategies=[
+                    ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)
+                ],
+            )
             if wait:  # the whole cluster, so the association CDK adds at synth is included
                 service.node.add_dependency(cluster)
 
@@ -162,6 +199,7 @@ def test_dev_and_prod_declaring_one_ses_identity_break_the_cross_stage_rule(tmp_
         def build(app):
             stack = cdk.Stack(app, "Blog", stack_name=f"Blog-{stage}")
             ses.EmailIdentity(stack, "Sender", identity=ses.Identity.email(sender))
+
         return build
 
     dev = synthesized(tmp_path / "dev", build_stage("dev", "welcome@example.com"))

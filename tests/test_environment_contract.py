@@ -36,16 +36,39 @@ from tests.support.synth import REPO_ROOT
 
 # Set by Lambda itself (reserved, or defined by the runtime): never in a template.
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-LAMBDA_RESERVED = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "LANG", "PATH",
-    "LD_LIBRARY_PATH", "PYTHONPATH", "TZ", "AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS",
-    "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT", "AWS_LAMBDA_LOG_FORMAT",
-    "AWS_LAMBDA_LOG_LEVEL",
-})
+LAMBDA_RESERVED = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "LANG",
+        "PATH",
+        "LD_LIBRARY_PATH",
+        "PYTHONPATH",
+        "TZ",
+        "AWS_XRAY_CONTEXT_MISSING",
+        "AWS_XRAY_DAEMON_ADDRESS",
+        "_AWS_XRAY_DAEMON_ADDRESS",
+        "_AWS_XRAY_DAEMON_PORT",
+        "AWS_LAMBDA_LOG_FORMAT",
+        "AWS_LAMBDA_LOG_LEVEL",
+    }
+)
 STACKS_WITH_FUNCTIONS = ("MyBlog", "MyTodoList", "NeptuneGraph")
 
 
@@ -53,10 +76,11 @@ STACKS_WITH_FUNCTIONS = ("MyBlog", "MyTodoList", "NeptuneGraph")
 class Read:
     name: str
     required: bool  # os.environ[...]: no default
-    where: str      # file:line
+    where: str  # file:line
 
 
 # -- reading the code ------------------------------------------------------------------------------
+
 
 def own_modules(folders: list[Path]) -> dict[str, Path]:
     """Top-level modules of these folders that are the function's own, not bundled packages."""
@@ -96,8 +120,11 @@ def environment_reads(folders: list[Path], module: str) -> tuple[list[Read], lis
 def _string_constants(tree: ast.Module) -> dict[str, str]:
     constants = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value else [])
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AnnAssign) and node.value else [])
+        )
         value = getattr(node, "value", None)
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             for target in targets:
@@ -130,9 +157,12 @@ class _ReadFinder(ast.NodeVisitor):
             self.imported.append(node.module.split(".")[0])
 
     def _is_environ(self, node: ast.AST) -> bool:
-        return (isinstance(node, ast.Attribute) and node.attr == "environ"
-                and isinstance(node.value, ast.Name) and node.value.id == "os") or (
-            isinstance(node, ast.Name) and node.id in self.environ_names)
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "environ"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ) or (isinstance(node, ast.Name) and node.id in self.environ_names)
 
     def _record(self, key: ast.AST, required: bool, node: ast.AST) -> None:
         where = f"{self.file}:{node.lineno}"
@@ -157,30 +187,44 @@ class _ReadFinder(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in ("get", "setdefault", "pop") and \
-                self._is_environ(func.value) and node.args:
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("get", "setdefault", "pop")
+            and self._is_environ(func.value)
+            and node.args
+        ):
             self._record(node.args[0], False, node)
-        elif ((isinstance(func, ast.Attribute) and func.attr == "getenv"
-               and isinstance(func.value, ast.Name) and func.value.id == "os")
-              or (isinstance(func, ast.Name) and func.id in self.getenv_names)) and node.args:
+        elif (
+            (
+                isinstance(func, ast.Attribute)
+                and func.attr == "getenv"
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "os"
+            )
+            or (isinstance(func, ast.Name) and func.id in self.getenv_names)
+        ) and node.args:
             self._record(node.args[0], False, node)
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
-        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) and \
-                self._is_environ(node.comparators[0]):
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.In, ast.NotIn))
+            and self._is_environ(node.comparators[0])
+        ):
             self._record(node.left, False, node)
         self.generic_visit(node)
 
 
 # -- reading the templates -------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class DeployedFunction:
     """One function of one template: where its code is, what the template sets."""
 
-    label: str           # "<stack>/<construct path> [<stage>]"
-    key: str             # the function across stages: "<stack>/<construct path>"
+    label: str  # "<stack>/<construct path> [<stage>]"
+    key: str  # the function across stages: "<stack>/<construct path>"
     folders: list[Path]  # its asset folder, then its layers' python/ folders
     module: str
     variables: dict[str, object]
@@ -191,14 +235,16 @@ def ours(asset: Path, module: str) -> bool:
     handler = asset / f"{module}.py"
     return handler.is_file() and any(
         handler.read_bytes() == candidate.read_bytes()
-        for candidate in (REPO_ROOT / "lambda_src").glob(f"*/{module}.py"))
+        for candidate in (REPO_ROOT / "lambda_src").glob(f"*/{module}.py")
+    )
 
 
-def deployed_functions(template: dict, stack_id: str, stage: str,
-                       asset_dir: Callable[[str], Path]) -> list[DeployedFunction]:
+def deployed_functions(
+    template: dict, stack_id: str, stage: str, asset_dir: Callable[[str], Path]
+) -> list[DeployedFunction]:
     resources = template["Resources"]
     found = []
-    for logical_id, resource in resources.items():
+    for resource in resources.values():
         props = resource.get("Properties", {})
         if resource["Type"] != "AWS::Lambda::Function" or "S3Key" not in props.get("Code", {}):
             continue
@@ -214,9 +260,15 @@ def deployed_functions(template: dict, stack_id: str, stage: str,
             content = resources[layer_id]["Properties"]["Content"]
             layers.append(asset_dir(content["S3Key"]) / "python")
         path = resource["Metadata"]["aws:cdk:path"].split("/", 1)[1].removesuffix("/Resource")
-        found.append(DeployedFunction(
-            label=f"{stack_id}/{path} [{stage}]", key=f"{stack_id}/{path}", folders=[folder, *layers],
-            module=module, variables=props.get("Environment", {}).get("Variables", {})))
+        found.append(
+            DeployedFunction(
+                label=f"{stack_id}/{path} [{stage}]",
+                key=f"{stack_id}/{path}",
+                folders=[folder, *layers],
+                module=module,
+                variables=props.get("Environment", {}).get("Variables", {}),
+            )
+        )
     return found
 
 
@@ -228,10 +280,12 @@ def asset_resolver(assembly_dir: Path) -> Callable[[str], Path]:
             if asset_hash in files:
                 return assembly_dir / files[asset_hash]["source"]["path"]
         raise LookupError(f"no asset {asset_hash} in {assembly_dir}")
+
     return resolve
 
 
 # -- the contract ----------------------------------------------------------------------------------
+
 
 def contract_problems(functions: list[DeployedFunction]) -> list[str]:
     """Every way `functions` (one entry per function per template) break the contract."""
@@ -243,22 +297,34 @@ def contract_problems(functions: list[DeployedFunction]) -> list[str]:
         set_somewhere = set()
         for function in deployments:
             reads, unreadable = environment_reads(function.folders, function.module)
-            problems += [f"{function.label}: cannot tell which variable {u} reads" for u in unreadable]
+            problems += [
+                f"{function.label}: cannot tell which variable {u} reads" for u in unreadable
+            ]
             read_names = {r.name for r in reads} - LAMBDA_RESERVED
             template = set(function.variables) - LAMBDA_RESERVED
             set_somewhere |= template
             for name in sorted(template - read_names):
-                problems.append(f"{function.label}: the template sets {name}, the code never reads it")
+                problems.append(
+                    f"{function.label}: the template sets {name}, the code never reads it"
+                )
             for read in reads:
                 if read.required and read.name not in LAMBDA_RESERVED and read.name not in template:
-                    problems.append(f"{function.label}: {read.where} needs {read.name}, "
-                                    "the template does not set it")
+                    problems.append(
+                        f"{function.label}: {read.where} needs {read.name}, "
+                        "the template does not set it"
+                    )
         last = deployments[-1]
         reads, _ = environment_reads(last.folders, last.module)
         for read in reads:
-            if not read.required and read.name not in LAMBDA_RESERVED and read.name not in set_somewhere:
-                problems.append(f"{key}: {read.where} reads {read.name} (with a default), "
-                                "no template of any stage sets it")
+            if (
+                not read.required
+                and read.name not in LAMBDA_RESERVED
+                and read.name not in set_somewhere
+            ):
+                problems.append(
+                    f"{key}: {read.where} reads {read.name} (with a default), "
+                    "no template of any stage sets it"
+                )
     return sorted(set(problems))
 
 
@@ -268,8 +334,9 @@ def all_functions(assembly, variants) -> list[DeployedFunction]:
         for stack_id in STACKS_WITH_FUNCTIONS:
             if stack_id not in built.stacks:
                 continue
-            functions += deployed_functions(built.template(stack_id), stack_id, built.stage,
-                                            asset_resolver(built.outdir))
+            functions += deployed_functions(
+                built.template(stack_id), stack_id, built.stage, asset_resolver(built.outdir)
+            )
     return functions
 
 
@@ -289,13 +356,20 @@ def test_every_handler_reads_what_its_template_sets_and_nothing_else(every_stage
 
 def test_the_functions_checked_are_every_function_of_ours(every_stage_function):
     """The contract covers each of lambda_src/'s handlers, in both stages (none skipped)."""
-    expected = {"MyBlog/Api/Handler", "MyBlog/Thumbnails/Function", "MyBlog/WelcomeEmail/Function",
-                "MyTodoList/TodoApi/Handler", "NeptuneGraph/BulkLoad/StartLoad",
-                "NeptuneGraph/BulkLoad/LoadStatus", "NeptuneGraph/SmallLoads/Function"}
+    expected = {
+        "MyBlog/Api/Handler",
+        "MyBlog/Thumbnails/Function",
+        "MyBlog/WelcomeEmail/Function",
+        "MyTodoList/TodoApi/Handler",
+        "NeptuneGraph/BulkLoad/StartLoad",
+        "NeptuneGraph/BulkLoad/LoadStatus",
+        "NeptuneGraph/SmallLoads/Function",
+    }
     built = {f.key.split("/")[0] for f in every_stage_function}
     checked = {(f.key, f.label.rsplit("[", 1)[1].rstrip("]")) for f in every_stage_function}
-    assert {(k, stage) for k in expected if k.split("/")[0] in built
-            for stage in ("dev", "prod")} <= checked
+    assert {
+        (k, stage) for k in expected if k.split("/")[0] in built for stage in ("dev", "prod")
+    } <= checked
 
 
 def test_the_layer_is_read_too(every_stage_function):
@@ -307,7 +381,8 @@ def test_the_layer_is_read_too(every_stage_function):
     assert any(r.name == "DAX_ENDPOINT" and r.where.startswith("dynamodb_client.py") for r in reads)
 
 
-# -- a one-sided rename fails -----------------------------------------------------------------------
+# -- a one-sided rename fails ----------------------------------------------------------------------
+
 
 def renamed_in_template(function: DeployedFunction, old: str, new: str) -> DeployedFunction:
     variables = {(new if k == old else k): v for k, v in function.variables.items()}
@@ -316,8 +391,10 @@ def renamed_in_template(function: DeployedFunction, old: str, new: str) -> Deplo
 
 def test_a_variable_renamed_in_one_template_is_reported(every_stage_function):
     target = next(f for f in every_stage_function if "TABLE_NAME" in f.variables)
-    functions = [renamed_in_template(f, "TABLE_NAME", "TABLE") if f is target else f
-                 for f in every_stage_function]
+    functions = [
+        renamed_in_template(f, "TABLE_NAME", "TABLE") if f is target else f
+        for f in every_stage_function
+    ]
     problems = contract_problems(functions)
     assert f"{target.label}: the template sets TABLE, the code never reads it" in problems
     assert any(p.startswith(f"{target.label}: ") and "needs TABLE_NAME" in p for p in problems)
@@ -342,13 +419,19 @@ def test_a_variable_with_a_default_renamed_in_the_code_is_reported(every_stage_f
     renamed = [dataclasses.replace(f, folders=[copy, *f.folders[1:]]) for f in api]
     problems = contract_problems(renamed)
     for function in renamed:
-        assert f"{function.label}: the template sets CACHE_SECONDS, the code never reads it" in problems
-    assert any("reads CACHE_TTL_SECONDS (with a default), no template of any stage sets it" in p
-               for p in problems)
+        assert (
+            f"{function.label}: the template sets CACHE_SECONDS, the code never reads it"
+            in problems
+        )
+    assert any(
+        "reads CACHE_TTL_SECONDS (with a default), no template of any stage sets it" in p
+        for p in problems
+    )
 
 
 def test_a_read_the_contract_cannot_name_is_reported(tmp_path):
     (tmp_path / "handler.py").write_text("import os\nNAME = 'X' + 'Y'\nvalue = os.environ[NAME]\n")
     function = DeployedFunction("S/F [dev]", "S/F", [tmp_path], "handler", {})
     assert contract_problems([function]) == [
-        "S/F [dev]: cannot tell which variable handler.py:3: NAME reads"]
+        "S/F [dev]: cannot tell which variable handler.py:3: NAME reads"
+    ]

@@ -13,7 +13,8 @@ so CloudFront keeps them N seconds; everything else is `no-store`.
 The input rules are written once, below, and hold for every route: the request's strings must be
 UTF-8 (a lone surrogate cannot be stored or logged), numbers are ASCII digits, slugs, tags and
 addresses match their whole pattern (`fullmatch`: `$` also matches before a trailing newline) as
-sent, with the same pattern strings as the API Gateway models in patterns/blog_api.py, a body is
+sent, with the same pattern strings as the API Gateway models in
+blueprints/my_blog/blog_api.py, a body is
 `application/json` (415 otherwise: API Gateway validates bodies against its models for that
 content type only), and types are checked before use. DynamoDB/DAX failures are a 503 with
 `Retry-After` when a retry can succeed (throttling, timeouts, connection errors) and a logged 500
@@ -58,7 +59,7 @@ from dynamodb_client import dynamodb_resource
 logger = Logger(service="blog-api")
 
 MAX_BODY_BYTES = 64 * 1024
-# The API Gateway models' pattern strings (patterns/blog_api.py; a test keeps them equal).
+# The API Gateway models' pattern strings (blueprints/my_blog/blog_api.py; a test keeps them equal).
 SLUG = re.compile("^[a-z0-9]+(-[a-z0-9]+)*$")
 TAG = re.compile("^[a-z0-9][a-z0-9-]{0,29}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -72,6 +73,7 @@ LIST_FIELDS = ("slug", "title", "summary", "author", "tags", "createdAt")
 
 
 # -- configuration and clients: read once, made on first use ------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -89,9 +91,12 @@ def settings() -> Settings:
     """The function's configuration, from its environment, once per execution environment."""
     env = os.environ
     return Settings(
-        table_name=env["TABLE_NAME"], posts_index=env["POSTS_INDEX"],
-        media_bucket=env["MEDIA_BUCKET"], upload_prefix=env["UPLOAD_PREFIX"],
-        thumbnail_prefix=env["THUMBNAIL_PREFIX"], max_upload_bytes=int(env["MAX_UPLOAD_BYTES"]),
+        table_name=env["TABLE_NAME"],
+        posts_index=env["POSTS_INDEX"],
+        media_bucket=env["MEDIA_BUCKET"],
+        upload_prefix=env["UPLOAD_PREFIX"],
+        thumbnail_prefix=env["THUMBNAIL_PREFIX"],
+        max_upload_bytes=int(env["MAX_UPLOAD_BYTES"]),
         cache_seconds=int(env.get("CACHE_SECONDS", "60")),
     )
 
@@ -116,6 +121,7 @@ def s3():
 
 
 # -- requests, answers and the input rules ------------------------------------------------------
+
 
 class BadRequest(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
@@ -146,14 +152,18 @@ class Request:
         context = event.get("requestContext")
         authorizer = context.get("authorizer") if isinstance(context, dict) else None
         claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
-        return cls(method=_text(event.get("httpMethod"), "the method"),
-                   resource=_text(event.get("resource"), "the resource"),
-                   path=_strings(event, "pathParameters", "path parameter"),
-                   query=_strings(event, "queryStringParameters", "query parameter"),
-                   headers={name.lower(): value
-                            for name, value in _strings(event, "headers", "header").items()},
-                   body=body, base64=bool(event.get("isBase64Encoded")),
-                   claims=claims if isinstance(claims, dict) else {})
+        return cls(
+            method=_text(event.get("httpMethod"), "the method"),
+            resource=_text(event.get("resource"), "the resource"),
+            path=_strings(event, "pathParameters", "path parameter"),
+            query=_strings(event, "queryStringParameters", "query parameter"),
+            headers={
+                name.lower(): value for name, value in _strings(event, "headers", "header").items()
+            },
+            body=body,
+            base64=bool(event.get("isBase64Encoded")),
+            claims=claims if isinstance(claims, dict) else {},
+        )
 
 
 @dataclasses.dataclass
@@ -205,7 +215,9 @@ def _is_json(content_type: str | None) -> bool:
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
-                "utf-8", "utf8"):
+            "utf-8",
+            "utf8",
+        ):
             return False
     return True
 
@@ -249,8 +261,15 @@ def _check_strings(body: dict) -> None:
                 pending += [(f"a field name in {where}", name), (named, item)]
 
 
-def _string(body: dict, name: str, *, max_length: int, required: bool = True,
-            pattern: re.Pattern | None = None, ascii_only: bool = False) -> str | None:
+def _string(
+    body: dict,
+    name: str,
+    *,
+    max_length: int,
+    required: bool = True,
+    pattern: re.Pattern | None = None,
+    ascii_only: bool = False,
+) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
@@ -262,8 +281,9 @@ def _string(body: dict, name: str, *, max_length: int, required: bool = True,
     # Length and pattern of the value as sent, as the API Gateway model checks it.
     if len(value) > max_length:
         raise BadRequest(f"'{name}' is longer than {max_length} characters")
-    if ((pattern is not None and not pattern.fullmatch(value))
-            or (ascii_only and not value.isascii())):
+    if (pattern is not None and not pattern.fullmatch(value)) or (
+        ascii_only and not value.isascii()
+    ):
         raise BadRequest(f"'{name}' has an invalid format")
     return stripped
 
@@ -292,14 +312,22 @@ def _decode_cursor(cursor: str) -> dict:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, RecursionError):
         key = None
-    if not (isinstance(key, dict) and set(key) == {"pk", "sk", "gsi1pk", "gsi1sk"}
-            and all(isinstance(v, str) for v in key.values())
-            and key["sk"] == "POST" and key["gsi1pk"] == "POSTS"):
+    if not (
+        isinstance(key, dict)
+        and set(key) == {"pk", "sk", "gsi1pk", "gsi1sk"}
+        and all(isinstance(v, str) for v in key.values())
+        and key["sk"] == "POST"
+        and key["gsi1pk"] == "POSTS"
+    ):
         raise BadRequest("'cursor' is not a cursor this API returned")
     slug = key["pk"].removeprefix("POST#")
     sort_key = SORT_KEY.fullmatch(key["gsi1sk"])
-    if (not key["pk"].startswith("POST#") or not SLUG.fullmatch(slug) or sort_key is None
-            or sort_key.group(1) != slug):
+    if (
+        not key["pk"].startswith("POST#")
+        or not SLUG.fullmatch(slug)
+        or sort_key is None
+        or sort_key.group(1) != slug
+    ):
         raise BadRequest("'cursor' is not a cursor this API returned")
     return key
 
@@ -311,9 +339,11 @@ ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {}
 
 def route(method: str, resource: str):
     """Register a function for API Gateway's `method resource` (e.g. "GET", "/api/posts/{slug}")."""
+
     def register(function: Callable[[Request], Response]) -> Callable[[Request], Response]:
         ROUTES[(method, resource)] = function
         return function
+
     return register
 
 
@@ -338,8 +368,11 @@ def list_posts(request: Request) -> Response:
     page = table().query(**query)
     posts = [{k: item[k] for k in LIST_FIELDS if k in item} for item in page.get("Items", [])]
     last = page.get("LastEvaluatedKey")
-    return Response(200, {"posts": posts, "nextCursor": _encode_cursor(last) if last else None},
-                    cache_seconds=config.cache_seconds)
+    return Response(
+        200,
+        {"posts": posts, "nextCursor": _encode_cursor(last) if last else None},
+        cache_seconds=config.cache_seconds,
+    )
 
 
 @route("GET", "/api/posts/{slug}")
@@ -369,16 +402,26 @@ def create_post(request: Request) -> Response:
     if not slug:
         raise BadRequest("'title' has no letters or digits to make a slug from; give 'slug'")
     tags = body.get("tags", [])
-    if not isinstance(tags, list) or len(tags) > 10 or not all(
-            isinstance(t, str) and TAG.fullmatch(t) for t in tags):
+    if (
+        not isinstance(tags, list)
+        or len(tags) > 10
+        or not all(isinstance(t, str) and TAG.fullmatch(t) for t in tags)
+    ):
         raise BadRequest("'tags' must be a list of at most 10 lowercase words (a-z, 0-9, -)")
 
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     item = {
-        "pk": f"POST#{slug}", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": f"{now}#{slug}",
-        "slug": slug, "title": title, "body": text,
+        "pk": f"POST#{slug}",
+        "sk": "POST",
+        "gsi1pk": "POSTS",
+        "gsi1sk": f"{now}#{slug}",
+        "slug": slug,
+        "title": title,
+        "body": text,
         "summary": summary or (text[:197] + "..." if len(text) > 200 else text),
-        "author": author["name"], "authorSub": author["sub"], "createdAt": now,
+        "author": author["name"],
+        "authorSub": author["sub"],
+        "createdAt": now,
     }
     if tags:
         item["tags"] = sorted(set(tags))
@@ -403,8 +446,12 @@ def subscribe(request: Request) -> Response:
     email = _string(body, "email", max_length=254, pattern=EMAIL, ascii_only=True).lower()
     try:
         table().put_item(
-            Item={"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER", "email": email,
-                  "subscribedAt": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+            Item={
+                "pk": f"SUBSCRIBER#{email}",
+                "sk": "SUBSCRIBER",
+                "email": email,
+                "subscribedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
             ConditionExpression="attribute_not_exists(pk)",
         )
     except ClientError as err:
@@ -429,15 +476,25 @@ def upload_url(request: Request) -> Response:
     key = f"{config.upload_prefix}{photo}{UPLOAD_TYPES[content_type]}"
     # A POST policy (not a PUT URL) so S3 itself enforces the size limit and the content type.
     post = s3().generate_presigned_post(
-        Bucket=config.media_bucket, Key=key,
+        Bucket=config.media_bucket,
+        Key=key,
         Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type},
-                    ["content-length-range", 1, config.max_upload_bytes]],
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", 1, config.max_upload_bytes],
+        ],
         ExpiresIn=UPLOAD_URL_SECONDS,
     )
-    return Response(201, {"upload": post, "key": key, "maxBytes": config.max_upload_bytes,
-                          "expiresInSeconds": UPLOAD_URL_SECONDS,
-                          "thumbnailPath": f"/{config.thumbnail_prefix}{photo}.jpg"})
+    return Response(
+        201,
+        {
+            "upload": post,
+            "key": key,
+            "maxBytes": config.max_upload_bytes,
+            "expiresInSeconds": UPLOAD_URL_SECONDS,
+            "thumbnailPath": f"/{config.thumbnail_prefix}{photo}.jpg",
+        },
+    )
 
 
 def _public_post(item: dict) -> dict:
@@ -446,9 +503,16 @@ def _public_post(item: dict) -> dict:
 
 # -- failures: never an exception out of the handler (API Gateway would answer 502) ------------
 
-_RETRYABLE = {"ThrottlingException", "ProvisionedThroughputExceededException",
-              "RequestLimitExceeded", "InternalServerError", "InternalServerErrorException",
-              "ServiceUnavailable", "NoRouteException", "ConnectionException"}
+_RETRYABLE = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "InternalServerErrorException",
+    "ServiceUnavailable",
+    "NoRouteException",
+    "ConnectionException",
+}
 # Timeouts and broken connections: botocore's, and the DAX client's, which talks over its own
 # sockets and raises TimeoutError or the socket's OSError once its retries are spent.
 _TRANSIENT = (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError, socket.gaierror)
@@ -463,11 +527,13 @@ def _failed(err: Exception) -> Response:
         code = type(err).__name__
         retry = isinstance(err, _TRANSIENT)
     store = isinstance(err, (ClientError, BotoCoreError)) or retry
-    logger.exception("blog store call failed" if store else "unexpected error",
-                     extra={"errorCode": code})
+    logger.exception(
+        "blog store call failed" if store else "unexpected error", extra={"errorCode": code}
+    )
     if retry:
-        return Response(503, {"error": "the blog is busy; retry shortly"},
-                        headers={"Retry-After": "1"})
+        return Response(
+            503, {"error": "the blog is busy; retry shortly"}, headers={"Retry-After": "1"}
+        )
     return Response(500, {"error": "internal error"})
 
 

@@ -18,8 +18,14 @@ import logging
 import os
 from typing import Any, NamedTuple
 
-from neptune import (InvalidRequest, NeptuneBusy, NeptuneRejected, neptune_client, translate,
-                     valid_text)
+from neptune import (
+    InvalidRequest,
+    NeptuneBusy,
+    NeptuneRejected,
+    neptune_client,
+    translate,
+    valid_text,
+)
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -36,10 +42,13 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The loader's configuration, from the environment the stack sets (tests patch this)."""
-    return Settings(staging_bucket=os.environ["STAGING_BUCKET"],
-                    load_role_arn=os.environ["LOAD_ROLE_ARN"], region=os.environ["AWS_REGION"],
-                    marker_suffix=os.environ.get("MARKER_SUFFIX", ".ready"),
-                    auto_load_format=os.environ.get("AUTO_LOAD_FORMAT", "csv"))
+    return Settings(
+        staging_bucket=os.environ["STAGING_BUCKET"],
+        load_role_arn=os.environ["LOAD_ROLE_ARN"],
+        region=os.environ["AWS_REGION"],
+        marker_suffix=os.environ.get("MARKER_SUFFIX", ".ready"),
+        auto_load_format=os.environ.get("AUTO_LOAD_FORMAT", "csv"),
+    )
 
 
 settings()  # at import: a function without its configuration fails its init, not its first event
@@ -50,11 +59,26 @@ PARALLELISM = ("LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE")
 PARSER_OPTIONS = {"baseUri", "namedGraphUri", "allowEmptyStrings"}
 # Safe defaults: fail the whole load on the first bad record instead of loading half a graph;
 # queue behind a running load instead of failing; leave query capacity free (MEDIUM).
-DEFAULTS = {"mode": "AUTO", "parallelism": "MEDIUM", "failOnError": True, "queueRequest": True,
-            "updateSingleCardinalityProperties": False}
+DEFAULTS = {
+    "mode": "AUTO",
+    "parallelism": "MEDIUM",
+    "failOnError": True,
+    "queueRequest": True,
+    "updateSingleCardinalityProperties": False,
+}
 POLL_SECONDS = (5, 3600)
-ALLOWED_KEYS = {"source", "format", "mode", "parallelism", "failOnError", "queueRequest",
-                "parserConfiguration", "updateSingleCardinalityProperties", "pollSeconds", "marker"}
+ALLOWED_KEYS = {
+    "source",
+    "format",
+    "mode",
+    "parallelism",
+    "failOnError",
+    "queueRequest",
+    "parserConfiguration",
+    "updateSingleCardinalityProperties",
+    "pollSeconds",
+    "marker",
+}
 IN_PROGRESS = {"LOAD_NOT_STARTED", "LOAD_IN_QUEUE", "LOAD_IN_PROGRESS"}
 
 
@@ -80,10 +104,11 @@ def _source(event: dict) -> str:
         if "source" in event:
             raise InvalidRequest("give either 'source' or 'marker', not both")
         if not isinstance(marker, dict) or not isinstance(marker.get("key"), str):
-            raise InvalidRequest("'marker' must be {\"bucket\": ..., \"key\": ...}")
+            raise InvalidRequest('\'marker\' must be {"bucket": ..., "key": ...}')
         if marker.get("bucket") != staging:
             raise InvalidRequest(
-                f"marker bucket {marker.get('bucket')!r} is not the staging bucket")
+                f"marker bucket {marker.get('bucket')!r} is not the staging bucket"
+            )
         key = valid_text(marker["key"], "marker.key")
         if not key.endswith(suffix) or key == suffix:
             raise InvalidRequest(f"marker key {key!r} does not end with {suffix!r}")
@@ -93,11 +118,12 @@ def _source(event: dict) -> str:
         raise InvalidRequest("'source' is required: an s3:// URI in the staging bucket")
     if not valid_text(source, "source").startswith("s3://"):
         raise InvalidRequest(f"'source' must be an s3:// URI, got {source!r}")
-    bucket = source[len("s3://"):].split("/", 1)[0]
+    bucket = source[len("s3://") :].split("/", 1)[0]
     if bucket != staging:
         raise InvalidRequest(
             f"'source' bucket {bucket!r} is not the staging bucket {staging!r}; the load "
-            "role can read only the staging bucket, and the VPC endpoint reaches only it")
+            "role can read only the staging bucket, and the VPC endpoint reaches only it"
+        )
     return source
 
 
@@ -107,8 +133,9 @@ def build_request(event: Any) -> dict:
         raise InvalidRequest(f"the input must be a JSON object, got {type(event).__name__}")
     unknown = set(event) - ALLOWED_KEYS
     if unknown:
-        raise InvalidRequest(f"unknown option(s) {sorted(map(str, unknown))}; "
-                             f"allowed: {sorted(ALLOWED_KEYS)}")
+        raise InvalidRequest(
+            f"unknown option(s) {sorted(map(str, unknown))}; allowed: {sorted(ALLOWED_KEYS)}"
+        )
     has_marker = "marker" in event
     if has_marker and "format" not in event:
         event = {**event, "format": settings().auto_load_format}
@@ -126,10 +153,15 @@ def build_request(event: Any) -> dict:
     }
     parser = event.get("parserConfiguration")
     if parser is not None:
-        if not isinstance(parser, dict) or set(parser) - PARSER_OPTIONS or not all(
-                isinstance(v, str) for v in parser.values()):
-            raise InvalidRequest(f"'parserConfiguration' must map {sorted(PARSER_OPTIONS)} to "
-                                 f"strings, got {parser!r}")
+        if (
+            not isinstance(parser, dict)
+            or set(parser) - PARSER_OPTIONS
+            or not all(isinstance(v, str) for v in parser.values())
+        ):
+            raise InvalidRequest(
+                f"'parserConfiguration' must map {sorted(PARSER_OPTIONS)} to "
+                f"strings, got {parser!r}"
+            )
         for name, value in parser.items():
             valid_text(value, f"parserConfiguration.{name}")
         request["parserConfiguration"] = parser
@@ -138,10 +170,14 @@ def build_request(event: Any) -> dict:
 
 def poll_seconds(event: dict) -> int:
     value = event.get("pollSeconds", 30)
-    if isinstance(value, bool) or not isinstance(value, int) or not (
-            POLL_SECONDS[0] <= value <= POLL_SECONDS[1]):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (POLL_SECONDS[0] <= value <= POLL_SECONDS[1])
+    ):
         raise InvalidRequest(
-            f"'pollSeconds' must be an integer {POLL_SECONDS[0]}..{POLL_SECONDS[1]}")
+            f"'pollSeconds' must be an integer {POLL_SECONDS[0]}..{POLL_SECONDS[1]}"
+        )
     return value
 
 
@@ -158,8 +194,12 @@ def start_load(event: Any, _context: Any = None) -> dict:
         # Retrying could start the load a second time; fail with what Neptune said instead.
         raise NeptuneRejected(f"start_loader_job answered without a loadId: {payload!r:.500}")
     log.info("load started", extra={"loadId": load_id, "source": request["source"]})
-    return {"loadId": load_id, "source": request["source"], "format": request["format"],
-            "pollSeconds": wait}
+    return {
+        "loadId": load_id,
+        "source": request["source"],
+        "format": request["format"],
+        "pollSeconds": wait,
+    }
 
 
 def load_status(event: Any, _context: Any = None) -> dict:
@@ -169,8 +209,9 @@ def load_status(event: Any, _context: Any = None) -> dict:
         raise InvalidRequest("'loadId' is required")
     valid_text(load_id, "loadId")
     try:
-        response = neptune_client().get_loader_job_status(loadId=load_id, details=True,
-                                                          errors=True, errorsPerPage=5)
+        response = neptune_client().get_loader_job_status(
+            loadId=load_id, details=True, errors=True, errorsPerPage=5
+        )
     except Exception as error:  # noqa: BLE001
         raise translate(error) from error
     # An answer this cannot read is a load it cannot call finished well: UNKNOWN is terminal and
@@ -179,18 +220,27 @@ def load_status(event: Any, _context: Any = None) -> dict:
     overall = _object(payload.get("overallStatus"))
     status = overall.get("status") if isinstance(overall.get("status"), str) else "UNKNOWN"
     done = status not in IN_PROGRESS
-    result = {"loadId": load_id, "status": status, "done": done,
-              "succeeded": status == "LOAD_COMPLETED", "cause": ""}
+    result = {
+        "loadId": load_id,
+        "status": status,
+        "done": done,
+        "succeeded": status == "LOAD_COMPLETED",
+        "cause": "",
+    }
     if done and status != "LOAD_COMPLETED":
         logs = _object(payload.get("errors")).get("errorLogs")
         first_errors = [
             {k: e.get(k) for k in ("errorCode", "errorMessage", "fileName", "recordNum")}
-            for e in (logs if isinstance(logs, list) else [])[:5] if isinstance(e, dict)
+            for e in (logs if isinstance(logs, list) else [])[:5]
+            if isinstance(e, dict)
         ]
-        counts = {k: overall.get(k) for k in ("totalRecords", "parsingErrors",
-                                              "datatypeMismatchErrors", "insertErrors")}
-        result["cause"] = json.dumps({"loadId": load_id, "status": status, "counts": counts,
-                                      "firstErrors": first_errors})
+        counts = {
+            k: overall.get(k)
+            for k in ("totalRecords", "parsingErrors", "datatypeMismatchErrors", "insertErrors")
+        }
+        result["cause"] = json.dumps(
+            {"loadId": load_id, "status": status, "counts": counts, "firstErrors": first_errors}
+        )
         log.error("load did not complete", extra={"loadId": load_id, "status": status})
     return result
 

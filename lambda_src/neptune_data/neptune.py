@@ -25,8 +25,10 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The cluster this function talks to, from its environment (tests patch this)."""
-    return Settings(endpoint_url=f"https://{os.environ['CLUSTER_ENDPOINT']}:"
-                                 f"{os.environ.get('CLUSTER_PORT', '8182')}")
+    return Settings(
+        endpoint_url=f"https://{os.environ['CLUSTER_ENDPOINT']}:"
+        f"{os.environ.get('CLUSTER_PORT', '8182')}"
+    )
 
 
 @functools.cache
@@ -35,8 +37,9 @@ def neptune_client():
         "neptunedata",
         endpoint_url=settings().endpoint_url,
         # Step Functions owns retries (with backoff and a visible history); keep the SDK's short.
-        config=Config(retries={"mode": "standard", "max_attempts": 2},
-                      connect_timeout=5, read_timeout=60),
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=60
+        ),
     )
 
 
@@ -79,8 +82,7 @@ def translate(error: Exception) -> Exception:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         # A 429 or 5xx without a Neptune reason (a proxy's 502/503 during a restart or
         # failover, a bare throttle) is the cluster being busy, not the request being wrong.
-        busy = code in RETRYABLE or (
-            code not in FINAL_5XX and (status == 429 or status >= 500))
+        busy = code in RETRYABLE or (code not in FINAL_5XX and (status == 429 or status >= 500))
         return (NeptuneBusy if busy else NeptuneRejected)(f"{code}: {message}")
     if isinstance(error, ParamValidationError):  # botocore refuses to send it: every try would
         return NeptuneRejected(f"request refused before sending: {error}")
@@ -94,8 +96,9 @@ def valid_text(value: str, name: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
-        raise InvalidRequest(f"'{name}' is not valid Unicode text ({err.reason} at "
-                             f"{err.start})") from None
+        raise InvalidRequest(
+            f"'{name}' is not valid Unicode text ({err.reason} at {err.start})"
+        ) from None
     return value
 
 

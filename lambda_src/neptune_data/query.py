@@ -12,8 +12,14 @@ import json
 import logging
 from typing import Any
 
-from neptune import (InvalidRequest, NeptuneBusy, NeptuneRejected, neptune_client, translate,
-                     valid_text)
+from neptune import (
+    InvalidRequest,
+    NeptuneBusy,
+    NeptuneRejected,
+    neptune_client,
+    translate,
+    valid_text,
+)
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -27,8 +33,9 @@ def validate(event: Any) -> tuple[str, dict]:
         raise InvalidRequest(f"the input must be a JSON object, got {type(event).__name__}")
     unknown = set(event) - {"query", "parameters"}
     if unknown:
-        raise InvalidRequest(f"unknown field(s) {sorted(map(str, unknown))}; "
-                             "allowed: query, parameters")
+        raise InvalidRequest(
+            f"unknown field(s) {sorted(map(str, unknown))}; allowed: query, parameters"
+        )
     query = event.get("query")
     if not isinstance(query, str) or not query.strip():
         raise InvalidRequest("'query' is required: one openCypher statement")
@@ -46,8 +53,9 @@ def validate(event: Any) -> tuple[str, dict]:
 def handler(event: Any, _context: Any = None) -> dict:
     query, parameters = validate(event)
     try:
-        response = neptune_client().execute_open_cypher_query(openCypherQuery=query,
-                                                              parameters=json.dumps(parameters))
+        response = neptune_client().execute_open_cypher_query(
+            openCypherQuery=query, parameters=json.dumps(parameters)
+        )
     except Exception as error:  # noqa: BLE001
         raise translate(error) from error
     results = response.get("results", [])

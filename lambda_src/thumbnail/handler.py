@@ -28,7 +28,6 @@ from urllib.parse import unquote_plus
 
 import boto3
 from botocore.exceptions import ClientError
-
 from thumbnails import NotAPhoto, make_thumbnail
 
 logger = logging.getLogger()
@@ -49,14 +48,16 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The function's configuration, from the environment the stack sets (tests patch this)."""
-    return Settings(table_name=os.environ["TABLE_NAME"],
-                    thumbnail_bucket=os.environ["THUMBNAIL_BUCKET"],
-                    upload_prefix=os.environ["UPLOAD_PREFIX"],
-                    thumbnail_prefix=os.environ["THUMBNAIL_PREFIX"],
-                    thumbnail_size=int(os.environ.get("THUMBNAIL_SIZE", "256")),
-                    max_upload_bytes=int(os.environ["MAX_UPLOAD_BYTES"]),
-                    topic_arn=os.environ["TOPIC_ARN"],
-                    rejected_queue_url=os.environ["REJECTED_QUEUE_URL"])
+    return Settings(
+        table_name=os.environ["TABLE_NAME"],
+        thumbnail_bucket=os.environ["THUMBNAIL_BUCKET"],
+        upload_prefix=os.environ["UPLOAD_PREFIX"],
+        thumbnail_prefix=os.environ["THUMBNAIL_PREFIX"],
+        thumbnail_size=int(os.environ.get("THUMBNAIL_SIZE", "256")),
+        max_upload_bytes=int(os.environ["MAX_UPLOAD_BYTES"]),
+        topic_arn=os.environ["TOPIC_ARN"],
+        rejected_queue_url=os.environ["REJECTED_QUEUE_URL"],
+    )
 
 
 settings()  # at import: a function without its configuration fails its init, not its first event
@@ -94,7 +95,7 @@ def thumbnail_key(upload_key: str) -> str:
 
 
 def photo_id(upload_key: str) -> str:
-    return posixpath.splitext(upload_key[len(settings().upload_prefix):])[0]
+    return posixpath.splitext(upload_key[len(settings().upload_prefix) :])[0]
 
 
 def handler(event: Any, context) -> dict:
@@ -123,12 +124,17 @@ def _object(record: Any) -> tuple[str, str, str | None] | None:
         version = record["s3"]["object"].get("versionId")
     except (KeyError, TypeError, AttributeError):
         return None
-    if not (isinstance(bucket, str) and bucket and isinstance(raw_key, str) and raw_key
-            and (version is None or isinstance(version, str))):
+    if not (
+        isinstance(bucket, str)
+        and bucket
+        and isinstance(raw_key, str)
+        and raw_key
+        and (version is None or isinstance(version, str))
+    ):
         return None
     key = unquote_plus(raw_key)
     try:  # JSON can carry a lone surrogate; no S3 name contains one
-        f"{bucket}{key}{version or ''}".encode("utf-8")
+        f"{bucket}{key}{version or ''}".encode()
     except UnicodeEncodeError:
         return None
     return bucket, key, version or None
@@ -166,8 +172,13 @@ def _process(record: Any) -> str:
         raise  # transient: Lambda retries the event, then dead-letters it
 
     target = thumbnail_key(key)
-    s3().put_object(Bucket=config.thumbnail_bucket, Key=target, Body=thumb.data,
-                    ContentType=thumb.content_type, CacheControl="public, max-age=86400")
+    s3().put_object(
+        Bucket=config.thumbnail_bucket,
+        Key=target,
+        Body=thumb.data,
+        ContentType=thumb.content_type,
+        CacheControl="public, max-age=86400",
+    )
     metadata = {
         "pk": f"PHOTO#{photo_id(key)}",
         "sk": "THUMBNAIL",
@@ -182,17 +193,20 @@ def _process(record: Any) -> str:
         "thumbnailWidth": thumb.width,
         "thumbnailHeight": thumb.height,
         "thumbnailBytes": len(thumb.data),
-        "createdAt": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "createdAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if version:
         metadata["sourceVersionId"] = version
     table().put_item(Item=metadata)
-    sns().publish(TopicArn=config.topic_arn, Subject="thumbnail ready",
-                  Message=json.dumps({k: v for k, v in metadata.items() if k not in ("pk", "sk")}),
-                  MessageAttributes={"event": {"DataType": "String",
-                                               "StringValue": "thumbnail-ready"}})
-    logger.info("thumbnail written", extra={**where, "thumbnailKey": target,
-                                             "bytes": len(thumb.data)})
+    sns().publish(
+        TopicArn=config.topic_arn,
+        Subject="thumbnail ready",
+        Message=json.dumps({k: v for k, v in metadata.items() if k not in ("pk", "sk")}),
+        MessageAttributes={"event": {"DataType": "String", "StringValue": "thumbnail-ready"}},
+    )
+    logger.info(
+        "thumbnail written", extra={**where, "thumbnailKey": target, "bytes": len(thumb.data)}
+    )
     return "thumbnails"
 
 
@@ -213,5 +227,7 @@ def _download(bucket: str, key: str, version: str | None) -> tuple[bytes, int]:
 
 def _reject(where: dict, reason: str) -> None:
     logger.warning("upload rejected: %s", reason, extra={"detail": where})
-    sqs().send_message(QueueUrl=settings().rejected_queue_url,
-                       MessageBody=json.dumps({"reason": reason, **where}, default=str))
+    sqs().send_message(
+        QueueUrl=settings().rejected_queue_url,
+        MessageBody=json.dumps({"reason": reason, **where}, default=str),
+    )

@@ -78,8 +78,11 @@ def make_thumbnail(source: BinaryIO | bytes, max_side: int = 256) -> Thumbnail:
                 return _thumbnail(image, max_side)
     except NotAPhoto:
         raise
-    except (Image.UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as err:
+    except (
+        Image.UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as err:
         raise NotAPhoto(str(err)) from err
     except (OSError, SyntaxError, ValueError, EOFError) as err:  # truncated/corrupt data
         raise NotAPhoto(f"unreadable {type(err).__name__}: {err}") from err
@@ -112,6 +115,11 @@ def _thumbnail(image: Image.Image, max_side: int) -> Thumbnail:
 
     out = io.BytesIO()
     small.save(out, "JPEG", quality=JPEG_QUALITY)  # no exif=: camera metadata is dropped
-    return Thumbnail(data=out.getvalue(), width=small.width, height=small.height,
-                     source_width=source_width, source_height=source_height,
-                     source_format=source_format)
+    return Thumbnail(
+        data=out.getvalue(),
+        width=small.width,
+        height=small.height,
+        source_width=source_width,
+        source_height=source_height,
+        source_format=source_format,
+    )

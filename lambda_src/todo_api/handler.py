@@ -65,14 +65,21 @@ TODO_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 # Bounded: int() refuses more than 4300 digits, and no limit or epoch-ms value needs 16.
 DIGITS = re.compile(r"[0-9]{1,15}")
 PUBLIC_FIELDS = ("todoId", "title", "notes", "done", "dueDate", "createdAt", "updatedAt", "version")
-CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "X-Amz-Date", "X-Api-Key",
-                      "X-Amz-Security-Token", LAST_WRITE_HEADER)
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-Amz-Date",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    LAST_WRITE_HEADER,
+)
 CORS_EXPOSE_HEADERS = (LAST_WRITE_HEADER, "Location")
 
 logger = Logger(service="todo-api")
 
 
 # -- configuration and clients: read once, made on first use ------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -92,8 +99,9 @@ def settings() -> Settings:
         read_your_writes_ms=int(env.get("READ_YOUR_WRITES_SECONDS", "5")) * 1000,
         page_size=int(env.get("PAGE_SIZE", "25")),
         max_page_size=int(env.get("MAX_PAGE_SIZE", "100")),
-        allowed_origins=tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",")
-                              if o.strip()),
+        allowed_origins=tuple(
+            o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
     )
 
 
@@ -108,6 +116,7 @@ def _table(name: str):
 
 
 # -- requests, answers and the input rules ------------------------------------------------------
+
 
 class HttpError(Exception):
     """An answer for the client: a 4xx status and a message that names the problem."""
@@ -141,14 +150,18 @@ class Request:
         context = event.get("requestContext")
         authorizer = context.get("authorizer") if isinstance(context, dict) else None
         claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
-        return cls(method=_text(event.get("httpMethod"), "the method"),
-                   resource=_text(event.get("resource"), "the resource"),
-                   path=_strings(event, "pathParameters", "path parameter"),
-                   query=_strings(event, "queryStringParameters", "query parameter"),
-                   headers={name.lower(): value
-                            for name, value in _strings(event, "headers", "header").items()},
-                   body=body, base64=bool(event.get("isBase64Encoded")),
-                   claims=claims if isinstance(claims, dict) else {})
+        return cls(
+            method=_text(event.get("httpMethod"), "the method"),
+            resource=_text(event.get("resource"), "the resource"),
+            path=_strings(event, "pathParameters", "path parameter"),
+            query=_strings(event, "queryStringParameters", "query parameter"),
+            headers={
+                name.lower(): value for name, value in _strings(event, "headers", "header").items()
+            },
+            body=body,
+            base64=bool(event.get("isBase64Encoded")),
+            claims=claims if isinstance(claims, dict) else {},
+        )
 
 
 @dataclasses.dataclass
@@ -204,7 +217,9 @@ def _is_json(content_type: str | None) -> bool:
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
-                "utf-8", "utf8"):
+            "utf-8",
+            "utf8",
+        ):
             return False
     return True
 
@@ -311,9 +326,11 @@ ROUTES: dict[tuple[str, str], Callable[[Request], Response]] = {}
 
 def route(method: str, resource: str):
     """Register a function for API Gateway's `method resource` (e.g. "GET", "/todos/{todoId}")."""
+
     def register(function: Callable[[Request], Response]) -> Callable[[Request], Response]:
         ROUTES[(method, resource)] = function
         return function
+
     return register
 
 
@@ -337,10 +354,13 @@ def list_todos(request: Request) -> Response:
         query["ExclusiveStartKey"] = {"userId": user, "todoId": _decode_token(params["nextToken"])}
     page = table().query(**query)
     last = page.get("LastEvaluatedKey")
-    return Response(200, {
-        "items": [public(item) for item in page.get("Items", [])],
-        "nextToken": _encode_token(last["todoId"]) if last else None,
-    })
+    return Response(
+        200,
+        {
+            "items": [public(item) for item in page.get("Items", [])],
+            "nextToken": _encode_token(last["todoId"]) if last else None,
+        },
+    )
 
 
 @route("POST", "/todos")
@@ -370,8 +390,14 @@ def create_todo(request: Request) -> Response:
 @route("GET", "/todos/{todoId}")
 def get_todo(request: Request) -> Response:
     user = caller(request)
-    found = table().get_item(Key={"userId": user, "todoId": todo_id(request.path.get("todoId"))},
-                             ConsistentRead=consistent_read(request)).get("Item")
+    found = (
+        table()
+        .get_item(
+            Key={"userId": user, "todoId": todo_id(request.path.get("todoId"))},
+            ConsistentRead=consistent_read(request),
+        )
+        .get("Item")
+    )
     if not found:
         raise HttpError(404, "to-do not found")
     return Response(200, public(found))
@@ -412,8 +438,10 @@ def update_todo(request: Request) -> Response:
         if not current:
             raise HttpError(404, "to-do not found") from None
         raise HttpError(
-            409, f"version {expected} is stale: the to-do is at version {int(current['version'])}; "
-                 "read it again and reapply your change") from None
+            409,
+            f"version {expected} is stale: the to-do is at version {int(current['version'])}; "
+            "read it again and reapply your change",
+        ) from None
     logger.info("to-do updated", extra={"todoId": key["todoId"]})
     return written(200, updated, at)
 
@@ -446,9 +474,16 @@ def _decode_token(token: str) -> str:
 
 # -- failures: never an exception out of the handler (API Gateway would answer 502) ------------
 
-_RETRYABLE = {"ThrottlingException", "ProvisionedThroughputExceededException",
-              "RequestLimitExceeded", "InternalServerError", "InternalServerErrorException",
-              "ServiceUnavailable", "NoRouteException", "ConnectionException"}
+_RETRYABLE = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "InternalServerErrorException",
+    "ServiceUnavailable",
+    "NoRouteException",
+    "ConnectionException",
+}
 # Timeouts and broken connections: botocore's, and the DAX client's, which talks over its own
 # sockets and raises TimeoutError or the socket's OSError once its retries are spent.
 _TRANSIENT = (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError, socket.gaierror)
@@ -463,12 +498,15 @@ def _failed(err: Exception) -> Response:
         code = type(err).__name__
         retry = isinstance(err, _TRANSIENT)
     store = isinstance(err, (ClientError, BotoCoreError)) or retry
-    logger.exception("to-do store call failed" if store else "unexpected error",
-                     extra={"errorCode": code})
+    logger.exception(
+        "to-do store call failed" if store else "unexpected error", extra={"errorCode": code}
+    )
     if retry:
-        return Response(503, {"statusCode": 503,
-                              "message": "the to-do store is busy; retry shortly"},
-                        {"Retry-After": "1"})
+        return Response(
+            503,
+            {"statusCode": 503, "message": "the to-do store is busy; retry shortly"},
+            {"Retry-After": "1"},
+        )
     return Response(500, {"statusCode": 500, "message": "internal error"})
 
 
@@ -480,18 +518,21 @@ def _cors(origin: Any) -> dict[str, str]:
         if "*" not in allowed:
             return {}
         origin = "*"
-    return {"Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Headers": ",".join(sorted(CORS_ALLOW_HEADERS)),
-            "Access-Control-Expose-Headers": ",".join(CORS_EXPOSE_HEADERS),
-            "Access-Control-Max-Age": "600"}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Headers": ",".join(sorted(CORS_ALLOW_HEADERS)),
+        "Access-Control-Expose-Headers": ",".join(CORS_EXPOSE_HEADERS),
+        "Access-Control-Max-Age": "600",
+    }
 
 
 def _origin(event: Any) -> Any:
     headers = event.get("headers") if isinstance(event, dict) else None
     if not isinstance(headers, dict):
         return None
-    return next((v for k, v in headers.items() if isinstance(k, str) and k.lower() == "origin"),
-                None)
+    return next(
+        (v for k, v in headers.items() if isinstance(k, str) and k.lower() == "origin"), None
+    )
 
 
 def _preflight() -> Response:

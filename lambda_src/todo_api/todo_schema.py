@@ -1,6 +1,7 @@
 """The request bodies of the to-do API, checked against `schemas.json`.
 
-The same file is the API Gateway request model (patterns/todo_api.py reads it at synth), so the
+The same file is the API Gateway request model (blueprints/my_todo_list/todo_api.py reads it
+at synth), so the
 gateway and the handler cannot disagree about what a valid to-do is. The gateway rejects most bad
 bodies before Lambda runs; this check is the handler's own guarantee (direct invokes, tests, a
 model someone loosened). It implements exactly the JSON-schema keywords schemas.json uses.
@@ -74,4 +75,5 @@ def _check(name: str, value: Any, rule: dict) -> None:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < rule.get("minimum", value) or value > rule.get("maximum", value):
             raise InvalidBody(
-                f"field '{name}' must be between {rule.get('minimum')} and {rule.get('maximum')}")
+                f"field '{name}' must be between {rule.get('minimum')} and {rule.get('maximum')}"
+            )

@@ -54,9 +54,12 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The function's configuration, from the environment the stack sets (tests patch this)."""
-    return Settings(table_name=os.environ["TABLE_NAME"], sender=os.environ["SENDER"],
-                    site_url=os.environ.get("SITE_URL", ""),
-                    blog_name=os.environ.get("BLOG_NAME", "MyBlog"))
+    return Settings(
+        table_name=os.environ["TABLE_NAME"],
+        sender=os.environ["SENDER"],
+        site_url=os.environ.get("SITE_URL", ""),
+        blog_name=os.environ.get("BLOG_NAME", "MyBlog"),
+    )
 
 
 settings()  # at import: a function without its configuration fails its init, not its first event
@@ -81,8 +84,10 @@ class BatchFailed(Exception):
     """Every record of the batch failed: the invocation fails, so the mapping bisects it."""
 
     def __init__(self, errors: list[Exception]) -> None:
-        super().__init__(f"all {len(errors)} records failed: "
-                         + "; ".join(f"{type(e).__name__}: {e}" for e in errors[:5]))
+        super().__init__(
+            f"all {len(errors)} records failed: "
+            + "; ".join(f"{type(e).__name__}: {e}" for e in errors[:5])
+        )
         self.errors = errors
 
 
@@ -111,7 +116,7 @@ def record_handler(record: Any) -> str:
         raise PoisonRecord(f"subscriber {pk!r:.80} does not match its email attribute")
 
     key = {"pk": pk, "sk": sk}
-    claimed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    claimed_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
     try:
         table().update_item(
             Key=key,
@@ -135,18 +140,26 @@ def record_handler(record: Any) -> str:
             },
         )
     except OUTCOME_UNKNOWN as err:
-        logger.error("SES did not answer; the welcome may have been sent and is not sent again",
-                     extra={"pk": pk, "error": str(err)})
+        logger.error(
+            "SES did not answer; the welcome may have been sent and is not sent again",
+            extra={"pk": pk, "error": str(err)},
+        )
         return "unknown"
     except Exception:
         # Release the claim so the retry of this record can send.
         try:
-            table().update_item(Key=key, UpdateExpression="REMOVE welcomedAt",
-                                ConditionExpression="welcomedAt = :now",
-                                ExpressionAttributeValues={":now": claimed_at})
+            table().update_item(
+                Key=key,
+                UpdateExpression="REMOVE welcomedAt",
+                ConditionExpression="welcomedAt = :now",
+                ExpressionAttributeValues={":now": claimed_at},
+            )
         except Exception:
-            logger.exception("SES failed and the claim could not be released: this subscriber "
-                             "will not be welcomed by a retry", extra={"pk": pk})
+            logger.exception(
+                "SES failed and the claim could not be released: this subscriber "
+                "will not be welcomed by a retry",
+                extra={"pk": pk},
+            )
             raise
         raise
     logger.info("welcome sent", extra={"pk": pk})
@@ -172,8 +185,10 @@ def _item_identifier(record: Any) -> str:
 def handler(event: Any, context) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
-        logger.error("not a DynamoDB stream batch; nothing to process",
-                     extra={"event_type": type(event).__name__})
+        logger.error(
+            "not a DynamoDB stream batch; nothing to process",
+            extra={"event_type": type(event).__name__},
+        )
         return {"batchItemFailures": []}
     failures, errors = [], []
     for record in records:
@@ -181,8 +196,11 @@ def handler(event: Any, context) -> dict:
             record_handler(record)
         except Exception as err:  # noqa: BLE001 - one record's failure is reported, not raised
             identifier = _item_identifier(record)
-            logger.warning("record failed; reported for retry", exc_info=True,
-                           extra={"sequence_number": identifier})
+            logger.warning(
+                "record failed; reported for retry",
+                exc_info=True,
+                extra={"sequence_number": identifier},
+            )
             failures.append({"itemIdentifier": identifier})
             errors.append(err)
     if records and len(errors) == len(records):

@@ -30,11 +30,17 @@ def test_the_role_writes_logs_of_this_account_and_region_only(template):
     (policy,) = resources(template, "AWS::IAM::Policy").values()
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}
+        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
+    }
     assert set(statement["Action"]) == {
-        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
-        "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents",
-        "logs:FilterLogEvents"}
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+    }
 
 
 def test_the_role_outlives_the_stack(template):

@@ -12,13 +12,25 @@ import pytest
 from deployment import preflight_checks as checks
 from deployment.preflight import run_checks
 from tests.deployment.test_preflight_helpers import (
-    MOTO_ACCOUNT, StubbedSession, lines, preflight_for, without_credentials, write_assembly,
+    MOTO_ACCOUNT,
+    StubbedSession,
+    lines,
+    preflight_for,
+    without_credentials,
+    write_assembly,
 )
 
 GET_AZ_0 = {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
 GET_AZ_1 = {"Fn::Select": [1, {"Fn::GetAZs": ""}]}
-LOGGING_STAGE = {"Type": "AWS::ApiGateway::Stage", "Properties": {
-    "AccessLogSetting": {"DestinationArn": "arn:aws:logs:us-east-1:1:log-group:x", "Format": "x"}}}
+LOGGING_STAGE = {
+    "Type": "AWS::ApiGateway::Stage",
+    "Properties": {
+        "AccessLogSetting": {
+            "DestinationArn": "arn:aws:logs:us-east-1:1:log-group:x",
+            "Format": "x",
+        }
+    },
+}
 
 
 def template(**resources: dict) -> dict:
@@ -55,8 +67,8 @@ def statuses(results) -> list[tuple[str, str]]:
 
 # --- 1. credentials and region ------------------------------------------------------------
 
-def test_credentials_and_the_sessions_region_for_an_environment_agnostic_stack(session,
-                                                                               assembly):
+
+def test_credentials_and_the_sessions_region_for_an_environment_agnostic_stack(session, assembly):
     results, account = checks.connect(assembly(template()), session)
     assert lines(results) == [
         f"PASS  credentials         account {MOTO_ACCOUNT} as "
@@ -71,16 +83,19 @@ def test_a_bound_stack_uses_its_own_region(session, assembly):
     stack = assembly(template(), environment=f"aws://{MOTO_ACCOUNT}/eu-west-1")
     results, account = checks.connect(stack, session)
     assert account.region == "eu-west-1"
-    assert "eu-west-1 (the stack's own region; the session's default us-east-1 does not apply)" \
+    assert (
+        "eu-west-1 (the stack's own region; the session's default us-east-1 does not apply)"
         in lines(results, "region")[0]
+    )
 
 
 def test_a_stack_bound_to_another_account_fails_and_stops(session, assembly):
     stack = assembly(template(), environment="aws://111122223333/us-east-1")
     results = run_checks(stack, session)
     assert statuses(results) == [("FAIL", "credentials")]
-    assert "bound to account 111122223333, the credentials are for 123456789012" \
-        in results[0].detail
+    assert (
+        "bound to account 111122223333, the credentials are for 123456789012" in results[0].detail
+    )
 
 
 def test_no_region_anywhere_fails_and_says_what_to_set(aws, assembly, monkeypatch, tmp_path):
@@ -103,6 +118,7 @@ def test_no_credentials_is_one_result_saying_what_to_set(assembly, monkeypatch, 
 
 # --- 2. bootstrap -------------------------------------------------------------------------
 
+
 def put_bootstrap_version(session, version: str, name="/cdk-bootstrap/hnb659fds/version"):
     session.client("ssm").put_parameter(Name=name, Value=version, Type="String")
 
@@ -110,7 +126,8 @@ def put_bootstrap_version(session, version: str, name="/cdk-bootstrap/hnb659fds/
 def test_bootstrap_new_enough_passes(session, assembly):
     put_bootstrap_version(session, "27")
     assert lines(run(checks.check_bootstrap, assembly(template()), session)) == [
-        "PASS  bootstrap           version 27 >= 6 (/cdk-bootstrap/hnb659fds/version)"]
+        "PASS  bootstrap           version 27 >= 6 (/cdk-bootstrap/hnb659fds/version)"
+    ]
 
 
 def test_no_bootstrap_fails_with_the_bootstrap_command(session, assembly):
@@ -121,11 +138,13 @@ def test_no_bootstrap_fails_with_the_bootstrap_command(session, assembly):
 
 def test_an_old_bootstrap_fails(session, assembly):
     put_bootstrap_version(session, "5")
-    [result] = run(checks.check_bootstrap, assembly(template(), required_bootstrap_version=21),
-                   session)
+    [result] = run(
+        checks.check_bootstrap, assembly(template(), required_bootstrap_version=21), session
+    )
     assert (result.status, result.detail) == (
-        "FAIL", "version 5 < 21, the version this template needs "
-                "(/cdk-bootstrap/hnb659fds/version)")
+        "FAIL",
+        "version 5 < 21, the version this template needs (/cdk-bootstrap/hnb659fds/version)",
+    )
     assert result.fix.startswith(f"npx cdk bootstrap aws://{MOTO_ACCOUNT}/us-east-1")
 
 
@@ -137,27 +156,35 @@ def test_a_custom_qualifier_is_in_the_bootstrap_command(session, assembly):
 
 def test_a_refused_read_is_a_fail_naming_the_call_and_permission(stubbed, assembly):
     stubbed.stub("ssm").add_client_error(
-        "get_parameter", service_error_code="AccessDeniedException", http_status_code=400,
-        service_message="User: arn:aws:iam::123456789012:user/dev is not authorized")
+        "get_parameter",
+        service_error_code="AccessDeniedException",
+        http_status_code=400,
+        service_message="User: arn:aws:iam::123456789012:user/dev is not authorized",
+    )
     results = run_checks(assembly(template()), stubbed)
     [line] = lines(results, "bootstrap")
-    assert line == ("FAIL  bootstrap           ssm.get_parameter refused (AccessDeniedException): "
-                    "the credentials lack ssm:GetParameter -> allow ssm:GetParameter for these "
-                    "credentials (read-only), then run again")
+    assert line == (
+        "FAIL  bootstrap           ssm.get_parameter refused (AccessDeniedException): "
+        "the credentials lack ssm:GetParameter -> allow ssm:GetParameter for these "
+        "credentials (read-only), then run again"
+    )
 
 
 def test_any_other_aws_error_is_a_fail_naming_the_call(stubbed, assembly):
-    stubbed.stub("ssm").add_client_error("get_parameter", service_error_code="ThrottlingException",
-                                         service_message="Rate exceeded")
+    stubbed.stub("ssm").add_client_error(
+        "get_parameter", service_error_code="ThrottlingException", service_message="Rate exceeded"
+    )
     [line] = lines(run_checks(assembly(template()), stubbed), "bootstrap")
     assert line.endswith("ssm.get_parameter failed: ThrottlingException: Rate exceeded")
 
 
 # --- 3. account baseline ------------------------------------------------------------------
 
+
 def set_api_gateway_role(session, role_arn: str) -> None:
-    session.client("apigateway").update_account(patchOperations=[
-        {"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}])
+    session.client("apigateway").update_account(
+        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}]
+    )
 
 
 def test_no_logging_stage_needs_no_baseline(session, assembly):
@@ -167,43 +194,49 @@ def test_no_logging_stage_needs_no_baseline(session, assembly):
 
 def test_baseline_role_set_and_present_passes(session, assembly):
     role = session.client("iam").create_role(
-        RoleName="ApiGatewayLogsRole", AssumeRolePolicyDocument=json.dumps({}))["Role"]
+        RoleName="ApiGatewayLogsRole", AssumeRolePolicyDocument=json.dumps({})
+    )["Role"]
     set_api_gateway_role(session, role["Arn"])
-    [result] = run(checks.check_account_baseline, assembly(template(Stage=LOGGING_STAGE)),
-                   session)
+    [result] = run(checks.check_account_baseline, assembly(template(Stage=LOGGING_STAGE)), session)
     assert (result.status, result.detail) == (
-        "PASS", "API Gateway logs through ApiGatewayLogsRole (1 API stage(s) with CloudWatch "
-                "logging (Stage))")
+        "PASS",
+        "API Gateway logs through ApiGatewayLogsRole (1 API stage(s) with CloudWatch "
+        "logging (Stage))",
+    )
 
 
 def test_no_baseline_role_fails_with_the_baseline_deploy(session, assembly):
-    stack = assembly(template(Stage=LOGGING_STAGE), stack_id="MyBlog", stack_name="MyBlog-prod",
-                     dependencies=("AccountBaseline",))
+    stack = assembly(
+        template(Stage=LOGGING_STAGE),
+        stack_id="MyBlog",
+        stack_name="MyBlog-prod",
+        dependencies=("AccountBaseline",),
+    )
     [result] = run(checks.check_account_baseline, stack, session)
     assert result.status == "FAIL"
     assert "name no CloudWatch Logs role" in result.detail
-    assert result.fix == ("make deploy STACK=AccountBaseline STAGE=prod (`npx cdk deploy MyBlog` "
-                          "also deploys it first, as its dependency)")
+    assert result.fix == (
+        "make deploy STACK=AccountBaseline STAGE=prod (`npx cdk deploy MyBlog` "
+        "also deploys it first, as its dependency)"
+    )
 
 
 def test_a_baseline_role_that_no_longer_exists_fails(session, assembly):
     set_api_gateway_role(session, f"arn:aws:iam::{MOTO_ACCOUNT}:role/Deleted")
-    [result] = run(checks.check_account_baseline, assembly(template(Stage=LOGGING_STAGE)),
-                   session)
+    [result] = run(checks.check_account_baseline, assembly(template(Stage=LOGGING_STAGE)), session)
     assert result.status == "FAIL" and "role/Deleted, which does not exist" in result.detail
 
 
 def test_a_stack_not_depending_on_the_baseline_is_told_so(session, assembly):
-    [result] = run(checks.check_account_baseline, assembly(template(Stage=LOGGING_STAGE)),
-                   session)
+    [result] = run(checks.check_account_baseline, assembly(template(Stage=LOGGING_STAGE)), session)
     assert "Blueprint does not depend on AccountBaseline" in result.fix
 
 
 def test_api_gateway_permissions_are_http_verbs(stubbed, assembly):
-    stubbed.stub("apigateway").add_client_error("get_account",
-                                                service_error_code="AccessDeniedException")
-    [line] = lines(run_checks(assembly(template(Stage=LOGGING_STAGE)), stubbed),
-                   "account baseline")
+    stubbed.stub("apigateway").add_client_error(
+        "get_account", service_error_code="AccessDeniedException"
+    )
+    [line] = lines(run_checks(assembly(template(Stage=LOGGING_STAGE)), stubbed), "account baseline")
     assert "apigateway.get_account refused" in line and "lack apigateway:GET" in line
 
 
@@ -217,22 +250,29 @@ def test_a_missing_service_linked_role_fails_with_both_fixes(session, assembly):
     assert result.line() == (
         "FAIL  service-linked role AWSServiceRoleForECS missing (for AWS::ECS::*) -> aws iam "
         "create-service-linked-role --aws-service-name ecs.amazonaws.com (or: make preflight "
-        "STACK=Blueprint STAGE=dev FIX=1)")
+        "STACK=Blueprint STAGE=dev FIX=1)"
+    )
 
 
 def test_an_existing_service_linked_role_passes(session, assembly):
-    session.client("iam").create_role(RoleName="AWSServiceRoleForECS",
-                                      Path="/aws-service-role/ecs.amazonaws.com/",
-                                      AssumeRolePolicyDocument=json.dumps({}))
+    session.client("iam").create_role(
+        RoleName="AWSServiceRoleForECS",
+        Path="/aws-service-role/ecs.amazonaws.com/",
+        AssumeRolePolicyDocument=json.dumps({}),
+    )
     [result] = run(checks.check_service_linked_roles, assembly(ECS_TEMPLATE), session)
-    assert (result.status, result.detail) == ("PASS", "AWSServiceRoleForECS exists "
-                                                      "(for AWS::ECS::*)")
+    assert (result.status, result.detail) == (
+        "PASS",
+        "AWSServiceRoleForECS exists (for AWS::ECS::*)",
+    )
 
 
 def test_fix_creates_the_missing_role_and_reports_it(session, assembly):
     [result] = run(checks.check_service_linked_roles, assembly(ECS_TEMPLATE), session, fix=True)
     assert (result.status, result.detail) == (
-        "PASS", "AWSServiceRoleForECS created (--fix) (for AWS::ECS::*)")
+        "PASS",
+        "AWSServiceRoleForECS created (--fix) (for AWS::ECS::*)",
+    )
     created = session.client("iam").list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")
     assert len(created["Roles"]) == 1
 
@@ -240,8 +280,9 @@ def test_fix_creates_the_missing_role_and_reports_it(session, assembly):
 def test_fix_without_permission_to_create_fails_naming_it(stubbed, assembly):
     iam = stubbed.stub("iam")
     iam.add_client_error("get_role", service_error_code="NoSuchEntity", http_status_code=404)
-    iam.add_client_error("create_service_linked_role", service_error_code="AccessDenied",
-                         http_status_code=403)
+    iam.add_client_error(
+        "create_service_linked_role", service_error_code="AccessDenied", http_status_code=403
+    )
     [result] = run(checks.check_service_linked_roles, assembly(ECS_TEMPLATE), stubbed, fix=True)
     assert result.status == "FAIL"
     assert "lack iam:CreateServiceLinkedRole" in result.detail
@@ -250,12 +291,17 @@ def test_fix_without_permission_to_create_fails_naming_it(stubbed, assembly):
 def test_fix_accepts_a_role_created_meanwhile(stubbed, assembly):
     iam = stubbed.stub("iam")
     iam.add_client_error("get_role", service_error_code="NoSuchEntity", http_status_code=404)
-    iam.add_client_error("create_service_linked_role", service_error_code="InvalidInput",
-                         service_message="Service role name AWSServiceRoleForECS has been taken "
-                                         "in this account, please try a different suffix.")
+    iam.add_client_error(
+        "create_service_linked_role",
+        service_error_code="InvalidInput",
+        service_message="Service role name AWSServiceRoleForECS has been taken "
+        "in this account, please try a different suffix.",
+    )
     [result] = run(checks.check_service_linked_roles, assembly(ECS_TEMPLATE), stubbed, fix=True)
-    assert (result.status, result.detail) == ("PASS", "AWSServiceRoleForECS exists "
-                                                      "(for AWS::ECS::*)")
+    assert (result.status, result.detail) == (
+        "PASS",
+        "AWSServiceRoleForECS exists (for AWS::ECS::*)",
+    )
 
 
 # --- 5. quotas ----------------------------------------------------------------------------
@@ -265,29 +311,37 @@ ONE_VPC = template(Vpc=resource("AWS::EC2::VPC", CidrBlock="10.0.0.0/16"))
 
 def test_vpc_headroom_passes_with_the_applied_quota(session, assembly):
     [result] = run(checks.check_quotas, assembly(ONE_VPC), session)
-    assert result.line() == ("PASS  quota               VPCs per Region: 1 in use + 1 new <= 5 "
-                             "(applied quota)")  # moto's default VPC is the one in use
+    assert result.line() == (
+        "PASS  quota               VPCs per Region: 1 in use + 1 new <= 5 (applied quota)"
+    )  # moto's default VPC is the one in use
 
 
 def test_a_full_vpc_quota_fails_with_the_increase_request(session, assembly):
     for index in range(4):
         session.client("ec2").create_vpc(CidrBlock=f"10.{index}.0.0/16")
     [result] = run(checks.check_quotas, assembly(ONE_VPC), session)
-    assert (result.status, result.detail) == ("FAIL", "VPCs per Region: 5 in use + 1 new > 5 "
-                                                      "(applied quota)")
-    assert result.fix == ("aws service-quotas request-service-quota-increase --service-code vpc "
-                          "--quota-code L-F678F1CE --desired-value 6 --region us-east-1")
+    assert (result.status, result.detail) == (
+        "FAIL",
+        "VPCs per Region: 5 in use + 1 new > 5 (applied quota)",
+    )
+    assert result.fix == (
+        "aws service-quotas request-service-quota-increase --service-code vpc "
+        "--quota-code L-F678F1CE --desired-value 6 --region us-east-1"
+    )
 
 
 def test_an_update_does_not_count_its_own_vpc_against_the_quota(session, assembly):
     for index in range(3):
         session.client("ec2").create_vpc(CidrBlock=f"10.{index}.0.0/16")
-    session.client("cloudformation").create_stack(StackName="Blueprint-dev",
-                                                  TemplateBody=json.dumps(ONE_VPC))
+    session.client("cloudformation").create_stack(
+        StackName="Blueprint-dev", TemplateBody=json.dumps(ONE_VPC)
+    )
     assert len(session.client("ec2").describe_vpcs()["Vpcs"]) == 5
     [result] = run(checks.check_quotas, assembly(ONE_VPC), session)
-    assert (result.status, result.detail) == ("PASS", "VPCs per Region: 4 in use + 1 new <= 5 "
-                                                      "(applied quota)")
+    assert (result.status, result.detail) == (
+        "PASS",
+        "VPCs per Region: 4 in use + 1 new <= 5 (applied quota)",
+    )
 
 
 def nat_template(*zones) -> dict:
@@ -301,8 +355,9 @@ def nat_template(*zones) -> dict:
 def fill_nat_gateways(session, zone: str, count: int) -> None:
     ec2 = session.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24",
-                               AvailabilityZone=zone)["Subnet"]["SubnetId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24", AvailabilityZone=zone)["Subnet"][
+        "SubnetId"
+    ]
     for _ in range(count):
         allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
         ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)
@@ -312,62 +367,77 @@ def test_nat_gateways_are_counted_per_availability_zone(session, assembly):
     fill_nat_gateways(session, "us-east-1a", 4)
     [result] = run(checks.check_quotas, assembly(nat_template(GET_AZ_0, GET_AZ_1)), session)
     assert (result.status, result.detail) == (
-        "PASS", "NAT gateways per Availability Zone: 4 in use in us-east-1a + 1 new <= 5 "
-                "(applied quota)")
+        "PASS",
+        "NAT gateways per Availability Zone: 4 in use in us-east-1a + 1 new <= 5 (applied quota)",
+    )
 
 
 def test_a_full_availability_zone_fails_the_nat_gateway_quota(session, assembly):
     fill_nat_gateways(session, "us-east-1a", 5)
     [result] = run(checks.check_quotas, assembly(nat_template(GET_AZ_0, GET_AZ_1)), session)
     assert (result.status, result.detail) == (
-        "FAIL", "NAT gateways per Availability Zone: 5 in use in us-east-1a + 1 new > 5 "
-                "(applied quota)")
+        "FAIL",
+        "NAT gateways per Availability Zone: 5 in use in us-east-1a + 1 new > 5 (applied quota)",
+    )
     assert "--quota-code L-FE5A380F --desired-value 6" in result.fix
 
 
-TWO_EIPS = template(A=resource("AWS::EC2::EIP", Domain="vpc"),
-                    B=resource("AWS::EC2::EIP", Domain="vpc"))
+TWO_EIPS = template(
+    A=resource("AWS::EC2::EIP", Domain="vpc"), B=resource("AWS::EC2::EIP", Domain="vpc")
+)
 
 
 def no_applied_quota(stubbed, code: str = "L-0263D0A3"):
     quotas = stubbed.stub("service-quotas")
-    quotas.add_client_error("get_service_quota", service_error_code="NoSuchResourceException",
-                            expected_params={"ServiceCode": "ec2", "QuotaCode": code})
+    quotas.add_client_error(
+        "get_service_quota",
+        service_error_code="NoSuchResourceException",
+        expected_params={"ServiceCode": "ec2", "QuotaCode": code},
+    )
     return quotas
 
 
 def test_elastic_ips_fall_back_to_the_aws_default(stubbed, assembly):
     no_applied_quota(stubbed).add_response(
-        "get_aws_default_service_quota", {"Quota": {"QuotaCode": "L-0263D0A3", "Value": 10.0}},
-        {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"})
+        "get_aws_default_service_quota",
+        {"Quota": {"QuotaCode": "L-0263D0A3", "Value": 10.0}},
+        {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"},
+    )
     for _ in range(8):
         stubbed.client("ec2").allocate_address(Domain="vpc")
     [result] = run(checks.check_quotas, assembly(TWO_EIPS), stubbed)
-    assert (result.status, result.detail) == ("PASS", "EC2-VPC Elastic IPs: 8 in use + 2 new "
-                                                      "<= 10 (AWS default)")
+    assert (result.status, result.detail) == (
+        "PASS",
+        "EC2-VPC Elastic IPs: 8 in use + 2 new <= 10 (AWS default)",
+    )
 
 
 def test_elastic_ips_fall_back_to_the_documented_default_and_fail(stubbed, assembly):
     no_applied_quota(stubbed).add_client_error(
-        "get_aws_default_service_quota", service_error_code="NoSuchResourceException")
+        "get_aws_default_service_quota", service_error_code="NoSuchResourceException"
+    )
     for _ in range(4):
         stubbed.client("ec2").allocate_address(Domain="vpc")
     [result] = run(checks.check_quotas, assembly(TWO_EIPS), stubbed)
     assert (result.status, result.detail) == (
-        "FAIL", "EC2-VPC Elastic IPs: 4 in use + 2 new > 5 (documented default; Service Quotas "
-                "has no value)")
+        "FAIL",
+        "EC2-VPC Elastic IPs: 4 in use + 2 new > 5 (documented default; Service Quotas "
+        "has no value)",
+    )
     assert "--service-code ec2 --quota-code L-0263D0A3 --desired-value 6" in result.fix
 
 
 def test_a_refused_quota_read_fails_that_quota_only(stubbed, assembly):
-    stubbed.stub("service-quotas").add_client_error("get_service_quota",
-                                                    service_error_code="AccessDeniedException")
+    stubbed.stub("service-quotas").add_client_error(
+        "get_service_quota", service_error_code="AccessDeniedException"
+    )
     [result] = run(checks.check_quotas, assembly(TWO_EIPS), stubbed)
     assert result.status == "FAIL"
     assert "lack servicequotas:GetServiceQuota" in result.detail
 
 
 # --- 6. SES identities, sandbox, exports --------------------------------------------------
+
 
 def ses_template(identity: object = "welcome@example.com") -> dict:
     return template(Sender=resource("AWS::SES::EmailIdentity", EmailIdentity=identity))
@@ -376,12 +446,12 @@ def ses_template(identity: object = "welcome@example.com") -> dict:
 def ses_account(stubbed, identity: dict | None, production: bool = False):
     ses = stubbed.stub("sesv2")
     if identity is None:
-        ses.add_client_error("get_email_identity", service_error_code="NotFoundException",
-                             http_status_code=404)
+        ses.add_client_error(
+            "get_email_identity", service_error_code="NotFoundException", http_status_code=404
+        )
     else:
         ses.add_response("get_email_identity", identity)
-    ses.add_response("get_account", {"ProductionAccessEnabled": production,
-                                     "SendingEnabled": True})
+    ses.add_response("get_account", {"ProductionAccessEnabled": production, "SendingEnabled": True})
     return ses
 
 
@@ -390,9 +460,11 @@ def test_a_new_email_identity_and_the_sandbox_are_notes(stubbed, assembly):
     results = run(checks.check_ses, assembly(ses_template()), stubbed)
     assert statuses(results) == [("NOTE", "ses identity"), ("NOTE", "ses sandbox")]
     assert "mails a verification link to welcome@example.com" in results[0].detail
-    assert results[1].fix == ("aws sesv2 put-account-details --production-access-enabled "
-                              "--mail-type TRANSACTIONAL --website-url https://<your site> "
-                              "--region us-east-1")
+    assert results[1].fix == (
+        "aws sesv2 put-account-details --production-access-enabled "
+        "--mail-type TRANSACTIONAL --website-url https://<your site> "
+        "--region us-east-1"
+    )
 
 
 def test_a_new_domain_identity_note_points_at_the_dkim_records(stubbed, assembly):
@@ -403,27 +475,43 @@ def test_a_new_domain_identity_note_points_at_the_dkim_records(stubbed, assembly
 
 
 def test_an_identity_another_stack_or_person_made_fails(stubbed, assembly):
-    ses_account(stubbed, identity={"IdentityType": "EMAIL_ADDRESS",
-                                   "VerifiedForSendingStatus": True})
+    ses_account(
+        stubbed, identity={"IdentityType": "EMAIL_ADDRESS", "VerifiedForSendingStatus": True}
+    )
     results = run(checks.check_ses, assembly(ses_template()), stubbed)
     assert statuses(results)[0] == ("FAIL", "ses identity")
     assert results[0].detail == (
         "welcome@example.com already exists in SES in us-east-1 and is not a resource of "
-        "Blueprint-dev: CloudFormation cannot create it again")
+        "Blueprint-dev: CloudFormation cannot create it again"
+    )
 
 
 def test_an_identity_this_stack_owns_passes(stubbed, assembly):
-    ses_account(stubbed, identity={"IdentityType": "EMAIL_ADDRESS",
-                                   "VerifiedForSendingStatus": True}, production=True)
-    stubbed.stub("cloudformation").add_response("list_stack_resources", {
-        "StackResourceSummaries": [{
-            "LogicalResourceId": "Sender", "PhysicalResourceId": "welcome@example.com",
-            "ResourceType": "AWS::SES::EmailIdentity", "ResourceStatus": "CREATE_COMPLETE",
-            "LastUpdatedTimestamp": "2026-12-01T00:00:00Z"}]}, {"StackName": "Blueprint-dev"})
+    ses_account(
+        stubbed,
+        identity={"IdentityType": "EMAIL_ADDRESS", "VerifiedForSendingStatus": True},
+        production=True,
+    )
+    stubbed.stub("cloudformation").add_response(
+        "list_stack_resources",
+        {
+            "StackResourceSummaries": [
+                {
+                    "LogicalResourceId": "Sender",
+                    "PhysicalResourceId": "welcome@example.com",
+                    "ResourceType": "AWS::SES::EmailIdentity",
+                    "ResourceStatus": "CREATE_COMPLETE",
+                    "LastUpdatedTimestamp": "2026-12-01T00:00:00Z",
+                }
+            ]
+        },
+        {"StackName": "Blueprint-dev"},
+    )
     results = run(checks.check_ses, assembly(ses_template()), stubbed)
     assert lines(results) == [
         "PASS  ses identity        welcome@example.com belongs to Blueprint-dev and is verified",
-        "PASS  ses sandbox         production access in us-east-1"]
+        "PASS  ses sandbox         production access in us-east-1",
+    ]
 
 
 def test_an_identity_known_only_at_deploy_time_is_not_checked(stubbed, assembly):
@@ -434,43 +522,63 @@ def test_an_identity_known_only_at_deploy_time_is_not_checked(stubbed, assembly)
 
 
 def exporting(name: object) -> dict:
-    return {"Resources": {"Queue": resource("AWS::SQS::Queue")},
-            "Outputs": {"Url": {"Value": "x", "Export": {"Name": name}}}}
+    return {
+        "Resources": {"Queue": resource("AWS::SQS::Queue")},
+        "Outputs": {"Url": {"Value": "x", "Export": {"Name": name}}},
+    }
 
 
 def test_an_export_name_another_stack_holds_fails(session, assembly):
-    session.client("cloudformation").create_stack(StackName="Other",
-                                                  TemplateBody=json.dumps(exporting("Shared")))
+    session.client("cloudformation").create_stack(
+        StackName="Other", TemplateBody=json.dumps(exporting("Shared"))
+    )
     [result] = run(checks.check_exports, assembly(exporting("Shared")), session)
     assert (result.status, result.detail) == (
-        "FAIL", "Shared (output Url) is already exported by stack Other; export names are "
-                "unique per account and region")
+        "FAIL",
+        "Shared (output Url) is already exported by stack Other; export names are "
+        "unique per account and region",
+    )
 
 
 def test_free_and_own_export_names_pass(session, assembly):
-    session.client("cloudformation").create_stack(StackName="Blueprint-dev",
-                                                  TemplateBody=json.dumps(exporting("Mine")))
+    session.client("cloudformation").create_stack(
+        StackName="Blueprint-dev", TemplateBody=json.dumps(exporting("Mine"))
+    )
     [own] = run(checks.check_exports, assembly(exporting("Mine")), session)
-    [free] = run(checks.check_exports, assembly(
-        exporting({"Fn::Join": ["-", [{"Ref": "AWS::StackName"}, "Url"]]})), session)
+    [free] = run(
+        checks.check_exports,
+        assembly(exporting({"Fn::Join": ["-", [{"Ref": "AWS::StackName"}, "Url"]]})),
+        session,
+    )
     assert (own.status, free.status) == ("PASS", "PASS")
     assert free.detail == "1 export name(s) free or this stack's own (Blueprint-dev-Url)"
 
 
 # --- 7. Docker ----------------------------------------------------------------------------
 
-IMAGE = {"abc123": {"displayName": "sample app (amd64)", "source": {"directory": "asset.abc"},
-                    "destinations": {}}}
+IMAGE = {
+    "abc123": {
+        "displayName": "sample app (amd64)",
+        "source": {"directory": "asset.abc"},
+        "destinations": {},
+    }
+}
 
 
 @pytest.fixture
 def docker(monkeypatch):
     """`docker(returncode, stderr)` makes `docker info` answer so; `docker(None)`: no docker."""
+
     def answer(returncode: int | None, stderr: str = "") -> None:
-        monkeypatch.setattr(checks.shutil, "which",
-                            lambda name: None if returncode is None else f"/usr/bin/{name}")
-        monkeypatch.setattr(checks.subprocess, "run", lambda command, **kwargs:
-                            subprocess.CompletedProcess(command, returncode, "", stderr))
+        monkeypatch.setattr(
+            checks.shutil, "which", lambda name: None if returncode is None else f"/usr/bin/{name}"
+        )
+        monkeypatch.setattr(
+            checks.subprocess,
+            "run",
+            lambda command, **kwargs: subprocess.CompletedProcess(command, returncode, "", stderr),
+        )
+
     return answer
 
 
@@ -483,20 +591,26 @@ def test_a_running_docker_engine_passes(session, assembly, docker):
     docker(0)
     [result] = run(checks.check_docker, assembly(template(), docker_images=IMAGE), session)
     assert (result.status, result.detail) == (
-        "PASS", "the Docker engine answers; 1 container image asset(s) (sample app (amd64)) "
-                "build locally")
+        "PASS",
+        "the Docker engine answers; 1 container image asset(s) (sample app (amd64)) build locally",
+    )
 
 
 def test_a_stopped_docker_engine_fails_with_the_no_docker_setting(session, assembly, docker):
-    docker(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the "
-              "docker daemon running?\n")
+    docker(
+        1,
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the "
+        "docker daemon running?\n",
+    )
     stack = assembly(template(), stack_id="FargateService", docker_images=IMAGE)
     [result] = run(checks.check_docker, stack, session)
     assert result.status == "FAIL"
     assert "`docker info` failed: Cannot connect to the Docker daemon" in result.detail
-    assert result.fix == ("start Docker (`docker info` must succeed), or deploy with "
-                          "-c fargate-service.image=codebuild (the image is built in AWS "
-                          "CodeBuild during the deploy)")
+    assert result.fix == (
+        "start Docker (`docker info` must succeed), or deploy with "
+        "-c fargate-service.image=codebuild (the image is built in AWS "
+        "CodeBuild during the deploy)"
+    )
 
 
 def test_no_docker_command_fails(session, assembly, docker):
@@ -507,105 +621,147 @@ def test_no_docker_command_fails(session, assembly, docker):
 
 # --- 8. Availability Zones, Neptune, instance types ---------------------------------------
 
+
 def test_availability_zones_that_exist_pass(session, assembly):
-    subnets = template(A=resource("AWS::EC2::Subnet", AvailabilityZone=GET_AZ_0),
-                       B=resource("AWS::EC2::Subnet", AvailabilityZone="us-east-1c"))
+    subnets = template(
+        A=resource("AWS::EC2::Subnet", AvailabilityZone=GET_AZ_0),
+        B=resource("AWS::EC2::Subnet", AvailabilityZone="us-east-1c"),
+    )
     [result] = run(checks.check_availability_zones, assembly(subnets), session)
     assert (result.status, result.detail) == (
-        "PASS", "us-east-1a, us-east-1c exist in us-east-1 (Fn::GetAZs positions mapped to this "
-                "account's zones)")
+        "PASS",
+        "us-east-1a, us-east-1c exist in us-east-1 (Fn::GetAZs positions mapped to this "
+        "account's zones)",
+    )
 
 
 def test_unknown_availability_zones_fail(session, assembly):
-    subnets = template(A=resource("AWS::EC2::Subnet", AvailabilityZone="us-east-1z"),
-                       B=resource("AWS::EC2::Subnet",
-                                  AvailabilityZone={"Fn::Select": [9, {"Fn::GetAZs": ""}]}))
+    subnets = template(
+        A=resource("AWS::EC2::Subnet", AvailabilityZone="us-east-1z"),
+        B=resource("AWS::EC2::Subnet", AvailabilityZone={"Fn::Select": [9, {"Fn::GetAZs": ""}]}),
+    )
     [result] = run(checks.check_availability_zones, assembly(subnets), session)
     assert result.status == "FAIL"
-    assert result.detail == ("us-east-1z is not an Availability Zone of us-east-1; Fn::GetAZs "
-                             "position 9 is past the region's 6 zones")
+    assert result.detail == (
+        "us-east-1z is not an Availability Zone of us-east-1; Fn::GetAZs "
+        "position 9 is past the region's 6 zones"
+    )
     assert "stages.dev.availability_zones" in result.fix
 
 
 def neptune(instance_class: str, version: str, zone: object = GET_AZ_0) -> dict:
     return template(
         Graph=resource("AWS::Neptune::DBCluster", EngineVersion=version),
-        Writer=resource("AWS::Neptune::DBInstance", DBInstanceClass=instance_class,
-                        DBClusterIdentifier={"Ref": "Graph"}, AvailabilityZone=zone))
+        Writer=resource(
+            "AWS::Neptune::DBInstance",
+            DBInstanceClass=instance_class,
+            DBClusterIdentifier={"Ref": "Graph"},
+            AvailabilityZone=zone,
+        ),
+    )
 
 
 def test_an_orderable_neptune_class_passes(session, assembly):
-    [result] = run(checks.check_neptune_instances, assembly(neptune("db.t4g.medium", "1.2.0.2")),
-                   session)
+    [result] = run(
+        checks.check_neptune_instances, assembly(neptune("db.t4g.medium", "1.2.0.2")), session
+    )
     assert (result.status, result.detail) == (
-        "PASS", "db.t4g.medium for Neptune 1.2.0.2 in us-east-1 is orderable (Writer)")
+        "PASS",
+        "db.t4g.medium for Neptune 1.2.0.2 in us-east-1 is orderable (Writer)",
+    )
 
 
-def test_a_class_not_orderable_for_the_engine_version_fails_listing_the_classes(session,
-                                                                                 assembly):
+def test_a_class_not_orderable_for_the_engine_version_fails_listing_the_classes(session, assembly):
     # db.t4g.medium came with Neptune 1.1; moto's copy of the options agrees.
-    [result] = run(checks.check_neptune_instances, assembly(neptune("db.t4g.medium", "1.0.5.1")),
-                   session)
+    [result] = run(
+        checks.check_neptune_instances, assembly(neptune("db.t4g.medium", "1.0.5.1")), session
+    )
     assert result.status == "FAIL"
-    assert result.detail == "db.t4g.medium for Neptune 1.0.5.1 in us-east-1 is not orderable " \
-                            "(Writer)"
+    assert (
+        result.detail == "db.t4g.medium for Neptune 1.0.5.1 in us-east-1 is not orderable (Writer)"
+    )
     assert result.fix.startswith("use an orderable class: ") and "db.t3.medium" in result.fix
 
 
 def test_an_engine_version_the_region_does_not_offer_fails(session, assembly):
-    [result] = run(checks.check_neptune_instances, assembly(neptune("db.r6g.large", "9.9.9.9")),
-                   session)
+    [result] = run(
+        checks.check_neptune_instances, assembly(neptune("db.r6g.large", "9.9.9.9")), session
+    )
     assert result.status == "FAIL"
     assert "Neptune engine version 9.9.9.9 is not offered in us-east-1" in result.detail
 
 
 def test_a_neptune_instance_in_a_zone_without_the_class_fails(session, assembly):
-    [result] = run(checks.check_neptune_instances,
-                   assembly(neptune("db.t4g.medium", "1.2.0.2", zone="us-east-1e")), session)
+    [result] = run(
+        checks.check_neptune_instances,
+        assembly(neptune("db.t4g.medium", "1.2.0.2", zone="us-east-1e")),
+        session,
+    )
     assert result.status == "FAIL"
     assert "orderable, but not for Writer in us-east-1e" in result.detail
 
 
 def launching(instance_type: str, *zones) -> dict:
-    body = {f"Subnet{index}": resource("AWS::EC2::Subnet", AvailabilityZone=zone)
-            for index, zone in enumerate(zones)}
-    body["Launch"] = resource("AWS::EC2::LaunchTemplate",
-                              LaunchTemplateData={"InstanceType": instance_type})
+    body = {
+        f"Subnet{index}": resource("AWS::EC2::Subnet", AvailabilityZone=zone)
+        for index, zone in enumerate(zones)
+    }
+    body["Launch"] = resource(
+        "AWS::EC2::LaunchTemplate", LaunchTemplateData={"InstanceType": instance_type}
+    )
     return template(**body)
 
 
 def test_an_instance_type_offered_in_every_zone_passes(session, assembly):
-    [result] = run(checks.check_instance_types, assembly(launching("t4g.micro", GET_AZ_0,
-                                                                   GET_AZ_1)), session)
+    [result] = run(
+        checks.check_instance_types, assembly(launching("t4g.micro", GET_AZ_0, GET_AZ_1)), session
+    )
     assert (result.status, result.detail) == (
-        "PASS", "t4g.micro (Launch) is offered in us-east-1a, us-east-1b")
+        "PASS",
+        "t4g.micro (Launch) is offered in us-east-1a, us-east-1b",
+    )
 
 
 def test_an_instance_type_missing_in_one_zone_fails(session, assembly):
     # In moto's (real) offering data t4g.micro is not offered in us-east-1e.
-    [result] = run(checks.check_instance_types, assembly(launching("t4g.micro", "us-east-1a",
-                                                                   "us-east-1e")), session)
+    [result] = run(
+        checks.check_instance_types,
+        assembly(launching("t4g.micro", "us-east-1a", "us-east-1e")),
+        session,
+    )
     assert (result.status, result.detail) == (
-        "FAIL", "t4g.micro (Launch) is not offered in us-east-1e")
+        "FAIL",
+        "t4g.micro (Launch) is not offered in us-east-1e",
+    )
     assert "describe-instance-type-offerings" in result.fix
 
 
 def test_without_subnets_the_region_offering_is_checked(session, assembly):
-    results = run(checks.check_instance_types, assembly(template(
-        A=resource("AWS::EC2::Instance", InstanceType="t4g.micro"),
-        B=resource("AWS::EC2::Instance", InstanceType="zz9.huge"))), session)
+    results = run(
+        checks.check_instance_types,
+        assembly(
+            template(
+                A=resource("AWS::EC2::Instance", InstanceType="t4g.micro"),
+                B=resource("AWS::EC2::Instance", InstanceType="zz9.huge"),
+            )
+        ),
+        session,
+    )
     assert lines(results) == [
         "PASS  instance type       t4g.micro (A) is offered in us-east-1",
         "FAIL  instance type       zz9.huge (B) is not offered in us-east-1 -> choose a type "
         "offered in us-east-1 (`aws ec2 describe-instance-type-offerings --location-type "
-        "region --filters Name=location,Values=us-east-1 --region us-east-1`)"]
+        "region --filters Name=location,Values=us-east-1 --region us-east-1`)",
+    ]
 
 
 def test_a_deploy_time_build_notes_the_new_account_codebuild_quota(aws, tmp_path):
     from deployment.preflight_checks import check_codebuild
 
-    build = write_assembly(tmp_path / "build", {"Resources": {
-        "ImageBuild": {"Type": "AWS::CodeBuild::Project", "Properties": {}}}})
+    build = write_assembly(
+        tmp_path / "build",
+        {"Resources": {"ImageBuild": {"Type": "AWS::CodeBuild::Project", "Properties": {}}}},
+    )
     (note,) = check_codebuild(preflight_for(build, boto3.Session()))
     assert note.status == "NOTE" and "0 builds in queue" in note.detail
     plain = write_assembly(tmp_path / "plain", {"Resources": {}})

@@ -25,10 +25,15 @@ CHECK_LINE = re.compile(r"^(PASS|FAIL|NOTE)  (?P<check>[a-z -]{19}) (?P<detail>\
 def synthesized(tmp_path_factory):
     # A sender address, so MyBlog creates an SES identity whatever cdk.json's default is, and
     # the local Docker build of the Fargate image, so the docker check has work to do.
-    return synthesize("dev", tmp_path_factory.mktemp("preflight-cdk.out"),
-                      {"blueprints_only": "fargate-service,my-blog",
-                       "my-blog.sender_email": "welcome@example.com",
-                       "fargate-service.image": "docker"}).outdir
+    return synthesize(
+        "dev",
+        tmp_path_factory.mktemp("preflight-cdk.out"),
+        {
+            "blueprints_only": "fargate-service,my-blog",
+            "my-blog.sender_email": "welcome@example.com",
+            "fargate-service.image": "docker",
+        },
+    ).outdir
 
 
 @pytest.fixture
@@ -48,37 +53,52 @@ def test_fargate_service_in_a_fresh_account(aws, synthesized, no_docker, capsys)
     assert all(parsed), check_lines  # one aligned line per check
     found = [(match.group(1), match.group("check").strip()) for match in parsed]
     assert found == [
-        ("PASS", "credentials"), ("PASS", "region"), ("FAIL", "bootstrap"),
+        ("PASS", "credentials"),
+        ("PASS", "region"),
+        ("FAIL", "bootstrap"),
         *[("FAIL", "service-linked role")] * 4,
-        ("PASS", "quota"), ("PASS", "quota"), ("FAIL", "docker"), ("PASS", "availability zones"),
+        ("PASS", "quota"),
+        ("PASS", "quota"),
+        ("FAIL", "docker"),
+        ("PASS", "availability zones"),
     ]
     text = "\n".join(check_lines)
-    for role in ("AWSServiceRoleForECS", "AWSServiceRoleForElasticLoadBalancing",
-                 "AWSServiceRoleForAmazonElasticFileSystem",
-                 "AWSServiceRoleForApplicationAutoScaling_ECSService"):
+    for role in (
+        "AWSServiceRoleForECS",
+        "AWSServiceRoleForElasticLoadBalancing",
+        "AWSServiceRoleForAmazonElasticFileSystem",
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    ):
         assert f"{role} missing" in text
     assert "-c fargate-service.image=codebuild" in text
-    assert summary == ("preflight FargateService (FargateService-dev): 6 FAIL, 0 NOTE, 5 PASS; "
-                       "fix each FAIL, then run the preflight again")
+    assert summary == (
+        "preflight FargateService (FargateService-dev): 6 FAIL, 0 NOTE, 5 PASS; "
+        "fix each FAIL, then run the preflight again"
+    )
 
 
-def test_fargate_service_is_ready_after_bootstrap_docker_and_fix(aws, synthesized, monkeypatch,
-                                                                 capsys):
-    boto3.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30",
-                                      Type="String")
+def test_fargate_service_is_ready_after_bootstrap_docker_and_fix(
+    aws, synthesized, monkeypatch, capsys
+):
+    boto3.client("ssm").put_parameter(
+        Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String"
+    )
     monkeypatch.setattr(checks, "docker_engine_problem", lambda: None)
     assert main(["FargateService", "--assembly", str(synthesized), "--fix"]) == 0
     check_lines, summary = report(capsys)
     assert sum("created (--fix)" in line for line in check_lines) == 4
-    assert summary == ("preflight FargateService (FargateService-dev): 0 FAIL, 0 NOTE, 11 PASS; "
-                       "ready: make deploy STACK=FargateService STAGE=dev")
+    assert summary == (
+        "preflight FargateService (FargateService-dev): 0 FAIL, 0 NOTE, 11 PASS; "
+        "ready: make deploy STACK=FargateService STAGE=dev"
+    )
 
 
 def test_my_blog_through_the_python_api(aws, synthesized):
     session = StubbedSession()  # moto 5.2.5 has no sesv2 GetAccount
     ses = session.stub("sesv2")
-    ses.add_client_error("get_email_identity", service_error_code="NotFoundException",
-                         http_status_code=404)
+    ses.add_client_error(
+        "get_email_identity", service_error_code="NotFoundException", http_status_code=404
+    )
     ses.add_response("get_account", {"ProductionAccessEnabled": False})
     stack = Assembly(synthesized).stack("MyBlog")
     results = run_checks(stack, session)
@@ -86,23 +106,30 @@ def test_my_blog_through_the_python_api(aws, synthesized):
     assert by_check["account baseline"].status == "FAIL"
     assert by_check["account baseline"].fix == (
         "make deploy STACK=AccountBaseline STAGE=dev (`npx cdk deploy MyBlog` also deploys it "
-        "first, as its dependency)")
+        "first, as its dependency)"
+    )
     assert by_check["ses identity"].status == "NOTE"
     assert "welcome@example.com" in by_check["ses identity"].detail
     assert by_check["ses sandbox"].status == "NOTE"
-    assert format_report(results, stack).splitlines()[-1].startswith(
-        "preflight MyBlog (MyBlog-dev): 2 FAIL, 2 NOTE, ")
+    assert (
+        format_report(results, stack)
+        .splitlines()[-1]
+        .startswith("preflight MyBlog (MyBlog-dev): 2 FAIL, 2 NOTE, ")
+    )
 
 
 def test_dependencies_are_checked_first_and_the_baseline_they_create_is_a_note(
-        aws, synthesized, monkeypatch, capsys):
+    aws, synthesized, monkeypatch, capsys
+):
     """`cdk deploy MyBlog` deploys AccountBaseline first: the preflight checks both, in that
     order, and MyBlog's missing logging role is a NOTE because the baseline sets it."""
+
     def session(region_name="us-east-1", **_):  # moto 5.2.5 has no sesv2 GetAccount
         stubbed = StubbedSession(region_name)
         ses = stubbed.stub("sesv2")
-        ses.add_client_error("get_email_identity", service_error_code="NotFoundException",
-                             http_status_code=404)
+        ses.add_client_error(
+            "get_email_identity", service_error_code="NotFoundException", http_status_code=404
+        )
         ses.add_response("get_account", {"ProductionAccessEnabled": True})
         return stubbed
 
@@ -110,10 +137,15 @@ def test_dependencies_are_checked_first_and_the_baseline_they_create_is_a_note(
     main(["MyBlog", "--assembly", str(synthesized)])
     output = capsys.readouterr().out
     assert output.index("== AccountBaseline (AccountBaseline, deployed first") < output.index(
-        "== MyBlog (MyBlog-dev)")
-    blog = output[output.index("== MyBlog"):]
-    assert re.search(r"^NOTE  account baseline .*AccountBaseline, which this deploy creates "
-                     r"first, sets it", blog, re.MULTILINE)
+        "== MyBlog (MyBlog-dev)"
+    )
+    blog = output[output.index("== MyBlog") :]
+    assert re.search(
+        r"^NOTE  account baseline .*AccountBaseline, which this deploy creates "
+        r"first, sets it",
+        blog,
+        re.MULTILINE,
+    )
     main(["MyBlog", "--assembly", str(synthesized), "--exclusively"])
     alone = capsys.readouterr().out
     assert "== " not in alone and re.search(r"^FAIL  account baseline", alone, re.MULTILINE)
@@ -136,8 +168,9 @@ def test_no_credentials_is_one_clean_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert main([stack.id, "--assembly", str(tmp_path / "cdk.out")]) == 1
     output = capsys.readouterr().out.strip().splitlines()
-    assert output == [f"FAIL  credentials         no AWS credentials found -> "
-                      f"{checks.NO_CREDENTIALS_FIX}"]
+    assert output == [
+        f"FAIL  credentials         no AWS credentials found -> {checks.NO_CREDENTIALS_FIX}"
+    ]
 
 
 def test_a_profile_that_does_not_exist_is_one_clean_line(tmp_path, monkeypatch, capsys):
@@ -150,7 +183,8 @@ def test_a_profile_that_does_not_exist_is_one_clean_line(tmp_path, monkeypatch, 
 
 
 def test_credentials_only_is_silent_with_credentials_and_one_line_without(
-        aws, synthesized, tmp_path, monkeypatch, capsys):
+    aws, synthesized, tmp_path, monkeypatch, capsys
+):
     """What `make diff` and `make destroy` run first."""
     assert main(["MyBlog", "--assembly", str(synthesized), "--credentials-only"]) == 0
     assert capsys.readouterr().out == ""

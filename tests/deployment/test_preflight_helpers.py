@@ -17,20 +17,29 @@ AGNOSTIC = "aws://unknown-account/unknown-region"
 MOTO_ACCOUNT = "123456789012"
 
 
-def write_assembly(directory: Path, template: dict, stack_id: str = "Blueprint",
-                   stack_name: str | None = None, environment: str = AGNOSTIC,
-                   dependencies: tuple[str, ...] = (), docker_images: dict | None = None,
-                   bootstrap_parameter: str = "/cdk-bootstrap/hnb659fds/version",
-                   required_bootstrap_version: int = 6) -> StackArtifact:
+def write_assembly(
+    directory: Path,
+    template: dict,
+    stack_id: str = "Blueprint",
+    stack_name: str | None = None,
+    environment: str = AGNOSTIC,
+    dependencies: tuple[str, ...] = (),
+    docker_images: dict | None = None,
+    bootstrap_parameter: str = "/cdk-bootstrap/hnb659fds/version",
+    required_bootstrap_version: int = 6,
+) -> StackArtifact:
     """A one-stack cloud assembly as `cdk synth` lays it out, read back through `Assembly`."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{stack_id}.template.json").write_text(json.dumps(template))
     assets = f"{stack_id}.assets"
-    (directory / f"{assets}.json").write_text(json.dumps(
-        {"version": "55.0.0", "files": {}, "dockerImages": docker_images or {}}))
+    (directory / f"{assets}.json").write_text(
+        json.dumps({"version": "55.0.0", "files": {}, "dockerImages": docker_images or {}})
+    )
     artifacts = {
-        assets: {"type": "cdk:asset-manifest",
-                 "properties": {"file": f"{assets}.json", "requiresBootstrapStackVersion": 6}},
+        assets: {
+            "type": "cdk:asset-manifest",
+            "properties": {"file": f"{assets}.json", "requiresBootstrapStackVersion": 6},
+        },
         stack_id: {
             "type": "aws:cloudformation:stack",
             "environment": environment,
@@ -43,8 +52,9 @@ def write_assembly(directory: Path, template: dict, stack_id: str = "Blueprint",
             "dependencies": [*dependencies, assets],
         },
     }
-    (directory / "manifest.json").write_text(json.dumps({"version": "55.0.0",
-                                                         "artifacts": artifacts}))
+    (directory / "manifest.json").write_text(
+        json.dumps({"version": "55.0.0", "artifacts": artifacts})
+    )
     return Assembly(directory).stack(stack_id)
 
 
@@ -82,11 +92,16 @@ def lines(results: list[CheckResult], check: str | None = None) -> list[str]:
 
 def without_credentials(monkeypatch, tmp_path: Path) -> None:
     """No credentials anywhere boto3 looks: environment, files, containers, instance metadata."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-

@@ -8,13 +8,16 @@ import time
 import boto3
 import pytest
 
-from tests.deployment.test_smoke_fakes import RUN_ID, json_answer, run, statuses
-from tests.deployment.test_smoke_fakes import fixed_run_id, web  # noqa: F401 (fixtures)
+from tests.deployment.test_smoke_fakes import RUN_ID, fixed_run_id, json_answer, run, statuses, web  # noqa: F401 (fixtures)
 
 BUCKET, TABLE = "myblog-dev-media", "MyBlog-dev-Table"
-SECURITY = {"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-            "Content-Security-Policy": "default-src 'self'", "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY", "Referrer-Policy": "strict-origin-when-cross-origin"}
+SECURITY = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 JPEG = b"\xff\xd8\xff\xe0fake jpeg"
 
 
@@ -24,33 +27,63 @@ def blog(aws, web, fixed_run_id):
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                     {"AttributeName": "sk", "KeyType": "RANGE"}],
-                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                {"AttributeName": "sk", "AttributeType": "S"}])
-    web.route("GET", "/", (200, {"Content-Type": "text/html", **SECURITY},
-                           b"<!doctype html><html><body>MyBlog</body></html>"))
-    web.route("GET", "/api/posts", json_answer(200, {"posts": [], "nextCursor": None},
-                                               {**SECURITY, "X-Cache": "Miss from cloudfront"}))
+    dynamodb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
+    web.route(
+        "GET",
+        "/",
+        (
+            200,
+            {"Content-Type": "text/html", **SECURITY},
+            b"<!doctype html><html><body>MyBlog</body></html>",
+        ),
+    )
+    web.route(
+        "GET",
+        "/api/posts",
+        json_answer(
+            200, {"posts": [], "nextCursor": None}, {**SECURITY, "X-Cache": "Miss from cloudfront"}
+        ),
+    )
     web.route("GET", "/thumbnails/*", (200, {"Content-Type": "image/jpeg", **SECURITY}, JPEG))
-    outputs = {"SiteUrl": web.url, "ApiBaseUrl": f"{web.url}/api/", "MediaBucketName": BUCKET,
-               "TableName": TABLE}
+    outputs = {
+        "SiteUrl": web.url,
+        "ApiBaseUrl": f"{web.url}/api/",
+        "MediaBucketName": BUCKET,
+        "TableName": TABLE,
+    }
     return {"outputs": outputs, "s3": s3, "dynamodb": dynamodb, "web": web}
 
 
 def thumbnail_function(blog, upload_prefix="uploads/", thumbnail_prefix="thumbnails/"):
     """A `sleep` under which the thumbnail function runs: the upload becomes a thumbnail and a
     table item, as lambda_src/thumbnail does, the first time the smoke waits."""
+
     def sleep(seconds):
         uploads = blog["s3"].list_objects_v2(Bucket=BUCKET, Prefix=upload_prefix)
         for upload in uploads.get("Contents", []):
-            photo = upload["Key"][len(upload_prefix):].rsplit(".", 1)[0]
-            blog["s3"].put_object(Bucket=BUCKET, Key=f"{thumbnail_prefix}{photo}.jpg", Body=JPEG,
-                                  ContentType="image/jpeg")
-            blog["dynamodb"].put_item(TableName=TABLE, Item={
-                "pk": {"S": f"PHOTO#{photo}"}, "sk": {"S": "THUMBNAIL"}})
+            photo = upload["Key"][len(upload_prefix) :].rsplit(".", 1)[0]
+            blog["s3"].put_object(
+                Bucket=BUCKET,
+                Key=f"{thumbnail_prefix}{photo}.jpg",
+                Body=JPEG,
+                ContentType="image/jpeg",
+            )
+            blog["dynamodb"].put_item(
+                TableName=TABLE, Item={"pk": {"S": f"PHOTO#{photo}"}, "sk": {"S": "THUMBNAIL"}}
+            )
         time.sleep(min(seconds, 0.01))
+
     return sleep
 
 
@@ -63,15 +96,22 @@ def assert_nothing_left(blog) -> None:
 def test_site_api_and_a_thumbnail_pass_and_everything_is_deleted(blog):
     results, lines, _ = run("MyBlog", blog["outputs"], sleep=thumbnail_function(blog))
     assert statuses(results) == {
-        "site": "PASS", "api-posts": "PASS", "upload-photo": "PASS", "thumbnail": "PASS",
-        "thumbnail-via-site": "PASS", "cleanup:delete-test-photo": "PASS"}, "\n".join(lines)
-    assert results["thumbnail"].detail == (f"s3://{BUCKET}/thumbnails/smoke-{RUN_ID}.jpg: JPEG, "
-                                           f"{len(JPEG)} bytes")
+        "site": "PASS",
+        "api-posts": "PASS",
+        "upload-photo": "PASS",
+        "thumbnail": "PASS",
+        "thumbnail-via-site": "PASS",
+        "cleanup:delete-test-photo": "PASS",
+    }, "\n".join(lines)
+    assert results["thumbnail"].detail == (
+        f"s3://{BUCKET}/thumbnails/smoke-{RUN_ID}.jpg: JPEG, {len(JPEG)} bytes"
+    )
     requested = [r["path"] for r in blog["web"].requests]
     assert f"/thumbnails/smoke-{RUN_ID}.jpg" in requested
     assert "x-cache: Miss from cloudfront" in results["api-posts"].detail
     assert results["cleanup:delete-test-photo"].detail == (
-        f"2 object version(s) deleted, item PHOTO#smoke-{RUN_ID} deleted")
+        f"2 object version(s) deleted, item PHOTO#smoke-{RUN_ID} deleted"
+    )
     assert_nothing_left(blog)
 
 
@@ -92,10 +132,12 @@ def test_a_thumbnail_that_never_appears_fails_within_the_timeout_and_the_upload_
     results, lines, seconds = run("MyBlog", blog["outputs"], timeout=1.0)
     assert results["thumbnail"].status == "FAIL", lines
     assert results["thumbnail"].detail.startswith(
-        f"no thumbnail: s3://{BUCKET}/thumbnails/smoke-{RUN_ID}.jpg: still not after")
+        f"no thumbnail: s3://{BUCKET}/thumbnails/smoke-{RUN_ID}.jpg: still not after"
+    )
     assert "RejectedUploadsQueueUrl" in results["thumbnail"].detail
-    assert results["thumbnail-via-site"].line == ("SKIP thumbnail-via-site: needs thumbnail "
-                                                  "(that step failed)")
+    assert results["thumbnail-via-site"].line == (
+        "SKIP thumbnail-via-site: needs thumbnail (that step failed)"
+    )
     assert results["cleanup:delete-test-photo"].status == "PASS"
     assert seconds < 10  # the bound held (generous: shared machines are noisy)
     assert_nothing_left(blog)
@@ -132,14 +174,32 @@ def test_a_site_that_is_down_fails_in_bounded_time(blog):
 
 
 def test_prefixes_come_from_the_thumbnail_function_in_the_template(blog):
-    template = {"Resources": {"Thumbnail": {"Type": "AWS::Lambda::Function", "Properties": {
-        "Environment": {"Variables": {"UPLOAD_PREFIX": "incoming/photos/",
-                                      "THUMBNAIL_PREFIX": "small/", "TABLE_NAME": {"Ref": "T"}}}}}}}
-    results, lines, _ = run("MyBlog", blog["outputs"], template=template,
-                            sleep=thumbnail_function(blog, "incoming/photos/", "small/"),
-                            skip={"http"})
+    template = {
+        "Resources": {
+            "Thumbnail": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Environment": {
+                        "Variables": {
+                            "UPLOAD_PREFIX": "incoming/photos/",
+                            "THUMBNAIL_PREFIX": "small/",
+                            "TABLE_NAME": {"Ref": "T"},
+                        }
+                    }
+                },
+            }
+        }
+    }
+    results, lines, _ = run(
+        "MyBlog",
+        blog["outputs"],
+        template=template,
+        sleep=thumbnail_function(blog, "incoming/photos/", "small/"),
+        skip={"http"},
+    )
     assert results["upload-photo"].detail.startswith(
-        f"s3://{BUCKET}/incoming/photos/smoke-{RUN_ID}.png"), lines
+        f"s3://{BUCKET}/incoming/photos/smoke-{RUN_ID}.png"
+    ), lines
     assert results["thumbnail"].status == "PASS"
     assert_nothing_left(blog)
 
@@ -150,8 +210,14 @@ def test_with_only_plain_aws_calls_the_upload_is_made_and_deleted(blog):
 
     results, lines, _ = run("MyBlog", blog["outputs"], skip=LOCAL_ENDPOINT_SKIP)
     assert statuses(results) == {
-        "site": "SKIP", "api-posts": "SKIP", "upload-photo": "PASS", "thumbnail": "SKIP",
-        "thumbnail-via-site": "SKIP", "cleanup:delete-test-photo": "PASS"}, lines
-    assert results["thumbnail"].line == ("SKIP thumbnail: needs lambda-runs (the thumbnail "
-                                         "function makes it from the upload)")
+        "site": "SKIP",
+        "api-posts": "SKIP",
+        "upload-photo": "PASS",
+        "thumbnail": "SKIP",
+        "thumbnail-via-site": "SKIP",
+        "cleanup:delete-test-photo": "PASS",
+    }, lines
+    assert results["thumbnail"].line == (
+        "SKIP thumbnail: needs lambda-runs (the thumbnail function makes it from the upload)"
+    )
     assert_nothing_left(blog)

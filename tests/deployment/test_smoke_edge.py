@@ -12,10 +12,14 @@ from tests.deployment.test_smoke_fakes import run, statuses
 
 def cloudfront_web_acl(name: str = "MyBlogEdge-prod-acl") -> str:
     wafv2 = boto3.client("wafv2", region_name="us-east-1")
-    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
-                  "MetricName": "acl"}
-    return wafv2.create_web_acl(Name=name, Scope="CLOUDFRONT", DefaultAction={"Allow": {}},
-                                VisibilityConfig=visibility)["Summary"]["ARN"]
+    visibility = {
+        "SampledRequestsEnabled": True,
+        "CloudWatchMetricsEnabled": True,
+        "MetricName": "acl",
+    }
+    return wafv2.create_web_acl(
+        Name=name, Scope="CLOUDFRONT", DefaultAction={"Allow": {}}, VisibilityConfig=visibility
+    )["Summary"]["ARN"]
 
 
 @pytest.mark.parametrize("stack_id", ["MyBlogEdge", "UpdateOffloadEdge"])
@@ -32,8 +36,9 @@ def test_a_web_acl_that_is_gone_fails(aws):
 
 
 def test_a_regional_web_acl_is_not_cloudfronts(aws):
-    results, _, _ = run("MyBlogEdge", {
-        "Acl": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/acl/1234"})
+    results, _, _ = run(
+        "MyBlogEdge", {"Acl": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/acl/1234"}
+    )
     assert "not a CLOUDFRONT-scope" in results["web-acl:Acl"].detail
 
 
@@ -43,8 +48,16 @@ def test_a_certificate_must_be_issued(aws, status, verdict):
     session = boto3.Session(region_name="us-east-1")
     acm = session.client("acm", region_name="us-east-1")
     stubber = Stubber(acm)
-    stubber.add_response("describe_certificate", {"Certificate": {
-        "CertificateArn": arn, "DomainName": "blog.example.com", "Status": status}})
+    stubber.add_response(
+        "describe_certificate",
+        {
+            "Certificate": {
+                "CertificateArn": arn,
+                "DomainName": "blog.example.com",
+                "Status": status,
+            }
+        },
+    )
     stubber.activate()
 
     class WithStubbedAcm:

@@ -37,9 +37,12 @@ class FakeWeb:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                request = {"method": self.command, "path": self.path,
-                           "headers": {k.lower(): v for k, v in self.headers.items()},
-                           "body": self.rfile.read(length) if length else b""}
+                request = {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": self.rfile.read(length) if length else b"",
+                }
                 fake.requests.append(request)
                 status, headers, body = fake.answer(request)
                 self.send_response(status)
@@ -60,8 +63,9 @@ class FakeWeb:
         # A client that gave up (the timeout tests) is expected, not an error to print.
         self.server.handle_error = lambda _request, _address: None
         # A short poll so that shutdown() at teardown takes milliseconds, not half a second.
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -75,8 +79,11 @@ class FakeWeb:
         handler = self.routes.get((request["method"], path))
         if handler is None:
             for (method, pattern), candidate in self.routes.items():
-                if (method == request["method"] and pattern.endswith("*")
-                        and path.startswith(pattern[:-1])):
+                if (
+                    method == request["method"]
+                    and pattern.endswith("*")
+                    and path.startswith(pattern[:-1])
+                ):
                     handler = candidate
                     break
         if handler is None:
@@ -130,14 +137,30 @@ class StubbedSession:
             stubber.assert_no_pending_responses()
 
 
-def run(stack_id: str, outputs: dict, *, session=None, skip=(), timeout: float = 10.0,
-        template: dict | None = None, sleep=time.sleep):
+def run(
+    stack_id: str,
+    outputs: dict,
+    *,
+    session=None,
+    skip=(),
+    timeout: float = 10.0,
+    template: dict | None = None,
+    sleep=time.sleep,
+):
     """(results by step name, printed lines, seconds taken)."""
     lines: list[str] = []
     started = time.monotonic()
-    results = run_smoke(stack_id, outputs, session or boto3.Session(region_name="us-east-1"),
-                        skip=set(skip), deadline=time.monotonic() + timeout, template=template,
-                        poll_interval=POLL, sleep=sleep, say=lines.append)
+    results = run_smoke(
+        stack_id,
+        outputs,
+        session or boto3.Session(region_name="us-east-1"),
+        skip=set(skip),
+        deadline=time.monotonic() + timeout,
+        template=template,
+        poll_interval=POLL,
+        sleep=sleep,
+        say=lines.append,
+    )
     by_step = {r.step: r for r in results}
     assert len(by_step) == len(results), "a step name ran twice"
     return by_step, lines, time.monotonic() - started
@@ -150,5 +173,8 @@ def statuses(results: dict) -> dict[str, str]:
 def json_answer(status: int, body, headers: dict | None = None) -> Answer:
     import json
 
-    return status, {"Content-Type": "application/json", **(headers or {})}, \
-        json.dumps(body).encode()
+    return (
+        status,
+        {"Content-Type": "application/json", **(headers or {})},
+        json.dumps(body).encode(),
+    )

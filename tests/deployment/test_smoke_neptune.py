@@ -12,8 +12,13 @@ import pytest
 from botocore.response import StreamingBody
 
 from deployment.smoke_neptune import vertices_csv
-from tests.deployment.test_smoke_fakes import RUN_ID, StubbedSession, run, statuses
-from tests.deployment.test_smoke_fakes import fixed_run_id  # noqa: F401 (fixtures)
+from tests.deployment.test_smoke_fakes import (
+    RUN_ID,
+    StubbedSession,
+    fixed_run_id,  # noqa: F401 (fixtures)
+    run,
+    statuses,
+)
 
 BUCKET, FUNCTION = "neptunegraph-dev-staging", "NeptuneGraph-dev-SmallLoads"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:BulkLoad"
@@ -33,9 +38,14 @@ def expect_query(session, statement, parameters, answer, *, error: bool = False)
     response = {"StatusCode": 200, "Payload": payload(answer)}
     if error:
         response["FunctionError"] = "Unhandled"
-    session.stub("lambda").add_response("invoke", response, {
-        "FunctionName": FUNCTION,
-        "Payload": json.dumps({"query": statement, "parameters": parameters}).encode()})
+    session.stub("lambda").add_response(
+        "invoke",
+        response,
+        {
+            "FunctionName": FUNCTION,
+            "Payload": json.dumps({"query": statement, "parameters": parameters}).encode(),
+        },
+    )
 
 
 @pytest.fixture
@@ -43,8 +53,12 @@ def graph(aws, fixed_run_id):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    outputs = {"SmallLoadFunctionName": FUNCTION, "StagingBucketName": BUCKET,
-               "BulkLoadStateMachineArn": MACHINE, "ClusterEndpoint": "graph.cluster.example"}
+    outputs = {
+        "SmallLoadFunctionName": FUNCTION,
+        "StagingBucketName": BUCKET,
+        "BulkLoadStateMachineArn": MACHINE,
+        "ClusterEndpoint": "graph.cluster.example",
+    }
     return {"outputs": outputs, "s3": s3}
 
 
@@ -55,13 +69,24 @@ def assert_staging_empty(graph) -> None:
 
 def expect_execution(session, *statuses_seen: str, cause: str | None = None) -> None:
     stub = session.stub("stepfunctions")
-    stub.add_response("start_execution", {"executionArn": EXECUTION, "startDate": 0}, {
-        "stateMachineArn": MACHINE, "name": f"smoke-{RUN_ID}",
-        "input": json.dumps({"source": f"s3://{BUCKET}/smoke/{RUN_ID}/", "format": "csv",
-                             "pollSeconds": 5})})
+    stub.add_response(
+        "start_execution",
+        {"executionArn": EXECUTION, "startDate": 0},
+        {
+            "stateMachineArn": MACHINE,
+            "name": f"smoke-{RUN_ID}",
+            "input": json.dumps(
+                {"source": f"s3://{BUCKET}/smoke/{RUN_ID}/", "format": "csv", "pollSeconds": 5}
+            ),
+        },
+    )
     for status in statuses_seen:
-        described = {"executionArn": EXECUTION, "stateMachineArn": MACHINE, "status": status,
-                     "startDate": 0}
+        described = {
+            "executionArn": EXECUTION,
+            "stateMachineArn": MACHINE,
+            "status": status,
+            "startDate": 0,
+        }
         if cause:
             described.update(error="LOAD_FAILED", cause=cause)
         stub.add_response("describe_execution", described, {"executionArn": EXECUTION})
@@ -77,32 +102,46 @@ def test_small_and_bulk_loads_pass_and_every_vertex_and_file_is_removed(graph):
     seen = {}
 
     def sleep(_seconds):  # the CSV the bulk loader is given, while the execution runs
-        seen["csv"] = graph["s3"].get_object(Bucket=BUCKET, Key=f"smoke/{RUN_ID}/vertices.csv")[
-            "Body"].read()
+        seen["csv"] = (
+            graph["s3"].get_object(Bucket=BUCKET, Key=f"smoke/{RUN_ID}/vertices.csv")["Body"].read()
+        )
 
     results, lines, _ = run("NeptuneGraph", graph["outputs"], session=session, sleep=sleep)
     assert statuses(results) == {
-        "small-load-write": "PASS", "small-load-read": "PASS", "stage-csv": "PASS",
-        "bulk-load": "PASS", "bulk-load-read": "PASS", "cleanup:stop-bulk-load": "PASS",
-        "cleanup:delete-staged-csv": "PASS", "cleanup:delete-test-vertices": "PASS"}, \
-        "\n".join(lines)
+        "small-load-write": "PASS",
+        "small-load-read": "PASS",
+        "stage-csv": "PASS",
+        "bulk-load": "PASS",
+        "bulk-load-read": "PASS",
+        "cleanup:stop-bulk-load": "PASS",
+        "cleanup:delete-staged-csv": "PASS",
+        "cleanup:delete-test-vertices": "PASS",
+    }, "\n".join(lines)
     assert results["cleanup:stop-bulk-load"].detail == "execution already SUCCEEDED"
-    assert seen["csv"] == vertices_csv(BULK, RUN_ID) == (
-        f"~id,~label,run:String\n{BULK},SmokeTest,{RUN_ID}\n".encode())
+    assert (
+        seen["csv"]
+        == vertices_csv(BULK, RUN_ID)
+        == (f"~id,~label,run:String\n{BULK},SmokeTest,{RUN_ID}\n".encode())
+    )
     session.assert_all_called()
     assert_staging_empty(graph)
 
 
 def test_a_failing_function_fails_the_step_and_the_vertex_is_still_deleted(graph):
     session = StubbedSession(services=("lambda",))
-    expect_query(session, WRITE, {"id": SMALL, "run": RUN_ID},
-                 {"errorType": "NeptuneRejected", "errorMessage": "AccessDeniedException: no"},
-                 error=True)
+    expect_query(
+        session,
+        WRITE,
+        {"id": SMALL, "run": RUN_ID},
+        {"errorType": "NeptuneRejected", "errorMessage": "AccessDeniedException: no"},
+        error=True,
+    )
     expect_query(session, DELETE, {"ids": [SMALL]}, {"results": []})
     results, lines, _ = run("NeptuneGraph", graph["outputs"], session=session, skip={"sfn-runs"})
     assert results["small-load-write"].line == (
         "FAIL small-load-write: the small-load function failed: NeptuneRejected: "
-        "AccessDeniedException: no")
+        "AccessDeniedException: no"
+    )
     assert results["small-load-read"].status == "SKIP"
     assert results["cleanup:delete-test-vertices"].status == "PASS", lines
     session.assert_all_called()
@@ -126,8 +165,9 @@ def test_a_failed_load_fails_with_the_loaders_reason(graph):
     expect_query(session, DELETE, {"ids": [SMALL, BULK]}, {"results": []})
     results, lines, _ = run("NeptuneGraph", graph["outputs"], session=session)
     assert results["bulk-load"].detail.startswith("execution FAILED: LOAD_FAILED:"), lines
-    assert results["bulk-load-read"].line == ("SKIP bulk-load-read: needs bulk-load "
-                                              "(that step failed)")
+    assert results["bulk-load-read"].line == (
+        "SKIP bulk-load-read: needs bulk-load (that step failed)"
+    )
     assert_staging_empty(graph)
 
 
@@ -135,16 +175,23 @@ def test_a_load_that_never_finishes_fails_in_time_and_its_execution_is_stopped(g
     """moto's executions stay RUNNING for ever: the smoke must give up and stop it."""
     sfn = boto3.client("stepfunctions")
     role = "arn:aws:iam::123456789012:role/BulkLoadRole"
-    machine = sfn.create_state_machine(name="BulkLoad", roleArn=role, definition=json.dumps(
-        {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "End": True}}}))[
-        "stateMachineArn"]
+    machine = sfn.create_state_machine(
+        name="BulkLoad",
+        roleArn=role,
+        definition=json.dumps(
+            {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "End": True}}}
+        ),
+    )["stateMachineArn"]
     session = StubbedSession(services=("lambda",))
     expect_query(session, WRITE, {"id": SMALL, "run": RUN_ID}, {"results": [{"id": SMALL}]})
     expect_query(session, READ, {"id": SMALL}, {"results": [{"run": RUN_ID}]})
     expect_query(session, DELETE, {"ids": [SMALL, BULK]}, {"results": []})
-    results, lines, seconds = run("NeptuneGraph", {**graph["outputs"],
-                                                   "BulkLoadStateMachineArn": machine},
-                                  session=session, timeout=1.0)
+    results, lines, seconds = run(
+        "NeptuneGraph",
+        {**graph["outputs"], "BulkLoadStateMachineArn": machine},
+        session=session,
+        timeout=1.0,
+    )
     assert results["bulk-load"].status == "FAIL", lines
     assert "still not after" in results["bulk-load"].detail
     assert results["cleanup:stop-bulk-load"].detail == "execution stopped"

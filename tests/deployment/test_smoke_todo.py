@@ -15,8 +15,15 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY
 
 from deployment import smoke_todo
-from tests.deployment.test_smoke_fakes import RUN_ID, StubbedSession, json_answer, run, statuses
-from tests.deployment.test_smoke_fakes import fixed_run_id, web  # noqa: F401 (fixtures)
+from tests.deployment.test_smoke_fakes import (  # noqa: F401 (fixtures)
+    RUN_ID,
+    StubbedSession,
+    fixed_run_id,
+    json_answer,
+    run,
+    statuses,
+    web,
+)
 
 IDENTITY_ID = "us-east-1:11111111-1111-4111-8111-111111111111"
 EMAIL = f"smoke-{RUN_ID}@example.com"
@@ -45,8 +52,12 @@ class FakeTodoApi:
             if self.create_status != 201:
                 return json_answer(self.create_status, {"message": "internal error"})
             body = json.loads(request["body"])
-            todo = {"todoId": str(uuid.uuid4()), "title": body["title"], "done": False,
-                    "version": 1}
+            todo = {
+                "todoId": str(uuid.uuid4()),
+                "title": body["title"],
+                "done": False,
+                "version": 1,
+            }
             self.todos[(sub, todo["todoId"])] = todo
             return json_answer(201, todo, {"X-Last-Write": "1700000000000"})
         if path == "/v1/todos":
@@ -68,39 +79,70 @@ def todo(aws, web, fixed_run_id, monkeypatch):
     monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     idp = boto3.client("cognito-idp")
     pool = idp.create_user_pool(
-        PoolName="MyTodoListUsers", UsernameAttributes=["email"],
-        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True,
-                                     "RequireLowercase": True, "RequireNumbers": True,
-                                     "RequireSymbols": True}})["UserPool"]["Id"]
-    idp.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="ON",
-                                 SoftwareTokenMfaConfiguration={"Enabled": True})
+        PoolName="MyTodoListUsers",
+        UsernameAttributes=["email"],
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+    )["UserPool"]["Id"]
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool, MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True}
+    )
     client_id = idp.create_user_pool_client(
-        UserPoolId=pool, ClientName="MobileClient", GenerateSecret=False,
+        UserPoolId=pool,
+        ClientName="MobileClient",
+        GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="mytodolist-dev-userfiles")
-    s3.put_bucket_versioning(Bucket="mytodolist-dev-userfiles",
-                             VersioningConfiguration={"Status": "Enabled"})
-    outputs = {"ApiUrl": f"{web.url}/v1/", "UserPoolId": pool, "UserPoolClientId": client_id,
-               "IdentityPoolId": "us-east-1:22222222-2222-4222-8222-222222222222",
-               "UserFilesBucketName": "mytodolist-dev-userfiles", "Region": "us-east-1"}
+    s3.put_bucket_versioning(
+        Bucket="mytodolist-dev-userfiles", VersioningConfiguration={"Status": "Enabled"}
+    )
+    outputs = {
+        "ApiUrl": f"{web.url}/v1/",
+        "UserPoolId": pool,
+        "UserPoolClientId": client_id,
+        "IdentityPoolId": "us-east-1:22222222-2222-4222-8222-222222222222",
+        "UserFilesBucketName": "mytodolist-dev-userfiles",
+        "Region": "us-east-1",
+    }
     return {"outputs": outputs, "api": FakeTodoApi(web), "idp": idp, "pool": pool, "s3": s3}
 
 
 def identity_session(outputs, *, deleted: bool = True) -> StubbedSession:
     session = StubbedSession(services=("cognito-identity",))
     stub = session.stub("cognito-identity")
-    stub.add_response("get_id", {"IdentityId": IDENTITY_ID},
-                      {"IdentityPoolId": outputs["IdentityPoolId"], "Logins": ANY})
-    stub.add_response("get_credentials_for_identity", {
-        "IdentityId": IDENTITY_ID, "Credentials": {
-            "AccessKeyId": "ASIAUSERTEMPORARYKEY", "SecretKey": "secret", "SessionToken": "t",
-            "Expiration": datetime.datetime(2030, 1, 1)}},
-        {"IdentityId": IDENTITY_ID, "Logins": ANY})
+    stub.add_response(
+        "get_id",
+        {"IdentityId": IDENTITY_ID},
+        {"IdentityPoolId": outputs["IdentityPoolId"], "Logins": ANY},
+    )
+    stub.add_response(
+        "get_credentials_for_identity",
+        {
+            "IdentityId": IDENTITY_ID,
+            "Credentials": {
+                "AccessKeyId": "ASIAUSERTEMPORARYKEY",
+                "SecretKey": "secret",
+                "SessionToken": "t",
+                "Expiration": datetime.datetime(2030, 1, 1),
+            },
+        },
+        {"IdentityId": IDENTITY_ID, "Logins": ANY},
+    )
     if deleted:
-        stub.add_response("delete_identities", {"UnprocessedIdentityIds": []},
-                          {"IdentityIdsToDelete": [IDENTITY_ID]})
+        stub.add_response(
+            "delete_identities",
+            {"UnprocessedIdentityIds": []},
+            {"IdentityIdsToDelete": [IDENTITY_ID]},
+        )
     return session
 
 
@@ -114,36 +156,56 @@ def assert_nothing_left(todo) -> None:
 
 def test_signs_in_with_totp_creates_reads_deletes_and_leaves_nothing(todo):
     session = identity_session(todo["outputs"])
-    results, lines, _ = run("MyTodoList", todo["outputs"], session=session,
-                            skip={"iam-enforced"})
+    results, lines, _ = run("MyTodoList", todo["outputs"], session=session, skip={"iam-enforced"})
     assert statuses(results) == {
-        "user-files-bucket": "PASS", "api-refuses-anonymous": "PASS",
-        "create-test-user": "PASS", "sign-in": "PASS", "todo-create": "PASS",
-        "todo-list": "PASS", "todo-read": "PASS", "todo-delete": "PASS", "own-folder": "PASS",
-        "folder-isolation": "SKIP", "cleanup:delete-test-files": "PASS",
-        "cleanup:delete-test-identity": "PASS", "cleanup:delete-test-todo": "PASS",
-        "cleanup:delete-test-user": "PASS"}, "\n".join(lines)
+        "user-files-bucket": "PASS",
+        "api-refuses-anonymous": "PASS",
+        "create-test-user": "PASS",
+        "sign-in": "PASS",
+        "todo-create": "PASS",
+        "todo-list": "PASS",
+        "todo-read": "PASS",
+        "todo-delete": "PASS",
+        "own-folder": "PASS",
+        "folder-isolation": "SKIP",
+        "cleanup:delete-test-files": "PASS",
+        "cleanup:delete-test-identity": "PASS",
+        "cleanup:delete-test-todo": "PASS",
+        "cleanup:delete-test-user": "PASS",
+    }, "\n".join(lines)
     assert results["sign-in"].detail == "SRP sign-in, TOTP enrolled (the pool requires MFA)"
-    assert results["folder-isolation"].line == ("SKIP folder-isolation: needs iam-enforced "
-                                                "(expects IAM to deny another identity's folder)")
+    assert results["folder-isolation"].line == (
+        "SKIP folder-isolation: needs iam-enforced (expects IAM to deny another identity's folder)"
+    )
     assert not any("otpauth://" in line for line in lines)  # the TOTP secret stays out of logs
     session.assert_all_called()
     assert_nothing_left(todo)
 
 
 def test_an_optional_mfa_pool_signs_in_without_totp(todo):
-    todo["idp"].set_user_pool_mfa_config(UserPoolId=todo["pool"], MfaConfiguration="OPTIONAL",
-                                         SoftwareTokenMfaConfiguration={"Enabled": True})
-    results, lines, _ = run("MyTodoList", todo["outputs"],
-                            session=identity_session(todo["outputs"]), skip={"iam-enforced"})
+    todo["idp"].set_user_pool_mfa_config(
+        UserPoolId=todo["pool"],
+        MfaConfiguration="OPTIONAL",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
+    results, lines, _ = run(
+        "MyTodoList",
+        todo["outputs"],
+        session=identity_session(todo["outputs"]),
+        skip={"iam-enforced"},
+    )
     assert results["sign-in"].detail == "SRP sign-in", lines
     assert results["todo-delete"].status == "PASS"
 
 
 def test_a_wrong_totp_code_fails_the_sign_in_and_the_user_is_still_deleted(todo, monkeypatch):
     monkeypatch.setattr(smoke_todo.todo_client(), "totp", lambda secret: "000000")
-    results, lines, _ = run("MyTodoList", todo["outputs"], session=identity_session(
-        todo["outputs"], deleted=False), skip={"iam-enforced"})
+    results, lines, _ = run(
+        "MyTodoList",
+        todo["outputs"],
+        session=identity_session(todo["outputs"], deleted=False),
+        skip={"iam-enforced"},
+    )
     assert results["sign-in"].status == "FAIL", lines
     assert "CodeMismatchException" in results["sign-in"].detail
     assert results["todo-create"].line == "SKIP todo-create: needs sign-in (that step failed)"
@@ -153,16 +215,24 @@ def test_a_wrong_totp_code_fails_the_sign_in_and_the_user_is_still_deleted(todo,
 
 def test_an_api_that_answers_without_a_token_fails(todo):
     todo["api"].anonymous_status = 200
-    results, _, _ = run("MyTodoList", todo["outputs"], session=identity_session(todo["outputs"]),
-                        skip={"iam-enforced"})
+    results, _, _ = run(
+        "MyTodoList",
+        todo["outputs"],
+        session=identity_session(todo["outputs"]),
+        skip={"iam-enforced"},
+    )
     assert results["api-refuses-anonymous"].status == "FAIL"
     assert "answered 200, expected 401" in results["api-refuses-anonymous"].detail
 
 
 def test_a_failing_create_skips_what_builds_on_it_and_cleans_up(todo):
     todo["api"].create_status = 500
-    results, lines, _ = run("MyTodoList", todo["outputs"],
-                            session=identity_session(todo["outputs"]), skip={"iam-enforced"})
+    results, lines, _ = run(
+        "MyTodoList",
+        todo["outputs"],
+        session=identity_session(todo["outputs"]),
+        skip={"iam-enforced"},
+    )
     assert results["todo-create"].status == "FAIL"
     assert "POST /todos answered 500, expected 201" in results["todo-create"].detail
     for step in ("todo-list", "todo-read", "todo-delete"):
@@ -174,8 +244,9 @@ def test_a_failing_create_skips_what_builds_on_it_and_cleans_up(todo):
 
 def test_isolation_fails_when_a_user_can_write_another_identitys_folder(todo):
     """moto does not enforce IAM: exactly what a broken folder policy looks like."""
-    results, lines, _ = run("MyTodoList", todo["outputs"],
-                            session=identity_session(todo["outputs"]))
+    results, lines, _ = run(
+        "MyTodoList", todo["outputs"], session=identity_session(todo["outputs"])
+    )
     assert results["folder-isolation"].status == "FAIL", lines
     assert "could write private/us-east-1:00000000" in results["folder-isolation"].detail
     assert results["cleanup:delete-intrusion"].status == "PASS"
@@ -194,8 +265,9 @@ def test_file_cleanup_leaves_versions_to_the_lifecycle_when_the_role_may_not_del
     """The documented policy grants no version access on the user-files bucket."""
     from botocore.stub import Stubber
 
-    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x",
-                      aws_secret_access_key="x")
+    s3 = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(s3) as stub:
         stub.add_client_error("list_object_versions", "AccessDenied", http_status_code=403)
         detail = smoke_todo.delete_versions_if_allowed(s3, "mytodolist-dev-files", "private/x/")

@@ -9,8 +9,7 @@ import json
 import boto3
 import pytest
 
-from tests.deployment.test_smoke_fakes import RUN_ID, json_answer, run, statuses
-from tests.deployment.test_smoke_fakes import fixed_run_id, web  # noqa: F401 (fixtures)
+from tests.deployment.test_smoke_fakes import RUN_ID, fixed_run_id, json_answer, run, statuses, web  # noqa: F401 (fixtures)
 
 # -- FargateService -------------------------------------------------------------------------------
 
@@ -21,8 +20,18 @@ class FakeSampleApp:
     def __init__(self, web, pending: int = 2) -> None:
         self.pending, self.jobs = pending, {}
         web.route("GET", "/health", json_answer(200, {"status": "ok"}))
-        web.route("GET", "/", json_answer(200, {"service": "web", "host": "ip-10-0-1-2", "routes": [
-            "GET /health", "POST /jobs", "GET /jobs/<id>", "GET /uploads"]}))
+        web.route(
+            "GET",
+            "/",
+            json_answer(
+                200,
+                {
+                    "service": "web",
+                    "host": "ip-10-0-1-2",
+                    "routes": ["GET /health", "POST /jobs", "GET /jobs/<id>", "GET /uploads"],
+                },
+            ),
+        )
         web.route("POST", "/jobs", self.submit)
         web.route("GET", "/jobs/*", self.result)
 
@@ -38,22 +47,36 @@ class FakeSampleApp:
         if waits > 0:
             self.jobs[job_id][0] -= 1
             return json_answer(404, {"job_id": job_id, "status": "pending or unknown"})
-        return json_answer(200, {"job_id": job_id, "words": len(text.split()),
-                                 "characters": len(text), "worker": "ip-10-0-2-3",
-                                 "sha256": hashlib.sha256(text.encode()).hexdigest()})
+        return json_answer(
+            200,
+            {
+                "job_id": job_id,
+                "words": len(text.split()),
+                "characters": len(text),
+                "worker": "ip-10-0-2-3",
+                "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            },
+        )
 
 
 @pytest.fixture
 def service(aws, web, fixed_run_id):
     queue = boto3.client("sqs").create_queue(QueueName="FargateService-dev-Jobs")["QueueUrl"]
-    return {"outputs": {"ServiceUrl": web.url, "QueueUrl": queue}, "web": web,
-            "app": FakeSampleApp(web)}
+    return {
+        "outputs": {"ServiceUrl": web.url, "QueueUrl": queue},
+        "web": web,
+        "app": FakeSampleApp(web),
+    }
 
 
 def test_health_and_a_job_through_the_worker_pass(service):
     results, lines, _ = run("FargateService", service["outputs"])
-    assert statuses(results) == {"queue": "PASS", "health": "PASS", "sample-app": "PASS",
-                                 "job": "PASS"}, lines
+    assert statuses(results) == {
+        "queue": "PASS",
+        "health": "PASS",
+        "sample-app": "PASS",
+        "job": "PASS",
+    }, lines
     assert results["queue"].detail == "FargateService-dev-Jobs: 0 message(s) waiting"
     assert results["job"].detail.endswith("done by worker ip-10-0-2-3")
     posted = [json.loads(r["body"]) for r in service["web"].requests if r["method"] == "POST"]
@@ -71,8 +94,9 @@ def test_a_failing_health_check_fails_and_the_job_is_not_tried(service):
 def test_another_image_skips_the_job_saying_why(service):
     service["web"].route("GET", "/", (200, {"Content-Type": "text/html"}, b"<h1>nginx</h1>"))
     results, lines, _ = run("FargateService", service["outputs"])
-    assert results["sample-app"].line.startswith(
-        "SKIP sample-app: needs the sample app (GET "), lines
+    assert results["sample-app"].line.startswith("SKIP sample-app: needs the sample app (GET "), (
+        lines
+    )
     assert "the service runs another image" in results["sample-app"].detail
     assert results["job"].line == "SKIP job: needs sample-app (that step was skipped)"
 
@@ -94,8 +118,14 @@ def test_a_wrong_job_result_fails(service):
 def test_the_health_path_comes_from_the_target_group_and_a_missing_queue_fails(service):
     service["web"].route("GET", "/healthz", json_answer(200, {}))
     del service["web"].routes[("GET", "/health")]
-    template = {"Resources": {"Tg": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
-                                     "Properties": {"HealthCheckPath": "/healthz"}}}}
+    template = {
+        "Resources": {
+            "Tg": {
+                "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+                "Properties": {"HealthCheckPath": "/healthz"},
+            }
+        }
+    }
     outputs = {**service["outputs"], "QueueUrl": service["outputs"]["QueueUrl"] + "-gone"}
     results, _, _ = run("FargateService", outputs, template=template)
     assert results["health"].detail.endswith("/healthz: 200")
@@ -106,23 +136,29 @@ def test_the_health_path_comes_from_the_target_group_and_a_missing_queue_fails(s
 # -- UpdateServer / UpdateOffload ----------------------------------------------------------------
 
 UPDATE = b"\x1f\x8b sample update 1.0.0"
-MANIFEST = {"version": "1.0.0", "url": "/updates/1.0.0/app-1.0.0.tar.gz",
-            "sha256": hashlib.sha256(UPDATE).hexdigest(), "size": len(UPDATE)}
+MANIFEST = {
+    "version": "1.0.0",
+    "url": "/updates/1.0.0/app-1.0.0.tar.gz",
+    "sha256": hashlib.sha256(UPDATE).hexdigest(),
+    "size": len(UPDATE),
+}
 
 
 @pytest.fixture
 def updates(web):
     web.route("GET", "/updates/latest.json", json_answer(200, MANIFEST))
-    web.route("GET", "/updates/1.0.0/app-1.0.0.tar.gz",
-              (200, {"Content-Type": "application/gzip"}, UPDATE))
+    web.route(
+        "GET",
+        "/updates/1.0.0/app-1.0.0.tar.gz",
+        (200, {"Content-Type": "application/gzip"}, UPDATE),
+    )
     return web
 
 
 def test_update_server_serves_the_manifest_and_the_update_it_names(updates):
     results, lines, _ = run("UpdateServer", {"ManifestUrl": f"{updates.url}/updates/latest.json"})
     assert statuses(results) == {"manifest": "PASS", "download": "PASS"}, lines
-    assert results["download"].detail.endswith(
-        f"{len(UPDATE)} bytes, SHA-256 as in the manifest")
+    assert results["download"].detail.endswith(f"{len(UPDATE)} bytes, SHA-256 as in the manifest")
 
 
 def test_update_server_fails_on_a_checksum_mismatch(updates):
@@ -138,10 +174,18 @@ def test_update_server_fails_when_the_manifest_is_not_one(updates):
     assert "not JSON" in results["manifest"].detail
 
 
-LOCKED = {"Resources": {"Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener",
-                                     "Properties": {"DefaultActions": [{
-                                         "Type": "fixed-response", "FixedResponseConfig": {
-                                             "StatusCode": "403"}}]}}}}
+LOCKED = {
+    "Resources": {
+        "Listener": {
+            "Type": "AWS::ElasticLoadBalancingV2::Listener",
+            "Properties": {
+                "DefaultActions": [
+                    {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "403"}}
+                ]
+            },
+        }
+    }
+}
 
 
 def test_a_locked_origin_must_refuse_direct_requests(updates):
@@ -168,13 +212,19 @@ def cloudfront(updates, *caches: str) -> None:
 
 def test_offload_downloads_twice_and_reports_the_cache_hit(updates):
     cloudfront(updates, "Miss from cloudfront", "Hit from cloudfront")
-    outputs = {"UpdateBaseUrl": f"{updates.url}/",
-               "ManifestUrl": f"{updates.url}/updates/latest.json"}
+    outputs = {
+        "UpdateBaseUrl": f"{updates.url}/",
+        "ManifestUrl": f"{updates.url}/updates/latest.json",
+    }
     results, lines, _ = run("UpdateOffload", outputs)
-    assert statuses(results) == {"manifest": "PASS", "download": "PASS",
-                                 "download-again": "PASS"}, lines
+    assert statuses(results) == {
+        "manifest": "PASS",
+        "download": "PASS",
+        "download-again": "PASS",
+    }, lines
     assert results["download-again"].detail.startswith(
-        "x-cache: Hit from cloudfront: served from the edge cache")
+        "x-cache: Hit from cloudfront: served from the edge cache"
+    )
 
 
 def test_offload_reports_a_second_miss_without_failing(updates):

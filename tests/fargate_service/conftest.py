@@ -52,15 +52,19 @@ def variant(tmp_path_factory) -> Synthesized:
 @pytest.fixture(scope="session")
 def built_for_two_architectures(tmp_path_factory) -> Synthesized:
     """`image: codebuild` (the default) with an amd64 and an arm64 image."""
-    return synthesize("dev", tmp_path_factory.mktemp("cdk.out-fargate-codebuild"),
-                      TWO_ARCHITECTURES)
+    return synthesize(
+        "dev", tmp_path_factory.mktemp("cdk.out-fargate-codebuild"), TWO_ARCHITECTURES
+    )
 
 
 @pytest.fixture(scope="session")
 def docker_built(tmp_path_factory) -> Synthesized:
     """`image: docker`: the local Docker build, for an amd64 and an arm64 image."""
-    return synthesize("dev", tmp_path_factory.mktemp("cdk.out-fargate-docker"),
-                      {**TWO_ARCHITECTURES, "fargate-service.image": "docker"})
+    return synthesize(
+        "dev",
+        tmp_path_factory.mktemp("cdk.out-fargate-docker"),
+        {**TWO_ARCHITECTURES, "fargate-service.image": "docker"},
+    )
 
 
 @pytest.fixture

@@ -24,11 +24,15 @@ JOB_ID = "0123456789abcdef0123456789abcdef"
 def queue(aws, monkeypatch):
     sqs = boto3.client("sqs")
     dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
-    url = sqs.create_queue(QueueName="jobs", Attributes={
-        "VisibilityTimeout": "0",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})},
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName="jobs",
+        Attributes={
+            "VisibilityTimeout": "0",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
+        },
     )["QueueUrl"]
     monkeypatch.setenv("QUEUE_URL", url)
     return {"url": url, "dlq": dlq, "client": sqs}
@@ -36,18 +40,21 @@ def queue(aws, monkeypatch):
 
 def messages(queue_url: str) -> list[dict]:
     sqs = boto3.client("sqs")
-    found = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                WaitTimeSeconds=0).get("Messages", [])
+    found = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    )
     return [json.loads(m["Body"]) for m in found]
 
 
 def shared_files() -> list[str]:
     root = os.environ["SHARED_DIR"]
-    return sorted(os.path.relpath(os.path.join(d, f), root)
-                  for d, _, files in os.walk(root) for f in files)
+    return sorted(
+        os.path.relpath(os.path.join(d, f), root) for d, _, files in os.walk(root) for f in files
+    )
 
 
 # -- web -----------------------------------------------------------------------------------------
+
 
 def test_health_answers_without_touching_aws(sample_app, monkeypatch, aws):
     monkeypatch.setenv("QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/missing")
@@ -63,45 +70,54 @@ def test_submit_job_queues_it_and_the_result_is_served_once_written(sample_app, 
     assert status == 202 and body["status"] == "queued"
     job_id = body["job_id"]
     assert [m["job_id"] for m in messages(queue["url"])] == [job_id]
-    assert web.route("GET", f"/jobs/{job_id}") == (404, {"job_id": job_id,
-                                                         "status": "pending or unknown"})
+    assert web.route("GET", f"/jobs/{job_id}") == (
+        404,
+        {"job_id": job_id, "status": "pending or unknown"},
+    )
     worker = sample_app("worker")
     worker.process({"job_id": job_id, "text": "three little words"})
     status, result = sample_app("web").route("GET", f"/jobs/{job_id}?fresh=1")
     assert status == 200 and result["status"] == "done" and result["words"] == 3
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "error"), [
-    (b"{not json", "application/json", 400, "not valid JSON"),
-    (b"\xff\xfe", None, 400, "not valid JSON"),
-    (b"", None, 400, "an object with a 'text' field"),
-    (b'["text"]', None, 400, "an object with a 'text' field"),
-    (b'{"words": "x"}', None, 400, "an object with a 'text' field"),
-    (b'{"text": 5}', None, 400, "non-empty string"),
-    (b'{"text": "   "}', None, 400, "non-empty string"),
-    (b'{"text": "ok", "priority": 1}', None, 400, "unknown field(s): priority"),
-    (json.dumps({"text": "x" * 4001}).encode(), None, 413, "longer than 4000"),
-    (b"x" * 9000, None, 413, "larger than 8192 bytes"),
-    (b'{"text": "ok"}', "text/plain", 415, "application/json"),
-])
-def test_bad_job_requests_are_refused_and_nothing_is_queued(sample_app, queue, body,
-                                                            content_type, status, error):
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "error"),
+    [
+        (b"{not json", "application/json", 400, "not valid JSON"),
+        (b"\xff\xfe", None, 400, "not valid JSON"),
+        (b"", None, 400, "an object with a 'text' field"),
+        (b'["text"]', None, 400, "an object with a 'text' field"),
+        (b'{"words": "x"}', None, 400, "an object with a 'text' field"),
+        (b'{"text": 5}', None, 400, "non-empty string"),
+        (b'{"text": "   "}', None, 400, "non-empty string"),
+        (b'{"text": "ok", "priority": 1}', None, 400, "unknown field(s): priority"),
+        (json.dumps({"text": "x" * 4001}).encode(), None, 413, "longer than 4000"),
+        (b"x" * 9000, None, 413, "larger than 8192 bytes"),
+        (b'{"text": "ok"}', "text/plain", 415, "application/json"),
+    ],
+)
+def test_bad_job_requests_are_refused_and_nothing_is_queued(
+    sample_app, queue, body, content_type, status, error
+):
     web = sample_app("web")
     answer = web.route("POST", "/jobs", body, content_type)
     assert answer[0] == status and error in answer[1]["error"]
     assert messages(queue["url"]) == []
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/jobs/not-a-job-id", 400),
-    ("GET", f"/jobs/{JOB_ID.upper()}", 400),
-    ("DELETE", f"/jobs/{JOB_ID}", 405),
-    ("GET", "/jobs", 405),
-    ("POST", "/health", 405),
-    ("PUT", "/uploads", 405),
-    ("GET", "/admin", 404),
-    ("GET", f"/jobs/{JOB_ID}/extra", 404),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/jobs/not-a-job-id", 400),
+        ("GET", f"/jobs/{JOB_ID.upper()}", 400),
+        ("DELETE", f"/jobs/{JOB_ID}", 405),
+        ("GET", "/jobs", 405),
+        ("POST", "/health", 405),
+        ("PUT", "/uploads", 405),
+        ("GET", "/admin", 404),
+        ("GET", f"/jobs/{JOB_ID}/extra", 404),
+    ],
+)
 def test_bad_paths_and_methods(sample_app, queue, method, path, status):
     assert sample_app("web").route(method, path)[0] == status
 
@@ -112,8 +128,10 @@ def test_uploads_lists_the_summaries_newest_first(sample_app, queue):
     time.sleep(0.01)
     shared.write_json("uploads", "b.txt", {"key": "b.txt"})
     (shared.root() / "uploads" / ".tmp-half-written.json").write_text("{")
-    assert sample_app("web").route("GET", "/uploads") == (200, {"uploads": [{"key": "b.txt"},
-                                                                           {"key": "a.txt"}]})
+    assert sample_app("web").route("GET", "/uploads") == (
+        200,
+        {"uploads": [{"key": "b.txt"}, {"key": "a.txt"}]},
+    )
 
 
 def test_http_server_round_trip_and_oversize_bodies_refused_unread(sample_app, queue):
@@ -125,8 +143,12 @@ def test_http_server_round_trip_and_oversize_bodies_refused_unread(sample_app, q
     try:
         with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
             assert response.status == 200 and json.load(response) == {"status": "ok"}
-        request = urllib.request.Request(f"{base}/jobs", data=b'{"text": "hi"}', method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/jobs",
+            data=b'{"text": "hi"}',
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 202
         big = urllib.request.Request(f"{base}/jobs", data=b"x" * 100_000, method="POST")
@@ -157,10 +179,18 @@ def test_unexpected_errors_become_500_without_a_stack_trace(sample_app, queue, m
 
 # -- worker ----------------------------------------------------------------------------------------
 
+
 def test_worker_writes_the_result_and_deletes_the_message(sample_app, queue):
-    queue["client"].send_message(QueueUrl=queue["url"], MessageBody=json.dumps(
-        {"job_id": JOB_ID, "text": "hello shared world",
-         "submitted_at": "2026-11-01T00:00:00+00:00"}))
+    queue["client"].send_message(
+        QueueUrl=queue["url"],
+        MessageBody=json.dumps(
+            {
+                "job_id": JOB_ID,
+                "text": "hello shared world",
+                "submitted_at": "2026-11-01T00:00:00+00:00",
+            }
+        ),
+    )
     worker = sample_app("worker")
     assert worker.poll_once(wait_seconds=0) == (1, 0)
     result = sample_app("shared").read_json("results", JOB_ID)
@@ -169,15 +199,19 @@ def test_worker_writes_the_result_and_deletes_the_message(sample_app, queue):
     assert messages(queue["url"]) == []
 
 
-@pytest.mark.parametrize("body", [
-    "not json",
-    json.dumps(["a list"]),
-    json.dumps({"job_id": "../../etc/passwd", "text": "x"}),
-    json.dumps({"job_id": JOB_ID, "text": 42}),
-    json.dumps({"job_id": JOB_ID, "text": "x" * 4001}),
-])
-def test_poison_messages_are_never_written_and_end_in_the_dead_letter_queue(sample_app, queue,
-                                                                           body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps(["a list"]),
+        json.dumps({"job_id": "../../etc/passwd", "text": "x"}),
+        json.dumps({"job_id": JOB_ID, "text": 42}),
+        json.dumps({"job_id": JOB_ID, "text": "x" * 4001}),
+    ],
+)
+def test_poison_messages_are_never_written_and_end_in_the_dead_letter_queue(
+    sample_app, queue, body
+):
     queue["client"].send_message(QueueUrl=queue["url"], MessageBody=body)
     worker = sample_app("worker")
     # maxReceiveCount is 2 (visibility 0): two failed receives, then SQS moves it to the DLQ.
@@ -216,6 +250,7 @@ def test_worker_stops_after_the_batch_on_sigterm(sample_app, queue, monkeypatch)
 
 # -- one-off tasks -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def bucket(aws, monkeypatch):
     boto3.client("s3").create_bucket(Bucket="uploads")
@@ -225,8 +260,9 @@ def bucket(aws, monkeypatch):
 
 def test_process_upload_summarises_the_object(sample_app, bucket, monkeypatch):
     data = os.urandom(3 * 1024 * 1024 + 7)
-    bucket.put_object(Bucket="uploads", Key="in/report.bin", Body=data,
-                      ContentType="application/octet-stream")
+    bucket.put_object(
+        Bucket="uploads", Key="in/report.bin", Body=data, ContentType="application/octet-stream"
+    )
     monkeypatch.setenv("OBJECT_KEY", "in/report.bin")
     assert sample_app("tasks").process_upload() == 0
     (summary,) = sample_app("shared").list_json("uploads")
@@ -244,8 +280,7 @@ def test_process_upload_accepts_a_url_encoded_key(sample_app, bucket, monkeypatc
 
 
 @pytest.mark.parametrize(("key", "code"), [("", 2), ("missing.txt", 1), ("no%20such", 1)])
-def test_process_upload_fails_loudly_and_writes_nothing(sample_app, bucket, monkeypatch, key,
-                                                        code):
+def test_process_upload_fails_loudly_and_writes_nothing(sample_app, bucket, monkeypatch, key, code):
     monkeypatch.setenv("OBJECT_KEY", key)
     assert sample_app("tasks").process_upload() == code
     assert shared_files() == []

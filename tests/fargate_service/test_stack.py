@@ -14,10 +14,12 @@ from tests.support.gates import nag_findings
 from tests.support.template import resources
 
 
-
 def one(template: dict, kind: str, path_suffix: str) -> tuple[str, dict]:
-    found = [(lid, r) for lid, r in resources(template, kind).items()
-             if r.get("Metadata", {}).get("aws:cdk:path", "").endswith(path_suffix)]
+    found = [
+        (lid, r)
+        for lid, r in resources(template, kind).items()
+        if r.get("Metadata", {}).get("aws:cdk:path", "").endswith(path_suffix)
+    ]
     assert len(found) == 1, f"{len(found)} {kind} at *{path_suffix}"
     return found[0]
 
@@ -49,6 +51,7 @@ def service(template: dict, name: str) -> dict:
 
 # -- deployments and scaling -----------------------------------------------------------------------
 
+
 def test_both_services_roll_back_a_failed_deployment(assembly):
     template = assembly.template(STACK_ID)
     for name in ("Web", "Worker"):
@@ -62,8 +65,9 @@ def assert_services_wait_for_capacity_providers(template: dict) -> None:
     """A service created before its cluster's capacity-provider association is refused ("The
     specified capacity provider strategy cannot contain a capacity provider that is not
     associated with the cluster"): every service must list the association in DependsOn."""
-    (association_id, association), = resources(
-        template, "AWS::ECS::ClusterCapacityProviderAssociations").items()
+    ((association_id, association),) = resources(
+        template, "AWS::ECS::ClusterCapacityProviderAssociations"
+    ).items()
     services = resources(template, "AWS::ECS::Service")
     assert len(services) == 2
     for logical_id, ecs_service in services.items():
@@ -80,28 +84,46 @@ def test_variant_services_wait_for_the_association_with_the_ec2_provider(variant
 
 
 def test_web_service_scales_on_cpu_memory_and_requests_per_target(assembly, template):
-    expected = {"ECSServiceAverageCPUUtilization": 60, "ECSServiceAverageMemoryUtilization": 70,
-                "ALBRequestCountPerTarget": 1000}
+    expected = {
+        "ECSServiceAverageCPUUtilization": 60,
+        "ECSServiceAverageMemoryUtilization": 70,
+        "ALBRequestCountPerTarget": 1000,
+    }
     for metric, target in expected.items():
-        template.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
-            "PolicyType": "TargetTrackingScaling",
-            "TargetTrackingScalingPolicyConfiguration": Match.object_like({
-                "PredefinedMetricSpecification": Match.object_like(
-                    {"PredefinedMetricType": metric}),
-                "TargetValue": target}),
-        })
+        template.has_resource_properties(
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            {
+                "PolicyType": "TargetTrackingScaling",
+                "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                    {
+                        "PredefinedMetricSpecification": Match.object_like(
+                            {"PredefinedMetricType": metric}
+                        ),
+                        "TargetValue": target,
+                    }
+                ),
+            },
+        )
     bounds = {"dev": (1, 2), "prod": (2, 10)}[assembly.stage]
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
-        Match.object_like({"MinCapacity": bounds[0], "MaxCapacity": bounds[1],
-                           "ScalableDimension": "ecs:service:DesiredCount"}))
+        Match.object_like(
+            {
+                "MinCapacity": bounds[0],
+                "MaxCapacity": bounds[1],
+                "ScalableDimension": "ecs:service:DesiredCount",
+            }
+        ),
+    )
 
 
 def test_request_count_policy_tracks_the_web_target_group(assembly):
     template = assembly.template(STACK_ID)
-    policy = next(p["Properties"] for p in resources(
-        template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
-        if "ALBRequestCountPerTarget" in json.dumps(p))
+    policy = next(
+        p["Properties"]
+        for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if "ALBRequestCountPerTarget" in json.dumps(p)
+    )
     group_id = one(template, "AWS::ElasticLoadBalancingV2::TargetGroup", "TasksGroup/Resource")[0]
     label = json.dumps(policy["TargetTrackingScalingPolicyConfiguration"])
     assert f'["{group_id}", "TargetGroupFullName"]' in label
@@ -122,20 +144,31 @@ def test_scheduled_scale_out_window_only_in_prod(assembly):
 def test_worker_scales_on_queue_depth_down_to_the_stage_minimum(assembly):
     template = assembly.template(STACK_ID)
     queue_id = one(template, "AWS::SQS::Queue", "/Jobs/Resource")[0]
-    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()
-              if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    alarms = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    ]
     assert len(alarms) == 2
     for alarm in alarms:
-        assert alarm["Dimensions"] == [{"Name": "QueueName",
-                                        "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+        assert alarm["Dimensions"] == [
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+        ]
     assert {(a["ComparisonOperator"], a["Threshold"]) for a in alarms} == {
-        ("LessThanOrEqualToThreshold", 0), ("GreaterThanOrEqualToThreshold", 1)}
-    steps = [p["Properties"]["StepScalingPolicyConfiguration"]["StepAdjustments"]
-             for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
-             if p["Properties"]["PolicyType"] == "StepScaling"]
+        ("LessThanOrEqualToThreshold", 0),
+        ("GreaterThanOrEqualToThreshold", 1),
+    }
+    steps = [
+        p["Properties"]["StepScalingPolicyConfiguration"]["StepAdjustments"]
+        for p in resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if p["Properties"]["PolicyType"] == "StepScaling"
+    ]
     assert sorted(s["ScalingAdjustment"] for step in steps for s in step) == [-1, 1, 3]
-    worker_target = one(template, "AWS::ApplicationAutoScaling::ScalableTarget",
-                        "/Worker/Service/TaskCount/Target/Resource")[1]["Properties"]
+    worker_target = one(
+        template,
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "/Worker/Service/TaskCount/Target/Resource",
+    )[1]["Properties"]
     minimum = {"dev": 0, "prod": 1}[assembly.stage]
     assert worker_target["MinCapacity"] == minimum
     assert service(template, "Worker")["DesiredCount"] == minimum
@@ -145,11 +178,14 @@ def test_capacity_strategy_favours_spot_in_dev_and_keeps_an_on_demand_base_in_pr
     template = assembly.template(STACK_ID)
     expected = {
         "dev": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
-        "prod": [{"CapacityProvider": "FARGATE", "Base": 2, "Weight": 1},
-                 {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
+        "prod": [
+            {"CapacityProvider": "FARGATE", "Base": 2, "Weight": 1},
+            {"CapacityProvider": "FARGATE_SPOT", "Weight": 1},
+        ],
     }[assembly.stage]
-    association = next(iter(resources(template, "AWS::ECS::ClusterCapacityProviderAssociations")
-                            .values()))["Properties"]
+    association = next(
+        iter(resources(template, "AWS::ECS::ClusterCapacityProviderAssociations").values())
+    )["Properties"]
     assert association["CapacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
     assert association["DefaultCapacityProviderStrategy"] == expected
     for name in ("Web", "Worker"):
@@ -161,10 +197,19 @@ def test_capacity_strategy_favours_spot_in_dev_and_keeps_an_on_demand_base_in_pr
 
 # -- health, logs, ECS Exec ------------------------------------------------------------------------
 
+
 def test_target_group_checks_health_on_the_health_path(template):
-    template.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", Match.object_like({
-        "HealthCheckPath": "/health", "Matcher": {"HttpCode": "200"}, "Port": 8080,
-        "TargetType": "ip"}))
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        Match.object_like(
+            {
+                "HealthCheckPath": "/health",
+                "Matcher": {"HttpCode": "200"},
+                "Port": 8080,
+                "TargetType": "ip",
+            }
+        ),
+    )
 
 
 def test_every_log_group_has_a_retention(assembly):
@@ -196,20 +241,36 @@ def test_container_insights_on_and_ecs_exec_only_in_dev(assembly):
 
 # -- shared storage --------------------------------------------------------------------------------
 
+
 def test_every_task_mounts_efs_through_the_access_point_with_tls_and_iam(assembly):
     template = assembly.template(STACK_ID)
     access_point = one(template, "AWS::EFS::AccessPoint", "/AppAccessPoint/Resource")
     file_system = one(template, "AWS::EFS::FileSystem", "/SharedStorage/FileSystem/Resource")
     assert access_point[1]["Properties"]["PosixUser"] == {"Uid": "1000", "Gid": "1000"}
-    for name, read_only in (("Web", True), ("Worker", False), ("ProcessUpload", False),
-                            ("Prune", False)):
+    for name, read_only in (
+        ("Web", True),
+        ("Worker", False),
+        ("ProcessUpload", False),
+        ("Prune", False),
+    ):
         definition = task_definition(template, name)
-        assert definition["Volumes"] == [{"Name": "shared", "EFSVolumeConfiguration": {
-            "FilesystemId": {"Ref": file_system[0]}, "TransitEncryption": "ENABLED",
-            "AuthorizationConfig": {"AccessPointId": {"Ref": access_point[0]}, "IAM": "ENABLED"}}}]
+        assert definition["Volumes"] == [
+            {
+                "Name": "shared",
+                "EFSVolumeConfiguration": {
+                    "FilesystemId": {"Ref": file_system[0]},
+                    "TransitEncryption": "ENABLED",
+                    "AuthorizationConfig": {
+                        "AccessPointId": {"Ref": access_point[0]},
+                        "IAM": "ENABLED",
+                    },
+                },
+            }
+        ]
         mount = definition["ContainerDefinitions"][0]["MountPoints"]
-        assert mount == [{"ContainerPath": "/mnt/shared", "ReadOnly": read_only,
-                          "SourceVolume": "shared"}]
+        assert mount == [
+            {"ContainerPath": "/mnt/shared", "ReadOnly": read_only, "SourceVolume": "shared"}
+        ]
 
 
 def test_file_system_encrypted_tls_only_and_backed_up_in_prod(assembly):
@@ -230,12 +291,17 @@ def test_nfs_is_open_only_to_the_task_security_groups(assembly):
     template = assembly.template(STACK_ID)
     efs_group = one(template, "AWS::EC2::SecurityGroup", "/FileSystem/EfsSecurityGroup/Resource")[0]
     web_group = one(template, "AWS::EC2::SecurityGroup", "/Web/TaskSecurityGroup/Resource")[0]
-    background = one(template, "AWS::EC2::SecurityGroup",
-                     "/BackgroundTaskSecurityGroup/Resource")[0]
-    rules = [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [efs_group, "GroupId"]}]
+    background = one(template, "AWS::EC2::SecurityGroup", "/BackgroundTaskSecurityGroup/Resource")[
+        0
+    ]
+    rules = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [efs_group, "GroupId"]}
+    ]
     assert sorted(r["SourceSecurityGroupId"]["Fn::GetAtt"][0] for r in rules) == sorted(
-        [web_group, background])
+        [web_group, background]
+    )
     assert {(r["FromPort"], r["ToPort"]) for r in rules} == {(2049, 2049)}
     inline = template["Resources"][efs_group]["Properties"].get("SecurityGroupIngress", [])
     assert inline == []
@@ -243,11 +309,17 @@ def test_nfs_is_open_only_to_the_task_security_groups(assembly):
 
 # -- IAM -------------------------------------------------------------------------------------------
 
+
 def test_task_and_execution_roles_are_distinct_and_scoped(assembly):
     template = assembly.template(STACK_ID)
-    execution_only = {"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                      "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken",
-                      "logs:CreateLogStream", "logs:PutLogEvents"}
+    execution_only = {
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:GetAuthorizationToken",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
     seen_roles = set()
     for name in ("Web", "Worker", "ProcessUpload", "Prune"):
         definition = task_definition(template, name)
@@ -269,31 +341,54 @@ def test_task_and_execution_roles_are_distinct_and_scoped(assembly):
     def task_actions(name):
         role = task_definition(template, name)["TaskRoleArn"]["Fn::GetAtt"][0]
         return actions(policy_statements(template, role)) - {
-            "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-            "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
-            "logs:DescribeLogGroups", "logs:CreateLogStream", "logs:DescribeLogStreams",
-            "logs:PutLogEvents"}
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+            "logs:DescribeLogGroups",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        }
 
-    assert task_actions("Web") == {"elasticfilesystem:ClientMount", "sqs:SendMessage",
-                                   "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    assert task_actions("Web") == {
+        "elasticfilesystem:ClientMount",
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
     assert task_actions("Worker") == {
-        "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "sqs:ReceiveMessage",
-        "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl"}
-    assert task_actions("ProcessUpload") == {"elasticfilesystem:ClientMount",
-                                             "elasticfilesystem:ClientWrite", "s3:GetObject"}
-    assert task_actions("Prune") == {"elasticfilesystem:ClientMount",
-                                     "elasticfilesystem:ClientWrite"}
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
+    assert task_actions("ProcessUpload") == {
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+        "s3:GetObject",
+    }
+    assert task_actions("Prune") == {
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+    }
 
 
 def test_efs_client_permissions_name_the_access_point(assembly):
     template = assembly.template(STACK_ID)
     access_point = one(template, "AWS::EFS::AccessPoint", "/AppAccessPoint/Resource")[0]
     role = task_definition(template, "Worker")["TaskRoleArn"]["Fn::GetAtt"][0]
-    statement = next(s for s in policy_statements(template, role)
-                     if "elasticfilesystem:ClientWrite" in s["Action"])
+    statement = next(
+        s
+        for s in policy_statements(template, role)
+        if "elasticfilesystem:ClientWrite" in s["Action"]
+    )
     condition = json.dumps(
-        statement["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"])
+        statement["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"]
+    )
     assert access_point in condition
 
 
@@ -311,6 +406,7 @@ def test_no_wildcard_resource_without_its_acknowledgment(assembly):
 
 
 # -- network and security groups -------------------------------------------------------------------
+
 
 def test_only_the_load_balancer_listens_to_the_world(assembly):
     template = assembly.template(STACK_ID)
@@ -331,15 +427,21 @@ def test_web_tasks_admit_only_the_load_balancer_on_the_container_port(assembly):
     template = assembly.template(STACK_ID)
     task_group = one(template, "AWS::EC2::SecurityGroup", "/Web/TaskSecurityGroup/Resource")[0]
     alb_group = one(template, "AWS::EC2::SecurityGroup", "/LoadBalancerSecurityGroup/Resource")[0]
-    rules = [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [task_group, "GroupId"]}]
+    rules = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [task_group, "GroupId"]}
+    ]
     assert len(rules) == 1
     assert rules[0]["SourceSecurityGroupId"] == {"Fn::GetAtt": [alb_group, "GroupId"]}
     assert (rules[0]["FromPort"], rules[0]["ToPort"]) == (8080, 8080)
     background = one(template, "AWS::EC2::SecurityGroup", "/BackgroundTaskSecurityGroup/Resource")
     assert not background[1]["Properties"].get("SecurityGroupIngress")
-    assert not [r for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-                if r["Properties"]["GroupId"] == {"Fn::GetAtt": [background[0], "GroupId"]}]
+    assert not [
+        r
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [background[0], "GroupId"]}
+    ]
 
 
 def test_dev_uses_public_ips_and_prod_private_subnets_with_endpoints_and_no_nat(assembly):
@@ -357,8 +459,9 @@ def test_dev_uses_public_ips_and_prod_private_subnets_with_endpoints_and_no_nat(
         assert len(endpoints) == 1 and ".s3" in names[0]  # the free gateway endpoint only
     else:
         interface = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
-        services = sorted(json.dumps(e["ServiceName"]).split(".")[-1].strip('"]}')
-                          for e in interface)
+        services = sorted(
+            json.dumps(e["ServiceName"]).split(".")[-1].strip('"]}') for e in interface
+        )
         assert services == ["api", "dkr", "logs", "sqs"]
         assert all(e["PrivateDnsEnabled"] for e in interface)
         assert any(".s3" in n for n in names)
@@ -367,33 +470,50 @@ def test_dev_uses_public_ips_and_prod_private_subnets_with_endpoints_and_no_nat(
 def test_prod_endpoints_admit_https_from_the_tasks_only(assembly):
     template = assembly.template(STACK_ID)
     if assembly.stage == "dev":  # public IPs instead of endpoints: nothing to admit
-        assert not [r for r in resources(template, "AWS::EC2::SecurityGroup").values()
-                    if "/Endpoints/" in r["Metadata"]["aws:cdk:path"]]
+        assert not [
+            r
+            for r in resources(template, "AWS::EC2::SecurityGroup").values()
+            if "/Endpoints/" in r["Metadata"]["aws:cdk:path"]
+        ]
         return
     group = one(template, "AWS::EC2::SecurityGroup", "/Endpoints/SecurityGroup/Resource")[0]
-    rules = [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group, "GroupId"]}]
+    rules = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group, "GroupId"]}
+    ]
     assert {(r["FromPort"], r["SourceSecurityGroupId"]["Fn::GetAtt"][0]) for r in rules} == {
         (443, one(template, "AWS::EC2::SecurityGroup", "/Web/TaskSecurityGroup/Resource")[0]),
-        (443, one(template, "AWS::EC2::SecurityGroup", "/BackgroundTaskSecurityGroup/Resource")[0])}
+        (443, one(template, "AWS::EC2::SecurityGroup", "/BackgroundTaskSecurityGroup/Resource")[0]),
+    }
 
 
 def test_load_balancer_logs_access_and_is_protected_in_prod(assembly, template):
-    template.has_resource_properties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
-        "Scheme": "internet-facing",
-        "LoadBalancerAttributes": Match.array_with([
-            {"Key": "deletion_protection.enabled",
-             "Value": "true" if assembly.stage == "prod" else "false"},
-            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
-            {"Key": "access_logs.s3.enabled", "Value": "true"}]),
-    })
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "Scheme": "internet-facing",
+            "LoadBalancerAttributes": Match.array_with(
+                [
+                    {
+                        "Key": "deletion_protection.enabled",
+                        "Value": "true" if assembly.stage == "prod" else "false",
+                    },
+                    {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.enabled", "Value": "true"},
+                ]
+            ),
+        },
+    )
     # No domain in the default profiles: one plain HTTP listener (see the variant for HTTPS).
     template.resource_count_is("AWS::ElasticLoadBalancingV2::Listener", 1)
-    template.has_resource_properties("AWS::ElasticLoadBalancingV2::Listener",
-                                     {"Port": 80, "Protocol": "HTTP"})
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener", {"Port": 80, "Protocol": "HTTP"}
+    )
 
 
 # -- registry --------------------------------------------------------------------------------------
+
 
 def test_repository_scans_is_immutable_encrypted_and_keeps_the_last_images(assembly):
     template = assembly.template(STACK_ID)
@@ -406,7 +526,8 @@ def test_repository_scans_is_immutable_encrypted_and_keeps_the_last_images(assem
     rules = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
     keep = {"dev": 10, "prod": 30}[assembly.stage]
     assert {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep} in [
-        r["selection"] for r in rules]
+        r["selection"] for r in rules
+    ]
     prod = assembly.stage == "prod"
     assert repository["DeletionPolicy"] == ("Retain" if prod else "Delete")
     assert properties.get("EmptyOnDelete", False) is (not prod)
@@ -423,12 +544,22 @@ def image_of(template: dict, name: str) -> dict:
 
 def built_image(build_id: str, repository_id: str) -> dict:
     """`<repository uri>:<tag the build reported>`, as every task definition names it."""
-    return {"Fn::Join": ["", [
-        {"Fn::Select": [4, {"Fn::Split": [":", {"Fn::GetAtt": [repository_id, "Arn"]}]}]},
-        ".dkr.ecr.",
-        {"Fn::Select": [3, {"Fn::Split": [":", {"Fn::GetAtt": [repository_id, "Arn"]}]}]},
-        ".", {"Ref": "AWS::URLSuffix"}, "/", {"Ref": repository_id}, ":",
-        {"Fn::GetAtt": [build_id, "ImageTag"]}]]}
+    return {
+        "Fn::Join": [
+            "",
+            [
+                {"Fn::Select": [4, {"Fn::Split": [":", {"Fn::GetAtt": [repository_id, "Arn"]}]}]},
+                ".dkr.ecr.",
+                {"Fn::Select": [3, {"Fn::Split": [":", {"Fn::GetAtt": [repository_id, "Arn"]}]}]},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                {"Ref": repository_id},
+                ":",
+                {"Fn::GetAtt": [build_id, "ImageTag"]},
+            ],
+        ]
+    }
 
 
 def test_default_image_is_built_by_codebuild_at_deploy_with_no_docker_anywhere(assembly):
@@ -438,15 +569,18 @@ def test_default_image_is_built_by_codebuild_at_deploy_with_no_docker_anywhere(a
     template = assembly.template(STACK_ID)
     manifest = json.loads((assembly.outdir / f"{STACK_ID}.assets.json").read_text())
     assert manifest.get("dockerImages", {}) == {}
-    (source,) = [a["source"] for a in manifest["files"].values()
-                 if a["displayName"].endswith("SampleAppAmd64Build/Source")]
+    (source,) = [
+        a["source"]
+        for a in manifest["files"].values()
+        if a["displayName"].endswith("SampleAppAmd64Build/Source")
+    ]
     assert source["packaging"] == "zip"
     staged = assembly.outdir / source["path"]
     assert (staged / "Dockerfile").exists() and (staged / "sample_app" / "web.py").exists()
     assert not list(staged.rglob("__pycache__")), ".dockerignore applies to the source zip"
 
     repository = next(iter(resources(template, "AWS::ECR::Repository")))
-    (build_id, build), = image_builds(template).items()
+    ((build_id, build),) = image_builds(template).items()
     properties = build["Properties"]
     assert "--platform linux/amd64" in properties["buildCommand"]
     assert {"Ref": repository} in properties["repositoryUri"]["Fn::Join"][1]
@@ -459,7 +593,7 @@ def test_default_image_is_built_by_codebuild_at_deploy_with_no_docker_anywhere(a
 
 def test_codebuild_project_pushes_only_to_the_repository_and_logs_with_a_retention(assembly):
     template = assembly.template(STACK_ID)
-    (project_id, project), = resources(template, "AWS::CodeBuild::Project").items()
+    ((project_id, project),) = resources(template, "AWS::CodeBuild::Project").items()
     properties = project["Properties"]
     assert properties["Environment"]["ComputeType"] == "BUILD_GENERAL1_SMALL"
     assert properties["Environment"]["Type"] == "LINUX_CONTAINER"
@@ -471,21 +605,26 @@ def test_codebuild_project_pushes_only_to_the_repository_and_logs_with_a_retenti
     assert push["Resource"] == {"Fn::GetAtt": [repository, "Arn"]}
     read = next(s for s in statements if "s3:GetObject*" in s["Action"])
     assert "cdk-hnb659fds-assets-" in json.dumps(read["Resource"])
-    assert not any(a.startswith(("s3:Put", "s3:Delete", "iam:", "ecs:"))
-                   for a in actions(statements))
+    assert not any(
+        a.startswith(("s3:Put", "s3:Delete", "iam:", "ecs:")) for a in actions(statements)
+    )
     # The group CodeBuild would create with no expiry, created first with the stage's.
-    (logs_id, logs), = [(i, g) for i, g in resources(template, "AWS::Logs::LogGroup").items()
-                        if g["Metadata"]["aws:cdk:path"].endswith("/BuildLogs/Resource")]
+    ((logs_id, logs),) = [
+        (i, g)
+        for i, g in resources(template, "AWS::Logs::LogGroup").items()
+        if g["Metadata"]["aws:cdk:path"].endswith("/BuildLogs/Resource")
+    ]
     assert logs["Properties"]["LogGroupName"] == {
-        "Fn::Join": ["", ["/aws/codebuild/", {"Ref": project_id}]]}
+        "Fn::Join": ["", ["/aws/codebuild/", {"Ref": project_id}]]
+    }
     assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
-    (build_id, build), = image_builds(template).items()
+    ((build_id, build),) = image_builds(template).items()
     assert {project_id, logs_id} <= set(build["DependsOn"])
 
 
 def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(assembly):
     template = assembly.template(STACK_ID)
-    (build_id, build), = image_builds(template).items()
+    ((build_id, build),) = image_builds(template).items()
     handler_id = build["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
     handler = template["Resources"][handler_id]["Properties"]
     assert handler["MemorySize"] == 128
@@ -495,19 +634,27 @@ def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(a
     project = next(iter(resources(template, "AWS::CodeBuild::Project")))
     start = next(s for s in statements if s["Action"] == "codebuild:StartBuild")
     assert start["Resource"] == {"Fn::GetAtt": [project, "Arn"]}
-    (logs_id, logs), = [
-        (i, g) for i, g in resources(template, "AWS::Logs::LogGroup").items()
-        if json.dumps({"Ref": handler_id}) in json.dumps(g["Properties"].get("LogGroupName"))]
+    ((logs_id, logs),) = [
+        (i, g)
+        for i, g in resources(template, "AWS::Logs::LogGroup").items()
+        if json.dumps({"Ref": handler_id}) in json.dumps(g["Properties"].get("LogGroupName"))
+    ]
     assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
     write = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
     assert write["Resource"] == {"Fn::GetAtt": [logs_id, "Arn"]}
-    assert actions(statements) == {"codebuild:StartBuild", "logs:CreateLogStream",
-                                   "logs:PutLogEvents"}
+    assert actions(statements) == {
+        "codebuild:StartBuild",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
     prod = assembly.stage == "prod"
     assert logs["DeletionPolicy"] == ("Retain" if prod else "Delete")
     # The build's first log lines need the policy attached before the handler runs.
-    own_logs = next(i for i, p in resources(template, "AWS::IAM::Policy").items()
-                    if p["Metadata"]["aws:cdk:path"].endswith("/OwnLogs/Resource"))
+    own_logs = next(
+        i
+        for i, p in resources(template, "AWS::IAM::Policy").items()
+        if p["Metadata"]["aws:cdk:path"].endswith("/OwnLogs/Resource")
+    )
     assert own_logs in build["DependsOn"]
 
 
@@ -528,10 +675,13 @@ def test_one_image_build_per_cpu_architecture(built_for_two_architectures):
     assert image_of(template, "Worker") == built_image(arm_id, repository)
     for name in ("Web", "ProcessUpload", "Prune"):
         assert image_of(template, name) == built_image(amd_id, repository), name
-    hosts = {p["Properties"]["Environment"]["Type"]: p["Properties"]["Environment"]["Image"]
-             for p in resources(template, "AWS::CodeBuild::Project").values()}
-    assert set(hosts) == {"LINUX_CONTAINER", "ARM_CONTAINER"} and "aarch64" in hosts[
-        "ARM_CONTAINER"]
+    hosts = {
+        p["Properties"]["Environment"]["Type"]: p["Properties"]["Environment"]["Image"]
+        for p in resources(template, "AWS::CodeBuild::Project").values()
+    }
+    assert (
+        set(hosts) == {"LINUX_CONTAINER", "ARM_CONTAINER"} and "aarch64" in hosts["ARM_CONTAINER"]
+    )
     assert len({b["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for _, b in builds.values()}) == 1
 
 
@@ -542,9 +692,13 @@ def test_image_docker_is_the_local_docker_build_per_architecture(docker_built):
     manifest = json.loads((docker_built.outdir / f"{STACK_ID}.assets.json").read_text())
     images = manifest.get("dockerImages", {})
     assert sorted(a["source"]["platform"] for a in images.values()) == [
-        "linux/amd64", "linux/arm64"]
-    assert all((docker_built.outdir / a["source"]["directory"] / "Dockerfile").exists()
-               for a in images.values())
+        "linux/amd64",
+        "linux/arm64",
+    ]
+    assert all(
+        (docker_built.outdir / a["source"]["directory"] / "Dockerfile").exists()
+        for a in images.values()
+    )
     assert "container-assets" in json.dumps(image_of(template, "Web"))
     assert not resources(template, "AWS::CodeBuild::Project")
     assert not image_builds(template)
@@ -552,50 +706,70 @@ def test_image_docker_is_the_local_docker_build_per_architecture(docker_built):
 
 # -- event-started tasks and notifications ---------------------------------------------------------
 
+
 def test_upload_rule_starts_the_task_with_the_object_key_retries_and_a_dlq(assembly):
     template = assembly.template(STACK_ID)
     bucket = one(template, "AWS::S3::Bucket", "/Uploads/Resource")
     # S3 -> EventBridge delivery is switched on by CDK's notifications custom resource.
-    (_, notifications), = resources(template, "Custom::S3BucketNotifications").items()
+    ((_, notifications),) = resources(template, "Custom::S3BucketNotifications").items()
     assert notifications["Properties"]["BucketName"] == {"Ref": bucket[0]}
     assert "EventBridgeConfiguration" in notifications["Properties"]["NotificationConfiguration"]
-    rule = one(template, "AWS::Events::Rule",
-               "/ProcessUploads/ObjectCreated/Resource")[1]["Properties"]
-    assert rule["EventPattern"] == {"source": ["aws.s3"], "detail-type": ["Object Created"],
-                                    "detail": {"bucket": {"name": [{"Ref": bucket[0]}]}}}
+    rule = one(template, "AWS::Events::Rule", "/ProcessUploads/ObjectCreated/Resource")[1][
+        "Properties"
+    ]
+    assert rule["EventPattern"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [{"Ref": bucket[0]}]}},
+    }
     target = rule["Targets"][0]
     dlq = one(template, "AWS::SQS::Queue", "/EventDeadLetters/Resource")[0]
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
     parameters = target["EcsParameters"]
     assert "LaunchType" not in parameters  # the capacity provider strategy decides
-    assert parameters["CapacityProviderStrategy"] == service(template, "Web")[
-        "CapacityProviderStrategy"]
+    assert (
+        parameters["CapacityProviderStrategy"]
+        == service(template, "Web")["CapacityProviderStrategy"]
+    )
     assert "OBJECT_KEY" in target["InputTransformer"]["InputTemplate"]
     assert target["InputTransformer"]["InputPathsMap"] == {
-        "detail-object-key": "$.detail.object.key"}
+        "detail-object-key": "$.detail.object.key"
+    }
 
 
 def test_event_started_tasks_are_switched_on_for_the_sample_app(assembly):
     template = assembly.template(STACK_ID)
-    assert one(template, "AWS::Events::Rule",
-               "/ProcessUploads/ObjectCreated/Resource")[1]["Properties"]["State"] == "ENABLED"
-    assert one(template, "AWS::Scheduler::Schedule",
-               "/PruneSharedFiles/Schedule/Resource")[1]["Properties"].get(
-                   "State", "ENABLED") == "ENABLED"
+    assert (
+        one(template, "AWS::Events::Rule", "/ProcessUploads/ObjectCreated/Resource")[1][
+            "Properties"
+        ]["State"]
+        == "ENABLED"
+    )
+    assert (
+        one(template, "AWS::Scheduler::Schedule", "/PruneSharedFiles/Schedule/Resource")[1][
+            "Properties"
+        ].get("State", "ENABLED")
+        == "ENABLED"
+    )
 
 
 def test_scheduled_prune_task_has_retries_and_a_dlq(template, assembly):
     dlq = one(assembly.template(STACK_ID), "AWS::SQS::Queue", "/EventDeadLetters/Resource")[0]
-    template.has_resource_properties("AWS::Scheduler::Schedule", {
-        "ScheduleExpression": "cron(0 3 * * ? *)",
-        "ScheduleExpressionTimezone": "UTC",
-        "Target": Match.object_like({
-            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200},
-            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
-            "EcsParameters": Match.object_like({"TaskDefinitionArn": Match.any_value()}),
-        }),
-    })
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {
+            "ScheduleExpression": "cron(0 3 * * ? *)",
+            "ScheduleExpressionTimezone": "UTC",
+            "Target": Match.object_like(
+                {
+                    "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200},
+                    "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
+                    "EcsParameters": Match.object_like({"TaskDefinitionArn": Match.any_value()}),
+                }
+            ),
+        },
+    )
 
 
 def test_stopped_tasks_of_the_cluster_notify_the_encrypted_topic(assembly):
@@ -604,16 +778,20 @@ def test_stopped_tasks_of_the_cluster_notify_the_encrypted_topic(assembly):
     topic_id, topic = one(template, "AWS::SNS::Topic", "/Notifications/Resource")
     rule = one(template, "AWS::Events::Rule", "/StoppedTasks/TaskStopped/Resource")[1]["Properties"]
     assert rule["EventPattern"] == {
-        "source": ["aws.ecs"], "detail-type": ["ECS Task State Change"],
-        "detail": {"clusterArn": [{"Fn::GetAtt": [cluster, "Arn"]}], "lastStatus": ["STOPPED"]}}
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {"clusterArn": [{"Fn::GetAtt": [cluster, "Arn"]}], "lastStatus": ["STOPPED"]},
+    }
     target = rule["Targets"][0]
     assert target["Arn"] == {"Ref": topic_id}
     assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 3
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = template["Resources"][key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
-    assert any(s.get("Principal") == {"Service": "events.amazonaws.com"}
-               for s in key["KeyPolicy"]["Statement"])
+    assert any(
+        s.get("Principal") == {"Service": "events.amazonaws.com"}
+        for s in key["KeyPolicy"]["Statement"]
+    )
 
 
 def test_queues_are_encrypted_tls_only_with_a_dead_letter_queue(assembly):
@@ -621,8 +799,10 @@ def test_queues_are_encrypted_tls_only_with_a_dead_letter_queue(assembly):
     jobs = one(template, "AWS::SQS::Queue", "/Jobs/Resource")[1]["Properties"]
     dlq = one(template, "AWS::SQS::Queue", "/JobsDeadLetters/Resource")[0]
     assert jobs["SqsManagedSseEnabled"] is True
-    assert jobs["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
-                                     "maxReceiveCount": 5}
+    assert jobs["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
+        "maxReceiveCount": 5,
+    }
     policies = json.dumps(resources(template, "AWS::SQS::QueuePolicy"))
     assert '"aws:SecureTransport": "false"' in policies
 
@@ -630,16 +810,25 @@ def test_queues_are_encrypted_tls_only_with_a_dead_letter_queue(assembly):
 def test_data_is_retained_in_prod_and_disposable_in_dev(assembly):
     template = assembly.template(STACK_ID)
     policy = "Retain" if assembly.stage == "prod" else "Delete"
-    for kind, path in (("AWS::S3::Bucket", "/Uploads/Resource"),
-                       ("AWS::SQS::Queue", "/Jobs/Resource"),
-                       ("AWS::EFS::FileSystem", "/FileSystem/Resource")):
+    for kind, path in (
+        ("AWS::S3::Bucket", "/Uploads/Resource"),
+        ("AWS::SQS::Queue", "/Jobs/Resource"),
+        ("AWS::EFS::FileSystem", "/FileSystem/Resource"),
+    ):
         assert one(template, kind, path)[1]["DeletionPolicy"] == policy, kind
 
 
 def test_outputs_a_user_needs_after_deploy(assembly):
     outputs = assembly.template(STACK_ID)["Outputs"]
-    for name in ("ServiceUrl", "RepositoryUri", "DockerPushCommands", "QueueUrl",
-                 "UploadBucketName", "NotificationsTopicArn", "ClusterName"):
+    for name in (
+        "ServiceUrl",
+        "RepositoryUri",
+        "DockerPushCommands",
+        "QueueUrl",
+        "UploadBucketName",
+        "NotificationsTopicArn",
+        "ClusterName",
+    ):
         assert name in outputs
     push = json.dumps(outputs["DockerPushCommands"]["Value"])
     assert "docker login" in push and "docker push ${Uri}:v1" in push
@@ -649,12 +838,16 @@ def test_outputs_a_user_needs_after_deploy(assembly):
 
 def test_no_ec2_capacity_unless_enabled(assembly):
     template = assembly.template(STACK_ID)
-    for kind in ("AWS::ECS::CapacityProvider", "AWS::AutoScaling::AutoScalingGroup",
-                 "AWS::EC2::LaunchTemplate"):
+    for kind in (
+        "AWS::ECS::CapacityProvider",
+        "AWS::AutoScaling::AutoScalingGroup",
+        "AWS::EC2::LaunchTemplate",
+    ):
         assert not resources(template, kind), kind
 
 
 # -- the variant: every optional feature on --------------------------------------------------------
+
 
 @pytest.fixture
 def variant_template(variant):
@@ -671,28 +864,32 @@ def test_variant_passes_cdk_nag_and_cfn_lint(variant):
 
 def test_variant_ec2_capacity_provider_is_managed_graviton_and_runs_the_worker(variant_template):
     template = variant_template
-    (provider_id, provider), = resources(template, "AWS::ECS::CapacityProvider").items()
+    ((provider_id, provider),) = resources(template, "AWS::ECS::CapacityProvider").items()
     group = provider["Properties"]["AutoScalingGroupProvider"]
     assert group["ManagedScaling"]["Status"] == "ENABLED"
     assert group["ManagedTerminationProtection"] == "ENABLED"
-    (group_id, asg), = resources(template, "AWS::AutoScaling::AutoScalingGroup").items()
+    ((group_id, asg),) = resources(template, "AWS::AutoScaling::AutoScalingGroup").items()
     assert asg["Properties"]["NewInstancesProtectedFromScaleIn"] is True
     assert asg["Properties"]["NotificationConfigurations"][0]["TopicARN"]["Ref"].startswith(
-        "Notifications")
-    (_, launch), = resources(template, "AWS::EC2::LaunchTemplate").items()
+        "Notifications"
+    )
+    ((_, launch),) = resources(template, "AWS::EC2::LaunchTemplate").items()
     data = launch["Properties"]["LaunchTemplateData"]
     image_parameter = template["Parameters"][data["ImageId"]["Ref"]]["Default"]
     assert image_parameter == (
-        "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id")
+        "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+    )
     assert data["InstanceType"] == "t4g.small"
     assert data["MetadataOptions"] == {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
-    association = next(iter(resources(template, "AWS::ECS::ClusterCapacityProviderAssociations")
-                            .values()))["Properties"]
+    association = next(
+        iter(resources(template, "AWS::ECS::ClusterCapacityProviderAssociations").values())
+    )["Properties"]
     assert {"Ref": provider_id} in association["CapacityProviders"]
     worker = service(template, "Worker")
-    assert worker["CapacityProviderStrategy"] == [{"CapacityProvider": {"Ref": provider_id},
-                                                   "Weight": 1}]
+    assert worker["CapacityProviderStrategy"] == [
+        {"CapacityProvider": {"Ref": provider_id}, "Weight": 1}
+    ]
     assert task_definition(template, "Worker")["RequiresCompatibilities"] == ["EC2"]
     assert template["Outputs"]["Ec2CapacityProviderName"]["Value"] == {"Ref": provider_id}
 
@@ -704,9 +901,16 @@ def test_variant_instance_role_has_only_the_agents_statements(variant_template):
     cluster = next(iter(resources(template, "AWS::ECS::Cluster")))
     statements = policy_statements(template, role)
     assert actions(statements) == {
-        "ecs:DeregisterContainerInstance", "ecs:RegisterContainerInstance", "ecs:Submit*",
-        "ecs:Poll", "ecs:StartTelemetrySession", "ecr:GetAuthorizationToken",
-        "ecs:DiscoverPollEndpoint", "logs:CreateLogStream", "logs:PutLogEvents"}
+        "ecs:DeregisterContainerInstance",
+        "ecs:RegisterContainerInstance",
+        "ecs:Submit*",
+        "ecs:Poll",
+        "ecs:StartTelemetrySession",
+        "ecr:GetAuthorizationToken",
+        "ecs:DiscoverPollEndpoint",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
     register = next(s for s in statements if "ecs:RegisterContainerInstance" in s["Action"])
     assert register["Resource"] == {"Fn::GetAtt": [cluster, "Arn"]}
     poll = next(s for s in statements if "ecs:Poll" in s["Action"])
@@ -715,16 +919,22 @@ def test_variant_instance_role_has_only_the_agents_statements(variant_template):
 
 def test_variant_https_with_certificate_redirect_and_dns_record(variant_template):
     template = variant_template
-    listeners = {r["Properties"]["Port"]: r["Properties"]
-                 for r in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()}
+    listeners = {
+        r["Properties"]["Port"]: r["Properties"]
+        for r in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
     assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["Certificates"]
     assert listeners[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
-    assert listeners[80]["DefaultActions"] == [{"Type": "redirect", "RedirectConfig": {
-        "Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}]
-    (_, certificate), = resources(template, "AWS::CertificateManager::Certificate").items()
+    assert listeners[80]["DefaultActions"] == [
+        {
+            "Type": "redirect",
+            "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"},
+        }
+    ]
+    ((_, certificate),) = resources(template, "AWS::CertificateManager::Certificate").items()
     assert certificate["Properties"]["DomainName"] == "app.example.com"
     assert certificate["Properties"]["ValidationMethod"] == "DNS"
-    (_, record), = resources(template, "AWS::Route53::RecordSet").items()
+    ((_, record),) = resources(template, "AWS::Route53::RecordSet").items()
     assert (record["Properties"]["Name"], record["Properties"]["Type"]) == ("app.example.com.", "A")
     assert template["Outputs"]["ServiceUrl"]["Value"] == "https://app.example.com"
     # World-open ingress: exactly the two listener ports.
@@ -740,8 +950,9 @@ def test_variant_public_image_needs_no_docker_and_runs_as_is(variant, variant_te
     assert web["ReadonlyRootFilesystem"] is False  # an arbitrary image may write to its root
     assert web["PortMappings"][0]["ContainerPort"] == 80
     template = variant_template
-    template_group = next(r for r in resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup")
-                          .values())
+    template_group = next(
+        r for r in resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+    )
     assert template_group["Properties"]["HealthCheckPath"] == "/"
     # No ECR pull permission for an image that is not in ECR.
     execution = task_definition(template, "Web")["ExecutionRoleArn"]["Fn::GetAtt"][0]
@@ -749,10 +960,18 @@ def test_variant_public_image_needs_no_docker_and_runs_as_is(variant, variant_te
     # Nothing is built, and nothing EventBridge would start can run: the image has no
     # process-upload or prune command, so the rule and the schedule exist switched off.
     assert not resources(template, "AWS::CodeBuild::Project")
-    assert one(template, "AWS::Events::Rule",
-               "/ProcessUploads/ObjectCreated/Resource")[1]["Properties"]["State"] == "DISABLED"
-    assert one(template, "AWS::Scheduler::Schedule",
-               "/PruneSharedFiles/Schedule/Resource")[1]["Properties"]["State"] == "DISABLED"
+    assert (
+        one(template, "AWS::Events::Rule", "/ProcessUploads/ObjectCreated/Resource")[1][
+            "Properties"
+        ]["State"]
+        == "DISABLED"
+    )
+    assert (
+        one(template, "AWS::Scheduler::Schedule", "/PruneSharedFiles/Schedule/Resource")[1][
+            "Properties"
+        ]["State"]
+        == "DISABLED"
+    )
     assert service(template, "Worker")["DesiredCount"] == 0
 
 
@@ -761,22 +980,28 @@ def test_variant_private_subnets_with_nat_and_agent_endpoints(variant_template):
     assert len(resources(template, "AWS::EC2::NatGateway")) == 1
     network = service(template, "Web")["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED" and "private" in network["Subnets"][0]["Ref"]
-    services = {json.dumps(e["Properties"]["ServiceName"]).split(".")[-1].strip('"]}')
-                for e in resources(template, "AWS::EC2::VPCEndpoint").values()}
+    services = {
+        json.dumps(e["Properties"]["ServiceName"]).split(".")[-1].strip('"]}')
+        for e in resources(template, "AWS::EC2::VPCEndpoint").values()
+    }
     assert {"api", "dkr", "logs", "sqs", "ecs", "ecs-agent", "ecs-telemetry", "s3"} <= services
     assert "ssmmessages" not in services  # ECS Exec off in the variant
-    endpoint_group = one(template, "AWS::EC2::SecurityGroup",
-                         "/Endpoints/SecurityGroup/Resource")[0]
-    instance_group = one(template, "AWS::EC2::SecurityGroup",
-                         "/Containers/InstanceSecurityGroup/Resource")[0]
-    sources = {r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0]
-               for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-               if r["Properties"]["GroupId"] == {"Fn::GetAtt": [endpoint_group, "GroupId"]}}
+    endpoint_group = one(template, "AWS::EC2::SecurityGroup", "/Endpoints/SecurityGroup/Resource")[
+        0
+    ]
+    instance_group = one(
+        template, "AWS::EC2::SecurityGroup", "/Containers/InstanceSecurityGroup/Resource"
+    )[0]
+    sources = {
+        r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [endpoint_group, "GroupId"]}
+    }
     assert instance_group in sources and len(sources) == 3
 
 
 def test_variant_email_subscription_has_a_dead_letter_queue(variant_template):
-    (_, subscription), = resources(variant_template, "AWS::SNS::Subscription").items()
+    ((_, subscription),) = resources(variant_template, "AWS::SNS::Subscription").items()
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "ops@example.com"
     assert "RedrivePolicy" in subscription["Properties"]
@@ -784,7 +1009,8 @@ def test_variant_email_subscription_has_a_dead_letter_queue(variant_template):
 
 def test_variant_key_lets_auto_scaling_notify_through_a_condition(variant_template):
     key = next(iter(resources(variant_template, "AWS::KMS::Key").values()))["Properties"]
-    statement = next(s for s in key["KeyPolicy"]["Statement"]
-                     if s.get("Sid") == "AllowAutoScalingNotifications")
+    statement = next(
+        s for s in key["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowAutoScalingNotifications"
+    )
     assert statement["Principal"] == {"AWS": "*"}
     assert "AWSServiceRoleForAutoScaling" in json.dumps(statement["Condition"])

@@ -49,11 +49,13 @@ class Container:
         # asserts the image); what the app is wired to lies in the rest.
         raw = stack.resources[self.logical_id]["Properties"]
         (container,) = raw["ContainerDefinitions"]
-        self.task_definition = stack.resolve({**raw, "ContainerDefinitions": [
-            {k: v for k, v in container.items() if k != "Image"}]})
+        self.task_definition = stack.resolve(
+            {**raw, "ContainerDefinitions": [{k: v for k, v in container.items() if k != "Image"}]}
+        )
         (self.definition,) = self.task_definition["ContainerDefinitions"]
-        self.environment = {e["Name"]: str(e["Value"])
-                            for e in self.definition.get("Environment", [])}
+        self.environment = {
+            e["Name"]: str(e["Value"]) for e in self.definition.get("Environment", [])
+        }
         self.command = self.definition.get("Command", [])
 
     @property
@@ -64,18 +66,23 @@ class Container:
     @property
     def execution_role(self):
         return self.stack.role_credentials(
-            self.stack.role_id(self.task_definition["ExecutionRoleArn"]))
+            self.stack.role_id(self.task_definition["ExecutionRoleArn"])
+        )
 
     def apply(self, monkeypatch, shared_dir, overrides: dict[str, str] | None = None) -> None:
         """The container's environment in os.environ, its EFS mount rebased onto `shared_dir`,
         and its task role's credentials (a fresh default boto3 session, as in a new container)."""
         (mount,) = self.definition["MountPoints"]
-        assert self.environment["SHARED_DIR"] == mount["ContainerPath"], \
+        assert self.environment["SHARED_DIR"] == mount["ContainerPath"], (
             "the app looks for shared storage where the task does not mount it"
+        )
         for name in ("QUEUE_URL", "UPLOAD_BUCKET", "OBJECT_KEY", "RETENTION_DAYS", "PORT"):
             monkeypatch.delenv(name, raising=False)
-        for name, value in {**self.environment, **(overrides or {}),
-                            **self.task_role.environment()}.items():
+        for name, value in {
+            **self.environment,
+            **(overrides or {}),
+            **self.task_role.environment(),
+        }.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("SHARED_DIR", str(shared_dir))
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
@@ -102,8 +109,11 @@ class Container:
         logs = self.execution_role.client("logs")
         with enforced():
             logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
-                {"timestamp": int(time.time() * 1000), "message": "started"}])
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": "started"}],
+            )
         return ["logs:CreateLogStream", "logs:PutLogEvents"]
 
 
@@ -116,8 +126,12 @@ def starts_the_task_as_its_role(stack, target: dict, container: Container) -> No
     authorize(role, "ecs:RunTask", target["EcsParameters"]["TaskDefinitionArn"], "RunTask")
     for passed in ("TaskRoleArn", "ExecutionRoleArn"):
         authorize(role, "iam:PassRole", container.task_definition[passed], "RunTask")
-    authorize(role, "ecs:TagResource", stack.arn("ecs", f"task/{cluster_name}/0123456789abcdef"),
-              "TagResource")
+    authorize(
+        role,
+        "ecs:TagResource",
+        stack.arn("ecs", f"task/{cluster_name}/0123456789abcdef"),
+        "TagResource",
+    )
 
 
 def transform(transformer: dict, event: dict) -> dict:
@@ -138,28 +152,37 @@ def stack(assembly, local_stack):
 
 def test_every_container_runs_a_role_the_image_has(stack, sample_app):
     roles = sample_app("__main__").ROLES
-    commands = {task: Container(stack, task).command for task in
-                ("Web", "Worker", "ProcessUpload", "Prune")}
+    commands = {
+        task: Container(stack, task).command for task in ("Web", "Worker", "ProcessUpload", "Prune")
+    }
     assert commands["Web"] == []  # the image's default command: web
     assert {task: c[0] for task, c in commands.items() if c} == {
-        "Worker": "worker", "ProcessUpload": "process-upload", "Prune": "prune"}
+        "Worker": "worker",
+        "ProcessUpload": "process-upload",
+        "Prune": "prune",
+    }
     assert all(c[0] in roles for c in commands.values() if c)
 
 
 def test_a_job_goes_from_the_web_task_through_the_queue_to_the_worker_and_back(
-        stack, sample_app, monkeypatch, tmp_path):
+    stack, sample_app, monkeypatch, tmp_path
+):
     web, worker = Container(stack, "Web"), Container(stack, "Worker")
     queue_url = web.environment["QUEUE_URL"]
     shared = tmp_path / "efs"
 
     with web.running(monkeypatch, shared):  # sends as the web task's role
         status, body = sample_app("web").route(
-            "POST", "/jobs", json.dumps({"text": "wired from the template"}).encode(),
-            "application/json")
+            "POST",
+            "/jobs",
+            json.dumps({"text": "wired from the template"}).encode(),
+            "application/json",
+        )
     assert status == 202
     job_id = body["job_id"]
     attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"  # the queue the template created
 
     with worker.running(monkeypatch, shared):  # receives and deletes as the worker's role
@@ -172,7 +195,8 @@ def test_a_job_goes_from_the_web_task_through_the_queue_to_the_worker_and_back(
 
 
 def test_an_upload_starts_the_task_with_the_key_from_the_rule_and_the_web_lists_it(
-        stack, sample_app, monkeypatch, tmp_path):
+    stack, sample_app, monkeypatch, tmp_path
+):
     upload = Container(stack, "ProcessUpload")
     bucket = upload.environment["UPLOAD_BUCKET"]
     key = "reports/q1 summary.csv"
@@ -181,8 +205,11 @@ def test_an_upload_starts_the_task_with_the_key_from_the_rule_and_the_web_lists_
     assert not upload.allows("s3:PutObject", f"arn:aws:s3:::{bucket}/{key}")  # read-only
 
     rule = stack.properties(stack.logical_id("ProcessUploads/ObjectCreated", "AWS::Events::Rule"))
-    event = {"source": "aws.s3", "detail-type": "Object Created",
-             "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": len(data)}}}
+    event = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": len(data)}},
+    }
     assert event["detail"]["bucket"]["name"] in rule["EventPattern"]["detail"]["bucket"]["name"]
     (target,) = rule["Targets"]
     assert target["EcsParameters"]["TaskDefinitionArn"] == stack.ref(upload.logical_id)
@@ -199,14 +226,17 @@ def test_an_upload_starts_the_task_with_the_key_from_the_rule_and_the_web_lists_
         status, body = sample_app("web").route("GET", "/uploads")
     assert status == 200
     assert [(u["key"], u["size"], u["sha256"]) for u in body["uploads"]] == [
-        (key, len(data), hashlib.sha256(data).hexdigest())]
+        (key, len(data), hashlib.sha256(data).hexdigest())
+    ]
 
 
 def test_the_scheduled_prune_task_keeps_recent_files_and_removes_old_ones(
-        stack, sample_app, monkeypatch, tmp_path):
+    stack, sample_app, monkeypatch, tmp_path
+):
     prune = Container(stack, "Prune")
-    schedule = stack.properties(stack.logical_id("PruneSharedFiles/Schedule",
-                                                 "AWS::Scheduler::Schedule"))
+    schedule = stack.properties(
+        stack.logical_id("PruneSharedFiles/Schedule", "AWS::Scheduler::Schedule")
+    )
     assert schedule["Target"]["EcsParameters"]["TaskDefinitionArn"] == stack.ref(prune.logical_id)
     starts_the_task_as_its_role(stack, schedule["Target"], prune)
     days = int(prune.environment["RETENTION_DAYS"])
@@ -223,8 +253,9 @@ def test_the_scheduled_prune_task_keeps_recent_files_and_removes_old_ones(
 
 def test_the_web_task_cannot_write_shared_storage(stack):
     web = Container(stack, "Web")
-    file_system = stack.get_att(stack.logical_id("SharedStorage/FileSystem",
-                                                 "AWS::EFS::FileSystem"), "Arn")
+    file_system = stack.get_att(
+        stack.logical_id("SharedStorage/FileSystem", "AWS::EFS::FileSystem"), "Arn"
+    )
     assert web.definition["MountPoints"][0]["ReadOnly"] is True
     assert not web.allows("elasticfilesystem:ClientWrite", file_system)
     assert Container(stack, "Worker").allows("elasticfilesystem:ClientWrite", file_system)
@@ -232,8 +263,11 @@ def test_the_web_task_cannot_write_shared_storage(stack):
 
 def test_the_port_the_app_listens_on_is_the_one_the_target_group_uses(stack):
     web = Container(stack, "Web")
-    group = stack.properties(stack.logical_id("Web/LoadBalancer/Http/TasksGroup",
-                                              "AWS::ElasticLoadBalancingV2::TargetGroup"))
+    group = stack.properties(
+        stack.logical_id(
+            "Web/LoadBalancer/Http/TasksGroup", "AWS::ElasticLoadBalancingV2::TargetGroup"
+        )
+    )
     port = int(web.environment["PORT"])
     assert group["Port"] == port
     assert web.definition["PortMappings"][0]["ContainerPort"] == port
@@ -243,37 +277,47 @@ def test_the_port_the_app_listens_on_is_the_one_the_target_group_uses(stack):
 def test_the_ecs_agent_writes_each_tasks_logs_with_its_execution_role(stack):
     for task in ("Web", "Worker", "ProcessUpload", "Prune"):
         assert Container(stack, task).agent_writes_logs() == [
-            "logs:CreateLogStream", "logs:PutLogEvents"], task
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ], task
 
 
 def test_the_scheduler_parks_a_failed_start_with_its_role(stack):
-    schedule = stack.properties(stack.logical_id("PruneSharedFiles/Schedule",
-                                                 "AWS::Scheduler::Schedule"))
+    schedule = stack.properties(
+        stack.logical_id("PruneSharedFiles/Schedule", "AWS::Scheduler::Schedule")
+    )
     role = stack.role_credentials(stack.role_id(schedule["Target"]["RoleArn"]))
     dead_letters = schedule["Target"]["DeadLetterConfig"]["Arn"]
-    queue_url = boto3.client("sqs").get_queue_url(QueueName=dead_letters.rsplit(":", 1)[1])["QueueUrl"]
+    queue_url = boto3.client("sqs").get_queue_url(QueueName=dead_letters.rsplit(":", 1)[1])[
+        "QueueUrl"
+    ]
     with enforced():
         role.client("sqs").send_message(QueueUrl=queue_url, MessageBody="{}")
 
 
 # -- one grant less: the path that needs it fails with AccessDenied --------------------------------
 
-def test_without_send_message_the_web_task_cannot_queue_a_job(assembly, stack_without_grant,
-                                                                sample_app, monkeypatch, tmp_path):
+
+def test_without_send_message_the_web_task_cannot_queue_a_job(
+    assembly, stack_without_grant, sample_app, monkeypatch, tmp_path
+):
     stack = stack_without_grant(assembly, STACK_ID, "WebTask", "sqs:SendMessage")
     with Container(stack, "Web").running(monkeypatch, tmp_path / "efs"):
-        posted = attempt(sample_app("web").route, "POST", "/jobs", b'{"text": "x"}',
-                         "application/json")
+        posted = attempt(
+            sample_app("web").route, "POST", "/jobs", b'{"text": "x"}', "application/json"
+        )
     assert posted.failed or posted.result[0] >= 500
     assert posted.refused_actions == {"sqs:SendMessage"}
 
 
-def test_without_get_object_the_upload_task_cannot_read_the_upload(assembly, stack_without_grant,
-                                                                   sample_app, monkeypatch,
-                                                                   tmp_path):
+def test_without_get_object_the_upload_task_cannot_read_the_upload(
+    assembly, stack_without_grant, sample_app, monkeypatch, tmp_path
+):
     stack = stack_without_grant(assembly, STACK_ID, "ProcessUploadTask", "s3:GetObject")
     upload = Container(stack, "ProcessUpload")
-    boto3.client("s3").put_object(Bucket=upload.environment["UPLOAD_BUCKET"], Key="a.csv", Body=b"x")
+    boto3.client("s3").put_object(
+        Bucket=upload.environment["UPLOAD_BUCKET"], Key="a.csv", Body=b"x"
+    )
     with upload.running(monkeypatch, tmp_path / "efs", {"OBJECT_KEY": "a.csv"}):
         processed = attempt(sample_app("tasks").process_upload)
     assert processed.result != 0 and processed.refused_actions == {"s3:GetObject"}
@@ -288,15 +332,23 @@ def test_conditions_moto_treats_as_met_name_this_stacks_access_point_and_cluster
         (volume,) = container.task_definition["Volumes"]
         authorization = volume["EFSVolumeConfiguration"]["AuthorizationConfig"]
         assert authorization["IAM"] == "ENABLED"
-        access_point = stack.arn("elasticfilesystem", f"access-point/{authorization['AccessPointId']}")
+        access_point = stack.arn(
+            "elasticfilesystem", f"access-point/{authorization['AccessPointId']}"
+        )
         role = stack.names[stack.role_id(container.task_definition["TaskRoleArn"])]
-        efs = [s for s in resolved_statements(stack, role)
-               if any(a.startswith("elasticfilesystem:") for a in as_list(s["Action"]))]
-        assert efs and all(s["Condition"] == {"StringEquals": {
-            "elasticfilesystem:AccessPointArn": access_point}} for s in efs), task
+        efs = [
+            s
+            for s in resolved_statements(stack, role)
+            if any(a.startswith("elasticfilesystem:") for a in as_list(s["Action"]))
+        ]
+        assert efs and all(
+            s["Condition"] == {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point}}
+            for s in efs
+        ), task
     rule = stack.properties(stack.logical_id("ProcessUploads/ObjectCreated", "AWS::Events::Rule"))
     (target,) = rule["Targets"]
     events_role = stack.names[stack.role_id(target["RoleArn"])]
-    (run_task,) = [s for s in resolved_statements(stack, events_role)
-                   if "ecs:RunTask" in as_list(s["Action"])]
+    (run_task,) = [
+        s for s in resolved_statements(stack, events_role) if "ecs:RunTask" in as_list(s["Action"])
+    ]
     assert run_task["Condition"] == {"ArnEquals": {"ecs:cluster": target["Arn"]}}

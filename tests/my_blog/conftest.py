@@ -19,8 +19,10 @@ def with_sender(tmp_path_factory):
     def get(stage: str) -> Synthesized:
         if stage not in built:
             built[stage] = synthesize(
-                stage, tmp_path_factory.mktemp(f"cdk.out-my-blog-sender-{stage}"),
-                {"blueprints_only": "my-blog", "my-blog.sender_email": SENDER})
+                stage,
+                tmp_path_factory.mktemp(f"cdk.out-my-blog-sender-{stage}"),
+                {"blueprints_only": "my-blog", "my-blog.sender_email": SENDER},
+            )
         return built[stage]
 
     return get

@@ -26,23 +26,38 @@ BUCKET = "blog-media"
 
 @pytest.fixture
 def api(aws, monkeypatch):
-    for name, value in {"TABLE_NAME": TABLE, "POSTS_INDEX": "posts-by-date",
-                        "MEDIA_BUCKET": BUCKET, "UPLOAD_PREFIX": "uploads/",
-                        "THUMBNAIL_PREFIX": "thumbnails/", "MAX_UPLOAD_BYTES": "1048576",
-                        "CACHE_SECONDS": "60"}.items():
+    for name, value in {
+        "TABLE_NAME": TABLE,
+        "POSTS_INDEX": "posts-by-date",
+        "MEDIA_BUCKET": BUCKET,
+        "UPLOAD_PREFIX": "uploads/",
+        "THUMBNAIL_PREFIX": "thumbnails/",
+        "MAX_UPLOAD_BYTES": "1048576",
+        "CACHE_SECONDS": "60",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DAX_ENDPOINT", raising=False)
     boto3.client("dynamodb").create_table(
-        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
-                              for n in ("pk", "sk", "gsi1pk", "gsi1sk")],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "posts-by-date",
-            "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                          {"AttributeName": "gsi1sk", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"}}])
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "posts-by-date",
+                "KeySchema": [
+                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     return load_handler("blog_api", layers=("dynamodb_client",))
 
@@ -56,11 +71,16 @@ def items() -> list[dict]:
 
 
 def new_post(**overrides) -> dict:
-    return {"title": "Hello, World!", "body": "First paragraph.\n\nSecond one.",
-            "tags": ["intro", "aws"], **overrides}
+    return {
+        "title": "Hello, World!",
+        "body": "First paragraph.\n\nSecond one.",
+        "tags": ["intro", "aws"],
+        **overrides,
+    }
 
 
 # -- posts ----------------------------------------------------------------------------------------
+
 
 def test_author_creates_a_post_that_readers_get_and_list(api):
     created = call(api, "POST", "/api/posts", body=new_post(), author=AUTHOR)
@@ -92,13 +112,23 @@ def test_list_is_newest_first_and_pages_with_the_cursor(api):
     table = boto3.resource("dynamodb").Table(TABLE)
     for day in range(1, 4):
         slug = f"post-{day}"
-        table.put_item(Item={"pk": f"POST#{slug}", "sk": "POST", "gsi1pk": "POSTS",
-                             "gsi1sk": f"2026-11-0{day}T00:00:00+00:00#{slug}", "slug": slug,
-                             "title": slug, "body": "x", "createdAt": f"2026-11-0{day}"})
+        table.put_item(
+            Item={
+                "pk": f"POST#{slug}",
+                "sk": "POST",
+                "gsi1pk": "POSTS",
+                "gsi1sk": f"2026-11-0{day}T00:00:00+00:00#{slug}",
+                "slug": slug,
+                "title": slug,
+                "body": "x",
+                "createdAt": f"2026-11-0{day}",
+            }
+        )
     first = json_body(call(api, "GET", "/api/posts", query={"limit": "2"}))
     assert [p["slug"] for p in first["posts"]] == ["post-3", "post-2"]
-    second = json_body(call(api, "GET", "/api/posts",
-                            query={"limit": "2", "cursor": first["nextCursor"]}))
+    second = json_body(
+        call(api, "GET", "/api/posts", query={"limit": "2", "cursor": first["nextCursor"]})
+    )
     assert [p["slug"] for p in second["posts"]] == ["post-1"]
 
 
@@ -109,12 +139,17 @@ def test_a_missing_post_is_a_briefly_cached_404(api):
     assert header(missing, "Cache-Control") == "public, max-age=10"
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"limit": "0"}, "'limit'"), ({"limit": "51"}, "'limit'"), ({"limit": "ten"}, "'limit'"),
-    ({"cursor": "not base64 json!"}, "'cursor'"),
-    ({"cursor": base64.urlsafe_b64encode(b'{"pk": "SUBSCRIBER#a@b.c"}').decode()}, "'cursor'"),
-    ({"cursor": "A" * 1100}, "'cursor'"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"limit": "0"}, "'limit'"),
+        ({"limit": "51"}, "'limit'"),
+        ({"limit": "ten"}, "'limit'"),
+        ({"cursor": "not base64 json!"}, "'cursor'"),
+        ({"cursor": base64.urlsafe_b64encode(b'{"pk": "SUBSCRIBER#a@b.c"}').decode()}, "'cursor'"),
+        ({"cursor": "A" * 1100}, "'cursor'"),
+    ],
+)
 def test_bad_list_parameters_are_400(api, query, message):
     response = call(api, "GET", "/api/posts", query=query)
     assert response["statusCode"] == 400 and message in json_body(response)["error"]
@@ -127,23 +162,26 @@ def test_a_malformed_slug_is_400(api, slug):
     assert response["statusCode"] == 400 and "slug" in json_body(response)["error"]
 
 
-@pytest.mark.parametrize("body, status, message", [
-    ("{not json", 400, "not valid JSON"),
-    ("", 400, "body is required"),
-    ("[1, 2]", 400, "JSON object"),
-    ({"body": "text only"}, 400, "'title' is required"),
-    ({"title": "t"}, 400, "'body' is required"),
-    ({"title": 5, "body": "x"}, 400, "'title' must be a string"),
-    ({"title": "   ", "body": "x"}, 400, "'title' must not be empty"),
-    ({"title": "t" * 201, "body": "x"}, 400, "longer than 200"),
-    ({"title": "t", "body": "x", "slug": "Not A Slug"}, 400, "'slug' has an invalid format"),
-    ({"title": "t", "body": "x", "tags": "aws"}, 400, "'tags'"),
-    ({"title": "t", "body": "x", "tags": ["UPPER"]}, 400, "'tags'"),
-    ({"title": "t", "body": "x", "tags": [f"t{i}" for i in range(11)]}, 400, "'tags'"),
-    ({"title": "t", "body": "x", "author": "someone-else"}, 400, "unknown field(s): author"),
-    ({"title": "!!!", "body": "x"}, 400, "no letters or digits"),
-    ({"title": "t", "body": "x" * 70_000}, 413, "larger than"),
-])
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        ("{not json", 400, "not valid JSON"),
+        ("", 400, "body is required"),
+        ("[1, 2]", 400, "JSON object"),
+        ({"body": "text only"}, 400, "'title' is required"),
+        ({"title": "t"}, 400, "'body' is required"),
+        ({"title": 5, "body": "x"}, 400, "'title' must be a string"),
+        ({"title": "   ", "body": "x"}, 400, "'title' must not be empty"),
+        ({"title": "t" * 201, "body": "x"}, 400, "longer than 200"),
+        ({"title": "t", "body": "x", "slug": "Not A Slug"}, 400, "'slug' has an invalid format"),
+        ({"title": "t", "body": "x", "tags": "aws"}, 400, "'tags'"),
+        ({"title": "t", "body": "x", "tags": ["UPPER"]}, 400, "'tags'"),
+        ({"title": "t", "body": "x", "tags": [f"t{i}" for i in range(11)]}, 400, "'tags'"),
+        ({"title": "t", "body": "x", "author": "someone-else"}, 400, "unknown field(s): author"),
+        ({"title": "!!!", "body": "x"}, 400, "no letters or digits"),
+        ({"title": "t", "body": "x" * 70_000}, 413, "larger than"),
+    ],
+)
 def test_bad_posts_are_rejected_and_nothing_is_written(api, body, status, message):
     response = call(api, "POST", "/api/posts", body=body, author=AUTHOR)
     assert response["statusCode"] == status, response
@@ -166,12 +204,14 @@ def test_a_second_post_with_the_same_slug_is_409_and_the_first_is_untouched(api)
 
 
 def test_a_base64_encoded_body_is_accepted(api):
-    response = call(api, "POST", "/api/posts", body=new_post(slug="b64"), author=AUTHOR,
-                    base64=True)
+    response = call(
+        api, "POST", "/api/posts", body=new_post(slug="b64"), author=AUTHOR, base64=True
+    )
     assert response["statusCode"] == 201 and json_body(response)["slug"] == "b64"
 
 
 # -- subscribers ----------------------------------------------------------------------------------
+
 
 def test_subscribe_stores_the_lowercased_address_once(api):
     first = call(api, "POST", "/api/subscribers", body={"email": "Reader@Example.COM"})
@@ -185,11 +225,22 @@ def test_subscribe_stores_the_lowercased_address_once(api):
     assert items() == [item]
 
 
-@pytest.mark.parametrize("body", [
-    "{oops", "", "\"reader@example.com\"", {}, {"email": None}, {"email": 42},
-    {"email": "not-an-email"}, {"email": "two@@example.com"}, {"email": "a b@example.com"},
-    {"email": "x@" + "e" * 260 + ".com"}, {"email": "r@example.com", "name": "R"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{oops",
+        "",
+        '"reader@example.com"',
+        {},
+        {"email": None},
+        {"email": 42},
+        {"email": "not-an-email"},
+        {"email": "two@@example.com"},
+        {"email": "a b@example.com"},
+        {"email": "x@" + "e" * 260 + ".com"},
+        {"email": "r@example.com", "name": "R"},
+    ],
+)
 def test_bad_subscriptions_are_400_and_nothing_is_written(api, body):
     response = call(api, "POST", "/api/subscribers", body=body)
     assert response["statusCode"] == 400, response
@@ -198,6 +249,7 @@ def test_bad_subscriptions_are_400_and_nothing_is_written(api, body):
 
 
 # -- photo uploads --------------------------------------------------------------------------------
+
 
 def test_an_author_gets_a_presigned_post_limited_to_one_key_type_and_size(api):
     response = call(api, "POST", "/api/uploads", body={"contentType": "image/png"}, author=AUTHOR)
@@ -217,14 +269,17 @@ def test_an_author_gets_a_presigned_post_limited_to_one_key_type_and_size(api):
     assert boto3.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
-@pytest.mark.parametrize("body, author, status", [
-    ({"contentType": "image/jpeg"}, None, 401),
-    ({"contentType": "image/gif"}, AUTHOR, 400),
-    ({"contentType": "text/html"}, AUTHOR, 400),
-    ({}, AUTHOR, 400),
-    ({"contentType": "image/jpeg", "key": "thumbnails/evil.jpg"}, AUTHOR, 400),
-    ("not json", AUTHOR, 400),
-])
+@pytest.mark.parametrize(
+    "body, author, status",
+    [
+        ({"contentType": "image/jpeg"}, None, 401),
+        ({"contentType": "image/gif"}, AUTHOR, 400),
+        ({"contentType": "text/html"}, AUTHOR, 400),
+        ({}, AUTHOR, 400),
+        ({"contentType": "image/jpeg", "key": "thumbnails/evil.jpg"}, AUTHOR, 400),
+        ("not json", AUTHOR, 400),
+    ],
+)
 def test_bad_upload_requests_get_no_url(api, body, author, status):
     response = call(api, "POST", "/api/uploads", body=body, author=author)
     assert response["statusCode"] == status, response
@@ -237,6 +292,7 @@ def test_an_unknown_route_is_a_json_404(api):
 
 
 # -- bad input is a 4xx, never a 5xx (issue 13) ---------------------------------------------------
+
 
 def assert_error(response: dict, status: int, fragment: str) -> None:
     assert response["statusCode"] == status, response
@@ -255,20 +311,31 @@ def test_a_path_slug_with_a_trailing_newline_is_400(api, slug):
     assert_error(call(api, "GET", f"/api/posts/{slug}"), 400, "slug")
 
 
-@pytest.mark.parametrize("fields, fragment", [
-    ({"slug": "hello-world\n"}, "'slug' has an invalid format"),
-    ({"slug": " hello-world"}, "'slug' has an invalid format"),  # so does API Gateway's model
-    ({"tags": ["aws\n"]}, "'tags'"),
-    ({"tags": ["aws", "intro\n"]}, "'tags'"),
-])
+@pytest.mark.parametrize(
+    "fields, fragment",
+    [
+        ({"slug": "hello-world\n"}, "'slug' has an invalid format"),
+        ({"slug": " hello-world"}, "'slug' has an invalid format"),  # so does API Gateway's model
+        ({"tags": ["aws\n"]}, "'tags'"),
+        ({"tags": ["aws", "intro\n"]}, "'tags'"),
+    ],
+)
 def test_slugs_and_tags_must_match_their_whole_pattern(api, fields, fragment):
-    assert_error(call(api, "POST", "/api/posts", body=new_post(**fields), author=AUTHOR), 400,
-                 fragment)
+    assert_error(
+        call(api, "POST", "/api/posts", body=new_post(**fields), author=AUTHOR), 400, fragment
+    )
     assert items() == []
 
 
-@pytest.mark.parametrize("email", ["reader@example.com\n", " reader@example.com",
-                                   "reader\ufeff@example.com", "rëader@example.com"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "reader@example.com\n",
+        " reader@example.com",
+        "reader\ufeff@example.com",
+        "rëader@example.com",
+    ],
+)
 def test_an_email_must_match_the_whole_pattern_in_ascii(api, email):
     # The address goes to SES, which takes ASCII addresses only; the model's ECMAScript `\s`
     # and Python's differ outside ASCII (U+FEFF is whitespace to one of them only).
@@ -277,28 +344,38 @@ def test_an_email_must_match_the_whole_pattern_in_ascii(api, email):
 
 
 def test_the_handler_and_the_request_models_use_the_same_patterns(api):
-    """patterns/blog_api.py puts these into the API Gateway models; read without importing CDK."""
+    """blueprints/my_blog/blog_api.py puts these into the API Gateway models (read without CDK)."""
     import ast
 
     from tests.support.synth import REPO_ROOT
 
-    tree = ast.parse((REPO_ROOT / "patterns/blog_api.py").read_text())
-    model = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
-             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-             and node.targets[0].id.endswith("_PATTERN")}
-    assert model == {"SLUG_PATTERN": api.SLUG.pattern, "TAG_PATTERN": api.TAG.pattern,
-                     "EMAIL_PATTERN": api.EMAIL.pattern}
+    tree = ast.parse((REPO_ROOT / "blueprints/my_blog/blog_api.py").read_text())
+    model = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id.endswith("_PATTERN")
+    }
+    assert model == {
+        "SLUG_PATTERN": api.SLUG.pattern,
+        "TAG_PATTERN": api.TAG.pattern,
+        "EMAIL_PATTERN": api.EMAIL.pattern,
+    }
     # ECMAScript `pattern` is a search, Python's check a fullmatch: they agree when anchored.
     assert all(p.startswith("^") and p.endswith("$") for p in model.values())
 
 
-@pytest.mark.parametrize("route, body", [
-    ("/api/posts", '{"title": "\\ud800", "body": "x"}'),
-    ("/api/posts", '{"title": "t", "body": "half an emoji \\ud83d"}'),
-    ("/api/posts", '{"title": "t", "body": "x", "summary": "\\udfff"}'),
-    ("/api/posts", '{"title": "\ud800 raw", "body": "x"}'),
-    ("/api/subscribers", '{"email": "\\ud800@example.com"}'),
-])
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        ("/api/posts", '{"title": "\\ud800", "body": "x"}'),
+        ("/api/posts", '{"title": "t", "body": "half an emoji \\ud83d"}'),
+        ("/api/posts", '{"title": "t", "body": "x", "summary": "\\udfff"}'),
+        ("/api/posts", '{"title": "\ud800 raw", "body": "x"}'),
+        ("/api/subscribers", '{"email": "\\ud800@example.com"}'),
+    ],
+)
 def test_strings_that_cannot_be_utf8_are_400_and_nothing_is_written(api, route, body):
     assert_error(call(api, "POST", route, body=body, author=AUTHOR), 400, "UTF-8")
     assert items() == []
@@ -310,8 +387,9 @@ def test_an_upload_content_type_of_the_wrong_type_is_400(api, content_type):
     assert_error(response, 400, "'contentType'")
 
 
-@pytest.mark.parametrize("raw", ["é", "not base64!!", base64.b64encode(b"\xff\xfe{}").decode(),
-                                 "eyJ0aXRsZSI6ICJ4In0=!!"])
+@pytest.mark.parametrize(
+    "raw", ["é", "not base64!!", base64.b64encode(b"\xff\xfe{}").decode(), "eyJ0aXRsZSI6ICJ4In0=!!"]
+)
 def test_a_body_that_is_not_base64_or_not_utf8_is_400(api, raw):
     event = api_event("POST", "/api/subscribers")
     event["body"], event["isBase64Encoded"] = raw, True
@@ -323,28 +401,49 @@ def test_deeply_nested_json_is_400_not_a_recursion_error(api):
     assert_error(call(api, "POST", "/api/subscribers", body="[" * 5000), 400, "not valid JSON")
 
 
-@pytest.mark.parametrize("key", [
-    {"pk": "POST#", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": ""},
-    {"pk": "", "sk": "", "gsi1pk": "POSTS", "gsi1sk": "x"},
-    {"pk": "SUBSCRIBER#a@b.c", "sk": "SUBSCRIBER", "gsi1pk": "POSTS", "gsi1sk": "x"},
-    {"pk": "POST#a", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": "2026-11-01T00:00:00+00:00#\ud800"},
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"pk": "POST#", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": ""},
+        {"pk": "", "sk": "", "gsi1pk": "POSTS", "gsi1sk": "x"},
+        {"pk": "SUBSCRIBER#a@b.c", "sk": "SUBSCRIBER", "gsi1pk": "POSTS", "gsi1sk": "x"},
+        {
+            "pk": "POST#a",
+            "sk": "POST",
+            "gsi1pk": "POSTS",
+            "gsi1sk": "2026-11-01T00:00:00+00:00#\ud800",
+        },
+    ],
+)
 def test_a_cursor_with_keys_this_api_never_returns_is_400(api, key):
     cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
     assert_error(call(api, "GET", "/api/posts", query={"cursor": cursor}), 400, "'cursor'")
 
 
-@pytest.mark.parametrize("content_type", [
-    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-    "application/json; charset=iso-8859-1", "text/json", "",
-])
-@pytest.mark.parametrize("route, body", [("/api/posts", new_post()),
-                                         ("/api/subscribers", {"email": "reader@example.com"}),
-                                         ("/api/uploads", {"contentType": "image/png"})])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=iso-8859-1",
+        "text/json",
+        "",
+    ],
+)
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        ("/api/posts", new_post()),
+        ("/api/subscribers", {"email": "reader@example.com"}),
+        ("/api/uploads", {"contentType": "image/png"}),
+    ],
+)
 def test_a_body_that_is_not_json_is_415_and_writes_nothing(api, content_type, route, body):
     # API Gateway validates bodies against the models for application/json only.
-    response = call(api, "POST", route, body=body, author=AUTHOR,
-                    headers={"Content-Type": content_type})
+    response = call(
+        api, "POST", route, body=body, author=AUTHOR, headers={"Content-Type": content_type}
+    )
     assert_error(response, 415, "Content-Type")
     assert items() == []
 
@@ -367,34 +466,50 @@ def store(api):
 def raises(error: Exception):
     def call(**_kwargs):
         raise error
+
     return call
 
 
 DYNAMODB = "https://dynamodb.us-east-1.amazonaws.com/"
 
 
-@pytest.mark.parametrize("error", [
-    ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query"),
-    ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
-    ReadTimeoutError(endpoint_url=DYNAMODB),
-    EndpointConnectionError(endpoint_url=DYNAMODB),
-    ConnectionResetError(104, "Connection reset by peer"),  # DAX speaks over its own sockets
-    TimeoutError("timed out"), socket.gaierror(-3, "Temporary failure in name resolution"),
-], ids=type)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query"),
+        ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
+        ReadTimeoutError(endpoint_url=DYNAMODB),
+        EndpointConnectionError(endpoint_url=DYNAMODB),
+        ConnectionResetError(104, "Connection reset by peer"),  # DAX speaks over its own sockets
+        TimeoutError("timed out"),
+        socket.gaierror(-3, "Temporary failure in name resolution"),
+    ],
+    ids=type,
+)
 def test_throttling_timeouts_and_connection_errors_are_a_retryable_503(api, monkeypatch, error):
     for method in ("query", "get_item", "put_item"):
         monkeypatch.setattr(store(api), method, raises(error))
-    for response in (call(api, "GET", "/api/posts"), call(api, "GET", "/api/posts/hello"),
-                     call(api, "POST", "/api/subscribers", body={"email": "a@example.com"})):
+    for response in (
+        call(api, "GET", "/api/posts"),
+        call(api, "GET", "/api/posts/hello"),
+        call(api, "POST", "/api/subscribers", body={"email": "a@example.com"}),
+    ):
         assert_error(response, 503, "retry shortly")
         assert header(response, "Retry-After") == "1"
         assert "slow down" not in response["body"]
 
 
-@pytest.mark.parametrize("error", [
-    ClientError({"Error": {"Code": "ValidationException", "Message": "secret detail"}}, "Query"),
-    NoCredentialsError(), RuntimeError("a bug, secret detail"),
-], ids=type)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ClientError(
+            {"Error": {"Code": "ValidationException", "Message": "secret detail"}}, "Query"
+        ),
+        NoCredentialsError(),
+        RuntimeError("a bug, secret detail"),
+    ],
+    ids=type,
+)
 def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch, caplog, error):
     monkeypatch.setattr(store(api), "query", raises(error))
     response = call(api, "GET", "/api/posts")
@@ -404,6 +519,7 @@ def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch
 
 
 # -- cold start: nothing made at import, configuration read once through settings() -------------
+
 
 def test_the_table_is_made_on_first_use_and_the_s3_client_only_for_uploads(api):
     assert api._table.cache_info().currsize == 0 and api.s3.cache_info().currsize == 0

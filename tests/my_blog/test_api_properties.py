@@ -29,37 +29,88 @@ from tests.support.wiring import LambdaContext
 
 # Any code point, lone surrogates included: a Lambda event is JSON, and "\ud800" is valid JSON.
 any_text = st.text(st.characters(exclude_categories=()), max_size=12)
-tricky = st.sampled_from([
-    "", " ", "\n", "\ud800", "null", "hello-world", "hello-world\n", "Hello", "a--b", "-a",
-    "a" * 81, "aws", "aws\n", "UPPER", "reader@example.com", "reader@example.com\n",
-    " reader@example.com", "reader\ufeff@example.com", "two@@example.com", "image/png",
-    "image/jpeg", "image/gif",
-])
+tricky = st.sampled_from(
+    [
+        "",
+        " ",
+        "\n",
+        "\ud800",
+        "null",
+        "hello-world",
+        "hello-world\n",
+        "Hello",
+        "a--b",
+        "-a",
+        "a" * 81,
+        "aws",
+        "aws\n",
+        "UPPER",
+        "reader@example.com",
+        "reader@example.com\n",
+        " reader@example.com",
+        "reader\ufeff@example.com",
+        "two@@example.com",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+    ]
+)
 strings = tricky | any_text
-numerals = st.sampled_from(["0", "1", "10", "50", "51", "-1", "+1", " 5", "5\n", "²", "١٠",
-                            "9" * 20, "9" * 5000]) | any_text
+numerals = (
+    st.sampled_from(
+        ["0", "1", "10", "50", "51", "-1", "+1", " 5", "5\n", "²", "١٠", "9" * 20, "9" * 5000]
+    )
+    | any_text
+)
 
 
 def _cursor(key) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-cursors = st.sampled_from([_cursor(k) for k in (
-    {"pk": "POST#seed", "sk": "POST", "gsi1pk": "POSTS",
-     "gsi1sk": "2026-11-01T00:00:00+00:00#seed"},
-    {"pk": "POST#", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": ""},
-    {"pk": "POST#a", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": "2026-11-01T00:00:00+00:00#b"},
-    {"pk": "SUBSCRIBER#a@b.c", "sk": "SUBSCRIBER", "gsi1pk": "POSTS", "gsi1sk": "x"},
-    {"pk": 1, "sk": [], "gsi1pk": None, "gsi1sk": {}}, ["x"], "x",
-)] + ["A" * 1100]) | strings
+cursors = (
+    st.sampled_from(
+        [
+            _cursor(k)
+            for k in (
+                {
+                    "pk": "POST#seed",
+                    "sk": "POST",
+                    "gsi1pk": "POSTS",
+                    "gsi1sk": "2026-11-01T00:00:00+00:00#seed",
+                },
+                {"pk": "POST#", "sk": "POST", "gsi1pk": "POSTS", "gsi1sk": ""},
+                {
+                    "pk": "POST#a",
+                    "sk": "POST",
+                    "gsi1pk": "POSTS",
+                    "gsi1sk": "2026-11-01T00:00:00+00:00#b",
+                },
+                {"pk": "SUBSCRIBER#a@b.c", "sk": "SUBSCRIBER", "gsi1pk": "POSTS", "gsi1sk": "x"},
+                {"pk": 1, "sk": [], "gsi1pk": None, "gsi1sk": {}},
+                ["x"],
+                "x",
+            )
+        ]
+        + ["A" * 1100]
+    )
+    | strings
+)
 
-json_scalars = (st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70)
-                | st.floats(allow_nan=True, allow_infinity=True) | strings)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | strings
+)
 json_values = st.recursive(
     json_scalars,
-    lambda children: (st.lists(children, max_size=3)
-                      | st.dictionaries(strings, children, max_size=3)),
-    max_leaves=6)
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(strings, children, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 POST_FIELDS = ("title", "body", "slug", "summary", "tags", "author")
 SUBSCRIBER_FIELDS = ("email", "name")
@@ -67,12 +118,23 @@ UPLOAD_FIELDS = ("contentType", "key")
 # Valid values (the mutations and the other kinds bring the invalid ones).
 valid_slugs = st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,6}){0,2}", fullmatch=True)
 valid_posts = st.fixed_dictionaries(
-    {"title": st.from_regex(r"[A-Za-z][A-Za-z0-9 ,!?]{0,19}", fullmatch=True),
-     "body": st.text(min_size=1, max_size=40).filter(str.strip)},
-    optional={"slug": valid_slugs, "summary": st.text(min_size=1, max_size=20).filter(str.strip),
-              "tags": st.lists(valid_slugs, max_size=3)})
-valid_subscriptions = st.fixed_dictionaries({"email": st.from_regex(
-    r"[A-Za-z0-9._+-]{1,10}@[a-z0-9-]{1,8}(\.[a-z]{2,4}){1,2}", fullmatch=True)})
+    {
+        "title": st.from_regex(r"[A-Za-z][A-Za-z0-9 ,!?]{0,19}", fullmatch=True),
+        "body": st.text(min_size=1, max_size=40).filter(str.strip),
+    },
+    optional={
+        "slug": valid_slugs,
+        "summary": st.text(min_size=1, max_size=20).filter(str.strip),
+        "tags": st.lists(valid_slugs, max_size=3),
+    },
+)
+valid_subscriptions = st.fixed_dictionaries(
+    {
+        "email": st.from_regex(
+            r"[A-Za-z0-9._+-]{1,10}@[a-z0-9-]{1,8}(\.[a-z]{2,4}){1,2}", fullmatch=True
+        )
+    }
+)
 valid_uploads = st.fixed_dictionaries({"contentType": st.sampled_from(["image/png", "image/jpeg"])})
 
 
@@ -84,8 +146,13 @@ def bodies(draw, valid, fields: tuple[str, ...]):
     if kind in ("valid", "mutated"):
         value = draw(valid)
         if kind == "mutated":
-            value.update(draw(st.dictionaries(st.sampled_from(fields) | any_text, json_values,
-                                              min_size=1, max_size=2)))
+            value.update(
+                draw(
+                    st.dictionaries(
+                        st.sampled_from(fields) | any_text, json_values, min_size=1, max_size=2
+                    )
+                )
+            )
     elif kind == "object":
         value = draw(st.dictionaries(st.sampled_from(fields) | any_text, json_values, max_size=5))
     elif kind == "json":
@@ -102,23 +169,52 @@ def bodies(draw, valid, fields: tuple[str, ...]):
     return text, True
 
 
-content_types = st.sampled_from([
-    "application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain",
-    "application/x-www-form-urlencoded", "application/json; charset=latin-1", ""]) | any_text
+content_types = (
+    st.sampled_from(
+        [
+            "application/json",
+            "application/json; charset=utf-8",
+            "APPLICATION/JSON",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/json; charset=latin-1",
+            "",
+        ]
+    )
+    | any_text
+)
 headers = st.fixed_dictionaries({}, optional={"Content-Type": content_types}) | st.dictionaries(
-    any_text, strings, max_size=2)
-queries = st.fixed_dictionaries({}, optional={"limit": numerals, "cursor": cursors}) | \
-    st.dictionaries(any_text, strings, max_size=2)
+    any_text, strings, max_size=2
+)
+queries = st.fixed_dictionaries(
+    {}, optional={"limit": numerals, "cursor": cursors}
+) | st.dictionaries(any_text, strings, max_size=2)
 authors = st.sampled_from([AUTHOR, AUTHOR, None])
 
 
-def event(method: str, resource: str, *, slug: str | None = None, author=None,
-          body=(None, False), query=None, extra_headers=None) -> dict:
+def event(
+    method: str,
+    resource: str,
+    *,
+    slug: str | None = None,
+    author=None,
+    body=(None, False),
+    query=None,
+    extra_headers=None,
+) -> dict:
     """An event API Gateway could deliver (or a direct invoke could), for any parameter values."""
-    path = resource if slug is None else resource.replace(
-        "{slug}", quote(slug, safe="", errors="surrogatepass"))
-    made = api_event(method, resource.replace("{slug}", "x"), author=author, query=query or None,
-                     headers=extra_headers)
+    path = (
+        resource
+        if slug is None
+        else resource.replace("{slug}", quote(slug, safe="", errors="surrogatepass"))
+    )
+    made = api_event(
+        method,
+        resource.replace("{slug}", "x"),
+        author=author,
+        query=query or None,
+        headers=extra_headers,
+    )
     made["path"], made["resource"] = path, resource
     made["pathParameters"] = {"slug": slug} if slug is not None else None
     made["body"], made["isBase64Encoded"] = body
@@ -134,8 +230,10 @@ def contents(api):
     def snapshot() -> tuple[list, list]:
         rows = dynamodb.scan(TableName=TABLE)["Items"]
         objects = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
-        return (sorted(rows, key=lambda i: (i["pk"]["S"], i["sk"]["S"])),
-                sorted(o["Key"] for o in objects))
+        return (
+            sorted(rows, key=lambda i: (i["pk"]["S"], i["sk"]["S"])),
+            sorted(o["Key"] for o in objects),
+        )
 
     return snapshot
 
@@ -151,8 +249,10 @@ def answer_is_never_5xx(api, state, event_: dict, *, writes: bool = True) -> dic
     assert isinstance(answer, dict)
     if status >= 400:
         assert isinstance(answer["error"], str) and answer["error"], answer
-        assert response["multiValueHeaders"]["Cache-Control"] in (["no-store"],
-                                                                  ["public, max-age=10"])
+        assert response["multiValueHeaders"]["Cache-Control"] in (
+            ["no-store"],
+            ["public, max-age=10"],
+        )
     if status >= 400 or not writes:
         assert state() == before, (event_, response)
     return response
@@ -162,8 +262,9 @@ def seed(api, contents) -> None:
     """One post, so that examples reach the read and paging paths."""
     if not contents()[0]:
         post = json.dumps({"title": "Seed", "body": "x", "slug": "seed"})
-        answer_is_never_5xx(api, contents, event("POST", "/api/posts", author=AUTHOR,
-                                                 body=(post, False)))
+        answer_is_never_5xx(
+            api, contents, event("POST", "/api/posts", author=AUTHOR, body=(post, False))
+        )
 
 
 @given(query=queries, headers=headers)
@@ -181,8 +282,7 @@ def test_get_never_answers_5xx_and_never_writes(api, contents, slug, headers):
 
 
 @given(body=bodies(valid_posts, POST_FIELDS), headers=headers, author=authors)
-def test_create_post_never_answers_5xx_and_writes_only_on_2xx(api, contents, body, headers,
-                                                               author):
+def test_create_post_never_answers_5xx_and_writes_only_on_2xx(api, contents, body, headers, author):
     create = event("POST", "/api/posts", author=author, body=body, extra_headers=headers)
     created = answer_is_never_5xx(api, contents, create)
     if created["statusCode"] == 201:  # what was created can be read back by its slug
@@ -207,12 +307,20 @@ def test_upload_url_never_answers_5xx_and_never_writes(api, contents, body, head
     answer_is_never_5xx(api, contents, upload, writes=False)
 
 
-@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"])
-       | any_text, resource=st.sampled_from(["/api/posts", "/api/posts/{slug}", "/api/admin",
-                                             "/", "/{proxy+}"]) | any_text, headers=headers)
-def test_any_other_method_or_resource_is_a_json_4xx_or_2xx(api, contents, method, resource,
-                                                           headers):
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]) | any_text,
+    resource=st.sampled_from(["/api/posts", "/api/posts/{slug}", "/api/admin", "/", "/{proxy+}"])
+    | any_text,
+    headers=headers,
+)
+def test_any_other_method_or_resource_is_a_json_4xx_or_2xx(
+    api, contents, method, resource, headers
+):
     made = event("GET", "/api/posts/{slug}", slug="seed", extra_headers=headers)
     made["httpMethod"], made["resource"] = method, resource
-    answer_is_never_5xx(api, contents, made, writes=(method, resource) in {
-        ("POST", "/api/posts"), ("POST", "/api/subscribers")})
+    answer_is_never_5xx(
+        api,
+        contents,
+        made,
+        writes=(method, resource) in {("POST", "/api/posts"), ("POST", "/api/subscribers")},
+    )

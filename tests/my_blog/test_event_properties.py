@@ -46,14 +46,19 @@ from tests.support.wiring import LambdaContext, load_handler
 # Arbitrary Unicode; one text in five holds a lone surrogate, which JSON's "\ud800" escape
 # delivers to a handler and which st.characters() alone would almost never draw.
 _TEXT = st.text(st.characters(exclude_categories=()), max_size=24)
-_WITH_SURROGATE = st.builds(lambda head, lone, tail: head + lone + tail, _TEXT,
-                            st.characters(categories=["Cs"]), _TEXT)
+_WITH_SURROGATE = st.builds(
+    lambda head, lone, tail: head + lone + tail, _TEXT, st.characters(categories=["Cs"]), _TEXT
+)
 ANY_TEXT = st.integers(0, 4).flatmap(lambda n: _WITH_SURROGATE if n == 0 else _TEXT)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**64)
-    | st.floats(allow_nan=False, allow_infinity=False) | ANY_TEXT,
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | ANY_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
-    max_leaves=6)
+    max_leaves=6,
+)
 NOT_OBJECTS = JSON_VALUES.filter(lambda v: not isinstance(v, dict))
 
 
@@ -66,6 +71,7 @@ def utf8(text: str) -> bool:
 
 
 # == welcome email ===============================================================================
+
 
 @pytest.fixture(scope="module")
 def welcome_module():
@@ -101,11 +107,16 @@ ADDRESSES = st.builds(lambda local, domain: f"{local}@{domain}", LOCAL, DOMAIN)
 # Text that can never be one: no "@", or a character outside printable ASCII; and addresses
 # that look right but for one such character in the local part (SES has no SMTPUTF8).
 NOT_PRINTABLE_ASCII = st.characters(exclude_categories=()).filter(lambda c: not "!" <= c <= "~")
-NEAR_ADDRESSES = st.builds(lambda head, bad, tail, domain: f"{head}{bad}{tail}@{domain}",
-                           st.text("abc.+_-", max_size=4), NOT_PRINTABLE_ASCII,
-                           st.text("xyz0-9", max_size=4), DOMAIN)
+NEAR_ADDRESSES = st.builds(
+    lambda head, bad, tail, domain: f"{head}{bad}{tail}@{domain}",
+    st.text("abc.+_-", max_size=4),
+    NOT_PRINTABLE_ASCII,
+    st.text("xyz0-9", max_size=4),
+    DOMAIN,
+)
 NOT_ADDRESSES = NEAR_ADDRESSES | ANY_TEXT.filter(
-    lambda t: "@" not in t or not all("!" <= c <= "~" for c in t))
+    lambda t: "@" not in t or not all("!" <= c <= "~" for c in t)
+)
 
 
 def item(email: str, **extra) -> dict:
@@ -115,8 +126,20 @@ def item(email: str, **extra) -> dict:
 @st.composite
 def poison(draw, sequence: str) -> tuple[dict | object, str, dict | None]:
     """(record, the identifier it must be reported with, an item to store or None)."""
-    kind = draw(st.sampled_from(["not-a-record", "no-dynamodb", "event-name", "no-image", "pk",
-                                 "email-text", "email-type", "mismatch"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "not-a-record",
+                "no-dynamodb",
+                "event-name",
+                "no-image",
+                "pk",
+                "email-text",
+                "email-type",
+                "mismatch",
+            ]
+        )
+    )
     if kind == "not-a-record":
         return draw(NOT_OBJECTS), "", None
     # Its own domain (ADDRESSES never ends in ".example"): a stored poison item never
@@ -131,23 +154,33 @@ def poison(draw, sequence: str) -> tuple[dict | object, str, dict | None]:
             record["dynamodb"] = draw(NOT_OBJECTS)
         return record, "", good
     if kind == "event-name":
-        record["eventName"] = draw(JSON_VALUES.filter(
-            lambda v: v not in ("INSERT", "MODIFY", "REMOVE")))
+        record["eventName"] = draw(
+            JSON_VALUES.filter(lambda v: v not in ("INSERT", "MODIFY", "REMOVE"))
+        )
         stored = good
     elif kind == "no-image":
         record["dynamodb"]["NewImage"] = draw(NOT_OBJECTS)
         stored = good
     elif kind == "pk":
-        record["dynamodb"]["NewImage"]["pk"] = draw(JSON_VALUES.filter(
-            lambda v: not (isinstance(v, dict) and isinstance(v.get("S"), str)
-                           and v["S"].startswith("SUBSCRIBER#"))))
+        record["dynamodb"]["NewImage"]["pk"] = draw(
+            JSON_VALUES.filter(
+                lambda v: (
+                    not (
+                        isinstance(v, dict)
+                        and isinstance(v.get("S"), str)
+                        and v["S"].startswith("SUBSCRIBER#")
+                    )
+                )
+            )
+        )
     elif kind == "email-text":
         text = draw(NOT_ADDRESSES)
         record = stream_record("INSERT", item(text), sequence)
         stored = item(text) if utf8(text) else None  # a real table cannot hold the others
     elif kind == "email-type":
-        record["dynamodb"]["NewImage"]["email"] = draw(JSON_VALUES.filter(
-            lambda v: not (isinstance(v, dict) and isinstance(v.get("S"), str))))
+        record["dynamodb"]["NewImage"]["email"] = draw(
+            JSON_VALUES.filter(lambda v: not (isinstance(v, dict) and isinstance(v.get("S"), str)))
+        )
     else:  # the address is fine but the key names someone else
         other = draw(ADDRESSES.filter(lambda a: a.lower() != good["email"].lower()))
         record["dynamodb"]["NewImage"]["pk"] = {"S": f"SUBSCRIBER#{other.lower()}"}
@@ -163,12 +196,12 @@ def poison(draw, sequence: str) -> tuple[dict | object, str, dict | None]:
 @st.composite
 def batches(draw) -> dict:
     """A batch: records of five kinds, each with what the handler must do with it."""
-    kinds = draw(st.lists(st.sampled_from(["new", "old", "gone", "modify", "poison"]),
-                          max_size=7))
-    addresses = draw(st.lists(ADDRESSES, min_size=len(kinds), max_size=len(kinds),
-                              unique_by=str.lower))
+    kinds = draw(st.lists(st.sampled_from(["new", "old", "gone", "modify", "poison"]), max_size=7))
+    addresses = draw(
+        st.lists(ADDRESSES, min_size=len(kinds), max_size=len(kinds), unique_by=str.lower)
+    )
     batch = {"records": [], "stored": [], "new": [], "poison": []}
-    for n, (kind, address) in enumerate(zip(kinds, addresses), start=1):
+    for n, (kind, address) in enumerate(zip(kinds, addresses, strict=True), start=1):
         sequence = f"{n:021d}"
         subscriber = item(address)
         if kind == "poison":
@@ -186,8 +219,9 @@ def batches(draw) -> dict:
         elif kind == "gone":  # unsubscribed before the record was processed
             record = stream_record("INSERT", subscriber, sequence)
         else:
-            record = stream_record("MODIFY", {**subscriber, "name": "x"}, sequence,
-                                   old_image=subscriber)
+            record = stream_record(
+                "MODIFY", {**subscriber, "name": "x"}, sequence, old_image=subscriber
+            )
             batch["stored"].append(subscriber)
         batch["records"].append(record)
     return batch
@@ -219,8 +253,7 @@ def test_welcome_reports_every_poison_record_and_emails_each_new_subscriber_once
     emptied()
     store(batch["stored"])
     records = batch["records"]
-    expected = "all failed" if records and len(batch["poison"]) == len(records) \
-        else batch["poison"]
+    expected = "all failed" if records and len(batch["poison"]) == len(records) else batch["poison"]
     assert outcome(welcome, {"Records": records}) == expected
     assert emailed() == sorted(batch["new"])
     # The mapping delivers the same batch again (a retry, a bisected half, a duplicate).
@@ -228,12 +261,16 @@ def test_welcome_reports_every_poison_record_and_emails_each_new_subscriber_once
     assert emailed() == sorted(batch["new"])
     table = boto3.resource("dynamodb").Table(TABLE)
     for address in batch["new"]:
-        assert table.get_item(Key={"pk": f"SUBSCRIBER#{address.lower()}",
-                                   "sk": "SUBSCRIBER"})["Item"]["welcomedAt"]
+        assert table.get_item(Key={"pk": f"SUBSCRIBER#{address.lower()}", "sk": "SUBSCRIBER"})[
+            "Item"
+        ]["welcomedAt"]
 
 
-@given(event=JSON_VALUES.filter(lambda e: not (isinstance(e, dict)
-                                               and isinstance(e.get("Records"), list))))
+@given(
+    event=JSON_VALUES.filter(
+        lambda e: not (isinstance(e, dict) and isinstance(e.get("Records"), list))
+    )
+)
 def test_welcome_answers_an_event_that_is_not_a_batch_with_no_failures(welcome, event):
     assert welcome.handler(event, LambdaContext("welcome-email")) == {"batchItemFailures": []}
     assert emailed() == []
@@ -255,19 +292,30 @@ def _timeout(kind: str):
 # record must be reported failed. A claim fault here happens before DynamoDB applies it.
 FAULTS = {
     "none": False,
-    "claim-throttled": True, "claim-timeout": True,
-    "send-throttled": True, "send-refused": True, "send-unreachable": True,
+    "claim-throttled": True,
+    "claim-timeout": True,
+    "send-throttled": True,
+    "send-refused": True,
+    "send-unreachable": True,
     "send-answer-lost": False,  # SES sent it; the claim is kept, nothing is resent
 }
 
 
-@given(plan=st.lists(st.tuples(ADDRESSES, st.sampled_from(sorted(FAULTS))), min_size=1,
-                     max_size=6, unique_by=lambda p: p[0].lower()))
+@given(
+    plan=st.lists(
+        st.tuples(ADDRESSES, st.sampled_from(sorted(FAULTS))),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda p: p[0].lower(),
+    )
+)
 def test_welcome_under_botocore_errors_never_emails_twice_and_one_retry_finishes(welcome, plan):
     emptied()
     store([item(address) for address, _ in plan])
-    records = [stream_record("INSERT", item(address), f"{n:021d}")
-               for n, (address, _) in enumerate(plan, start=1)]
+    records = [
+        stream_record("INSERT", item(address), f"{n:021d}")
+        for n, (address, _) in enumerate(plan, start=1)
+    ]
     faults = {address.lower(): fault for address, fault in plan}
     table, ses = welcome.table(), welcome.ses()
     real_update, real_send = table.update_item, ses.send_email
@@ -294,8 +342,10 @@ def test_welcome_under_botocore_errors_never_emails_twice_and_one_retry_finishes
             raise _timeout("ReadTimeoutError")
         return answer
 
-    with mock.patch.object(table, "update_item", update_item), \
-            mock.patch.object(ses, "send_email", send_email):
+    with (
+        mock.patch.object(table, "update_item", update_item),
+        mock.patch.object(ses, "send_email", send_email),
+    ):
         first = outcome(welcome, {"Records": records})
     failing = [f"{n:021d}" for n, (_, fault) in enumerate(plan, start=1) if FAULTS[fault]]
     assert first == ("all failed" if len(failing) == len(plan) else failing)
@@ -337,8 +387,10 @@ def empty_media(module) -> None:
     """Bucket, table and queues as a fresh mock has them (the resources themselves stay)."""
     s3 = boto3.client("s3")
     versions = s3.list_object_versions(Bucket=BUCKET)
-    doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-              for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+    ]
     if doomed:
         s3.delete_objects(Bucket=BUCKET, Delete={"Objects": doomed})
     table = boto3.resource("dynamodb").Table(THUMBNAIL_TABLE)
@@ -359,7 +411,8 @@ PHOTOS = st.builds(
     tiny_image,
     st.sampled_from(["JPEG", "PNG"]),
     st.sampled_from(["RGB", "L"]),
-    st.tuples(st.integers(1, 300), st.integers(1, 300)))
+    st.tuples(st.integers(1, 300), st.integers(1, 300)),
+)
 IMAGE_MAGIC = (b"\xff\xd8", b"\x89PNG")
 
 
@@ -372,15 +425,18 @@ def damaged(draw) -> bytes:
         if draw(st.booleans()):
             data[at] = draw(st.integers(0, 255))
         else:
-            del data[max(at, 2):]
+            del data[max(at, 2) :]
     return bytes(data)
 
 
 # Key names as S3 allows them (any UTF-8, no control characters), arbitrary Unicode otherwise.
 # No "/" or ".": one folder level, and the extension is the only dot (distinct names, distinct
 # thumbnails).
-NAMES = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"),
-                              exclude_characters="/."), min_size=1, max_size=12)
+NAMES = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="/."),
+    min_size=1,
+    max_size=12,
+)
 
 
 def _record(key: str, version=None, event_name: str = "ObjectCreated:Post") -> dict:
@@ -398,8 +454,9 @@ def malformed_records(draw) -> dict | object:
     if kind == "raw-key":  # a key that never came from S3: not valid UTF-8 text
         record["s3"]["object"]["key"] = draw(ANY_TEXT.filter(lambda t: not utf8(t)))
         return record
-    where = draw(st.sampled_from(["s3", "bucket", "object", "bucket.name", "object.key",
-                                  "object.versionId"]))
+    where = draw(
+        st.sampled_from(["s3", "bucket", "object", "bucket.name", "object.key", "object.versionId"])
+    )
     if where in ("s3", "bucket", "object"):  # an object expected: anything else, or nothing
         value = draw(NOT_OBJECTS)
     elif where == "object.versionId":  # a string or absent is fine (unversioned): not those
@@ -420,12 +477,22 @@ def malformed_records(draw) -> dict | object:
 @st.composite
 def uploads(draw) -> dict:
     """An S3 event: photos, arbitrary bytes, damaged photos and malformed records."""
-    kinds = draw(st.lists(st.sampled_from(["photo", "bytes", "damaged", "malformed", "outside",
-                                           "deleted-event"]), max_size=5))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["photo", "bytes", "damaged", "malformed", "outside", "deleted-event"]),
+            max_size=5,
+        )
+    )
     names = draw(st.lists(NAMES, min_size=len(kinds), max_size=len(kinds), unique=True))
-    event = {"records": [], "objects": {}, "photos": [], "uncertain": [], "rejected": 0,
-             "ignored": 0}
-    for kind, name in zip(kinds, names):
+    event = {
+        "records": [],
+        "objects": {},
+        "photos": [],
+        "uncertain": [],
+        "rejected": 0,
+        "ignored": 0,
+    }
+    for kind, name in zip(kinds, names, strict=True):
         ext = draw(st.sampled_from([".jpg", ".png", ".jpeg", ""]))
         key = f"uploads/{name}{ext}"
         if kind == "malformed":
@@ -435,8 +502,13 @@ def uploads(draw) -> dict:
         if kind == "outside":
             key = f"{draw(st.sampled_from(['thumbnails/', 'other/', '']))}{name}{ext}"
             event["ignored"] += 1
-        data = {"photo": PHOTOS, "bytes": st.binary(max_size=600), "damaged": damaged(),
-                "outside": PHOTOS, "deleted-event": PHOTOS}[kind]
+        data = {
+            "photo": PHOTOS,
+            "bytes": st.binary(max_size=600),
+            "damaged": damaged(),
+            "outside": PHOTOS,
+            "deleted-event": PHOTOS,
+        }[kind]
         event["objects"][key] = draw(data)
         if kind == "bytes" and not event["objects"][key].startswith(IMAGE_MAGIC):
             event["rejected"] += 1
@@ -446,9 +518,14 @@ def uploads(draw) -> dict:
             event["photos"].append(key)
         elif kind == "deleted-event":
             event["ignored"] += 1
-        event["records"].append(_record(
-            key, event_name="ObjectRemoved:Delete" if kind == "deleted-event"
-            else "ObjectCreated:Put"))
+        event["records"].append(
+            _record(
+                key,
+                event_name="ObjectRemoved:Delete"
+                if kind == "deleted-event"
+                else "ObjectCreated:Put",
+            )
+        )
     return event
 
 
@@ -463,8 +540,12 @@ def drain(queue_url: str) -> list[dict]:
     while True:
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if got:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)])
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(got)
+                ],
+            )
         bodies += [json.loads(message["Body"]) for message in got]
         if len(got) < 10:
             return bodies
@@ -487,7 +568,8 @@ def test_thumbnails_never_half_done_and_nothing_written_for_a_bad_record_or_uplo
     made_now = [k for k in written if k not in event["objects"]]  # not a pre-existing upload
     assert counts["thumbnails"] == len(made_now)
     assert counts["rejected"] == event["rejected"] + len(event["uncertain"]) - (
-        len(made_now) - len(expected))
+        len(made_now) - len(expected)
+    )
     rejected = drain(thumbs.queues["rejected"])
     assert len(rejected) == counts["rejected"] and all(r["reason"] for r in rejected)
     ready = drain(thumbs.queues["listener"])
@@ -499,12 +581,17 @@ def test_thumbnails_never_half_done_and_nothing_written_for_a_bad_record_or_uplo
         assert image.format == "JPEG" and max(image.size) <= 256
 
 
-@given(event=JSON_VALUES.filter(lambda e: not (isinstance(e, dict)
-                                               and isinstance(e.get("Records"), list))))
+@given(
+    event=JSON_VALUES.filter(
+        lambda e: not (isinstance(e, dict) and isinstance(e.get("Records"), list))
+    )
+)
 def test_thumbnails_send_an_event_that_is_not_a_notification_to_the_queue(thumbs, event):
     # Nothing to empty: the assertions below take the one message each example sends.
     assert thumbs.handler(event, LambdaContext("thumbs")) == {
-        "thumbnails": 0, "rejected": 1, "ignored": 0}
+        "thumbnails": 0,
+        "rejected": 1,
+        "ignored": 0,
+    }
     (message,) = drain(thumbs.queues["rejected"])
     assert message["reason"] == "not an S3 event notification"
-

@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 from constructs import Construct
 
-from patterns.defaults import physical_name
+from house.names import physical_name
 
 STACK = "MyBlog"
 # CloudFormation type -> (where the name is, the service's limit).
@@ -47,8 +47,7 @@ def test_names_carry_the_stack_name_so_dev_and_prod_differ(synth):
         "Api/EdgeCache": "MyBlog-dev-Api-EdgeCache",
         "Api/OriginRequests": "MyBlog-dev-Api-OriginRequests",
     }
-    assert prod == {path: name.replace("MyBlog-dev-", "MyBlog-prod-")
-                    for path, name in dev.items()}
+    assert prod == {path: name.replace("MyBlog-dev-", "MyBlog-prod-") for path, name in dev.items()}
     assert not set(dev.values()) & set(prod.values())
     for stage, names in (("dev", dev), ("prod", prod)):
         assert all(name.startswith(synth(stage).stack_name(STACK) + "-") for name in names.values())
@@ -78,8 +77,11 @@ def test_a_long_name_is_cut_to_the_limit_with_a_stable_hash_of_the_whole_name():
     def name(app: cdk.App, role: str) -> str:
         return physical_name(Construct(_stack(app, long_stack), "Site"), role, max_length=64)
 
-    first, again, other = name(cdk.App(), "Router"), name(cdk.App(), "Router"), \
-        name(cdk.App(), "Rooter")
+    first, again, other = (
+        name(cdk.App(), "Router"),
+        name(cdk.App(), "Router"),
+        name(cdk.App(), "Rooter"),
+    )
     assert len(first) == 64 and first.startswith("MyBlog-xxx")
     assert first == again, "the same on every synth: no random part"
     assert first != other, "names that differ only past the cut still differ"

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from tests.my_blog.test_stack import as_list, by_path, flat, only, resources, statements_of
-from tests.support.synth import REPO_ROOT, synthesize
 from tests.support.gates import nag_findings
+from tests.support.synth import REPO_ROOT, synthesize
 
 STACK = "MyBlog"
 ZONE = "Z0123456789ABCDEFGHIJ"
@@ -22,17 +22,27 @@ def everything_on(tmp_path_factory):
     stages["dev"] = {**stages["dev"], "region": "us-east-1"}
     settings = {
         "domain_names": ["blog.example.com", "www.blog.example.com"],
-        "hosted_zone_id": ZONE, "hosted_zone_name": "example.com",
-        "waf": True, "waf_rate_limit": 500,
-        "sender_email": "news@example.com", "ses_domain": "example.com",
+        "hosted_zone_id": ZONE,
+        "hosted_zone_name": "example.com",
+        "waf": True,
+        "waf_rate_limit": 500,
+        "sender_email": "news@example.com",
+        "ses_domain": "example.com",
         "ses_sandbox_recipients": ["me@example.org"],
-        "dax": True, "dax_nodes": 1, "replica_regions": ["eu-west-1"],
+        "dax": True,
+        "dax_nodes": 1,
+        "replica_regions": ["eu-west-1"],
         "thumbnail_ready_queue": False,
     }
-    return synthesize("dev", tmp_path_factory.mktemp("my-blog-everything"), {
-        "blueprints_only": "my-blog", "stages": stages,
-        "blueprints": {"my-blog": {"dev": settings}},
-    })
+    return synthesize(
+        "dev",
+        tmp_path_factory.mktemp("my-blog-everything"),
+        {
+            "blueprints_only": "my-blog",
+            "stages": stages,
+            "blueprints": {"my-blog": {"dev": settings}},
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +63,18 @@ def test_custom_domain_with_a_created_certificate_and_alias_records(t):
     dist_id, dist = only(t, "AWS::CloudFront::Distribution")
     config = dist["Properties"]["DistributionConfig"]
     assert config["Aliases"] == ["blog.example.com", "www.blog.example.com"]
-    assert config["ViewerCertificate"] == {"AcmCertificateArn": {"Ref": cert_id},
-                                           "MinimumProtocolVersion": "TLSv1.2_2021",
-                                           "SslSupportMethod": "sni-only"}
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": {"Ref": cert_id},
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "SslSupportMethod": "sni-only",
+    }
     records = [r["Properties"] for r in resources(t, "AWS::Route53::RecordSet").values()]
     assert sorted((r["Name"], r["Type"]) for r in records) == [
-        ("blog.example.com.", "A"), ("blog.example.com.", "AAAA"),
-        ("www.blog.example.com.", "A"), ("www.blog.example.com.", "AAAA")]
+        ("blog.example.com.", "A"),
+        ("blog.example.com.", "AAAA"),
+        ("www.blog.example.com.", "A"),
+        ("www.blog.example.com.", "AAAA"),
+    ]
     for record in records:
         assert record["HostedZoneId"] == ZONE
         assert record["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [dist_id, "DomainName"]}
@@ -73,13 +88,16 @@ def test_waf_rate_limit_is_the_setting(t):
 
 
 def test_ses_domain_identity_and_sandbox_recipient_are_the_only_send_resources(t):
-    identities = {r["Properties"]["EmailIdentity"]: k
-                  for k, r in resources(t, "AWS::SES::EmailIdentity").items()}
+    identities = {
+        r["Properties"]["EmailIdentity"]: k
+        for k, r in resources(t, "AWS::SES::EmailIdentity").items()
+    }
     assert set(identities) == {"example.com", "me@example.org"}
     role_id, _ = by_path(t, "WelcomeEmail/FunctionRole/Resource")
     (send,) = [s for s in statements_of(t, role_id) if s["Action"] == "ses:SendEmail"]
     assert sorted(flat(r).rsplit("/", 1)[1] for r in as_list(send["Resource"])) == sorted(
-        "${" + identities[name] + "}" for name in identities)
+        "${" + identities[name] + "}" for name in identities
+    )
     assert send["Condition"] == {"StringEquals": {"ses:FromAddress": "news@example.com"}}
     welcome = by_path(t, "WelcomeEmail/Function/Resource")[1]
     assert welcome["Properties"]["Environment"]["Variables"]["SENDER"] == "news@example.com"

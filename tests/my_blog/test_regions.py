@@ -13,7 +13,11 @@ import pytest
 
 from tests.support.gates import assert_gates_pass, nag_findings
 from tests.support.synth import (
-    REPO_ROOT, Synthesized, region_of, stages_with_prod_in, synthesize,
+    REPO_ROOT,
+    Synthesized,
+    region_of,
+    stages_with_prod_in,
+    synthesize,
 )
 from tests.support.template import only, resources
 
@@ -24,31 +28,38 @@ REGIONS = ("eu-central-1", "eu-west-1")
 ZONE = "Z0123456789ABCDEFGHIJ"
 
 
-
-
 def cdk_json_prod() -> dict:
     return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"]["my-blog"][
-        "prod"]
+        "prod"
+    ]
 
 
 @pytest.fixture(scope="module", params=REGIONS)
 def moved(request, tmp_path_factory, prod_in_another_region) -> Synthesized:
     if request.param == prod_in_another_region.stacks["MyBlog"]["environment"].rsplit("/")[-1]:
         return prod_in_another_region
-    return synthesize("prod", tmp_path_factory.mktemp(f"my-blog-prod-{request.param}"), {
-        "blueprints_only": "my-blog", "stages": stages_with_prod_in(request.param)})
+    return synthesize(
+        "prod",
+        tmp_path_factory.mktemp(f"my-blog-prod-{request.param}"),
+        {"blueprints_only": "my-blog", "stages": stages_with_prod_in(request.param)},
+    )
 
 
 @pytest.fixture(scope="module")
 def with_domain(tmp_path_factory) -> Synthesized:
     """eu-central-1 with a custom domain (certificate created), its hosted zone and a sender."""
-    return synthesize("prod", tmp_path_factory.mktemp("my-blog-prod-domain"), {
-        "blueprints_only": "my-blog", "stages": stages_with_prod_in("eu-central-1"),
-        "my-blog.domain_names": "blog.example.com,www.blog.example.com",
-        "my-blog.hosted_zone_id": ZONE, "my-blog.hosted_zone_name": "example.com",
-        "my-blog.sender_email": "welcome@example.com"})
-
-
+    return synthesize(
+        "prod",
+        tmp_path_factory.mktemp("my-blog-prod-domain"),
+        {
+            "blueprints_only": "my-blog",
+            "stages": stages_with_prod_in("eu-central-1"),
+            "my-blog.domain_names": "blog.example.com,www.blog.example.com",
+            "my-blog.hosted_zone_id": ZONE,
+            "my-blog.hosted_zone_name": "example.com",
+            "my-blog.sender_email": "welcome@example.com",
+        },
+    )
 
 
 REPLICA_WARNING = "Annotation::my-blog:replicaRegionIsHomeRegion (warning)"
@@ -81,8 +92,7 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
     # `cdk deploy MyBlog-prod` deploys the companion first.
     assert EDGE in moved.stacks[STACK]["dependencies"]
     # Nothing else moved: the companion holds the web ACL only (no certificate without a domain).
-    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {
-        "AWS::WAFv2::WebACL"}
+    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {"AWS::WAFv2::WebACL"}
 
 
 def test_replica_regions_exclude_the_home_region_with_a_warning(moved):
@@ -117,12 +127,16 @@ def test_a_created_certificate_is_in_the_companion_too(with_domain):
     assert only(with_domain.template(STACK), "AWS::SES::EmailIdentity")
 
 
-@pytest.mark.parametrize("setting", [
-    {"my-blog.waf": True},
-    {"my-blog.domain_names": "blog.example.com"},
-])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"my-blog.waf": True},
+        {"my-blog.domain_names": "blog.example.com"},
+    ],
+)
 def test_an_environment_agnostic_stage_that_needs_us_east_1_names_the_region_setting(
-        tmp_path, setting):
+    tmp_path, setting
+):
     """dev has `region: null`: whether the web ACL/certificate can live in the stack is unknown."""
     with pytest.raises(ValueError, match=r"stages\.dev\.region"):
         synthesize("dev", tmp_path, {"blueprints_only": "my-blog", **setting})

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from stacks.config import StageSettings, parse_settings
-from stacks.my_blog import MyBlogSettings, check_stage
+from blueprints.my_blog.stack import MyBlogSettings, check_stage
+from house.settings import StageSettings, parse_settings
 from tests.support.synth import REPO_ROOT
 
 WHERE = "blueprints.my-blog.dev"
@@ -44,43 +44,79 @@ def test_settings_are_frozen():
         parse().dax = True  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("raw, setting, allowed", [
-    ({"sender_email": "not an email"}, "sender_email", "email address"),
-    ({"ses_domain": "Example.COM", "sender_email": "a@example.com"}, "ses_domain",
-     "lowercase domain"),
-    ({"ses_domain": "example.org", "sender_email": "a@example.com"}, "sender_email", "ses_domain"),
-    ({"ses_domain": "example.com"}, "sender_email", "set sender_email too"),
-    ({"ses_sandbox_recipients": ["me@example.com"]}, "sender_email", "set sender_email too"),
-    ({"ses_sandbox_recipients": ["ok@example.com", "nope"], "sender_email": "a@example.com"},
-     "ses_sandbox_recipients", "email"),
-    ({"welcome_max_retries": 11}, "welcome_max_retries", "0..10"),
-    ({"content_security_policy": "script-src 'self'"}, "content_security_policy", "default-src"),
-    ({"price_class": "PriceClass_Cheap"}, "price_class", "PriceClass_100"),
-    ({"domain_names": ["Blog.Example.com"]}, "domain_names", "lowercase host names"),
-    ({"domain_names": ["blog.example.com"],
-      "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"},
-     "certificate_arn", "us-east-1"),
-    ({"hosted_zone_id": "Z123"}, "domain_names", "need at least one domain"),
-    ({"domain_names": ["blog.example.com"], "hosted_zone_id": "zone-1"}, "hosted_zone_id", "Z0123"),
-    ({"waf_rate_limit": 10}, "waf_rate_limit", "100.."),
-    ({"api_cache_seconds": 600, "api_max_cache_seconds": 300}, "api_cache_seconds", "1..api_max"),
-    ({"api_throttle_rate": 0}, "api_throttle_rate", "1..10000"),
-    ({"api_throttle_rate": 50, "api_throttle_burst": 10}, "api_throttle_burst",
-     "api_throttle_rate"),
-    ({"replica_regions": ["eu-west-1", "mars-1"]}, "replica_regions", "region names"),
-    ({"replica_regions": ["eu-west-1", "eu-west-1"]}, "replica_regions", "at most once"),
-    ({"dax_node_type": "cache.t3.small"}, "dax_node_type", "dax.t3.small"),
-    ({"dax_nodes": 0}, "dax_nodes", "1..11"),
-    ({"upload_prefix": "uploads"}, "upload_prefix", "ending in '/'"),
-    ({"thumbnail_prefix": "/thumbnails/"}, "thumbnail_prefix", "ending in '/'"),
-    ({"upload_prefix": "media/", "thumbnail_prefix": "media/small/"}, "thumbnail_prefix",
-     "must not overlap"),
-    ({"thumbnail_size": 4096}, "thumbnail_size", "32..2048"),
-    ({"max_upload_mb": 0}, "max_upload_mb", "1..100"),
-    ({"thumbnail_memory_mb": 256}, "thumbnail_memory_mb", "512..10240"),
-    ({"dax": "sometimes"}, "dax", "true/false"),
-    ({"replica_region": ["eu-west-1"]}, "replica_region", "allowed settings"),
-])
+@pytest.mark.parametrize(
+    "raw, setting, allowed",
+    [
+        ({"sender_email": "not an email"}, "sender_email", "email address"),
+        (
+            {"ses_domain": "Example.COM", "sender_email": "a@example.com"},
+            "ses_domain",
+            "lowercase domain",
+        ),
+        (
+            {"ses_domain": "example.org", "sender_email": "a@example.com"},
+            "sender_email",
+            "ses_domain",
+        ),
+        ({"ses_domain": "example.com"}, "sender_email", "set sender_email too"),
+        ({"ses_sandbox_recipients": ["me@example.com"]}, "sender_email", "set sender_email too"),
+        (
+            {"ses_sandbox_recipients": ["ok@example.com", "nope"], "sender_email": "a@example.com"},
+            "ses_sandbox_recipients",
+            "email",
+        ),
+        ({"welcome_max_retries": 11}, "welcome_max_retries", "0..10"),
+        (
+            {"content_security_policy": "script-src 'self'"},
+            "content_security_policy",
+            "default-src",
+        ),
+        ({"price_class": "PriceClass_Cheap"}, "price_class", "PriceClass_100"),
+        ({"domain_names": ["Blog.Example.com"]}, "domain_names", "lowercase host names"),
+        (
+            {
+                "domain_names": ["blog.example.com"],
+                "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+            },
+            "certificate_arn",
+            "us-east-1",
+        ),
+        ({"hosted_zone_id": "Z123"}, "domain_names", "need at least one domain"),
+        (
+            {"domain_names": ["blog.example.com"], "hosted_zone_id": "zone-1"},
+            "hosted_zone_id",
+            "Z0123",
+        ),
+        ({"waf_rate_limit": 10}, "waf_rate_limit", "100.."),
+        (
+            {"api_cache_seconds": 600, "api_max_cache_seconds": 300},
+            "api_cache_seconds",
+            "1..api_max",
+        ),
+        ({"api_throttle_rate": 0}, "api_throttle_rate", "1..10000"),
+        (
+            {"api_throttle_rate": 50, "api_throttle_burst": 10},
+            "api_throttle_burst",
+            "api_throttle_rate",
+        ),
+        ({"replica_regions": ["eu-west-1", "mars-1"]}, "replica_regions", "region names"),
+        ({"replica_regions": ["eu-west-1", "eu-west-1"]}, "replica_regions", "at most once"),
+        ({"dax_node_type": "cache.t3.small"}, "dax_node_type", "dax.t3.small"),
+        ({"dax_nodes": 0}, "dax_nodes", "1..11"),
+        ({"upload_prefix": "uploads"}, "upload_prefix", "ending in '/'"),
+        ({"thumbnail_prefix": "/thumbnails/"}, "thumbnail_prefix", "ending in '/'"),
+        (
+            {"upload_prefix": "media/", "thumbnail_prefix": "media/small/"},
+            "thumbnail_prefix",
+            "must not overlap",
+        ),
+        ({"thumbnail_size": 4096}, "thumbnail_size", "32..2048"),
+        ({"max_upload_mb": 0}, "max_upload_mb", "1..100"),
+        ({"thumbnail_memory_mb": 256}, "thumbnail_memory_mb", "512..10240"),
+        ({"dax": "sometimes"}, "dax", "true/false"),
+        ({"replica_region": ["eu-west-1"]}, "replica_region", "allowed settings"),
+    ],
+)
 def test_bad_values_name_the_setting_and_what_is_allowed(raw, setting, allowed):
     with pytest.raises(ValueError) as error:
         parse(**raw)
@@ -90,8 +126,11 @@ def test_bad_values_name_the_setting_and_what_is_allowed(raw, setting, allowed):
 
 
 def test_replicas_need_the_stage_region():
-    with pytest.raises(ValueError, match=r"blueprints\.my-blog\.dev\.replica_regions.*"
-                                         r"stages\.dev\.region"):
+    with pytest.raises(
+        ValueError,
+        match=r"blueprints\.my-blog\.dev\.replica_regions.*"
+        r"stages\.dev\.region",
+    ):
         check_stage(stage(), parse(replica_regions=["eu-west-1"]))
 
 
@@ -105,13 +144,16 @@ def test_waf_and_a_created_certificate_are_allowed_in_any_region():
 
 def test_a_brought_certificate_must_be_in_us_east_1():
     with pytest.raises(ValueError, match=r"certificate_arn.*us-east-1"):
-        parse(domain_names=["blog.example.com"],
-              certificate_arn="arn:aws:acm:eu-central-1:123456789012:certificate/abc")
+        parse(
+            domain_names=["blog.example.com"],
+            certificate_arn="arn:aws:acm:eu-central-1:123456789012:certificate/abc",
+        )
 
 
 def test_three_dax_nodes_need_three_azs():
     with pytest.raises(ValueError, match="dax_nodes.*availability_zones"):
         check_stage(stage("prod", "us-east-1"), parse(dax=True, dax_nodes=3))
-    check_stage(stage("prod", "us-east-1", availability_zones=("us-east-1a", "us-east-1b",
-                                                               "us-east-1c")),
-                parse(dax=True, dax_nodes=3))
+    check_stage(
+        stage("prod", "us-east-1", availability_zones=("us-east-1a", "us-east-1b", "us-east-1c")),
+        parse(dax=True, dax_nodes=3),
+    )

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from patterns.static_site import DEFAULT_CSP
+from patterns.web.static_site import DEFAULT_CSP
 from tests.my_blog.conftest import SENDER
 from tests.support.snapshots import assert_matches_snapshot
 from tests.support.template import only, resources
@@ -16,8 +16,11 @@ STACK = "MyBlog"
 
 
 def by_path(t: dict, suffix: str) -> tuple[str, dict]:
-    found = [(k, r) for k, r in t["Resources"].items()
-             if r.get("Metadata", {}).get("aws:cdk:path", "").endswith(suffix)]
+    found = [
+        (k, r)
+        for k, r in t["Resources"].items()
+        if r.get("Metadata", {}).get("aws:cdk:path", "").endswith(suffix)
+    ]
     assert len(found) == 1, f"{len(found)} resources at */{suffix}"
     return found[0]
 
@@ -61,6 +64,7 @@ def origin(t: dict, origin_id: str) -> dict:
 
 # -- static site ---------------------------------------------------------------------------------
 
+
 def test_s3_origins_use_origin_access_control_not_an_identity(t):
     assert not resources(t, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
     oac_id, oac = only(t, "AWS::CloudFront::OriginAccessControl")
@@ -93,13 +97,18 @@ def assert_only_this_distribution(t: dict, condition: dict) -> None:
     dist_id, _ = only(t, "AWS::CloudFront::Distribution")
     assert list(condition) == ["StringEquals"]
     assert list(condition["StringEquals"]) == ["AWS:SourceArn"]
-    assert flat(condition["StringEquals"]["AWS:SourceArn"]) == \
-        f"arn:aws:cloudfront::${{AWS::AccountId}}:distribution/${{{dist_id}}}"
+    assert (
+        flat(condition["StringEquals"]["AWS:SourceArn"])
+        == f"arn:aws:cloudfront::${{AWS::AccountId}}:distribution/${{{dist_id}}}"
+    )
 
 
 def bucket_policy(t: dict, bucket_id: str) -> list[dict]:
-    (policy,) = [p for p in resources(t, "AWS::S3::BucketPolicy").values()
-                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    (policy,) = [
+        p
+        for p in resources(t, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -107,17 +116,25 @@ def test_site_bucket_is_private_and_readable_only_by_this_distribution(t):
     site_id, site = by_path(t, "Site/Bucket/Resource")
     props = site["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
-        "ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert (
+        props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]["SSEAlgorithm"]
+        == "AES256"
+    )
     assert "WebsiteConfiguration" not in props
     statements = bucket_policy(t, site_id)
     tls_only = {"Bool": {"aws:SecureTransport": "false"}}
     assert any(s["Effect"] == "Deny" and s["Condition"] == tls_only for s in statements)
-    cloudfront = [s for s in statements
-                  if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
+    cloudfront = [
+        s for s in statements if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    ]
     assert len(cloudfront) == 1
     assert cloudfront[0]["Action"] == "s3:GetObject"
     assert_only_this_distribution(t, cloudfront[0]["Condition"])
@@ -129,16 +146,21 @@ def test_site_bucket_is_private_and_readable_only_by_this_distribution(t):
 def test_media_bucket_serves_only_the_thumbnail_prefix_to_this_distribution(t):
     media_id, media = by_path(t, "MyBlog/Media/Resource")
     assert media["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
-    cloudfront = [s for s in bucket_policy(t, media_id)
-                  if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}]
+    cloudfront = [
+        s
+        for s in bucket_policy(t, media_id)
+        if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    ]
     assert len(cloudfront) == 1
     assert cloudfront[0]["Action"] == "s3:GetObject"
-    assert cloudfront[0]["Resource"] == {"Fn::Join": ["", [
-        {"Fn::GetAtt": [media_id, "Arn"]}, "/thumbnails/*"]]}
+    assert cloudfront[0]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [media_id, "Arn"]}, "/thumbnails/*"]]
+    }
     assert_only_this_distribution(t, cloudfront[0]["Condition"])
     thumbnails = behaviour(t, "/thumbnails/*")
     assert origin(t, thumbnails["TargetOriginId"])["DomainName"] == {
-        "Fn::GetAtt": [media_id, "RegionalDomainName"]}
+        "Fn::GetAtt": [media_id, "RegionalDomainName"]
+    }
 
 
 def test_security_headers_policy_on_every_behaviour(t):
@@ -165,15 +187,20 @@ def test_spa_routing_function_and_error_handling(t):
     function_id, function = only(t, "AWS::CloudFront::Function")
     assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert config["DefaultCacheBehavior"]["FunctionAssociations"] == [
-        {"EventType": "viewer-request",
-         "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}]
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}
+    ]
     for b in config["CacheBehaviors"]:  # the API and the thumbnails are never rewritten
         assert "FunctionAssociations" not in b
     # Only S3's 403 (missing object, no ListBucket) becomes the 404 page; nothing becomes a 200,
     # so an API 404 stays the API's JSON.
     assert config["CustomErrorResponses"] == [
-        {"ErrorCode": 403, "ResponseCode": 404, "ResponsePagePath": "/404.html",
-         "ErrorCachingMinTTL": 60}]
+        {
+            "ErrorCode": 403,
+            "ResponseCode": 404,
+            "ResponsePagePath": "/404.html",
+            "ErrorCachingMinTTL": 60,
+        }
+    ]
 
 
 def test_one_access_log_bucket_receives_every_log(t):
@@ -203,7 +230,7 @@ def test_site_content_is_deployed_and_the_cache_invalidated(t):
 def test_waf_in_prod_only(assembly, t):
     acls = resources(t, "AWS::WAFv2::WebACL")
     if assembly.stage == "prod":
-        (acl_id, acl), = acls.items()
+        ((acl_id, acl),) = acls.items()
         assert acl["Properties"]["Scope"] == "CLOUDFRONT"
         assert distribution(t)["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
         assert distribution(t)["PriceClass"] == "PriceClass_All"
@@ -214,6 +241,7 @@ def test_waf_in_prod_only(assembly, t):
 
 # -- API behind the same distribution -------------------------------------------------------------
 
+
 def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t):
     api = behaviour(t, "/api/*")
     assert api["AllowedMethods"] == ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
@@ -221,16 +249,20 @@ def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t):
     rest_id, _ = only(t, "AWS::ApiGateway::RestApi")
     api_origin = origin(t, api["TargetOriginId"])
     assert rest_id in json.dumps(api_origin["DomainName"])
-    assert api_origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "https-only",
-                                                "OriginSSLProtocols": ["TLSv1.2"]}
+    assert api_origin["CustomOriginConfig"] == {
+        "OriginProtocolPolicy": "https-only",
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
 
     cache_id, cache = only(t, "AWS::CloudFront::CachePolicy")
     assert api["CachePolicyId"] == {"Ref": cache_id}
     config = cache["Properties"]["CachePolicyConfig"]
     assert (config["MinTTL"], config["DefaultTTL"], config["MaxTTL"]) == (0, 60, 300)
     key = config["ParametersInCacheKeyAndForwardedToOrigin"]
-    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "whitelist",
-                                         "QueryStrings": ["limit", "cursor"]}
+    assert key["QueryStringsConfig"] == {
+        "QueryStringBehavior": "whitelist",
+        "QueryStrings": ["limit", "cursor"],
+    }
     assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Authorization"]}
     assert key["CookiesConfig"] == {"CookieBehavior": "none"}
     assert key["EnableAcceptEncodingGzip"] and key["EnableAcceptEncodingBrotli"]
@@ -238,8 +270,10 @@ def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t):
     request_id, request = only(t, "AWS::CloudFront::OriginRequestPolicy")
     assert api["OriginRequestPolicyId"] == {"Ref": request_id}
     forwarded = request["Properties"]["OriginRequestPolicyConfig"]
-    assert forwarded["HeadersConfig"] == {"HeaderBehavior": "whitelist",
-                                          "Headers": ["Content-Type"]}
+    assert forwarded["HeadersConfig"] == {
+        "HeaderBehavior": "whitelist",
+        "Headers": ["Content-Type"],
+    }
     assert forwarded["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
     assert forwarded["CookiesConfig"] == {"CookieBehavior": "none"}
 
@@ -252,15 +286,21 @@ def _routes(t: dict) -> dict[tuple[str, str], dict]:
             return path(parts[ref["Ref"]]["ParentId"]) + "/" + parts[ref["Ref"]]["PathPart"]
         return ""
 
-    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
-            for m in resources(t, "AWS::ApiGateway::Method").values()}
+    return {
+        (m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
+        for m in resources(t, "AWS::ApiGateway::Method").values()
+    }
 
 
 def test_api_routes_writes_need_an_author_and_everything_is_validated(t):
     routes = _routes(t)
-    assert set(routes) == {("GET", "/api/posts"), ("POST", "/api/posts"),
-                           ("GET", "/api/posts/{slug}"), ("POST", "/api/subscribers"),
-                           ("POST", "/api/uploads")}
+    assert set(routes) == {
+        ("GET", "/api/posts"),
+        ("POST", "/api/posts"),
+        ("GET", "/api/posts/{slug}"),
+        ("POST", "/api/subscribers"),
+        ("POST", "/api/uploads"),
+    }
     authorizer_id, authorizer = only(t, "AWS::ApiGateway::Authorizer")
     pool_id, _ = only(t, "AWS::Cognito::UserPool")
     assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
@@ -275,8 +315,10 @@ def test_api_routes_writes_need_an_author_and_everything_is_validated(t):
             assert method["AuthorizationType"] == "NONE"
         assert method["RequestValidatorId"] == {"Ref": validator_id}
         assert method["Integration"]["Type"] == "AWS_PROXY"
-    models = {r["Properties"]["Name"]: json.loads(json.dumps(r["Properties"]["Schema"]))
-              for r in resources(t, "AWS::ApiGateway::Model").values()}
+    models = {
+        r["Properties"]["Name"]: json.loads(json.dumps(r["Properties"]["Schema"]))
+        for r in resources(t, "AWS::ApiGateway::Model").values()
+    }
     assert models["Subscription"]["required"] == ["email"]
     assert models["NewPost"]["additionalProperties"] is False
     upload = models["UploadRequest"]["properties"]["contentType"]
@@ -290,11 +332,16 @@ def test_api_is_regional_throttled_traced_and_access_logged_as_json(assembly, t)
     props = stage["Properties"]
     assert props["StageName"] == "v1" and props["TracingEnabled"] is True
     (settings,) = props["MethodSettings"]
-    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == \
-        {"dev": (20, 40), "prod": (100, 200)}[assembly.stage]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == {
+        "dev": (20, 40),
+        "prod": (100, 200),
+    }[assembly.stage]
     assert json.loads(props["AccessLogSetting"]["Format"])["status"] == "$context.status"
-    unknown = [r for r in resources(t, "AWS::ApiGateway::GatewayResponse").values()
-               if r["Properties"]["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"]
+    unknown = [
+        r
+        for r in resources(t, "AWS::ApiGateway::GatewayResponse").values()
+        if r["Properties"]["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"
+    ]
     assert unknown[0]["Properties"]["StatusCode"] == "404"  # never a 403 (the 404 page)
 
 
@@ -311,6 +358,7 @@ def test_authors_pool_is_invite_only_with_mfa(assembly, t):
 
 # -- data ----------------------------------------------------------------------------------------
 
+
 def test_table_has_a_stream_pitr_and_the_stage_durability(assembly, t):
     table_id, table = only(t, "AWS::DynamoDB::GlobalTable")
     props = table["Properties"]
@@ -318,8 +366,10 @@ def test_table_has_a_stream_pitr_and_the_stage_durability(assembly, t):
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
     # The stack's own region is a replica too ({"Ref": "AWS::Region"} in an agnostic dev synth).
-    replicas = {r["Region"] if isinstance(r["Region"], str) else json.dumps(r["Region"]): r
-                for r in props["Replicas"]}
+    replicas = {
+        r["Region"] if isinstance(r["Region"], str) else json.dumps(r["Region"]): r
+        for r in props["Replicas"]
+    }
     for replica in replicas.values():
         assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     if assembly.stage == "prod":
@@ -336,8 +386,11 @@ def test_dax_and_its_vpc_in_prod_only(assembly, t):
     api_fn_id, api_fn = by_path(t, "Api/Handler/Resource")
     env = api_fn["Properties"]["Environment"]["Variables"]
     layers = api_fn["Properties"]["Layers"]
-    layer_id, = [k for k, r in resources(t, "AWS::Lambda::LayerVersion").items()
-                 if r["Metadata"]["aws:cdk:path"].endswith("DynamoDbClient/Resource")]
+    (layer_id,) = [
+        k
+        for k, r in resources(t, "AWS::Lambda::LayerVersion").items()
+        if r["Metadata"]["aws:cdk:path"].endswith("DynamoDbClient/Resource")
+    ]
     assert layers == [{"Ref": layer_id}]
     if assembly.stage == "dev":
         for kind in ("AWS::DAX::Cluster", "AWS::EC2::VPC", "AWS::EC2::NatGateway"):
@@ -362,30 +415,40 @@ def test_dax_and_its_vpc_in_prod_only(assembly, t):
     dax_sg = props["SecurityGroupIds"][0]
     # The API function: out on 443 (only VPC endpoints are routable) and to DAX on 9111.
     api_group = t["Resources"][api_sg["Fn::GetAtt"][0]]["Properties"]
-    assert [(e["CidrIp"], e["FromPort"], e["ToPort"]) for e in api_group["SecurityGroupEgress"]] \
-        == [("0.0.0.0/0", 443, 443)]
+    assert [
+        (e["CidrIp"], e["FromPort"], e["ToPort"]) for e in api_group["SecurityGroupEgress"]
+    ] == [("0.0.0.0/0", 443, 443)]
     egress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupEgress").values()]
     assert [(e["GroupId"], e["FromPort"], e["DestinationSecurityGroupId"]) for e in egress] == [
-        (api_sg, 9111, dax_sg)]
+        (api_sg, 9111, dax_sg)
+    ]
     # DAX: in on 9111 from the API function only; no group is open to the world inbound.
     ingress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()]
     assert [(i["GroupId"], i["FromPort"], i["SourceSecurityGroupId"]) for i in ingress] == [
-        (dax_sg, 9111, api_sg)]
+        (dax_sg, 9111, api_sg)
+    ]
     for sg in resources(t, "AWS::EC2::SecurityGroup").values():
         assert not sg["Properties"].get("SecurityGroupIngress")
-    dax_actions = [s for s in statements_of(t, api_fn["Properties"]["Role"]["Fn::GetAtt"][0])
-                   if any(a.startswith("dax:") for a in as_list(s["Action"]))]
+    dax_actions = [
+        s
+        for s in statements_of(t, api_fn["Properties"]["Role"]["Fn::GetAtt"][0])
+        if any(a.startswith("dax:") for a in as_list(s["Action"]))
+    ]
     assert [s["Resource"] for s in dax_actions] == [{"Fn::GetAtt": [cluster_id, "Arn"]}]
 
 
 # -- welcome email --------------------------------------------------------------------------------
 
+
 def test_no_welcome_email_until_a_sender_is_set(t):
     """cdk.json sets no sender_email: no SES identity, no welcome function, nothing may send."""
     assert not resources(t, "AWS::SES::EmailIdentity")
     assert not resources(t, "AWS::Lambda::EventSourceMapping")
-    assert not [k for k, r in resources(t, "AWS::Lambda::Function").items()
-                if "WelcomeEmail" in r["Metadata"]["aws:cdk:path"]]
+    assert not [
+        k
+        for k, r in resources(t, "AWS::Lambda::Function").items()
+        if "WelcomeEmail" in r["Metadata"]["aws:cdk:path"]
+    ]
     for policy in resources(t, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert not any(a.startswith("ses:") for a in as_list(statement["Action"]))
@@ -407,13 +470,15 @@ def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(ass
     assert props["MaximumRecordAgeInSeconds"] == 6 * 3600
     failures_id, failures = by_path(t, "WelcomeEmail/FailedRecords/Resource")
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": [failures_id, "Arn"]}
+        "Fn::GetAtt": [failures_id, "Arn"]
+    }
     assert failures["Properties"]["SqsManagedSseEnabled"] is True
     assert failures["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
     (pattern,) = props["FilterCriteria"]["Filters"]
     assert json.loads(pattern["Pattern"]) == {
         "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUBSCRIBER#"}]}}}}
+        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUBSCRIBER#"}]}}},
+    }
     fn_id, _ = by_path(t, "WelcomeEmail/Function/Resource")
     assert props["FunctionName"] == {"Ref": fn_id}
 
@@ -427,7 +492,7 @@ def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(send
         for s in statements_of(t, role_id):
             if any(a.startswith("ses:") for a in as_list(s["Action"])):
                 senders.append((role_id, s))
-    (role_id, statement), = senders
+    ((role_id, statement),) = senders
     assert by_path(t, "WelcomeEmail/FunctionRole/Resource")[0] == role_id
     assert statement["Action"] == "ses:SendEmail"
     joined = statement["Resource"]["Fn::Join"][1]
@@ -441,6 +506,7 @@ def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(send
 
 
 # -- thumbnails -----------------------------------------------------------------------------------
+
 
 def test_upload_notification_is_filtered_to_images_under_the_upload_prefix(t):
     (notifications,) = resources(t, "Custom::S3BucketNotifications").values()
@@ -467,9 +533,11 @@ def test_thumbnail_function_size_dead_letters_and_least_privilege(t):
     assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [rejected_id, "Arn"]}}
     assert props["Environment"]["Variables"]["REJECTED_QUEUE_URL"] == {"Ref": rejected_id}
     media_id, _ = by_path(t, "MyBlog/Media/Resource")
-    s3_statements = {tuple(as_list(s["Action"])): s["Resource"]
-                     for s in statements_of(t, props["Role"]["Fn::GetAtt"][0])
-                     if any(a.startswith("s3:") for a in as_list(s["Action"]))}
+    s3_statements = {
+        tuple(as_list(s["Action"])): s["Resource"]
+        for s in statements_of(t, props["Role"]["Fn::GetAtt"][0])
+        if any(a.startswith("s3:") for a in as_list(s["Action"]))
+    }
     arn = {"Fn::GetAtt": [media_id, "Arn"]}
     assert s3_statements == {
         ("s3:GetObject", "s3:GetObjectVersion"): {"Fn::Join": ["", [arn, "/uploads/*"]]},
@@ -488,13 +556,18 @@ def test_thumbnail_ready_topic_is_encrypted_with_an_sqs_subscriber(t):
 
 # -- everything -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("welcome", [False, True], ids=["no-sender", "sender"])
-def test_every_function_is_arm64_python_314_with_stage_log_retention(assembly, t, sender_t,
-                                                                      welcome):
+def test_every_function_is_arm64_python_314_with_stage_log_retention(
+    assembly, t, sender_t, welcome
+):
     days = {"dev": 14, "prod": 365}[assembly.stage]
     template = sender_t if welcome else t
-    mine = [r for r in resources(template, "AWS::Lambda::Function").values()
-            if r["Properties"].get("Runtime") == "python3.14"]
+    mine = [
+        r
+        for r in resources(template, "AWS::Lambda::Function").values()
+        if r["Properties"].get("Runtime") == "python3.14"
+    ]
     assert len(mine) == (3 if welcome else 2)  # API, thumbnails (and the welcome email)
     groups = resources(template, "AWS::Logs::LogGroup")
     for fn in mine:
@@ -504,8 +577,14 @@ def test_every_function_is_arm64_python_314_with_stage_log_retention(assembly, t
 
 
 def test_outputs_a_user_needs_right_after_deploy(t):
-    assert {"SiteUrl", "ApiBaseUrl", "UploadExample", "WelcomeEmail", "AuthorsUserPoolId",
-            "CreateAuthorCommand"} <= set(t["Outputs"])
+    assert {
+        "SiteUrl",
+        "ApiBaseUrl",
+        "UploadExample",
+        "WelcomeEmail",
+        "AuthorsUserPoolId",
+        "CreateAuthorCommand",
+    } <= set(t["Outputs"])
 
 
 def test_snapshot(assembly, snapshot):

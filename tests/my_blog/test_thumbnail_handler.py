@@ -22,10 +22,15 @@ TABLE = "blog-table"
 
 # What the stack sets, for the one import; every test then patches settings() with its own.
 PLACEHOLDER_ENVIRONMENT = {
-    "TABLE_NAME": TABLE, "THUMBNAIL_BUCKET": BUCKET, "UPLOAD_PREFIX": "uploads/",
-    "THUMBNAIL_PREFIX": "thumbnails/", "THUMBNAIL_SIZE": "256", "MAX_UPLOAD_BYTES": "1",
+    "TABLE_NAME": TABLE,
+    "THUMBNAIL_BUCKET": BUCKET,
+    "UPLOAD_PREFIX": "uploads/",
+    "THUMBNAIL_PREFIX": "thumbnails/",
+    "THUMBNAIL_SIZE": "256",
+    "MAX_UPLOAD_BYTES": "1",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:unset",
-    "REJECTED_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset"}
+    "REJECTED_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +52,41 @@ def thumbnail_resources(module) -> dict:
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     boto3.client("dynamodb").create_table(
-        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}])
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
     topic = boto3.client("sns").create_topic(Name="thumbnail-ready")["TopicArn"]
     sqs = boto3.client("sqs")
     rejected = sqs.create_queue(QueueName="rejected")["QueueUrl"]
     listener = sqs.create_queue(QueueName="listener")["QueueUrl"]
     listener_arn = sqs.get_queue_attributes(QueueUrl=listener, AttributeNames=["QueueArn"])
-    boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs",
-                                  Endpoint=listener_arn["Attributes"]["QueueArn"],
-                                  Attributes={"RawMessageDelivery": "true"})
-    return {"settings": module.Settings(
-                table_name=TABLE, thumbnail_bucket=BUCKET, upload_prefix="uploads/",
-                thumbnail_prefix="thumbnails/", thumbnail_size=256,
-                max_upload_bytes=2 * 1024 * 1024, topic_arn=topic, rejected_queue_url=rejected),
-            "queues": {"rejected": rejected, "listener": listener}}
+    boto3.client("sns").subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=listener_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return {
+        "settings": module.Settings(
+            table_name=TABLE,
+            thumbnail_bucket=BUCKET,
+            upload_prefix="uploads/",
+            thumbnail_prefix="thumbnails/",
+            thumbnail_size=256,
+            max_upload_bytes=2 * 1024 * 1024,
+            topic_arn=topic,
+            rejected_queue_url=rejected,
+        ),
+        "queues": {"rejected": rejected, "listener": listener},
+    }
 
 
 @pytest.fixture
@@ -87,8 +109,7 @@ def run(thumbs, key: str, data: bytes | None = None, **event) -> dict:
 
 
 def messages(thumbs, queue: str) -> list[dict]:
-    got = boto3.client("sqs").receive_message(QueueUrl=thumbs.queues[queue],
-                                              MaxNumberOfMessages=10)
+    got = boto3.client("sqs").receive_message(QueueUrl=thumbs.queues[queue], MaxNumberOfMessages=10)
     return [json.loads(m["Body"]) for m in got.get("Messages", [])]
 
 
@@ -113,8 +134,11 @@ def test_a_jpeg_upload_becomes_an_upright_256px_thumbnail_with_metadata(thumbs):
     assert obj["ContentType"] == "image/jpeg"
     assert not image.getexif(), "camera metadata (GPS!) must not reach the public thumbnail"
 
-    item = boto3.resource("dynamodb").Table(TABLE).get_item(
-        Key={"pk": "PHOTO#trip/beach", "sk": "THUMBNAIL"})["Item"]
+    item = (
+        boto3.resource("dynamodb")
+        .Table(TABLE)
+        .get_item(Key={"pk": "PHOTO#trip/beach", "sk": "THUMBNAIL"})["Item"]
+    )
     assert item["sourceKey"] == "uploads/trip/beach.jpg"
     assert (item["width"], item["height"]) == (1200, 800)
     assert (item["thumbnailWidth"], item["thumbnailHeight"]) == (171, 256)
@@ -142,11 +166,14 @@ def test_a_url_encoded_key_and_a_small_photo_that_is_not_enlarged(thumbs):
     assert image.size == (120, 90)
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"\xff\xd8\xff\xe0 this is not really a jpeg", "unreadable"),   # JPEG magic, no JPEG
-    (jpeg_photo(800, 600)[:2000], "unreadable"),                     # truncated upload
-    (b"<html><script>alert(1)</script></html>", "cannot identify image file"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"\xff\xd8\xff\xe0 this is not really a jpeg", "unreadable"),  # JPEG magic, no JPEG
+        (jpeg_photo(800, 600)[:2000], "unreadable"),  # truncated upload
+        (b"<html><script>alert(1)</script></html>", "cannot identify image file"),
+    ],
+)
 def test_corrupt_or_non_image_uploads_are_rejected_to_the_queue_not_retried(thumbs, data, reason):
     result = run(thumbs, "uploads/broken.jpg", data)  # returns normally: no Lambda retry
     assert result == {"thumbnails": 0, "rejected": 1, "ignored": 0}
@@ -179,15 +206,22 @@ def test_a_decompression_bomb_is_rejected_from_its_header(thumbs):
 
 def test_objects_outside_the_upload_prefix_never_trigger_work(thumbs):
     """The recursion guard: even if a trigger fired for a thumbnail, nothing is written."""
-    assert run(thumbs, "thumbnails/beach.jpg", jpeg_photo(300, 200)) == \
-        {"thumbnails": 0, "rejected": 0, "ignored": 1}
+    assert run(thumbs, "thumbnails/beach.jpg", jpeg_photo(300, 200)) == {
+        "thumbnails": 0,
+        "rejected": 0,
+        "ignored": 1,
+    }
     assert keys() == ["thumbnails/beach.jpg"]
 
 
 def test_a_deleted_upload_and_a_delete_event_are_ignored(thumbs):
     assert run(thumbs, "uploads/gone.jpg")["ignored"] == 1  # never uploaded / already deleted
-    assert run(thumbs, "uploads/x.jpg", jpeg_photo(50, 50),
-               event_name="ObjectRemoved:Delete")["ignored"] == 1
+    assert (
+        run(thumbs, "uploads/x.jpg", jpeg_photo(50, 50), event_name="ObjectRemoved:Delete")[
+            "ignored"
+        ]
+        == 1
+    )
     assert messages(thumbs, "rejected") == []
 
 
@@ -211,13 +245,15 @@ def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(thumbs, m
 
 # -- the resize function on its own ------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def resize():
     return load_handler("thumbnail", "thumbnails")
 
 
-@pytest.mark.parametrize("mode, fmt", [("CMYK", "JPEG"), ("L", "JPEG"), ("P", "PNG"),
-                                       ("I;16", "PNG"), ("LA", "PNG")])
+@pytest.mark.parametrize(
+    "mode, fmt", [("CMYK", "JPEG"), ("L", "JPEG"), ("P", "PNG"), ("I;16", "PNG"), ("LA", "PNG")]
+)
 def test_every_mode_jpeg_and_png_come_in_ends_as_an_rgb_jpeg(resize, mode, fmt):
     out = io.BytesIO()
     Image.new(mode, (1000, 500)).save(out, fmt)
@@ -244,6 +280,7 @@ def test_jpeg_is_decoded_at_reduced_scale(resize, monkeypatch):
 
 # -- malformed events and botocore errors (issue 13) -------------------------------------------
 
+
 def _record(upload_key: str, **s3_object) -> dict:
     (record,) = s3_event(BUCKET, upload_key)["Records"]
     record["s3"]["object"].update(s3_object)
@@ -256,20 +293,43 @@ def _with_bucket(bucket) -> dict:
     return record
 
 
-@pytest.mark.parametrize("bad", [
-    _with_bucket(5), _with_bucket({"name": BUCKET}), _with_bucket(""), _with_bucket(None),
-    _record("uploads/a.jpg", key=5), _record("uploads/a.jpg", key=""),
-    _record("uploads/a.jpg", key=["uploads/a.jpg"]),
-    _record("uploads/a.jpg", versionId=7), _record("uploads/a.jpg", versionId=["v1"]),
-    _record("uploads/a.jpg", key="uploads/\ud800.jpg"),  # a lone surrogate: not a valid key
-], ids=["bucket-int", "bucket-object", "bucket-empty", "bucket-null", "key-int", "key-empty",
-        "key-list", "version-int", "version-list", "key-surrogate"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _with_bucket(5),
+        _with_bucket({"name": BUCKET}),
+        _with_bucket(""),
+        _with_bucket(None),
+        _record("uploads/a.jpg", key=5),
+        _record("uploads/a.jpg", key=""),
+        _record("uploads/a.jpg", key=["uploads/a.jpg"]),
+        _record("uploads/a.jpg", versionId=7),
+        _record("uploads/a.jpg", versionId=["v1"]),
+        _record("uploads/a.jpg", key="uploads/\ud800.jpg"),  # a lone surrogate: not a valid key
+    ],
+    ids=[
+        "bucket-int",
+        "bucket-object",
+        "bucket-empty",
+        "bucket-null",
+        "key-int",
+        "key-empty",
+        "key-list",
+        "version-int",
+        "version-list",
+        "key-surrogate",
+    ],
+)
 def test_a_record_with_wrongly_typed_fields_is_rejected_and_the_next_one_still_processed(
-        thumbs, bad):
+    thumbs, bad
+):
     upload("uploads/a.jpg", jpeg_photo(300, 200))
     event = {"Records": [bad, _record("uploads/a.jpg")]}
     assert thumbs.handler(event, LambdaContext("thumbs")) == {
-        "thumbnails": 1, "rejected": 1, "ignored": 0}
+        "thumbnails": 1,
+        "rejected": 1,
+        "ignored": 0,
+    }
     (message,) = messages(thumbs, "rejected")
     assert message["reason"] == "not an S3 object record"
     assert keys() == ["thumbnails/a.jpg", "uploads/a.jpg"]
@@ -277,8 +337,9 @@ def test_a_record_with_wrongly_typed_fields_is_rejected_and_the_next_one_still_p
 
 def test_an_event_for_another_bucket_is_rejected_not_retried(thumbs):
     """The function can read only its media bucket: retrying could never succeed."""
-    assert thumbs.handler({"Records": [_with_bucket("someone-elses-bucket")]},
-                          LambdaContext("thumbs")) == {"thumbnails": 0, "rejected": 1, "ignored": 0}
+    assert thumbs.handler(
+        {"Records": [_with_bucket("someone-elses-bucket")]}, LambdaContext("thumbs")
+    ) == {"thumbnails": 0, "rejected": 1, "ignored": 0}
     (message,) = messages(thumbs, "rejected")
     assert message["bucket"] == "someone-elses-bucket"
     assert "not the media bucket" in message["reason"]
@@ -286,7 +347,8 @@ def test_an_event_for_another_bucket_is_rejected_not_retried(thumbs):
 
 @pytest.mark.parametrize("failure", ["throttled", "read-timeout"])
 def test_a_failing_record_does_not_stop_the_others_and_the_event_is_still_retried(
-        thumbs, monkeypatch, failure):
+    thumbs, monkeypatch, failure
+):
     from botocore.exceptions import ClientError, ReadTimeoutError
 
     real = thumbs.s3().get_object

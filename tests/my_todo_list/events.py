@@ -24,12 +24,26 @@ def api_event(
     """
     todo_id = path.split("/")[2] if path.count("/") >= 2 else None
     resource = "/todos/{todoId}" if todo_id is not None else "/todos"
-    all_headers = {"Content-Type": "application/json", "Accept": "application/json",
-                   "Authorization": f"eyJ.fake-id-token-of.{user}", **(headers or {})}
-    claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id",
-              "cognito:username": user} if user else None
-    return rest_api_event(method, path, resource=resource,
-                          path_parameters={"todoId": todo_id} if todo_id is not None else None,
-                          headers=all_headers, query=query, body=body, claims=claims,
-                          stage=STAGE, user_agent="MyTodoList/1.0 (iOS)")
-
+    all_headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Authorization": f"eyJ.fake-id-token-of.{user}",
+        **(headers or {}),
+    }
+    claims = (
+        {"sub": user, "email": f"{user}@example.com", "token_use": "id", "cognito:username": user}
+        if user
+        else None
+    )
+    return rest_api_event(
+        method,
+        path,
+        resource=resource,
+        path_parameters={"todoId": todo_id} if todo_id is not None else None,
+        headers=all_headers,
+        query=query,
+        body=body,
+        claims=claims,
+        stage=STAGE,
+        user_agent="MyTodoList/1.0 (iOS)",
+    )

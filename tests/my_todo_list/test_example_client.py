@@ -21,8 +21,9 @@ from botocore.exceptions import ClientError
 from tests.my_todo_list.events import api_event
 from tests.support.synth import REPO_ROOT
 
-spec = importlib.util.spec_from_file_location("example_todo_client",
-                                              REPO_ROOT / "examples" / "todo_client.py")
+spec = importlib.util.spec_from_file_location(
+    "example_todo_client", REPO_ROOT / "examples" / "todo_client.py"
+)
 client = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = client  # dataclasses look their module up while the class is built
 spec.loader.exec_module(client)
@@ -44,7 +45,7 @@ def rfc3526_prime() -> int:
         return total
 
     pi_scaled = (16 * atan_inverse(5) - 4 * atan_inverse(239)) >> guard
-    return 2 ** 3072 - 2 ** 3008 - 1 + 2 ** 64 * (pi_scaled + 1690314)
+    return 2**3072 - 2**3008 - 1 + 2**64 * (pi_scaled + 1690314)
 
 
 def test_the_srp_group_is_rfc_3526s_3072_bit_prime():
@@ -60,8 +61,12 @@ def test_srp_password_claim_matches_what_a_textbook_srp_server_derives():
     b = secrets.randbits(1024)
     big_b = (client.K * verifier + pow(client.G, b, client.N)) % client.N
     secret_block = base64.b64encode(secrets.token_bytes(64)).decode()
-    challenge = {"USER_ID_FOR_SRP": user_id, "SRP_B": format(big_b, "x"), "SALT": salt,
-                 "SECRET_BLOCK": secret_block}
+    challenge = {
+        "USER_ID_FOR_SRP": user_id,
+        "SRP_B": format(big_b, "x"),
+        "SALT": salt,
+        "SECRET_BLOCK": secret_block,
+    }
     timestamp = "Tue Mar 3 09:05:07 UTC 2026"
     srp = client.SrpClient(pool_id)
     answer = srp.password_claim(challenge, password, timestamp)
@@ -71,10 +76,15 @@ def test_srp_password_claim_matches_what_a_textbook_srp_server_derives():
     key = client.hkdf_key(server_secret, u)
     message = b"AbCdEfGhI" + user_id.encode() + base64.b64decode(secret_block) + timestamp.encode()
     expected = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
-    assert answer == {"USERNAME": user_id, "TIMESTAMP": timestamp,
-                      "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
-                      "PASSWORD_CLAIM_SIGNATURE": expected}
-    wrong = client.SrpClient(pool_id, a=srp.a).password_claim(challenge, "wrong password", timestamp)
+    assert answer == {
+        "USERNAME": user_id,
+        "TIMESTAMP": timestamp,
+        "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
+        "PASSWORD_CLAIM_SIGNATURE": expected,
+    }
+    wrong = client.SrpClient(pool_id, a=srp.a).password_claim(
+        challenge, "wrong password", timestamp
+    )
     assert wrong["PASSWORD_CLAIM_SIGNATURE"] != expected
 
 
@@ -89,13 +99,16 @@ def test_srp_timestamp_has_no_leading_zero_on_the_day():
     assert client.srp_timestamp(moment) == "Tue Mar 3 09:05:07 UTC 2026"
 
 
-@pytest.mark.parametrize("at, code", [(59, "287082"), (1111111109, "081804"), (2000000000, "279037")])
+@pytest.mark.parametrize(
+    "at, code", [(59, "287082"), (1111111109, "081804"), (2000000000, "279037")]
+)
 def test_totp_matches_the_rfc_6238_vectors(at, code):
     secret = base64.b32encode(b"12345678901234567890").decode()
     assert client.totp(secret, at=at) == code
 
 
 # -- the whole flow against moto and the dev template's handler ---------------------------------
+
 
 def jwt_claims(token: str) -> dict:
     payload = token.split(".")[1]
@@ -109,47 +122,70 @@ def deployed(synth, local_stack):
     stack = local_stack(synth("dev"), "MyTodoList")
     idp = boto3.client("cognito-idp", region_name=stack.region)
     pool_props = stack.properties(stack.logical_id("Identity/UserPool", "AWS::Cognito::UserPool"))
-    pool = idp.create_user_pool(PoolName="MyTodoListUsers", Policies=pool_props["Policies"],
-                                UsernameAttributes=pool_props["UsernameAttributes"],
-                                AutoVerifiedAttributes=pool_props["AutoVerifiedAttributes"])["UserPool"]
-    idp.set_user_pool_mfa_config(UserPoolId=pool["Id"], MfaConfiguration="ON",
-                                 SoftwareTokenMfaConfiguration={"Enabled": True})
+    pool = idp.create_user_pool(
+        PoolName="MyTodoListUsers",
+        Policies=pool_props["Policies"],
+        UsernameAttributes=pool_props["UsernameAttributes"],
+        AutoVerifiedAttributes=pool_props["AutoVerifiedAttributes"],
+    )["UserPool"]
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"],
+        MfaConfiguration="ON",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+    )
     client_props = stack.properties(
-        stack.logical_id("Identity/UserPool/MobileClient", "AWS::Cognito::UserPoolClient"))
+        stack.logical_id("Identity/UserPool/MobileClient", "AWS::Cognito::UserPoolClient")
+    )
     app_client = idp.create_user_pool_client(
-        UserPoolId=pool["Id"], ClientName="mobile", GenerateSecret=client_props["GenerateSecret"],
-        ExplicitAuthFlows=client_props["ExplicitAuthFlows"])["UserPoolClient"]
+        UserPoolId=pool["Id"],
+        ClientName="mobile",
+        GenerateSecret=client_props["GenerateSecret"],
+        ExplicitAuthFlows=client_props["ExplicitAuthFlows"],
+    )["UserPoolClient"]
     identity_pool = boto3.client("cognito-identity", region_name=stack.region).create_identity_pool(
-        IdentityPoolName="MyTodoListIdentities", AllowUnauthenticatedIdentities=False,
-        CognitoIdentityProviders=[{"ProviderName": pool["Id"], "ClientId": app_client["ClientId"]}])
+        IdentityPoolName="MyTodoListIdentities",
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": pool["Id"], "ClientId": app_client["ClientId"]}],
+    )
     bucket = stack.ref(stack.logical_id("Identity/UserFiles", "AWS::S3::Bucket"))
     outputs = client.StackOutputs(
-        api_url="https://api.example.test/v1/", user_pool_id=pool["Id"],
-        client_id=app_client["ClientId"], identity_pool_id=identity_pool["IdentityPoolId"],
-        bucket=bucket, region=stack.region)
+        api_url="https://api.example.test/v1/",
+        user_pool_id=pool["Id"],
+        client_id=app_client["ClientId"],
+        identity_pool_id=identity_pool["IdentityPoolId"],
+        bucket=bucket,
+        region=stack.region,
+    )
     return stack, outputs
 
 
 def gateway_to(handler):
     """API Gateway in-process: the authorizer's claims come from the ID token, as in AWS."""
+
     def send(method, url, headers, body):
         path = url.split("/v1", 1)[1]
         path, _, query = path.partition("?")
         claims_sub = jwt_claims(headers["Authorization"])["sub"]
-        event = api_event(method, path, user=claims_sub,
-                          body=body.decode() if body else None,
-                          query=dict(q.split("=", 1) for q in query.split("&")) if query else None,
-                          headers={k: v for k, v in headers.items() if k != "Authorization"})
+        event = api_event(
+            method,
+            path,
+            user=claims_sub,
+            body=body.decode() if body else None,
+            query=dict(q.split("=", 1) for q in query.split("&")) if query else None,
+            headers={k: v for k, v in headers.items() if k != "Authorization"},
+        )
         response = handler.invoke(event)
         flat = {k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
         return int(response["statusCode"]), flat, (response.get("body") or "").encode()
+
     return send
 
 
 def test_client_signs_up_signs_in_with_mfa_uses_the_api_and_its_own_folder(deployed, capsys):
     stack, outputs = deployed
-    user = client.CognitoUser(outputs, "alice@example.com", "Sup3r-secret-pw!",
-                              prompt=lambda _question: "123456")
+    user = client.CognitoUser(
+        outputs, "alice@example.com", "Sup3r-secret-pw!", prompt=lambda _question: "123456"
+    )
     assert user.sign_up() is True
     assert user.sign_up() is False  # second run: already registered
     tokens = user.sign_in()

@@ -29,16 +29,25 @@ ORIGIN = "http://localhost:8100"
 
 @pytest.fixture
 def api(aws, monkeypatch):
-    for name, value in {"TABLE_NAME": TABLE, "READ_YOUR_WRITES_SECONDS": "60", "PAGE_SIZE": "25",
-                        "MAX_PAGE_SIZE": "100", "ALLOWED_ORIGINS": ORIGIN}.items():
+    for name, value in {
+        "TABLE_NAME": TABLE,
+        "READ_YOUR_WRITES_SECONDS": "60",
+        "PAGE_SIZE": "25",
+        "MAX_PAGE_SIZE": "100",
+        "ALLOWED_ORIGINS": ORIGIN,
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DAX_ENDPOINT", raising=False)
     boto3.client("dynamodb").create_table(
         TableName=TABLE,
-        KeySchema=[{"AttributeName": "userId", "KeyType": "HASH"},
-                   {"AttributeName": "todoId", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "userId", "AttributeType": "S"},
-                              {"AttributeName": "todoId", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": "userId", "KeyType": "HASH"},
+            {"AttributeName": "todoId", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "todoId", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     return load_handler("todo_api", layers=("dynamodb_client",))
@@ -74,14 +83,20 @@ def store(api):
 def raises(error: Exception):
     def call(**_kwargs):
         raise error
+
     return call
 
 
 # -- create ---------------------------------------------------------------------------------------
 
+
 def test_create_stores_the_todo_under_the_callers_sub(api):
-    response = call(api, "POST", "/todos", body={"title": "Buy milk", "notes": "2 litres",
-                                                 "dueDate": "2026-12-01"})
+    response = call(
+        api,
+        "POST",
+        "/todos",
+        body={"title": "Buy milk", "notes": "2 litres", "dueDate": "2026-12-01"},
+    )
     assert response["statusCode"] == 201
     todo = json_body(response)
     assert todo["title"] == "Buy milk" and todo["done"] is False and todo["version"] == 1
@@ -111,25 +126,28 @@ def test_the_same_client_id_is_free_for_another_user(api):
     assert [i["userId"]["S"] for i in table_items()] == ["user-a", "user-b"]
 
 
-@pytest.mark.parametrize("body, status, fragment", [
-    ("{not json", 400, "not valid JSON"),
-    ("", 400, "not valid JSON"),
-    ("[1, 2]", 400, "JSON object"),
-    ('"just a string"', 400, "JSON object"),
-    ({}, 400, "missing required field(s): title"),
-    ({"title": ""}, 400, "must not be empty"),
-    ({"title": "x" * 201}, 400, "longer than 200"),
-    ({"title": "ok", "notes": "n" * 2001}, 400, "longer than 2000"),
-    ({"title": 42}, 400, "'title' must be string"),
-    ({"title": "ok", "done": "yes"}, 400, "'done' must be boolean"),
-    ({"title": "ok", "done": 1}, 400, "'done' must be boolean"),
-    ({"title": "ok", "dueDate": "tomorrow"}, 400, "'dueDate' does not match"),
-    ({"title": "ok", "dueDate": "2026-02-30"}, 400, "not a calendar date"),
-    ({"title": "ok", "todoId": "../../other"}, 400, "'todoId' does not match"),
-    ({"title": "ok", "userId": "user-b"}, 400, "unknown field(s): userId"),
-    ({"title": "ok", "version": 7}, 400, "unknown field(s): version"),
-    ({"title": "ok", "pad": "x" * 17_000}, 413, "larger than 16384 bytes"),
-])
+@pytest.mark.parametrize(
+    "body, status, fragment",
+    [
+        ("{not json", 400, "not valid JSON"),
+        ("", 400, "not valid JSON"),
+        ("[1, 2]", 400, "JSON object"),
+        ('"just a string"', 400, "JSON object"),
+        ({}, 400, "missing required field(s): title"),
+        ({"title": ""}, 400, "must not be empty"),
+        ({"title": "x" * 201}, 400, "longer than 200"),
+        ({"title": "ok", "notes": "n" * 2001}, 400, "longer than 2000"),
+        ({"title": 42}, 400, "'title' must be string"),
+        ({"title": "ok", "done": "yes"}, 400, "'done' must be boolean"),
+        ({"title": "ok", "done": 1}, 400, "'done' must be boolean"),
+        ({"title": "ok", "dueDate": "tomorrow"}, 400, "'dueDate' does not match"),
+        ({"title": "ok", "dueDate": "2026-02-30"}, 400, "not a calendar date"),
+        ({"title": "ok", "todoId": "../../other"}, 400, "'todoId' does not match"),
+        ({"title": "ok", "userId": "user-b"}, 400, "unknown field(s): userId"),
+        ({"title": "ok", "version": 7}, 400, "unknown field(s): version"),
+        ({"title": "ok", "pad": "x" * 17_000}, 413, "larger than 16384 bytes"),
+    ],
+)
 def test_bad_create_bodies_are_rejected_and_nothing_is_written(api, body, status, fragment):
     assert_error(call(api, "POST", "/todos", body=body), status, fragment)
     assert table_items() == []
@@ -137,7 +155,9 @@ def test_bad_create_bodies_are_rejected_and_nothing_is_written(api, body, status
 
 def test_a_base64_encoded_body_is_decoded(api):
     event = api_event("POST", "/todos")
-    event["body"] = base64.b64encode(json.dumps({"title": "From a binary-safe client"}).encode()).decode()
+    event["body"] = base64.b64encode(
+        json.dumps({"title": "From a binary-safe client"}).encode()
+    ).decode()
     event["isBase64Encoded"] = True
     response = api.handler(event, LambdaContext("todo-api"))
     assert response["statusCode"] == 201
@@ -145,11 +165,14 @@ def test_a_base64_encoded_body_is_decoded(api):
 
 
 def test_no_verified_identity_is_401_and_writes_nothing(api):
-    assert_error(call(api, "POST", "/todos", user=None, body={"title": "x"}), 401, "caller identity")
+    assert_error(
+        call(api, "POST", "/todos", user=None, body={"title": "x"}), 401, "caller identity"
+    )
     assert table_items() == []
 
 
 # -- read -----------------------------------------------------------------------------------------
+
 
 def test_get_returns_own_todo_and_404_for_another_users_or_a_missing_one(api):
     todo = create(api)
@@ -190,24 +213,28 @@ def test_list_default_page_and_empty_list(api):
     assert len(json_body(call(api, "GET", "/todos"))["items"]) == 1
 
 
-@pytest.mark.parametrize("query, fragment", [
-    ({"limit": "0"}, "limit must be an integer from 1 to 100"),
-    ({"limit": "101"}, "limit must be"),
-    ({"limit": "ten"}, "limit must be"),
-    ({"limit": "-1"}, "limit must be"),
-    ({"nextToken": "garbage!"}, "nextToken is not one this API returned"),
-    ({"nextToken": base64.urlsafe_b64encode(b'{"todoId": "x"}').decode()}, "nextToken"),
-    ({"nextToken": base64.urlsafe_b64encode(b'{"userId": "user-b"}').decode()}, "nextToken"),
-    ({"userId": "user-b"}, "unknown query parameter(s): userId"),
-])
+@pytest.mark.parametrize(
+    "query, fragment",
+    [
+        ({"limit": "0"}, "limit must be an integer from 1 to 100"),
+        ({"limit": "101"}, "limit must be"),
+        ({"limit": "ten"}, "limit must be"),
+        ({"limit": "-1"}, "limit must be"),
+        ({"nextToken": "garbage!"}, "nextToken is not one this API returned"),
+        ({"nextToken": base64.urlsafe_b64encode(b'{"todoId": "x"}').decode()}, "nextToken"),
+        ({"nextToken": base64.urlsafe_b64encode(b'{"userId": "user-b"}').decode()}, "nextToken"),
+        ({"userId": "user-b"}, "unknown query parameter(s): userId"),
+    ],
+)
 def test_bad_list_parameters_are_400(api, query, fragment):
     assert_error(call(api, "GET", "/todos", query=query), 400, fragment)
 
 
 def test_a_forged_next_token_cannot_reach_another_users_todos(api):
     theirs = create(api, user="user-b", title="B's secret")
-    token = base64.urlsafe_b64encode(json.dumps({"todoId": "0" * 8 + "-0000-4000-8000-" + "0" * 12})
-                                     .encode()).decode()
+    token = base64.urlsafe_b64encode(
+        json.dumps({"todoId": "0" * 8 + "-0000-4000-8000-" + "0" * 12}).encode()
+    ).decode()
     page = json_body(call(api, "GET", "/todos", query={"nextToken": token}))
     assert theirs["todoId"] not in [t["todoId"] for t in page["items"]]
     assert page["items"] == []
@@ -217,10 +244,12 @@ def test_reads_after_own_recent_write_are_strongly_consistent(api, monkeypatch):
     seen = []
     todos = store(api)
     real_query, real_get = todos.query, todos.get_item
-    monkeypatch.setattr(todos, "query",
-                        lambda **kw: seen.append(kw["ConsistentRead"]) or real_query(**kw))
-    monkeypatch.setattr(todos, "get_item",
-                        lambda **kw: seen.append(kw["ConsistentRead"]) or real_get(**kw))
+    monkeypatch.setattr(
+        todos, "query", lambda **kw: seen.append(kw["ConsistentRead"]) or real_query(**kw)
+    )
+    monkeypatch.setattr(
+        todos, "get_item", lambda **kw: seen.append(kw["ConsistentRead"]) or real_get(**kw)
+    )
     created = call(api, "POST", "/todos", body={"title": "fresh"})
     last_write = header(created, "X-Last-Write")
     todo_id = json_body(created)["todoId"]
@@ -233,18 +262,27 @@ def test_reads_after_own_recent_write_are_strongly_consistent(api, monkeypatch):
 
 
 def test_malformed_last_write_header_is_400(api):
-    assert_error(call(api, "GET", "/todos", headers={"X-Last-Write": "yesterday"}), 400, "X-Last-Write")
+    assert_error(
+        call(api, "GET", "/todos", headers={"X-Last-Write": "yesterday"}), 400, "X-Last-Write"
+    )
 
 
 # -- update ---------------------------------------------------------------------------------------
 
+
 def test_update_with_the_current_version_changes_fields_and_bumps_the_version(api):
     todo = create(api, notes="old notes", dueDate="2026-12-01")
-    response = call(api, "PUT", f"/todos/{todo['todoId']}",
-                    body={"version": 1, "done": True, "title": "Buy oat milk", "notes": None})
+    response = call(
+        api,
+        "PUT",
+        f"/todos/{todo['todoId']}",
+        body={"version": 1, "done": True, "title": "Buy oat milk", "notes": None},
+    )
     assert response["statusCode"] == 200
     updated = json_body(response)
-    assert updated["version"] == 2 and updated["done"] is True and updated["title"] == "Buy oat milk"
+    assert (
+        updated["version"] == 2 and updated["done"] is True and updated["title"] == "Buy oat milk"
+    )
     assert "notes" not in updated and updated["dueDate"] == "2026-12-01"
     assert updated["createdAt"] == todo["createdAt"] and updated["updatedAt"] >= todo["updatedAt"]
     assert header(response, "X-Last-Write")
@@ -256,7 +294,9 @@ def test_update_with_a_stale_version_is_409_and_changes_nothing(api):
     todo = create(api)
     call(api, "PUT", f"/todos/{todo['todoId']}", body={"version": 1, "done": True})
     before = table_items()
-    stale = call(api, "PUT", f"/todos/{todo['todoId']}", body={"version": 1, "title": "lost update"})
+    stale = call(
+        api, "PUT", f"/todos/{todo['todoId']}", body={"version": 1, "title": "lost update"}
+    )
     assert_error(stale, 409, "version 1 is stale: the to-do is at version 2")
     assert table_items() == before
 
@@ -264,27 +304,43 @@ def test_update_with_a_stale_version_is_409_and_changes_nothing(api):
 def test_user_b_cannot_update_user_as_todo(api):
     todo = create(api)
     before = table_items()
-    response = call(api, "PUT", f"/todos/{todo['todoId']}", user="user-b",
-                    body={"version": 1, "title": "hijacked"})
-    missing = call(api, "PUT", "/todos/00000000-0000-4000-8000-000000000000", user="user-b",
-                   body={"version": 1, "title": "hijacked"})
+    response = call(
+        api,
+        "PUT",
+        f"/todos/{todo['todoId']}",
+        user="user-b",
+        body={"version": 1, "title": "hijacked"},
+    )
+    missing = call(
+        api,
+        "PUT",
+        "/todos/00000000-0000-4000-8000-000000000000",
+        user="user-b",
+        body={"version": 1, "title": "hijacked"},
+    )
     assert_error(response, 404, "to-do not found")
     assert json_body(response) == json_body(missing)
     assert table_items() == before
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"title": "no version"}, "missing required field(s): version"),
-    ({"version": 1}, "at least one field to change"),
-    ({"version": "1", "done": True}, "'version' must be integer"),
-    ({"version": 0, "done": True}, "between 1 and"),
-    ({"version": True, "done": True}, "'version' must be integer"),
-    ({"version": 1, "userId": "user-b"}, "unknown field(s): userId"),
-    ({"version": 1, "todoId": "0b7f3c9e-9d3a-4c1e-8a55-2f1d7e6b9a10"}, "unknown field(s): todoId"),
-    ({"version": 1, "title": None}, "'title' must be string"),
-    ({"version": 1, "title": "t" * 201}, "longer than 200"),
-    ("{broken", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"title": "no version"}, "missing required field(s): version"),
+        ({"version": 1}, "at least one field to change"),
+        ({"version": "1", "done": True}, "'version' must be integer"),
+        ({"version": 0, "done": True}, "between 1 and"),
+        ({"version": True, "done": True}, "'version' must be integer"),
+        ({"version": 1, "userId": "user-b"}, "unknown field(s): userId"),
+        (
+            {"version": 1, "todoId": "0b7f3c9e-9d3a-4c1e-8a55-2f1d7e6b9a10"},
+            "unknown field(s): todoId",
+        ),
+        ({"version": 1, "title": None}, "'title' must be string"),
+        ({"version": 1, "title": "t" * 201}, "longer than 200"),
+        ("{broken", "not valid JSON"),
+    ],
+)
 def test_bad_update_bodies_are_400_and_change_nothing(api, body, fragment):
     todo = create(api)
     before = table_items()
@@ -293,6 +349,7 @@ def test_bad_update_bodies_are_400_and_change_nothing(api, body, fragment):
 
 
 # -- delete ---------------------------------------------------------------------------------------
+
 
 def test_delete_removes_own_todo(api):
     todo = create(api)
@@ -315,9 +372,12 @@ def test_user_b_cannot_delete_user_as_todo_and_missing_is_the_same_404(api):
 
 # -- failures and CORS ----------------------------------------------------------------------------
 
+
 def test_throttling_is_a_retryable_503_with_no_details(api, monkeypatch):
     def throttled(**_kwargs):
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query")
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Query"
+        )
 
     monkeypatch.setattr(store(api), "query", throttled)
     response = call(api, "GET", "/todos")
@@ -328,7 +388,9 @@ def test_throttling_is_a_retryable_503_with_no_details(api, monkeypatch):
 
 def test_unexpected_store_errors_are_500_without_details(api, monkeypatch):
     def broken(**_kwargs):
-        raise ClientError({"Error": {"Code": "ValidationException", "Message": "secret detail"}}, "GetItem")
+        raise ClientError(
+            {"Error": {"Code": "ValidationException", "Message": "secret detail"}}, "GetItem"
+        )
 
     monkeypatch.setattr(store(api), "get_item", broken)
     response = call(api, "GET", "/todos/00000000-0000-4000-8000-000000000000")
@@ -354,8 +416,7 @@ def test_limit_takes_ascii_digits_only(api, limit):
     assert_error(call(api, "GET", "/todos", query={"limit": limit}), 400, "limit must be")
 
 
-@pytest.mark.parametrize("value", ["²", "١٧٦٤٠٠٠٠٠٠٠٠٠", "9" * 5000,
-                                   "1764000000000\n"])
+@pytest.mark.parametrize("value", ["²", "١٧٦٤٠٠٠٠٠٠٠٠٠", "9" * 5000, "1764000000000\n"])
 def test_last_write_takes_ascii_digits_only(api, value):
     for path in ("/todos", f"/todos/{A_UUID}"):
         assert_error(call(api, "GET", path, headers={"X-Last-Write": value}), 400, "X-Last-Write")
@@ -368,8 +429,9 @@ def test_a_client_todo_id_with_a_trailing_newline_is_refused(api):
     assert table_items() == []
 
 
-@pytest.mark.parametrize("method, body", [("GET", None), ("PUT", {"version": 1, "done": True}),
-                                          ("DELETE", None)])
+@pytest.mark.parametrize(
+    "method, body", [("GET", None), ("PUT", {"version": 1, "done": True}), ("DELETE", None)]
+)
 def test_a_path_todo_id_with_a_trailing_newline_is_400(api, method, body):
     create(api, todoId=A_UUID)
     before = table_items()
@@ -388,17 +450,24 @@ def test_every_schema_pattern_is_anchored_at_both_ends():
     from tests.support.synth import REPO_ROOT
 
     schemas = json.loads((REPO_ROOT / "lambda_src/todo_api/schemas.json").read_text())
-    patterns = [rule["pattern"] for schema in schemas.values()
-                for rule in schema["properties"].values() if "pattern" in rule]
+    patterns = [
+        rule["pattern"]
+        for schema in schemas.values()
+        for rule in schema["properties"].values()
+        if "pattern" in rule
+    ]
     assert patterns and all(p.startswith("^") and p.endswith("$") for p in patterns)
 
 
-@pytest.mark.parametrize("body", [
-    '{"title": "\\ud800"}',             # a lone surrogate, escaped as JSON allows
-    '{"title": "ok", "notes": "tail \\udfff"}',
-    '{"title": "half an emoji \\ud83d"}',
-    '{"title": "\ud800 raw"}',          # the event's body string itself holds the surrogate
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"title": "\\ud800"}',  # a lone surrogate, escaped as JSON allows
+        '{"title": "ok", "notes": "tail \\udfff"}',
+        '{"title": "half an emoji \\ud83d"}',
+        '{"title": "\ud800 raw"}',  # the event's body string itself holds the surrogate
+    ],
+)
 def test_strings_that_cannot_be_utf8_are_400_and_nothing_is_written(api, body):
     assert_error(call(api, "POST", "/todos", body=body), 400, "UTF-8")
     assert table_items() == []
@@ -407,14 +476,16 @@ def test_strings_that_cannot_be_utf8_are_400_and_nothing_is_written(api, body):
 def test_an_update_with_a_lone_surrogate_is_400_and_changes_nothing(api):
     todo = create(api)
     before = table_items()
-    response = call(api, "PUT", f"/todos/{todo['todoId']}",
-                    body='{"version": 1, "title": "\\udc00"}')
+    response = call(
+        api, "PUT", f"/todos/{todo['todoId']}", body='{"version": 1, "title": "\\udc00"}'
+    )
     assert_error(response, 400, "UTF-8")
     assert table_items() == before
 
 
-@pytest.mark.parametrize("raw", ["é", "not base64!!", base64.b64encode(b"\xff\xfe{}").decode(),
-                                 "eyJ0aXRsZSI6ICJ4In0=!!"])
+@pytest.mark.parametrize(
+    "raw", ["é", "not base64!!", base64.b64encode(b"\xff\xfe{}").decode(), "eyJ0aXRsZSI6ICJ4In0=!!"]
+)
 def test_a_body_that_is_not_base64_or_not_utf8_is_400(api, raw):
     event = api_event("POST", "/todos")
     event["body"], event["isBase64Encoded"] = raw, True
@@ -426,25 +497,44 @@ def test_deeply_nested_json_is_400_not_a_recursion_error(api):
     assert_error(call(api, "POST", "/todos", body="[" * 5000), 400, "not valid JSON")
 
 
-@pytest.mark.parametrize("content_type", [
-    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-    "application/json; charset=iso-8859-1", "application/jsonp", "text/json", "",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=iso-8859-1",
+        "application/jsonp",
+        "text/json",
+        "",
+    ],
+)
 def test_a_body_that_is_not_json_is_415_and_writes_nothing(api, content_type):
     # API Gateway validates bodies against the models for application/json only.
     headers = {"Content-Type": content_type}
-    assert_error(call(api, "POST", "/todos", body={"title": "x"}, headers=headers), 415,
-                 "Content-Type")
+    assert_error(
+        call(api, "POST", "/todos", body={"title": "x"}, headers=headers), 415, "Content-Type"
+    )
     assert table_items() == []
     todo = create(api)
     before = table_items()
-    assert_error(call(api, "PUT", f"/todos/{todo['todoId']}", body={"version": 1, "done": True},
-                      headers=headers), 415, "Content-Type")
+    assert_error(
+        call(
+            api,
+            "PUT",
+            f"/todos/{todo['todoId']}",
+            body={"version": 1, "done": True},
+            headers=headers,
+        ),
+        415,
+        "Content-Type",
+    )
     assert table_items() == before
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON; charset=UTF-8",
-                                          None])
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "Application/JSON; charset=UTF-8", None]
+)
 def test_json_or_no_content_type_is_accepted(api, content_type):
     # No Content-Type: API Gateway treats the body as application/json (and validates it).
     event = api_event("POST", "/todos", body={"title": "x"})
@@ -458,15 +548,20 @@ def test_json_or_no_content_type_is_accepted(api, content_type):
 DYNAMODB = "https://dynamodb.us-east-1.amazonaws.com/"
 
 
-@pytest.mark.parametrize("error", [
-    ReadTimeoutError(endpoint_url=DYNAMODB),
-    ConnectTimeoutError(endpoint_url=DYNAMODB),
-    EndpointConnectionError(endpoint_url=DYNAMODB),
-    ConnectionClosedError(endpoint_url=DYNAMODB),
-    ConnectionResetError(104, "Connection reset by peer"),  # DAX speaks over its own sockets
-    TimeoutError("timed out"), socket.gaierror(-3, "Temporary failure in name resolution"),
-    ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
-], ids=type)
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url=DYNAMODB),
+        ConnectTimeoutError(endpoint_url=DYNAMODB),
+        EndpointConnectionError(endpoint_url=DYNAMODB),
+        ConnectionClosedError(endpoint_url=DYNAMODB),
+        ConnectionResetError(104, "Connection reset by peer"),  # DAX speaks over its own sockets
+        TimeoutError("timed out"),
+        socket.gaierror(-3, "Temporary failure in name resolution"),
+        ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
+    ],
+    ids=type,
+)
 def test_timeouts_and_connection_errors_are_a_retryable_503(api, monkeypatch, error):
     monkeypatch.setattr(store(api), "query", raises(error))
     monkeypatch.setattr(store(api), "put_item", raises(error))
@@ -475,10 +570,17 @@ def test_timeouts_and_connection_errors_are_a_retryable_503(api, monkeypatch, er
         assert header(response, "Retry-After") == "1"
 
 
-@pytest.mark.parametrize("error", [NoCredentialsError(), RuntimeError("a bug, secret detail"),
-                                   ClientError({"Error": {"Code": "AccessDeniedException",
-                                                          "Message": "secret detail"}}, "Query")],
-                         ids=type)
+@pytest.mark.parametrize(
+    "error",
+    [
+        NoCredentialsError(),
+        RuntimeError("a bug, secret detail"),
+        ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "secret detail"}}, "Query"
+        ),
+    ],
+    ids=type,
+)
 def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch, caplog, error):
     monkeypatch.setattr(store(api), "query", raises(error))
     response = call(api, "GET", "/todos")
@@ -488,6 +590,7 @@ def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch
 
 
 # -- cold start: nothing made at import, configuration read once through settings() -------------
+
 
 def test_importing_the_handler_creates_no_client_and_the_first_request_makes_the_table(api):
     assert api._table.cache_info().currsize == 0

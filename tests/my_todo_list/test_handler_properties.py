@@ -30,27 +30,81 @@ ANOTHER_UUID = "00000000-0000-4000-8000-000000000000"
 
 # Any code point, lone surrogates included: a Lambda event is JSON, and "\ud800" is valid JSON.
 any_text = st.text(st.characters(exclude_categories=()), max_size=12)
-tricky = st.sampled_from([
-    "", " ", "\n", "\ud800", "null", "true", "../x", "x" * 201,
-    A_UUID, A_UUID + "\n", A_UUID.upper(), ANOTHER_UUID,
-    "2026-12-01", "2026-02-30", "2026-12-01\n",
-])
+tricky = st.sampled_from(
+    [
+        "",
+        " ",
+        "\n",
+        "\ud800",
+        "null",
+        "true",
+        "../x",
+        "x" * 201,
+        A_UUID,
+        A_UUID + "\n",
+        A_UUID.upper(),
+        ANOTHER_UUID,
+        "2026-12-01",
+        "2026-02-30",
+        "2026-12-01\n",
+    ]
+)
 strings = tricky | any_text
 # Numbers as a client might spell them: str.isdigit() is True for the superscript and the
 # Arabic-Indic digits, and int() takes neither "²" nor 5000 digits.
-numerals = st.sampled_from(["0", "1", "25", "100", "101", "-1", "+1", " 5", "5\n", "1e3", "0x10",
-                            "²", "١٠", "9" * 20, "9" * 5000, "1764000000000"]) | any_text
-tokens = st.sampled_from([base64.urlsafe_b64encode(json.dumps(v).encode()).decode() for v in (
-    {"todoId": A_UUID}, {"todoId": A_UUID + "\n"}, {"todoId": 7}, ["x"], {"userId": "user-b"},
-)]) | strings
+numerals = (
+    st.sampled_from(
+        [
+            "0",
+            "1",
+            "25",
+            "100",
+            "101",
+            "-1",
+            "+1",
+            " 5",
+            "5\n",
+            "1e3",
+            "0x10",
+            "²",
+            "١٠",
+            "9" * 20,
+            "9" * 5000,
+            "1764000000000",
+        ]
+    )
+    | any_text
+)
+tokens = (
+    st.sampled_from(
+        [
+            base64.urlsafe_b64encode(json.dumps(v).encode()).decode()
+            for v in (
+                {"todoId": A_UUID},
+                {"todoId": A_UUID + "\n"},
+                {"todoId": 7},
+                ["x"],
+                {"userId": "user-b"},
+            )
+        ]
+    )
+    | strings
+)
 
-json_scalars = (st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70)
-                | st.floats(allow_nan=True, allow_infinity=True) | strings)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | strings
+)
 json_values = st.recursive(
     json_scalars,
-    lambda children: (st.lists(children, max_size=3)
-                      | st.dictionaries(strings, children, max_size=3)),
-    max_leaves=6)
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(strings, children, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def objects(fields: tuple[str, ...]):
@@ -64,12 +118,23 @@ todo_ids = st.sampled_from([A_UUID, A_UUID, ANOTHER_UUID]) | st.uuids(version=4)
 # Valid values (the mutations and the other kinds bring the invalid ones).
 titles = st.text(min_size=1, max_size=20)
 dates = st.dates().map(datetime.date.isoformat)
-valid_creates = st.fixed_dictionaries({"title": titles}, optional={
-    "notes": st.text(max_size=20), "done": st.booleans(), "dueDate": dates,
-    "todoId": st.just(A_UUID) | st.uuids(version=4).map(str)})
-valid_updates = st.fixed_dictionaries({"version": st.integers(1, 3), "done": st.booleans()},
-                                     optional={"title": titles, "notes": st.text(max_size=20)
-                                               | st.none(), "dueDate": dates | st.none()})
+valid_creates = st.fixed_dictionaries(
+    {"title": titles},
+    optional={
+        "notes": st.text(max_size=20),
+        "done": st.booleans(),
+        "dueDate": dates,
+        "todoId": st.just(A_UUID) | st.uuids(version=4).map(str),
+    },
+)
+valid_updates = st.fixed_dictionaries(
+    {"version": st.integers(1, 3), "done": st.booleans()},
+    optional={
+        "title": titles,
+        "notes": st.text(max_size=20) | st.none(),
+        "dueDate": dates | st.none(),
+    },
+)
 
 
 @st.composite
@@ -80,8 +145,13 @@ def bodies(draw, valid, fields: tuple[str, ...]):
     if kind in ("valid", "mutated"):
         value = draw(valid)
         if kind == "mutated":
-            value.update(draw(st.dictionaries(st.sampled_from(fields) | any_text, json_values,
-                                              min_size=1, max_size=2)))
+            value.update(
+                draw(
+                    st.dictionaries(
+                        st.sampled_from(fields) | any_text, json_values, min_size=1, max_size=2
+                    )
+                )
+            )
     elif kind in ("object", "json"):
         value = draw(objects(fields) if kind == "object" else json_values)
     if kind in ("valid", "mutated", "object", "json"):
@@ -96,24 +166,47 @@ def bodies(draw, valid, fields: tuple[str, ...]):
     return text, True
 
 
-content_types = st.sampled_from([
-    "application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "text/plain",
-    "application/jsonp", "application/json; charset=latin-1", "multipart/form-data", ""]) | any_text
-headers = st.fixed_dictionaries({}, optional={
-    "Content-Type": content_types, "X-Last-Write": numerals,
-    "Origin": st.sampled_from(["http://localhost:8100", "https://evil.example"]) | any_text,
-}) | st.dictionaries(any_text, strings, max_size=2)
-queries = st.fixed_dictionaries({}, optional={"limit": numerals, "nextToken": tokens}) | \
-    st.dictionaries(any_text, strings, max_size=2)
+content_types = (
+    st.sampled_from(
+        [
+            "application/json",
+            "application/json; charset=utf-8",
+            "APPLICATION/JSON",
+            "text/plain",
+            "application/jsonp",
+            "application/json; charset=latin-1",
+            "multipart/form-data",
+            "",
+        ]
+    )
+    | any_text
+)
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "Content-Type": content_types,
+        "X-Last-Write": numerals,
+        "Origin": st.sampled_from(["http://localhost:8100", "https://evil.example"]) | any_text,
+    },
+) | st.dictionaries(any_text, strings, max_size=2)
+queries = st.fixed_dictionaries(
+    {}, optional={"limit": numerals, "nextToken": tokens}
+) | st.dictionaries(any_text, strings, max_size=2)
 users = st.sampled_from(["user-a", "user-a", "user-a", "user-b", None])
 
 
-def event(method: str, todo: str | None, *, user, body=(None, False), query=None,
-          extra_headers=None) -> dict:
+def event(
+    method: str, todo: str | None, *, user, body=(None, False), query=None, extra_headers=None
+) -> dict:
     """An event API Gateway could deliver (or a direct invoke could), for any parameter values."""
     path = "/todos" if todo is None else f"/todos/{quote(todo, safe='', errors='surrogatepass')}"
-    made = api_event(method, "/todos" if todo is None else f"/todos/{A_UUID}", user=user,
-                     query=query or None, headers=extra_headers)
+    made = api_event(
+        method,
+        "/todos" if todo is None else f"/todos/{A_UUID}",
+        user=user,
+        query=query or None,
+        headers=extra_headers,
+    )
     made["path"] = path
     if todo is not None:
         made["pathParameters"] = {"todoId": todo}
@@ -173,8 +266,9 @@ def test_create_never_answers_5xx_and_writes_only_on_2xx(api, contents, body, he
     created = answer_is_never_5xx(api, contents, create)
     if created["statusCode"] == 201:  # what was created can be read back by its id
         todo = json.loads(created["body"])
-        read = answer_is_never_5xx(api, contents, event("GET", todo["todoId"], user=user),
-                                   writes=False)
+        read = answer_is_never_5xx(
+            api, contents, event("GET", todo["todoId"], user=user), writes=False
+        )
         assert read["statusCode"] == 200 and json.loads(read["body"]) == todo
 
 
@@ -186,8 +280,7 @@ def test_get_never_answers_5xx_and_never_writes(api, contents, todo, headers, us
 
 
 @given(todo=todo_ids, body=bodies(valid_updates, UPDATE_FIELDS), headers=headers, user=users)
-def test_update_never_answers_5xx_and_writes_only_on_2xx(api, contents, todo, body, headers,
-                                                          user):
+def test_update_never_answers_5xx_and_writes_only_on_2xx(api, contents, todo, body, headers, user):
     seed(api, contents)
     update = event("PUT", todo, user=user, body=body, extra_headers=headers)
     updated = answer_is_never_5xx(api, contents, update)
@@ -202,12 +295,20 @@ def test_delete_never_answers_5xx_and_writes_only_on_2xx(api, contents, todo, he
     answer_is_never_5xx(api, contents, event("DELETE", todo, user=user, extra_headers=headers))
 
 
-@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"])
-       | any_text, resource=st.sampled_from(["/todos", "/todos/{todoId}", "/", "/{proxy+}"])
-       | any_text, headers=headers)
-def test_any_other_method_or_resource_is_a_json_4xx_or_2xx(api, contents, method, resource,
-                                                           headers):
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]) | any_text,
+    resource=st.sampled_from(["/todos", "/todos/{todoId}", "/", "/{proxy+}"]) | any_text,
+    headers=headers,
+)
+def test_any_other_method_or_resource_is_a_json_4xx_or_2xx(
+    api, contents, method, resource, headers
+):
     made = event("GET", A_UUID, user="user-a", extra_headers=headers)
     made["httpMethod"], made["resource"] = method, resource
-    answer_is_never_5xx(api, contents, made, writes=(method, resource) in {
-        ("POST", "/todos"), ("PUT", "/todos/{todoId}"), ("DELETE", "/todos/{todoId}")})
+    answer_is_never_5xx(
+        api,
+        contents,
+        made,
+        writes=(method, resource)
+        in {("POST", "/todos"), ("PUT", "/todos/{todoId}"), ("DELETE", "/todos/{todoId}")},
+    )

@@ -14,8 +14,6 @@ STACK = "MyTodoList"
 REGIONS = ("eu-central-1",)
 
 
-
-
 @pytest.fixture
 def moved(prod_in_another_region) -> Synthesized:
     """The whole prod app in eu-central-1, built once per session (tests/conftest.py)."""
@@ -35,6 +33,7 @@ def test_waf_and_dax_stay_in_the_stacks_region(moved):
     assert acl["Properties"]["Scope"] == "REGIONAL"
     subnets = resources(template, "AWS::EC2::Subnet").values()
     assert sorted({s["Properties"]["AvailabilityZone"] for s in subnets}) == [
-        f"{region}{az}" for az in "abc"]
+        f"{region}{az}" for az in "abc"
+    ]
     _, cluster = only(template, "AWS::DAX::Cluster")
     assert cluster["Properties"]["ReplicationFactor"] == 3

@@ -8,8 +8,8 @@ import pytest
 from cfnlint.api import lint
 
 from tests.my_todo_list.test_stack import logical_id, only, resources
-from tests.support.synth import synthesize
 from tests.support.gates import nag_findings
+from tests.support.synth import synthesize
 
 STACK = "MyTodoList"
 ORIGINS = ["https://app.example.com", "capacitor://localhost"]
@@ -17,13 +17,24 @@ ORIGINS = ["https://app.example.com", "capacitor://localhost"]
 
 @pytest.fixture(scope="module")
 def variant(tmp_path_factory):
-    settings = {"endpoint_type": "EDGE", "dax_enabled": True, "dax_nodes": 1,
-                "dax_query_ttl_seconds": 5, "api_cache_enabled": True, "api_cache_ttl_seconds": 10,
-                "waf_enabled": True, "allowed_origins": ORIGINS}
-    return synthesize("dev", tmp_path_factory.mktemp("todo-variant"), {
-        "blueprints_only": "my-todo-list",
-        "blueprints": {"my-todo-list": {"dev": settings}},
-    })
+    settings = {
+        "endpoint_type": "EDGE",
+        "dax_enabled": True,
+        "dax_nodes": 1,
+        "dax_query_ttl_seconds": 5,
+        "api_cache_enabled": True,
+        "api_cache_ttl_seconds": 10,
+        "waf_enabled": True,
+        "allowed_origins": ORIGINS,
+    }
+    return synthesize(
+        "dev",
+        tmp_path_factory.mktemp("todo-variant"),
+        {
+            "blueprints_only": "my-todo-list",
+            "blueprints": {"my-todo-list": {"dev": settings}},
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +76,10 @@ def test_cache_ttl_and_both_origins_reach_api_bucket_and_handler(template):
     bucket = template["Resources"][logical_id(template, "AWS::S3::Bucket", "IdentityUserFiles")]
     (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
     assert rule["AllowedOrigins"] == ORIGINS
-    preflight = next(m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()
-                     if m["Properties"]["HttpMethod"] == "OPTIONS")
+    preflight = next(
+        m["Properties"]
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "OPTIONS"
+    )
     template_text = str(preflight["Integration"]["IntegrationResponses"])
     assert all(origin in template_text for origin in ORIGINS)

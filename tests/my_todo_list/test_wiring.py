@@ -33,8 +33,10 @@ def todo_stack(assembly, local_stack, dax_stand_in):
 
 def api_routes(stack) -> set[tuple[str, str]]:
     """(verb, resource path) of every non-OPTIONS method, rebuilt from the template's resources."""
-    parts = {lid: stack.resources[lid]["Properties"]
-             for lid in stack.of_type("AWS::ApiGateway::Resource")}
+    parts = {
+        lid: stack.resources[lid]["Properties"]
+        for lid in stack.of_type("AWS::ApiGateway::Resource")
+    }
 
     def path(ref: dict) -> str:
         if "Ref" in ref and ref["Ref"] in parts:
@@ -42,16 +44,22 @@ def api_routes(stack) -> set[tuple[str, str]]:
             return path(props["ParentId"]) + "/" + props["PathPart"]
         return ""  # the RestApi's root resource
 
-    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"]))
-            for m in (stack.resources[lid] for lid in stack.of_type("AWS::ApiGateway::Method"))
-            if m["Properties"]["HttpMethod"] != "OPTIONS"}
+    return {
+        (m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"]))
+        for m in (stack.resources[lid] for lid in stack.of_type("AWS::ApiGateway::Method"))
+        if m["Properties"]["HttpMethod"] != "OPTIONS"
+    }
 
 
 def test_every_route_the_template_defines_invokes_this_handler(todo_stack):
     handler_id = todo_stack.logical_id("TodoApi/Handler", "AWS::Lambda::Function")
-    assert api_routes(todo_stack) == {("GET", "/todos"), ("POST", "/todos"),
-                                      ("GET", "/todos/{todoId}"), ("PUT", "/todos/{todoId}"),
-                                      ("DELETE", "/todos/{todoId}")}
+    assert api_routes(todo_stack) == {
+        ("GET", "/todos"),
+        ("POST", "/todos"),
+        ("GET", "/todos/{todoId}"),
+        ("PUT", "/todos/{todoId}"),
+        ("DELETE", "/todos/{todoId}"),
+    }
     for lid in todo_stack.of_type("AWS::ApiGateway::Method"):
         method = todo_stack.resources[lid]["Properties"]
         if method["HttpMethod"] != "OPTIONS":
@@ -72,7 +80,9 @@ def test_create_list_update_delete_for_one_user_and_refused_for_another(assembly
     def stored() -> list[dict]:
         return dynamodb.scan(TableName=table_name)["Items"]
 
-    created = invoke("POST", "/todos", user="alice", body={"title": "Pay rent", "dueDate": "2026-12-01"})
+    created = invoke(
+        "POST", "/todos", user="alice", body={"title": "Pay rent", "dueDate": "2026-12-01"}
+    )
     assert created["statusCode"] == 201, created
     todo = json_body(created)
     path = f"/todos/{todo['todoId']}"
@@ -80,15 +90,20 @@ def test_create_list_update_delete_for_one_user_and_refused_for_another(assembly
     key = {"userId": {"S": "alice"}, "todoId": {"S": todo["todoId"]}}
     assert dynamodb.get_item(TableName=table_name, Key=key)["Item"]["title"] == {"S": "Pay rent"}
 
-    listed = invoke("GET", "/todos", user="alice",
-                    headers={"X-Last-Write": header(created, "X-Last-Write")})
+    listed = invoke(
+        "GET", "/todos", user="alice", headers={"X-Last-Write": header(created, "X-Last-Write")}
+    )
     assert [t["todoId"] for t in json_body(listed)["items"]] == [todo["todoId"]]
 
     updated = invoke("PUT", path, user="alice", body={"version": 1, "done": True})
     assert updated["statusCode"] == 200 and json_body(updated)["version"] == 2
 
     before = stored()
-    for method, body in (("GET", None), ("PUT", {"version": 2, "title": "mine now"}), ("DELETE", None)):
+    for method, body in (
+        ("GET", None),
+        ("PUT", {"version": 2, "title": "mine now"}),
+        ("DELETE", None),
+    ):
         refused = invoke(method, path, user="mallory", body=body)
         assert refused["statusCode"] == 404, (method, refused)
     assert json_body(invoke("GET", "/todos", user="mallory"))["items"] == []
@@ -105,8 +120,9 @@ def test_create_list_update_delete_for_one_user_and_refused_for_another(assembly
         endpoint = todo_stack.get_att(cluster_id, "ClusterDiscoveryEndpointURL")
         assert endpoint.startswith("daxs://")  # the template asks for a TLS-only cluster
         assert handler.environment["DAX_ENDPOINT"] == endpoint
-        assert DaxStandIn.made == [{"resource": {"endpoint_url": endpoint,
-                                                 "region_name": todo_stack.region}}]
+        assert DaxStandIn.made == [
+            {"resource": {"endpoint_url": endpoint, "region_name": todo_stack.region}}
+        ]
     else:
         assert cluster == [] and "DAX_ENDPOINT" not in handler.environment
         assert DaxStandIn.made == []
@@ -118,8 +134,10 @@ def test_bad_input_through_the_deployed_wiring_writes_nothing(todo_stack):
     for body in ("{oops", {"title": "x", "userId": "bob"}, {"title": "y" * 201}):
         response = handler.invoke(api_event("POST", "/todos", user="alice", body=body))
         assert response["statusCode"] == 400 and json_body(response)["message"]
-    assert boto3.client("dynamodb", region_name=todo_stack.region).scan(
-        TableName=table_name)["Items"] == []
+    assert (
+        boto3.client("dynamodb", region_name=todo_stack.region).scan(TableName=table_name)["Items"]
+        == []
+    )
 
 
 def test_lambda_itself_does_its_part_with_the_function_role(assembly, todo_stack):
@@ -128,18 +146,24 @@ def test_lambda_itself_does_its_part_with_the_function_role(assembly, todo_stack
     handler = todo_stack.function("TodoApi/Handler")
     assert handler.in_vpc == (assembly.stage == "prod")
     assert handler.lambda_service_calls() == LOG_STEPS + (
-        TRACING_STEPS if handler.traced else []) + (VPC_STEPS if handler.in_vpc else [])
+        TRACING_STEPS if handler.traced else []
+    ) + (VPC_STEPS if handler.in_vpc else [])
 
 
 # -- one grant less: the path that needs it fails with AccessDenied --------------------------------
+
 
 def updated_without(assembly, stack_without_grant, path: str, action: str):
     """Create a to-do, then try to update it, in the stack without that one grant."""
     stack = stack_without_grant(assembly, STACK, path, action)
     handler = stack.function("TodoApi/Handler")
     todo = json_body(handler.invoke(api_event("POST", "/todos", user="alice", body={"title": "x"})))
-    return attempt(handler.invoke, api_event("PUT", f"/todos/{todo['todoId']}", user="alice",
-                                             body={"version": 1, "done": True}))
+    return attempt(
+        handler.invoke,
+        api_event(
+            "PUT", f"/todos/{todo['todoId']}", user="alice", body={"version": 1, "done": True}
+        ),
+    )
 
 
 def test_without_update_item_a_todo_cannot_be_changed(assembly, stack_without_grant, dax_stand_in):
@@ -150,27 +174,35 @@ def test_without_update_item_a_todo_cannot_be_changed(assembly, stack_without_gr
 
 
 def test_in_prod_the_dax_clusters_own_role_must_be_allowed_to_write_the_table(
-        synth, stack_without_grant, dax_stand_in):
-    updated = updated_without(synth("prod"), stack_without_grant, "TodoApi/Cache/ServiceRole",
-                              "dynamodb:UpdateItem")
+    synth, stack_without_grant, dax_stand_in
+):
+    updated = updated_without(
+        synth("prod"), stack_without_grant, "TodoApi/Cache/ServiceRole", "dynamodb:UpdateItem"
+    )
     assert updated.failed and updated.refused_actions == {"dynamodb:UpdateItem"}
 
 
 def test_prod_break_glass_dax_endpoint_off_reaches_dynamodb_with_the_functions_own_grants(
-        synth, local_stack, dax_stand_in):
+    synth, local_stack, dax_stand_in
+):
     """DAX_ENDPOINT="" on the deployed function (the layer's documented switch for an unhealthy
     cluster) sends every call to DynamoDB directly: the role's dynamodb:* grants are for this."""
     stack = local_stack(synth("prod"), STACK)
     handler = stack.function("TodoApi/Handler")
     assert handler.environment["DAX_ENDPOINT"].startswith("daxs://")
     handler.environment["DAX_ENDPOINT"] = ""
-    created = json_body(handler.invoke(api_event("POST", "/todos", user="alice",
-                                                 body={"title": "Pay rent"})))
+    created = json_body(
+        handler.invoke(api_event("POST", "/todos", user="alice", body={"title": "Pay rent"}))
+    )
     path = f"/todos/{created['todoId']}"
     assert handler.invoke(api_event("GET", path, user="alice"))["statusCode"] == 200
     listed = json_body(handler.invoke(api_event("GET", "/todos", user="alice")))
     assert [t["todoId"] for t in listed["items"]] == [created["todoId"]]
-    assert handler.invoke(api_event("PUT", path, user="alice",
-                                    body={"version": 1, "done": True}))["statusCode"] == 200
+    assert (
+        handler.invoke(api_event("PUT", path, user="alice", body={"version": 1, "done": True}))[
+            "statusCode"
+        ]
+        == 200
+    )
     assert handler.invoke(api_event("DELETE", path, user="alice"))["statusCode"] == 204
     assert DaxStandIn.made == []

@@ -28,14 +28,19 @@ from tests.neptune_graph.test_handlers import BUCKET, ROLE, imported
 # Arbitrary Unicode; one text in five holds a lone surrogate, which JSON's "\ud800" escape
 # delivers to a handler and which st.characters() alone would almost never draw.
 _TEXT = st.text(st.characters(exclude_categories=()), max_size=24)
-_WITH_SURROGATE = st.builds(lambda head, lone, tail: head + lone + tail, _TEXT,
-                            st.characters(categories=["Cs"]), _TEXT)
+_WITH_SURROGATE = st.builds(
+    lambda head, lone, tail: head + lone + tail, _TEXT, st.characters(categories=["Cs"]), _TEXT
+)
 ANY_TEXT = st.integers(0, 4).flatmap(lambda n: _WITH_SURROGATE if n == 0 else _TEXT)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**64)
-    | st.floats(allow_nan=False, allow_infinity=False) | ANY_TEXT,
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | ANY_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
-    max_leaves=6)
+    max_leaves=6,
+)
 REGION = "eu-west-1"
 
 
@@ -95,16 +100,22 @@ def calls(module, operation: str, response: dict, run):
 # -- StartLoad -----------------------------------------------------------------------------------
 
 FORMATS = ["csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle"]
-CHOICES = {"mode": ["NEW", "RESUME", "AUTO"],
-           "parallelism": ["LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE"]}
+CHOICES = {
+    "mode": ["NEW", "RESUME", "AUTO"],
+    "parallelism": ["LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE"],
+}
 FLAGS = ("failOnError", "queueRequest", "updateSingleCardinalityProperties")
 SOURCES = st.one_of(
     st.builds(lambda path: f"s3://{BUCKET}/{path}", ANY_TEXT),
     st.builds(lambda bucket, path: f"s3://{bucket}/{path}", ANY_TEXT, ANY_TEXT),
-    st.builds(lambda path: f"https://{BUCKET}.s3.amazonaws.com/{path}", ANY_TEXT))
-MARKERS = st.fixed_dictionaries({
-    "bucket": mostly(st.just(BUCKET), JSON_VALUES),
-    "key": mostly(st.builds(lambda k: f"incoming/{k}.ready", ANY_TEXT), JSON_VALUES)})
+    st.builds(lambda path: f"https://{BUCKET}.s3.amazonaws.com/{path}", ANY_TEXT),
+)
+MARKERS = st.fixed_dictionaries(
+    {
+        "bucket": mostly(st.just(BUCKET), JSON_VALUES),
+        "key": mostly(st.builds(lambda k: f"incoming/{k}.ready", ANY_TEXT), JSON_VALUES),
+    }
+)
 
 
 @st.composite
@@ -131,9 +142,14 @@ def load_requests(draw):
     if draw(st.booleans()):
         event["pollSeconds"] = draw(mostly(st.integers(5, 3600), JSON_VALUES))
     if draw(st.integers(0, 3)) == 0:
-        event["parserConfiguration"] = draw(mostly(st.dictionaries(
-            st.sampled_from(["baseUri", "namedGraphUri", "allowEmptyStrings"]), ANY_TEXT),
-            JSON_VALUES))
+        event["parserConfiguration"] = draw(
+            mostly(
+                st.dictionaries(
+                    st.sampled_from(["baseUri", "namedGraphUri", "allowEmptyStrings"]), ANY_TEXT
+                ),
+                JSON_VALUES,
+            )
+        )
     if draw(st.integers(0, 5)) == 0:
         event[draw(ANY_TEXT)] = draw(JSON_VALUES)  # an option the loader does not know
     return event
@@ -163,7 +179,7 @@ def test_start_load_refuses_before_calling_or_sends_only_allowed_options(loader,
         return
     (request,) = sent
     assert called and outcome["loadId"] == "L1" and outcome["source"] == request["source"]
-    assert request["source"][len("s3://"):].split("/", 1)[0] == BUCKET
+    assert request["source"][len("s3://") :].split("/", 1)[0] == BUCKET
     assert request["source"].startswith("s3://") and utf8(request["source"])
     assert request["format"] in FORMATS and outcome["format"] == request["format"]
     assert request["s3BucketRegion"] == REGION and request["iamRoleArn"] == ROLE
@@ -171,28 +187,51 @@ def test_start_load_refuses_before_calling_or_sends_only_allowed_options(loader,
     assert request["parallelism"] in CHOICES["parallelism"]
     assert all(request[flag] in (True, False) for flag in FLAGS)
     assert set(request.get("parserConfiguration", {})) <= {
-        "baseUri", "namedGraphUri", "allowEmptyStrings"}
+        "baseUri",
+        "namedGraphUri",
+        "allowEmptyStrings",
+    }
     assert type(outcome["pollSeconds"]) is int and 5 <= outcome["pollSeconds"] <= 3600
 
 
 # -- what Neptune and the network can answer ------------------------------------------------------
 
-RETRYABLE_CODES = ["TooManyRequestsException", "ThrottlingException",
-                   "ConcurrentModificationException", "ConstraintViolationException",
-                   "InternalFailureException", "ClientTimeoutException", "ServerShutdownException",
-                   "MemoryLimitExceededException", "QueryLimitExceededException",
-                   "CancelledByMaintenanceException"]
+RETRYABLE_CODES = [
+    "TooManyRequestsException",
+    "ThrottlingException",
+    "ConcurrentModificationException",
+    "ConstraintViolationException",
+    "InternalFailureException",
+    "ClientTimeoutException",
+    "ServerShutdownException",
+    "MemoryLimitExceededException",
+    "QueryLimitExceededException",
+    "CancelledByMaintenanceException",
+]
 FINAL_5XX = ["CancelledByUserException", "FailureByQueryException", "TimeLimitExceededException"]
-CODES = st.sampled_from(RETRYABLE_CODES + FINAL_5XX + [
-    "BadRequestException", "AccessDeniedException", "MalformedQueryException",
-    "LoadUrlAccessDeniedException", "S3Exception", "BulkLoadIdNotFoundException",
-    "ServiceUnavailable", "502", "SlowDown"]) | st.text(
-        st.characters(min_codepoint=0x21, max_codepoint=0x7e), min_size=1, max_size=20)
-NETWORK = st.sampled_from(["ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError",
-                           "ConnectionClosedError"])
+CODES = st.sampled_from(
+    RETRYABLE_CODES
+    + FINAL_5XX
+    + [
+        "BadRequestException",
+        "AccessDeniedException",
+        "MalformedQueryException",
+        "LoadUrlAccessDeniedException",
+        "S3Exception",
+        "BulkLoadIdNotFoundException",
+        "ServiceUnavailable",
+        "502",
+        "SlowDown",
+    ]
+) | st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20)
+NETWORK = st.sampled_from(
+    ["ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError", "ConnectionClosedError"]
+)
 CALLS = {  # operation, how the function is called with a valid event
-    "start_load": ("start_loader_job",
-                   lambda m: m.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"})),
+    "start_load": (
+        "start_loader_job",
+        lambda m: m.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}),
+    ),
     "load_status": ("get_loader_job_status", lambda m: m.load_status({"loadId": "L1"})),
     "query": ("execute_open_cypher_query", lambda m: m.handler({"query": "RETURN 1"})),
 }
@@ -203,12 +242,17 @@ def test_any_error_answer_is_busy_or_rejected_as_the_rule_says(loader, query, ca
     module = query if call == "query" else loader
     operation, run = CALLS[call]
     with Stubber(module.client) as stub:
-        stub.add_client_error(operation, service_error_code=code, http_status_code=status,
-                              service_message=f"{code} from Neptune")
+        stub.add_client_error(
+            operation,
+            service_error_code=code,
+            http_status_code=status,
+            service_message=f"{code} from Neptune",
+        )
         with pytest.raises((module.NeptuneBusy, module.NeptuneRejected)) as raised:
             run(module)
     retry_helps = code in RETRYABLE_CODES or (
-        code not in FINAL_5XX and (status == 429 or status >= 500))
+        code not in FINAL_5XX and (status == 429 or status >= 500)
+    )
     assert isinstance(raised.value, module.NeptuneBusy) is retry_helps, (code, status)
     assert isinstance(raised.value, module.NeptuneRejected) is not retry_helps
 
@@ -227,31 +271,74 @@ def test_timeouts_and_lost_connections_are_always_busy(loader, query, call, kind
 
 # -- LoadStatus ----------------------------------------------------------------------------------
 
-STATUSES = ["LOAD_NOT_STARTED", "LOAD_IN_QUEUE", "LOAD_IN_PROGRESS", "LOAD_COMPLETED",
-            "LOAD_FAILED", "LOAD_CANCELLED_BY_USER", "LOAD_S3_ACCESS_DENIED_ERROR"]
-PAYLOADS = mostly(st.fixed_dictionaries({
-    "overallStatus": mostly(st.fixed_dictionaries(
-        {"status": mostly(st.sampled_from(STATUSES), JSON_VALUES)},
-        optional={"totalRecords": JSON_VALUES, "parsingErrors": JSON_VALUES}), JSON_VALUES),
-}, optional={"errors": mostly(st.fixed_dictionaries(
-    {"errorLogs": mostly(st.lists(st.dictionaries(
-        st.sampled_from(["errorCode", "errorMessage", "fileName", "recordNum"]), JSON_VALUES),
-        max_size=7), JSON_VALUES)}), JSON_VALUES)}), JSON_VALUES)
+STATUSES = [
+    "LOAD_NOT_STARTED",
+    "LOAD_IN_QUEUE",
+    "LOAD_IN_PROGRESS",
+    "LOAD_COMPLETED",
+    "LOAD_FAILED",
+    "LOAD_CANCELLED_BY_USER",
+    "LOAD_S3_ACCESS_DENIED_ERROR",
+]
+PAYLOADS = mostly(
+    st.fixed_dictionaries(
+        {
+            "overallStatus": mostly(
+                st.fixed_dictionaries(
+                    {"status": mostly(st.sampled_from(STATUSES), JSON_VALUES)},
+                    optional={"totalRecords": JSON_VALUES, "parsingErrors": JSON_VALUES},
+                ),
+                JSON_VALUES,
+            ),
+        },
+        optional={
+            "errors": mostly(
+                st.fixed_dictionaries(
+                    {
+                        "errorLogs": mostly(
+                            st.lists(
+                                st.dictionaries(
+                                    st.sampled_from(
+                                        ["errorCode", "errorMessage", "fileName", "recordNum"]
+                                    ),
+                                    JSON_VALUES,
+                                ),
+                                max_size=7,
+                            ),
+                            JSON_VALUES,
+                        )
+                    }
+                ),
+                JSON_VALUES,
+            )
+        },
+    ),
+    JSON_VALUES,
+)
 
 
-@given(event=mostly(st.fixed_dictionaries({"loadId": mostly(ANY_TEXT, JSON_VALUES)}),
-                    JSON_VALUES),
-       payload=PAYLOADS)
+@given(
+    event=mostly(st.fixed_dictionaries({"loadId": mostly(ANY_TEXT, JSON_VALUES)}), JSON_VALUES),
+    payload=PAYLOADS,
+)
 def test_load_status_refuses_or_returns_what_the_state_machine_reads(loader, event, payload):
-    outcome, made = calls(loader, "get_loader_job_status",
-                          {"status": "200 OK", "payload": payload},
-                          lambda: loader.load_status(event))
+    outcome, made = calls(
+        loader,
+        "get_loader_job_status",
+        {"status": "200 OK", "payload": payload},
+        lambda: loader.load_status(event),
+    )
     if isinstance(outcome, Exception):
         assert isinstance(outcome, loader.InvalidRequest) and not made, repr(outcome)
         return
     assert made == 1 and outcome["loadId"] == event["loadId"]
     assert {k: type(v) for k, v in outcome.items()} == {
-        "loadId": str, "status": str, "done": bool, "succeeded": bool, "cause": str}
+        "loadId": str,
+        "status": str,
+        "done": bool,
+        "succeeded": bool,
+        "cause": str,
+    }
     if outcome["succeeded"]:
         assert outcome["status"] == "LOAD_COMPLETED" and outcome["done"]
     if not outcome["done"]:
@@ -264,24 +351,38 @@ def test_load_status_refuses_or_returns_what_the_state_machine_reads(loader, eve
 
 # -- the small-load function ---------------------------------------------------------------------
 
-QUERIES = mostly(st.fixed_dictionaries(
-    {"query": mostly(ANY_TEXT.map(lambda t: f"MERGE (n {{name: $name}}) // {t}"), JSON_VALUES)},
-    optional={"parameters": mostly(st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=3),
-                                   JSON_VALUES),
-              "limit": JSON_VALUES}), JSON_VALUES)
+QUERIES = mostly(
+    st.fixed_dictionaries(
+        {"query": mostly(ANY_TEXT.map(lambda t: f"MERGE (n {{name: $name}}) // {t}"), JSON_VALUES)},
+        optional={
+            "parameters": mostly(st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=3), JSON_VALUES),
+            "limit": JSON_VALUES,
+        },
+    ),
+    JSON_VALUES,
+)
 
 
 @given(event=QUERIES)
-def test_small_load_refuses_before_calling_or_sends_the_statement_and_its_parameters(query,
-                                                                                       event):
+def test_small_load_refuses_before_calling_or_sends_the_statement_and_its_parameters(query, event):
     results = [{"n": 1}]
     with Stubber(query.client) as stub:
-        if isinstance(event, dict) and isinstance(event.get("query"), str) and utf8(
-                event["query"]) and event["query"].strip() and isinstance(
-                event.get("parameters", {}), dict) and set(event) <= {"query", "parameters"}:
-            stub.add_response("execute_open_cypher_query", {"results": results}, {
-                "openCypherQuery": event["query"],
-                "parameters": json.dumps(event.get("parameters", {}))})
+        if (
+            isinstance(event, dict)
+            and isinstance(event.get("query"), str)
+            and utf8(event["query"])
+            and event["query"].strip()
+            and isinstance(event.get("parameters", {}), dict)
+            and set(event) <= {"query", "parameters"}
+        ):
+            stub.add_response(
+                "execute_open_cypher_query",
+                {"results": results},
+                {
+                    "openCypherQuery": event["query"],
+                    "parameters": json.dumps(event.get("parameters", {})),
+                },
+            )
             assert query.handler(event) == {"results": results}
             stub.assert_no_pending_responses()
         else:

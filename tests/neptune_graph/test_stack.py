@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
+
 from tests.support.template import only, resources
 
 STACK = "NeptuneGraph"
 
 
-
-
 def test_vpc_has_no_internet_path(assembly):
     t = assembly.template(STACK)
-    for kind in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP",
-                 "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EgressOnlyInternetGateway"):
+    for kind in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::EgressOnlyInternetGateway",
+    ):
         assert not resources(t, kind), f"{kind} gives the graph VPC an internet path"
     for route in resources(t, "AWS::EC2::Route").values():
         pytest.fail(f"unexpected route {route['Properties']}")
@@ -44,7 +47,8 @@ def test_s3_gateway_endpoint_reaches_only_the_staging_bucket(assembly):
     assert sorted(statements[0]["Action"]) == ["s3:GetObject", "s3:ListBucket"]
     assert statements[0]["Resource"] == [
         {"Fn::GetAtt": [bucket, "Arn"]},
-        {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}]
+        {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]},
+    ]
 
 
 def only_staging_bucket(t: dict) -> tuple[str, dict]:
@@ -69,8 +73,12 @@ def test_cluster_engine_encryption_iam_auth_and_audit(assembly):
     _, parameters = only(t, "AWS::Neptune::DBClusterParameterGroup")
     assert parameters["Properties"]["Family"] == "neptune1.4"
     assert parameters["Properties"]["Parameters"]["neptune_enable_audit_log"] == "1"
-    audit = [g for g in resources(t, "AWS::Logs::LogGroup").values()
-             if g["Properties"].get("LogGroupName") == f"/aws/neptune/{props['DBClusterIdentifier']}/audit"]
+    audit = [
+        g
+        for g in resources(t, "AWS::Logs::LogGroup").values()
+        if g["Properties"].get("LogGroupName")
+        == f"/aws/neptune/{props['DBClusterIdentifier']}/audit"
+    ]
     assert len(audit) == 1
     assert audit[0]["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
 
@@ -93,14 +101,22 @@ def test_stage_decides_backups_protection_removal_and_replicas(assembly):
 def test_cluster_port_open_only_to_loader_functions(assembly):
     t = assembly.template(STACK)
     cluster_sg = next(k for k in resources(t, "AWS::EC2::SecurityGroup") if k.startswith("Graph"))
-    ingress = [r["Properties"] for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()
-               if r["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_sg, "GroupId"]}]
+    ingress = [
+        r["Properties"]
+        for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_sg, "GroupId"]}
+    ]
     sources = sorted(i["SourceSecurityGroupId"]["Fn::GetAtt"][0] for i in ingress)
     assert [s.split("SecurityGroup")[0] for s in sources] == ["BulkLoad", "SmallLoads"]
     for rule in ingress:
-        assert rule["FromPort"] == rule["ToPort"] == {"Fn::GetAtt": [
-            only(t, "AWS::Neptune::DBCluster")[0], "Port"]}
-    assert "0.0.0.0/0" not in json.dumps([r for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()])
+        assert (
+            rule["FromPort"]
+            == rule["ToPort"]
+            == {"Fn::GetAtt": [only(t, "AWS::Neptune::DBCluster")[0], "Port"]}
+        )
+    assert "0.0.0.0/0" not in json.dumps(
+        [r for r in resources(t, "AWS::EC2::SecurityGroupIngress").values()]
+    )
     for group in resources(t, "AWS::EC2::SecurityGroup").values():
         assert "SecurityGroupIngress" not in group["Properties"]
 
@@ -110,18 +126,40 @@ def test_load_role_trusts_rds_reads_only_staging_and_is_on_the_cluster(assembly)
     assertions = Template.from_json(t)
     role = next(k for k in resources(t, "AWS::IAM::Role") if k.startswith("StagingLoadRole"))
     trust = t["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust == [{"Action": "sts:AssumeRole", "Effect": "Allow",
-                      "Principal": {"Service": "rds.amazonaws.com"}}]
+    assert trust == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "rds.amazonaws.com"},
+        }
+    ]
     bucket, _ = only_staging_bucket(t)
     key, _ = only(t, "AWS::KMS::Key")
-    assertions.has_resource_properties("AWS::IAM::Policy", {
-        "Roles": [{"Ref": role}],
-        "PolicyDocument": {"Statement": [
-            {"Action": ["s3:GetObject", "s3:ListBucket"], "Effect": "Allow", "Sid": "ReadGraphStaging",
-             "Resource": [{"Fn::GetAtt": [bucket, "Arn"]},
-                          {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}]},
-            {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": {"Fn::GetAtt": [key, "Arn"]}},
-        ], "Version": "2012-10-17"}})
+    assertions.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": role}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["s3:GetObject", "s3:ListBucket"],
+                        "Effect": "Allow",
+                        "Sid": "ReadGraphStaging",
+                        "Resource": [
+                            {"Fn::GetAtt": [bucket, "Arn"]},
+                            {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]},
+                        ],
+                    },
+                    {
+                        "Action": "kms:Decrypt",
+                        "Effect": "Allow",
+                        "Resource": {"Fn::GetAtt": [key, "Arn"]},
+                    },
+                ],
+                "Version": "2012-10-17",
+            },
+        },
+    )
     _, cluster = only(t, "AWS::Neptune::DBCluster")
     assert cluster["Properties"]["AssociatedRoles"] == [{"RoleArn": {"Fn::GetAtt": [role, "Arn"]}}]
 
@@ -132,43 +170,93 @@ def test_staging_bucket_is_private_encrypted_versioned_logged(assembly):
     props = bucket["Properties"]
     key, _ = only(t, "AWS::KMS::Key")
     rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
-                                                     "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]}}
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
+    }
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("AccessLogs")
     assert any("NoncurrentVersionExpiration" in r for r in props["LifecycleConfiguration"]["Rules"])
-    assert props["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
-    Template.from_json(t).has_resource_properties("AWS::S3::BucketPolicy", {
-        "Bucket": {"Ref": only_staging_bucket(t)[0]},
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}})
+    assert props["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    Template.from_json(t).has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": only_staging_bucket(t)[0]},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
 
 
 def test_loader_functions_get_only_their_neptune_action_on_this_cluster(assembly):
     t = assembly.template(STACK)
     cluster, _ = only(t, "AWS::Neptune::DBCluster")
-    expected = {"BulkLoadStartLoad": ["neptune-db:StartLoaderJob"],
-                "BulkLoadLoadStatus": ["neptune-db:GetLoaderJobStatus"],
-                "SmallLoadsFunction": ["neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"]}
-    resource = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":neptune-db:",
-                                  {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ":",
-                                  {"Fn::GetAtt": [cluster, "ClusterResourceId"]}, "/*"]]}
+    expected = {
+        "BulkLoadStartLoad": ["neptune-db:StartLoaderJob"],
+        "BulkLoadLoadStatus": ["neptune-db:GetLoaderJobStatus"],
+        "SmallLoadsFunction": ["neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"],
+    }
+    resource = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":neptune-db:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":",
+                {"Fn::GetAtt": [cluster, "ClusterResourceId"]},
+                "/*",
+            ],
+        ]
+    }
     for prefix, actions in expected.items():
-        policy = next(r for k, r in resources(t, "AWS::IAM::Policy").items()
-                      if k.startswith(prefix + "RoleDefaultPolicy"))
-        neptune = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                   if "neptune-db" in json.dumps(s["Action"])]
-        assert neptune == [{"Action": actions if len(actions) > 1 else actions[0],
-                            "Effect": "Allow", "Resource": resource}], prefix
+        policy = next(
+            r
+            for k, r in resources(t, "AWS::IAM::Policy").items()
+            if k.startswith(prefix + "RoleDefaultPolicy")
+        )
+        neptune = [
+            s
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            if "neptune-db" in json.dumps(s["Action"])
+        ]
+        assert neptune == [
+            {
+                "Action": actions if len(actions) > 1 else actions[0],
+                "Effect": "Allow",
+                "Resource": resource,
+            }
+        ], prefix
 
 
 def test_functions_run_in_isolated_subnets_on_arm64(assembly):
     t = assembly.template(STACK)
-    functions = {k: r for k, r in resources(t, "AWS::Lambda::Function").items()
-                 if r["Properties"].get("Runtime", "").startswith("python")}
+    functions = {
+        k: r
+        for k, r in resources(t, "AWS::Lambda::Function").items()
+        if r["Properties"].get("Runtime", "").startswith("python")
+    }
     assert len(functions) == 3
     isolated = {k for k in resources(t, "AWS::EC2::Subnet") if "isolated" in k}
     for name, function in functions.items():
@@ -182,20 +270,35 @@ def test_workflow_polls_until_terminal_and_fails_with_loader_status(assembly):
     t = assembly.template(STACK)
     _, machine = only(t, "AWS::StepFunctions::StateMachine")
     props = machine["Properties"]
-    definition = "".join(p if isinstance(p, str) else "<ref>"
-                         for p in props["DefinitionString"]["Fn::Join"][1])
+    definition = "".join(
+        p if isinstance(p, str) else "<ref>" for p in props["DefinitionString"]["Fn::Join"][1]
+    )
     states = json.loads(definition)["States"]
-    assert set(states) == {"Start load", "Wait before polling", "Get load status", "Finished?",
-                           "Loaded", "Load failed"}
+    assert set(states) == {
+        "Start load",
+        "Wait before polling",
+        "Get load status",
+        "Finished?",
+        "Loaded",
+        "Load failed",
+    }
     retry = {e for r in states["Start load"]["Retry"] for e in r["ErrorEquals"]}
-    assert "NeptuneBusy" in retry and "NeptuneRejected" not in retry and "InvalidRequest" not in retry
+    assert (
+        "NeptuneBusy" in retry and "NeptuneRejected" not in retry and "InvalidRequest" not in retry
+    )
     choice = states["Finished?"]
-    assert choice["Choices"][0] == {"Variable": "$.status.done", "BooleanEquals": False,
-                                    "Next": "Wait before polling"}
+    assert choice["Choices"][0] == {
+        "Variable": "$.status.done",
+        "BooleanEquals": False,
+        "Next": "Wait before polling",
+    }
     assert choice["Choices"][1]["StringEquals"] == "LOAD_COMPLETED"
     assert choice["Default"] == "Load failed"
-    assert states["Load failed"] == {"Type": "Fail", "ErrorPath": "$.status.status",
-                                     "CausePath": "$.status.cause"}
+    assert states["Load failed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.status.status",
+        "CausePath": "$.status.cause",
+    }
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["TracingConfiguration"] == {"Enabled": True}
 
@@ -207,22 +310,36 @@ def test_marker_in_staging_bucket_starts_the_workflow_with_retry_and_dlq(assembl
     bucket, _ = only_staging_bucket(t)
     machine, _ = only(t, "AWS::StepFunctions::StateMachine")
     assert props["EventPattern"] == {
-        "source": ["aws.s3"], "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [{"Ref": bucket}]},
-                   "object": {"key": [{"wildcard": "incoming/*.ready"}]}}}
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [{"Ref": bucket}]},
+            "object": {"key": [{"wildcard": "incoming/*.ready"}]},
+        },
+    }
     target = props["Targets"][0]
     assert target["Arn"] == {"Ref": machine}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 8
     assert "DeadLetterConfig" in target
-    assert json.loads(target["InputTransformer"]["InputTemplate"].replace("<detail-bucket-name>", '"b"')
-                      .replace("<detail-object-key>", '"k"')) == {"marker": {"bucket": "b", "key": "k"}}
+    assert json.loads(
+        target["InputTransformer"]["InputTemplate"]
+        .replace("<detail-bucket-name>", '"b"')
+        .replace("<detail-object-key>", '"k"')
+    ) == {"marker": {"bucket": "b", "key": "k"}}
 
 
 def test_outputs_a_user_needs_right_after_deploy(assembly):
     outputs = assembly.template(STACK)["Outputs"]
-    assert {"ClusterEndpoint", "ReaderEndpoint", "StagingBucketName", "LoadRoleArn",
-            "BulkLoadStateMachineArn", "SmallLoadFunctionName", "LoadSampleCommand",
-            "AutoLoadCommand"} <= set(outputs)
+    assert {
+        "ClusterEndpoint",
+        "ReaderEndpoint",
+        "StagingBucketName",
+        "LoadRoleArn",
+        "BulkLoadStateMachineArn",
+        "SmallLoadFunctionName",
+        "LoadSampleCommand",
+        "AutoLoadCommand",
+    } <= set(outputs)
     command = json.dumps(outputs["LoadSampleCommand"])
     assert "aws s3 cp sample_data/fraud_graph/" in command and "start-execution" in command
 
@@ -230,8 +347,11 @@ def test_outputs_a_user_needs_right_after_deploy(assembly):
 def test_cost_allocation_tags_on_every_taggable_resource(assembly):
     cluster = only(assembly.template(STACK), "AWS::Neptune::DBCluster")[1]
     tags = {t["Key"]: t["Value"] for t in cluster["Properties"]["Tags"]}
-    assert tags == {"Project": "aws-architecture-blueprints", "Environment": assembly.stage,
-                    "Team": "platform-engineering"}
+    assert tags == {
+        "Project": "aws-architecture-blueprints",
+        "Environment": assembly.stage,
+        "Team": "platform-engineering",
+    }
 
 
 def test_optional_tools_are_off_by_default(assembly):

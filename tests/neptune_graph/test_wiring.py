@@ -43,9 +43,17 @@ def cluster_facts(graph) -> dict:
 
 
 def start_request(facts: dict, graph, source: str, fmt: str) -> dict:
-    return {"source": source, "format": fmt, "s3BucketRegion": graph.region,
-            "iamRoleArn": facts["roles"][0], "mode": "AUTO", "parallelism": "MEDIUM",
-            "failOnError": True, "queueRequest": True, "updateSingleCardinalityProperties": False}
+    return {
+        "source": source,
+        "format": fmt,
+        "s3BucketRegion": graph.region,
+        "iamRoleArn": facts["roles"][0],
+        "mode": "AUTO",
+        "parallelism": "MEDIUM",
+        "failOnError": True,
+        "queueRequest": True,
+        "updateSingleCardinalityProperties": False,
+    }
 
 
 def test_start_load_uses_the_staging_bucket_region_and_role_the_cluster_has(graph):
@@ -56,8 +64,11 @@ def test_start_load_uses_the_staging_bucket_region_and_role_the_cluster_has(grap
     assert client.meta.endpoint_url == f"https://{facts['endpoint']}:{facts['port']}"
     source = f"s3://{facts['bucket']}/graphs/fraud/"
     with Stubber(client) as stub:
-        stub.add_response("start_loader_job", {"status": "200 OK", "payload": {"loadId": "L1"}},
-                          start_request(facts, graph, source, "csv"))
+        stub.add_response(
+            "start_loader_job",
+            {"status": "200 OK", "payload": {"loadId": "L1"}},
+            start_request(facts, graph, source, "csv"),
+        )
         assert start.invoke({"source": source, "format": "csv"})["loadId"] == "L1"
         stub.assert_no_pending_responses()
 
@@ -69,19 +80,28 @@ def test_marker_upload_reaches_the_loader_through_the_rule_the_template_declares
     (machine_id,) = graph.of_type("AWS::StepFunctions::StateMachine")
     event = s3_object_created_event(facts["bucket"], "incoming/batch-7.ready", graph.region)
     assert event_matches(rule["EventPattern"], event)
-    assert not event_matches(rule["EventPattern"], s3_object_created_event(
-        facts["bucket"], "incoming/batch-7/vertices.csv", graph.region)), "data files must not trigger"
+    assert not event_matches(
+        rule["EventPattern"],
+        s3_object_created_event(facts["bucket"], "incoming/batch-7/vertices.csv", graph.region),
+    ), "data files must not trigger"
     (target,) = rule["Targets"]
     assert target["Arn"] == graph.ref(machine_id)
     # EventBridge starts the execution as the target's role.
-    authorize(graph.role_credentials(graph.role_id(target["RoleArn"])), "states:StartExecution",
-              target["Arn"], "StartExecution")
+    authorize(
+        graph.role_credentials(graph.role_id(target["RoleArn"])),
+        "states:StartExecution",
+        target["Arn"],
+        "StartExecution",
+    )
     execution_input = rule_target_input(target, event)
 
     start = graph.function("BulkLoad/StartLoad")
     with Stubber(start.attribute("client")) as stub:
-        stub.add_response("start_loader_job", {"status": "200 OK", "payload": {"loadId": "L2"}},
-                          start_request(facts, graph, f"s3://{facts['bucket']}/incoming/batch-7/", "csv"))
+        stub.add_response(
+            "start_loader_job",
+            {"status": "200 OK", "payload": {"loadId": "L2"}},
+            start_request(facts, graph, f"s3://{facts['bucket']}/incoming/batch-7/", "csv"),
+        )
         assert start.invoke(execution_input)["loadId"] == "L2"
 
 
@@ -107,19 +127,34 @@ def test_state_machine_calls_these_functions_and_reads_the_fields_they_return(gr
     poll = states[wait["Next"]]
     assert poll["Resource"] == graph.get_att(status.logical_id, "Arn")
     authorize(workflow, "lambda:InvokeFunction", poll["Resource"], "Invoke")
-    payload = {k.removesuffix(".$"): document["load"][v.removeprefix("$.load.")]
-               for k, v in poll["Parameters"].items()}
-    for loader_status, expected_next in (("LOAD_IN_PROGRESS", wait),
-                                         ("LOAD_COMPLETED", states["Loaded"]),
-                                         ("LOAD_FAILED", states["Load failed"])):
+    payload = {
+        k.removesuffix(".$"): document["load"][v.removeprefix("$.load.")]
+        for k, v in poll["Parameters"].items()
+    }
+    for loader_status, expected_next in (
+        ("LOAD_IN_PROGRESS", wait),
+        ("LOAD_COMPLETED", states["Loaded"]),
+        ("LOAD_FAILED", states["Load failed"]),
+    ):
         with Stubber(status.attribute("client")) as stub:
-            stub.add_response("get_loader_job_status", {"status": "200 OK", "payload": {
-                "overallStatus": {"status": loader_status}, "errors": {"errorLogs": []}}})
+            stub.add_response(
+                "get_loader_job_status",
+                {
+                    "status": "200 OK",
+                    "payload": {
+                        "overallStatus": {"status": loader_status},
+                        "errors": {"errorLogs": []},
+                    },
+                },
+            )
             document[poll["ResultPath"].removeprefix("$.")] = status.invoke(payload)
         assert states[_choose(states[poll["Next"]], document)] is expected_next, loader_status
     failed = states["Load failed"]
     assert document["status"][failed["ErrorPath"].removeprefix("$.status.")] == "LOAD_FAILED"
-    assert json.loads(document["status"][failed["CausePath"].removeprefix("$.status.")])["status"] == "LOAD_FAILED"
+    assert (
+        json.loads(document["status"][failed["CausePath"].removeprefix("$.status.")])["status"]
+        == "LOAD_FAILED"
+    )
 
 
 def _choose(choice: dict, document: dict) -> str:
@@ -140,13 +175,22 @@ def _choose(choice: dict, document: dict) -> str:
 def test_small_load_function_talks_to_the_cluster_endpoint(graph):
     facts = cluster_facts(graph)
     query = graph.function("SmallLoads/Function")
-    assert query.attribute("client").meta.endpoint_url == f"https://{facts['endpoint']}:{facts['port']}"
+    assert (
+        query.attribute("client").meta.endpoint_url
+        == f"https://{facts['endpoint']}:{facts['port']}"
+    )
     with Stubber(query.attribute("client")) as stub:
-        stub.add_response("execute_open_cypher_query", {"results": []},
-                          {"openCypherQuery": "MERGE (a:Account {id: $id})",
-                           "parameters": json.dumps({"id": "account-900"})})
-        assert query.invoke({"query": "MERGE (a:Account {id: $id})",
-                             "parameters": {"id": "account-900"}}) == {"results": []}
+        stub.add_response(
+            "execute_open_cypher_query",
+            {"results": []},
+            {
+                "openCypherQuery": "MERGE (a:Account {id: $id})",
+                "parameters": json.dumps({"id": "account-900"}),
+            },
+        )
+        assert query.invoke(
+            {"query": "MERGE (a:Account {id: $id})", "parameters": {"id": "account-900"}}
+        ) == {"results": []}
 
 
 def test_lambda_itself_does_its_part_with_each_function_role(graph):
@@ -156,12 +200,17 @@ def test_lambda_itself_does_its_part_with_each_function_role(graph):
     for path in ("BulkLoad/StartLoad", "BulkLoad/LoadStatus", "SmallLoads/Function"):
         function = graph.function(path)
         assert function.in_vpc, path
-        expected[path] = (LOG_STEPS + (TRACING_STEPS if function.traced else []) + VPC_STEPS + (
-            ["sqs:SendMessage (dead-letter target)"] if path.startswith("SmallLoads") else []))
+        expected[path] = (
+            LOG_STEPS
+            + (TRACING_STEPS if function.traced else [])
+            + VPC_STEPS
+            + (["sqs:SendMessage (dead-letter target)"] if path.startswith("SmallLoads") else [])
+        )
         assert function.lambda_service_calls() == expected[path], path
 
 
 # -- one grant less: the path that needs it fails with AccessDenied --------------------------------
+
 
 def test_without_start_loader_job_the_load_is_rejected_not_retried(assembly, stack_without_grant):
     graph = stack_without_grant(assembly, STACK, "BulkLoad/StartLoad", "neptune-db:StartLoaderJob")
@@ -169,6 +218,8 @@ def test_without_start_loader_job_the_load_is_rejected_not_retried(assembly, sta
     start = graph.function("BulkLoad/StartLoad")
     with Stubber(start.attribute("client")) as stub:
         stub.add_response("start_loader_job", {"status": "200 OK", "payload": {"loadId": "L9"}})
-        started = attempt(start.invoke, {"source": f"s3://{facts['bucket']}/graphs/", "format": "csv"})
+        started = attempt(
+            start.invoke, {"source": f"s3://{facts['bucket']}/graphs/", "format": "csv"}
+        )
     assert type(started.error).__name__ == "NeptuneRejected"  # Step Functions does not retry it
     assert started.refused_actions == {"neptune-db:StartLoaderJob"}

@@ -15,7 +15,8 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   fails the stack on `Fn::GetAtt`, so each gets a placeholder whose attributes are strings
   named after the resource. Nothing is created.
 - Bugs: an API Gateway method with a MOCK integration (every CORS preflight) crashes moto,
-  which expects an IntegrationHttpMethod and Uri on every integration; a tagged AWS::KMS::Key (every key here is tagged) crashes moto on the tag shape;
+  which expects an IntegrationHttpMethod and Uri on every integration; a tagged AWS::KMS::Key
+  (every key here is tagged) crashes moto on the tag shape;
   `Fn::GetAtt` on an EFS file system or access point is unimplemented; and a Lambda function
   created from CloudFormation loses its Architectures (recorded as x86_64). The stand-ins fix
   those three so the rehearsal can check what the CLI actually deployed. And moto creates a
@@ -54,19 +55,30 @@ from moto.kms.models import Key
 
 # Unmodelled types whose attributes our templates read: placeholders keep moto going.
 PLACEHOLDER_TYPES = (
-    "AWS::CloudFront::Distribution", "AWS::CloudFront::Function",
-    "AWS::CloudFront::OriginAccessControl", "AWS::CloudFront::CachePolicy",
-    "AWS::CloudFront::OriginRequestPolicy", "AWS::CloudFront::ResponseHeadersPolicy",
-    "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::IdentityPool",
-    "AWS::Cognito::UserPoolDomain", "AWS::SES::EmailIdentity", "AWS::WAFv2::WebACL",
-    "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::Model", "AWS::ApiGateway::RequestValidator",
-    "AWS::Scheduler::Schedule", "AWS::SecretsManager::RotationSchedule",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::OriginRequestPolicy",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::IdentityPool",
+    "AWS::Cognito::UserPoolDomain",
+    "AWS::SES::EmailIdentity",
+    "AWS::WAFv2::WebACL",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::Scheduler::Schedule",
+    "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
 )
 
 
-def _custom_resource_succeeds(cls, resource_name, cloudformation_json, account_id, region_name,
-                              **kwargs):  # noqa: ANN001
+def _custom_resource_succeeds(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):  # noqa: ANN001
     """Register the custom resource as created instead of invoking its handler in Docker and
     waiting for an answer that cannot come. Its data is empty, except what a template reads
     of it: a deploy-time image build (deploy-time-build's ContainerImageBuild) answers the
@@ -76,7 +88,8 @@ def _custom_resource_succeeds(cls, resource_name, cloudformation_json, account_i
     if kwargs.get("ResourceType") == "Custom::CDKContainerImageBuild":
         properties = cloudformation_json.get("Properties", {})
         data["ImageTag"] = properties.get("imageTag") or (
-            f"{properties.get('tagPrefix', '')}{secrets.token_hex(16)}")
+            f"{properties.get('tagPrefix', '')}{secrets.token_hex(16)}"
+        )
     resource.set_data(data)
     stack = cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
     stack.add_custom_resource(resource)
@@ -85,6 +98,7 @@ def _custom_resource_succeeds(cls, resource_name, cloudformation_json, account_i
 
 class _GlobalTableAsTable(CloudFormationModel):
     __module__ = "moto.dynamodb.rehearsal"  # moto's model registry keys models by service
+
     @staticmethod
     def cloudformation_name_type() -> str:
         return "TableName"
@@ -94,13 +108,18 @@ class _GlobalTableAsTable(CloudFormationModel):
         return "AWS::DynamoDB::GlobalTable"
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name, **kwargs):  # noqa: ANN001
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
         properties = dict(cloudformation_json["Properties"])
         properties.pop("Replicas", None)
         return Table.create_from_cloudformation_json(
-            resource_name, {**cloudformation_json, "Properties": properties}, account_id,
-            region_name, **kwargs)
+            resource_name,
+            {**cloudformation_json, "Properties": properties},
+            account_id,
+            region_name,
+            **kwargs,
+        )
 
 
 def _placeholder(resource_type: str) -> type:
@@ -128,13 +147,16 @@ def _placeholder(resource_type: str) -> type:
                 return f"{self.physical_resource_id.lower()}.cloudfront.net"
             if attribute_name == "Arn":  # moto's IAM refuses a policy whose resource is no ARN
                 service = resource_type.split("::")[1].lower()
-                return (f"arn:aws:{service}:{self.region_name}:{self.account_id}:"
-                        f"{self.physical_resource_id}")
+                return (
+                    f"arn:aws:{service}:{self.region_name}:{self.account_id}:"
+                    f"{self.physical_resource_id}"
+                )
             return f"{self.physical_resource_id}.{attribute_name}"
 
         @classmethod
-        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                            region_name, **kwargs):  # noqa: ANN001
+        def create_from_cloudformation_json(
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        ):  # noqa: ANN001
             return cls(resource_name, account_id, region_name)
 
     Placeholder.__name__ = "Placeholder" + resource_type.replace("::", "")
@@ -142,6 +164,7 @@ def _placeholder(resource_type: str) -> type:
 
 
 # -- account state ---------------------------------------------------------------------------
+
 
 class DeployRefused(Exception):
     """What the service answers a resource CloudFormation tries to create; becomes CREATE_FAILED."""
@@ -160,9 +183,11 @@ def stage_logs(properties: dict) -> bool:
     """True when a REST API stage writes access logs or execution logs to CloudWatch."""
     if properties.get("AccessLogSetting"):
         return True
-    return any(str(m.get("LoggingLevel", "OFF")).upper() != "OFF" or
-               str(m.get("DataTraceEnabled", "false")).lower() == "true"
-               for m in properties.get("MethodSettings", []))
+    return any(
+        str(m.get("LoggingLevel", "OFF")).upper() != "OFF"
+        or str(m.get("DataTraceEnabled", "false")).lower() == "true"
+        for m in properties.get("MethodSettings", [])
+    )
 
 
 class _AccountStateModel:
@@ -192,13 +217,17 @@ class _ApiGatewayStage(_AccountStateModel, CloudFormationModel):
     TYPE = "AWS::ApiGateway::Stage"
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name, **kwargs):  # noqa: ANN001
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
         properties = cloudformation_json.get("Properties", {})
         account = apigateway_backends[account_id][region_name].get_account()
         if stage_logs(properties) and not account.cloudwatch_role_arn:
-            raise DeployRefused(kwargs["LogicalId"], cls.TYPE,
-                                f"{NO_CLOUDWATCH_ROLE} (Service: ApiGateway, Status Code: 400)")
+            raise DeployRefused(
+                kwargs["LogicalId"],
+                cls.TYPE,
+                f"{NO_CLOUDWATCH_ROLE} (Service: ApiGateway, Status Code: 400)",
+            )
         return cls(properties.get("StageName", resource_name))
 
 
@@ -209,16 +238,20 @@ class _ApiGatewayAccount(_AccountStateModel, CloudFormationModel):
     TYPE = "AWS::ApiGateway::Account"
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id,
-                                        region_name, **kwargs):  # noqa: ANN001
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
         role_arn = cloudformation_json.get("Properties", {}).get("CloudWatchRoleArn")
         if role_arn:
             if not _apigateway_may_assume(account_id, role_arn):
-                raise DeployRefused(kwargs["LogicalId"], cls.TYPE,
-                                    f"{ROLE_NOT_ASSUMABLE} (Service: ApiGateway, "
-                                    "Status Code: 400)")
+                raise DeployRefused(
+                    kwargs["LogicalId"],
+                    cls.TYPE,
+                    f"{ROLE_NOT_ASSUMABLE} (Service: ApiGateway, Status Code: 400)",
+                )
             apigateway_backends[account_id][region_name].update_account(
-                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}])
+                [{"op": "replace", "path": "/cloudwatchRoleArn", "value": role_arn}]
+            )
         return cls(f"{kwargs['LogicalId']}-account")
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -247,18 +280,30 @@ class _NoOutputs(dict):
 def _rolls_back_when_refused(original):
     """A refused resource fails the stack the way CloudFormation does: CREATE_FAILED with the
     service's message, then ROLLBACK_COMPLETE (moto alone would answer 500 and hang)."""
+
     def create_resources(self: Stack) -> None:
         try:
             original(self)
         except DeployRefused as refused:
-            self.events.append(Event(
-                stack_id=self.stack_id, stack_name=self.name,
-                logical_resource_id=refused.logical_id, physical_resource_id="",
-                resource_type=refused.resource_type, resource_status="CREATE_FAILED",
-                resource_status_reason=refused.reason, resource_properties=None))
-            self._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=(
-                f"The following resource(s) failed to create: [{refused.logical_id}]. "
-                "Rollback requested by user."))
+            self.events.append(
+                Event(
+                    stack_id=self.stack_id,
+                    stack_name=self.name,
+                    logical_resource_id=refused.logical_id,
+                    physical_resource_id="",
+                    resource_type=refused.resource_type,
+                    resource_status="CREATE_FAILED",
+                    resource_status_reason=refused.reason,
+                    resource_properties=None,
+                )
+            )
+            self._add_stack_event(
+                "ROLLBACK_IN_PROGRESS",
+                resource_status_reason=(
+                    f"The following resource(s) failed to create: [{refused.logical_id}]. "
+                    "Rollback requested by user."
+                ),
+            )
             try:
                 self.resource_map.delete()
             except Exception:  # noqa: BLE001 - best effort, as moto's own delete is
@@ -272,16 +317,20 @@ def _rolls_back_when_refused(original):
             self.output_map = _NoOutputs()
             self.status = "ROLLBACK_COMPLETE"
             self._add_stack_event("ROLLBACK_COMPLETE")
+
     return create_resources
 
 
 def _key_with_tags(original):
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json.get("Properties", {})
-        tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t
-                for t in properties.get("Tags", [])]
+        tags = [
+            {"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t
+            for t in properties.get("Tags", [])
+        ]
         cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Tags": tags}}
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
     return classmethod(create)
 
 
@@ -297,9 +346,12 @@ def _mock_integration_allowed(original):
         integration = properties.get("Integration", {})
         if integration.get("Type") == "MOCK":
             integration = {"IntegrationHttpMethod": None, "Uri": None, **integration}
-        cloudformation_json = {**cloudformation_json,
-                               "Properties": {**properties, "Integration": integration}}
+        cloudformation_json = {
+            **cloudformation_json,
+            "Properties": {**properties, "Integration": integration},
+        }
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
     return classmethod(create)
 
 
@@ -308,6 +360,7 @@ def _function_keeps_architecture(original):
         function = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
         function.architectures = cloudformation_json["Properties"].get("Architectures", ["x86_64"])
         return function
+
     return classmethod(create)
 
 
@@ -319,6 +372,7 @@ def _dependencies_first(original):
                 if dependency in self._resource_json_map:
                     getitem(self, dependency)
         return original(self, key)
+
     return getitem
 
 
@@ -330,10 +384,12 @@ SERVICE_LINKED_ROLE_NAMES = {
     "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
     "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
     "elasticfilesystem.amazonaws.com": "AWSServiceRoleForAmazonElasticFileSystem",
-    "ecs.application-autoscaling.amazonaws.com":
-        "AWSServiceRoleForApplicationAutoScaling_ECSService",
-    "dynamodb.application-autoscaling.amazonaws.com":
-        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    "ecs.application-autoscaling.amazonaws.com": (
+        "AWSServiceRoleForApplicationAutoScaling_ECSService"
+    ),
+    "dynamodb.application-autoscaling.amazonaws.com": (
+        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
+    ),
     "replication.dynamodb.amazonaws.com": "AWSServiceRoleForDynamoDBReplication",
 }
 
@@ -343,12 +399,27 @@ def _service_linked_role_named_as_iam_does(original):
         name = SERVICE_LINKED_ROLE_NAMES.get(service_name)
         if not name or suffix:
             return original(self, service_name, description, suffix)
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Action": ["sts:AssumeRole"], "Effect": "Allow",
-            "Principal": {"Service": [service_name]}}]}
-        return self.create_role(name, json.dumps(trust), f"/aws-service-role/{service_name}/",
-                                permissions_boundary=None, description=description, tags=[],
-                                max_session_duration="3600", linked_service=service_name)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": ["sts:AssumeRole"],
+                    "Effect": "Allow",
+                    "Principal": {"Service": [service_name]},
+                }
+            ],
+        }
+        return self.create_role(
+            name,
+            json.dumps(trust),
+            f"/aws-service-role/{service_name}/",
+            permissions_boundary=None,
+            description=description,
+            tags=[],
+            max_session_duration="3600",
+            linked_service=service_name,
+        )
+
     return create
 
 
@@ -356,18 +427,25 @@ def install_stand_ins() -> None:
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
     IAMBackend.create_service_linked_role = _service_linked_role_named_as_iam_does(
-        IAMBackend.create_service_linked_role)
+        IAMBackend.create_service_linked_role
+    )
     CustomModel.create_from_cloudformation_json = classmethod(_custom_resource_succeeds)
     Key.create_from_cloudformation_json = _key_with_tags(Key.create_from_cloudformation_json)
     LambdaFunction.create_from_cloudformation_json = _function_keeps_architecture(
-        LambdaFunction.create_from_cloudformation_json)
+        LambdaFunction.create_from_cloudformation_json
+    )
     Method.create_from_cloudformation_json = _mock_integration_allowed(
-        Method.create_from_cloudformation_json)
+        Method.create_from_cloudformation_json
+    )
     _efs_attributes(FileSystem, {"Arn": "file_system_arn", "FileSystemId": "file_system_id"})
     _efs_attributes(AccessPoint, {"Arn": "access_point_arn", "AccessPointId": "access_point_id"})
     # Subclassing CloudFormationModel registers a model; clear moto's cached lookups after.
-    globals()["_models"] = [_GlobalTableAsTable, _ApiGatewayStage, _ApiGatewayAccount,
-                            *map(_placeholder, PLACEHOLDER_TYPES)]
+    globals()["_models"] = [
+        _GlobalTableAsTable,
+        _ApiGatewayStage,
+        _ApiGatewayAccount,
+        *map(_placeholder, PLACEHOLDER_TYPES),
+    ]
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
 

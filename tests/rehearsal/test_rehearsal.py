@@ -37,7 +37,6 @@ from deployment.assembly import Assembly
 from deployment.preflight import format_report, run_checks
 from deployment.preflight_checks import FAIL
 from deployment.smoke import LOCAL_ENDPOINT_SKIP, run_smoke
-
 from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE
 from tests.support.synth import REPO_ROOT
 
@@ -46,8 +45,10 @@ pytestmark = pytest.mark.rehearsal
 ACCOUNT, REGION = "123456789012", "us-east-1"
 # Dev stacks the local endpoint can deploy, and why the others are left out.
 REHEARSED = ("MyTodoList", "MyBlog", "UpdateServer", "UpdateOffload", "FargateService")
-LEFT_OUT = {"NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
-                            "DBInstance, DBSubnetGroup, parameter groups)"}
+LEFT_OUT = {
+    "NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
+    "DBInstance, DBSubnetGroup, parameter groups)"
+}
 # Every blueprint with its shipped settings: the Fargate image is built by CodeBuild during the
 # deploy (no Docker here); the stand-in answers that build's custom resource with a tag.
 CONTEXT = {"stage": "dev", "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service"}
@@ -61,30 +62,53 @@ def _free_port() -> int:
 
 
 def _cli_environment(port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("AWS_") and k not in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")}
-    env.update({
-        # localhost, not 127.0.0.1: moto resolves the template URL path-style only for a host
-        # name (with an IP it looks for a bucket named "127").
-        "AWS_ENDPOINT_URL": f"http://localhost:{port}",
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
-        "CDK_DEFAULT_ACCOUNT": ACCOUNT, "CDK_DEFAULT_REGION": REGION,
-        "PATH": f"{REPO_ROOT / 'node_modules' / '.bin'}:{REPO_ROOT / '.venv' / 'bin'}:{env['PATH']}",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k not in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
+    }
+    env.update(
+        {
+            # localhost, not 127.0.0.1: moto resolves the template URL path-style only for a host
+            # name (with an IP it looks for a bucket named "127").
+            "AWS_ENDPOINT_URL": f"http://localhost:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+            "CDK_DEFAULT_REGION": REGION,
+            "PATH": os.pathsep.join(
+                [
+                    str(REPO_ROOT / "node_modules" / ".bin"),
+                    str(REPO_ROOT / ".venv" / "bin"),
+                    env["PATH"],
+                ]
+            ),
+        }
+    )
     return env
 
 
-def _cdk(env: dict, cwd: Path, *args: str, timeout: int = SECONDS_PER_DEPLOY,
-         expect_failure: bool = False) -> subprocess.CompletedProcess:
+def _cdk(
+    env: dict,
+    cwd: Path,
+    *args: str,
+    timeout: int = SECONDS_PER_DEPLOY,
+    expect_failure: bool = False,
+) -> subprocess.CompletedProcess:
     command = [str(REPO_ROOT / "node_modules" / ".bin" / "cdk"), *args]
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if expect_failure:
         assert result.returncode != 0, f"`cdk {' '.join(args)}` succeeded but should have failed"
     else:
-        assert result.returncode == 0, (f"`cdk {' '.join(args)}` failed ({result.returncode}):\n"
-                                        f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+        assert result.returncode == 0, (
+            f"`cdk {' '.join(args)}` failed ({result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+        )
     return result
 
 
@@ -95,9 +119,13 @@ def endpoint():
     port = _free_port()
     (REPO_ROOT / ".cache").mkdir(exist_ok=True)
     log = open(REPO_ROOT / ".cache" / "rehearsal-endpoint.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "tests.rehearsal.local_endpoint", str(port)],
-                              cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env={**_cli_environment(port), "MOTO_PORT": str(port)})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.rehearsal.local_endpoint", str(port)],
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**_cli_environment(port), "MOTO_PORT": str(port)},
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -135,21 +163,35 @@ def rehearsal(endpoint, tmp_path_factory, pytestconfig):
     context = [arg for key, value in CONTEXT.items() for arg in ("-c", f"{key}={value}")]
     _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(assembly), *context)
     manifest = json.loads((assembly / "manifest.json").read_text())
-    state = {"env": env, "workdir": workdir, "assembly": assembly, "manifest": manifest, "timings": {},
-             "bootstrap_and_synth": time.monotonic() - started, "unmodelled": {}, "functions": {},
-             "preflight": [], "smoke": {}}
+    state = {
+        "env": env,
+        "workdir": workdir,
+        "assembly": assembly,
+        "manifest": manifest,
+        "timings": {},
+        "bootstrap_and_synth": time.monotonic() - started,
+        "unmodelled": {},
+        "functions": {},
+        "preflight": [],
+        "smoke": {},
+    }
     yield state
     pytestconfig.rehearsal_report = _report(state)  # printed by conftest's terminal summary
 
 
 def _report(state: dict) -> list[str]:
-    lines = ["", "=== deploy rehearsal (real CDK CLI -> local moto endpoint) ===",
-             f"bootstrap + synth: {state['bootstrap_and_synth']:.1f} s"]
+    lines = [
+        "",
+        "=== deploy rehearsal (real CDK CLI -> local moto endpoint) ===",
+        f"bootstrap + synth: {state['bootstrap_and_synth']:.1f} s",
+    ]
     if "refused_without_baseline" in state:
         lines.append(f"without AccountBaseline: {state['refused_without_baseline']}")
-    lines += [f"deploy {stack}: {seconds:.1f} s, CREATE_COMPLETE, outputs checked, "
-              f"{state['functions'].get(stack, 0)} asset-built Python functions checked"
-              for stack, seconds in state["timings"].items()]
+    lines += [
+        f"deploy {stack}: {seconds:.1f} s, CREATE_COMPLETE, outputs checked, "
+        f"{state['functions'].get(stack, 0)} asset-built Python functions checked"
+        for stack, seconds in state["timings"].items()
+    ]
     lines += [f"preflight {line.removeprefix('preflight ')}" for line in state["preflight"]]
     lines += [f"smoke {stack}: {summary}" for stack, summary in state["smoke"].items()]
     lines += [f"left out: {stack} ({why})" for stack, why in LEFT_OUT.items()]
@@ -173,10 +215,22 @@ def unmodelled_types(template: dict) -> list[str]:
 
 def _deploy(rehearsal: dict, stack_id: str, **kwargs) -> subprocess.CompletedProcess:
     """`cdk deploy <stack> --exclusively`: each stack on its own, in the order the tests give."""
-    return _cdk(rehearsal["env"], rehearsal["workdir"], "deploy", stack_id, "--exclusively",
-                "--app", str(rehearsal["assembly"]), "--method=direct", "--require-approval",
-                "never", "--no-notices", "--outputs-file",
-                str(rehearsal["assembly"] / f"{stack_id}.outputs.json"), **kwargs)
+    return _cdk(
+        rehearsal["env"],
+        rehearsal["workdir"],
+        "deploy",
+        stack_id,
+        "--exclusively",
+        "--app",
+        str(rehearsal["assembly"]),
+        "--method=direct",
+        "--require-approval",
+        "never",
+        "--no-notices",
+        "--outputs-file",
+        str(rehearsal["assembly"] / f"{stack_id}.outputs.json"),
+        **kwargs,
+    )
 
 
 def _stack_name(rehearsal: dict, stack_id: str) -> str:
@@ -187,21 +241,24 @@ def test_a_logging_api_stage_is_refused_before_the_account_baseline(rehearsal):
     """Leaving out the baseline fails the way a real first deploy fails: API Gateway refuses
     the stage, CloudFormation rolls the stack back, the CLI prints API Gateway's message."""
     assert "AccountBaseline" in rehearsal["manifest"]["artifacts"]["MyTodoList"]["dependencies"]
-    predicted = [r for r in _preflight(rehearsal, "MyTodoList", exclusively=True)
-                 if r.status == FAIL]
+    predicted = [
+        r for r in _preflight(rehearsal, "MyTodoList", exclusively=True) if r.status == FAIL
+    ]
     assert [r.check for r in predicted] == ["account baseline"], [r.line() for r in predicted]
     result = _deploy(rehearsal, "MyTodoList", expect_failure=True)
     assert NO_CLOUDWATCH_ROLE in result.stdout + result.stderr
     cloudformation = _client(rehearsal, "cloudformation")
     (stack,) = cloudformation.describe_stacks(StackName=_stack_name(rehearsal, "MyTodoList"))[
-        "Stacks"]
+        "Stacks"
+    ]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     events = cloudformation.describe_stack_events(StackName=stack["StackName"])["StackEvents"]
     (failed,) = [e for e in events if e.get("ResourceStatus") == "CREATE_FAILED"]
     assert failed["ResourceType"] == "AWS::ApiGateway::Stage"
     rehearsal["refused_without_baseline"] = (
         f"MyTodoList ROLLBACK_COMPLETE, {failed['LogicalResourceId']}: "
-        f"{failed['ResourceStatusReason']}")
+        f"{failed['ResourceStatusReason']}"
+    )
 
 
 def test_account_baseline_sets_the_api_gateway_logging_role(rehearsal):
@@ -210,8 +267,12 @@ def test_account_baseline_sets_the_api_gateway_logging_role(rehearsal):
     started = time.monotonic()
     _deploy(rehearsal, "AccountBaseline")
     rehearsal["timings"]["AccountBaseline"] = time.monotonic() - started
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in _client(rehearsal, "cloudformation")
-               .describe_stacks(StackName="AccountBaseline")["Stacks"][0]["Outputs"]}
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in _client(rehearsal, "cloudformation").describe_stacks(StackName="AccountBaseline")[
+            "Stacks"
+        ][0]["Outputs"]
+    }
     account = _client(rehearsal, "apigateway").get_account()
     assert account["cloudwatchRoleArn"] == outputs["ApiGatewayCloudWatchRoleArn"]
     failed = [r.line for r in _smoke(rehearsal, "AccountBaseline") if r.status == "FAIL"]
@@ -242,8 +303,15 @@ def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
 @contextlib.contextmanager
 def _local_aws(rehearsal: dict):
     """boto3 in this process talks to the local endpoint, as the CLI does (AWS_ENDPOINT_URL)."""
-    keys = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
-            "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN")
+    keys = (
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+    )
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: rehearsal["env"][k] for k in keys if k in rehearsal["env"]})
     os.environ.pop("AWS_PROFILE", None)
@@ -266,8 +334,9 @@ def _preflight(rehearsal: dict, stack_id: str, *, exclusively: bool = False) -> 
     results = []
     with _local_aws(rehearsal) as session:
         for position, stack in enumerate(stacks):
-            checked = run_checks(stack, session, fix=True,
-                                 deployed_first=frozenset(s.id for s in stacks[:position]))
+            checked = run_checks(
+                stack, session, fix=True, deployed_first=frozenset(s.id for s in stacks[:position])
+            )
             rehearsal["preflight"].append(format_report(checked, stack).splitlines()[-1])
             results += checked
     return results
@@ -277,24 +346,37 @@ def _smoke(rehearsal: dict, stack_id: str) -> list:
     """`make smoke STACK=<id>`, skipping what the local endpoint cannot answer (HTTP to
     CloudFront/ALBs, Cognito sign-in, Lambda code running, ...)."""
     stack = Assembly(rehearsal["assembly"]).stack(stack_id)
-    (deployed,) = _client(rehearsal, "cloudformation").describe_stacks(
-        StackName=stack.stack_name)["Stacks"]
+    (deployed,) = _client(rehearsal, "cloudformation").describe_stacks(StackName=stack.stack_name)[
+        "Stacks"
+    ]
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in deployed.get("Outputs", [])}
     with _local_aws(rehearsal) as session:
-        results = run_smoke(stack_id, outputs, session, skip=LOCAL_ENDPOINT_SKIP,
-                            deadline=time.monotonic() + 120,
-                            endpoint_url=rehearsal["env"]["AWS_ENDPOINT_URL"],
-                            template=stack.template)
+        results = run_smoke(
+            stack_id,
+            outputs,
+            session,
+            skip=LOCAL_ENDPOINT_SKIP,
+            deadline=time.monotonic() + 120,
+            endpoint_url=rehearsal["env"]["AWS_ENDPOINT_URL"],
+            template=stack.template,
+        )
     ran = [r for r in results if r.status != "SKIP"]
-    rehearsal["smoke"][stack_id] = (f"{sum(r.status == 'PASS' for r in ran)} steps passed, "
-                                    f"{len(results) - len(ran)} skipped (need real AWS)")
+    rehearsal["smoke"][stack_id] = (
+        f"{sum(r.status == 'PASS' for r in ran)} steps passed, "
+        f"{len(results) - len(ran)} skipped (need real AWS)"
+    )
     return results
 
 
 def _client(rehearsal: dict, service: str):
     env = rehearsal["env"]
-    return boto3.client(service, endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def _check_outputs(stack: dict, template: dict, unmodelled: list[str]) -> None:
@@ -306,7 +388,8 @@ def _check_outputs(stack: dict, template: dict, unmodelled: list[str]) -> None:
         refers_to = _referenced_types(template["Outputs"][key]["Value"], template)
         if "None" in value.split("/") or value in ("", "None") or "None." in value:
             assert refers_to & set(unmodelled), (
-                f"output {key} is {value!r} but refers only to modelled types {sorted(refers_to)}")
+                f"output {key} is {value!r} but refers only to modelled types {sorted(refers_to)}"
+            )
 
 
 def _referenced_types(value, template: dict) -> set[str]:
@@ -329,8 +412,11 @@ def _check_functions(rehearsal: dict, stack_name: str, template: dict) -> int:
     """Asset-built functions exist with the template's runtime, architecture and environment."""
     cloudformation, lambda_ = _client(rehearsal, "cloudformation"), _client(rehearsal, "lambda")
     summaries = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
-    deployed = {r["LogicalResourceId"]: r.get("PhysicalResourceId")
-                for page in summaries for r in page["StackResourceSummaries"]}
+    deployed = {
+        r["LogicalResourceId"]: r.get("PhysicalResourceId")
+        for page in summaries
+        for r in page["StackResourceSummaries"]
+    }
     checked = 0
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})

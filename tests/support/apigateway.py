@@ -7,10 +7,20 @@ import json
 from typing import Any
 
 
-def rest_api_event(method: str, path: str, *, resource: str, path_parameters: dict | None,
-                   headers: dict[str, str], query: dict | None = None, body: Any = None,
-                   claims: dict | None = None, stage: str = "v1", user_agent: str = "curl/8.5.0",
-                   base64_body: bool = False) -> dict:
+def rest_api_event(
+    method: str,
+    path: str,
+    *,
+    resource: str,
+    path_parameters: dict | None,
+    headers: dict[str, str],
+    query: dict | None = None,
+    body: Any = None,
+    claims: dict | None = None,
+    stage: str = "v1",
+    user_agent: str = "curl/8.5.0",
+    base64_body: bool = False,
+) -> dict:
     """The proxy event for `method path` matched to API `resource` (e.g. "/todos/{todoId}").
 
     `claims`: what the Cognito authorizer verified (None = no authorizer claims). A `body`
@@ -29,9 +39,13 @@ def rest_api_event(method: str, path: str, *, resource: str, path_parameters: di
         "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
-            "resourcePath": resource, "httpMethod": method, "path": f"/{stage}{path}",
-            "stage": stage, "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "accountId": "123456789012", "apiId": "a1b2c3d4e5",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "accountId": "123456789012",
+            "apiId": "a1b2c3d4e5",
             "identity": {"sourceIp": "203.0.113.10", "userAgent": user_agent},
             "authorizer": {"claims": claims} if claims else None,
         },

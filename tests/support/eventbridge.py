@@ -16,9 +16,12 @@ def event_matches(pattern: Any, event: Any) -> bool:
     if isinstance(pattern, dict):
         if not isinstance(event, dict):
             return False
-        return all(_field_matches(value, event.get(key), key in event) if isinstance(value, list)
-                   else event_matches(value, event.get(key))
-                   for key, value in pattern.items())
+        return all(
+            _field_matches(value, event.get(key), key in event)
+            if isinstance(value, list)
+            else event_matches(value, event.get(key))
+            for key, value in pattern.items()
+        )
     return pattern == event
 
 
@@ -29,7 +32,7 @@ def _field_matches(matchers: list, value: Any, present: bool) -> bool:
             if present and matcher in values:
                 return True
             continue
-        (kind, arg), = matcher.items()
+        ((kind, arg),) = matcher.items()
         if kind == "exists" and present == arg:
             return True
         if not present:
@@ -39,7 +42,11 @@ def _field_matches(matchers: list, value: Any, present: bool) -> bool:
                 return True
             if kind == "suffix" and isinstance(v, str) and v.endswith(arg):
                 return True
-            if kind == "wildcard" and isinstance(v, str) and fnmatch.fnmatchcase(v, arg.replace("[", "[[]")):
+            if (
+                kind == "wildcard"
+                and isinstance(v, str)
+                and fnmatch.fnmatchcase(v, arg.replace("[", "[[]"))
+            ):
                 return True
             if kind == "anything-but" and v not in (arg if isinstance(arg, list) else [arg]):
                 return True
@@ -72,9 +79,16 @@ def rule_target_input(target: dict, event: dict) -> Any:
 def s3_object_created_event(bucket: str, key: str, region: str = "us-east-1") -> dict:
     """The event S3 sends to EventBridge when an object lands (EventBridge notifications on)."""
     return {
-        "version": "0", "source": "aws.s3", "detail-type": "Object Created",
-        "account": ACCOUNT, "region": region, "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {"version": "0", "bucket": {"name": bucket},
-                   "object": {"key": key, "size": 0, "etag": "d41d8cd98f00b204e9800998ecf8427e"},
-                   "reason": "PutObject"},
+        "version": "0",
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "account": ACCOUNT,
+        "region": region,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 0, "etag": "d41d8cd98f00b204e9800998ecf8427e"},
+            "reason": "PutObject",
+        },
     }

@@ -29,8 +29,10 @@ class Mutation:
     action: str
 
     def __str__(self) -> str:
-        return f"{self.stack_id}: {self.role_logical_id} without {self.action} " \
-               f"({self.policy_logical_id}#{self.statement_index})"
+        return (
+            f"{self.stack_id}: {self.role_logical_id} without {self.action} "
+            f"({self.policy_logical_id}#{self.statement_index})"
+        )
 
 
 _active: Mutation | None = None
@@ -88,8 +90,9 @@ def _document(template: dict, mutation: Mutation) -> dict:
     resources = template["Resources"]
     if ".Policies[" in mutation.policy_logical_id:
         role_id, name = mutation.policy_logical_id.rstrip("]").split(".Policies[")
-        (inline,) = [p for p in resources[role_id]["Properties"]["Policies"]
-                     if p["PolicyName"] == name]
+        (inline,) = [
+            p for p in resources[role_id]["Properties"]["Policies"] if p["PolicyName"] == name
+        ]
         return inline["PolicyDocument"]
     return resources[mutation.policy_logical_id]["Properties"]["PolicyDocument"]
 
@@ -98,11 +101,16 @@ def grants_of(template: dict, stack_id: str, role_logical_id: str) -> list[Mutat
     """Every (statement, action) the role's policies allow: one Mutation each."""
     found = []
     resources = template["Resources"]
-    documents = [(lid, r["Properties"]["PolicyDocument"]) for lid, r in resources.items()
-                 if r["Type"] in POLICY_TYPES
-                 and {"Ref": role_logical_id} in r["Properties"].get("Roles", [])]
-    documents += [(f"{role_logical_id}.Policies[{p['PolicyName']}]", p["PolicyDocument"])
-                  for p in resources[role_logical_id]["Properties"].get("Policies", [])]
+    documents = [
+        (lid, r["Properties"]["PolicyDocument"])
+        for lid, r in resources.items()
+        if r["Type"] in POLICY_TYPES
+        and {"Ref": role_logical_id} in r["Properties"].get("Roles", [])
+    ]
+    documents += [
+        (f"{role_logical_id}.Policies[{p['PolicyName']}]", p["PolicyDocument"])
+        for p in resources[role_logical_id]["Properties"].get("Policies", [])
+    ]
     for policy_id, document in documents:
         for index, statement in enumerate(as_list(document["Statement"])):
             if statement.get("Effect") != "Allow":
@@ -122,21 +130,31 @@ def role_of(template: dict, logical_id: str) -> str:
 def by_path(template: dict, path: str) -> str:
     """The logical id of the one function or task definition whose construct path ends so."""
     kinds = ("AWS::Lambda::Function", "AWS::ECS::TaskDefinition", "AWS::IAM::Role")
-    found = [lid for lid, r in template["Resources"].items() if r["Type"] in kinds and
-             r.get("Metadata", {}).get("aws:cdk:path", "").removesuffix("/Resource").endswith(
-                 "/" + path)]
+    found = [
+        lid
+        for lid, r in template["Resources"].items()
+        if r["Type"] in kinds
+        and r.get("Metadata", {})
+        .get("aws:cdk:path", "")
+        .removesuffix("/Resource")
+        .endswith("/" + path)
+    ]
     if len(found) != 1:
         raise LookupError(f"{len(found)} functions/task definitions/roles at {path!r}: {found}")
     return found[0]
 
 
-def removing(template: dict, stack_id: str, path: str, action: str,
-             role: str | None = None) -> Mutation:
+def removing(
+    template: dict, stack_id: str, path: str, action: str, role: str | None = None
+) -> Mutation:
     """The mutation that removes `action` from the role of the function/task definition at
     `path` (or from the role at `path` itself); exactly one statement may grant it."""
     target = by_path(template, path)
-    role_id = role or (target if template["Resources"][target]["Type"] == "AWS::IAM::Role"
-                       else role_of(template, target))
+    role_id = role or (
+        target
+        if template["Resources"][target]["Type"] == "AWS::IAM::Role"
+        else role_of(template, target)
+    )
     found = [m for m in grants_of(template, stack_id, role_id) if m.action == action]
     if len(found) != 1:
         raise LookupError(f"{len(found)} statements of {role_id} grant {action}: {found}")

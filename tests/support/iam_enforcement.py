@@ -9,7 +9,8 @@ test starts unenforced): every request must carry a valid signature of known cre
 caller's identity policies (inline + attached managed, evaluated by moto's `IAMPolicy`) must
 allow the action on the resource. An explicit Deny wins.
 
-The shim (`_handler_classes`, installed only while enforced): moto 5.2.5 authorizes most JSON/query services against Resource
+The shim (`_handler_classes`, installed only while enforced): moto 5.2.5 authorizes most
+JSON/query services against Resource
 `"*"`, so a correctly scoped grant is refused. While enforced, these handlers get the resource
 ARN AWS evaluates instead:
 
@@ -94,9 +95,11 @@ class RoleCredentials:
 
     def environment(self) -> dict[str, str]:
         """What Lambda puts in a function's environment for its execution role."""
-        return {"AWS_ACCESS_KEY_ID": self.access_key_id,
-                "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
-                "AWS_SESSION_TOKEN": self.session_token}
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_SESSION_TOKEN": self.session_token,
+        }
 
     def session(self) -> boto3.Session:
         """A boto3 session of these credentials (one per credentials: clients made from it share
@@ -104,10 +107,13 @@ class RoleCredentials:
         if self.access_key_id not in _SESSIONS:
             core = botocore.session.Session()
             core.register_component("data_loader", _shared_loader())
-            session = boto3.Session(aws_access_key_id=self.access_key_id,
-                                    aws_secret_access_key=self.secret_access_key,
-                                    aws_session_token=self.session_token, region_name=self.region,
-                                    botocore_session=core)
+            session = boto3.Session(
+                aws_access_key_id=self.access_key_id,
+                aws_secret_access_key=self.secret_access_key,
+                aws_session_token=self.session_token,
+                region_name=self.region,
+                botocore_session=core,
+            )
             _register_stubbed_service_checks(session, self)
             _SESSIONS[self.access_key_id] = session
         return _SESSIONS[self.access_key_id]
@@ -133,6 +139,7 @@ def harness_session(region: str) -> boto3.Session:
 
 
 # -- switching enforcement on ----------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Refusal:
@@ -202,7 +209,8 @@ class Attempt:
         if isinstance(self.result, dict):
             status = self.result.get("statusCode")
             return (isinstance(status, int) and status >= 500) or bool(
-                self.result.get("batchItemFailures"))
+                self.result.get("batchItemFailures")
+            )
         return False
 
 
@@ -259,11 +267,17 @@ def _handler_classes() -> dict[type, Any]:
     from moto.ses.responses import EmailResponse
     from moto.sns.responses import SNSResponse
 
-    return {DynamoHandler: _dynamodb_resource, DynamoDBStreamsHandler: _streams_resource,
-            SNSResponse: _sns_resource, EmailResponse: _ses_resource, LogsResponse: _logs_resource}
+    return {
+        DynamoHandler: _dynamodb_resource,
+        DynamoDBStreamsHandler: _streams_resource,
+        SNSResponse: _sns_resource,
+        EmailResponse: _ses_resource,
+        LogsResponse: _logs_resource,
+    }
 
 
-# -- the shim: the resource each request is authorized against --------------------------------------
+# -- the shim: the resource each request is authorized against -------------------------------------
+
 
 def _param(response, name: str) -> Any:
     params = getattr(response, "params", None)
@@ -338,9 +352,14 @@ def _logs_resource(response) -> str:
     return f"{base}:log-stream:{stream}" if stream else f"{base}:*"
 
 
-_XRAY_ACTIONS = {"TraceSegments": "PutTraceSegments", "TelemetryRecords": "PutTelemetryRecords",
-                 "Traces": "BatchGetTraces", "TraceSummaries": "GetTraceSummaries",
-                 "ServiceGraph": "GetServiceGraph", "TraceGraph": "GetTraceGraph"}
+_XRAY_ACTIONS = {
+    "TraceSegments": "PutTraceSegments",
+    "TelemetryRecords": "PutTelemetryRecords",
+    "Traces": "BatchGetTraces",
+    "TraceSummaries": "GetTraceSummaries",
+    "ServiceGraph": "GetServiceGraph",
+    "TraceGraph": "GetTraceGraph",
+}
 
 
 def _xray_authorize(self, resource: str = "*") -> None:
@@ -357,7 +376,8 @@ def _xray_authorize(self, resource: str = "*") -> None:
         del self._get_action
 
 
-# -- the same evaluator, for services moto does not serve ----------------------------------------------
+# -- the same evaluator, for services moto does not serve ------------------------------------------
+
 
 def authorize(credentials: RoleCredentials, action: str, resource: str, operation: str) -> None:
     """Raise AccessDenied unless the role's policies allow `action` on `resource` (moto's
@@ -365,8 +385,12 @@ def authorize(credentials: RoleCredentials, action: str, resource: str, operatio
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, PermissionResult
 
-    key = AssumedRoleAccessKey(DEFAULT_ACCOUNT_ID, _PARTITION, credentials.access_key_id,
-                               {"X-Amz-Security-Token": credentials.session_token})
+    key = AssumedRoleAccessKey(
+        DEFAULT_ACCOUNT_ID,
+        _PARTITION,
+        credentials.access_key_id,
+        {"X-Amz-Security-Token": credentials.session_token},
+    )
     permitted = False
     for policy in key.collect_policies():
         result = IAMPolicy(policy).is_action_permitted(action, resource)
@@ -376,16 +400,27 @@ def authorize(credentials: RoleCredentials, action: str, resource: str, operatio
         permitted = permitted or result == PermissionResult.PERMITTED
     if not permitted:
         _refused(action, resource, key.arn)
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": (
-            f"User: {key.arn} is not authorized to perform: {action} on resource: {resource}")}},
-            operation)
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "AccessDeniedException",
+                    "Message": (
+                        f"User: {key.arn} is not authorized to perform: {action} on resource: "
+                        f"{resource}"
+                    ),
+                }
+            },
+            operation,
+        )
 
 
-_NEPTUNE_CLUSTERS: dict[str, str] = {}   # endpoint host -> neptune-db resource ARN
-_DAX_CLUSTERS: dict[str, Any] = {}        # discovery URL -> (stack, cluster ARN, service role id)
+_NEPTUNE_CLUSTERS: dict[str, str] = {}  # endpoint host -> neptune-db resource ARN
+_DAX_CLUSTERS: dict[str, Any] = {}  # discovery URL -> (stack, cluster ARN, service role id)
 
-_NEPTUNE_ACTIONS = {"StartLoaderJob": ["neptune-db:StartLoaderJob"],
-                    "GetLoaderJobStatus": ["neptune-db:GetLoaderJobStatus"]}
+_NEPTUNE_ACTIONS = {
+    "StartLoaderJob": ["neptune-db:StartLoaderJob"],
+    "GetLoaderJobStatus": ["neptune-db:GetLoaderJobStatus"],
+}
 _WRITES = re.compile(r"\b(CREATE|MERGE|SET)\b", re.IGNORECASE)
 _DELETES = re.compile(r"\b(DELETE|REMOVE)\b", re.IGNORECASE)
 
@@ -394,7 +429,9 @@ def register_neptune_cluster(*, host: str, resource_arn: str) -> None:
     _NEPTUNE_CLUSTERS[host] = resource_arn
 
 
-def register_dax_cluster(stack, *, endpoint_url: str, cluster_arn: str, service_role_id: str) -> None:
+def register_dax_cluster(
+    stack, *, endpoint_url: str, cluster_arn: str, service_role_id: str
+) -> None:
     _DAX_CLUSTERS[endpoint_url] = (stack, cluster_arn, service_role_id)
 
 
@@ -413,9 +450,11 @@ def forget_clusters() -> None:
 def neptune_actions(operation: str, params: dict) -> list[str]:
     if operation == "ExecuteOpenCypherQuery":
         query = params.get("openCypherQuery", "")
-        return (["neptune-db:ReadDataViaQuery"]
-                + (["neptune-db:WriteDataViaQuery"] if _WRITES.search(query) else [])
-                + (["neptune-db:DeleteDataViaQuery"] if _DELETES.search(query) else []))
+        return (
+            ["neptune-db:ReadDataViaQuery"]
+            + (["neptune-db:WriteDataViaQuery"] if _WRITES.search(query) else [])
+            + (["neptune-db:DeleteDataViaQuery"] if _DELETES.search(query) else [])
+        )
     if operation not in _NEPTUNE_ACTIONS:
         raise NotImplementedError(f"no IAM action mapped for neptunedata {operation}: add it")
     return _NEPTUNE_ACTIONS[operation]
@@ -431,6 +470,7 @@ def enforcement_active() -> bool:
 def _register_stubbed_service_checks(session: boto3.Session, credentials: RoleCredentials) -> None:
     """Neptune data clients this session makes authorize each call against the role first,
     before botocore sends it or a Stubber answers it (a base class of the client class)."""
+
     class AuthorizedAsRole:
         def _make_api_call(self, operation_name, api_params):
             if enforcement_active():
@@ -450,6 +490,7 @@ def dax_checked(resource, caller: RoleCredentials, cluster_arn: str):
     """`resource` (moto DynamoDB as the DAX cluster's service role) refusing what `caller` may
     not do on the cluster: DAX authorizes dax:<Operation> for the caller, then calls DynamoDB
     with its own role."""
+
     def check(model, **_):
         if enforcement_active():
             authorize(caller, f"dax:{model.name}", cluster_arn, model.name)

@@ -22,8 +22,9 @@ def policies_of(template: dict, role_logical_id: str) -> dict[str, dict]:
     """Logical id -> resource of every AWS::IAM::Policy / ManagedPolicy attached to the role."""
     found = {}
     for logical_id, resource in template.get("Resources", {}).items():
-        if resource["Type"] in POLICY_TYPES and \
-                {"Ref": role_logical_id} in resource["Properties"].get("Roles", []):
+        if resource["Type"] in POLICY_TYPES and {"Ref": role_logical_id} in resource[
+            "Properties"
+        ].get("Roles", []):
             found[logical_id] = resource
     return found
 
@@ -46,9 +47,11 @@ def actions_of(statements: list[dict]) -> set[str]:
 def statement_allows(statement: dict, action: str, resource: str) -> bool:
     """An Allow statement naming `action` (or a wildcard of it) on `resource` (glob match, as
     IAM matches `*` and `?`); conditions are ignored: check them separately."""
-    return (statement.get("Effect") == "Allow"
-            and any(fnmatch.fnmatchcase(action, a) for a in as_list(statement.get("Action", [])))
-            and any(fnmatch.fnmatchcase(resource, r) for r in as_list(statement.get("Resource", []))))
+    return (
+        statement.get("Effect") == "Allow"
+        and any(fnmatch.fnmatchcase(action, a) for a in as_list(statement.get("Action", [])))
+        and any(fnmatch.fnmatchcase(resource, r) for r in as_list(statement.get("Resource", [])))
+    )
 
 
 def allows(statements: list[dict], action: str, resource: str) -> bool:
@@ -58,7 +61,10 @@ def allows(statements: list[dict], action: str, resource: str) -> bool:
 def resolved_statements(stack, role_name: str) -> list[dict]:
     """Statements of the (resolved) policies of a `StackInMoto` that name the role `role_name`."""
     statements = []
-    for logical_id in [*stack.of_type("AWS::IAM::Policy"), *stack.of_type("AWS::IAM::ManagedPolicy")]:
+    for logical_id in [
+        *stack.of_type("AWS::IAM::Policy"),
+        *stack.of_type("AWS::IAM::ManagedPolicy"),
+    ]:
         policy = stack.properties(logical_id)
         if role_name in [str(r) for r in policy.get("Roles", [])]:
             statements += as_list(policy["PolicyDocument"]["Statement"])

@@ -31,8 +31,9 @@ class UnresolvableIntrinsic(Exception):
 class TemplateResolver:
     """One synthesized stack's template, with every intrinsic resolvable to local values."""
 
-    def __init__(self, template: dict, *, stack_name: str, assembly_dir: Path,
-                 region: str = "us-east-1") -> None:
+    def __init__(
+        self, template: dict, *, stack_name: str, assembly_dir: Path, region: str = "us-east-1"
+    ) -> None:
         self.template = template
         self.stack_name = stack_name
         self.assembly_dir = assembly_dir
@@ -44,7 +45,8 @@ class TemplateResolver:
     # -- finding things -------------------------------------------------------------------------
 
     def logical_id(self, path: str, resource_type: str | None = None) -> str:
-        """The logical id of the resource whose construct path ends with `path` (or `path/Resource`)."""
+        """The logical id of the resource whose construct path ends with `path` (or
+        `path/Resource`)."""
         matches = []
         for logical_id, resource in self.resources.items():
             cdk_path = resource.get("Metadata", {}).get("aws:cdk:path", "")
@@ -53,8 +55,10 @@ class TemplateResolver:
             if cdk_path.endswith("/" + path) or cdk_path.endswith("/" + path + "/Resource"):
                 matches.append(logical_id)
         if len(matches) != 1:
-            raise LookupError(f"{len(matches)} resources match path {path!r} "
-                              f"({resource_type or 'any type'}): {matches}")
+            raise LookupError(
+                f"{len(matches)} resources match path {path!r} "
+                f"({resource_type or 'any type'}): {matches}"
+            )
         return matches[0]
 
     def of_type(self, resource_type: str) -> dict[str, dict]:
@@ -82,12 +86,14 @@ class TemplateResolver:
     def referenced_id(self, value: Any, resource_type: str | None = None) -> str | None:
         """The logical id an unresolved `Ref`/`Fn::GetAtt` points at (None for anything else)."""
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
-            target = {"Ref": lambda: arg,
-                      "Fn::GetAtt": lambda: arg.split(".")[0] if isinstance(arg, str) else arg[0],
-                      }.get(key, lambda: None)()
+            ((key, arg),) = value.items()
+            target = {
+                "Ref": lambda: arg,
+                "Fn::GetAtt": lambda: arg.split(".")[0] if isinstance(arg, str) else arg[0],
+            }.get(key, lambda: None)()
             if target in self.resources and (
-                    resource_type is None or self.resources[target]["Type"] == resource_type):
+                resource_type is None or self.resources[target]["Type"] == resource_type
+            ):
                 return target
         return None
 
@@ -136,7 +142,9 @@ class TemplateResolver:
         tls = props.get("ClusterEndpointEncryptionType") == "TLS"
         known = {
             ("AWS::S3::Bucket", "Arn"): lambda: f"arn:aws:s3:::{name}",
-            ("AWS::S3::Bucket", "RegionalDomainName"): lambda: f"{name}.s3.{self.region}.amazonaws.com",
+            ("AWS::S3::Bucket", "RegionalDomainName"): lambda: (
+                f"{name}.s3.{self.region}.amazonaws.com"
+            ),
             ("AWS::S3::Bucket", "DomainName"): lambda: f"{name}.s3.amazonaws.com",
             ("AWS::DynamoDB::Table", "Arn"): lambda: self.arn("dynamodb", f"table/{name}"),
             ("AWS::DynamoDB::Table", "StreamArn"): lambda: _stream_arn(self, name),
@@ -147,23 +155,38 @@ class TemplateResolver:
             ("AWS::SQS::Queue", "QueueUrl"): lambda: self._ref(logical_id),
             ("AWS::SNS::Topic", "TopicArn"): lambda: self.arn("sns", name),
             ("AWS::SNS::Topic", "TopicName"): lambda: name,
-            ("AWS::IAM::Role", "Arn"): lambda: f"arn:aws:iam::{ACCOUNT}:role/{props.get('Path', '/').lstrip('/')}{name}",
+            ("AWS::IAM::Role", "Arn"): lambda: (
+                f"arn:aws:iam::{ACCOUNT}:role/{props.get('Path', '/').lstrip('/')}{name}"
+            ),
             ("AWS::Lambda::Function", "Arn"): lambda: self.arn("lambda", f"function:{name}"),
             ("AWS::Logs::LogGroup", "Arn"): lambda: self.arn("logs", f"log-group:{name}:*"),
             ("AWS::StepFunctions::StateMachine", "Arn"): lambda: self._ref(logical_id),
             ("AWS::StepFunctions::StateMachine", "Name"): lambda: name,
             ("AWS::KMS::Key", "Arn"): lambda: self.arn("kms", f"key/{_key_id(name)}"),
             ("AWS::KMS::Key", "KeyId"): lambda: _key_id(name),
-            ("AWS::EFS::FileSystem", "Arn"): lambda: self.arn("elasticfilesystem", f"file-system/fs-{_key_id(name)[:8]}"),
+            ("AWS::EFS::FileSystem", "Arn"): lambda: self.arn(
+                "elasticfilesystem", f"file-system/fs-{_key_id(name)[:8]}"
+            ),
             ("AWS::ECR::Repository", "Arn"): lambda: self.arn("ecr", f"repository/{name.lower()}"),
             ("AWS::ECS::Cluster", "Arn"): lambda: self.arn("ecs", f"cluster/{name}"),
-            ("AWS::Neptune::DBCluster", "Endpoint"): lambda: f"{name.lower()}.cluster-c0ffee.{self.region}.neptune.amazonaws.com",
-            ("AWS::Neptune::DBCluster", "ReadEndpoint"): lambda: f"{name.lower()}.cluster-ro-c0ffee.{self.region}.neptune.amazonaws.com",
+            ("AWS::Neptune::DBCluster", "Endpoint"): lambda: (
+                f"{name.lower()}.cluster-c0ffee.{self.region}.neptune.amazonaws.com"
+            ),
+            ("AWS::Neptune::DBCluster", "ReadEndpoint"): lambda: (
+                f"{name.lower()}.cluster-ro-c0ffee.{self.region}.neptune.amazonaws.com"
+            ),
             ("AWS::Neptune::DBCluster", "Port"): lambda: "8182",
-            ("AWS::Neptune::DBCluster", "ClusterResourceId"): lambda: f"cluster-{_key_id(name)[:26].upper()}",
+            ("AWS::Neptune::DBCluster", "ClusterResourceId"): lambda: (
+                f"cluster-{_key_id(name)[:26].upper()}"
+            ),
             ("AWS::DAX::Cluster", "Arn"): lambda: self.arn("dax", f"cache/{name.lower()}"),
-            ("AWS::DAX::Cluster", "ClusterDiscoveryEndpoint"): lambda: f"{name.lower()}.c0ffee.dax-clusters.{self.region}.amazonaws.com:{9111 if tls else 8111}",
-            ("AWS::DAX::Cluster", "ClusterDiscoveryEndpointURL"): lambda: f"{'daxs' if tls else 'dax'}://{name.lower()}.c0ffee.dax-clusters.{self.region}.amazonaws.com",
+            ("AWS::DAX::Cluster", "ClusterDiscoveryEndpoint"): lambda: (
+                f"{name.lower()}.c0ffee.dax-clusters.{self.region}.amazonaws.com:"
+                f"{9111 if tls else 8111}"
+            ),
+            ("AWS::DAX::Cluster", "ClusterDiscoveryEndpointURL"): lambda: (
+                f"{'daxs' if tls else 'dax'}://{name.lower()}.c0ffee.dax-clusters.{self.region}.amazonaws.com"
+            ),
         }
         if (kind, attribute) in known:
             return known[(kind, attribute)]()
@@ -186,7 +209,7 @@ class TemplateResolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             handler = _INTRINSICS.get(key)
             if handler:
                 return handler(self, arg)
@@ -248,13 +271,17 @@ _INTRINSICS = {
     "Fn::Split": lambda s, a: str(s.resolve(a[1])).split(s.resolve(a[0])),
     "Fn::GetAZs": lambda s, a: [f"{s.region}{z}" for z in "abc"],
     "Fn::Base64": lambda s, a: s.resolve(a),
-    "Fn::FindInMap": lambda s, a: s.template["Mappings"][s.resolve(a[0])][s.resolve(a[1])][s.resolve(a[2])],
+    "Fn::FindInMap": lambda s, a: s.template["Mappings"][s.resolve(a[0])][s.resolve(a[1])][
+        s.resolve(a[2])
+    ],
     "Fn::If": lambda s, a: s.resolve(a[1] if s.condition_holds(a[0]) else a[2]),
     "Fn::Equals": _equals,
     "Fn::Not": lambda s, a: not s.resolve(a[0]),
     "Fn::And": lambda s, a: all(s.resolve(a)),
     "Fn::Or": lambda s, a: any(s.resolve(a)),
-    "Fn::ImportValue": lambda s, a: (_ for _ in ()).throw(UnresolvableIntrinsic(f"ImportValue {a}")),
+    "Fn::ImportValue": lambda s, a: (_ for _ in ()).throw(
+        UnresolvableIntrinsic(f"ImportValue {a}")
+    ),
 }
 
 _NAME_PROPERTY = {

@@ -33,15 +33,23 @@ from botocore.config import Config
 from tests.support.iam_enforcement import RoleCredentials, enforced, unenforced
 from tests.support.intrinsics import ACCOUNT
 
-
 # Names of the steps `lambda_service_calls()` makes, for tests to state what they expect.
 LOG_STEPS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 TRACING_STEPS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-VPC_STEPS = ["ec2:DescribeSubnets", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
-             "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
-             "ec2:DeleteNetworkInterface"]
-STREAM_STEPS = ["dynamodb:ListStreams", "dynamodb:DescribeStream", "dynamodb:GetShardIterator",
-                "dynamodb:GetRecords"]
+VPC_STEPS = [
+    "ec2:DescribeSubnets",
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "ec2:DeleteNetworkInterface",
+]
+STREAM_STEPS = [
+    "dynamodb:ListStreams",
+    "dynamodb:DescribeStream",
+    "dynamodb:GetShardIterator",
+    "dynamodb:GetRecords",
+]
 
 
 class FunctionInProcess:
@@ -52,7 +60,8 @@ class FunctionInProcess:
         self.logical_id = logical_id
         self.properties = stack.properties(logical_id)
         self.environment: dict[str, str] = {
-            k: str(v) for k, v in self.properties.get("Environment", {}).get("Variables", {}).items()
+            k: str(v)
+            for k, v in self.properties.get("Environment", {}).get("Variables", {}).items()
         }
         self.asset_dir = self._asset_dir()
         module, _, self.handler_name = self.properties["Handler"].rpartition(".")
@@ -76,8 +85,10 @@ class FunctionInProcess:
     @property
     def layer_dirs(self) -> list[Path]:
         """`python/` of each layer the template attaches (Lambda puts /opt/python on sys.path)."""
-        return [self.stack.asset_dir(layer["Content"]["S3Key"]) / "python"
-                for layer in self.resources_layers()]
+        return [
+            self.stack.asset_dir(layer["Content"]["S3Key"]) / "python"
+            for layer in self.resources_layers()
+        ]
 
     def resources_layers(self) -> list[dict]:
         layers = []
@@ -94,12 +105,14 @@ class FunctionInProcess:
         credentials = self.credentials
         saved, saved_session = dict(os.environ), boto3.DEFAULT_SESSION
         os.environ.update(self.environment)
-        os.environ.update({
-            "AWS_REGION": self.stack.region,
-            "AWS_DEFAULT_REGION": self.stack.region,
-            "AWS_LAMBDA_FUNCTION_NAME": self.name,
-            **credentials.environment(),
-        })
+        os.environ.update(
+            {
+                "AWS_REGION": self.stack.region,
+                "AWS_DEFAULT_REGION": self.stack.region,
+                "AWS_LAMBDA_FUNCTION_NAME": self.name,
+                **credentials.environment(),
+            }
+        )
         boto3.DEFAULT_SESSION = credentials.session()
         try:
             yield
@@ -158,23 +171,56 @@ class FunctionInProcess:
         group = self._log_group()
         stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]0123456789abcdef"
         if not self.properties.get("LoggingConfig", {}).get("LogGroup"):
-            steps.append(("logs:CreateLogGroup", lambda s: _ignore_exists(
-                lambda: s.client("logs").create_log_group(logGroupName=group))))
-        steps.append(("logs:CreateLogStream", lambda s: s.client("logs").create_log_stream(
-            logGroupName=group, logStreamName=stream)))
-        steps.append(("logs:PutLogEvents", lambda s: s.client("logs").put_log_events(
-            logGroupName=group, logStreamName=stream,
-            logEvents=[{"timestamp": int(time.time() * 1000), "message": "START"}])))
+            steps.append(
+                (
+                    "logs:CreateLogGroup",
+                    lambda s: _ignore_exists(
+                        lambda: s.client("logs").create_log_group(logGroupName=group)
+                    ),
+                )
+            )
+        steps.append(
+            (
+                "logs:CreateLogStream",
+                lambda s: s.client("logs").create_log_stream(
+                    logGroupName=group, logStreamName=stream
+                ),
+            )
+        )
+        steps.append(
+            (
+                "logs:PutLogEvents",
+                lambda s: s.client("logs").put_log_events(
+                    logGroupName=group,
+                    logStreamName=stream,
+                    logEvents=[{"timestamp": int(time.time() * 1000), "message": "START"}],
+                ),
+            )
+        )
         if self.traced:
-            steps.append(("xray:PutTraceSegments", lambda s: s.client("xray").put_trace_segments(
-                TraceSegmentDocuments=[_segment(self.name)])))
-            steps.append(("xray:PutTelemetryRecords", lambda s: s.client("xray").put_telemetry_records(
-                TelemetryRecords=[{"Timestamp": time.time()}])))
+            steps.append(
+                (
+                    "xray:PutTraceSegments",
+                    lambda s: s.client("xray").put_trace_segments(
+                        TraceSegmentDocuments=[_segment(self.name)]
+                    ),
+                )
+            )
+            steps.append(
+                (
+                    "xray:PutTelemetryRecords",
+                    lambda s: s.client("xray").put_telemetry_records(
+                        TelemetryRecords=[{"Timestamp": time.time()}]
+                    ),
+                )
+            )
         if self.in_vpc:
             steps += _network_interface_steps(self.stack.region)
         for mapping in self._event_source_mappings():
             steps += _event_source_steps(self.stack, mapping)
-            destination = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            destination = (
+                mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            )
             if destination:
                 steps.append(_send_step("event source mapping on-failure destination", destination))
         dead_letters = self.properties.get("DeadLetterConfig", {}).get("TargetArn")
@@ -182,7 +228,9 @@ class FunctionInProcess:
             steps.append(_send_step("dead-letter target", dead_letters))
         for config in self._event_invoke_configs():
             for outcome in ("OnSuccess", "OnFailure"):
-                destination = config.get("DestinationConfig", {}).get(outcome, {}).get("Destination")
+                destination = (
+                    config.get("DestinationConfig", {}).get(outcome, {}).get("Destination")
+                )
                 if destination:
                     steps.append(_send_step(f"asynchronous {outcome} destination", destination))
         return steps
@@ -196,21 +244,27 @@ class FunctionInProcess:
         return bool(self.properties.get("VpcConfig", {}).get("SubnetIds"))
 
     def _log_group(self) -> str:
-        return self.properties.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{self.name}"
+        return (
+            self.properties.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{self.name}"
+        )
 
     def _references_me(self, props: dict) -> bool:
         named = props.get("FunctionName")
         return self.stack.referenced_id(named, "AWS::Lambda::Function") == self.logical_id
 
     def _event_source_mappings(self) -> list[dict]:
-        return [self.stack.properties(lid) for lid, r in
-                self.stack.of_type("AWS::Lambda::EventSourceMapping").items()
-                if self._references_me(r["Properties"])]
+        return [
+            self.stack.properties(lid)
+            for lid, r in self.stack.of_type("AWS::Lambda::EventSourceMapping").items()
+            if self._references_me(r["Properties"])
+        ]
 
     def _event_invoke_configs(self) -> list[dict]:
-        return [self.stack.properties(lid) for lid, r in
-                self.stack.of_type("AWS::Lambda::EventInvokeConfig").items()
-                if self._references_me(r["Properties"])]
+        return [
+            self.stack.properties(lid)
+            for lid, r in self.stack.of_type("AWS::Lambda::EventInvokeConfig").items()
+            if self._references_me(r["Properties"])
+        ]
 
 
 class _ClientCache:
@@ -238,8 +292,15 @@ def _ignore_exists(call) -> None:
 
 def _segment(name: str) -> str:
     now = time.time()
-    return json.dumps({"name": name, "id": "70de5b6f19ff9a0a", "start_time": now,
-                       "end_time": now + 0.01, "trace_id": f"1-{int(now):08x}-{'0' * 24}"})
+    return json.dumps(
+        {
+            "name": name,
+            "id": "70de5b6f19ff9a0a",
+            "start_time": now,
+            "end_time": now + 0.01,
+            "trace_id": f"1-{int(now):08x}-{'0' * 24}",
+        }
+    )
 
 
 def _network_interface_steps(region: str):
@@ -247,31 +308,47 @@ def _network_interface_steps(region: str):
     manages the function's network interfaces with them). IAM allows them on "*" only; the
     interface goes into moto's default subnet (the template's subnets are not modelled)."""
     with unenforced():
-        subnet = boto3.client("ec2", region_name=region).describe_subnets()["Subnets"][0]["SubnetId"]
+        subnet = boto3.client("ec2", region_name=region).describe_subnets()["Subnets"][0][
+            "SubnetId"
+        ]
     made: dict[str, str] = {}
 
     def create(s):
         made["id"] = s.client("ec2").create_network_interface(
-            SubnetId=subnet, Description="AWS Lambda VPC ENI")["NetworkInterface"]["NetworkInterfaceId"]
+            SubnetId=subnet, Description="AWS Lambda VPC ENI"
+        )["NetworkInterface"]["NetworkInterfaceId"]
 
     return [
         ("ec2:DescribeSubnets", lambda s: s.client("ec2").describe_subnets(SubnetIds=[subnet])),
         ("ec2:CreateNetworkInterface", create),
-        ("ec2:DescribeNetworkInterfaces", lambda s: s.client("ec2").describe_network_interfaces(
-            NetworkInterfaceIds=[made["id"]])),
-        ("ec2:AssignPrivateIpAddresses", lambda s: s.client("ec2").assign_private_ip_addresses(
-            NetworkInterfaceId=made["id"], SecondaryPrivateIpAddressCount=1)),
-        ("ec2:UnassignPrivateIpAddresses", lambda s: s.client("ec2").unassign_private_ip_addresses(
-            NetworkInterfaceId=made["id"], PrivateIpAddresses=_secondary_ips(region, made["id"]))),
-        ("ec2:DeleteNetworkInterface", lambda s: s.client("ec2").delete_network_interface(
-            NetworkInterfaceId=made["id"])),
+        (
+            "ec2:DescribeNetworkInterfaces",
+            lambda s: s.client("ec2").describe_network_interfaces(NetworkInterfaceIds=[made["id"]]),
+        ),
+        (
+            "ec2:AssignPrivateIpAddresses",
+            lambda s: s.client("ec2").assign_private_ip_addresses(
+                NetworkInterfaceId=made["id"], SecondaryPrivateIpAddressCount=1
+            ),
+        ),
+        (
+            "ec2:UnassignPrivateIpAddresses",
+            lambda s: s.client("ec2").unassign_private_ip_addresses(
+                NetworkInterfaceId=made["id"], PrivateIpAddresses=_secondary_ips(region, made["id"])
+            ),
+        ),
+        (
+            "ec2:DeleteNetworkInterface",
+            lambda s: s.client("ec2").delete_network_interface(NetworkInterfaceId=made["id"]),
+        ),
     ]
 
 
 def _secondary_ips(region: str, interface: str) -> list[str]:
     with unenforced():
         described = boto3.client("ec2", region_name=region).describe_network_interfaces(
-            NetworkInterfaceIds=[interface])["NetworkInterfaces"][0]
+            NetworkInterfaceIds=[interface]
+        )["NetworkInterfaces"][0]
     return [a["PrivateIpAddress"] for a in described["PrivateIpAddresses"] if not a["Primary"]]
 
 
@@ -283,20 +360,24 @@ def _event_source_steps(stack, mapping: dict):
         iterator: dict[str, str] = {}
 
         def streams(s):
-            # botocore sends StreamArn calls to <account>.streams-ddb...; moto answers the classic host
+            # botocore sends StreamArn calls to <account>.streams-ddb...; moto answers the
+            # classic host
             return s.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
 
         def shard_iterator(s):
             shard = streams(s).describe_stream(StreamArn=source)["StreamDescription"]["Shards"][0]
             iterator["value"] = streams(s).get_shard_iterator(
-                StreamArn=source, ShardId=shard["ShardId"],
-                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                StreamArn=source, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
 
         return [
             ("dynamodb:ListStreams", lambda s: streams(s).list_streams(TableName=table)),
             ("dynamodb:DescribeStream", lambda s: streams(s).describe_stream(StreamArn=source)),
             ("dynamodb:GetShardIterator", shard_iterator),
-            ("dynamodb:GetRecords", lambda s: streams(s).get_records(ShardIterator=iterator["value"])),
+            (
+                "dynamodb:GetRecords",
+                lambda s: streams(s).get_records(ShardIterator=iterator["value"]),
+            ),
         ]
     raise NotImplementedError(f"no Lambda poller modelled for {source}")
 
@@ -309,11 +390,17 @@ def _queue_url(arn: str) -> str:
 def _send_step(what: str, destination: str):
     body = json.dumps({"requestContext": {"condition": "RetriesExhausted"}, "note": what})
     if ":sqs:" in destination:
-        return (f"sqs:SendMessage ({what})", lambda s: s.client("sqs").send_message(
-            QueueUrl=_queue_url(destination), MessageBody=body))
+        return (
+            f"sqs:SendMessage ({what})",
+            lambda s: s.client("sqs").send_message(
+                QueueUrl=_queue_url(destination), MessageBody=body
+            ),
+        )
     if ":sns:" in destination:
-        return (f"sns:Publish ({what})", lambda s: s.client("sns").publish(
-            TopicArn=destination, Message=body))
+        return (
+            f"sns:Publish ({what})",
+            lambda s: s.client("sns").publish(TopicArn=destination, Message=body),
+        )
     raise NotImplementedError(f"no destination modelled for {destination}")
 
 

@@ -23,16 +23,27 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from tests.support import grant_mutation
-from tests.support.iam_enforcement import (RoleCredentials, register_dax_cluster,
-                                           register_neptune_cluster, harness_session)
+from tests.support.iam_enforcement import (
+    RoleCredentials,
+    harness_session,
+    register_dax_cluster,
+    register_neptune_cluster,
+)
 from tests.support.intrinsics import ACCOUNT, TemplateResolver
 
 
 class StackInMoto(TemplateResolver):
     """One synthesized stack, "deployed" into the active moto mock."""
 
-    def __init__(self, template: dict, *, stack_id: str | None = None, stack_name: str,
-                 assembly_dir: Path, region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        template: dict,
+        *,
+        stack_id: str | None = None,
+        stack_name: str,
+        assembly_dir: Path,
+        region: str = "us-east-1",
+    ) -> None:
         # A grant mutation (benchmarks/grant_mutations.py) edits this stack's copy only.
         grant_mutation.record_template(stack_id or stack_name, stack_name, template)
         template = grant_mutation.applied(copy.deepcopy(template), stack_id or stack_name)
@@ -79,11 +90,16 @@ class StackInMoto(TemplateResolver):
             self._attach_managed_policies(role_logical_id)
             arn = self.get_att(role_logical_id, "Arn")
             answer = self.client("sts").assume_role(
-                RoleArn=arn, RoleSessionName=self.names[role_logical_id][:64])["Credentials"]
+                RoleArn=arn, RoleSessionName=self.names[role_logical_id][:64]
+            )["Credentials"]
             self._credentials[role_logical_id] = RoleCredentials(
-                role_arn=arn, role_logical_id=role_logical_id, region=self.region,
-                access_key_id=answer["AccessKeyId"], secret_access_key=answer["SecretAccessKey"],
-                session_token=answer["SessionToken"])
+                role_arn=arn,
+                role_logical_id=role_logical_id,
+                region=self.region,
+                access_key_id=answer["AccessKeyId"],
+                secret_access_key=answer["SecretAccessKey"],
+                session_token=answer["SessionToken"],
+            )
             grant_mutation.record_role_used(self.stack_id, role_logical_id)
         return self._credentials[role_logical_id]
 
@@ -104,8 +120,11 @@ class StackInMoto(TemplateResolver):
                     raise LookupError(f"moto ships no document for the AWS managed policy {arn}")
                 local = f"arn:aws:iam::{ACCOUNT}:policy{known['Path']}{name}"
                 try:
-                    iam.create_policy(PolicyName=name, Path=known["Path"],
-                                      PolicyDocument=json.dumps(known["Document"]))
+                    iam.create_policy(
+                        PolicyName=name,
+                        Path=known["Path"],
+                        PolicyDocument=json.dumps(known["Document"]),
+                    )
                 except ClientError as err:
                     if err.response["Error"]["Code"] != "EntityAlreadyExists":
                         raise
@@ -123,6 +142,7 @@ def _aws_managed_policies() -> dict:
 
 # -- creating resources in moto --------------------------------------------------------------------
 
+
 def _create_table(stack: StackInMoto, logical_id: str, props: dict) -> None:
     request = {
         "TableName": stack.names[logical_id],
@@ -132,19 +152,25 @@ def _create_table(stack: StackInMoto, logical_id: str, props: dict) -> None:
     }
     if request["BillingMode"] == "PROVISIONED":
         request["ProvisionedThroughput"] = props.get(
-            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
     for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if props.get(kind):
             request[kind] = [
                 {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
-                | ({"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}
-                   if request["BillingMode"] == "PROVISIONED" and kind.startswith("Global") else {})
+                | (
+                    {"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}
+                    if request["BillingMode"] == "PROVISIONED" and kind.startswith("Global")
+                    else {}
+                )
                 for index in props[kind]
             ]
     stream = props.get("StreamSpecification")
     if stream:
-        request["StreamSpecification"] = {"StreamEnabled": True,
-                                          "StreamViewType": stream["StreamViewType"]}
+        request["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     stack.client("dynamodb").create_table(**request)
 
 
@@ -155,8 +181,9 @@ def _create_bucket(stack: StackInMoto, logical_id: str, props: dict) -> None:
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": stack.region}
     client.create_bucket(**kwargs)
     if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
-        client.put_bucket_versioning(Bucket=kwargs["Bucket"],
-                                     VersioningConfiguration={"Status": "Enabled"})
+        client.put_bucket_versioning(
+            Bucket=kwargs["Bucket"], VersioningConfiguration={"Status": "Enabled"}
+        )
 
 
 def _create_queue(stack: StackInMoto, logical_id: str, props: dict) -> None:
@@ -167,8 +194,7 @@ def _create_queue(stack: StackInMoto, logical_id: str, props: dict) -> None:
         attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
     if "RedrivePolicy" in props:
         attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-    stack.client("sqs").create_queue(
-        QueueName=stack.names[logical_id], Attributes=attributes)
+    stack.client("sqs").create_queue(QueueName=stack.names[logical_id], Attributes=attributes)
 
 
 def _create_topic(stack: StackInMoto, logical_id: str, props: dict) -> None:
@@ -176,15 +202,17 @@ def _create_topic(stack: StackInMoto, logical_id: str, props: dict) -> None:
 
 
 def _create_log_group(stack: StackInMoto, logical_id: str, props: dict) -> None:
-    stack.client("logs").create_log_group(
-        logGroupName=stack.names[logical_id])
+    stack.client("logs").create_log_group(logGroupName=stack.names[logical_id])
 
 
 def _create_role(stack: StackInMoto, logical_id: str, props: dict) -> None:
     name = stack.names[logical_id]
     iam = stack.client("iam")
-    iam.create_role(RoleName=name, Path=props.get("Path", "/"),
-                    AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {})))
+    iam.create_role(
+        RoleName=name,
+        Path=props.get("Path", "/"),
+        AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {})),
+    )
     for policy in props.get("Policies", []):
         _put_role_policy(stack, name, policy["PolicyName"], policy["PolicyDocument"])
     stack._managed_policy_arns[logical_id] = list(props.get("ManagedPolicyArns", []))
@@ -199,8 +227,11 @@ def _create_inline_policy(stack: StackInMoto, logical_id: str, props: dict) -> N
 
 def _create_managed_policy(stack: StackInMoto, logical_id: str, props: dict) -> None:
     iam = stack.client("iam")
-    arn = iam.create_policy(PolicyName=stack.names[logical_id], Path=props.get("Path", "/"),
-                            PolicyDocument=json.dumps(props["PolicyDocument"]))["Policy"]["Arn"]
+    arn = iam.create_policy(
+        PolicyName=stack.names[logical_id],
+        Path=props.get("Path", "/"),
+        PolicyDocument=json.dumps(props["PolicyDocument"]),
+    )["Policy"]["Arn"]
     for role in props.get("Roles", []):
         if role in _role_names(stack):
             iam.attach_role_policy(RoleName=role, PolicyArn=arn)
@@ -215,7 +246,8 @@ def _put_role_policy(stack: StackInMoto, role_name: str, policy_name: str, docum
     text = json.dumps(document)
     try:
         stack.client("iam").put_role_policy(
-            RoleName=role_name, PolicyName=policy_name, PolicyDocument=text)
+            RoleName=role_name, PolicyName=policy_name, PolicyDocument=text
+        )
     except ClientError as err:
         if err.response["Error"]["Code"] != "MalformedPolicyDocument":
             raise
@@ -238,23 +270,32 @@ def _create_email_identity(stack: StackInMoto, logical_id: str, props: dict) -> 
 def _create_state_machine(stack: StackInMoto, logical_id: str, props: dict) -> None:
     definition = props.get("DefinitionString") or json.dumps(props.get("Definition", {}))
     stack.client("stepfunctions").create_state_machine(
-        name=stack.names[logical_id], definition=definition, roleArn=props["RoleArn"],
-        type=props.get("StateMachineType", "STANDARD"))
+        name=stack.names[logical_id],
+        definition=definition,
+        roleArn=props["RoleArn"],
+        type=props.get("StateMachineType", "STANDARD"),
+    )
 
 
 def _register_dax_cluster(stack: StackInMoto, logical_id: str, props: dict) -> None:
     """No DAX in moto: remember the cluster so the DAX stand-in (dax.py) can act as it."""
-    register_dax_cluster(stack, endpoint_url=stack.get_att(logical_id, "ClusterDiscoveryEndpointURL"),
-                         cluster_arn=stack.get_att(logical_id, "Arn"),
-                         service_role_id=stack.role_id(props["IAMRoleARN"]))
+    register_dax_cluster(
+        stack,
+        endpoint_url=stack.get_att(logical_id, "ClusterDiscoveryEndpointURL"),
+        cluster_arn=stack.get_att(logical_id, "Arn"),
+        service_role_id=stack.role_id(props["IAMRoleARN"]),
+    )
 
 
 def _register_neptune_cluster(stack: StackInMoto, logical_id: str, props: dict) -> None:
     """No Neptune data API in moto: remember which cluster resource id each endpoint serves."""
     for attribute in ("Endpoint", "ReadEndpoint"):
-        register_neptune_cluster(host=stack.get_att(logical_id, attribute),
-                                 resource_arn=stack.arn("neptune-db", stack.get_att(
-                                     logical_id, "ClusterResourceId") + "/*"))
+        register_neptune_cluster(
+            host=stack.get_att(logical_id, attribute),
+            resource_arn=stack.arn(
+                "neptune-db", stack.get_att(logical_id, "ClusterResourceId") + "/*"
+            ),
+        )
 
 
 _CREATORS = {

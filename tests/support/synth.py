@@ -25,13 +25,15 @@ def cdk_json_context(stage: str) -> dict:
     context = dict(json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
     context["stage"] = stage
     # What the CDK CLI adds to every `cdk synth` (so tests see the template users deploy).
-    context.update({
-        "aws:cdk:enable-path-metadata": True,
-        "aws:cdk:enable-asset-metadata": True,
-        # cdk.json sets "versionReporting": false, which the CLI passes on as this key.
-        "aws:cdk:version-reporting": False,
-        "aws:cdk:bundling-stacks": ["**"],
-    })
+    context.update(
+        {
+            "aws:cdk:enable-path-metadata": True,
+            "aws:cdk:enable-asset-metadata": True,
+            # cdk.json sets "versionReporting": false, which the CLI passes on as this key.
+            "aws:cdk:version-reporting": False,
+            "aws:cdk:bundling-stacks": ["**"],
+        }
+    )
     only = os.environ.get("BLUEPRINTS")
     if only:
         context["blueprints_only"] = only
@@ -41,12 +43,15 @@ def cdk_json_context(stage: str) -> dict:
 def stages_with_prod_in(region: str) -> dict:
     """cdk.json's `stages`, with prod moved to `region` and its AZs a, b and c."""
     stages = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["stages"]
-    stages["prod"] = {**stages["prod"], "region": region,
-                      "availability_zones": [f"{region}{az}" for az in "abc"]}
+    stages["prod"] = {
+        **stages["prod"],
+        "region": region,
+        "availability_zones": [f"{region}{az}" for az in "abc"],
+    }
     return stages
 
 
-def region_of(assembly: "Synthesized", stack_id: str) -> str:
+def region_of(assembly: Synthesized, stack_id: str) -> str:
     return assembly.stacks[stack_id]["environment"].rsplit("/", 1)[-1]
 
 
@@ -79,7 +84,9 @@ class Synthesized:
         if stack_id not in self.stacks:
             if os.environ.get("BLUEPRINTS"):
                 pytest.skip(f"{stack_id} not built with BLUEPRINTS={os.environ['BLUEPRINTS']}")
-            raise AssertionError(f"no stack {stack_id!r} in the {self.stage} assembly: {list(self.stacks)}")
+            raise AssertionError(
+                f"no stack {stack_id!r} in the {self.stage} assembly: {list(self.stacks)}"
+            )
         if stack_id not in self._templates:
             file = self.stacks[stack_id]["properties"]["templateFile"]
             self._templates[stack_id] = json.loads((self.outdir / file).read_text())
@@ -105,11 +112,15 @@ def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> S
 
     # Credentials in the shell must not change what the tests see: without these the stacks are
     # environment-agnostic (or take the region from cdk.json), as on a machine with no account.
-    saved = {k: os.environ.pop(k) for k in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
-             if k in os.environ}
+    saved = {
+        k: os.environ.pop(k)
+        for k in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
+        if k in os.environ
+    }
     try:
-        app = cdk.App(context={**cdk_json_context(stage), **(extra_context or {})},
-                      outdir=str(outdir))
+        app = cdk.App(
+            context={**cdk_json_context(stage), **(extra_context or {})}, outdir=str(outdir)
+        )
         build_app(app)
     finally:
         os.environ.update(saved)

@@ -19,7 +19,7 @@ Use inside `moto.mock_aws()` (the `local_stack` fixture in tests/conftest.py doe
 
     stack = local_stack(assembly, "MyTodoList")
     api = stack.function("Api/Handler")          # by construct path, as in the tree
-    response = api.invoke({...})                  # imported from the asset, env and role from template
+    response = api.invoke({...})  # imported from the asset; env and role from the template
 
 This module keeps the names other tests import from it.
 """
@@ -29,6 +29,17 @@ from tests.support.intrinsics import ACCOUNT, NO_VALUE, TemplateResolver, Unreso
 from tests.support.lambda_runner import FunctionInProcess, LambdaContext, import_from, load_handler
 from tests.support.moto_resources import StackInMoto
 
-__all__ = ["ACCOUNT", "NO_VALUE", "FunctionInProcess", "LambdaContext", "StackInMoto",
-           "TemplateResolver", "UnresolvableIntrinsic", "event_matches", "import_from",
-           "load_handler", "rule_target_input", "s3_object_created_event"]
+__all__ = [
+    "ACCOUNT",
+    "NO_VALUE",
+    "FunctionInProcess",
+    "LambdaContext",
+    "StackInMoto",
+    "TemplateResolver",
+    "UnresolvableIntrinsic",
+    "event_matches",
+    "import_from",
+    "load_handler",
+    "rule_target_input",
+    "s3_object_created_event",
+]

@@ -21,11 +21,11 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from patterns.compliance import add_compliance_checks
-from stacks import update_offload
-from stacks.config import blueprint_settings, stage_from_context
-from tests.support.synth import Synthesized, cdk_json_context
+from blueprints.update_offload import stack as update_offload
+from house.compliance import add_compliance_checks
+from house.settings import blueprint_settings, stage_from_context
 from tests.support.gates import nag_findings
+from tests.support.synth import Synthesized, cdk_json_context
 
 APP, OFFLOAD = update_offload.APP_STACK_ID, update_offload.OFFLOAD_STACK_ID
 PREFIX_LIST = "pl-3b927c52"  # us-east-1's com.amazonaws.global.cloudfront.origin-facing
@@ -46,14 +46,30 @@ def variants(tmp_path_factory) -> Variants:
     outdir = tmp_path_factory.mktemp("cdk.out-update-offload-variants")
     app = cdk.App(context=cdk_json_context("dev"), outdir=str(outdir))
     stage = stage_from_context(app.node.try_get_context)
-    settings = blueprint_settings(update_offload.SETTINGS, app.node.try_get_context, "update-offload", stage)
+    settings = blueprint_settings(
+        update_offload.SETTINGS, app.node.try_get_context, "update-offload", stage
+    )
 
-    alone_app = update_offload.UpdateServerStack(app, APP, stage=stage, settings=settings,
-                                                 stack_name=stage.stack_name(APP), env=stage.environment)
-    alone_offload = update_offload.build(app, stage, dataclasses.replace(
-        settings, update_server=False, origin_domain_name=OTHER_ORIGIN, origin_protocol="https"))
-    locked = update_offload.build(cdk.Stage(app, LOCKED), stage, dataclasses.replace(
-        settings, lock_origin=True, cloudfront_prefix_list_id=PREFIX_LIST))
+    alone_app = update_offload.UpdateServerStack(
+        app,
+        APP,
+        stage=stage,
+        settings=settings,
+        stack_name=stage.stack_name(APP),
+        env=stage.environment,
+    )
+    alone_offload = update_offload.build(
+        app,
+        stage,
+        dataclasses.replace(
+            settings, update_server=False, origin_domain_name=OTHER_ORIGIN, origin_protocol="https"
+        ),
+    )
+    locked = update_offload.build(
+        cdk.Stage(app, LOCKED),
+        stage,
+        dataclasses.replace(settings, lock_origin=True, cloudfront_prefix_list_id=PREFIX_LIST),
+    )
     # What app.py's build_app adds to every stack, so templates compare like for like.
     for stack in [alone_app, *alone_offload, *locked]:
         for name, value in stage.cost_allocation_tags().items():
@@ -75,7 +91,9 @@ def variants(tmp_path_factory) -> Variants:
 def as_top_level(template: dict) -> dict:
     """A template of the Stage as if it were top-level: construct paths (metadata, Name tags)
     and asset paths (the Stage's assembly is a subfolder) without the Stage."""
-    return json.loads(json.dumps(template).replace(f'"{LOCKED}/', '"').replace('"../asset.', '"asset.'))
+    return json.loads(
+        json.dumps(template).replace(f'"{LOCKED}/', '"').replace('"../asset.', '"asset.')
+    )
 
 
 def copy_of(template: dict) -> dict:
@@ -116,47 +134,102 @@ def test_lock_origin_changes_only_the_documented_resources(synth, variants):
     types = {lid: after["Resources"][lid]["Type"] for lid in added | changed}
     assert removed == set()
     assert sorted(types[lid] for lid in added) == [
-        "AWS::EC2::SecurityGroupIngress", "AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::SecretsManager::Secret"]
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        "AWS::SecretsManager::Secret",
+    ]
     assert sorted(types[lid] for lid in changed) == [
-        "AWS::EC2::SecurityGroup", "AWS::ElasticLoadBalancingV2::Listener"]
+        "AWS::EC2::SecurityGroup",
+        "AWS::ElasticLoadBalancingV2::Listener",
+    ]
     assert before["Outputs"] == after["Outputs"] and before["Parameters"] == after["Parameters"]
 
     resources = after["Resources"]
     group = next(lid for lid in changed if types[lid] == "AWS::EC2::SecurityGroup")
     assert "LoadBalancerSecurityGroup" in resources[group]["Metadata"]["aws:cdk:path"]
     # 1. the ALB no longer admits 0.0.0.0/0 but only CloudFront's origin-facing prefix list ...
-    assert before["Resources"][group]["Properties"].pop("SecurityGroupIngress")[0]["CidrIp"] == "0.0.0.0/0"
+    assert (
+        before["Resources"][group]["Properties"].pop("SecurityGroupIngress")[0]["CidrIp"]
+        == "0.0.0.0/0"
+    )
     assert "SecurityGroupIngress" not in resources[group]["Properties"]
     assert before["Resources"][group] == resources[group]
-    ingress = next(r for lid, r in resources.items() if lid in added and types[lid].endswith("Ingress"))
+    ingress = next(
+        r for lid, r in resources.items() if lid in added and types[lid].endswith("Ingress")
+    )
     assert ingress["Properties"] == {
         "Description": "HTTP from CloudFront origin-facing servers only (origin lock)",
-        "FromPort": 80, "GroupId": {"Fn::GetAtt": [group, "GroupId"]}, "IpProtocol": "tcp",
-        "SourcePrefixListId": PREFIX_LIST, "ToPort": 80}
+        "FromPort": 80,
+        "GroupId": {"Fn::GetAtt": [group, "GroupId"]},
+        "IpProtocol": "tcp",
+        "SourcePrefixListId": PREFIX_LIST,
+        "ToPort": 80,
+    }
     listener = next(lid for lid in changed if types[lid] == "AWS::ElasticLoadBalancingV2::Listener")
     # 2. ... answers 403 by default ...
-    assert resources[listener]["Properties"]["DefaultActions"] == [{"FixedResponseConfig": {
-        "ContentType": "text/plain", "MessageBody": "Forbidden", "StatusCode": "403"}, "Type": "fixed-response"}]
-    assert ({k: v for k, v in resources[listener]["Properties"].items() if k != "DefaultActions"}
-            == {k: v for k, v in before["Resources"][listener]["Properties"].items() if k != "DefaultActions"})
+    assert resources[listener]["Properties"]["DefaultActions"] == [
+        {
+            "FixedResponseConfig": {
+                "ContentType": "text/plain",
+                "MessageBody": "Forbidden",
+                "StatusCode": "403",
+            },
+            "Type": "fixed-response",
+        }
+    ]
+    assert {
+        k: v for k, v in resources[listener]["Properties"].items() if k != "DefaultActions"
+    } == {
+        k: v
+        for k, v in before["Resources"][listener]["Properties"].items()
+        if k != "DefaultActions"
+    }
     # 3. ... and forwards to the same targets only requests carrying the secret header.
-    rule = next(r for lid, r in resources.items() if lid in added and types[lid].endswith("ListenerRule"))
+    rule = next(
+        r for lid, r in resources.items() if lid in added and types[lid].endswith("ListenerRule")
+    )
     secret = next(lid for lid in added if types[lid] == "AWS::SecretsManager::Secret")
-    assert rule["Properties"]["Actions"] == before["Resources"][listener]["Properties"]["DefaultActions"]
-    assert rule["Properties"]["ListenerArn"] == {"Ref": listener} and rule["Properties"]["Priority"] == 1
-    assert rule["Properties"]["Conditions"] == [{"Field": "http-header", "HttpHeaderConfig": {
-        "HttpHeaderName": "X-Origin-Verify",
-        "Values": [{"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret}, ":SecretString:::}}"]]}]}}]
+    assert (
+        rule["Properties"]["Actions"]
+        == before["Resources"][listener]["Properties"]["DefaultActions"]
+    )
+    assert (
+        rule["Properties"]["ListenerArn"] == {"Ref": listener}
+        and rule["Properties"]["Priority"] == 1
+    )
+    assert rule["Properties"]["Conditions"] == [
+        {
+            "Field": "http-header",
+            "HttpHeaderConfig": {
+                "HttpHeaderName": "X-Origin-Verify",
+                "Values": [
+                    {
+                        "Fn::Join": [
+                            "",
+                            ["{{resolve:secretsmanager:", {"Ref": secret}, ":SecretString:::}}"],
+                        ]
+                    }
+                ],
+            },
+        }
+    ]
     assert resources[secret]["Properties"]["Name"] == "UpdateServer-dev/origin-verify"
 
 
 def test_locked_offload_sends_the_secret_the_app_checks(synth, variants):
     locked = as_top_level(variants.locked.template(OFFLOAD))
-    (distribution,) = [r for r in locked["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
+    (distribution,) = [
+        r for r in locked["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
+    ]
     (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
-    assert origin["OriginCustomHeaders"] == [{
-        "HeaderName": "X-Origin-Verify",
-        "HeaderValue": "{{resolve:secretsmanager:UpdateServer-dev/origin-verify:SecretString:::}}"}]
+    assert origin["OriginCustomHeaders"] == [
+        {
+            "HeaderName": "X-Origin-Verify",
+            "HeaderValue": (
+                "{{resolve:secretsmanager:UpdateServer-dev/origin-verify:SecretString:::}}"
+            ),
+        }
+    ]
     # Apart from that header the locked offload is the normal one.
     normal = copy_of(synth("dev").template(OFFLOAD))
     del origin["OriginCustomHeaders"]
@@ -166,9 +239,14 @@ def test_locked_offload_sends_the_secret_the_app_checks(synth, variants):
 def test_offload_alone_in_front_of_any_origin(variants):
     assert variants.built_alone == [OFFLOAD]  # build() made no UpdateServer
     template = variants.top.template(OFFLOAD)
-    (distribution,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"]
+    (distribution,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
+    ]
     (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
     assert origin["DomainName"] == OTHER_ORIGIN
-    assert origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"]}
+    assert origin["CustomOriginConfig"] == {
+        "OriginProtocolPolicy": "https-only",
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
     assert "Fn::ImportValue" not in json.dumps(template)
     assert variants.top.stacks[OFFLOAD].get("dependencies", []) == [f"{OFFLOAD}.assets"]

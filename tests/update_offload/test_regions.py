@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.update_offload import APP_STACK_ID, OFFLOAD_STACK_ID
+from blueprints.update_offload.stack import APP_STACK_ID, OFFLOAD_STACK_ID
 from tests.support.gates import assert_gates_pass
 from tests.support.synth import (
-    Synthesized, region_of, stages_with_prod_in, synthesize,
+    Synthesized,
+    region_of,
+    stages_with_prod_in,
+    synthesize,
 )
 from tests.support.template import only, resources
 
 APP, OFFLOAD, EDGE = APP_STACK_ID, OFFLOAD_STACK_ID, f"{OFFLOAD_STACK_ID}Edge"
 REGIONS = ("eu-central-1",)
-
-
 
 
 @pytest.fixture
@@ -30,11 +31,15 @@ def moved(prod_in_another_region) -> Synthesized:
 @pytest.fixture(scope="module")
 def with_domain(tmp_path_factory) -> Synthesized:
     """eu-central-1 with a custom domain whose certificate the stack creates."""
-    return synthesize("prod", tmp_path_factory.mktemp("update-offload-prod-domain"), {
-        "blueprints_only": "update-offload", "stages": stages_with_prod_in("eu-central-1"),
-        "update-offload.domain_names": "updates.example.com"})
-
-
+    return synthesize(
+        "prod",
+        tmp_path_factory.mktemp("update-offload-prod-domain"),
+        {
+            "blueprints_only": "update-offload",
+            "stages": stages_with_prod_in("eu-central-1"),
+            "update-offload.domain_names": "updates.example.com",
+        },
+    )
 
 
 def distribution(assembly: Synthesized) -> dict:
@@ -55,16 +60,15 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
     assert acl["Properties"]["Scope"] == "CLOUDFRONT"
     assert {"Key": "Environment", "Value": "prod"} in acl["Properties"]["Tags"]
     assert moved.stack_output_read_by(distribution(moved)["WebACLId"]) == {
-        "Fn::GetAtt": [acl_id, "Arn"]}
+        "Fn::GetAtt": [acl_id, "Arn"]
+    }
     assert EDGE in moved.stacks[OFFLOAD]["dependencies"]
-    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {
-        "AWS::WAFv2::WebACL"}
+    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {"AWS::WAFv2::WebACL"}
 
 
 def test_origin_shield_follows_the_origin_region(moved):
     (origin,) = distribution(moved)["Origins"]
-    assert origin["OriginShield"] == {"Enabled": True,
-                                      "OriginShieldRegion": region_of(moved, APP)}
+    assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": region_of(moved, APP)}
 
 
 def test_a_created_certificate_is_in_the_companion_too(with_domain):
@@ -81,8 +85,9 @@ def test_a_created_certificate_is_in_the_companion_too(with_domain):
 
 def test_an_environment_agnostic_stage_with_waf_names_the_region_setting(tmp_path):
     with pytest.raises(ValueError, match=r"stages\.dev\.region"):
-        synthesize("dev", tmp_path, {"blueprints_only": "update-offload",
-                                     "update-offload.waf": True})
+        synthesize(
+            "dev", tmp_path, {"blueprints_only": "update-offload", "update-offload.waf": True}
+        )
 
 
 def test_in_us_east_1_there_is_no_companion(synth):

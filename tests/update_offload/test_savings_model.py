@@ -33,21 +33,29 @@ def test_instance_hours_never_drop_below_the_group_minimum():
 
 
 def test_cost_is_the_written_formula():
-    inputs = Inputs(update_size_mb=1024, clients=10_000, cache_hit_ratio=0.9, min_instances=1, rollout_hours=1)
+    inputs = Inputs(
+        update_size_mb=1024, clients=10_000, cache_hit_ratio=0.9, min_instances=1, rollout_hours=1
+    )
     r = model(inputs)
     p = {name: value for name, (value, _, _) in PRICES.items()}
     served = 10_000.0  # GB: 1 GB to each of 10,000 clients
     hours_without = served * 1024 / (65 * 3600)
     hours_with = served * 0.1 * 1024 / (65 * 3600)
     assert r.without.cost_usd == pytest.approx(
-        served * (p["ec2_egress_per_gb"] + p["alb_per_gb"]) + hours_without * p["instance_per_hour"])
+        served * (p["ec2_egress_per_gb"] + p["alb_per_gb"]) + hours_without * p["instance_per_hour"]
+    )
     assert r.with_offload.cost_usd == pytest.approx(
-        served * p["cloudfront_egress_per_gb"] + 1 * p["cloudfront_https_per_10k"]
-        + served * 0.1 * p["alb_per_gb"] + hours_with * p["instance_per_hour"])
+        served * p["cloudfront_egress_per_gb"]
+        + 1 * p["cloudfront_https_per_10k"]
+        + served * 0.1 * p["alb_per_gb"]
+        + hours_with * p["instance_per_hour"]
+    )
     assert r.savings_usd > 0
 
 
-@pytest.mark.parametrize("bad", [{"cache_hit_ratio": 1.5}, {"clients": 0}, {"instance_throughput_mb_per_s": 0}])
+@pytest.mark.parametrize(
+    "bad", [{"cache_hit_ratio": 1.5}, {"clients": 0}, {"instance_throughput_mb_per_s": 0}]
+)
 def test_bad_inputs_are_rejected(bad):
     with pytest.raises(ValueError):
         Inputs(**bad)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from stacks.config import StageSettings, parse_settings
-from stacks.update_offload import SETTINGS, STACK_REGION, UpdateOffloadSettings
+from blueprints.update_offload.stack import SETTINGS, STACK_REGION, UpdateOffloadSettings
+from house.settings import StageSettings, parse_settings
 from tests.support.synth import REPO_ROOT
 
 WHERE = "blueprints.update-offload.dev"
@@ -19,7 +19,9 @@ def settings(**raw) -> UpdateOffloadSettings:
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_cdk_json_profiles_are_valid(stage):
-    raw = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"]["update-offload"][stage]
+    raw = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"][
+        "update-offload"
+    ][stage]
     parsed = parse_settings(SETTINGS, raw, f"blueprints.update-offload.{stage}")
     assert parsed.update_server and parsed.origin_domain_name is None
     # prod's Origin Shield follows the origin (the UpdateServer, in the stage's region).
@@ -28,7 +30,12 @@ def test_cdk_json_profiles_are_valid(stage):
 
 def test_defaults_are_the_cheap_profile():
     s = settings()
-    assert (s.instance_type, s.min_instances, s.instance_subnets, s.nat_gateways) == ("t4g.micro", 1, "public", 0)
+    assert (s.instance_type, s.min_instances, s.instance_subnets, s.nat_gateways) == (
+        "t4g.micro",
+        1,
+        "public",
+        0,
+    )
     assert s.ttl("update").minimum == 86400 and s.ttl("manifest").default == 60
 
 
@@ -38,42 +45,106 @@ def test_defaults_are_the_cheap_profile():
         # The issue's three: origin missing when the offload is used alone, bad path pattern,
         # TTL min > max.
         ({"update_server": False}, "origin_domain_name", "needs the DNS name of your origin"),
-        ({"update_server": False, "origin_domain_name": "not a name"}, "origin_domain_name", "a DNS name"),
+        (
+            {"update_server": False, "origin_domain_name": "not a name"},
+            "origin_domain_name",
+            "a DNS name",
+        ),
         ({"update_path_patterns": ["updates/*"]}, "update_path_patterns", "starts with '/'"),
         ({"update_path_patterns": ["/*"]}, "update_path_patterns", "default behaviour"),
-        ({"manifest_path_patterns": ["/updates/late st.json"]}, "manifest_path_patterns", "starts with '/'"),
+        (
+            {"manifest_path_patterns": ["/updates/late st.json"]},
+            "manifest_path_patterns",
+            "starts with '/'",
+        ),
         ({"manifest_path_patterns": ["/updates/*"]}, "update_path_patterns", "only once"),
         ({"update_path_patterns": []}, "update_path_patterns", "at least one"),
-        ({"update_min_ttl_seconds": 7200, "update_max_ttl_seconds": 3600, "update_default_ttl_seconds": 3600},
-         "update_min_ttl_seconds/update_default_ttl_seconds/update_max_ttl_seconds", "min <= default <= max"),
-        ({"manifest_default_ttl_seconds": 600}, "manifest_min_ttl_seconds/manifest_default_ttl_seconds/manifest_max_ttl_seconds",
-         "min <= default <= max"),
-        ({"update_max_ttl_seconds": 2 * 31536000}, "update_min_ttl_seconds/update_default_ttl_seconds/update_max_ttl_seconds",
-         "one year"),
+        (
+            {
+                "update_min_ttl_seconds": 7200,
+                "update_max_ttl_seconds": 3600,
+                "update_default_ttl_seconds": 3600,
+            },
+            "update_min_ttl_seconds/update_default_ttl_seconds/update_max_ttl_seconds",
+            "min <= default <= max",
+        ),
+        (
+            {"manifest_default_ttl_seconds": 600},
+            "manifest_min_ttl_seconds/manifest_default_ttl_seconds/manifest_max_ttl_seconds",
+            "min <= default <= max",
+        ),
+        (
+            {"update_max_ttl_seconds": 2 * 31536000},
+            "update_min_ttl_seconds/update_default_ttl_seconds/update_max_ttl_seconds",
+            "one year",
+        ),
         # The rest of what CloudFormation or CloudFront would reject an hour into a deploy.
-        ({"origin_domain_name": "updates.example.com"}, "origin_domain_name", "set update_server false"),
+        (
+            {"origin_domain_name": "updates.example.com"},
+            "origin_domain_name",
+            "set update_server false",
+        ),
         ({"origin_protocol": "https"}, "origin_protocol", "needs origin_domain_name"),
-        ({"cache_key_query_strings": [f"q{i}" for i in range(11)]}, "cache_key_query_strings", "at most 10"),
+        (
+            {"cache_key_query_strings": [f"q{i}" for i in range(11)]},
+            "cache_key_query_strings",
+            "at most 10",
+        ),
         ({"cache_key_query_strings": ["a b"]}, "cache_key_query_strings", "1-128 characters"),
         ({"origin_shield_region": "virginia"}, "origin_shield_region", "'stack-region' or"),
-        ({"origin_shield_region": "stack-region", "update_server": False,
-          "origin_domain_name": "updates.example.com"}, "origin_shield_region",
-         "name the region it runs in"),
-        ({"domain_names": ["updates.example.com"],
-          "certificate_arn": "arn:aws:acm:eu-central-1:123456789012:certificate/x"},
-         "certificate_arn", "ACM certificate in us-east-1"),
-        ({"waf": True, "web_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1"}, "waf", "not both"),
-        ({"web_acl_arn": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/1"}, "web_acl_arn", "CLOUDFRONT-scope"),
+        (
+            {
+                "origin_shield_region": "stack-region",
+                "update_server": False,
+                "origin_domain_name": "updates.example.com",
+            },
+            "origin_shield_region",
+            "name the region it runs in",
+        ),
+        (
+            {
+                "domain_names": ["updates.example.com"],
+                "certificate_arn": "arn:aws:acm:eu-central-1:123456789012:certificate/x",
+            },
+            "certificate_arn",
+            "ACM certificate in us-east-1",
+        ),
+        (
+            {"waf": True, "web_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1"},
+            "waf",
+            "not both",
+        ),
+        (
+            {"web_acl_arn": "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/1"},
+            "web_acl_arn",
+            "CLOUDFRONT-scope",
+        ),
         ({"domain_names": ["updates..example.com"]}, "domain_names", "DNS names"),
-        ({"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}, "certificate_arn", "only with domain_names"),
+        (
+            {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x"},
+            "certificate_arn",
+            "only with domain_names",
+        ),
         ({"instance_type": "t3.micro"}, "instance_type", "Graviton"),
-        ({"min_instances": 3, "max_instances": 2}, "min_instances/max_instances", "min_instances <= max_instances"),
+        (
+            {"min_instances": 3, "max_instances": 2},
+            "min_instances/max_instances",
+            "min_instances <= max_instances",
+        ),
         ({"cpu_target_percent": 95}, "cpu_target_percent", "10..90"),
         ({"instance_subnets": "private"}, "nat_gateways", "at least one NAT"),
         ({"nat_gateways": 1}, "nat_gateways", "no NAT gateway"),
         ({"lock_origin": True}, "cloudfront_prefix_list_id", "origin-facing"),
-        ({"lock_origin": True, "cloudfront_prefix_list_id": "pl-3b927c52", "update_server": False,
-          "origin_domain_name": "updates.example.com"}, "lock_origin", "lock your own origin"),
+        (
+            {
+                "lock_origin": True,
+                "cloudfront_prefix_list_id": "pl-3b927c52",
+                "update_server": False,
+                "origin_domain_name": "updates.example.com",
+            },
+            "lock_origin",
+            "lock your own origin",
+        ),
         ({"cloudfront_prefix_list_id": "sg-12345678"}, "cloudfront_prefix_list_id", "pl-<hex>"),
     ],
 )
@@ -86,11 +157,17 @@ def test_bad_settings_name_the_setting_and_what_is_allowed(raw, setting, says):
 
 
 def test_wrong_type_and_unknown_setting_are_rejected():
-    with pytest.raises(ValueError, match=r"setting 'blueprints.update-offload.dev.min_instances' is 'two'"):
+    with pytest.raises(
+        ValueError, match=r"setting 'blueprints.update-offload.dev.min_instances' is 'two'"
+    ):
         settings(min_instances="two")
-    with pytest.raises(ValueError, match=r"unknown setting\(s\) blueprints.update-offload.dev.origin_dns"):
+    with pytest.raises(
+        ValueError, match=r"unknown setting\(s\) blueprints.update-offload.dev.origin_dns"
+    ):
         settings(origin_dns="x.example.com")
-    with pytest.raises(ValueError, match=r"origin_protocol' is 'ftp'; expected one of 'http', 'https'"):
+    with pytest.raises(
+        ValueError, match=r"origin_protocol' is 'ftp'; expected one of 'http', 'https'"
+    ):
         settings(origin_protocol="ftp")
 
 
@@ -107,12 +184,20 @@ def test_stack_region_shield_follows_the_stage():
 
 
 def test_stack_region_shield_in_an_environment_agnostic_stage_names_the_region_setting():
-    with pytest.raises(ValueError, match=r"blueprints\.update-offload\.dev\.origin_shield_region"
-                                         r".*set stages\.dev\.region"):
+    with pytest.raises(
+        ValueError,
+        match=r"blueprints\.update-offload\.dev\.origin_shield_region"
+        r".*set stages\.dev\.region",
+    ):
         settings(origin_shield_region=STACK_REGION).shield_region(stage("dev", None))
 
 
 def test_offload_alone_with_https_origin_is_accepted():
-    s = settings(update_server=False, origin_domain_name="updates.example.com", origin_protocol="https",
-                 cache_key_query_strings=["arch"], origin_shield_region="eu-west-1")
+    s = settings(
+        update_server=False,
+        origin_domain_name="updates.example.com",
+        origin_protocol="https",
+        cache_key_query_strings=["arch"],
+        origin_shield_region="eu-west-1",
+    )
     assert s.origin_domain_name == "updates.example.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.update_offload import APP_STACK_ID, OFFLOAD_STACK_ID
+from blueprints.update_offload.stack import APP_STACK_ID, OFFLOAD_STACK_ID
 from tests.support.snapshots import assert_matches_snapshot
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.update_offload import APP_STACK_ID, OFFLOAD_STACK_ID
+from blueprints.update_offload.stack import APP_STACK_ID, OFFLOAD_STACK_ID
 
 OFFLOAD = OFFLOAD_STACK_ID
 
@@ -14,14 +14,19 @@ ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
 
 def distribution_config(assembly) -> dict:
-    found = [r for r in assembly.template(OFFLOAD)["Resources"].values()
-             if r["Type"] == "AWS::CloudFront::Distribution"]
+    found = [
+        r
+        for r in assembly.template(OFFLOAD)["Resources"].values()
+        if r["Type"] == "AWS::CloudFront::Distribution"
+    ]
     assert len(found) == 1
     return found[0]["Properties"]["DistributionConfig"]
 
 
 def cache_policy(assembly, reference: dict) -> dict:
-    return assembly.template(OFFLOAD)["Resources"][reference["Ref"]]["Properties"]["CachePolicyConfig"]
+    return assembly.template(OFFLOAD)["Resources"][reference["Ref"]]["Properties"][
+        "CachePolicyConfig"
+    ]
 
 
 def test_origin_is_the_update_servers_load_balancer_dns_name(assembly):
@@ -30,10 +35,16 @@ def test_origin_is_the_update_servers_load_balancer_dns_name(assembly):
     export = assembly.template(APP_STACK_ID)["Outputs"]["LoadBalancerDnsName"]
     assert origin["DomainName"] == {"Fn::ImportValue": export["Export"]["Name"]}
     alb = export["Value"]["Fn::GetAtt"]
-    assert assembly.template(APP_STACK_ID)["Resources"][alb[0]]["Type"] == (
-        "AWS::ElasticLoadBalancingV2::LoadBalancer") and alb[1] == "DNSName"
+    assert (
+        assembly.template(APP_STACK_ID)["Resources"][alb[0]]["Type"]
+        == ("AWS::ElasticLoadBalancingV2::LoadBalancer")
+        and alb[1] == "DNSName"
+    )
     # The ALB has no certificate of its own name, so CloudFront talks HTTP to it (see docs).
-    assert origin["CustomOriginConfig"] == {"OriginProtocolPolicy": "http-only", "OriginSSLProtocols": ["TLSv1.2"]}
+    assert origin["CustomOriginConfig"] == {
+        "OriginProtocolPolicy": "http-only",
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
     # Deploy order: the app (and its export) before the offload.
     assert APP_STACK_ID in assembly.stacks[OFFLOAD]["dependencies"]
 
@@ -44,19 +55,33 @@ def test_behaviours_manifest_first_then_updates_default_uncached(assembly):
     assert [b["PathPattern"] for b in behaviours] == ["/updates/latest.json", "/updates/*"]
     manifest, updates = (cache_policy(assembly, b["CachePolicyId"]) for b in behaviours)
     assert (manifest["MinTTL"], manifest["DefaultTTL"], manifest["MaxTTL"]) == (0, 60, 300)
-    assert (updates["MinTTL"], updates["DefaultTTL"], updates["MaxTTL"]) == (86400, 31536000, 31536000)
+    assert (updates["MinTTL"], updates["DefaultTTL"], updates["MaxTTL"]) == (
+        86400,
+        31536000,
+        31536000,
+    )
     for behaviour in behaviours:
         assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
         assert "OriginRequestPolicyId" not in behaviour
     default = config["DefaultCacheBehavior"]
     assert default["CachePolicyId"] == CACHING_DISABLED
     assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER
-    assert set(default["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert set(default["AllowedMethods"]) == {
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PUT",
+        "PATCH",
+        "POST",
+        "DELETE",
+    }
 
 
 def test_cache_keys_have_no_cookies_headers_or_query_strings(assembly):
     for behaviour in distribution_config(assembly)["CacheBehaviors"]:
-        key = cache_policy(assembly, behaviour["CachePolicyId"])["ParametersInCacheKeyAndForwardedToOrigin"]
+        key = cache_policy(assembly, behaviour["CachePolicyId"])[
+            "ParametersInCacheKeyAndForwardedToOrigin"
+        ]
         assert key["CookiesConfig"] == {"CookieBehavior": "none"}
         assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
         assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
@@ -93,24 +118,44 @@ def test_prod_adds_waf_origin_shield_and_all_edges(assembly):
 
 def test_outputs_give_the_url_clients_switch_to(assembly):
     outputs = assembly.template(OFFLOAD)["Outputs"]
-    distribution = next(lid for lid, r in assembly.template(OFFLOAD)["Resources"].items()
-                        if r["Type"] == "AWS::CloudFront::Distribution")
+    distribution = next(
+        lid
+        for lid, r in assembly.template(OFFLOAD)["Resources"].items()
+        if r["Type"] == "AWS::CloudFront::Distribution"
+    )
     domain = {"Fn::GetAtt": [distribution, "DomainName"]}
     assert outputs["DistributionDomainName"]["Value"] == domain
     assert outputs["UpdateBaseUrl"]["Value"] == {"Fn::Join": ["", ["https://", domain, "/"]]}
-    assert outputs["ManifestUrl"]["Value"] == {"Fn::Join": ["", ["https://", domain, "/updates/latest.json"]]}
-    assert outputs["InvalidateManifestCommand"]["Value"] == {"Fn::Join": ["", [
-        "aws cloudfront create-invalidation --distribution-id ", {"Ref": distribution},
-        " --paths /updates/latest.json"]]}
+    assert outputs["ManifestUrl"]["Value"] == {
+        "Fn::Join": ["", ["https://", domain, "/updates/latest.json"]]
+    }
+    assert outputs["InvalidateManifestCommand"]["Value"] == {
+        "Fn::Join": [
+            "",
+            [
+                "aws cloudfront create-invalidation --distribution-id ",
+                {"Ref": distribution},
+                " --paths /updates/latest.json",
+            ],
+        ]
+    }
 
 
 @pytest.mark.parametrize("stack_id", [APP_STACK_ID, OFFLOAD_STACK_ID])
 def test_access_log_bucket_is_private_tls_only_and_expires(assembly, stack_id):
-    buckets = [r for r in assembly.template(stack_id)["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+    buckets = [
+        r
+        for r in assembly.template(stack_id)["Resources"].values()
+        if r["Type"] == "AWS::S3::Bucket"
+    ]
     assert len(buckets) == 1
     props = buckets[0]["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 90
 
 
@@ -127,11 +172,18 @@ def test_cache_policy_names_carry_the_stack_name_so_dev_and_prod_differ(synth):
     names = {}
     for stage in ("dev", "prod"):
         assembly = synth(stage)
-        policies = [r for r in assembly.template(OFFLOAD)["Resources"].values()
-                    if r["Type"] == "AWS::CloudFront::CachePolicy"]
+        policies = [
+            r
+            for r in assembly.template(OFFLOAD)["Resources"].values()
+            if r["Type"] == "AWS::CloudFront::CachePolicy"
+        ]
         names[stage] = sorted(p["Properties"]["CachePolicyConfig"]["Name"] for p in policies)
-        assert all(name.startswith(assembly.stack_name(OFFLOAD) + "-") and len(name) <= 128
-                   for name in names[stage])
-    assert names["dev"] == ["UpdateOffload-dev-UpdateDistribution-Manifests",
-                            "UpdateOffload-dev-UpdateDistribution-UpdateFiles"]
+        assert all(
+            name.startswith(assembly.stack_name(OFFLOAD) + "-") and len(name) <= 128
+            for name in names[stage]
+        )
+    assert names["dev"] == [
+        "UpdateOffload-dev-UpdateDistribution-Manifests",
+        "UpdateOffload-dev-UpdateDistribution-UpdateFiles",
+    ]
     assert names["prod"] == [n.replace("-dev-", "-prod-") for n in names["dev"]]

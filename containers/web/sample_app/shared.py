@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = "results"
@@ -45,8 +45,11 @@ def list_json(folder: str, limit: int = 100) -> list[dict]:
     directory = root() / folder
     if not directory.is_dir():
         return []
-    files = sorted((p for p in directory.glob("*.json") if not p.name.startswith(".tmp-")),
-                   key=lambda p: p.stat().st_mtime, reverse=True)
+    files = sorted(
+        (p for p in directory.glob("*.json") if not p.name.startswith(".tmp-")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     documents = []
     for path in files[:limit]:
         try:
@@ -57,15 +60,19 @@ def list_json(folder: str, limit: int = 100) -> list[dict]:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: CloudWatch Logs Insights can query every field."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"level": record.levelname, "logger": record.name, "message": record.getMessage(),
-                 "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat()}
+        entry = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)

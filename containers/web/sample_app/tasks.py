@@ -25,8 +25,10 @@ def process_upload() -> int:
     """Summarise $OBJECT_KEY of $UPLOAD_BUCKET (size, SHA-256) into uploads/ on shared storage."""
     bucket, key = os.environ.get("UPLOAD_BUCKET", ""), os.environ.get("OBJECT_KEY", "")
     if not bucket or not key:
-        LOG.error("UPLOAD_BUCKET and OBJECT_KEY are required",
-                  extra={"fields": {"bucket": bucket, "key": key}})
+        LOG.error(
+            "UPLOAD_BUCKET and OBJECT_KEY are required",
+            extra={"fields": {"bucket": bucket, "key": key}},
+        )
         return 2
     try:
         response = S3.get_object(Bucket=bucket, Key=key)
@@ -34,22 +36,40 @@ def process_upload() -> int:
         decoded = unquote_plus(key)
         # S3 event notifications URL-encode keys ("a b.txt" -> "a+b.txt"); accept both forms.
         if err.response["Error"]["Code"] not in ("NoSuchKey", "404") or decoded == key:
-            LOG.error("cannot read the object", extra={"fields": {
-                "bucket": bucket, "key": key, "error": err.response["Error"]["Code"]}})
+            LOG.error(
+                "cannot read the object",
+                extra={
+                    "fields": {"bucket": bucket, "key": key, "error": err.response["Error"]["Code"]}
+                },
+            )
             return 1
         key = decoded
         try:
             response = S3.get_object(Bucket=bucket, Key=key)
         except ClientError as again:
-            LOG.error("cannot read the object", extra={"fields": {
-                "bucket": bucket, "key": key, "error": again.response["Error"]["Code"]}})
+            LOG.error(
+                "cannot read the object",
+                extra={
+                    "fields": {
+                        "bucket": bucket,
+                        "key": key,
+                        "error": again.response["Error"]["Code"],
+                    }
+                },
+            )
             return 1
     digest, size = hashlib.sha256(), 0
     for chunk in response["Body"].iter_chunks(CHUNK):
         digest.update(chunk)
         size += len(chunk)
-    summary = {"bucket": bucket, "key": key, "size": size, "sha256": digest.hexdigest(),
-               "content_type": response.get("ContentType"), "processed_at": shared.now()}
+    summary = {
+        "bucket": bucket,
+        "key": key,
+        "size": size,
+        "sha256": digest.hexdigest(),
+        "content_type": response.get("ContentType"),
+        "processed_at": shared.now(),
+    }
     shared.write_json(shared.UPLOADS, quote(key, safe=""), summary)
     LOG.info("upload processed", extra={"fields": summary})
     return 0

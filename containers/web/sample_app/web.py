@@ -42,14 +42,26 @@ def route(method: str, path: str, body: bytes = b"", content_type: str | None = 
     if path == "/health":
         return (200, {"status": "ok"}) if method == "GET" else _not_allowed(path)
     if path == "/":
-        return (200, {"service": "web", "host": socket.gethostname(),
-                      "routes": ["GET /health", "POST /jobs", "GET /jobs/<id>", "GET /uploads"]}
-                ) if method == "GET" else _not_allowed(path)
+        return (
+            (
+                200,
+                {
+                    "service": "web",
+                    "host": socket.gethostname(),
+                    "routes": ["GET /health", "POST /jobs", "GET /jobs/<id>", "GET /uploads"],
+                },
+            )
+            if method == "GET"
+            else _not_allowed(path)
+        )
     if path == "/jobs":
         return submit_job(body, content_type) if method == "POST" else _not_allowed(path)
     if path == "/uploads":
-        return (200, {"uploads": shared.list_json(shared.UPLOADS)}
-                ) if method == "GET" else _not_allowed(path)
+        return (
+            (200, {"uploads": shared.list_json(shared.UPLOADS)})
+            if method == "GET"
+            else _not_allowed(path)
+        )
     match = JOB_PATH.match(path)
     if match:
         return job_result(match["job_id"]) if method == "GET" else (405, {"error": "use GET"})
@@ -80,8 +92,10 @@ def submit_job(body: bytes, content_type: str | None = None) -> Response:
     if unknown:
         return 400, {"error": f"unknown field(s): {', '.join(unknown)}"}
     job_id = uuid.uuid4().hex
-    SQS.send_message(QueueUrl=QUEUE_URL, MessageBody=json.dumps(
-        {"job_id": job_id, "text": text, "submitted_at": shared.now()}))
+    SQS.send_message(
+        QueueUrl=QUEUE_URL,
+        MessageBody=json.dumps({"job_id": job_id, "text": text, "submitted_at": shared.now()}),
+    )
     LOG.info("job queued", extra={"fields": {"job_id": job_id}})
     return 202, {"job_id": job_id, "status": "queued", "result": f"/jobs/{job_id}"}
 
@@ -113,8 +127,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         try:
-            status, document = route(self.command, self.path, body,
-                                     self.headers.get("Content-Type"))
+            status, document = route(
+                self.command, self.path, body, self.headers.get("Content-Type")
+            )
         except Exception:  # never leak a stack trace to the client; log it instead
             LOG.exception("request failed", extra={"fields": {"path": self.path}})
             status, document = 500, {"error": "internal error"}
@@ -124,8 +139,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
         if self.path != "/health":  # the ALB checks every few seconds; keep logs useful
-            LOG.info("request", extra={"fields": {"client": self.client_address[0],
-                                                  "line": format % args}})
+            LOG.info(
+                "request",
+                extra={"fields": {"client": self.client_address[0], "line": format % args}},
+            )
 
 
 def serve(port: int | None = None) -> None:

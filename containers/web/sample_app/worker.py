@@ -61,18 +61,30 @@ def process(job: dict) -> dict:
 
 def poll_once(wait_seconds: int = 20) -> tuple[int, int]:
     """One receive of up to 10 messages; returns (done, poison)."""
-    response = SQS.receive_message(QueueUrl=QUEUE_URL, MaxNumberOfMessages=10,
-                                   WaitTimeSeconds=wait_seconds,
-                                   MessageSystemAttributeNames=["ApproximateReceiveCount"])
+    response = SQS.receive_message(
+        QueueUrl=QUEUE_URL,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=wait_seconds,
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    )
     done = poison = 0
     for message in response.get("Messages", []):
         try:
             result = process(parse(message["Body"]))
         except PoisonMessage as err:
             poison += 1
-            LOG.error("poison message left for the dead-letter queue", extra={"fields": {
-                "message_id": message["MessageId"], "reason": str(err),
-                "receive_count": message.get("Attributes", {}).get("ApproximateReceiveCount")}})
+            LOG.error(
+                "poison message left for the dead-letter queue",
+                extra={
+                    "fields": {
+                        "message_id": message["MessageId"],
+                        "reason": str(err),
+                        "receive_count": message.get("Attributes", {}).get(
+                            "ApproximateReceiveCount"
+                        ),
+                    }
+                },
+            )
             continue
         SQS.delete_message(QueueUrl=QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
         done += 1

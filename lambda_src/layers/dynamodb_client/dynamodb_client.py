@@ -12,8 +12,8 @@ the first request that needs the table; importing this module creates nothing):
 
     table().get_item(Key={...}); table().query(...); table().put_item(..., ConditionExpression=...)
 
-Attach it with `patterns.python_function.python_layer(scope, id, source="dynamodb_client", ...)`
-and pass `layers=[layer]` to `python_function`. `patterns.dax_cache.DaxCache.environment` sets
+Attach it with `house.lambda_function.python_layer(scope, id, source="dynamodb_client", ...)`
+and pass `layers=[layer]` to `python_function`. `patterns.data.dax_cache.DaxCache.environment` sets
 `DAX_ENDPOINT` to the cluster's discovery URL (`daxs://...`); with it set and non-empty, every
 call goes through the DAX client (`amazon-dax-client`, same API as boto3 for the data calls
 GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan, Batch*, Transact*); without it (no DAX, unit
@@ -46,7 +46,8 @@ def dax_endpoint() -> str | None:
     endpoint = os.environ.get(DAX_ENDPOINT_VARIABLE, "").strip()
     if endpoint and not endpoint.startswith(("dax://", "daxs://")):
         raise ValueError(
-            f"{DAX_ENDPOINT_VARIABLE}={endpoint!r} is not a DAX discovery URL (dax:// or daxs://)")
+            f"{DAX_ENDPOINT_VARIABLE}={endpoint!r} is not a DAX discovery URL (dax:// or daxs://)"
+        )
     return endpoint or None
 
 

@@ -1,0 +1,23 @@
+"""The blueprints: one package each, holding its stack (`stack.py`: settings, Stack, `build()`)
+and the constructs only that blueprint uses. Reusable constructs are in `patterns/`, what every
+blueprint shares in `house/`.
+
+`BLUEPRINTS` is the index `app.py` builds from: blueprint key (as in cdk.json `blueprints` and
+docs/) -> its stack module, which has `SETTINGS` (the settings class) and `build()`.
+"""
+
+from __future__ import annotations
+
+from blueprints.fargate_service import stack as fargate_service
+from blueprints.my_blog import stack as my_blog
+from blueprints.my_todo_list import stack as my_todo_list
+from blueprints.neptune_graph import stack as neptune_graph
+from blueprints.update_offload import stack as update_offload
+
+BLUEPRINTS = {
+    "fargate-service": fargate_service,
+    "my-blog": my_blog,
+    "my-todo-list": my_todo_list,
+    "neptune-graph": neptune_graph,
+    "update-offload": update_offload,
+}

@@ -1,0 +1,695 @@
+"""MyBlog blueprint: a globally cached serverless blog with welcome emails and photo thumbnails.
+
+    readers --HTTPS--> CloudFront (security headers, SPA routing function, optional WAF/domain;
+                       outside us-east-1 the web ACL and certificate are in MyBlogEdge there)
+        /*             --OAC--> site bucket (sample site from site/, deployed with the stack)
+        /api/*         -------> API Gateway REST --> blog API Lambda --> DynamoDB TableV2
+                                  (authors: Cognito)      (prod: in a VPC, through DAX)
+        /thumbnails/*  --OAC--> media bucket, thumbnails/ prefix only
+    table stream --(new SUBSCRIBER# items)--> welcome-email Lambda --> SES (verified identity;
+                                              only with sender_email set)
+    media bucket uploads/*.jpg|png --> thumbnail Lambda --> thumbnails/, PHOTO# item, SNS topic
+    everything that logs --> one access-log bucket
+
+dev: one region, no replicas, no DAX, no VPC, everything DESTROYed with the stack.
+prod: global-table replicas, a 3-node DAX cluster in an isolated VPC, RETAIN + deletion
+protection. See docs/my-blog.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Literal
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_ses as ses
+from constructs import Construct
+
+from blueprints.my_blog.blog_api import BlogApi
+from house.compliance import acknowledge, add_serverless_checks
+from house.defaults import access_log_bucket, secure_bucket
+from house.lambda_function import python_layer
+from house.network import ISOLATED
+from house.network import vpc as house_vpc
+from house.settings import StageSettings, require
+from patterns.data.dax_cache import NODE_TYPES as DAX_NODE_TYPES
+from patterns.data.dax_cache import DaxCache
+from patterns.events.photo_thumbnails import PhotoThumbnails
+from patterns.events.stream_consumer import StreamConsumer
+from patterns.web.static_site import DEFAULT_CSP, CustomDomain, StaticSite
+
+STACK_ID = "MyBlog"
+SITE_CONTENT = Path(__file__).resolve().parents[2] / "site"
+POSTS_INDEX = "posts-by-date"
+# What the newest-posts index carries, so listing never reads a post's body.
+POSTS_INDEX_ATTRIBUTES = ["slug", "title", "summary", "author", "tags", "createdAt"]
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_PREFIX = re.compile(r"^([A-Za-z0-9!_.'()-]+/)+$")
+_PRICE_CLASSES = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class MyBlogSettings:
+    blog_name: str = "MyBlog"
+    # -- welcome email (SES) --
+    # The From address; null = no welcome emails (no SES identity, no welcome function). SES
+    # must verify it (or `ses_domain`): the stack creates the identity and SES emails a
+    # verification link / shows the DKIM records. An SES identity is unique per account and
+    # region: dev and prod there need different addresses (welcome+dev@...) or one left null.
+    sender_email: str | None = None
+    # Verify a whole domain instead of one address (needs DKIM CNAMEs in its DNS).
+    ses_domain: str | None = None
+    # While the account is in the SES sandbox, SES sends only to verified addresses and checks
+    # ses:SendEmail against each recipient's identity too: list your test recipients here.
+    ses_sandbox_recipients: tuple[str, ...] = ()
+    welcome_max_retries: int = 3
+    # -- site (CloudFront) --
+    content_security_policy: str = DEFAULT_CSP
+    # PriceClass_100 (North America + Europe edges) is the cheapest; All adds every edge.
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    domain_names: tuple[str, ...] = ()
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+    # WAF: $5/month per web ACL + $1/month per rule (4 here) + $0.60 per million requests.
+    waf: bool = False
+    waf_rate_limit: int = 2000
+    # -- API --
+    api_cache_seconds: int = 60
+    api_max_cache_seconds: int = 300
+    api_throttle_rate: int = 20
+    api_throttle_burst: int = 40
+    # -- data --
+    # Global-table replicas (each bills writes, storage and replication in its region again).
+    replica_regions: tuple[str, ...] = ()
+    # DAX in front of the table for the API's reads; puts the API function in a VPC.
+    dax: bool = False
+    dax_node_type: str = "dax.t3.small"
+    dax_nodes: int = 1
+    # -- photos --
+    upload_prefix: str = "uploads/"
+    thumbnail_prefix: str = "thumbnails/"
+    thumbnail_size: int = 256
+    max_upload_mb: int = 20
+    # From benchmarks/thumbnail.py (docs/my-blog.md): the worst accepted upload peaks ~410 MB.
+    thumbnail_memory_mb: int = 1024
+    thumbnail_ready_queue: bool = True
+
+    def __post_init__(self) -> None:
+        require(
+            0 < len(self.blog_name) <= 60 and "\n" not in self.blog_name,
+            "blog_name",
+            self.blog_name,
+            "expected a one-line name of 1..60 characters",
+        )
+        if self.sender_email is not None:
+            require(
+                bool(_EMAIL.match(self.sender_email)),
+                "sender_email",
+                self.sender_email,
+                "expected null (no welcome emails) or an email address like welcome@example.com",
+            )
+        require(
+            self.sender_email is not None or not (self.ses_domain or self.ses_sandbox_recipients),
+            "sender_email",
+            self.sender_email,
+            "ses_domain and ses_sandbox_recipients are for the welcome email: set sender_email too",
+        )
+        if self.ses_domain is not None:
+            require(
+                bool(_DOMAIN.match(self.ses_domain)),
+                "ses_domain",
+                self.ses_domain,
+                "expected null or a lowercase domain like example.com",
+            )
+            require(
+                self.sender_email.lower().endswith("@" + self.ses_domain),
+                "sender_email",
+                self.sender_email,
+                f"must be an address at ses_domain {self.ses_domain!r}",
+            )
+        for address in self.ses_sandbox_recipients:
+            require(
+                bool(_EMAIL.match(address)),
+                "ses_sandbox_recipients",
+                address,
+                "expected email addresses",
+            )
+        require(
+            0 <= self.welcome_max_retries <= 10,
+            "welcome_max_retries",
+            self.welcome_max_retries,
+            "allowed: 0..10 retries of a failing stream batch",
+        )
+        require(
+            bool(self.content_security_policy.strip())
+            and "\n" not in self.content_security_policy
+            and "default-src" in self.content_security_policy,
+            "content_security_policy",
+            self.content_security_policy,
+            "expected one line with at least a default-src directive",
+        )
+        for name in self.domain_names:
+            require(
+                bool(_DOMAIN.match(name)),
+                "domain_names",
+                name,
+                "expected lowercase host names like blog.example.com",
+            )
+        require(
+            self.certificate_arn is None
+            or self.certificate_arn.startswith("arn:aws:acm:us-east-1:"),
+            "certificate_arn",
+            self.certificate_arn,
+            "expected null or an ACM certificate ARN in us-east-1 (CloudFront reads only there)",
+        )
+        require(
+            not (self.certificate_arn or self.hosted_zone_id) or bool(self.domain_names),
+            "domain_names",
+            self.domain_names,
+            "certificate_arn/hosted_zone_id need at least one domain name",
+        )
+        require(
+            self.hosted_zone_id is None
+            or bool(re.fullmatch(r"Z[A-Z0-9]{1,31}", self.hosted_zone_id)),
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            "expected null or a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ",
+        )
+        require(
+            100 <= self.waf_rate_limit <= 2_000_000_000,
+            "waf_rate_limit",
+            self.waf_rate_limit,
+            "allowed: 100..2000000000 requests per 5 minutes per IP",
+        )
+        require(
+            1 <= self.api_cache_seconds <= self.api_max_cache_seconds <= 86_400,
+            "api_cache_seconds",
+            self.api_cache_seconds,
+            f"allowed: 1..api_max_cache_seconds ({self.api_max_cache_seconds}), at most 86400",
+        )
+        require(
+            1 <= self.api_throttle_rate <= 10_000,
+            "api_throttle_rate",
+            self.api_throttle_rate,
+            "allowed: 1..10000 requests per second",
+        )
+        require(
+            self.api_throttle_rate <= self.api_throttle_burst <= 5_000,
+            "api_throttle_burst",
+            self.api_throttle_burst,
+            "allowed: api_throttle_rate..5000",
+        )
+        for region in self.replica_regions:
+            require(
+                bool(_REGION.match(region)),
+                "replica_regions",
+                region,
+                "expected AWS region names like eu-west-1",
+            )
+        require(
+            len(set(self.replica_regions)) == len(self.replica_regions),
+            "replica_regions",
+            self.replica_regions,
+            "each region at most once",
+        )
+        require(
+            self.dax_node_type in DAX_NODE_TYPES,
+            "dax_node_type",
+            self.dax_node_type,
+            f"allowed: {', '.join(DAX_NODE_TYPES)}",
+        )
+        require(
+            1 <= self.dax_nodes <= 11,
+            "dax_nodes",
+            self.dax_nodes,
+            "allowed: 1..11 (3 = one per AZ, what AWS recommends for production)",
+        )
+        for name in ("upload_prefix", "thumbnail_prefix"):
+            value = getattr(self, name)
+            require(
+                bool(_PREFIX.match(value)),
+                name,
+                value,
+                "expected an S3 folder ending in '/', like 'uploads/'",
+            )
+        require(
+            not self.upload_prefix.startswith(self.thumbnail_prefix)
+            and not self.thumbnail_prefix.startswith(self.upload_prefix),
+            "thumbnail_prefix",
+            self.thumbnail_prefix,
+            f"must not overlap upload_prefix {self.upload_prefix!r} "
+            "(thumbnails would trigger the thumbnail function)",
+        )
+        require(
+            32 <= self.thumbnail_size <= 2048,
+            "thumbnail_size",
+            self.thumbnail_size,
+            "allowed: 32..2048 pixels",
+        )
+        require(
+            1 <= self.max_upload_mb <= 100,
+            "max_upload_mb",
+            self.max_upload_mb,
+            "allowed: 1..100 MB",
+        )
+        require(
+            512 <= self.thumbnail_memory_mb <= 10_240,
+            "thumbnail_memory_mb",
+            self.thumbnail_memory_mb,
+            "allowed: 512..10240 MB (the largest accepted photo "
+            "needs ~410 MB, see docs/my-blog.md)",
+        )
+
+
+SETTINGS = MyBlogSettings
+
+
+def check_stage(stage: StageSettings, settings: MyBlogSettings) -> None:
+    """The rules that need the stage's region (known only from `stages.<stage>.region`)."""
+    where = f"blueprints.my-blog.{stage.name}"
+    # The table's own region in replica_regions is dropped by the stack, with a warning.
+    if settings.replica_regions:
+        require(
+            stage.region is not None,
+            f"{where}.replica_regions",
+            settings.replica_regions,
+            f"global-table replicas need the stack's region: set stages.{stage.name}.region",
+        )
+    if settings.dax:
+        require(
+            len(stage.availability_zones) >= min(settings.dax_nodes, 3) or settings.dax_nodes == 1,
+            f"{where}.dax_nodes",
+            settings.dax_nodes,
+            f"spreading {settings.dax_nodes} DAX nodes needs stages.{stage.name}."
+            "availability_zones to list at least 3 AZs",
+        )
+
+
+class MyBlogStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, id: str, *, stage: StageSettings, settings: MyBlogSettings, **kwargs
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            description="MyBlog: CloudFront + S3 site, REST API, "
+            "DynamoDB, welcome emails, thumbnails (aws-architecture-blueprints)",
+            **kwargs,
+        )
+        removal = stage.removal_policy
+        logs = dict(log_retention_days=stage.log_retention_days, removal_policy=removal)
+        self.access_logs = access_log_bucket(self, "AccessLogs", removal_policy=removal)
+
+        self.table = self._table(stage, settings)
+        self.media = secure_bucket(
+            self, "Media", removal_policy=removal, access_logs=self.access_logs
+        )
+        # A created web ACL and certificate go to us-east-1: here, or MyBlogEdge there.
+        self.edge = stage.cloudfront_edge(self)
+        self.site = StaticSite(
+            self,
+            "Site",
+            access_logs=self.access_logs,
+            content=SITE_CONTENT,
+            content_security_policy=settings.content_security_policy,
+            price_class=_PRICE_CLASSES[settings.price_class],
+            domain=CustomDomain(
+                names=settings.domain_names,
+                certificate_arn=settings.certificate_arn,
+                hosted_zone_id=settings.hosted_zone_id,
+                hosted_zone_name=settings.hosted_zone_name,
+            )
+            if settings.domain_names
+            else None,
+            web_acl=settings.waf,
+            waf_rate_limit_per_5_minutes=settings.waf_rate_limit,
+            comment=f"{settings.blog_name} ({stage.name})",
+            edge=self.edge,
+            **logs,
+        )
+        self.site.add_bucket_prefix(self.media, settings.thumbnail_prefix)
+
+        self.vpc = self.dax = None
+        if settings.dax:
+            # Isolated subnets only (no NAT, ~$33/month/AZ saved): the API function reaches DAX
+            # inside the VPC and DynamoDB through the free gateway endpoint.
+            self.vpc = house_vpc(
+                self, "Network", availability_zones=stage.availability_zones, **logs
+            )
+            self.vpc.add_gateway_endpoint(
+                "DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[ISOLATED]
+            )
+            self.dax = DaxCache(
+                self,
+                "ReadCache",
+                vpc=self.vpc,
+                tables=[self.table],
+                node_type=settings.dax_node_type,
+                nodes=settings.dax_nodes,
+                subnets=ISOLATED,
+                description=f"{settings.blog_name} posts read cache",
+            )
+            acknowledge(
+                self.dax.role,
+                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.table.node.default_child)}"
+                ".Arn>/index/*]",
+                "DAX's own role reaches the indexes of this one table (the newest-posts index "
+                "the API queries through DAX); index ARNs are the table ARN plus /index/<name>.",
+            )
+
+        max_upload_bytes = settings.max_upload_mb * 1024 * 1024
+        self.api = BlogApi(
+            self,
+            "Api",
+            table=self.table,
+            posts_index=POSTS_INDEX,
+            media_bucket=self.media,
+            upload_prefix=settings.upload_prefix,
+            thumbnail_prefix=settings.thumbnail_prefix,
+            max_upload_bytes=max_upload_bytes,
+            dynamodb_client_layer=python_layer(
+                self,
+                "DynamoDbClient",
+                source="dynamodb_client",
+                description="dynamodb_client: DynamoDB through DAX when DAX_ENDPOINT is set",
+            ),
+            keep_authors=stage.keep_data,
+            cache_seconds=settings.api_cache_seconds,
+            max_cache_seconds=settings.api_max_cache_seconds,
+            throttle_rate_per_second=settings.api_throttle_rate,
+            throttle_burst=settings.api_throttle_burst,
+            vpc=self.vpc,
+            vpc_subnets=ISOLATED if self.vpc else None,
+            dax=self.dax,
+            **logs,
+        )
+        self.site.add_dynamic_path(
+            "/api/*",
+            self.api.origin,
+            cache_policy=self.api.cache_policy,
+            origin_request_policy=self.api.origin_request_policy,
+        )
+
+        self.sender = self.welcome = None
+        self.sandbox_recipients = []
+        if settings.sender_email is not None:
+            self.sender = self._ses_identity(settings)
+            self.welcome = StreamConsumer(
+                self,
+                "WelcomeEmail",
+                table=self.table,
+                source="welcome_email",
+                description="Sends one welcome email per new subscriber (table stream -> SES)",
+                environment={
+                    "TABLE_NAME": self.table.table_name,
+                    "SENDER": settings.sender_email,
+                    "BLOG_NAME": settings.blog_name,
+                    "SITE_URL": self.site.url,
+                },
+                # Only new subscriber items wake the function: posts, photos and the welcomedAt
+                # update the function itself makes are filtered out by Lambda, free of charge.
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                            "dynamodb": {
+                                "NewImage": {
+                                    "pk": {"S": lambda_.FilterRule.begins_with("SUBSCRIBER#")}
+                                }
+                            },
+                        }
+                    )
+                ],
+                max_retries=settings.welcome_max_retries,
+                **logs,
+            )
+            self._grant_welcome(settings)
+
+        self.photos = PhotoThumbnails(
+            self,
+            "Thumbnails",
+            bucket=self.media,
+            table=self.table,
+            upload_prefix=settings.upload_prefix,
+            thumbnail_prefix=settings.thumbnail_prefix,
+            thumbnail_size=settings.thumbnail_size,
+            max_upload_bytes=max_upload_bytes,
+            memory_size=settings.thumbnail_memory_mb,
+            ready_queue=settings.thumbnail_ready_queue,
+            **logs,
+        )
+        self._acknowledge_cdk_singletons()
+        self._outputs(stage, settings)
+        add_serverless_checks(self)
+
+    # -- data -------------------------------------------------------------------------------------
+
+    def _table(self, stage: StageSettings, settings: MyBlogSettings) -> dynamodb.TableV2:
+        # A global table always has a replica in its own region; naming that region again would
+        # fail the synth, so it is dropped (with a warning), and moving the stage to a region
+        # that is on the list just works.
+        replicas = [region for region in settings.replica_regions if region != self.region]
+        if len(replicas) < len(settings.replica_regions):
+            cdk.Annotations.of(self).add_warning_v2(
+                "my-blog:replicaRegionIsHomeRegion",
+                f"blueprints.my-blog.{stage.name}.replica_regions lists {self.region}, the "
+                f"table's own region (stages.{stage.name}.region): dropped, the table is there "
+                f"already; replicas: {', '.join(replicas) or 'none'}",
+            )
+        return dynamodb.TableV2(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            # On-demand: a blog is idle most of the time; no capacity to pay for while it is.
+            billing=dynamodb.Billing.on_demand(),
+            # NEW_IMAGE is all the welcome function reads; global tables need a stream anyway.
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=stage.keep_data,
+            removal_policy=stage.removal_policy,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=POSTS_INDEX,
+                    partition_key=dynamodb.Attribute(
+                        name="gsi1pk", type=dynamodb.AttributeType.STRING
+                    ),
+                    sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.INCLUDE,
+                    non_key_attributes=POSTS_INDEX_ATTRIBUTES,
+                )
+            ],
+            replicas=[dynamodb.ReplicaTableProps(region=region) for region in replicas] or None,
+        )
+
+    # -- welcome email ----------------------------------------------------------------------------
+
+    def _ses_identity(self, settings: MyBlogSettings) -> ses.EmailIdentity:
+        identity = (
+            ses.Identity.domain(settings.ses_domain)
+            if settings.ses_domain
+            else ses.Identity.email(settings.sender_email)
+        )
+        sender = ses.EmailIdentity(self, "SenderIdentity", identity=identity)
+        self.sandbox_recipients = [
+            ses.EmailIdentity(self, f"SandboxRecipient{i}", identity=ses.Identity.email(address))
+            for i, address in enumerate(settings.ses_sandbox_recipients)
+        ]
+        return sender
+
+    def _grant_welcome(self, settings: MyBlogSettings) -> None:
+        function = self.welcome.function
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[self.table.table_arn])
+        )
+        # SendEmail on the verified sender identity only, and only with the configured From.
+        identities = [self.sender, *self.sandbox_recipients]
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                resources=[
+                    self.format_arn(
+                        service="ses", resource="identity", resource_name=i.email_identity_name
+                    )
+                    for i in identities
+                ],
+                conditions={"StringEquals": {"ses:FromAddress": settings.sender_email}},
+            )
+        )
+
+    # -- compliance and outputs -------------------------------------------------------------------
+
+    def _acknowledge_cdk_singletons(self) -> None:
+        """CDK's own helper functions (site upload, bucket notifications): code aws-cdk-lib
+        ships and this stack only configures. Only the findings they raise are acknowledged."""
+        basic_execution = (
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+            "service-role/AWSLambdaBasicExecutionRole]"
+        )
+        for child in self.node.children:
+            if child.node.id.startswith("Custom::CDKBucketDeployment"):
+                acknowledge(
+                    child,
+                    basic_execution,
+                    "CDK's site-upload function uses the AWS managed basic execution "
+                    "policy, which only lets it write its own CloudWatch logs.",
+                )
+                site_bucket = f"<{self.get_logical_id(self.site.bucket.node.default_child)}.Arn>/*"
+                for finding, why in (
+                    ("Action::s3:GetBucket*", "reads the asset and site buckets' metadata"),
+                    ("Action::s3:GetObject*", "reads the zipped site/ asset"),
+                    ("Action::s3:List*", "lists the site bucket to prune files the asset lacks"),
+                    ("Action::s3:Abort*", "aborts its own failed multipart uploads"),
+                    ("Action::s3:DeleteObject*", "deletes site files removed from site/"),
+                    (
+                        f"Resource::{self._asset_bucket_objects()}",
+                        "reads the site/ asset from the CDK bootstrap asset bucket",
+                    ),
+                    (f"Resource::{site_bucket}", "writes the objects of the site bucket only"),
+                    (
+                        "Resource::*",
+                        "calls cloudfront:CreateInvalidation/GetInvalidation, which "
+                        "have no resource-level permissions",
+                    ),
+                ):
+                    acknowledge(
+                        child,
+                        f"AwsSolutions-IAM5[{finding}]",
+                        f"CDK's site-upload function (BucketDeployment) {why}; the "
+                        "grant is CDK's and limited to the asset and site buckets.",
+                    )
+                for rule, reason in (
+                    (
+                        "AwsSolutions-L1",
+                        "runs the Python runtime aws-cdk-lib pins for it, which "
+                        "moves forward with aws-cdk-lib releases, not with this repository",
+                    ),
+                    (
+                        "Serverless-LambdaLatestVersion",
+                        "runs the Python runtime aws-cdk-lib pins "
+                        "for it, which moves forward with aws-cdk-lib releases",
+                    ),
+                    (
+                        "Serverless-LambdaDLQ",
+                        "is a CloudFormation custom-resource handler: a "
+                        "failure fails the deploy and CloudFormation reports it",
+                    ),
+                    (
+                        "Serverless-LambdaTracing",
+                        "runs once per deploy as a custom-resource "
+                        "handler; its result is in the CloudFormation events, nothing to trace",
+                    ),
+                ):
+                    acknowledge(
+                        child, rule, f"CDK's site-upload function (BucketDeployment) {reason}."
+                    )
+            elif child.node.id == "BucketNotificationsHandler050a0587b7544547bf325f094a3db834":
+                acknowledge(
+                    child,
+                    basic_execution,
+                    "CDK's bucket-notification function uses the AWS managed basic "
+                    "execution policy, which only lets it write its own CloudWatch logs.",
+                )
+
+    def _asset_bucket_objects(self) -> str:
+        """The bootstrap asset bucket's objects as cdk-nag prints them in a finding: account and
+        region are literal when the CLI knows them (a deploy with credentials), else tokens."""
+        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(self.account) else self.account
+        if cdk.Token.is_unresolved(self.region):
+            return f"arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-<AWS::Region>/*"
+        return f"arn:{self.partition}:s3:::cdk-hnb659fds-assets-{account}-{self.region}/*"
+
+    def _outputs(self, stage: StageSettings, settings: MyBlogSettings) -> None:
+        site = self.site.url
+        cdk.CfnOutput(self, "SiteUrl", value=site, description="The blog (CloudFront)")
+        cdk.CfnOutput(
+            self,
+            "ApiBaseUrl",
+            value=cdk.Fn.join("", [site, "/api/"]),
+            description="REST API through the same distribution",
+        )
+        if self.sender is not None:
+            cdk.CfnOutput(
+                self,
+                "SesIdentityToVerify",
+                value=self.sender.email_identity_name,
+                description="SES sends a verification link to this address (or shows "
+                "DKIM records for a domain); welcome emails wait until it is verified",
+            )
+        else:
+            cdk.CfnOutput(
+                self,
+                "WelcomeEmail",
+                description="Welcome emails to new subscribers (SES)",
+                value=f"off: set blueprints.my-blog.{stage.name}.sender_email in cdk.json (or "
+                "deploy with -c my-blog.sender_email=welcome@your-domain) to turn them on",
+            )
+        cdk.CfnOutput(self, "AuthorsUserPoolId", value=self.api.authors.user_pool_id)
+        cdk.CfnOutput(self, "AuthorsClientId", value=self.api.authors_client.user_pool_client_id)
+        cdk.CfnOutput(
+            self,
+            "CreateAuthorCommand",
+            description="Invite an author (replace the address)",
+            value=cdk.Fn.join(
+                "",
+                [
+                    "aws cognito-idp admin-create-user --user-pool-id ",
+                    self.api.authors.user_pool_id,
+                    " --username author@example.com --user-attributes Name=email,"
+                    "Value=author@example.com Name=email_verified,Value=true",
+                ],
+            ),
+        )
+        cdk.CfnOutput(
+            self,
+            "UploadExample",
+            description="Upload a photo as an author (ID_TOKEN from docs/my-blog.md), then open "
+            "SiteUrl + thumbnailPath",
+            value=cdk.Fn.join(
+                "",
+                [
+                    "curl -s -X POST ",
+                    site,
+                    '/api/uploads -H "Authorization: $ID_TOKEN" '
+                    "-H 'Content-Type: application/json' -d '{\"contentType\":\"image/jpeg\"}' "
+                    "> upload.json && curl -s $(jq -r '.upload.fields|to_entries|map(\"-F \\(.key)="
+                    '\\(.value)")|join(" ")\' upload.json) -F file=@photo.jpg '
+                    "$(jq -r .upload.url upload.json) && jq -r .thumbnailPath upload.json",
+                ],
+            ),
+        )
+        cdk.CfnOutput(self, "MediaBucketName", value=self.media.bucket_name)
+        cdk.CfnOutput(self, "TableName", value=self.table.table_name)
+        cdk.CfnOutput(self, "RejectedUploadsQueueUrl", value=self.photos.rejected.queue_url)
+        if self.welcome is not None:
+            cdk.CfnOutput(self, "WelcomeFailuresQueueUrl", value=self.welcome.failures.queue_url)
+
+
+def build(app: cdk.App, stage: StageSettings, settings: MyBlogSettings) -> list[cdk.Stack]:
+    """The MyBlog stack, and its us-east-1 companion MyBlogEdge when it has one."""
+    check_stage(stage, settings)
+    stack = MyBlogStack(
+        app,
+        STACK_ID,
+        stage=stage,
+        settings=settings,
+        **stage.stack_kwargs(STACK_ID, cross_region_references=True),
+    )
+    return [stack, *stack.edge.stacks]

@@ -1,0 +1,156 @@
+"""The house Lambda: Python on arm64, its own least-privilege role and log group, JSON logs,
+X-Ray, and dependencies bundled for the Lambda architecture without Docker (house/bundling.py).
+
+Every function in the library is built here, so a runtime bump or a logging change is one edit.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from house.bundling import ARCHITECTURE, LAMBDA_SRC, RUNTIME, bundled_asset, lambda_code
+from house.compliance import acknowledge
+from house.defaults import log_group
+
+__all__ = ["ARCHITECTURE", "LAMBDA_SRC", "RUNTIME", "python_function", "python_layer"]
+
+
+def python_layer(
+    scope: Construct, id: str, *, source: str, description: str
+) -> lambda_.LayerVersion:
+    """A layer from `lambda_src/layers/<source>/`: its modules and requirements under python/.
+
+    For code two functions share (e.g. the DynamoDB/DAX client), instead of copying it.
+    """
+    folder = LAMBDA_SRC / "layers" / source
+    if not any(folder.glob("*.py")):
+        raise ValueError(f"lambda_src/layers/{source}/ has no Python module")
+    return lambda_.LayerVersion(
+        scope,
+        id,
+        code=bundled_asset(folder, prefix="python"),
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[ARCHITECTURE],
+        description=description,
+    )
+
+
+def python_function(
+    scope: Construct,
+    id: str,
+    *,
+    source: str,
+    description: str,
+    log_retention_days: int,
+    removal_policy: cdk.RemovalPolicy,
+    environment: dict[str, str] | None = None,
+    handler: str = "handler.handler",
+    memory_size: int = 256,
+    timeout: cdk.Duration = cdk.Duration.seconds(30),
+    vpc: ec2.IVpc | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
+    security_groups: list[ec2.ISecurityGroup] | None = None,
+    reserved_concurrent_executions: int | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+    invoked_synchronously_by: str | None = None,
+    layers: list[lambda_.ILayerVersion] | None = None,
+    tracing_off_because: str | None = None,
+) -> lambda_.Function:
+    """A function from `lambda_src/<source>/` with the house defaults.
+
+    Failures must go somewhere: pass `dead_letter_queue` for asynchronous invocations, or name
+    the synchronous caller (`invoked_synchronously_by="API Gateway"`) that receives the error.
+    X-Ray is on unless `tracing_off_because` says why not (e.g. a VPC with no path to X-Ray).
+    """
+    if (dead_letter_queue is None) == (invoked_synchronously_by is None):
+        raise ValueError(
+            f"python_function {id!r}: give exactly one of dead_letter_queue (async invocation) "
+            "or invoked_synchronously_by (who receives the error)"
+        )
+    logs = log_group(
+        scope, f"{id}Logs", retention_days=log_retention_days, removal_policy=removal_policy
+    )
+    role = iam.Role(
+        scope,
+        f"{id}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"Execution role of {id}: its own log group plus what the stack grants.",
+    )
+    logs.grant_write(role)
+    wildcard_reasons = (
+        []
+        if tracing_off_because
+        else [
+            "xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
+            "permissions"
+        ]
+    )
+    if vpc is not None:
+        # What AWSLambdaVPCAccessExecutionRole grants, inline: Lambda manages the function's
+        # ENIs with these, and none of them can be scoped to a resource ARN known at synth.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSubnets",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            )
+        )
+        wildcard_reasons.append(
+            "the ec2 network-interface actions Lambda uses to attach the function to its VPC "
+            "act on ENIs created at run time and Describe* has no resource-level permissions"
+        )
+    function = lambda_.Function(
+        scope,
+        id,
+        code=lambda_code(source),
+        handler=handler,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        description=description,
+        environment=environment,
+        memory_size=memory_size,
+        timeout=timeout,
+        role=role,
+        log_group=logs,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        tracing=lambda_.Tracing.DISABLED if tracing_off_because else lambda_.Tracing.ACTIVE,
+        vpc=vpc,
+        vpc_subnets=vpc_subnets,
+        security_groups=security_groups,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+        dead_letter_queue=dead_letter_queue,
+        layers=layers,
+    )
+    if wildcard_reasons:
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"The only Resource '*' statements of {id}'s role are: "
+            + "; and ".join(wildcard_reasons)
+            + ".",
+        )
+    if tracing_off_because:
+        acknowledge(
+            function, "Serverless-LambdaTracing", f"X-Ray is off for {id}: {tracing_off_because}"
+        )
+    if invoked_synchronously_by is not None:
+        acknowledge(
+            function,
+            "Serverless-LambdaDLQ",
+            f"{id} is invoked synchronously by {invoked_synchronously_by}, which receives any "
+            "error and retries or reports it; Lambda never queues an event for it to lose.",
+        )
+    return function

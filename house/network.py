@@ -1,0 +1,89 @@
+"""VPCs the house way: no NAT gateway unless asked for, flow logs always on.
+
+A NAT gateway idles at about $33/month per AZ plus $0.045/GB processed (us-east-1, 2026). Most
+blueprints need no general internet egress: AWS services are reached through gateway endpoints
+(S3, DynamoDB: free) or, only where one is needed, interface endpoints (about $7.30/month per AZ
+each). Each blueprint says which it chose and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from house.defaults import log_group
+
+ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+PUBLIC = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
+PRIVATE_WITH_EGRESS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+
+
+def vpc(
+    scope: Construct,
+    id: str,
+    *,
+    availability_zones: Sequence[str],
+    log_retention_days: int,
+    removal_policy: cdk.RemovalPolicy,
+    public_subnets: bool = False,
+    nat_gateways: int = 0,
+    ip_addresses: str = "10.0.0.0/16",
+) -> ec2.Vpc:
+    """A VPC with flow logs to CloudWatch Logs.
+
+    Subnets: isolated ones always; public ones (and an internet gateway) only with
+    `public_subnets`; private-with-egress ones behind `nat_gateways` NATs only when that is > 0.
+    `availability_zones`: explicit AZ names, or empty for two AZs chosen by CloudFormation.
+    """
+    if nat_gateways and not public_subnets:
+        raise ValueError(
+            "nat_gateways > 0 needs public_subnets=True (a NAT lives in a public subnet)"
+        )
+    subnets = [
+        ec2.SubnetConfiguration(
+            name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
+        )
+    ]
+    if public_subnets:
+        subnets.insert(
+            0,
+            ec2.SubnetConfiguration(
+                name="public",
+                subnet_type=ec2.SubnetType.PUBLIC,
+                cidr_mask=24,
+                map_public_ip_on_launch=False,
+            ),
+        )
+    if nat_gateways:
+        subnets.insert(
+            1,
+            ec2.SubnetConfiguration(
+                name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+            ),
+        )
+    network = ec2.Vpc(
+        scope,
+        id,
+        ip_addresses=ec2.IpAddresses.cidr(ip_addresses),
+        availability_zones=list(availability_zones) or None,
+        max_azs=None if availability_zones else 2,
+        nat_gateways=nat_gateways,
+        subnet_configuration=subnets,
+        restrict_default_security_group=True,
+    )
+    network.add_flow_log(
+        "FlowLogs",
+        destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+            log_group(
+                scope,
+                f"{id}FlowLogs",
+                retention_days=log_retention_days,
+                removal_policy=removal_policy,
+            )
+        ),
+        traffic_type=ec2.FlowLogTrafficType.ALL,
+    )
+    return network

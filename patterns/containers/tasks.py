@@ -1,0 +1,235 @@
+"""Tasks that EventBridge starts, and notifications when any task of the cluster stops.
+
+upload bucket --Object Created (S3 -> EventBridge)--> rule --RunTask (OBJECT_KEY override)
+EventBridge Scheduler (cron/rate) -----------------------------> RunTask
+     both: retry policy (attempts, max event age), failures -> dead-letter queue
+ECS Task State Change, lastStatus STOPPED, this cluster --> rule --> SNS topic (KMS)
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from house.compliance import acknowledge_wildcard_resources
+from patterns.containers.cluster import CapacityStrategy
+
+
+class RetryPolicy:
+    """How EventBridge retries a failed RunTask before it parks the event in the DLQ."""
+
+    def __init__(
+        self, *, attempts: int, max_event_age: cdk.Duration, dead_letter_queue: sqs.IQueue
+    ) -> None:
+        self.attempts = attempts
+        self.max_event_age = max_event_age
+        self.dead_letter_queue = dead_letter_queue
+
+    def as_kwargs(self) -> dict:
+        return dict(
+            retry_attempts=self.attempts,
+            max_event_age=self.max_event_age,
+            dead_letter_queue=self.dead_letter_queue,
+        )
+
+
+class ObjectCreatedTask(Construct):
+    """Runs `task_definition` once per object created in `bucket`, with the key in OBJECT_KEY.
+    `enabled=False` creates the rule switched off (for an image that cannot run the task)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: ecs.ICluster,
+        task_definition: ecs.TaskDefinition,
+        container: ecs.ContainerDefinition,
+        bucket: s3.IBucket,
+        task_subnets: ec2.SubnetSelection,
+        assign_public_ip: bool,
+        security_group: ec2.ISecurityGroup,
+        strategy: CapacityStrategy,
+        retry: RetryPolicy,
+        enabled: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        # The bucket must send its events to EventBridge (`event_bridge_enabled=True`).
+        self.rule = events.Rule(
+            self,
+            "ObjectCreated",
+            enabled=enabled,
+            description="Start the process-upload task for each new object in the upload bucket",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={"bucket": {"name": [bucket.bucket_name]}},
+            ),
+        )
+        self.target = targets.EcsTask(
+            cluster=cluster,
+            task_definition=task_definition,
+            subnet_selection=task_subnets,
+            assign_public_ip=assign_public_ip,
+            security_groups=[security_group],
+            container_overrides=[
+                targets.ContainerOverride(
+                    container_name=container.container_name,
+                    environment=[
+                        targets.TaskEnvironmentVariable(
+                            name="OBJECT_KEY",
+                            value=events.EventField.from_path("$.detail.object.key"),
+                        )
+                    ],
+                )
+            ],
+            propagate_tags=ecs.PropagatedTagSource.TASK_DEFINITION,
+            **retry.as_kwargs(),
+        )
+        self.rule.add_target(self.target)
+        # CDK's EcsTask always says LaunchType FARGATE (on demand); run on the same capacity
+        # provider strategy as everything else instead (Spot in dev).
+        rule = self.rule.node.default_child
+        rule.add_property_deletion_override("Targets.0.EcsParameters.LaunchType")
+        rule.add_property_override(
+            "Targets.0.EcsParameters.CapacityProviderStrategy",
+            [
+                {
+                    "CapacityProvider": item.capacity_provider,
+                    "Weight": item.weight,
+                    **({"Base": item.base} if item.base else {}),
+                }
+                for item in strategy.providers()
+            ],
+        )
+        # Read exactly what the task needs: one object at a time (no listing, no bucket reads).
+        task_definition.add_to_task_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")])
+        )
+        acknowledge_wildcard_resources(
+            task_definition.task_role,
+            {"s3:GetObject"},
+            "The process-upload task reads whichever object the S3 event names, so it may get "
+            "any object of the upload bucket, and only get: no list, no write, no other bucket.",
+        )
+        acknowledge_wildcard_resources(
+            task_definition.node.try_find_child("EventsRole"),
+            {"ecs:TagResource"},
+            "EventBridge tags the tasks it starts (propagate_tags); their task ids do not exist "
+            "before RunTask, so the resource is this cluster's task ARNs.",
+        )
+
+
+class ScheduledTask(Construct):
+    """Runs `task_definition` on an EventBridge Scheduler expression (cron/rate, with time zone).
+    `enabled=False` creates the schedule switched off (for an image that cannot run the task)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: ecs.ICluster,
+        task_definition: ecs.TaskDefinition,
+        expression: str,
+        time_zone: str,
+        task_subnets: ec2.SubnetSelection,
+        assign_public_ip: bool,
+        security_group: ec2.ISecurityGroup,
+        strategy: CapacityStrategy,
+        retry: RetryPolicy,
+        enabled: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        self.schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            enabled=enabled,
+            description="Start the prune task on shared storage",
+            schedule=scheduler.ScheduleExpression.expression(
+                expression, cdk.TimeZone.of(time_zone)
+            ),
+            target=scheduler_targets.EcsRunFargateTask(
+                cluster,
+                task_definition=task_definition,
+                vpc_subnets=task_subnets,
+                assign_public_ip=assign_public_ip,
+                security_groups=[security_group],
+                capacity_provider_strategies=strategy.providers(),
+                propagate_tags=True,
+                **retry.as_kwargs(),
+            ),
+        )
+        for child in cdk.Stack.of(self).node.children:
+            if child.node.id.startswith("SchedulerRoleForTarget"):
+                acknowledge_wildcard_resources(
+                    child,
+                    {"ecs:TagResource"},
+                    "EventBridge Scheduler tags the tasks it starts (propagate_tags); their task "
+                    "ids do not exist before RunTask, so the resource is this cluster's task ARNs.",
+                )
+
+
+def operations_topic(
+    scope: Construct, id: str, *, key: kms.IKey, email: str | None, dead_letter_queue: sqs.IQueue
+) -> sns.Topic:
+    """The encrypted, TLS-only topic operators subscribe to (stopped tasks, instance events)."""
+    # EventBridge may publish to a KMS-encrypted topic only if the key lets it encrypt: the
+    # SnsTopic rule target adds that statement for events.amazonaws.com to this key's policy.
+    topic = sns.Topic(
+        scope, id, master_key=key, enforce_ssl=True, display_name="Container service notifications"
+    )
+    if email:
+        topic.add_subscription(
+            subscriptions.EmailSubscription(email, dead_letter_queue=dead_letter_queue)
+        )
+    return topic
+
+
+class StoppedTaskNotifications(Construct):
+    """Every task of `cluster` that stops (crash, failed health check, Spot interruption,
+    deploy, scale-in) -> one readable message on `topic`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: ecs.ICluster,
+        topic: sns.ITopic,
+        retry: RetryPolicy,
+    ) -> None:
+        super().__init__(scope, id)
+        self.rule = events.Rule(
+            self,
+            "TaskStopped",
+            description="Notify when a task of the cluster stops",
+            event_pattern=events.EventPattern(
+                source=["aws.ecs"],
+                detail_type=["ECS Task State Change"],
+                detail={"clusterArn": [cluster.cluster_arn], "lastStatus": ["STOPPED"]},
+            ),
+        )
+        field = events.EventField.from_path
+        self.rule.add_target(
+            targets.SnsTopic(
+                topic,
+                message=events.RuleTargetInput.from_text(
+                    f"ECS task {field('$.detail.taskArn')} of {field('$.detail.group')} stopped "
+                    f"({field('$.detail.stopCode')}): {field('$.detail.stoppedReason')}"
+                ),
+                **retry.as_kwargs(),
+            )
+        )

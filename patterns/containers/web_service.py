@@ -1,0 +1,310 @@
+"""A Fargate web service behind an ALB, with service auto scaling and shared EFS storage.
+
+internet --80/443--> ALB (access logs, drops invalid headers)
+                      | HTTPS + certificate + DNS record when a domain is given,
+                      | else plain HTTP (dev); HTTP -> HTTPS redirect with a domain
+                      v  container port, from the ALB's security group only
+               Fargate service (circuit breaker with rollback, health checks on /health)
+               | scaling: target tracking on CPU, memory, ALB requests per target;
+               |          optional scheduled scale-out window
+               '--NFS 2049 (TLS, IAM)--> EFS access point --> encrypted file system
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from house.compliance import acknowledge
+from house.defaults import file_system, load_balancer
+from patterns.containers.cluster import CapacityStrategy, wait_for_capacity_providers
+
+SHARED_MOUNT_PATH = "/mnt/shared"
+APP_UID = "1000"  # the sample image's user; the access point enforces it for every client
+
+
+class SharedStorage(Construct):
+    """An encrypted EFS file system reached only through one access point, with TLS and IAM."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        backups: bool,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, id)
+        self.file_system = file_system(
+            self,
+            "FileSystem",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            backups=backups,
+            removal_policy=removal_policy,
+        )
+        # Every client is uid/gid 1000 under /app, whatever user its image runs as.
+        self.access_point = self.file_system.add_access_point(
+            "AppAccessPoint",
+            path="/app",
+            posix_user=efs.PosixUser(uid=APP_UID, gid=APP_UID),
+            create_acl=efs.Acl(owner_uid=APP_UID, owner_gid=APP_UID, permissions="750"),
+        )
+
+    def mount(
+        self,
+        task_definition: ecs.TaskDefinition,
+        container: ecs.ContainerDefinition,
+        client: ec2.IConnectable,
+        *,
+        read_only: bool,
+    ) -> None:
+        """Mount the access point at SHARED_MOUNT_PATH with TLS in transit and IAM authorisation;
+        the task role may mount (and write unless `read_only`) through this access point only."""
+        task_definition.add_volume(
+            name="shared",
+            efs_volume_configuration=ecs.EfsVolumeConfiguration(
+                file_system_id=self.file_system.file_system_id,
+                transit_encryption="ENABLED",
+                authorization_config=ecs.AuthorizationConfig(
+                    access_point_id=self.access_point.access_point_id, iam="ENABLED"
+                ),
+            ),
+        )
+        container.add_mount_points(
+            ecs.MountPoint(
+                source_volume="shared", container_path=SHARED_MOUNT_PATH, read_only=read_only
+            )
+        )
+        actions = ["elasticfilesystem:ClientMount"]
+        if not read_only:
+            actions.append("elasticfilesystem:ClientWrite")
+        task_definition.add_to_task_role_policy(
+            iam.PolicyStatement(
+                actions=actions,
+                resources=[self.file_system.file_system_arn],
+                conditions={
+                    "StringEquals": {
+                        "elasticfilesystem:AccessPointArn": self.access_point.access_point_arn
+                    }
+                },
+            )
+        )
+        # NFS from this client's security group, nobody else.
+        self.file_system.connections.allow_default_port_from(client, "NFS from the app tasks")
+
+
+@dataclasses.dataclass(frozen=True)
+class WebScaling:
+    min_tasks: int
+    max_tasks: int
+    cpu_target_percent: int = 60
+    memory_target_percent: int = 70
+    requests_per_target: int = 1000
+    # Optional window of extra minimum capacity, e.g. business hours (Application Auto Scaling
+    # cron: "cron(0 8 ? * MON-FRI *)"), in `schedule_time_zone`.
+    scale_out_schedule: str | None = None
+    scale_in_schedule: str | None = None
+    scheduled_min_tasks: int = 0
+    schedule_time_zone: str = "UTC"
+
+
+@dataclasses.dataclass(frozen=True)
+class WebDomain:
+    """A DNS name in a Route 53 hosted zone you own: certificate (DNS-validated) + alias record."""
+
+    domain_name: str
+    hosted_zone_id: str
+    hosted_zone_name: str
+
+
+class WebService(Construct):
+    """The public entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: ecs.ICluster,
+        vpc: ec2.IVpc,
+        task_definition: ecs.TaskDefinition,
+        container: ecs.ContainerDefinition,
+        container_port: int,
+        health_check_path: str,
+        task_subnets: ec2.SubnetSelection,
+        assign_public_ip: bool,
+        strategy: CapacityStrategy,
+        scaling: WebScaling,
+        min_healthy_percent: int,
+        max_healthy_percent: int,
+        execute_command: bool,
+        access_logs: s3.IBucket,
+        deletion_protection: bool,
+        domain: WebDomain | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.alb_security_group = ec2.SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Internet-facing ALB: HTTP(S) in from anywhere, out to the web tasks only",
+        )
+        self.load_balancer = load_balancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            access_logs=access_logs,
+            deletion_protection=deletion_protection,
+            security_group=self.alb_security_group,
+        )
+        self.task_security_group = ec2.SecurityGroup(
+            self,
+            "TaskSecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Web tasks: the container port from the ALB only; HTTPS out to AWS APIs",
+        )
+        # AWS APIs (ECR, Logs, SQS) over HTTPS: through the IGW with a public IP in dev, through
+        # VPC endpoints (or NAT) in private subnets. Nothing else leaves the task.
+        self.task_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "AWS APIs over HTTPS"
+        )
+
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=cluster,
+            task_definition=task_definition,
+            desired_count=scaling.min_tasks,
+            capacity_provider_strategies=strategy.providers(),
+            vpc_subnets=task_subnets,
+            assign_public_ip=assign_public_ip,
+            security_groups=[self.task_security_group],
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=min_healthy_percent,
+            max_healthy_percent=max_healthy_percent,
+            health_check_grace_period=cdk.Duration.seconds(60),
+            enable_execute_command=execute_command,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            enable_ecs_managed_tags=True,
+        )
+        wait_for_capacity_providers(self.service, cluster)
+
+        health_check = elbv2.HealthCheck(
+            path=health_check_path,
+            healthy_http_codes="200",
+            interval=cdk.Duration.seconds(15),
+            timeout=cdk.Duration.seconds(5),
+            healthy_threshold_count=2,
+            unhealthy_threshold_count=3,
+        )
+        target = self.service.load_balancer_target(
+            container_name=container.container_name, container_port=container_port
+        )
+        if domain:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self,
+                "Zone",
+                hosted_zone_id=domain.hosted_zone_id,
+                zone_name=domain.hosted_zone_name,
+            )
+            self.certificate = acm.Certificate(
+                self,
+                "Certificate",
+                domain_name=domain.domain_name,
+                validation=acm.CertificateValidation.from_dns(zone),
+            )
+            self.listener = self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[self.certificate],
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                open=True,
+            )
+            self.load_balancer.add_redirect(source_port=80, target_port=443)
+            route53.ARecord(
+                self,
+                "AliasRecord",
+                zone=zone,
+                record_name=domain.domain_name,
+                target=route53.RecordTarget.from_alias(
+                    route53_targets.LoadBalancerTarget(self.load_balancer)
+                ),
+            )
+            self.url = f"https://{domain.domain_name}"
+        else:
+            # Plain HTTP: without a domain there is no certificate to serve. Fine for a dev
+            # sample; give `domain_name` for anything real (see docs/fargate-service.md).
+            self.listener = self.load_balancer.add_listener(
+                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=True
+            )
+            self.url = cdk.Fn.join("", ["http://", self.load_balancer.load_balancer_dns_name])
+        self.target_group = self.listener.add_targets(
+            "Tasks",
+            port=container_port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[target],
+            health_check=health_check,
+            # Short drain: the app answers in milliseconds; long drains only slow deploys down.
+            deregistration_delay=cdk.Duration.seconds(30),
+        )
+        acknowledge(
+            self.alb_security_group,
+            "AwsSolutions-EC23",
+            "This is the internet-facing load balancer's group: its listener ports (80, and 443 "
+            "with a domain) must admit any client; the tasks behind it admit only this group.",
+        )
+        self._scale(scaling)
+
+    def _scale(self, scaling: WebScaling) -> None:
+        self.scaling = self.service.auto_scale_task_count(
+            min_capacity=scaling.min_tasks, max_capacity=scaling.max_tasks
+        )
+        # Three target-tracking policies: whichever asks for the most tasks wins, and a policy
+        # only scales in when all agree. Scale out fast (60 s), in slowly (300 s).
+        cooldowns = dict(
+            scale_out_cooldown=cdk.Duration.seconds(60), scale_in_cooldown=cdk.Duration.seconds(300)
+        )
+        self.scaling.scale_on_cpu_utilization(
+            "Cpu", target_utilization_percent=scaling.cpu_target_percent, **cooldowns
+        )
+        self.scaling.scale_on_memory_utilization(
+            "Memory", target_utilization_percent=scaling.memory_target_percent, **cooldowns
+        )
+        self.scaling.scale_on_request_count(
+            "Requests",
+            requests_per_target=scaling.requests_per_target,
+            target_group=self.target_group,
+            **cooldowns,
+        )
+        if scaling.scale_out_schedule and scaling.scale_in_schedule:
+            zone = cdk.TimeZone.of(scaling.schedule_time_zone)
+            self.scaling.scale_on_schedule(
+                "ScheduledScaleOut",
+                schedule=appscaling.Schedule.expression(scaling.scale_out_schedule),
+                min_capacity=scaling.scheduled_min_tasks,
+                time_zone=zone,
+            )
+            self.scaling.scale_on_schedule(
+                "ScheduledScaleIn",
+                schedule=appscaling.Schedule.expression(scaling.scale_in_schedule),
+                min_capacity=scaling.min_tasks,
+                time_zone=zone,
+            )

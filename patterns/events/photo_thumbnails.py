@@ -1,0 +1,168 @@
+"""PhotoThumbnails: uploads under one prefix of a private bucket become JPEG thumbnails under
+another prefix, with their metadata in a table and a "thumbnail ready" SNS message.
+
+    s3://media/<upload_prefix>*.jpg|.jpeg|.png  --ObjectCreated (prefix+suffix filtered)-->
+        thumbnail function (Pillow, reduced-scale JPEG decode, no temp files)
+            --> s3://media/<thumbnail_prefix>*.jpg   (served by CloudFront at /<thumbnail_prefix>*)
+            --> table item PHOTO#<id> (source size, dimensions, source key, thumbnail key)
+            --> SNS "thumbnail ready" --> optional SQS queue (with its own dead-letter queue)
+        not a photo / too large  --> logged, sent to the rejected-uploads queue, not retried
+        S3/DynamoDB/SNS failure  --> retried twice by Lambda, then the same queue (function DLQ)
+
+No recursive trigger: the notification only fires under `upload_prefix`, thumbnails are
+written under `thumbnail_prefix`, the two may not overlap (checked here), and the handler
+ignores keys outside the upload prefix. The function may write only under the thumbnail
+prefix and read only under the upload prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from house.compliance import acknowledge
+from house.defaults import dead_letter_queue, queue_with_dlq
+from house.lambda_function import python_function
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class PhotoThumbnails(Construct):
+    """Attributes: bucket, function, rejected (queue), topic, ready_queue (or None)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: s3.IBucket,
+        table: dynamodb.ITable,
+        log_retention_days: int,
+        removal_policy: cdk.RemovalPolicy,
+        upload_prefix: str = "uploads/",
+        thumbnail_prefix: str = "thumbnails/",
+        suffixes: Sequence[str] = IMAGE_SUFFIXES,
+        thumbnail_size: int = 256,
+        max_upload_bytes: int = 20 * 1024 * 1024,
+        memory_size: int = 1024,
+        ready_queue: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        for name, prefix in (
+            ("upload_prefix", upload_prefix),
+            ("thumbnail_prefix", thumbnail_prefix),
+        ):
+            if not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
+                raise ValueError(
+                    f"PhotoThumbnails {id!r}: {name} {prefix!r} must be a folder like 'uploads/'"
+                )
+        if upload_prefix.startswith(thumbnail_prefix) or thumbnail_prefix.startswith(upload_prefix):
+            raise ValueError(
+                f"PhotoThumbnails {id!r}: thumbnail_prefix {thumbnail_prefix!r} and "
+                f"upload_prefix {upload_prefix!r} overlap: thumbnails would trigger "
+                "the function that writes them"
+            )
+        if not suffixes or any(not s.startswith(".") for s in suffixes):
+            raise ValueError(
+                f"PhotoThumbnails {id!r}: suffixes {suffixes!r} must be file extensions like '.jpg'"
+            )
+        self.bucket = bucket
+
+        # One queue for everything that did not become a thumbnail: rejected uploads (sent by
+        # the handler, with the reason) and events that failed after Lambda's retries (DLQ).
+        self.rejected = dead_letter_queue(self, "Rejected", removal_policy=removal_policy)
+        # SNS-managed key: encrypted at rest for free; SQS subscribers need no key grant.
+        self.topic = sns.Topic(
+            self,
+            "Ready",
+            display_name="thumbnail ready",
+            enforce_ssl=True,
+            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+        )
+        self.ready_queue = None
+        if ready_queue:
+            self.ready_queue, _ = queue_with_dlq(self, "ReadyQueue", removal_policy=removal_policy)
+            self.topic.add_subscription(
+                subscriptions.SqsSubscription(
+                    self.ready_queue,
+                    raw_message_delivery=True,
+                    dead_letter_queue=dead_letter_queue(
+                        self, "ReadyDeliveryFailures", removal_policy=removal_policy
+                    ),
+                )
+            )
+
+        self.function = python_function(
+            self,
+            "Function",
+            source="thumbnail",
+            description=f"Makes {thumbnail_size}-px thumbnails of s3://.../{upload_prefix} uploads",
+            environment={
+                "TABLE_NAME": table.table_name,
+                "THUMBNAIL_BUCKET": bucket.bucket_name,
+                "UPLOAD_PREFIX": upload_prefix,
+                "THUMBNAIL_PREFIX": thumbnail_prefix,
+                "THUMBNAIL_SIZE": str(thumbnail_size),
+                "MAX_UPLOAD_BYTES": str(max_upload_bytes),
+                "TOPIC_ARN": self.topic.topic_arn,
+                "REJECTED_QUEUE_URL": self.rejected.queue_url,
+            },
+            # From benchmarks/thumbnail.py: see docs/my-blog.md for the measured peak.
+            memory_size=memory_size,
+            timeout=cdk.Duration.seconds(60),
+            log_retention_days=log_retention_days,
+            removal_policy=removal_policy,
+            dead_letter_queue=self.rejected,
+        )
+        # Read uploads only, write thumbnails only: the function cannot overwrite an original.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[bucket.arn_for_objects(f"{upload_prefix}*")],
+            )
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{thumbnail_prefix}*")]
+            )
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[table.table_arn])
+        )
+        # No kms: grant needed: the AWS managed aws/sns key's policy admits publishers of this
+        # account via SNS (grant_publish would add kms:GenerateDataKey* on key/*).
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn])
+        )
+        # SendMessage only: the function is given the queue URL (grant_send_messages would add
+        # GetQueueAttributes and GetQueueUrl, which nothing calls). Lambda's dead-letter delivery
+        # to the same queue needs the same action.
+        self.rejected.grant(self.function, "sqs:SendMessage")
+        stack = cdk.Stack.of(self)
+        bucket_arn = f"<{stack.get_logical_id(bucket.node.default_child)}.Arn>"
+        for prefix, why in (
+            (upload_prefix, "reads originals only under"),
+            (thumbnail_prefix, "writes thumbnails only under"),
+        ):
+            acknowledge(
+                self.function.role,
+                f"AwsSolutions-IAM5[Resource::{bucket_arn}/{prefix}*]",
+                f"The thumbnail function {why} the {prefix} prefix; object keys are chosen by the "
+                "uploader at run time, so the prefix is the narrowest scope that exists.",
+            )
+
+        for suffix in suffixes:
+            bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.LambdaDestination(self.function),
+                s3.NotificationKeyFilter(prefix=upload_prefix, suffix=suffix),
+            )

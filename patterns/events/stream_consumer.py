@@ -1,0 +1,110 @@
+"""StreamConsumer: a Lambda function that reacts to a DynamoDB table's stream, and never loses
+or blocks on a record.
+
+    table stream --(filter: only the records the function cares about)--> event source mapping
+        batch -> function -> {"batchItemFailures": [...]}   (ReportBatchItemFailures)
+        failing batch: bisected, retried up to `max_retries` times, then the failed records'
+        coordinates (shard, sequence numbers) go to an encrypted SQS queue (the on-failure
+        destination), kept 14 days; the shard moves on.
+
+Why each knob:
+- filter criteria: records that do not match are dropped by Lambda before invocation and cost
+  nothing (a subscriber table's updates never wake the function up);
+- ReportBatchItemFailures: one poison record fails alone; the records before it are
+  checkpointed instead of being processed again;
+- bisect + bounded retries + max record age: a poison record is isolated in a few attempts and
+  parked, so it cannot block its shard for the stream's 24-hour retention;
+- on-failure queue: "parked" means findable: the message names the shard and sequence range
+  to read back (the stream keeps records 24 h, so alarm on the queue depth).
+
+The handler must be idempotent: records before a failed one in the same batch may be delivered
+again. Reusable: give it any ITableV2/ITable with a stream and a `lambda_src/` folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from constructs import Construct
+
+from house.defaults import dead_letter_queue
+from house.lambda_function import python_function
+
+
+class StreamConsumer(Construct):
+    """Attributes: function, failures (the on-failure SQS queue), event_source, mapping_id."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table: dynamodb.ITable,
+        source: str,
+        description: str,
+        log_retention_days: int,
+        removal_policy: cdk.RemovalPolicy,
+        filters: Sequence[Mapping[str, Any]] = (),
+        environment: dict[str, str] | None = None,
+        handler: str = "handler.handler",
+        memory_size: int = 256,
+        timeout: cdk.Duration = cdk.Duration.seconds(30),
+        batch_size: int = 25,
+        max_batching_window: cdk.Duration = cdk.Duration.seconds(1),
+        max_retries: int = 3,
+        max_record_age: cdk.Duration = cdk.Duration.hours(6),
+        parallelization_factor: int = 1,
+        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
+        reserved_concurrent_executions: int | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        if table.table_stream_arn is None:
+            raise ValueError(f"StreamConsumer {id!r}: the table has no stream (set dynamo_stream)")
+        if not 0 <= max_retries <= 10_000:
+            raise ValueError(f"StreamConsumer {id!r}: max_retries {max_retries}; allowed 0..10000")
+        if not 1 <= batch_size <= 10_000:
+            raise ValueError(f"StreamConsumer {id!r}: batch_size {batch_size}; allowed 1..10000")
+        if not 1 <= parallelization_factor <= 10:
+            raise ValueError(
+                f"StreamConsumer {id!r}: parallelization_factor "
+                f"{parallelization_factor}; allowed 1..10"
+            )
+
+        self.failures = dead_letter_queue(self, "FailedRecords", removal_policy=removal_policy)
+        self.function = python_function(
+            self,
+            "Function",
+            source=source,
+            handler=handler,
+            description=description,
+            environment=environment,
+            memory_size=memory_size,
+            timeout=timeout,
+            log_retention_days=log_retention_days,
+            removal_policy=removal_policy,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            invoked_synchronously_by=(
+                "its DynamoDB stream event source mapping, which retries failed records and then "
+                "sends them to the FailedRecords on-failure queue"
+            ),
+        )
+        self.event_source = event_sources.DynamoEventSource(
+            table,
+            starting_position=starting_position,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            bisect_batch_on_error=True,
+            retry_attempts=max_retries,
+            max_record_age=max_record_age,
+            parallelization_factor=parallelization_factor,
+            report_batch_item_failures=True,
+            on_failure=event_sources.SqsDlq(self.failures),
+            filters=list(filters) or None,
+        )
+        self.function.add_event_source(self.event_source)
+        self.mapping_id = self.event_source.event_source_mapping_id

@@ -1,0 +1,1 @@
+"""Static web sites: a private S3 bucket served only through CloudFront (`static_site`)."""

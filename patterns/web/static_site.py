@@ -1,0 +1,367 @@
+"""StaticSite: a private S3 bucket served only through CloudFront, secure headers on every answer.
+
+    viewer --HTTPS--> CloudFront (optional WAF web ACL, optional custom domain + ACM cert, both
+                        |  in us-east-1: this stack there, else its companion; see house/edge.py)
+                        |  viewer request: CloudFront Function (single-page-app routing)
+                        |  response: security headers policy (HSTS, CSP, nosniff, frame, referrer)
+                        |-- default --OAC (SigV4)--> private site bucket (encrypted, versioned)
+                        |-- add_bucket_prefix(): /<prefix>* of another private bucket, same OAC
+                        '-- add_dynamic_path():  /api/* etc. to any origin (e.g. API Gateway)
+                      access logs --> the stack's one access-log bucket (given, never created)
+
+Reusable on its own: give it a folder of files (deployed with the stack, cache invalidated on
+every deploy) or none (you upload), the access-log bucket, and optionally a domain/WAF.
+
+Routing and errors, decided for a single-page app behind which an API may also live:
+- The CloudFront Function rewrites every path *without a file extension* (`/post/hello`,
+  `/about/`) to `/index.html`, so deep links load the app with a 200. Paths with an extension
+  are files and go to S3 unchanged.
+- The bucket grants CloudFront GetObject only (no ListBucket), so S3 answers a missing file
+  with 403; the distribution maps exactly that 403 to `/404.html` with status 404.
+- Nothing maps 404 -> index.html with a 200 (the common recipe): custom error responses apply
+  to *every* origin, and that recipe would turn an API's JSON 404 into the site's HTML page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from house.compliance import acknowledge
+from house.defaults import log_group, secure_bucket
+from house.edge import (
+    CloudFrontEdge,
+    cloudfront_web_acl,
+    require_cloudfront_web_acl_arn,
+    viewer_certificate,
+)
+from house.names import (
+    CLOUDFRONT_FUNCTION_NAME_MAX,
+    CLOUDFRONT_OAC_NAME_MAX,
+    CLOUDFRONT_POLICY_NAME_MAX,
+    physical_name,
+)
+
+# Everything from this origin only; no inline script or style, no plugins, no framing, forms
+# post back here only. A site that loads fonts/analytics from elsewhere widens this on purpose.
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
+)
+HSTS_MAX_AGE = cdk.Duration.days(730)
+
+# CloudFront Functions runtime 2.0 (ECMAScript 5.1 plus a few ES6 features). Viewer request.
+SPA_ROUTER_CODE = """\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  var lastSegment = uri.substring(uri.lastIndexOf('/') + 1);
+  // No file extension in the last path segment: a route of the single-page app, not a file.
+  if (lastSegment.indexOf('.') === -1 && uri !== '%(index)s') {
+    request.uri = '%(index)s';
+  }
+  return request;
+}
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomDomain:
+    """Serve the site at your own names. The certificate must be in us-east-1 (CloudFront):
+    give its ARN, or leave it None to have one created (DNS-validated) in us-east-1 (see
+    `StaticSite(edge=...)`). With a hosted zone, alias A/AAAA records are created for every
+    name."""
+
+    names: tuple[str, ...]
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+
+
+class StaticSite(Construct):
+    """Attributes: bucket, distribution, origin_access_control, headers_policy, router,
+    web_acl (or None), certificate (or None), deployment (or None), url."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        access_logs: s3.IBucket,
+        removal_policy: cdk.RemovalPolicy,
+        log_retention_days: int,
+        content: str | Path | None = None,
+        content_security_policy: str = DEFAULT_CSP,
+        index_document: str = "index.html",
+        not_found_document: str = "404.html",
+        price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100,
+        domain: CustomDomain | None = None,
+        web_acl: bool | str = False,
+        waf_rate_limit_per_5_minutes: int = 2000,
+        comment: str | None = None,
+        edge: CloudFrontEdge | None = None,
+    ) -> None:
+        """`web_acl`: False (none), True (create one) or an existing CLOUDFRONT web ACL's ARN.
+
+        `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
+        companion); without it, this construct's stack, which must then be in us-east-1.
+        """
+        super().__init__(scope, id)
+        self.bucket = secure_bucket(
+            self,
+            "Bucket",
+            removal_policy=removal_policy,
+            access_logs=access_logs,
+            access_logs_prefix=f"s3/{id}/",
+        )
+        self.origin_access_control = cloudfront.S3OriginAccessControl(
+            self,
+            "OriginAccess",
+            signing=cloudfront.Signing.SIGV4_ALWAYS,
+            origin_access_control_name=physical_name(
+                self, "OriginAccess", max_length=CLOUDFRONT_OAC_NAME_MAX
+            ),
+            description="CloudFront signs every request to the site's private buckets",
+        )
+        self.headers_policy = self._headers_policy(content_security_policy)
+        self.router = cloudfront.Function(
+            self,
+            "Router",
+            function_name=physical_name(self, "Router", max_length=CLOUDFRONT_FUNCTION_NAME_MAX),
+            comment="Single-page-app routing: extensionless paths are served /" + index_document,
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(
+                SPA_ROUTER_CODE % {"index": "/" + index_document}
+            ),
+        )
+
+        self.web_acl = None
+        web_acl_arn = None
+        if web_acl is True:
+            self.web_acl = cloudfront_web_acl(
+                self, "WebAcl", rate_limit_per_5_minutes=waf_rate_limit_per_5_minutes, edge=edge
+            )
+            web_acl_arn = self.web_acl.attr_arn
+        elif isinstance(web_acl, str):
+            require_cloudfront_web_acl_arn(web_acl)
+            web_acl_arn = web_acl
+
+        self.certificate = None
+        if domain is not None:
+            self.certificate = viewer_certificate(
+                self,
+                "Certificate",
+                domain_names=list(domain.names),
+                certificate_arn=domain.certificate_arn,
+                edge=edge,
+            )
+
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=comment,
+            default_root_object=index_document,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket, origin_access_control=self.origin_access_control
+                ),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=self.headers_policy,
+                compress=True,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=self.router, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                    )
+                ],
+            ),
+            error_responses=[
+                cloudfront.ErrorResponse(
+                    http_status=403,
+                    response_http_status=404,
+                    response_page_path="/" + not_found_document,
+                    ttl=cdk.Duration.seconds(60),
+                )
+            ],
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            # Only meaningful with a custom certificate (the *.cloudfront.net one is fixed).
+            minimum_protocol_version=(
+                cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if domain else None
+            ),
+            price_class=price_class,
+            enable_logging=True,
+            log_bucket=access_logs,
+            log_file_prefix=f"cloudfront/{id}/",
+            domain_names=list(domain.names) if domain else None,
+            certificate=self.certificate,
+            web_acl_id=web_acl_arn,
+        )
+        self.url = (
+            ("https://" + domain.names[0])
+            if domain
+            else cdk.Fn.join("", ["https://", self.distribution.distribution_domain_name])
+        )
+        self._acknowledge(domain, web_acl_arn)
+
+        if domain is not None and domain.hosted_zone_id:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self,
+                "Zone",
+                hosted_zone_id=domain.hosted_zone_id,
+                zone_name=domain.hosted_zone_name or domain.names[0],
+            )
+            target = route53.RecordTarget.from_alias(
+                route53_targets.CloudFrontTarget(self.distribution)
+            )
+            for index, name in enumerate(domain.names):
+                route53.ARecord(self, f"Alias{index}", zone=zone, record_name=name, target=target)
+                route53.AaaaRecord(
+                    self, f"AliasIpv6{index}", zone=zone, record_name=name, target=target
+                )
+
+        self.deployment = None
+        if content is not None:
+            self.deployment = s3deploy.BucketDeployment(
+                self,
+                "Content",
+                sources=[s3deploy.Source.asset(str(content))],
+                destination_bucket=self.bucket,
+                distribution=self.distribution,
+                distribution_paths=["/*"],
+                memory_limit=256,
+                log_group=log_group(
+                    self,
+                    "ContentDeploymentLogs",
+                    retention_days=log_retention_days,
+                    removal_policy=removal_policy,
+                ),
+            )
+
+    # -- more paths on the same distribution ----------------------------------------------------
+
+    def add_bucket_prefix(self, bucket: s3.IBucket, prefix: str) -> None:
+        """Serve `s3://bucket/<prefix>*` at `/<prefix>*`, read-only, this prefix only.
+
+        The bucket's policy lets this distribution (and nothing else) GetObject under `prefix`;
+        the rest of the bucket (e.g. original uploads) stays unreachable from the internet.
+        """
+        if not prefix or not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
+            raise ValueError(f"prefix {prefix!r} must be a folder like 'thumbnails/'")
+        self.distribution.add_behavior(
+            f"/{prefix}*",
+            origins.S3BucketOrigin.with_bucket_defaults(
+                bucket, origin_access_control_id=self.origin_access_control.origin_access_control_id
+            ),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            response_headers_policy=self.headers_policy,
+            compress=True,
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"CloudFrontReads{prefix.strip('/').title().replace('/', '')}",
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{prefix}*")],
+                conditions={"StringEquals": {"AWS:SourceArn": self.distribution.distribution_arn}},
+            )
+        )
+
+    def add_dynamic_path(
+        self,
+        path_pattern: str,
+        origin: cloudfront.IOrigin,
+        *,
+        cache_policy: cloudfront.ICachePolicy,
+        origin_request_policy: cloudfront.IOriginRequestPolicy | None = None,
+    ) -> None:
+        """Route `path_pattern` (e.g. `/api/*`) to `origin` with every method allowed; only
+        GET/HEAD answers are cached (per `cache_policy`), with the same security headers."""
+        self.distribution.add_behavior(
+            path_pattern,
+            origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=cache_policy,
+            origin_request_policy=origin_request_policy,
+            response_headers_policy=self.headers_policy,
+            compress=True,
+        )
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _headers_policy(self, csp: str) -> cloudfront.ResponseHeadersPolicy:
+        if not csp.strip() or "\n" in csp or "default-src" not in csp:
+            raise ValueError(f"content security policy {csp!r} must be one line with a default-src")
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            response_headers_policy_name=physical_name(
+                self, "SecurityHeaders", max_length=CLOUDFRONT_POLICY_NAME_MAX
+            ),
+            comment="HSTS, CSP, nosniff, frame and referrer policy on every answer",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, override=True
+                ),
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=csp, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=(
+                        cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN
+                    ),
+                    override=True,
+                ),
+            ),
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[
+                    cloudfront.ResponseCustomHeader(
+                        header="Permissions-Policy",
+                        override=True,
+                        value="camera=(), microphone=(), geolocation=(), payment=()",
+                    ),
+                    cloudfront.ResponseCustomHeader(
+                        header="Cross-Origin-Opener-Policy", value="same-origin", override=True
+                    ),
+                ]
+            ),
+        )
+
+    def _acknowledge(self, domain: CustomDomain | None, web_acl_arn: str | None) -> None:
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "A public blog is meant to be read from every country; geo restriction would only "
+            "block readers (add it in the distribution if your content has legal limits).",
+        )
+        if web_acl_arn is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                "WAF is a setting here (web_acl) and off by default: it costs at least $5/month "
+                "plus $1 per rule; the site is static files and an API with its own throttling.",
+            )
+        if domain is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "Without a custom domain the distribution uses the *.cloudfront.net certificate, "
+                "for which CloudFront fixes the TLS policy; with a domain, TLSv1.2_2021 is set.",
+            )
