@@ -1,0 +1,103 @@
+"""A synthesized cloud assembly (a `cdk.out` directory) as the doc generators read it.
+
+The generators read templates, never the CDK app: what the docs say is what `cdk deploy` would
+create. `synthesize_stage()` builds the app exactly as `cdk synth` does (cdk.json's context, the
+same `build_app`), through the test suite's own helper, so docs, tests and users see one template.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Which stacks each doc describes. A test checks that every stack of every stage belongs to
+# exactly one doc, so a new stack (or a renamed one) cannot go undocumented.
+DOC_STACKS: dict[str, tuple[str, ...]] = {
+    "deploying": ("AccountBaseline",),
+    "neptune-graph": ("NeptuneGraph",),
+    "fargate-service": ("FargateService",),
+    "update-offload": ("UpdateServer", "UpdateOffload", "UpdateOffloadEdge"),
+    "my-todo-list": ("MyTodoList",),
+    "my-blog": ("MyBlog", "MyBlogEdge"),
+}
+# The docs that draw a picture of their stacks (the account baseline is one IAM role).
+BLUEPRINT_DOCS = ("neptune-graph", "fargate-service", "update-offload", "my-todo-list", "my-blog")
+
+
+def doc_path(doc: str) -> Path:
+    return REPO_ROOT / "docs" / f"{doc}.md"
+
+
+def doc_of(stack_id: str) -> str:
+    for doc, stacks in DOC_STACKS.items():
+        if stack_id in stacks:
+            return doc
+    raise KeyError(
+        f"stack {stack_id!r} belongs to no doc: add it to DOC_STACKS in docgen/assembly.py"
+    )
+
+
+@dataclass
+class Stack:
+    id: str
+    name: str
+    region: str | None
+    template: dict
+
+    @property
+    def resources(self) -> dict[str, dict]:
+        return self.template.get("Resources", {})
+
+    def of_type(self, *types: str) -> dict[str, dict]:
+        return {k: r for k, r in self.resources.items() if r["Type"] in types}
+
+
+@dataclass
+class Assembly:
+    """One stage's cloud assembly: its stacks in manifest order."""
+
+    stage: str
+    outdir: Path
+    _stacks: dict[str, Stack] = field(default_factory=dict)
+
+    @cached_property
+    def stacks(self) -> dict[str, Stack]:
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        stacks = {}
+        for stack_id, artifact in manifest["artifacts"].items():
+            if artifact["type"] != "aws:cloudformation:stack":
+                continue
+            properties = artifact["properties"]
+            region = artifact.get("environment", "").rsplit("/", 1)[-1]
+            stacks[stack_id] = Stack(
+                id=stack_id,
+                name=properties.get("stackName", stack_id),
+                region=None if region in ("", "unknown-region") else region,
+                template=json.loads((self.outdir / properties["templateFile"]).read_text()),
+            )
+        return stacks
+
+    def of_doc(self, doc: str) -> list[Stack]:
+        return [self.stacks[s] for s in DOC_STACKS[doc] if s in self.stacks]
+
+    def exports(self) -> dict[str, tuple[Stack, object]]:
+        """Export name -> (stack, the output's value), for `Fn::ImportValue` across stacks."""
+        found = {}
+        for stack in self.stacks.values():
+            for output in stack.template.get("Outputs", {}).values():
+                name = output.get("Export", {}).get("Name")
+                if isinstance(name, str):
+                    found[name] = (stack, output["Value"])
+        return found
+
+
+def synthesize_stage(stage: str, outdir: Path) -> Assembly:
+    """Synthesize every blueprint for `stage` into `outdir`, as `cdk synth -c stage=...` would."""
+    from tests.support.synth import synthesize
+
+    synthesize(stage, outdir)
+    return Assembly(stage, outdir)
