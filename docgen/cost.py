@@ -603,6 +603,7 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
     if types["AWS::CloudFront::Distribution"]:
         add("CloudFront data transfer out", "cloudfront_gb")
         add("CloudFront HTTPS requests", "cloudfront_https_10k")
+        add("CloudFront invalidations", "cloudfront_invalidation_path")
         for d in stack.of_type("AWS::CloudFront::Distribution").values():
             origins = props(d)["DistributionConfig"].get("Origins", [])
             if any(o.get("OriginShield", {}).get("Enabled") for o in origins):
@@ -671,6 +672,11 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
     if types["AWS::Neptune::DBCluster"]:
         add("Neptune storage", "neptune_storage_gb_month")
         add("Neptune I/O", "neptune_io_million")
+    if any(
+        "ses:Send" in str(props(r).get("PolicyDocument"))
+        for r in stack.of_type("AWS::IAM::Policy").values()
+    ):
+        add("SES emails", "ses_thousand_emails")
     if types["AWS::SQS::Queue"]:
         add("SQS requests", "sqs_million")
     if types["AWS::SNS::Topic"]:

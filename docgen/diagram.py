@@ -382,8 +382,8 @@ class Picture:
             elif rtype == "AWS::EFS::MountTarget":
                 logical_id = ref(p.get("FileSystemId"))
                 subnets = refs_in(p.get("SubnetId"))
-            elif rtype == "AWS::Events::Rule":
-                for target in p.get("Targets", []):
+            elif rtype in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
+                for target in p.get("Targets", [p.get("Target", {})]):
                     network = target.get("EcsParameters", {}).get("NetworkConfiguration")
                     if network:
                         placed[ref(target["EcsParameters"]["TaskDefinitionArn"])] |= {
@@ -636,28 +636,23 @@ def stage_differences(doc: str, drawn: Assembly, other: Assembly) -> list[str]:
     theirs = {n.signature: n for n in Picture(doc, other).nodes.values()}
 
     def name(node: Node) -> str:
-        text = f"{node.name} {node.kind.title}".strip() if node.name else node.kind.title
-        return f"{text} ({node.detail})" if node.kind.title.endswith("endpoints") else text
+        what = node.kind.title
+        who = node.name or (node.detail if what.endswith(("endpoint", "endpoints")) else "")
+        return f"{what} ({who})" if who else what
 
-    notes = []
-    missing = [name(n) for s, n in sorted(mine.items()) if s not in theirs]
-    extra = [name(n) for s, n in sorted(theirs.items()) if s not in mine]
-    if missing:
-        notes.append(f"{other.stage} has no " + "; no ".join(missing))
-    if extra:
-        notes.append(f"{other.stage} adds " + "; ".join(extra))
+    notes = [f"no {name(n)}" for s, n in sorted(mine.items()) if s not in theirs]
+    notes += [f"adds {name(n)}" for s, n in sorted(theirs.items()) if s not in mine]
     for signature, node in sorted(mine.items()):
         if signature in theirs and theirs[signature].tier != node.tier:
             notes.append(
-                f"{other.stage} puts {name(node)} in "
-                + _where(theirs[signature].tier)
-                + f" ({drawn.stage}: {_where(node.tier)})"
+                f"{name(node)} {_where(theirs[signature].tier)} "
+                f"({drawn.stage}: {_where(node.tier)})"
             )
     return notes
 
 
 def _where(tier: str | None) -> str:
-    return {None: "no VPC", "vpc": "the VPC"}.get(tier, f"{tier} subnets")
+    return {None: "outside the VPC", "vpc": "in the VPC"}.get(tier, f"in {tier} subnets")
 
 
 # ---------------------------------------------------------------------------------------------
