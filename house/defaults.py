@@ -248,8 +248,8 @@ def file_system(
     """An encrypted EFS file system: no anonymous access, TLS + IAM enforced by its policy.
 
     Clients mount with `-o tls,iam`; the security group admits nobody until a pattern calls
-    `fs.connections.allow_default_port_from(<client>)`. Backups (AWS Backup, daily) cost about
-    $0.05/GB-month and are what prod pays for.
+    `fs.connections.allow_default_port_from(<client>)`. Backups (AWS Backup, daily) bill per
+    GB-month and are what prod pays for (docgen/prices.toml has the price).
     """
     fs = efs.FileSystem(
         scope,
@@ -321,7 +321,8 @@ class _AnyRegionLoadBalancer(elbv2.ApplicationLoadBalancer):
 def customer_key(
     scope: Construct, id: str, *, description: str, removal_policy: cdk.RemovalPolicy
 ) -> kms.Key:
-    """A customer-managed KMS key with yearly automatic rotation ($1/month + requests)."""
+    """A customer-managed KMS key with yearly automatic rotation (billed per key-month and per
+    request: a line of each stack's idle-cost table in its doc)."""
     return kms.Key(
         scope, id, description=description, enable_key_rotation=True, removal_policy=removal_policy
     )

@@ -23,8 +23,8 @@ from constructs import Construct
 
 US_EAST_1 = "us-east-1"
 
-# AWS managed rule groups in the default web ACL. The first two are free with WAF ($5/month per
-# web ACL + $1/month per rule + $0.60 per million requests, 2026 list prices).
+# AWS managed rule groups in the default web ACL. They carry no fee beyond WAF's own (per web
+# ACL, per rule and per request: the idle-cost tables in the docs price each web ACL).
 _MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",

@@ -1,9 +1,10 @@
 """VPCs the house way: no NAT gateway unless asked for, flow logs always on.
 
-A NAT gateway idles at about $33/month per AZ plus $0.045/GB processed (us-east-1, 2026). Most
-blueprints need no general internet egress: AWS services are reached through gateway endpoints
-(S3, DynamoDB: free) or, only where one is needed, interface endpoints (about $7.30/month per AZ
-each). Each blueprint says which it chose and why.
+A NAT gateway bills every hour in every AZ, idle or not, plus every GB it processes (see the
+cost table in each blueprint's doc). Most blueprints need no general internet egress: AWS
+services are reached through gateway endpoints (S3, DynamoDB: free) or, only where one is
+needed, interface endpoints (billed per AZ-hour each). Each blueprint says which it chose and
+why.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class FargateServiceSettings:
     health_check_path: str = "/health"
     # X86_64: Fargate Spot runs only x86. ARM64 (Graviton) is ~20 % cheaper on demand.
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
-    # Smallest Fargate size: 0.25 vCPU / 0.5 GB = ~$9/month on demand, ~$3 on Spot (x86).
+    # Smallest Fargate size: 0.25 vCPU / 0.5 GB, the cheapest task (less again on Spot, x86).
     cpu: int = 256
     memory_mib: int = 512
     min_tasks: int = 1
@@ -414,7 +414,7 @@ class FargateServiceStack(cdk.Stack):
         self.access_logs = access_log_bucket(self, "AccessLogs", removal_policy=removal)
 
         # One customer key for the notifications topic: EventBridge can only publish to an
-        # encrypted topic whose key policy lets it ($1/month; AWS-managed keys cannot).
+        # encrypted topic whose key policy lets it (AWS-managed keys cannot).
         self.key = customer_key(
             self,
             "NotificationsKey",

@@ -14,7 +14,7 @@ host API Gateway checks, so IAM auth cannot work behind the distribution. Cognit
 travel in `Authorization`, which CloudFront forwards only when it is part of the cache key; it
 is (see `cache_policy`), so an author's response can never be served to a reader. The pool has
 no self sign-up (an admin invites authors), requires TOTP MFA and a strong password, and uses
-the Plus plan's threat protection ($0.02 per monthly active author).
+the Plus plan's threat protection (billed per monthly active author).
 
 Cache key for GET /api/*, decided: the path, the two query strings the API reads (`limit`,
 `cursor`, so `?utm_source=...` cannot split the cache or reach the origin), the `Authorization`

@@ -85,7 +85,7 @@ class MyBlogSettings:
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
     hosted_zone_name: str | None = None
-    # WAF: $5/month per web ACL + $1/month per rule (4 here) + $0.60 per million requests.
+    # WAF: billed per web ACL, per rule (4 here) and per request: see docs/my-blog.md's costs.
     waf: bool = False
     waf_rate_limit: int = 2000
     # -- API --
@@ -346,7 +346,7 @@ class MyBlogStack(cdk.Stack):
 
         self.vpc = self.dax = None
         if settings.dax:
-            # Isolated subnets only (no NAT, ~$33/month/AZ saved): the API function reaches DAX
+            # Isolated subnets only (no NAT gateway billing every hour): the function reaches DAX
             # inside the VPC and DynamoDB through the free gateway endpoint.
             self.vpc = house_vpc(
                 self, "Network", availability_zones=stage.availability_zones, **logs

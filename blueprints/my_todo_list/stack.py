@@ -190,8 +190,8 @@ class MyTodoListStack(cdk.Stack):
         dax = None
         if s.dax_enabled:
             # Isolated subnets only: the handler talks to DAX inside the VPC and to DynamoDB
-            # through a free gateway endpoint, so no NAT gateway (~$33/month per AZ + $0.045/GB)
-            # and no interface endpoint (~$7.30/month per AZ each) is needed. See the doc.
+            # through a free gateway endpoint, so no NAT gateway and no interface endpoint (each
+            # billed every hour per AZ, idle or not) is needed. See the doc's cost table.
             self.network = vpc(
                 self,
                 "Network",

@@ -54,9 +54,8 @@ from patterns.data.dax_cache import DaxCache
 
 SCHEMAS = json.loads((LAMBDA_SRC / "todo_api" / "schemas.json").read_text())
 LAST_WRITE_HEADER = "X-Last-Write"
-# API Gateway cache sizes (GB) and their hourly price (us-east-1, 2026): 0.5 = $0.020 (~$15/month),
-# 1.6 = $0.038 (~$28/month), 6.1 = $0.200, 13.5 = $0.250, 28.4 = $0.500, 58.2 = $1.000,
-# 118 = $1.900, 237 = $3.800.
+# API Gateway cache sizes (GB). Each bills a fixed hourly rate while enabled, traffic or not;
+# the rates are in docgen/prices.toml ([apigateway_cache_hour.sizes]).
 CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 
@@ -104,7 +103,7 @@ class TodoApi(Construct):
         keep = removal_policy == cdk.RemovalPolicy.RETAIN
 
         # On demand: a to-do app's traffic is spiky and mostly idle, and on-demand costs nothing
-        # while idle. PITR keeps 35 days of restorable history (about $0.20/GB-month).
+        # while idle. PITR keeps 35 days of restorable history (billed per GB-month).
         self.table = dynamodb.Table(
             self,
             "Table",

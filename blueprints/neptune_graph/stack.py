@@ -45,7 +45,7 @@ _LOAD_FORMATS = ("csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle")
 @dataclasses.dataclass(frozen=True)
 class NeptuneGraphSettings:
     capacity: Literal["provisioned", "serverless"] = "provisioned"
-    # Burstable t4g.medium (~$0.07/h) for dev; memory-optimised r6g.large (~$0.35/h) for prod.
+    # Burstable t4g.medium for dev; memory-optimised r6g.large for prod (docs: cost table).
     instance_class: str = "db.t4g.medium"
     serverless_min_ncu: float = 1.0
     serverless_max_ncu: float = 8.0
@@ -180,7 +180,7 @@ class NeptuneGraphStack(cdk.Stack):
         if settings.vpc_id:
             self.vpc = ec2.Vpc.from_lookup(self, "Network", vpc_id=settings.vpc_id)
         else:
-            # Isolated subnets only: no internet gateway, no NAT gateway (~$33/month/AZ saved).
+            # Isolated subnets only: no internet gateway, no NAT gateway billing every AZ-hour.
             self.vpc = house_vpc(
                 self, "Network", availability_zones=stage.availability_zones, **logs
             )

@@ -69,7 +69,7 @@ class GraphStaging(Construct):
 
         self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
         if add_s3_endpoint:
-            # Gateway endpoints are free, unlike a NAT gateway (~$33/month/AZ + per GB).
+            # Gateway endpoints are free, unlike a NAT gateway (billed per AZ-hour and per GB).
             self.s3_endpoint = vpc.add_gateway_endpoint(
                 "S3Endpoint",
                 service=ec2.GatewayVpcEndpointAwsService.S3,

@@ -58,16 +58,16 @@ STACK_REGION = "stack-region"
 @dataclasses.dataclass(frozen=True)
 class UpdateOffloadSettings:
     # -- the existing application (UpdateServer) --------------------------------------------
-    # Graviton instance type. dev: t4g.micro ($0.0084/h, ~$6/month); prod: c7g.medium
-    # ($0.0363/h, ~$26/month each) for its 12.5 Gbps burst network (us-east-1 list prices).
+    # Graviton instance type. dev: t4g.micro, the cheapest; prod: c7g.medium for its 12.5 Gbps
+    # burst network (docs/update-offload.md prices both).
     instance_type: str = "t4g.micro"
     min_instances: int = 1
     max_instances: int = 2
     cpu_target_percent: int = 60
-    # Where instances live. "public": public subnets, a public IPv4 each ($0.005/h = $3.65/month)
+    # Where instances live. "public": public subnets, a (billed) public IPv4 address each
     # and no NAT; their security group admits only the ALB, so nothing reaches them directly.
-    # "private": private subnets behind `nat_gateways` NAT gateways ($0.045/h = ~$32.85/month
-    # each + $0.045/GB processed); instances have no public address at all.
+    # "private": private subnets behind `nat_gateways` NAT gateways (each billed by the hour and
+    # per GB processed, several times an address); instances have no public address at all.
     instance_subnets: Literal["public", "private"] = "public"
     nat_gateways: int = 0
 
@@ -93,14 +93,14 @@ class UpdateOffloadSettings:
     # Query strings the origin's update responses vary on; all others are left out of the cache
     # key and not sent to the origin. None by default: static files ignore them.
     cache_key_query_strings: tuple[str, ...] = ()
-    # Origin Shield ($0.0075-0.016 per 10,000 requests reaching it) collapses cache misses of all
+    # Origin Shield (billed per 10,000 requests reaching it) collapses cache misses of all
     # edge locations into one regional cache: set it to the origin's region for big rollouts.
     # "stack-region": the stage's region, where the UpdateServer built here runs, so the shield
     # follows the origin when the stage moves.
     origin_shield_region: str | None = None
     # PriceClass_100: North America + Europe edges only (cheapest); PriceClass_All: everywhere.
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
-    # waf: create a web ACL (~$9/month + $0.60 per million requests; in us-east-1: this stack
+    # waf: create a web ACL (billed per month, per rule and per request; in us-east-1: this stack
     # there, else the UpdateOffloadEdge companion); web_acl_arn: use an existing
     # CLOUDFRONT-scope one instead. A certificate is created the same way without certificate_arn.
     waf: bool = False
@@ -342,7 +342,7 @@ class UpdateServerStack(cdk.Stack):
             nat_gateways=settings.nat_gateways,
         )
         # dnf repositories of Amazon Linux live in S3: a free gateway endpoint keeps that traffic
-        # off the NAT gateways ($0.045/GB) in prod and off the internet in both stages.
+        # off the NAT gateways (billed per GB) in prod and off the internet in both stages.
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         self.access_logs = access_log_bucket(
             self, "AccessLogs", removal_policy=stage.removal_policy

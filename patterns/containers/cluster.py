@@ -144,7 +144,7 @@ class ContainerCluster(Construct):
             "Cluster",
             vpc=vpc,
             # Cluster/service/task CPU, memory, network and storage metrics. Billed as custom
-            # metrics ($0.30/metric-month) + performance logs: the main idle cost after the ALB.
+            # metrics + performance logs: a large idle line (docs/fargate-service.md's cost table).
             container_insights_v2=ecs.ContainerInsights.ENABLED,
             enable_fargate_capacity_providers=True,
             execute_command_configuration=exec_config,
@@ -350,8 +350,8 @@ def app_container(
     return task_definition, container
 
 
-# Interface endpoints tasks need when their subnets have no route to the internet. Each is
-# $0.01/hour per AZ (~$7.30/month/AZ) + $0.01/GB; the S3 gateway endpoint is free.
+# Interface endpoints tasks need when their subnets have no route to the internet. Each bills
+# per AZ-hour and per GB (the largest line of prod's idle cost); the S3 gateway endpoint is free.
 TASK_ENDPOINTS = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,  # image manifests, auth token
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,  # image layers (then from S3)

@@ -22,9 +22,9 @@ only the clients you pass (TCP 9111, the TLS port: the endpoint accepts TLS only
 encryption at rest, and the IAM role DAX itself assumes to reach DynamoDB, scoped to exactly the
 tables it fronts.
 
-Cost (us-east-1, 2026 list prices, per node-hour): dax.t3.small $0.04 (~$29/month),
-dax.t3.medium $0.08 (~$58/month), dax.r5.large $0.269 (~$196/month). A single node has no
-failover; AWS recommends 3 nodes (spread over 3 AZs) for production.
+Cost: every node bills by the hour, traffic or not (the node types' prices are in
+docgen/prices.toml; each doc's cost table multiplies them out). A single node has no failover;
+AWS recommends 3 nodes (spread over 3 AZs) for production.
 
 Consistency, which every user of this construct should know: writes through DAX update its
 *item* cache (GetItem/BatchGetItem) at once, but cached *query* and scan results are not

@@ -46,7 +46,7 @@ class UserIdentityOptions:
     # no SMS, so no SNS spend and no SIM-swap exposure).
     mfa: Literal["OPTIONAL", "REQUIRED"] = "OPTIONAL"
     # Cognito threat protection (compromised-credential and risky sign-in blocking) needs the
-    # Plus feature plan: about $0.02 per monthly active user instead of Essentials' $0.015.
+    # Plus feature plan, which bills every monthly active user (Essentials has a free tier).
     threat_protection: bool = False
     password_min_length: int = 12
     access_token_minutes: int = 15
