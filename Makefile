@@ -15,12 +15,12 @@ CDK_DEPLOY_FLAGS ?=
 CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test lint rehearse preflight deploy smoke credentials diff destroy clean
+.PHONY: help install install-dev synth test lint docs cost graphviz rehearse preflight deploy smoke credentials diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  Variables: STAGE=dev|prod (default dev), STACK=<stack id> for preflight/deploy/smoke/diff/destroy,"
-	@echo "             T=<test path> (test),"
+	@echo "             T=<test path> (test), STAGE for cost,"
 	@echo "             FIX=1 (preflight creates missing service-linked roles), SKIP_PREFLIGHT=1 (deploy)"
 
 $(VENV)/.installed: requirements.txt
@@ -53,6 +53,24 @@ test: install-dev lint ## Run the whole test suite (ruff, synth per stage, cdk-n
 lint: install-dev ## ruff: lint and format check of every Python file (`ruff format .` fixes the format)
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
+
+docs: install-dev ## Regenerate the docs' pictures and cost tables from both stages' synthesized templates
+	@command -v dot >/dev/null 2>&1 || $(MAKE) --no-print-directory graphviz
+	$(VPY) -m docgen docs
+
+cost: install-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
+	$(VPY) -m docgen cost --stage $(STAGE)
+
+# The pictures are rendered by Graphviz's `dot` (the tests need no Graphviz: they compare the DOT
+# sources). Installed with apt-get where we can; elsewhere say how.
+graphviz:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Graphviz (apt-get install graphviz) to render the docs' pictures"; \
+		apt-get install -y -qq graphviz >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null); \
+	else \
+		echo "make docs needs Graphviz's dot: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS)"; \
+		exit 2; \
+	fi
 
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
 	$(VPY) -m pytest -m rehearsal tests/rehearsal

@@ -1,0 +1,326 @@
+"""The docs' generated parts (pictures, cost tables) match what the templates deploy, prices live
+only in docgen/prices.toml, and the cost model prices what the template says.
+
+Regenerating needs no Graphviz: the checked-in DOT sources are compared with fresh ones, and the
+PNG next to each must be the one rendered from it (hashes in docs/images/pictures.json).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import re
+import tokenize
+from datetime import date
+
+import pytest
+
+from docgen import diagram, expected_files, expected_sections
+from docgen.assembly import BLUEPRINT_DOCS, DOC_STACKS, REPO_ROOT, Assembly, Stack, doc_of
+from docgen.cost import (
+    CONTAINER_INSIGHTS_METRICS,
+    DETAILED_MONITORING_METRICS,
+    idle_lines,
+    per_request_rates,
+    stack_cost,
+    unknown_types,
+    weekly_hours,
+)
+from docgen.markers import read_section, replace_section
+from docgen.prices import PRICE_FILE, prices
+from tests.support.synth import Synthesized
+
+STALE = "stale: run `make docs` and commit the result"
+DOLLAR = re.compile(r"\$\d")
+
+
+def assembly_of(synthesized: Synthesized) -> Assembly:
+    return Assembly(synthesized.stage, synthesized.outdir)
+
+
+@pytest.fixture(scope="module")
+def assemblies(synth) -> dict[str, Assembly]:
+    if os.environ.get("BLUEPRINTS"):
+        pytest.skip("the generated docs describe every blueprint: run without BLUEPRINTS")
+    return {stage: assembly_of(synth(stage)) for stage in ("dev", "prod")}
+
+
+# --- the generated docs are up to date ----------------------------------------------------------
+
+
+def test_every_stack_is_described_by_exactly_one_doc(assembly):
+    for stack_id in assembly.stacks:
+        assert sum(stack_id in stacks for stacks in DOC_STACKS.values()) == 1, stack_id
+        assert (REPO_ROOT / "docs" / f"{doc_of(stack_id)}.md").exists()
+
+
+def test_generated_doc_sections_match_the_templates(assemblies):
+    for doc, sections in expected_sections(assemblies).items():
+        path = REPO_ROOT / "docs" / f"{doc}.md"
+        text = path.read_text()
+        for name, content in sections.items():
+            assert read_section(text, name, path) == content.rstrip("\n"), f"{path} {name}: {STALE}"
+
+
+def test_generated_files_match_the_templates(assemblies):
+    for path, content in expected_files(assemblies).items():
+        assert path.exists() and path.read_text() == content, f"{path}: {STALE}"
+
+
+def test_each_picture_was_rendered_from_its_checked_in_source():
+    assert diagram.stale_pictures() == [], f"pictures not rendered from their DOT source: {STALE}"
+
+
+def test_every_blueprint_doc_opens_with_its_picture():
+    for doc in BLUEPRINT_DOCS:
+        lines = (REPO_ROOT / "docs" / f"{doc}.md").read_text().splitlines()
+        assert lines[0].startswith("# ") and lines[2] == "<!-- generated:picture:begin -->", doc
+        assert f"](images/{doc}.png)" in "\n".join(lines[:6]), doc
+
+
+def test_the_picture_draws_what_the_template_holds(assemblies):
+    """Every NAT gateway, load balancer, function, cache and table of prod is on the picture."""
+    drawn_types = {
+        "AWS::EC2::NatGateway",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::DAX::Cluster",
+        "AWS::Neptune::DBCluster",
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::CloudFront::Distribution",
+        "AWS::WAFv2::WebACL",
+        "AWS::ECS::Service",
+    }
+    for doc in BLUEPRINT_DOCS:
+        picture = diagram.Picture(doc, assemblies["prod"])
+        for stack in assemblies["prod"].of_doc(doc):
+            for logical_id, resource in stack.resources.items():
+                if resource["Type"] in drawn_types:
+                    assert (stack.id, logical_id) in picture.owner, (doc, logical_id)
+
+
+# --- prices live in one place -----------------------------------------------------------------
+
+
+def test_every_price_names_its_source_and_the_day_it_was_checked():
+    for key, entry in prices().entries().items():
+        assert entry["source"].startswith("https://"), key
+        assert date.fromisoformat(entry["checked"]) <= date.today(), key
+        assert entry["confirmed"] and entry["unit"], key
+        values = [entry.get("usd", entry.get("fraction"))] + [
+            v for table in entry.values() if isinstance(table, dict) for v in table.values()
+        ]
+        assert all(isinstance(v, int | float) and v >= 0 for v in values if v is not None), key
+
+
+def _outside_generated_text(path) -> str:
+    text = path.read_text()
+    for name in ("picture", "cost", "settings"):
+        if f"<!-- generated:{name}:begin -->" in text:
+            text = replace_section(text, name, "", path)
+    if path.name == "update-offload.md":
+        from benchmarks.update_offload_model import DOC_SCENARIOS, markdown_table
+
+        text = text.replace(markdown_table(DOC_SCENARIOS), "")  # the savings model's own table
+    return text
+
+
+def test_docs_state_no_price_outside_the_generated_tables():
+    for path in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]:
+        for line in _outside_generated_text(path).splitlines():
+            assert not DOLLAR.search(line), f"{path.name}: a hand-written price: {line.strip()}"
+
+
+def _comments_and_docstrings(source: str):
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            yield token.start[0], token.string
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            docstring = ast.get_docstring(node, clean=False)
+            if docstring:
+                yield node.body[0].lineno, docstring
+
+
+def test_code_comments_state_no_price():
+    found = []
+    for folder in ("house", "patterns", "blueprints"):
+        for path in sorted((REPO_ROOT / folder).rglob("*.py")):
+            for line, text in _comments_and_docstrings(path.read_text()):
+                if DOLLAR.search(text):
+                    found.append(f"{path.relative_to(REPO_ROOT)}:{line}")
+    # Trailing comments on two settings lines another change is renaming; see the report.
+    allowed = {"blueprints/my_todo_list/stack.py:33", "blueprints/my_todo_list/stack.py:43"}
+    assert set(found) <= allowed, f"prices belong in {PRICE_FILE.name}: {sorted(found)}"
+
+
+# --- the cost model prices what the template says ---------------------------------------------
+
+
+def test_every_resource_type_has_a_cost_model(assembly):
+    for stack in assembly_of(assembly).stacks.values():
+        assert unknown_types(stack) == set(), stack.id
+
+
+def test_make_cost_prices_every_stack_of_the_stage(assembly):
+    for stack in assembly_of(assembly).stacks.values():
+        cost = stack_cost(stack, assembly.stage)
+        assert cost.monthly == round(sum(line.monthly for line in cost.lines), 2)
+        assert all(line.monthly > 0 for line in cost.lines), stack.id
+
+
+def stack(resources: dict) -> Stack:
+    return Stack(id="Test", name="Test", region="us-east-1", template={"Resources": resources})
+
+
+def test_a_nat_gateway_idles_with_its_elastic_ip():
+    lines = idle_lines(
+        stack(
+            {
+                "Eip": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+                "Nat": {
+                    "Type": "AWS::EC2::NatGateway",
+                    "Properties": {"AllocationId": {"Fn::GetAtt": ["Eip", "AllocationId"]}},
+                },
+            }
+        ),
+        prices(),
+    )
+    hours = prices().hours_per_month
+    total = sum(line.monthly for line in lines)
+    expected = (prices()("nat_gateway_hour").usd + prices()("public_ipv4_hour").usd) * hours
+    assert total == pytest.approx(expected)
+
+
+def test_lambda_duration_is_priced_at_its_architecture_s_rate():
+    for arch in ("arm64", "x86_64"):
+        rates = per_request_rates(
+            stack(
+                {
+                    "Fn": {
+                        "Type": "AWS::Lambda::Function",
+                        "Properties": {"Architectures": [arch], "MemorySize": 256},
+                    }
+                }
+            ),
+            prices(),
+        )
+        (duration,) = [r for r in rates if r.item.startswith("Lambda duration")]
+        assert duration.price == prices()("lambda_gb_second", arch)
+    assert prices()("lambda_gb_second", "arm64").usd < prices()("lambda_gb_second", "x86_64").usd
+
+
+def _service(strategy, desired=4):
+    return {
+        "Task": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "Cpu": "1024",
+                "Memory": "2048",
+                "RequiresCompatibilities": ["FARGATE"],
+                "RuntimePlatform": {"CpuArchitecture": "X86_64"},
+            },
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Metadata": {"aws:cdk:path": "Test/Web/Service/Service"},
+            "Properties": {
+                "DesiredCount": desired,
+                "TaskDefinition": {"Ref": "Task"},
+                "CapacityProviderStrategy": strategy,
+            },
+        },
+    }
+
+
+def test_fargate_tasks_follow_the_capacity_provider_base_and_weights():
+    strategy = [
+        {"CapacityProvider": "FARGATE", "Base": 2, "Weight": 1},
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1},
+    ]
+    lines = {line.item: line for line in idle_lines(stack(_service(strategy)), prices())}
+    on_demand = lines["Fargate: Web tasks (on demand)"]
+    spot = lines["Fargate: Web tasks (Spot)"]
+    assert (on_demand.count, spot.count) == (3, 1)  # base 2, then the other 2 split 1:1
+    hourly = (
+        prices()("fargate_vcpu_hour", "X86_64").usd + 2 * prices()("fargate_gb_hour", "X86_64").usd
+    )
+    assert on_demand.price.usd == pytest.approx(hourly, abs=1e-6)
+    assert spot.price.usd == pytest.approx(hourly * prices()("fargate_spot_fraction").usd, 1e-4)
+
+
+def test_container_insights_bills_the_metrics_of_running_services_only():
+    resources = _service([{"CapacityProvider": "FARGATE", "Weight": 1}], desired=1)
+    resources["Service"]["Properties"]["Cluster"] = {"Ref": "Cluster"}
+    resources["Idle"] = {
+        **resources["Service"],
+        "Properties": {**resources["Service"]["Properties"], "DesiredCount": 0},
+    }
+    cluster = {"Type": "AWS::ECS::Cluster", "Properties": {}}
+    assert not [
+        line
+        for line in idle_lines(stack({**resources, "Cluster": cluster}), prices())
+        if "Insights" in line.item
+    ]
+    cluster["Properties"]["ClusterSettings"] = [{"Name": "containerInsights", "Value": "enabled"}]
+    (insights,) = [
+        line
+        for line in idle_lines(stack({**resources, "Cluster": cluster}), prices())
+        if "Insights" in line.item
+    ]
+    per = CONTAINER_INSIGHTS_METRICS
+    assert insights.count == per["cluster"] + per["service"] + per["task family"]
+
+
+def test_an_auto_scaling_group_bills_its_minimum_with_volumes_addresses_and_monitoring():
+    lines = idle_lines(
+        stack(
+            {
+                "Template": {
+                    "Type": "AWS::EC2::LaunchTemplate",
+                    "Properties": {
+                        "LaunchTemplateData": {
+                            "InstanceType": "t4g.micro",
+                            "Monitoring": {"Enabled": True},
+                            "NetworkInterfaces": [{"AssociatePublicIpAddress": True}],
+                            "BlockDeviceMappings": [{"Ebs": {"VolumeSize": 8}}],
+                        }
+                    },
+                },
+                "Group": {
+                    "Type": "AWS::AutoScaling::AutoScalingGroup",
+                    "Properties": {
+                        "MinSize": "2",
+                        "MaxSize": "4",
+                        "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Template"}},
+                    },
+                },
+            }
+        ),
+        prices(),
+    )
+    counts = {line.price.key: line.count for line in lines}
+    assert counts == {
+        "ec2_instance_hour.t4g.micro": 2,
+        "public_ipv4_hour": 2,
+        "ebs_gp3_gb_month": 16,
+        "cloudwatch_metric_month": 2 * DETAILED_MONITORING_METRICS,
+    }
+
+
+def test_a_resource_type_without_a_cost_model_fails_naming_it():
+    with pytest.raises(ValueError, match="AWS::RDS::DBInstance"):
+        idle_lines(stack({"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {}}}), prices())
+
+
+def test_a_missing_price_names_the_entry_to_add():
+    with pytest.raises(KeyError, match=r"m7g.large.*ec2_instance_hour"):
+        prices()("ec2_instance_hour", "m7g.large")
+
+
+def test_scheduled_scale_out_hours_come_from_the_cron_pair():
+    assert weekly_hours("cron(0 8 ? * MON-FRI *)", "cron(0 20 ? * MON-FRI *)") == 60
+    assert weekly_hours("cron(30 6 ? * SAT *)", "cron(30 8 ? * SAT *)") == 2
+    with pytest.raises(ValueError, match="cannot price"):
+        weekly_hours("rate(1 hour)", "cron(0 20 ? * MON-FRI *)")
