@@ -54,11 +54,11 @@ lint: install-dev ## ruff: lint and format check of every Python file (`ruff for
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
 
-docs: install-dev ## Regenerate the docs' pictures and cost tables from both stages' synthesized templates
+docs: $(VENV)/.installed-dev ## Regenerate the docs' pictures and cost tables from both stages' synthesized templates
 	@command -v dot >/dev/null 2>&1 || $(MAKE) --no-print-directory graphviz
 	$(VPY) -m docgen docs
 
-cost: install-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
+cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
 	$(VPY) -m docgen cost --stage $(STAGE)
 
 # The pictures are rendered by Graphviz's `dot` (the tests need no Graphviz: they compare the DOT
