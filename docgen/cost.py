@@ -265,6 +265,8 @@ class Model:
         split = self.capacity_split(p, desired)
         size = f"{cpu:g} vCPU, {memory:g} GB, {ARCH_NAMES.get(arch, arch)}"
         for provider, tasks in split.items():
+            if provider == "EC2":
+                continue  # on the EC2 capacity provider's instances: their ASG's line
             self.fargate_tasks(
                 f"Fargate: {name} tasks ({PROVIDER_NAMES.get(provider, provider)})",
                 size,
@@ -320,6 +322,12 @@ class Model:
             if service.get("LaunchType", "FARGATE") == "FARGATE":
                 return {"FARGATE": tasks}
             strategy = self.cluster_default_strategy()
+        strategy = [  # an EC2 capacity provider is a reference: its instances are the cost
+            {**i, "CapacityProvider": i["CapacityProvider"]}
+            if isinstance(i["CapacityProvider"], str)
+            else {**i, "CapacityProvider": "EC2"}
+            for i in strategy
+        ]
         split: dict[str, float] = defaultdict(float)
         left = tasks
         for item in strategy:
@@ -439,7 +447,11 @@ class Model:
 
     def notebook(self, _id, r):
         itype = props(r)["InstanceType"]
-        raise ValueError(f"{self.stack.id}: no price for a SageMaker notebook {itype}")
+        self.add(
+            f"SageMaker notebook {itype} (while running)",
+            1,
+            self.p("sagemaker_notebook_hour", itype),
+        )
 
 
 IDLE: dict[str, Callable[[Model, str, dict], None]] = {
@@ -539,6 +551,7 @@ FREE = {
     "AWS::Neptune::DBClusterParameterGroup",
     "AWS::Neptune::DBParameterGroup",
     "AWS::Neptune::DBSubnetGroup",
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig",
     "AWS::Route53::RecordSet",
     "AWS::S3::BucketPolicy",
     "AWS::SNS::Subscription",

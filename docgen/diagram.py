@@ -279,7 +279,10 @@ class Picture:
             return f"{arch}, {p.get('MemorySize', 128)} MB"
         if rtype == "AWS::ECS::Service":
             task = props(stack.resources[ref(p["TaskDefinition"])])
-            providers = {s["CapacityProvider"] for s in p.get("CapacityProviderStrategy", [])}
+            providers = {
+                s["CapacityProvider"] if isinstance(s["CapacityProvider"], str) else "EC2"
+                for s in p.get("CapacityProviderStrategy", [])
+            }
             names = {"FARGATE": "Fargate", "FARGATE_SPOT": "Fargate Spot"}
             capacity = " + ".join(sorted(names.get(x, x) for x in providers)) or "Fargate"
             cpu, memory = int(task["Cpu"]) / 1024, int(task["Memory"]) / 1024
