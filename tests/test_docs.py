@@ -324,3 +324,9 @@ def test_scheduled_scale_out_hours_come_from_the_cron_pair():
     assert weekly_hours("cron(30 6 ? * SAT *)", "cron(30 8 ? * SAT *)") == 2
     with pytest.raises(ValueError, match="cannot price"):
         weekly_hours("rate(1 hour)", "cron(0 20 ? * MON-FRI *)")
+
+
+def test_tasks_on_an_ec2_capacity_provider_are_billed_as_its_instances_not_as_fargate():
+    strategy = [{"CapacityProvider": {"Ref": "Ec2Capacity"}, "Weight": 1}]
+    lines = idle_lines(stack(_service(strategy)), prices())
+    assert not [line for line in lines if line.item.startswith("Fargate")]
