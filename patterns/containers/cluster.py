@@ -291,12 +291,15 @@ def app_container(
     command: Sequence[str] | None = None,
     port: int | None = None,
     read_only_root_filesystem: bool = True,
+    user: str | None = None,
     compatibility: ecs.Compatibility = ecs.Compatibility.FARGATE,
 ) -> tuple[ecs.TaskDefinition, ecs.ContainerDefinition]:
     """A task definition with one essential container logging to its own log group.
 
     CDK gives every task definition its own task role (what the app may do) and execution role
-    (what ECS needs to start it: pull the image, write logs), so the two never mix.
+    (what ECS needs to start it: pull the image, write logs), so the two never mix. The container
+    may use all of the task's memory and no more (its hard limit, CT.ECS.PR.7). `user`: the
+    non-root `uid:gid` the container runs as (CT.ECS.PR.3); None leaves it to the image.
     """
     task_definition = ecs.TaskDefinition(
         scope,
@@ -322,6 +325,8 @@ def app_container(
         essential=True,
         environment=dict(environment),
         readonly_root_filesystem=read_only_root_filesystem,
+        memory_limit_mib=memory_mib,
+        user=user,
         # Non-blocking: a CloudWatch Logs hiccup buffers (25 MiB) instead of freezing the app.
         logging=ecs.LogDrivers.aws_logs(
             stream_prefix=id.lower(),
