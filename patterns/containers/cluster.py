@@ -25,6 +25,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
+from house.network import availability_zones
 
 # CPU units -> the memory sizes (MiB) Fargate accepts with it (Linux, platform 1.4.0).
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -219,6 +220,8 @@ class ContainerCluster(Construct):
             if notifications
             else None,
         )
+        # Its AZs said on the group too, as Control Tower checks them (CT.AUTOSCALING.PR.1).
+        group.node.default_child.availability_zones = availability_zones(self.vpc, subnets)
         provider = ecs.AsgCapacityProvider(
             self,
             "Ec2CapacityProvider",
