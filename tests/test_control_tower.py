@@ -218,3 +218,49 @@ def test_without_a_stage_that_keeps_data_log_groups_use_the_service_key(tmp_path
 
     failures = controls.assembly_failures(probe(tmp_path, dev_logs))["Probe"]
     assert {(f.control, f.path) for f in failures} == {("CT.CLOUDWATCH.PR.3", "Logs")}
+
+
+# -- the house helpers that acknowledge CDK's own handlers (blueprints/my_blog/stack.py) ----------
+
+
+def test_cdk_handlers_and_their_findings_are_read_from_the_constructs(tmp_path):
+    """The handler of a BucketDeployment is found from its custom resource, and a reason for a
+    wildcard action the policy does not have (or a wildcard without a reason) is an error."""
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_s3_deployment as s3deploy
+
+    from house.compliance import acknowledge_wildcard_actions, custom_resource_handler
+
+    app = cdk.App(outdir=str(tmp_path), context=cdk_json_context("dev"))
+    stack = cdk.Stack(app, "Probe")
+    site = s3.Bucket(stack, "Site")
+    content = tmp_path / "site"
+    content.mkdir()
+    (content / "index.html").write_text("hello")
+    deployment = s3deploy.BucketDeployment(
+        stack,
+        "Content",
+        destination_bucket=site,
+        sources=[s3deploy.Source.asset(str(content))],
+    )
+    handler = custom_resource_handler(deployment)
+    assert handler.node.id.startswith("Custom::CDKBucketDeployment")
+    assert deployment.handler_role.node.scope is handler or (
+        deployment.handler_role.node.path.startswith(handler.node.path)
+    )
+    wildcards = {"s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*"}
+    with pytest.raises(ValueError, match="wildcard actions"):
+        acknowledge_wildcard_actions(
+            deployment.handler_role,
+            {a: "a reason of enough words here" for a in wildcards - {"s3:List*"}},
+        )
+    with pytest.raises(ValueError, match="wildcard actions"):
+        acknowledge_wildcard_actions(
+            deployment.handler_role,
+            {a: "a reason of enough words here" for a in wildcards | {"s3:Put*"}},
+        )
+    rules = acknowledge_wildcard_actions(
+        deployment.handler_role,
+        {a: "CDK's upload function needs this for the site bucket only" for a in wildcards},
+    )
+    assert rules == sorted(f"AwsSolutions-IAM5[Action::{a}]" for a in wildcards)
