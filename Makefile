@@ -43,9 +43,10 @@ install: $(VENV)/.installed node_modules/.installed ## Create .venv and install 
 
 install-dev: install $(VENV)/.installed-dev ## ... plus the test tools
 
-synth: install ## Synthesize every blueprint for STAGE into cdk.out/ (no AWS account needed)
+synth: install ## Synthesize every blueprint for STAGE into cdk.out/ and check AWS Control Tower's proactive controls (no AWS account needed)
 	$(CDK) synth --quiet $(CDK_FLAGS)
 	@echo "Synthesized $$(ls cdk.out/*.template.json | wc -l) stacks for stage $(STAGE) into cdk.out/"
+	$(VPY) -m deployment.controls --assembly cdk.out
 
 test: install-dev lint ## Run the whole test suite (ruff, synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers); T=<path> runs one file or folder
 	$(VPY) -m pytest $(if $(T),$(T),-n auto --maxprocesses 4)

@@ -16,6 +16,7 @@ import aws_cdk as cdk
 from blueprints import BLUEPRINTS
 from house import account_baseline
 from house.compliance import add_compliance_checks
+from house.defaults import encrypt_log_groups
 from house.settings import blueprint_settings, check_context, stage_from_context
 
 
@@ -51,6 +52,7 @@ def build_app(app: cdk.App) -> list[cdk.Stack]:
     for stack in stacks:
         for name, value in stage.cost_allocation_tags().items():
             cdk.Tags.of(stack).add(name, value)
+        encrypt_log_groups(stack, keep_data=stage.keep_data)
     account_baseline.require_baseline(baseline, stacks)
     add_compliance_checks(app)
     return [baseline, *stacks]

@@ -7,6 +7,7 @@ fit *that* resource; a reason that would fit any resource is a finding to fix in
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -63,10 +64,11 @@ def finding_name(node) -> str:
 
 
 def acknowledge_wildcard_resources(
-    role: iam.IRole | None, actions: set[str], reason: str
+    role: iam.IRole | None, actions: set[str], reason: str, *, exactly: bool = False
 ) -> list[str]:
     """Acknowledge AwsSolutions-IAM5 for the wildcard resources of those statements of `role`'s
-    default policy whose actions all lie in `actions`, and nothing else.
+    default policy whose actions all lie in `actions` (`exactly`: are exactly `actions`), and
+    nothing else.
 
     The finding names the resource as synthesized (region and partition may be literals or
     tokens depending on the environment), so it is read from the policy, not written by hand.
@@ -81,7 +83,8 @@ def acknowledge_wildcard_resources(
         statement_actions = statement.get("Action", [])
         if isinstance(statement_actions, str):
             statement_actions = [statement_actions]
-        if statement.get("Effect") != "Allow" or not set(statement_actions) <= actions:
+        chosen = set(statement_actions) == actions if exactly else set(statement_actions) <= actions
+        if statement.get("Effect") != "Allow" or not chosen:
             continue
         resources = statement.get("Resource", [])
         for resource in resources if isinstance(resources, list) else [resources]:
@@ -91,3 +94,87 @@ def acknowledge_wildcard_resources(
     for rule in dict.fromkeys(rules):
         acknowledge(policy, rule, reason)
     return rules
+
+
+def acknowledge_wildcard_actions(role: iam.IRole, reasons: Mapping[str, str]) -> list[str]:
+    """Acknowledge AwsSolutions-IAM5[Action::<action>] for each wildcard action (e.g.
+    `s3:GetObject*`) of `role`'s default policy, with the reason `reasons` gives for it.
+
+    Every wildcard action of the policy needs a reason, and every reason an action of the
+    policy: a grant that changed under an upgrade fails the synth instead of keeping a reason
+    that no longer holds. Call it after every grant to the role. Returns the rule ids.
+    """
+    policy = role.node.try_find_child("DefaultPolicy")
+    document = cdk.Stack.of(policy).resolve(policy.document) if policy else {}  # type: ignore[attr-defined]
+    wildcards = {
+        action
+        for statement in document.get("Statement", [])
+        if statement.get("Effect") == "Allow"
+        for action in _as_list(statement.get("Action", []))
+        if "*" in action
+    }
+    if wildcards != set(reasons):
+        raise ValueError(
+            f"acknowledge_wildcard_actions({role.node.path}): the policy's wildcard actions are "
+            f"{sorted(wildcards)}, reasons were given for {sorted(reasons)}"
+        )
+    rules = []
+    for action in sorted(wildcards):
+        rules.append(f"AwsSolutions-IAM5[Action::{action}]")
+        acknowledge(policy, rules[-1], reasons[action])
+    return rules
+
+
+def acknowledge_managed_policy(scope: IConstruct, policy_name: str, reason: str) -> list[str]:
+    """Acknowledge AwsSolutions-IAM4 for the AWS managed policy `policy_name` (e.g.
+    `service-role/AWSLambdaBasicExecutionRole`) on every role under `scope` that attaches it.
+    The finding names the policy ARN as synthesized, so it is read from the role. Returns the
+    rule ids; a policy no role under `scope` attaches is an error."""
+    rules = []
+    for role in scope.node.find_all():
+        if not isinstance(role, iam.CfnRole):
+            continue
+        for arn in cdk.Stack.of(role).resolve(role.managed_policy_arns) or []:
+            flat = finding_name(arn)
+            if flat.endswith(f":iam::aws:policy/{policy_name}"):
+                rules.append(f"AwsSolutions-IAM4[Policy::{flat}]")
+                acknowledge(role, rules[-1], reason)
+    if not rules:
+        raise ValueError(f"no role under {scope.node.path} attaches the AWS policy {policy_name}")
+    return rules
+
+
+def custom_resource_handler(scope: IConstruct) -> IConstruct:
+    """The construct of the Lambda function that serves the custom resources under `scope`.
+
+    CDK's own handlers (BucketDeployment's upload function, the bucket-notifications function)
+    are stack-wide singletons whose ids CDK derives from fixed uuids; each custom resource's
+    ServiceToken names its function, so the handler is found from there, not by id.
+    """
+    stack = cdk.Stack.of(scope)
+    handlers = set()
+    for element in scope.node.find_all():
+        if isinstance(element, cdk.CfnResource) and (
+            element.cfn_resource_type.startswith("Custom::")
+            or element.cfn_resource_type == "AWS::CloudFormation::CustomResource"
+        ):
+            token = (stack.resolve(element._cfn_properties) or {}).get("ServiceToken")
+            if isinstance(token, dict) and "Fn::GetAtt" in token:
+                handlers.add(token["Fn::GetAtt"][0])
+    if len(handlers) != 1:
+        raise ValueError(
+            f"custom_resource_handler({scope.node.path}): expected the custom resources below "
+            f"it to share one Lambda handler, found {sorted(handlers) or 'none'}"
+        )
+    (logical_id,) = handlers
+    for element in stack.node.find_all():
+        if (
+            isinstance(element, cdk.CfnResource)
+            and stack.resolve(stack.get_logical_id(element)) == logical_id
+        ):
+            return element.node.scope
+    raise ValueError(f"custom_resource_handler({scope.node.path}): no {logical_id} in the stack")
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]

@@ -8,6 +8,8 @@ removal policy decides whether data outlives the stack.
 from __future__ import annotations
 
 import aws_cdk as cdk
+import constructs
+import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -77,6 +79,69 @@ def log_group(
     )
 
 
+def encrypt_log_groups(stack: cdk.Stack, *, keep_data: bool) -> None:
+    """Every log group of `stack` encrypted with one customer-managed key of its own
+    (CT.CLOUDWATCH.PR.3), in a stage that keeps data (prod: its logs are kept a year and are
+    what an incident is read from). The key bills per month (the cost tables), which a disposable dev
+    stack does without (docs/compliance.md lists that exception).
+
+    An aspect, so groups created by CDK and by third-party constructs (CodeBuild's, a custom
+    resource's, VPC flow logs) are covered as well as the house `log_group`s.
+    """
+    if keep_data:
+        cdk.Aspects.of(stack).add(_LogGroupEncryption(stack))
+
+
+@jsii.implements(cdk.IAspect)
+class _LogGroupEncryption:
+    def __init__(self, stack: cdk.Stack) -> None:
+        self._stack = stack
+        self._key: kms.Key | None = None
+
+    def visit(self, node) -> None:
+        if isinstance(node, logs.CfnLogGroup) and node.kms_key_id is None:
+            node.kms_key_id = self.key.key_arn
+
+    @property
+    def key(self) -> kms.Key:
+        if self._key is None:
+            stack = self._stack
+            self._key = customer_key(
+                stack,
+                "LogsKey",
+                description=f"Encrypts the CloudWatch log groups of {stack.stack_name}",
+                # The groups outlive the stack where data is kept; their key must too.
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            # CloudWatch Logs encrypts and decrypts for the log groups of this account and
+            # region, and only for them (the encryption context names the group).
+            self._key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudWatchLogsOfThisAccount",
+                    principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                    actions=[
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    resources=["*"],
+                    conditions={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                                service="logs",
+                                resource="log-group",
+                                resource_name="*",
+                                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                            )
+                        }
+                    },
+                )
+            )
+        return self._key
+
+
 def api_execution_log_group(
     scope: Construct,
     id: str,
@@ -107,26 +172,35 @@ def api_execution_log_group(
 def access_log_bucket(
     scope: Construct, id: str, *, removal_policy: cdk.RemovalPolicy, expire_after_days: int = 90
 ) -> s3.Bucket:
-    """The one bucket a stack's access logs go to (S3 server access logs, CloudFront, ALB)."""
+    """The one bucket a stack's access logs go to (S3 server access logs, CloudFront, ALB).
+
+    Versioned, so a log file cannot be overwritten unnoticed; an expired log's old version goes a
+    day later, and so does the delete marker left behind.
+    """
     bucket = s3.Bucket(
         scope,
         id,
-        # Log delivery does not support SSE-KMS destinations for S3 server access logs.
+        # ALB access logs accept SSE-S3 only (ELB docs, "Enable access logs"): the one
+        # encryption every log source of the house log bucket can write with.
         encryption=s3.BucketEncryption.S3_MANAGED,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         # CloudFront standard logging writes with ACLs, so ACLs cannot be disabled here.
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        versioned=True,
         removal_policy=removal_policy,
         auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="expire-access-logs",
                 expiration=cdk.Duration.days(expire_after_days),
+                noncurrent_version_expiration=cdk.Duration.days(1),
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-            )
+            ),
+            s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
         ],
     )
+    _events_to_eventbridge(bucket)
     acknowledge(
         bucket,
         "AwsSolutions-S1",
@@ -144,20 +218,34 @@ def secure_bucket(
     access_logs: s3.IBucket,
     access_logs_prefix: str | None = None,
     encryption_key: kms.IKey | None = None,
+    cloudfront_origin: bool = False,
     noncurrent_version_days: int = 30,
     **overrides,
 ) -> s3.Bucket:
-    """A private data bucket: encrypted, versioned, TLS-only, no ACLs, access-logged.
+    """A private data bucket: KMS-encrypted, versioned, TLS-only, no ACLs, access-logged, its
+    object events on EventBridge.
+
+    Encryption: `encryption_key` if given, else the AWS managed aws/s3 key (no monthly key fee;
+    a bucket key keeps the KMS requests few), which every principal of the account that may use
+    the bucket may use through S3. CloudFront cannot decrypt with aws/s3: a bucket it reads
+    through origin access control says `cloudfront_origin=True` and stays on S3-managed keys
+    unless it is given a key whose policy admits the distribution.
 
     Old object versions expire after `noncurrent_version_days`; in dev (DESTROY) the bucket is
     emptied on stack deletion so `cdk destroy` works, in prod (RETAIN) it stays with its data.
     """
-    return s3.Bucket(
+    if encryption_key:
+        encryption = s3.BucketEncryption.KMS
+    elif cloudfront_origin:
+        encryption = s3.BucketEncryption.S3_MANAGED
+    else:
+        encryption = s3.BucketEncryption.KMS_MANAGED
+    bucket = s3.Bucket(
         scope,
         id,
-        encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
+        encryption=encryption,
         encryption_key=encryption_key,
-        bucket_key_enabled=bool(encryption_key),
+        bucket_key_enabled=encryption != s3.BucketEncryption.S3_MANAGED,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         enforce_ssl=True,
@@ -175,6 +263,66 @@ def secure_bucket(
         ],
         **overrides,
     )
+    _events_to_eventbridge(bucket)
+    return bucket
+
+
+def uses_aws_managed_key(bucket: s3.IBucket) -> bool:
+    """True for a bucket of this app encrypted with the AWS managed aws/s3 key, which only
+    principals of the account can use (CloudFront cannot: its reads would all be refused)."""
+    cfn_bucket = bucket.node.default_child
+    if bucket.encryption_key is not None or not isinstance(cfn_bucket, s3.CfnBucket):
+        return False
+    encryption = cdk.Stack.of(bucket).resolve(cfn_bucket.bucket_encryption) or {}
+    return any(
+        rule.get("serverSideEncryptionByDefault", {}).get("sseAlgorithm") == "aws:kms"
+        and not rule["serverSideEncryptionByDefault"].get("kmsMasterKeyId")
+        for rule in encryption.get("serverSideEncryptionConfiguration", [])
+    )
+
+
+def _events_to_eventbridge(bucket: s3.Bucket) -> None:
+    """Object events go to EventBridge, said on the bucket itself (CT.S3.PR.4). S3's events on
+    the default bus cost nothing, and a rule can start work from them without touching the bucket.
+
+    A bucket whose notifications CDK manages (`add_event_notification`, or the L2's
+    `event_bridge_enabled`) must drop this first (`without_eventbridge_property`): CDK's custom
+    resource writes the bucket's whole notification configuration, and two owners would undo
+    each other. The synth fails on a bucket that has both.
+    """
+    cfn_bucket: s3.CfnBucket = bucket.node.default_child  # type: ignore[assignment]
+    cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+        event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+            event_bridge_enabled=True
+        )
+    )
+    bucket.node.add_validation(_OneNotificationOwner(bucket))
+
+
+def without_eventbridge_property(bucket: s3.IBucket) -> None:
+    """Leave `bucket`'s notification configuration to CDK's notifications custom resource."""
+    cfn_bucket = bucket.node.default_child
+    if isinstance(cfn_bucket, s3.CfnBucket):
+        cfn_bucket.notification_configuration = None
+
+
+@jsii.implements(constructs.IValidation)
+class _OneNotificationOwner:
+    def __init__(self, bucket: s3.Bucket) -> None:
+        self._bucket = bucket
+
+    def validate(self) -> list[str]:
+        cfn_bucket: s3.CfnBucket = self._bucket.node.default_child  # type: ignore[assignment]
+        if cfn_bucket.notification_configuration and self._bucket.node.try_find_child(
+            "Notifications"
+        ):
+            return [
+                f"{self._bucket.node.path}: its notifications are managed by CDK's custom "
+                "resource, which would overwrite the EventBridge setting on the bucket; call "
+                "house.defaults.without_eventbridge_property(bucket) where the notification is "
+                "added"
+            ]
+        return []
 
 
 def queue_with_dlq(
@@ -322,7 +470,27 @@ def customer_key(
     scope: Construct, id: str, *, description: str, removal_policy: cdk.RemovalPolicy
 ) -> kms.Key:
     """A customer-managed KMS key with yearly automatic rotation (billed per key-month and per
-    request: a line of each stack's idle-cost table in its doc)."""
-    return kms.Key(
+    request: a line of each stack's idle-cost table in its doc).
+
+    Only AWS services may create grants on it (CT.KMS.PR.3): a grant is how EFS, Neptune, Lambda
+    or EBS use a key for a resource they manage, and never what a person or an application needs.
+    """
+    key = kms.Key(
         scope, id, description=description, enable_key_rotation=True, removal_policy=removal_policy
     )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="GrantsOnlyForAwsServices",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={
+                "BoolIfExists": {
+                    "kms:GrantIsForAWSResource": "false",
+                    "aws:PrincipalIsAWSService": "false",
+                }
+            },
+        )
+    )
+    return key

@@ -88,3 +88,21 @@ def vpc(
         traffic_type=ec2.FlowLogTrafficType.ALL,
     )
     return network
+
+
+def availability_zones(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> list[str]:
+    """The AZs of the subnets `subnets` selects in `vpc` (None: CDK's default selection, the
+    private subnets), in subnet order, each once.
+
+    For the resources that also take their AZs as a property and are checked on it at deploy
+    (an Auto Scaling group spans, and DAX places nodes in, at least two or three AZs).
+    """
+    subnets = subnets or ec2.SubnetSelection()
+    selected = vpc.select_subnets(
+        subnet_type=subnets.subnet_type,
+        subnet_group_name=subnets.subnet_group_name,
+        subnets=subnets.subnets,
+        availability_zones=subnets.availability_zones,
+        one_per_az=subnets.one_per_az,
+    )
+    return list(dict.fromkeys(subnet.availability_zone for subnet in selected.subnets))

@@ -477,7 +477,6 @@ class FargateServiceStack(cdk.Stack):
             "Uploads",
             removal_policy=removal,
             access_logs=self.access_logs,
-            event_bridge_enabled=True,
         )
 
         self._web(stage, settings, cluster)
@@ -583,6 +582,7 @@ class FargateServiceStack(cdk.Stack):
             port=settings.container_port,
             # ECS Exec's agent needs a writable root filesystem: read-only only without exec.
             read_only_root_filesystem=self.registry.runs_our_app and not settings.execute_command,
+            user=self.registry.app_user,
             log_retention_days=stage.log_retention_days,
             removal_policy=stage.removal_policy,
         )
@@ -649,6 +649,7 @@ class FargateServiceStack(cdk.Stack):
             cpu=settings.worker_cpu,
             memory_mib=settings.worker_memory_mib,
             read_only_root_filesystem=self.registry.runs_our_app,
+            user=self.registry.app_user,
             log_retention_days=stage.log_retention_days,
             removal_policy=stage.removal_policy,
         )

@@ -33,7 +33,14 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from blueprints.my_blog.blog_api import BlogApi
-from house.compliance import acknowledge, add_serverless_checks
+from house.compliance import (
+    acknowledge,
+    acknowledge_managed_policy,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resources,
+    add_serverless_checks,
+    custom_resource_handler,
+)
 from house.defaults import access_log_bucket, secure_bucket
 from house.lambda_function import python_layer
 from house.network import ISOLATED
@@ -316,8 +323,13 @@ class MyBlogStack(cdk.Stack):
         self.access_logs = access_log_bucket(self, "AccessLogs", removal_policy=removal)
 
         self.table = self._table(stage, settings)
+        # CloudFront serves its thumbnails/ prefix (Site.add_bucket_prefix below).
         self.media = secure_bucket(
-            self, "Media", removal_policy=removal, access_logs=self.access_logs
+            self,
+            "Media",
+            removal_policy=removal,
+            access_logs=self.access_logs,
+            cloudfront_origin=True,
         )
         # A created web ACL and certificate go to us-east-1: here, or MyBlogEdge there.
         self.edge = stage.cloudfront_edge(self)
@@ -538,83 +550,85 @@ class MyBlogStack(cdk.Stack):
 
     def _acknowledge_cdk_singletons(self) -> None:
         """CDK's own helper functions (site upload, bucket notifications): code aws-cdk-lib
-        ships and this stack only configures. Only the findings they raise are acknowledged."""
-        basic_execution = (
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-            "service-role/AWSLambdaBasicExecutionRole]"
+        ships and this stack only configures. Only the findings they raise are acknowledged;
+        the functions and the finding names are read from the constructs (house/compliance)."""
+        upload = custom_resource_handler(self.site.deployment)
+        role = self.site.deployment.handler_role
+        acknowledge_managed_policy(
+            upload,
+            "service-role/AWSLambdaBasicExecutionRole",
+            "CDK's site-upload function uses the AWS managed basic execution "
+            "policy, which only lets it write its own CloudWatch logs.",
         )
-        for child in self.node.children:
-            if child.node.id.startswith("Custom::CDKBucketDeployment"):
-                acknowledge(
-                    child,
-                    basic_execution,
-                    "CDK's site-upload function uses the AWS managed basic execution "
-                    "policy, which only lets it write its own CloudWatch logs.",
-                )
-                site_bucket = f"<{self.get_logical_id(self.site.bucket.node.default_child)}.Arn>/*"
-                for finding, why in (
-                    ("Action::s3:GetBucket*", "reads the asset and site buckets' metadata"),
-                    ("Action::s3:GetObject*", "reads the zipped site/ asset"),
-                    ("Action::s3:List*", "lists the site bucket to prune files the asset lacks"),
-                    ("Action::s3:Abort*", "aborts its own failed multipart uploads"),
-                    ("Action::s3:DeleteObject*", "deletes site files removed from site/"),
-                    (
-                        f"Resource::{self._asset_bucket_objects()}",
-                        "reads the site/ asset from the CDK bootstrap asset bucket",
-                    ),
-                    (f"Resource::{site_bucket}", "writes the objects of the site bucket only"),
-                    (
-                        "Resource::*",
-                        "calls cloudfront:CreateInvalidation/GetInvalidation, which "
-                        "have no resource-level permissions",
-                    ),
-                ):
-                    acknowledge(
-                        child,
-                        f"AwsSolutions-IAM5[{finding}]",
-                        f"CDK's site-upload function (BucketDeployment) {why}; the "
-                        "grant is CDK's and limited to the asset and site buckets.",
-                    )
-                for rule, reason in (
-                    (
-                        "AwsSolutions-L1",
-                        "runs the Python runtime aws-cdk-lib pins for it, which "
-                        "moves forward with aws-cdk-lib releases, not with this repository",
-                    ),
-                    (
-                        "Serverless-LambdaLatestVersion",
-                        "runs the Python runtime aws-cdk-lib pins "
-                        "for it, which moves forward with aws-cdk-lib releases",
-                    ),
-                    (
-                        "Serverless-LambdaDLQ",
-                        "is a CloudFormation custom-resource handler: a "
-                        "failure fails the deploy and CloudFormation reports it",
-                    ),
-                    (
-                        "Serverless-LambdaTracing",
-                        "runs once per deploy as a custom-resource "
-                        "handler; its result is in the CloudFormation events, nothing to trace",
-                    ),
-                ):
-                    acknowledge(
-                        child, rule, f"CDK's site-upload function (BucketDeployment) {reason}."
-                    )
-            elif child.node.id == "BucketNotificationsHandler050a0587b7544547bf325f094a3db834":
-                acknowledge(
-                    child,
-                    basic_execution,
-                    "CDK's bucket-notification function uses the AWS managed basic "
-                    "execution policy, which only lets it write its own CloudWatch logs.",
-                )
-
-    def _asset_bucket_objects(self) -> str:
-        """The bootstrap asset bucket's objects as cdk-nag prints them in a finding: account and
-        region are literal when the CLI knows them (a deploy with credentials), else tokens."""
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(self.account) else self.account
-        if cdk.Token.is_unresolved(self.region):
-            return f"arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-<AWS::Region>/*"
-        return f"arn:{self.partition}:s3:::cdk-hnb659fds-assets-{account}-{self.region}/*"
+        does = {
+            "s3:GetBucket*": "reads the asset and site buckets' metadata",
+            "s3:GetObject*": "reads the zipped site/ asset",
+            "s3:List*": "lists the site bucket to prune files the asset lacks",
+            "s3:Abort*": "aborts its own failed multipart uploads",
+            "s3:DeleteObject*": "deletes site files removed from site/",
+        }
+        acknowledge_wildcard_actions(
+            role,
+            {
+                action: f"CDK's site-upload function (BucketDeployment) {what}; the grant is "
+                "CDK's and limited to the asset and site buckets."
+                for action, what in does.items()
+            },
+        )
+        asset_read = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
+        acknowledge_wildcard_resources(
+            role,
+            asset_read,
+            "CDK's site-upload function (BucketDeployment) reads the site/ asset from the CDK "
+            "bootstrap asset bucket, and only that bucket.",
+            exactly=True,
+        )
+        acknowledge_wildcard_resources(
+            role,
+            asset_read
+            | {"s3:Abort*", "s3:DeleteObject*", "s3:PutObject", "s3:PutObjectLegalHold"}
+            | {"s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+            "CDK's site-upload function (BucketDeployment) writes the objects of the site "
+            "bucket only.",
+            exactly=True,
+        )
+        acknowledge_wildcard_resources(
+            role,
+            {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
+            "CDK's site-upload function (BucketDeployment) invalidates the site's cache; "
+            "CreateInvalidation and GetInvalidation have no resource-level permissions.",
+        )
+        for rule, reason in (
+            (
+                "AwsSolutions-L1",
+                "runs the Python runtime aws-cdk-lib pins for it, which "
+                "moves forward with aws-cdk-lib releases, not with this repository",
+            ),
+            (
+                "Serverless-LambdaLatestVersion",
+                "runs the Python runtime aws-cdk-lib pins "
+                "for it, which moves forward with aws-cdk-lib releases",
+            ),
+            (
+                "Serverless-LambdaDLQ",
+                "is a CloudFormation custom-resource handler: a "
+                "failure fails the deploy and CloudFormation reports it",
+            ),
+            (
+                "Serverless-LambdaTracing",
+                "runs once per deploy as a custom-resource "
+                "handler; its result is in the CloudFormation events, nothing to trace",
+            ),
+        ):
+            acknowledge(upload, rule, f"CDK's site-upload function (BucketDeployment) {reason}.")
+        notifications = self.media.node.try_find_child("Notifications")
+        if notifications is not None:
+            acknowledge_managed_policy(
+                custom_resource_handler(notifications),
+                "service-role/AWSLambdaBasicExecutionRole",
+                "CDK's bucket-notification function uses the AWS managed basic "
+                "execution policy, which only lets it write its own CloudWatch logs.",
+            )
 
     def _outputs(self, stage: StageSettings, settings: MyBlogSettings) -> None:
         site = self.site.url

@@ -264,6 +264,9 @@ class TodoApi(Construct):
                 data_trace_enabled=False,
                 cache_cluster_enabled=options.cache_enabled,
                 cache_cluster_size=options.cache_size_gb if options.cache_enabled else None,
+                # Stage-wide too (CT.APIGATEWAY.PR.3): a method cached later is encrypted even if
+                # its own settings forget to say so.
+                cache_data_encrypted=options.cache_enabled or None,
                 method_options={"/todos/GET": cached, "/todos/{todoId}/GET": cached}
                 if options.cache_enabled
                 else None,

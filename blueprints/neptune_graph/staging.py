@@ -42,14 +42,9 @@ class GraphStaging(Construct):
             access_logs_prefix="s3/graph-staging/",
             encryption_key=encryption_key,
         )
-        # Object-created events go to EventBridge (the automatic load trigger). Set on the L1:
-        # CDK's notification API would add a custom-resource Lambda for the same one property.
+        # Object-created events go to EventBridge (the automatic load trigger): secure_bucket
+        # turns that on for every house bucket.
         cfn_bucket: s3.CfnBucket = self.bucket.node.default_child  # type: ignore[assignment]
-        cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
-                event_bridge_enabled=True
-            )
-        )
 
         # Neptune's loader assumes this role through the RDS service principal.
         self.load_role = iam.Role(

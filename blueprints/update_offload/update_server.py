@@ -28,6 +28,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge
 from house.defaults import file_system, load_balancer
+from house.network import availability_zones
 
 # Where the instances mount EFS, and the URL prefix the files are served under.
 MOUNT_POINT = "/mnt/efs"
@@ -203,6 +204,11 @@ class UpdateServer(Construct):
                 min_instances_in_service=min_instances if max_instances > min_instances else 0
             ),
             group_metrics=[autoscaling.GroupMetrics.all()],
+        )
+        # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
+        # what Control Tower checks (CT.AUTOSCALING.PR.1).
+        self.auto_scaling_group.node.default_child.availability_zones = availability_zones(
+            vpc, instance_subnets
         )
         # User data mounts EFS at boot: no instance before the mount targets exist.
         self.auto_scaling_group.node.add_dependency(self.file_system.mount_targets_available)

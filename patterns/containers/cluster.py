@@ -25,6 +25,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
+from house.network import availability_zones
 
 # CPU units -> the memory sizes (MiB) Fargate accepts with it (Linux, platform 1.4.0).
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -219,6 +220,8 @@ class ContainerCluster(Construct):
             if notifications
             else None,
         )
+        # Its AZs said on the group too, as Control Tower checks them (CT.AUTOSCALING.PR.1).
+        group.node.default_child.availability_zones = availability_zones(self.vpc, subnets)
         provider = ecs.AsgCapacityProvider(
             self,
             "Ec2CapacityProvider",
@@ -291,12 +294,15 @@ def app_container(
     command: Sequence[str] | None = None,
     port: int | None = None,
     read_only_root_filesystem: bool = True,
+    user: str | None = None,
     compatibility: ecs.Compatibility = ecs.Compatibility.FARGATE,
 ) -> tuple[ecs.TaskDefinition, ecs.ContainerDefinition]:
     """A task definition with one essential container logging to its own log group.
 
     CDK gives every task definition its own task role (what the app may do) and execution role
-    (what ECS needs to start it: pull the image, write logs), so the two never mix.
+    (what ECS needs to start it: pull the image, write logs), so the two never mix. The container
+    may use all of the task's memory and no more (its hard limit, CT.ECS.PR.7). `user`: the
+    non-root `uid:gid` the container runs as (CT.ECS.PR.3); None leaves it to the image.
     """
     task_definition = ecs.TaskDefinition(
         scope,
@@ -322,6 +328,8 @@ def app_container(
         essential=True,
         environment=dict(environment),
         readonly_root_filesystem=read_only_root_filesystem,
+        memory_limit_mib=memory_mib,
+        user=user,
         # Non-blocking: a CloudWatch Logs hiccup buffers (25 MiB) instead of freezing the app.
         logging=ecs.LogDrivers.aws_logs(
             stream_prefix=id.lower(),

@@ -30,6 +30,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
+from patterns.containers.web_service import APP_UID
 
 SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 CODEBUILD, DOCKER = "codebuild", "docker"
@@ -52,6 +53,10 @@ ALLOWED = (
     "deploy), 'repository:<tag>' (your push) or an image reference like "
     "'public.ecr.aws/nginx/nginx:stable-alpine'"
 )
+
+# containers/web/Dockerfile's `USER`: the sample app never runs as root, and shared storage's
+# access point enforces the same ids.
+SAMPLE_APP_USER = f"{APP_UID}:{APP_UID}"
 
 # The deploy-time-build construct's own singletons (ids from its jsii bundle, version 0.1.14):
 # one Lambda function per stack that starts the build, one CodeBuild project per platform.
@@ -223,6 +228,11 @@ class ContainerRegistry(Construct):
             removal_policy=self._removal_policy,
             log_group_name=f"/aws/codebuild/{project.project_name}",
         )
+        # Said explicitly (CT.CODEBUILD.PR.3): builds log to CloudWatch, to that default group
+        # (naming it here would make the project and its group depend on each other).
+        project.node.default_child.logs_config = codebuild.CfnProject.LogsConfigProperty(
+            cloud_watch_logs=codebuild.CfnProject.CloudWatchLogsConfigProperty(status="ENABLED")
+        )
         role = project.role
         acknowledge(
             role.node.default_child,
@@ -332,6 +342,13 @@ class ContainerRegistry(Construct):
     def runs_our_app(self) -> bool:
         """True when the containers run the sample app (its commands and read-only root exist)."""
         return runs_sample_app(self.source)
+
+    @property
+    def app_user(self) -> str | None:
+        """The unprivileged `uid:gid` the sample app's image runs as (containers/web/Dockerfile
+        `USER`, the same ids the EFS access point enforces); None for another image, whose
+        Dockerfile decides."""
+        return SAMPLE_APP_USER if self.runs_our_app else None
 
     def push_commands(self, platform: str = "linux/amd64") -> str:
         """The shell lines that build containers/web and push it as `v1` (tags are immutable)."""

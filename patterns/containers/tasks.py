@@ -66,7 +66,7 @@ class ObjectCreatedTask(Construct):
         enabled: bool = True,
     ) -> None:
         super().__init__(scope, id)
-        # The bucket must send its events to EventBridge (`event_bridge_enabled=True`).
+        # The bucket must send its events to EventBridge (house buckets do: secure_bucket).
         self.rule = events.Rule(
             self,
             "ObjectCreated",

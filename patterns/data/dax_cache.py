@@ -43,7 +43,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from house.network import ISOLATED
+from house.network import ISOLATED, availability_zones
 
 # The environment variable the dynamodb_client layer reads: the cluster discovery URL (daxs://...).
 DAX_ENDPOINT_VARIABLE = "DAX_ENDPOINT"
@@ -98,8 +98,8 @@ class DaxCache(Construct):
         node_type: one of NODE_TYPES. t3 nodes are burstable: fine for spiky, mostly idle
             traffic; r5 for sustained load.
         nodes: 1..11 (replication factor). 1 = no failover (dev); 3 = one per AZ (prod).
-        subnets: which subnets of `vpc` get the nodes (default: the isolated ones). DAX spreads
-            the nodes over the AZs of these subnets by itself.
+        subnets: which subnets of `vpc` get the nodes (default: the isolated ones); the nodes
+            go to the AZs of these subnets in turn.
         item_ttl / query_ttl: how long GetItem results / Query and Scan results stay cached.
             Writes refresh the item cache, never the query cache, so keep `query_ttl` short.
         maintenance_window: e.g. "sun:05:00-sun:06:00" (UTC), or None for one DAX picks.
@@ -143,6 +143,7 @@ class DaxCache(Construct):
             subnets=subnets.subnets,
             availability_zones=subnets.availability_zones,
         )
+        zones = availability_zones(vpc, subnets)
         self.subnet_group = dax.CfnSubnetGroup(
             self,
             "SubnetGroup",
@@ -194,6 +195,9 @@ class DaxCache(Construct):
             subnet_group_name=self.subnet_group.ref,
             parameter_group_name=self.parameter_group.ref,
             security_group_ids=[self.security_group.security_group_id],
+            # One node per AZ in turn (DAX wants as many entries as nodes): with 3 nodes over 3
+            # AZs a zone outage leaves two (CT.DAX.PR.2 checks the placement is explicit).
+            availability_zones=[zones[node % len(zones)] for node in range(nodes)],
             sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
             cluster_endpoint_encryption_type="TLS",
             preferred_maintenance_window=maintenance_window,

@@ -30,7 +30,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from house.compliance import acknowledge
-from house.defaults import dead_letter_queue, queue_with_dlq
+from house.defaults import dead_letter_queue, queue_with_dlq, without_eventbridge_property
 from house.lambda_function import python_function
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -160,6 +160,8 @@ class PhotoThumbnails(Construct):
                 "uploader at run time, so the prefix is the narrowest scope that exists.",
             )
 
+        # CDK's notifications custom resource owns this bucket's notification configuration.
+        without_eventbridge_property(bucket)
         for suffix in suffixes:
             bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED,

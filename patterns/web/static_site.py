@@ -38,7 +38,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from house.compliance import acknowledge
-from house.defaults import log_group, secure_bucket
+from house.defaults import log_group, secure_bucket, uses_aws_managed_key
 from house.edge import (
     CloudFrontEdge,
     cloudfront_web_acl,
@@ -124,6 +124,7 @@ class StaticSite(Construct):
             removal_policy=removal_policy,
             access_logs=access_logs,
             access_logs_prefix=f"s3/{id}/",
+            cloudfront_origin=True,
         )
         self.origin_access_control = cloudfront.S3OriginAccessControl(
             self,
@@ -258,6 +259,12 @@ class StaticSite(Construct):
         """
         if not prefix or not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
             raise ValueError(f"prefix {prefix!r} must be a folder like 'thumbnails/'")
+        if uses_aws_managed_key(bucket):
+            raise ValueError(
+                f"bucket {bucket.node.path} is encrypted with the AWS managed aws/s3 key, which "
+                "CloudFront cannot decrypt: create it with secure_bucket(..., "
+                "cloudfront_origin=True)"
+            )
         self.distribution.add_behavior(
             f"/{prefix}*",
             origins.S3BucketOrigin.with_bucket_defaults(

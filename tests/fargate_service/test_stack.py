@@ -710,10 +710,12 @@ def test_image_docker_is_the_local_docker_build_per_architecture(docker_built):
 def test_upload_rule_starts_the_task_with_the_object_key_retries_and_a_dlq(assembly):
     template = assembly.template(STACK_ID)
     bucket = one(template, "AWS::S3::Bucket", "/Uploads/Resource")
-    # S3 -> EventBridge delivery is switched on by CDK's notifications custom resource.
-    ((_, notifications),) = resources(template, "Custom::S3BucketNotifications").items()
-    assert notifications["Properties"]["BucketName"] == {"Ref": bucket[0]}
-    assert "EventBridgeConfiguration" in notifications["Properties"]["NotificationConfiguration"]
+    # S3 -> EventBridge delivery is switched on on the bucket itself (what Control Tower's
+    # CT.S3.PR.4 checks), with no notifications custom resource and its Lambda function.
+    assert bucket[1]["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    assert not resources(template, "Custom::S3BucketNotifications")
     rule = one(template, "AWS::Events::Rule", "/ProcessUploads/ObjectCreated/Resource")[1][
         "Properties"
     ]
