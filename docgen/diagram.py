@@ -214,6 +214,7 @@ class Picture:
         plumbing = plumbing_functions(stack)
         log_buckets = self._log_buckets(stack)
         dead_letter = self._dead_letter_queues(stack)
+        log_keys = self._log_keys(stack)
         served_tasks = {
             ref(props(r).get("TaskDefinition")) for r in stack.of_type("AWS::ECS::Service").values()
         }
@@ -230,6 +231,8 @@ class Picture:
             if rtype == "AWS::S3::Bucket" and logical_id in log_buckets:
                 continue
             if rtype == "AWS::SQS::Queue" and logical_id in dead_letter:
+                continue
+            if rtype == "AWS::KMS::Key" and logical_id in log_keys:
                 continue
             if rtype == "AWS::ECS::TaskDefinition" and logical_id in served_tasks:
                 continue
@@ -341,6 +344,21 @@ class Picture:
             if resource["Type"] == "AWS::EC2::FlowLog":
                 found |= refs_in(p.get("LogDestination"))
         return {f for f in found if f}
+
+    @staticmethod
+    def _log_keys(stack: Stack) -> set[str]:
+        """KMS keys that only encrypt log groups (plumbing, like the log groups themselves)."""
+        for_logs: set[str] = set()
+        for_others: set[str] = set()
+        for resource in stack.resources.values():
+            if resource["Type"] in IAM or resource["Type"] == "AWS::KMS::Alias":
+                continue
+            found = refs_in(props(resource))
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                for_logs |= found
+            else:
+                for_others |= found
+        return for_logs - for_others
 
     @staticmethod
     def _dead_letter_queues(stack: Stack) -> set[str]:
