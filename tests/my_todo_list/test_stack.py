@@ -508,13 +508,15 @@ def test_dev_has_no_dax_no_vpc_and_a_plain_dynamodb_handler(dev):
     assert handler["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_handler_is_arm64_python_with_the_shared_layer(template):
+def test_handler_is_arm64_python_with_the_kit_and_the_dynamodb_layer(template):
     handler = template["Resources"][logical_id(template, "AWS::Lambda::Function", "TodoApiHandler")]
-    layer_id, layer = only(template, "AWS::Lambda::LayerVersion")
+    kit = logical_id(template, "AWS::Lambda::LayerVersion", "HandlerKit")
+    dynamodb = logical_id(template, "AWS::Lambda::LayerVersion", "TodoApiDynamoDbClient")
     assert handler["Properties"]["Architectures"] == ["arm64"]
     assert handler["Properties"]["Runtime"].startswith("python3.")
-    assert handler["Properties"]["Layers"] == [{"Ref": layer_id}]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert handler["Properties"]["Layers"] == [{"Ref": kit}, {"Ref": dynamodb}]
+    for layer in (kit, dynamodb):
+        assert template["Resources"][layer]["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
 # -- outputs ---------------------------------------------------------------------------------------

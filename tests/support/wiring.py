@@ -10,7 +10,9 @@ of the other. The wiring tests close the gap. The parts, one module each:
     iam_enforcement.py  enforced(): moto's IAM authorization on, with the resource-ARN shim;
                         what that proves and what it does not
     lambda_runner.py    FunctionInProcess: a handler imported from its asset folder, run with
-                        the template's environment as its execution role; load_handler
+                        the template's environment as its execution role; import_from
+    lambda_service.py   what the Lambda service itself does with the execution role
+    handlers.py         handler unit tests: load_function (import once), fresh (per test)
     eventbridge.py      event_matches, rule_target_input, s3_object_created_event
     iam_statements.py   reading a role's statements from a template
     grant_mutation.py   one grant removed from a template (the mutation check)
@@ -25,8 +27,9 @@ This module keeps the names other tests import from it.
 """
 
 from tests.support.eventbridge import event_matches, rule_target_input, s3_object_created_event
+from tests.support.handlers import fresh, load_function
 from tests.support.intrinsics import ACCOUNT, NO_VALUE, TemplateResolver, UnresolvableIntrinsic
-from tests.support.lambda_runner import FunctionInProcess, LambdaContext, import_from, load_handler
+from tests.support.lambda_runner import FunctionInProcess, LambdaContext, import_from
 from tests.support.moto_resources import StackInMoto
 
 __all__ = [
@@ -38,8 +41,9 @@ __all__ = [
     "TemplateResolver",
     "UnresolvableIntrinsic",
     "event_matches",
+    "fresh",
     "import_from",
-    "load_handler",
+    "load_function",
     "rule_target_input",
     "s3_object_created_event",
 ]

@@ -24,7 +24,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.my_blog.events import AUTHOR, api_event
-from tests.my_blog.test_api_handler import BUCKET, TABLE, api  # noqa: F401 (fixture)
+from tests.my_blog.test_handler_blog_api import (  # noqa: F401 (fixtures)
+    BUCKET,
+    TABLE,
+    api,
+    api_module,
+)
 from tests.support.wiring import LambdaContext
 
 # Any code point, lone surrogates included: a Lambda event is JSON, and "\ud800" is valid JSON.
@@ -248,7 +253,7 @@ def answer_is_never_5xx(api, state, event_: dict, *, writes: bool = True) -> dic
     answer = json.loads(response["body"])
     assert isinstance(answer, dict)
     if status >= 400:
-        assert isinstance(answer["error"], str) and answer["error"], answer
+        assert set(answer) == {"message", "code"} and answer["message"], answer
         assert response["multiValueHeaders"]["Cache-Control"] in (
             ["no-store"],
             ["public, max-age=10"],
