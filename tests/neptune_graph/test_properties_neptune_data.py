@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.neptune_graph.test_handlers import BUCKET, ROLE, imported
+from tests.neptune_graph.test_handler_neptune_data import BUCKET, CONTEXT, ROLE, imported
 
 # Arbitrary Unicode; one text in five holds a lone surrogate, which JSON's "\ud800" escape
 # delivers to a handler and which st.characters() alone would almost never draw.
@@ -79,7 +79,7 @@ def query(neptune_env, query_module):
 
 @pytest.fixture
 def neptune_env(monkeypatch):
-    from tests.neptune_graph.test_handlers import ENVIRONMENT
+    from tests.neptune_graph.test_handler_neptune_data import ENVIRONMENT
 
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
@@ -167,7 +167,7 @@ def test_start_load_refuses_before_calling_or_sends_only_allowed_options(loader,
 
         real.register("provide-client-params.neptunedata.StartLoaderJob", record)
         try:
-            outcome = loader.start_load(event)
+            outcome = loader.start_load(event, CONTEXT)
         except Exception as error:  # noqa: BLE001
             outcome = error
         finally:
@@ -230,10 +230,10 @@ NETWORK = st.sampled_from(
 CALLS = {  # operation, how the function is called with a valid event
     "start_load": (
         "start_loader_job",
-        lambda m: m.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}),
+        lambda m: m.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}, CONTEXT),
     ),
-    "load_status": ("get_loader_job_status", lambda m: m.load_status({"loadId": "L1"})),
-    "query": ("execute_open_cypher_query", lambda m: m.handler({"query": "RETURN 1"})),
+    "load_status": ("get_loader_job_status", lambda m: m.load_status({"loadId": "L1"}, CONTEXT)),
+    "query": ("execute_open_cypher_query", lambda m: m.handler({"query": "RETURN 1"}, CONTEXT)),
 }
 
 
@@ -326,7 +326,7 @@ def test_load_status_refuses_or_returns_what_the_state_machine_reads(loader, eve
         loader,
         "get_loader_job_status",
         {"status": "200 OK", "payload": payload},
-        lambda: loader.load_status(event),
+        lambda: loader.load_status(event, CONTEXT),
     )
     if isinstance(outcome, Exception):
         assert isinstance(outcome, loader.InvalidRequest) and not made, repr(outcome)
@@ -383,8 +383,8 @@ def test_small_load_refuses_before_calling_or_sends_the_statement_and_its_parame
                     "parameters": json.dumps(event.get("parameters", {})),
                 },
             )
-            assert query.handler(event) == {"results": results}
+            assert query.handler(event, CONTEXT) == {"results": results}
             stub.assert_no_pending_responses()
         else:
             with pytest.raises(query.InvalidRequest):  # nothing queued: a call would fail
-                query.handler(event)
+                query.handler(event, CONTEXT)
