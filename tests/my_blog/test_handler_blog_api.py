@@ -543,3 +543,18 @@ def test_configuration_is_one_function_a_test_can_patch(api, monkeypatch):
     shorter = dataclasses.replace(api.config.settings(), cache_seconds=5)
     monkeypatch.setattr(api.config, "settings", lambda: shorter)
     assert header(call(api, "GET", "/api/posts"), "Cache-Control") == "public, max-age=5"
+
+
+def test_the_gateways_own_errors_have_the_handlers_error_body(assembly):
+    """API Gateway's refusals (unknown route, no token, a body its model rejects, throttling)
+    reach the client in the same `{"message", "code"}` body as the handler's (handler_kit.rest)."""
+    import re
+
+    from tests.support.template import resources
+
+    responses = resources(assembly.template("MyBlog"), "AWS::ApiGateway::GatewayResponse")
+    assert len(responses) == 6
+    for response in responses.values():
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        rendered = re.sub(r"\$context\.[A-Za-z.]+", "x", template)  # what API Gateway fills in
+        assert set(json.loads(rendered)) == {"message", "code"}, template

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.support.iam_statements import all_statements, as_list, statements_of
 from tests.support.synth import REPO_ROOT
 from tests.support.template import only, resources
 
@@ -21,17 +22,8 @@ def logical_id(template: dict, kind: str, prefix: str) -> str:
 
 
 def policy_statements(template: dict, role_prefix: str) -> list[dict]:
-    role = logical_id(template, "AWS::IAM::Role", role_prefix)
-    return [
-        s
-        for p in resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": role} in p["Properties"]["Roles"]
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+    """The statements of the one role whose logical id starts with `role_prefix`."""
+    return statements_of(template, logical_id(template, "AWS::IAM::Role", role_prefix))
 
 
 @pytest.fixture
@@ -388,10 +380,9 @@ def test_no_wildcard_resource_where_an_arn_is_known(template):
         "ec2:AssignPrivateIpAddresses",
         "ec2:UnassignPrivateIpAddresses",
     }
-    for policy_id, policy in resources(template, "AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if "*" in as_list(statement["Resource"]):
-                assert set(as_list(statement["Action"])) <= allowed, (policy_id, statement)
+    for policy_id, statement in all_statements(template):
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= allowed, (policy_id, statement)
 
 
 # -- read path: DAX in prod, nothing of it in dev --------------------------------------------------
