@@ -230,7 +230,8 @@ class DaxCache(Construct):
 
     def _let_dax_do(self, actions: Sequence[str]) -> None:
         """The cluster's role may make the DynamoDB calls behind `actions` (once each)."""
-        new = sorted({f"dynamodb:{a.removeprefix('dax:')}" for a in actions} - self._service_actions)
+        wanted = {f"dynamodb:{action.removeprefix('dax:')}" for action in actions}
+        new = sorted(wanted - self._service_actions)
         if new:
             self._service_actions.update(new)
             for table in self.tables:
