@@ -113,6 +113,7 @@ REASONS = [
 ]
 
 FUNCTION_TYPES = ("AWS::Lambda::Function",)
+TABLE_HEADING = "\n## The table\n\n"
 
 
 @dataclasses.dataclass
@@ -283,7 +284,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--blueprints", default=",".join(BLUEPRINTS))
     parser.add_argument("--stages", default="dev,prod")
-    parser.add_argument("--markdown", type=Path, help="also write the table here (Markdown)")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="also write the table here (Markdown; an existing page keeps its text above '## The "
+        "table')",
+    )
     args = parser.parse_args()
     chosen = [b.strip() for b in args.blueprints.split(",") if b.strip()]
     unknown = sorted(set(chosen) - set(BLUEPRINTS))
@@ -321,7 +327,12 @@ def main() -> int:
     if args.markdown:
         lines = ["| stack | runs as | action removed | result |", "|---|---|---|---|"]
         lines += [f"| {' | '.join(r)} |" for r in rows]
-        args.markdown.write_text("\n".join(lines) + "\n")
+        # An existing page keeps everything up to its table heading (docs/least-privilege.md).
+        kept = args.markdown.read_text() if args.markdown.is_file() else ""
+        head = ""
+        if TABLE_HEADING in kept:
+            head = kept[: kept.index(TABLE_HEADING) + len(TABLE_HEADING)]
+        args.markdown.write_text(head + "\n".join(lines) + "\n")
     if plugin.baseline_failures:
         print("wiring tests failing before any mutation:", *plugin.baseline_failures, sep="\n  ")
         return 1
