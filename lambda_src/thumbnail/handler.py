@@ -31,7 +31,7 @@ from urllib.parse import unquote_plus
 import boto3
 from botocore.exceptions import ClientError
 from handler_kit.errors import InvalidInput, TooLarge
-from handler_kit.observability import correlate, count, instrumented, logger
+from handler_kit.observability import correlate, count, first_record, instrumented, logger
 from handler_kit.settings import environment
 from thumbnails import NotAPhoto, make_thumbnail
 
@@ -113,12 +113,7 @@ def _request_id(record: Any) -> str | None:
     return identifier if isinstance(identifier, str) and identifier else None
 
 
-def _first_request_id(event: Any) -> str | None:
-    records = event.get("Records") if isinstance(event, dict) else None
-    return _request_id(records[0]) if isinstance(records, list) and records else None
-
-
-@instrumented(correlation_id=_first_request_id)
+@instrumented(correlation_id=first_record(_request_id))
 def handler(event: Any, context) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):

@@ -36,7 +36,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from handler_kit.errors import InvalidInput
-from handler_kit.observability import correlate, count, instrumented, logger
+from handler_kit.observability import correlate, count, first_record, instrumented, logger
 from handler_kit.settings import environment
 
 SUBSCRIBER_PREFIX = "SUBSCRIBER#"
@@ -194,12 +194,7 @@ def _event_id(record: Any) -> str | None:
     return identifier if isinstance(identifier, str) and identifier else None
 
 
-def _first_event_id(event: Any) -> str | None:
-    records = event.get("Records") if isinstance(event, dict) else None
-    return _event_id(records[0]) if isinstance(records, list) and records else None
-
-
-@instrumented(correlation_id=_first_event_id)
+@instrumented(correlation_id=first_record(_event_id))
 def handler(event: Any, context) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):

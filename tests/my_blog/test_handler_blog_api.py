@@ -563,3 +563,9 @@ def test_the_gateways_own_errors_have_the_handlers_error_body(assembly):
             template,
         )
         assert set(json.loads(rendered)) == {"message", "code"}, template
+
+
+def test_the_correlation_id_of_the_log_lines_is_the_api_gateway_request_id(api):
+    event = api_event("GET", "/api/posts")
+    api.handler(event, LambdaContext("blog-api"))
+    assert api.blog.logger.get_correlation_id() == event["requestContext"]["requestId"]

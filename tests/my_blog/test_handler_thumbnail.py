@@ -360,3 +360,8 @@ def test_a_failing_record_does_not_stop_the_others_and_the_event_is_still_retrie
         thumbs.handler(event, LambdaContext("thumbs"))
     assert "thumbnails/second.jpg" in keys() and "thumbnails/first.jpg" not in keys()
     assert messages(thumbs, "rejected") == []
+
+
+def test_each_records_log_lines_carry_the_s3_request_id(thumbs):
+    run(thumbs, "uploads/a.jpg", jpeg_photo(64, 48))
+    assert thumbs.logger.get_correlation_id() == "C3D13FE58DE4C810"

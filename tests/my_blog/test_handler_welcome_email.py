@@ -341,3 +341,19 @@ def test_a_claim_that_cannot_be_released_fails_the_record_and_says_who_was_not_w
     assert [m.destinations["ToAddresses"] for m in sent()] == [[GOOD]]
     (alert,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert alert.pk == "SUBSCRIBER#reader@example.com" and "not be welcomed" in alert.getMessage()
+
+
+def test_each_records_log_lines_carry_its_event_id(welcome, monkeypatch):
+    seen = []
+    real = welcome.record_handler
+    monkeypatch.setattr(
+        welcome,
+        "record_handler",
+        lambda record: seen.append(welcome.logger.get_correlation_id()) or real(record),
+    )
+    records = [
+        stream_record("INSERT", subscriber("a@example.com"), "1"),
+        stream_record("INSERT", subscriber("b@example.com"), "2"),
+    ]
+    invoke(welcome, records)
+    assert seen == ["evt-1", "evt-2"]

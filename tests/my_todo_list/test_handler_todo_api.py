@@ -612,3 +612,9 @@ def test_configuration_is_one_function_a_test_can_patch(api, monkeypatch):
     assert_error(call(api, "GET", "/todos", query={"limit": "3"}), 400, "from 1 to 2")
     no_cors = call(api, "GET", "/todos", headers={"Origin": ORIGIN})
     assert header(no_cors, "Access-Control-Allow-Origin") is None
+
+
+def test_the_correlation_id_of_the_log_lines_is_the_api_gateway_request_id(api):
+    event = api_event("GET", "/todos")
+    api.handler(event, LambdaContext("todo-api"))
+    assert api.todos.logger.get_correlation_id() == event["requestContext"]["requestId"]

@@ -256,6 +256,7 @@ def test_status_completed_succeeds(loader):
     loader.stubber.add_response("get_loader_job_status", status_response("LOAD_COMPLETED"))
     result = loader.load_status({"loadId": "load-1"}, CONTEXT)
     assert result["done"] and result["succeeded"] and result["cause"] == ""
+    assert loader.logger.get_correlation_id() == "load-1"  # every log line names the load
 
 
 def test_status_failed_reports_status_and_first_errors(loader):

@@ -130,3 +130,14 @@ def path(*keys: str) -> Callable[[Any], str | None]:
         return event if isinstance(event, str) and event else None
 
     return read
+
+
+def first_record(read_id: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    """A correlation-id reader for a batch event: `read_id` of its first record (a handler then
+    calls `correlate(read_id(record))` as it takes each record)."""
+
+    def read(event: Any) -> str | None:
+        records = event.get("Records") if isinstance(event, dict) else None
+        return read_id(records[0]) if isinstance(records, list) and records else None
+
+    return read
