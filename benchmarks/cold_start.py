@@ -8,7 +8,10 @@ For every function in lambda_src/ this measures, in a fresh interpreter per run:
 
   import ms   `import <handler module>` with the sys.path the deployed function has: its own
               folder first (where its bundled requirements live too; the repo's dev venv stands in
-              for them), then the layers it uses (lambda_src/layers/<layer>), then site-packages.
+              for them), then the layers it uses (lambda_src/layers/<layer>: handler_kit for
+              every function, dynamodb_client for the two APIs), then site-packages. The
+              environment is the one its construct sets, POWERTOOLS_* included: a traced
+              function imports the X-Ray SDK and patches botocore at init, as in Lambda.
   floor ms    `import boto3` + creating the boto3 clients/resources the function's code creates
               (read from its code and declared below; the run refuses a declaration that
               disagrees with the `boto3.client("...")` / `boto3.resource("...")` calls in its
@@ -60,9 +63,12 @@ class Function:
     # configuration at import needs it there, as it has it in Lambda.
     environment: dict[str, str] = dataclasses.field(default_factory=dict)
 
+    traced: bool = True  # X-Ray active (the house Lambda's default) or off (a VPC without it)
+
     @property
     def path(self) -> list[Path]:
-        return [LAMBDA_SRC / self.folder, *(LAMBDA_SRC / "layers" / layer for layer in self.layers)]
+        layers = ("handler_kit", *self.layers)
+        return [LAMBDA_SRC / self.folder, *(LAMBDA_SRC / "layers" / layer for layer in layers)]
 
 
 _TABLE = {"TABLE_NAME": "benchmark-table"}
@@ -105,6 +111,7 @@ FUNCTIONS = (
         "neptune_data",
         "loader",
         clients=("client neptunedata",),
+        traced=False,
         environment={
             **_NEPTUNE,
             "STAGING_BUCKET": "staging",
@@ -118,6 +125,7 @@ FUNCTIONS = (
         "neptune_data",
         "query",
         clients=("client neptunedata",),
+        traced=False,
         environment=_NEPTUNE,
     ),
     # The layer's dynamodb_resource(); its dynamodb_client() is never called by these two.
@@ -242,6 +250,10 @@ def environment(function: Function) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": function.name.replace(" ", "-"),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
         "LAMBDA_TASK_ROOT": str(function.path[0]),
+        # What house.lambda_function.python_function sets for handler_kit.observability.
+        "POWERTOOLS_SERVICE_NAME": function.name.replace(" ", "-").replace("_", "-"),
+        "POWERTOOLS_METRICS_NAMESPACE": "Benchmark-dev",
+        "POWERTOOLS_TRACE_DISABLED": "false" if function.traced else "true",
         **function.environment,
     }
 
@@ -292,6 +304,7 @@ def biggest_imports(function: Function, top: int) -> list[tuple[str, float]]:
     code = f"import sys\nsys.path[:0] = {path!r}\nimport {function.module}"
     result = run(code, environment(function), "-X", "importtime")
     own = {p.stem for folder in function.path for p in folder.glob("*.py")}
+    own |= {p.parent.name for folder in function.path for p in folder.glob("*/__init__.py")}
     # importtime prints a module after everything it imported, indented two spaces per level.
     stack: list[dict] = []
     for line in result.stderr.splitlines():

@@ -2,6 +2,10 @@
 X-Ray, and dependencies bundled for the Lambda architecture without Docker (house/bundling.py).
 
 Every function in the library is built here, so a runtime bump or a logging change is one edit.
+Every function also gets the handler_kit layer (lambda_src/layers/handler_kit: configuration,
+Powertools logs/traces/metrics, the REST kit), one per stack, and the environment that kit reads:
+POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE (the stack's name, so dev and prod metrics
+stay apart in one account) and POWERTOOLS_TRACE_DISABLED (true where X-Ray is off).
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ from house.bundling import ARCHITECTURE, LAMBDA_SRC, RUNTIME, bundled_asset, lam
 from house.compliance import acknowledge
 from house.defaults import log_group
 
-__all__ = ["ARCHITECTURE", "LAMBDA_SRC", "RUNTIME", "python_function", "python_layer"]
+__all__ = [
+    "ARCHITECTURE",
+    "LAMBDA_SRC",
+    "RUNTIME",
+    "handler_kit_layer",
+    "python_function",
+    "python_layer",
+]
+
+HANDLER_KIT_LAYER_ID = "HandlerKit"
 
 
 def python_layer(
@@ -28,8 +41,8 @@ def python_layer(
     For code two functions share (e.g. the DynamoDB/DAX client), instead of copying it.
     """
     folder = LAMBDA_SRC / "layers" / source
-    if not any(folder.glob("*.py")):
-        raise ValueError(f"lambda_src/layers/{source}/ has no Python module")
+    if not any(folder.glob("*.py")) and not any(folder.glob("*/__init__.py")):
+        raise ValueError(f"lambda_src/layers/{source}/ has no Python module or package")
     return lambda_.LayerVersion(
         scope,
         id,
@@ -37,6 +50,20 @@ def python_layer(
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[ARCHITECTURE],
         description=description,
+    )
+
+
+def handler_kit_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The stack's one handler_kit layer (made by the first function that needs it)."""
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child(HANDLER_KIT_LAYER_ID)
+    if existing is not None:
+        return existing
+    return python_layer(
+        stack,
+        HANDLER_KIT_LAYER_ID,
+        source="handler_kit",
+        description="handler_kit: settings, Powertools logs/traces/metrics, the REST kit",
     )
 
 
@@ -60,12 +87,15 @@ def python_function(
     invoked_synchronously_by: str | None = None,
     layers: list[lambda_.ILayerVersion] | None = None,
     tracing_off_because: str | None = None,
+    service: str | None = None,
 ) -> lambda_.Function:
     """A function from `lambda_src/<source>/` with the house defaults.
 
     Failures must go somewhere: pass `dead_letter_queue` for asynchronous invocations, or name
     the synchronous caller (`invoked_synchronously_by="API Gateway"`) that receives the error.
     X-Ray is on unless `tracing_off_because` says why not (e.g. a VPC with no path to X-Ray).
+    `service` names the function in its logs, traces and metrics (default: the source folder,
+    plus the handler module when it is not `handler`, e.g. "neptune-data-loader").
     """
     if (dead_letter_queue is None) == (invoked_synchronously_by is None):
         raise ValueError(
@@ -110,6 +140,13 @@ def python_function(
             "the ec2 network-interface actions Lambda uses to attach the function to its VPC "
             "act on ENIs created at run time and Describe* has no resource-level permissions"
         )
+    module = handler.rpartition(".")[0]
+    observability = {
+        "POWERTOOLS_SERVICE_NAME": service
+        or "-".join([source, *([module] if module != "handler" else [])]).replace("_", "-"),
+        "POWERTOOLS_METRICS_NAMESPACE": cdk.Stack.of(scope).stack_name,
+        "POWERTOOLS_TRACE_DISABLED": "true" if tracing_off_because else "false",
+    }
     function = lambda_.Function(
         scope,
         id,
@@ -118,7 +155,7 @@ def python_function(
         runtime=RUNTIME,
         architecture=ARCHITECTURE,
         description=description,
-        environment=environment,
+        environment={**observability, **(environment or {})},
         memory_size=memory_size,
         timeout=timeout,
         role=role,
@@ -132,7 +169,7 @@ def python_function(
         security_groups=security_groups,
         reserved_concurrent_executions=reserved_concurrent_executions,
         dead_letter_queue=dead_letter_queue,
-        layers=layers,
+        layers=[handler_kit_layer(scope), *(layers or [])],
     )
     if wildcard_reasons:
         acknowledge(

@@ -26,7 +26,7 @@ function meta(post) {
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+  if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
   return body;
 }
 
@@ -90,7 +90,7 @@ document.getElementById("subscribe").addEventListener("submit", async (event) =>
       body: JSON.stringify({ email }),
     });
     const body = await response.json().catch(() => ({}));
-    status.textContent = response.ok ? "Thanks! A welcome email is on its way." : body.error || `HTTP ${response.status}`;
+    status.textContent = response.ok ? "Thanks! A welcome email is on its way." : body.message || `HTTP ${response.status}`;
   } catch (error) {
     status.textContent = `Could not subscribe: ${error.message}`;
   }

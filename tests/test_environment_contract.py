@@ -2,13 +2,14 @@
 template sets, both ways, in every template of every stage.
 
 Reads are found in the code each function deploys (its asset folder, and the `python/` folder of
-each layer the template attaches, e.g. lambda_src/layers/dynamodb_client), starting at the handler
-module and following the imports of the function's own modules, with Python's `ast`:
-`os.environ["X"]`, `os.environ.get("X"...)`, `os.getenv("X"...)`, `environ[...]` after
-`from os import environ`, a name bound to `os.environ` (`env = os.environ; env["X"]`),
-`"X" in os.environ`, with the name a string literal or a module-level string constant
-(`os.environ.get(DAX_ENDPOINT_VARIABLE)`). A read whose name is anything else is
-itself a failure: the contract must be checkable.
+each layer the template attaches, e.g. lambda_src/layers/handler_kit and dynamodb_client), starting
+at the handler module and following the imports of the function's own modules and packages, with
+Python's `ast`: `os.environ["X"]`, `os.environ.get("X"...)`, `os.getenv("X"...)`, `environ[...]`
+after `from os import environ`, a name bound to `os.environ` (`env = os.environ; env["X"]`),
+`"X" in os.environ`, and handler_kit's reader (`with environment() as env: env.text("X")`,
+`env.integer("X", default=...)`, ...; required unless given a default), with the name a string
+literal or a module-level string constant (`os.environ.get(DAX_ENDPOINT_VARIABLE)`). A read whose
+name is anything else is itself a failure: the contract must be checkable.
 
 The rules, per function (its templates: dev, prod, and the variants that add functions):
 - every variable a template sets is read by the code (a renamed or stale one fails);
@@ -83,7 +84,8 @@ class Read:
 
 
 def own_modules(folders: list[Path]) -> dict[str, Path]:
-    """Top-level modules of these folders that are the function's own, not bundled packages."""
+    """Modules of these folders that are the function's own, not bundled packages, by dotted
+    name: top-level modules, and packages with their modules (handler_kit, handler_kit.rest)."""
     bundled = set()
     for folder in folders:
         for record in folder.glob("*.dist-info/RECORD"):
@@ -94,6 +96,14 @@ def own_modules(folders: list[Path]) -> dict[str, Path]:
         for path in sorted(folder.glob("*.py")):
             if path.stem not in bundled:
                 found.setdefault(path.stem, path)
+        for init in sorted(folder.glob("*/__init__.py")):
+            package = init.parent
+            if package.name in bundled:
+                continue
+            for path in sorted(package.rglob("*.py")):
+                parts = path.relative_to(folder).with_suffix("").parts
+                name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+                found.setdefault(name, path)
     return found
 
 
@@ -133,6 +143,17 @@ def _string_constants(tree: ast.Module) -> dict[str, str]:
     return constants
 
 
+# handler_kit.settings.Environment's accessors: (name, default=...) except choice's
+# (name, choices, default=...). `with environment() as env:` binds the reader.
+KIT_ACCESSORS = {"text": 1, "integer": 1, "flag": 1, "items": 1, "choice": 2}
+
+
+def _imported_names(dotted: str) -> list[str]:
+    """`a.b.c` -> a, a.b, a.b.c: an import runs each package's __init__ on the way."""
+    parts = dotted.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 class _ReadFinder(ast.NodeVisitor):
     def __init__(self, file: str, constants: dict[str, str]) -> None:
         self.file, self.constants = file, constants
@@ -141,10 +162,12 @@ class _ReadFinder(ast.NodeVisitor):
         self.imported: list[str] = []
         self.environ_names: set[str] = set()
         self.getenv_names: set[str] = set()
+        self.kit_readers: set[str] = set()
 
     # imports: own modules to follow, and `from os import environ/getenv`
     def visit_Import(self, node: ast.Import) -> None:
-        self.imported += [alias.name.split(".")[0] for alias in node.names]
+        for alias in node.names:
+            self.imported += _imported_names(alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.module == "os":
@@ -154,7 +177,20 @@ class _ReadFinder(ast.NodeVisitor):
                 if alias.name == "getenv":
                     self.getenv_names.add(alias.asname or "getenv")
         elif node.module and node.level == 0:
-            self.imported.append(node.module.split(".")[0])
+            self.imported += _imported_names(node.module)
+            self.imported += [f"{node.module}.{alias.name}" for alias in node.names]
+
+    def visit_With(self, node: ast.With) -> None:
+        """`with environment() as env:` (handler_kit.settings): env.<accessor>("X") reads X."""
+        for item in node.items:
+            call = item.context_expr
+            function = call.func if isinstance(call, ast.Call) else None
+            named = (isinstance(function, ast.Name) and function.id == "environment") or (
+                isinstance(function, ast.Attribute) and function.attr == "environment"
+            )
+            if named and isinstance(item.optional_vars, ast.Name):
+                self.kit_readers.add(item.optional_vars.id)
+        self.generic_visit(node)
 
     def _is_environ(self, node: ast.AST) -> bool:
         return (
@@ -188,6 +224,17 @@ class _ReadFinder(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.kit_readers
+            and func.attr in KIT_ACCESSORS
+            and node.args
+        ):
+            has_default = len(node.args) > KIT_ACCESSORS[func.attr] or any(
+                keyword.arg == "default" for keyword in node.keywords
+            )
+            self._record(node.args[0], not has_default, node)
+        elif (
             isinstance(func, ast.Attribute)
             and func.attr in ("get", "setdefault", "pop")
             and self._is_environ(func.value)
@@ -412,10 +459,8 @@ def test_a_variable_with_a_default_renamed_in_the_code_is_reported(every_stage_f
     for record in api[0].folders[0].glob("*.dist-info/RECORD"):
         (copy / record.parent.name).mkdir()
         shutil.copy(record, copy / record.parent.name)
-    handler = copy / f"{api[0].module}.py"
-    source = handler.read_text()
-    assert '"CACHE_SECONDS"' in source
-    handler.write_text(source.replace('"CACHE_SECONDS"', '"CACHE_TTL_SECONDS"'))
+    (reader,) = [p for p in copy.glob("*.py") if '"CACHE_SECONDS"' in p.read_text()]
+    reader.write_text(reader.read_text().replace('"CACHE_SECONDS"', '"CACHE_TTL_SECONDS"'))
     renamed = [dataclasses.replace(f, folders=[copy, *f.folders[1:]]) for f in api]
     problems = contract_problems(renamed)
     for function in renamed:
@@ -435,3 +480,34 @@ def test_a_read_the_contract_cannot_name_is_reported(tmp_path):
     assert contract_problems([function]) == [
         "S/F [dev]: cannot tell which variable handler.py:3: NAME reads"
     ]
+
+
+def test_handler_kit_reads_are_found_required_unless_given_a_default(tmp_path):
+    (tmp_path / "handler.py").write_text(
+        "from handler_kit.settings import environment\n"
+        "LIMIT = 'LIMIT'\n"
+        "with environment() as env:\n"
+        "    env.text('TABLE')\n"
+        "    env.integer(LIMIT, default=5)\n"
+        "    env.choice('MODE', ('a', 'b'), 'a')\n"
+        "    env.flag('STRICT')\n"
+    )
+    function = DeployedFunction("S/F [dev]", "S/F", [tmp_path], "handler", {"STRICT": "true"})
+    assert contract_problems([function]) == [
+        "S/F [dev]: handler.py:4 needs TABLE, the template does not set it",
+        "S/F: handler.py:5 reads LIMIT (with a default), no template of any stage sets it",
+        "S/F: handler.py:6 reads MODE (with a default), no template of any stage sets it",
+    ]
+
+
+def test_the_kit_layer_is_read_too(every_stage_function):
+    """Every function reads the POWERTOOLS_* variables its construct sets, in handler_kit (a
+    package in a layer, imported by the handler's own modules)."""
+    for function in every_stage_function:
+        reads, _ = environment_reads(function.folders, function.module)
+        kit = {r.name for r in reads if r.where.startswith("observability.py") and r.required}
+        assert kit == {
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "POWERTOOLS_TRACE_DISABLED",
+        }, function.label

@@ -623,7 +623,9 @@ class FargateServiceStack(cdk.Stack):
         )
         # The web tasks only read shared storage (results, upload summaries) and enqueue jobs.
         self.storage.mount(task_definition, container, self.web.task_security_group, read_only=True)
-        self.queue.grant_send_messages(task_definition.task_role)
+        # SendMessage only: the web app is given the queue URL (grant_send_messages would add
+        # GetQueueAttributes and GetQueueUrl; the queue's key is SQS-managed, no KMS grant).
+        self.queue.grant(task_definition.task_role, "sqs:SendMessage")
         self.web_task = task_definition
 
     # -- background: worker, event-started tasks, notifications ---------------------------------

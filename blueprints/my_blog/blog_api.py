@@ -399,44 +399,63 @@ class BlogApi(Construct):
         )
 
     def _gateway_responses(self) -> None:
-        """API Gateway's own errors as `{"error": ...}` JSON, never cached.
+        """API Gateway's own errors in the handler's one error body (handler_kit.rest),
+        `{"message": ..., "code": ...}`, never cached.
 
         An unknown route answers 404 instead of API Gateway's 403 "Missing Authentication
         Token": the distribution maps 403 to the site's 404 page, so the API never sends 403."""
 
-        def respond(id: str, kind: apigw.ResponseType, message: str, status: str | None = None):
+        def respond(
+            id: str, kind: apigw.ResponseType, message: str, code: str, status: str | None = None
+        ):
             self.api.add_gateway_response(
                 id,
                 type=kind,
                 status_code=status,
                 response_headers={"Cache-Control": "'no-store'"},
-                templates={"application/json": '{"error": ' + message + "}"},
+                templates={
+                    "application/json": '{"message": ' + message + ', "code": "' + code + '"}'
+                },
             )
 
         respond(
             "UnknownRoute",
             apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
             '"no such route"',
+            "NoSuchRoute",
             "404",
         )
         respond(
             "AccessDenied",
             apigw.ResponseType.ACCESS_DENIED,
             '"sign in as an author (Cognito ID token in Authorization)"',
+            "NotAuthenticated",
             "401",
         )
         respond(
             "InvalidBody",
             apigw.ResponseType.BAD_REQUEST_BODY,
             '"$context.error.validationErrorString"',
+            "InvalidInput",
         )
         respond(
             "InvalidParameters",
             apigw.ResponseType.BAD_REQUEST_PARAMETERS,
             '"$context.error.validationErrorString"',
+            "InvalidInput",
         )
-        respond("Other4xx", apigw.ResponseType.DEFAULT_4_XX, "$context.error.messageString")
-        respond("Other5xx", apigw.ResponseType.DEFAULT_5_XX, "$context.error.messageString")
+        respond(
+            "Other4xx",
+            apigw.ResponseType.DEFAULT_4_XX,
+            "$context.error.messageString",
+            "$context.error.responseType",
+        )
+        respond(
+            "Other5xx",
+            apigw.ResponseType.DEFAULT_5_XX,
+            "$context.error.messageString",
+            "$context.error.responseType",
+        )
 
     def _acknowledge_api(self) -> None:
         stage = self.api.deployment_stage

@@ -8,16 +8,20 @@ which loads the folder `incoming/batch-42/` in the format configured for automat
 Every option is checked before Neptune is called; a wrong one raises InvalidRequest. Neptune's
 answers become NeptuneBusy (Step Functions retries it with backoff) or NeptuneRejected (the
 execution fails with the reason); nothing else escapes for a bad event or a botocore error.
+
+The load id is the correlation id of every log line once Neptune has given one (load_status is
+called with it); metrics count loads started and loads that did not complete.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
-import logging
-import os
-from typing import Any, NamedTuple
+from typing import Any
 
+from handler_kit.observability import correlate, count, instrumented, logger, path
+from handler_kit.settings import environment
 from neptune import (
     InvalidRequest,
     NeptuneBusy,
@@ -27,11 +31,12 @@ from neptune import (
     valid_text,
 )
 
-log = logging.getLogger()
-log.setLevel(logging.INFO)
+FORMATS = ("csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle")
+ROLE_ARN = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/.+"
 
 
-class Settings(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Settings:
     staging_bucket: str
     load_role_arn: str
     region: str
@@ -42,18 +47,18 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The loader's configuration, from the environment the stack sets (tests patch this)."""
-    return Settings(
-        staging_bucket=os.environ["STAGING_BUCKET"],
-        load_role_arn=os.environ["LOAD_ROLE_ARN"],
-        region=os.environ["AWS_REGION"],
-        marker_suffix=os.environ.get("MARKER_SUFFIX", ".ready"),
-        auto_load_format=os.environ.get("AUTO_LOAD_FORMAT", "csv"),
-    )
+    with environment() as env:
+        return Settings(
+            staging_bucket=env.text("STAGING_BUCKET"),
+            load_role_arn=env.text("LOAD_ROLE_ARN", pattern=ROLE_ARN),
+            region=env.text("AWS_REGION"),
+            marker_suffix=env.text("MARKER_SUFFIX", default=".ready"),
+            auto_load_format=env.choice("AUTO_LOAD_FORMAT", FORMATS, default="csv"),
+        )
 
 
 settings()  # at import: a function without its configuration fails its init, not its first event
 
-FORMATS = ("csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle")
 MODES = ("NEW", "RESUME", "AUTO")
 PARALLELISM = ("LOW", "MEDIUM", "HIGH", "OVERSUBSCRIBE")
 PARSER_OPTIONS = {"baseUri", "namedGraphUri", "allowEmptyStrings"}
@@ -181,7 +186,8 @@ def poll_seconds(event: dict) -> int:
     return value
 
 
-def start_load(event: Any, _context: Any = None) -> dict:
+@instrumented
+def start_load(event: Any, _context: Any) -> dict:
     request = build_request(event)
     wait = poll_seconds(event)
     try:
@@ -193,7 +199,9 @@ def start_load(event: Any, _context: Any = None) -> dict:
     if not isinstance(load_id, str) or not load_id:
         # Retrying could start the load a second time; fail with what Neptune said instead.
         raise NeptuneRejected(f"start_loader_job answered without a loadId: {payload!r:.500}")
-    log.info("load started", extra={"loadId": load_id, "source": request["source"]})
+    correlate(load_id)
+    logger.info("load started", extra={"loadId": load_id, "source": request["source"]})
+    count("LoadsStarted")
     return {
         "loadId": load_id,
         "source": request["source"],
@@ -202,7 +210,8 @@ def start_load(event: Any, _context: Any = None) -> dict:
     }
 
 
-def load_status(event: Any, _context: Any = None) -> dict:
+@instrumented(correlation_id=path("loadId"))
+def load_status(event: Any, _context: Any) -> dict:
     """{"loadId"} -> {"loadId", "status", "done", "succeeded", "cause"} for the Choice state."""
     load_id = event.get("loadId") if isinstance(event, dict) else None
     if not isinstance(load_id, str) or not load_id:
@@ -241,7 +250,8 @@ def load_status(event: Any, _context: Any = None) -> dict:
         result["cause"] = json.dumps(
             {"loadId": load_id, "status": status, "counts": counts, "firstErrors": first_errors}
         )
-        log.error("load did not complete", extra={"loadId": load_id, "status": status})
+        logger.error("load did not complete", extra={"loadId": load_id, "status": status})
+        count("LoadsFailed")
     return result
 
 

@@ -3,32 +3,38 @@
 The `neptunedata` client's default endpoint is NOT the cluster: it must be
 `https://<cluster endpoint>:<port>`, from the environment the stack sets. Requests are SigV4-signed
 with the function's role (IAM database authentication). The endpoint is read once, at import (a
-misconfigured function fails its init, as before); the client is made on the first call that needs
-it and then reused, so an event refused by validation never pays for it.
+misconfigured function fails its init); the client is made on the first call that needs it and
+then reused, so an event refused by validation never pays for it.
+
+The functions run in isolated subnets with no route to X-Ray, so their construct turns tracing
+off (POWERTOOLS_TRACE_DISABLED): handler_kit's Tracer is then a no-op and the X-Ray SDK is never
+imported. Logs and metrics need no network: Lambda ships both from stdout.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import os
-from typing import NamedTuple
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from handler_kit.errors import DomainError
+from handler_kit.settings import environment
 
 
-class Settings(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Settings:
     endpoint_url: str
 
 
 @functools.cache
 def settings() -> Settings:
     """The cluster this function talks to, from its environment (tests patch this)."""
-    return Settings(
-        endpoint_url=f"https://{os.environ['CLUSTER_ENDPOINT']}:"
-        f"{os.environ.get('CLUSTER_PORT', '8182')}"
-    )
+    with environment() as env:
+        host = env.text("CLUSTER_ENDPOINT")
+        port = env.integer("CLUSTER_PORT", default=8182, minimum=1, maximum=65535)
+        return Settings(endpoint_url=f"https://{host}:{port}")
 
 
 @functools.cache
@@ -47,7 +53,7 @@ class NeptuneBusy(Exception):
     """Retryable: throttled, too many concurrent loads, or the cluster briefly unreachable."""
 
 
-class NeptuneRejected(Exception):
+class NeptuneRejected(DomainError):
     """Not retryable: the request itself is wrong or not allowed; retrying cannot help."""
 
 

@@ -9,9 +9,9 @@ there is no public endpoint. Values travel only in `parameters`, never spliced i
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
+from handler_kit.observability import count, instrumented, logger
 from neptune import (
     InvalidRequest,
     NeptuneBusy,
@@ -20,9 +20,6 @@ from neptune import (
     translate,
     valid_text,
 )
-
-log = logging.getLogger()
-log.setLevel(logging.INFO)
 
 MAX_QUERY_BYTES = 64 * 1024
 MAX_PARAMETERS_BYTES = 256 * 1024
@@ -50,7 +47,8 @@ def validate(event: Any) -> tuple[str, dict]:
     return query, parameters
 
 
-def handler(event: Any, _context: Any = None) -> dict:
+@instrumented
+def handler(event: Any, _context: Any) -> dict:
     query, parameters = validate(event)
     try:
         response = neptune_client().execute_open_cypher_query(
@@ -59,7 +57,8 @@ def handler(event: Any, _context: Any = None) -> dict:
     except Exception as error:  # noqa: BLE001
         raise translate(error) from error
     results = response.get("results", [])
-    log.info("query ran", extra={"rows": len(results)})
+    logger.info("query ran", extra={"rows": len(results)})
+    count("QueriesRun")
     return {"results": results}
 
 

@@ -11,30 +11,33 @@ the event twice and then sends it to the same queue as the function's dead-lette
 failing record never keeps the others from being processed. Nothing is retried forever,
 nothing vanishes.
 
+Every log line carries the S3 request id of the record being processed as its correlation id;
+metrics count thumbnails made, uploads rejected and records ignored (handler_kit.observability).
+
 Environment: TABLE_NAME, THUMBNAIL_BUCKET, UPLOAD_PREFIX, THUMBNAIL_PREFIX, THUMBNAIL_SIZE,
-MAX_UPLOAD_BYTES, TOPIC_ARN, REJECTED_QUEUE_URL.
+MAX_UPLOAD_BYTES, TOPIC_ARN, REJECTED_QUEUE_URL (read once, at import, by settings()).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
-import logging
-import os
 import posixpath
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
 from botocore.exceptions import ClientError
+from handler_kit.errors import InvalidInput, TooLarge
+from handler_kit.observability import correlate, count, first_record, instrumented, logger
+from handler_kit.settings import environment
 from thumbnails import NotAPhoto, make_thumbnail
 
-logger = logging.getLogger()
-logger.setLevel(logging.INFO)
 
-
-class Settings(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Settings:
     table_name: str
     thumbnail_bucket: str  # the media bucket: uploads and thumbnails live in it
     upload_prefix: str
@@ -48,16 +51,17 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The function's configuration, from the environment the stack sets (tests patch this)."""
-    return Settings(
-        table_name=os.environ["TABLE_NAME"],
-        thumbnail_bucket=os.environ["THUMBNAIL_BUCKET"],
-        upload_prefix=os.environ["UPLOAD_PREFIX"],
-        thumbnail_prefix=os.environ["THUMBNAIL_PREFIX"],
-        thumbnail_size=int(os.environ.get("THUMBNAIL_SIZE", "256")),
-        max_upload_bytes=int(os.environ["MAX_UPLOAD_BYTES"]),
-        topic_arn=os.environ["TOPIC_ARN"],
-        rejected_queue_url=os.environ["REJECTED_QUEUE_URL"],
-    )
+    with environment() as env:
+        return Settings(
+            table_name=env.text("TABLE_NAME"),
+            thumbnail_bucket=env.text("THUMBNAIL_BUCKET"),
+            upload_prefix=env.text("UPLOAD_PREFIX"),
+            thumbnail_prefix=env.text("THUMBNAIL_PREFIX"),
+            thumbnail_size=env.integer("THUMBNAIL_SIZE", default=256, minimum=16, maximum=4096),
+            max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", minimum=1),
+            topic_arn=env.text("TOPIC_ARN"),
+            rejected_queue_url=env.text("REJECTED_QUEUE_URL"),
+        )
 
 
 settings()  # at import: a function without its configuration fails its init, not its first event
@@ -85,8 +89,12 @@ def table():
     return boto3.resource("dynamodb").Table(settings().table_name)
 
 
-class Rejected(Exception):
+class Rejected(InvalidInput):
     """This upload will never become a thumbnail; say why and move on."""
+
+
+class Oversized(Rejected, TooLarge):
+    """Larger than the upload limit."""
 
 
 def thumbnail_key(upload_key: str) -> str:
@@ -98,6 +106,14 @@ def photo_id(upload_key: str) -> str:
     return posixpath.splitext(upload_key[len(settings().upload_prefix) :])[0]
 
 
+def _request_id(record: Any) -> str | None:
+    """The S3 request that created the object: the correlation id of its log lines."""
+    elements = record.get("responseElements") if isinstance(record, dict) else None
+    identifier = elements.get("x-amz-request-id") if isinstance(elements, dict) else None
+    return identifier if isinstance(identifier, str) and identifier else None
+
+
+@instrumented(correlation_id=first_record(_request_id))
 def handler(event: Any, context) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
@@ -106,10 +122,12 @@ def handler(event: Any, context) -> dict:
     counts = {"thumbnails": 0, "rejected": 0, "ignored": 0}
     failed: list[Exception] = []
     for record in records:
+        correlate(_request_id(record))
         try:
             counts[_process(record)] += 1
         except Exception as err:  # noqa: BLE001 - the other records still get their turn
             logger.error("record failed; the event will be retried", exc_info=True)
+            count("RecordsFailed")
             failed.append(err)
     if failed:
         raise failed[0]  # Lambda retries the event twice, then dead-letters it
@@ -207,6 +225,7 @@ def _process(record: Any) -> str:
     logger.info(
         "thumbnail written", extra={**where, "thumbnailKey": target, "bytes": len(thumb.data)}
     )
+    count("ThumbnailsMade")
     return "thumbnails"
 
 
@@ -219,7 +238,7 @@ def _download(bucket: str, key: str, version: str | None) -> tuple[bytes, int]:
     size, limit = response["ContentLength"], settings().max_upload_bytes
     if size > limit:
         response["Body"].close()
-        raise Rejected(f"{size} bytes is more than the {limit}-byte upload limit")
+        raise Oversized(f"{size} bytes is more than the {limit}-byte upload limit")
     if size == 0:
         raise Rejected("empty object")
     return response["Body"].read(), size
@@ -227,6 +246,7 @@ def _download(bucket: str, key: str, version: str | None) -> tuple[bytes, int]:
 
 def _reject(where: dict, reason: str) -> None:
     logger.warning("upload rejected: %s", reason, extra={"detail": where})
+    count("UploadsRejected")
     sqs().send_message(
         QueueUrl=settings().rejected_queue_url,
         MessageBody=json.dumps({"reason": reason, **where}, default=str),

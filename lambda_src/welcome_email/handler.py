@@ -19,22 +19,25 @@ the failed records' coordinates go to the encrypted on-failure queue. This handl
 A batch in which every record failed raises BatchFailed, so the mapping bisects it; an event
 that is not a stream batch has no record to retry and is answered with no failures.
 
-Environment: TABLE_NAME, SENDER, SITE_URL, BLOG_NAME.
+Every log line carries the record's eventID as its correlation id; metrics count the welcomes
+sent, the duplicates skipped and the records failed (handler_kit.observability).
+
+Environment: TABLE_NAME, SENDER, SITE_URL, BLOG_NAME (read once, at import, by settings()).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
-import os
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
-
-logger = Logger(service="welcome-email")
+from handler_kit.errors import InvalidInput
+from handler_kit.observability import correlate, count, first_record, instrumented, logger
+from handler_kit.settings import environment
 
 SUBSCRIBER_PREFIX = "SUBSCRIBER#"
 # One @, a dot in the domain, printable 7-bit ASCII only: SES takes no other address (no
@@ -44,7 +47,8 @@ EMAIL = re.compile(r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 OUTCOME_UNKNOWN = (ReadTimeoutError, ConnectionClosedError)
 
 
-class Settings(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Settings:
     table_name: str
     sender: str
     site_url: str
@@ -54,12 +58,13 @@ class Settings(NamedTuple):
 @functools.cache
 def settings() -> Settings:
     """The function's configuration, from the environment the stack sets (tests patch this)."""
-    return Settings(
-        table_name=os.environ["TABLE_NAME"],
-        sender=os.environ["SENDER"],
-        site_url=os.environ.get("SITE_URL", ""),
-        blog_name=os.environ.get("BLOG_NAME", "MyBlog"),
-    )
+    with environment() as env:
+        return Settings(
+            table_name=env.text("TABLE_NAME"),
+            sender=env.text("SENDER"),
+            site_url=env.text("SITE_URL", default=""),
+            blog_name=env.text("BLOG_NAME", default="MyBlog"),
+        )
 
 
 settings()  # at import: a function without its configuration fails its init, not its first event
@@ -76,7 +81,7 @@ def ses():
     return boto3.client("ses")
 
 
-class PoisonRecord(ValueError):
+class PoisonRecord(InvalidInput):
     """A stream record this function can never turn into an email."""
 
 
@@ -128,6 +133,7 @@ def record_handler(record: Any) -> str:
     except ClientError as err:
         if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
             logger.info("already welcomed (or unsubscribed); not sending again", extra={"pk": pk})
+            count("DuplicatesSkipped")
             return "duplicate"
         raise
     try:
@@ -163,6 +169,7 @@ def record_handler(record: Any) -> str:
             raise
         raise
     logger.info("welcome sent", extra={"pk": pk})
+    count("WelcomesSent")
     return "sent"
 
 
@@ -181,7 +188,13 @@ def _item_identifier(record: Any) -> str:
     return sequence if isinstance(sequence, str) else ""
 
 
-@logger.inject_lambda_context
+def _event_id(record: Any) -> str | None:
+    """The stream record's own id (eventID), the correlation id of its log lines."""
+    identifier = record.get("eventID") if isinstance(record, dict) else None
+    return identifier if isinstance(identifier, str) and identifier else None
+
+
+@instrumented(correlation_id=first_record(_event_id))
 def handler(event: Any, context) -> dict:
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
@@ -192,9 +205,11 @@ def handler(event: Any, context) -> dict:
         return {"batchItemFailures": []}
     failures, errors = [], []
     for record in records:
+        correlate(_event_id(record))
         try:
             record_handler(record)
         except Exception as err:  # noqa: BLE001 - one record's failure is reported, not raised
+            count("RecordsFailed")
             identifier = _item_identifier(record)
             logger.warning(
                 "record failed; reported for retry",

@@ -77,7 +77,12 @@ class QueueWorker(Construct):
                 **common,
             )
         wait_for_capacity_providers(self.service, cluster)
-        queue.grant_consume_messages(task_definition.task_role)
+        # Receive and delete only: a worker deletes what it finished and leaves a failure to
+        # reappear (grant_consume_messages would add ChangeMessageVisibility, GetQueueAttributes
+        # and GetQueueUrl, which the worker never calls; a KMS queue also needs Decrypt).
+        queue.grant(task_definition.task_role, "sqs:ReceiveMessage", "sqs:DeleteMessage")
+        if queue.encryption_master_key is not None:
+            queue.encryption_master_key.grant_decrypt(task_definition.task_role)
 
         self.scaling = self.service.auto_scale_task_count(
             min_capacity=min_tasks, max_capacity=max_tasks

@@ -64,19 +64,11 @@ NODE_TYPES = (
 )
 MAX_NODES = 11  # one primary + up to 10 read replicas
 
-# What DAX itself calls on the tables it fronts (reads on a miss, write-through, item checks).
-_SERVICE_ACTIONS = [
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-]
+# DAX reads a table's key schema with DescribeTable before it serves the table; every data call
+# a client makes through the cluster, DAX makes on DynamoDB with its own role (a miss, a
+# write-through). So the cluster's role gets DescribeTable, plus exactly the data actions its
+# clients are granted (`grant*` below): dax:GetItem for a client, dynamodb:GetItem for DAX.
+_SERVICE_ACTIONS = ["dynamodb:DescribeTable"]
 _READ_ACTIONS = ["dax:GetItem", "dax:BatchGetItem", "dax:Query", "dax:Scan"]
 _WRITE_ACTIONS = [
     "dax:PutItem",
@@ -181,6 +173,8 @@ class DaxCache(Construct):
             assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
             description=f"Lets the {id} DAX cluster reach the tables it fronts, and nothing else",
         )
+        self.tables = list(tables)
+        self._service_actions: set[str] = set()
         for table in tables:
             table.grant(self.role, *_SERVICE_ACTIONS)
             if table.encryption_key is not None:  # customer-managed key: DAX reads through it
@@ -225,20 +219,24 @@ class DaxCache(Construct):
                 f"DaxCache.grant: actions {unknown or '(none)'}; allowed: "
                 f"{', '.join(_READ_ACTIONS + _WRITE_ACTIONS)}"
             )
+        self._let_dax_do(actions)
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=list(actions), resource_arns=[self.cluster_arn]
         )
 
     def grant_read_data(self, grantee: iam.IGrantable) -> iam.Grant:
         """GetItem/BatchGetItem/Query/Scan through this cluster."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=_READ_ACTIONS, resource_arns=[self.cluster_arn]
-        )
+        return self.grant(grantee, *_READ_ACTIONS)
 
     def grant_read_write_data(self, grantee: iam.IGrantable) -> iam.Grant:
         """Every DAX data action (reads, writes, conditional checks) on this cluster only."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=_READ_ACTIONS + _WRITE_ACTIONS,
-            resource_arns=[self.cluster_arn],
-        )
+        return self.grant(grantee, *_READ_ACTIONS, *_WRITE_ACTIONS)
+
+    def _let_dax_do(self, actions: Sequence[str]) -> None:
+        """The cluster's role may make the DynamoDB calls behind `actions` (once each)."""
+        wanted = {f"dynamodb:{action.removeprefix('dax:')}" for action in actions}
+        new = sorted(wanted - self._service_actions)
+        if new:
+            self._service_actions.update(new)
+            for table in self.tables:
+                table.grant(self.role, *new)

@@ -27,13 +27,34 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from house.defaults import dead_letter_queue
 from house.lambda_function import python_function
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _OnFailureQueue:
+    """The mapping's on-failure destination, granted `sqs:SendMessage` only: all Lambda's poller
+    calls with the function's role. (CDK's SqsDlq grants the send bundle, which adds
+    GetQueueAttributes and GetQueueUrl that nothing calls; an SQS-managed key needs no KMS grant.)
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(self, _target, target_handler) -> lambda_.DlqDestinationConfig:
+        self.queue.grant(target_handler, "sqs:SendMessage")
+        if self.queue.encryption_master_key is not None:  # SQS sends under the caller's key use
+            self.queue.encryption_master_key.grant(
+                target_handler, "kms:GenerateDataKey", "kms:Decrypt"
+            )
+        return lambda_.DlqDestinationConfig(destination=self.queue.queue_arn)
 
 
 class StreamConsumer(Construct):
@@ -103,7 +124,7 @@ class StreamConsumer(Construct):
             max_record_age=max_record_age,
             parallelization_factor=parallelization_factor,
             report_batch_item_failures=True,
-            on_failure=event_sources.SqsDlq(self.failures),
+            on_failure=_OnFailureQueue(self.failures),
             filters=list(filters) or None,
         )
         self.function.add_event_source(self.event_source)

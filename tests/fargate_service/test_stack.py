@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match
 
 from tests.fargate_service.conftest import PUBLIC_IMAGE, STACK_ID
 from tests.support.gates import nag_findings
+from tests.support.iam_statements import actions_of, statements_of
 from tests.support.template import resources
 
 
@@ -22,23 +23,6 @@ def one(template: dict, kind: str, path_suffix: str) -> tuple[str, dict]:
     ]
     assert len(found) == 1, f"{len(found)} {kind} at *{path_suffix}"
     return found[0]
-
-
-def policy_statements(template: dict, role_logical_id: str) -> list[dict]:
-    """Every statement of every AWS::IAM::Policy attached to the role."""
-    statements = []
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
-def actions(statements: list[dict]) -> set[str]:
-    found = set()
-    for statement in statements:
-        value = statement["Action"]
-        found |= {value} if isinstance(value, str) else set(value)
-    return found
 
 
 def task_definition(template: dict, name: str) -> dict:
@@ -332,15 +316,15 @@ def test_task_and_execution_roles_are_distinct_and_scoped(assembly):
             trust = template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]
             assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
             assert not template["Resources"][role]["Properties"].get("ManagedPolicyArns")
-        assert actions(policy_statements(template, execution_role)) <= execution_only
-        task_actions = actions(policy_statements(template, task_role))
+        assert actions_of(statements_of(template, execution_role)) <= execution_only
+        task_actions = actions_of(statements_of(template, task_role))
         # The app never pulls images or writes through the driver's permissions.
         assert not task_actions & {"ecr:GetAuthorizationToken", "ecr:BatchGetImage"}
         assert not any(a.endswith("*") and not a.startswith("ssmmessages") for a in task_actions)
 
     def task_actions(name):
         role = task_definition(template, name)["TaskRoleArn"]["Fn::GetAtt"][0]
-        return actions(policy_statements(template, role)) - {
+        return actions_of(statements_of(template, role)) - {
             "ssmmessages:CreateControlChannel",
             "ssmmessages:CreateDataChannel",
             "ssmmessages:OpenControlChannel",
@@ -351,20 +335,13 @@ def test_task_and_execution_roles_are_distinct_and_scoped(assembly):
             "logs:PutLogEvents",
         }
 
-    assert task_actions("Web") == {
-        "elasticfilesystem:ClientMount",
-        "sqs:SendMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-    }
+    # Exactly the queue calls the code makes (no CDK send/consume bundle extras).
+    assert task_actions("Web") == {"elasticfilesystem:ClientMount", "sqs:SendMessage"}
     assert task_actions("Worker") == {
         "elasticfilesystem:ClientMount",
         "elasticfilesystem:ClientWrite",
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
     }
     assert task_actions("ProcessUpload") == {
         "elasticfilesystem:ClientMount",
@@ -382,9 +359,7 @@ def test_efs_client_permissions_name_the_access_point(assembly):
     access_point = one(template, "AWS::EFS::AccessPoint", "/AppAccessPoint/Resource")[0]
     role = task_definition(template, "Worker")["TaskRoleArn"]["Fn::GetAtt"][0]
     statement = next(
-        s
-        for s in policy_statements(template, role)
-        if "elasticfilesystem:ClientWrite" in s["Action"]
+        s for s in statements_of(template, role) if "elasticfilesystem:ClientWrite" in s["Action"]
     )
     condition = json.dumps(
         statement["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"]
@@ -396,7 +371,7 @@ def test_upload_task_reads_objects_of_the_upload_bucket_only(assembly):
     template = assembly.template(STACK_ID)
     bucket = one(template, "AWS::S3::Bucket", "/Uploads/Resource")[0]
     role = task_definition(template, "ProcessUpload")["TaskRoleArn"]["Fn::GetAtt"][0]
-    statement = next(s for s in policy_statements(template, role) if s["Action"] == "s3:GetObject")
+    statement = next(s for s in statements_of(template, role) if s["Action"] == "s3:GetObject")
     assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
 
 
@@ -600,13 +575,13 @@ def test_codebuild_project_pushes_only_to_the_repository_and_logs_with_a_retenti
     assert properties["Artifacts"] == {"Type": "NO_ARTIFACTS"}
     role = properties["ServiceRole"]["Fn::GetAtt"][0]
     repository = next(iter(resources(template, "AWS::ECR::Repository")))
-    statements = policy_statements(template, role)
+    statements = statements_of(template, role)
     push = next(s for s in statements if "ecr:PutImage" in s["Action"])
     assert push["Resource"] == {"Fn::GetAtt": [repository, "Arn"]}
     read = next(s for s in statements if "s3:GetObject*" in s["Action"])
     assert "cdk-hnb659fds-assets-" in json.dumps(read["Resource"])
     assert not any(
-        a.startswith(("s3:Put", "s3:Delete", "iam:", "ecs:")) for a in actions(statements)
+        a.startswith(("s3:Put", "s3:Delete", "iam:", "ecs:")) for a in actions_of(statements)
     )
     # The group CodeBuild would create with no expiry, created first with the stage's.
     ((logs_id, logs),) = [
@@ -630,7 +605,7 @@ def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(a
     assert handler["MemorySize"] == 128
     role = handler["Role"]["Fn::GetAtt"][0]
     assert not template["Resources"][role]["Properties"].get("ManagedPolicyArns")
-    statements = policy_statements(template, role)
+    statements = statements_of(template, role)
     project = next(iter(resources(template, "AWS::CodeBuild::Project")))
     start = next(s for s in statements if s["Action"] == "codebuild:StartBuild")
     assert start["Resource"] == {"Fn::GetAtt": [project, "Arn"]}
@@ -642,7 +617,7 @@ def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(a
     assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
     write = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
     assert write["Resource"] == {"Fn::GetAtt": [logs_id, "Arn"]}
-    assert actions(statements) == {
+    assert actions_of(statements) == {
         "codebuild:StartBuild",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -901,8 +876,8 @@ def test_variant_instance_role_has_only_the_agents_statements(variant_template):
     role = one(template, "AWS::IAM::Role", "/Containers/InstanceRole/Resource")[0]
     assert not template["Resources"][role]["Properties"].get("ManagedPolicyArns")
     cluster = next(iter(resources(template, "AWS::ECS::Cluster")))
-    statements = policy_statements(template, role)
-    assert actions(statements) == {
+    statements = statements_of(template, role)
+    assert actions_of(statements) == {
         "ecs:DeregisterContainerInstance",
         "ecs:RegisterContainerInstance",
         "ecs:Submit*",
@@ -958,7 +933,7 @@ def test_variant_public_image_needs_no_docker_and_runs_as_is(variant, variant_te
     assert template_group["Properties"]["HealthCheckPath"] == "/"
     # No ECR pull permission for an image that is not in ECR.
     execution = task_definition(template, "Web")["ExecutionRoleArn"]["Fn::GetAtt"][0]
-    assert not {a for a in actions(policy_statements(template, execution)) if a.startswith("ecr:")}
+    assert not {a for a in actions_of(statements_of(template, execution)) if a.startswith("ecr:")}
     # Nothing is built, and nothing EventBridge would start can run: the image has no
     # process-upload or prune command, so the rule and the schedule exist switched off.
     assert not resources(template, "AWS::CodeBuild::Project")

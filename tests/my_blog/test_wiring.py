@@ -40,7 +40,7 @@ from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 from tests.support.eventbridge import event_matches
 from tests.support.iam_enforcement import attempt
 from tests.support.iam_statements import as_list, resolved_statements
-from tests.support.lambda_runner import LOG_STEPS, STREAM_STEPS, TRACING_STEPS, VPC_STEPS
+from tests.support.lambda_service import LOG_STEPS, STREAM_STEPS, TRACING_STEPS, VPC_STEPS
 
 STACK = "MyBlog"
 

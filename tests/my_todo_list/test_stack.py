@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.support.iam_statements import all_statements, as_list, statements_of
 from tests.support.synth import REPO_ROOT
 from tests.support.template import only, resources
 
@@ -21,17 +22,8 @@ def logical_id(template: dict, kind: str, prefix: str) -> str:
 
 
 def policy_statements(template: dict, role_prefix: str) -> list[dict]:
-    role = logical_id(template, "AWS::IAM::Role", role_prefix)
-    return [
-        s
-        for p in resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": role} in p["Properties"]["Roles"]
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+    """The statements of the one role whose logical id starts with `role_prefix`."""
+    return statements_of(template, logical_id(template, "AWS::IAM::Role", role_prefix))
 
 
 @pytest.fixture
@@ -389,10 +381,9 @@ def test_no_wildcard_resource_where_an_arn_is_known(template):
         "ec2:AssignPrivateIpAddresses",
         "ec2:UnassignPrivateIpAddresses",
     }
-    for policy_id, policy in resources(template, "AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if "*" in as_list(statement["Resource"]):
-                assert set(as_list(statement["Action"])) <= allowed, (policy_id, statement)
+    for policy_id, statement in all_statements(template):
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= allowed, (policy_id, statement)
 
 
 # -- read path: DAX in prod, nothing of it in dev --------------------------------------------------
@@ -509,13 +500,16 @@ def test_dev_has_no_dax_no_vpc_and_a_plain_dynamodb_handler(dev):
     assert handler["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_handler_is_arm64_python_with_the_shared_layer(template):
+def test_handler_is_arm64_python_with_the_kit_and_the_dynamodb_layer(template):
     handler = template["Resources"][logical_id(template, "AWS::Lambda::Function", "TodoApiHandler")]
-    layer_id, layer = only(template, "AWS::Lambda::LayerVersion")
+    kit = logical_id(template, "AWS::Lambda::LayerVersion", "HandlerKit")
+    dynamodb = logical_id(template, "AWS::Lambda::LayerVersion", "TodoApiDynamoDbClient")
     assert handler["Properties"]["Architectures"] == ["arm64"]
     assert handler["Properties"]["Runtime"].startswith("python3.")
-    assert handler["Properties"]["Layers"] == [{"Ref": layer_id}]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    # CDK orders layers by logical id; both bundle the same boto3/botocore, so order is moot.
+    assert sorted(layer["Ref"] for layer in handler["Properties"]["Layers"]) == [kit, dynamodb]
+    for layer in (kit, dynamodb):
+        assert template["Resources"][layer]["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
 # -- outputs ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 from tests.my_todo_list.events import api_event, header, json_body
 from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 from tests.support.iam_enforcement import attempt
-from tests.support.lambda_runner import LOG_STEPS, TRACING_STEPS, VPC_STEPS
+from tests.support.lambda_service import LOG_STEPS, TRACING_STEPS, VPC_STEPS
 
 STACK = "MyTodoList"
 

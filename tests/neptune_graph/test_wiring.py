@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 
 from tests.support.eventbridge import event_matches, rule_target_input, s3_object_created_event
 from tests.support.iam_enforcement import attempt, authorize
-from tests.support.lambda_runner import LOG_STEPS, TRACING_STEPS, VPC_STEPS
+from tests.support.lambda_service import LOG_STEPS, TRACING_STEPS, VPC_STEPS
 
 STACK = "NeptuneGraph"
 

@@ -40,6 +40,16 @@ def statements_of(template: dict, role_logical_id: str) -> list[dict]:
     return statements
 
 
+def all_statements(template: dict) -> list[tuple[str, dict]]:
+    """(policy logical id, statement) for every statement of every identity policy."""
+    return [
+        (logical_id, statement)
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] in POLICY_TYPES
+        for statement in as_list(resource["Properties"]["PolicyDocument"]["Statement"])
+    ]
+
+
 def actions_of(statements: list[dict]) -> set[str]:
     return {action for statement in statements for action in as_list(statement.get("Action", []))}
 

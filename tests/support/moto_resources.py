@@ -16,11 +16,8 @@ Use inside `moto.mock_aws()` (the `local_stack` fixture in tests/conftest.py doe
 from __future__ import annotations
 
 import copy
-import functools
 import json
 from pathlib import Path
-
-from botocore.exceptions import ClientError
 
 from tests.support import grant_mutation
 from tests.support.iam_enforcement import (
@@ -29,7 +26,13 @@ from tests.support.iam_enforcement import (
     register_dax_cluster,
     register_neptune_cluster,
 )
-from tests.support.intrinsics import ACCOUNT, TemplateResolver
+from tests.support.intrinsics import TemplateResolver
+from tests.support.moto_iam import (
+    attach_managed_policies,
+    create_inline_policy,
+    create_managed_policy,
+    create_role,
+)
 
 
 class StackInMoto(TemplateResolver):
@@ -87,7 +90,7 @@ class StackInMoto(TemplateResolver):
         """Temporary credentials of the template's role, from moto's STS (AssumeRole), as the
         Lambda service or the ECS agent gets them; the same ones for the whole test."""
         if role_logical_id not in self._credentials:
-            self._attach_managed_policies(role_logical_id)
+            attach_managed_policies(self, role_logical_id)
             arn = self.get_att(role_logical_id, "Arn")
             answer = self.client("sts").assume_role(
                 RoleArn=arn, RoleSessionName=self.names[role_logical_id][:64]
@@ -109,35 +112,6 @@ class StackInMoto(TemplateResolver):
             if credentials.access_key_id == access_key_id:
                 return credentials
         raise LookupError(f"no role of {self.stack_name} was assumed with key {access_key_id}")
-
-    def _attach_managed_policies(self, role_logical_id: str) -> None:
-        iam = self.client("iam")
-        for arn in self._managed_policy_arns.pop(role_logical_id, []):
-            if arn.startswith("arn:aws:iam::aws:policy/"):
-                name = arn.rsplit("/", 1)[1]
-                known = _aws_managed_policies().get(name)
-                if known is None:
-                    raise LookupError(f"moto ships no document for the AWS managed policy {arn}")
-                local = f"arn:aws:iam::{ACCOUNT}:policy{known['Path']}{name}"
-                try:
-                    iam.create_policy(
-                        PolicyName=name,
-                        Path=known["Path"],
-                        PolicyDocument=json.dumps(known["Document"]),
-                    )
-                except ClientError as err:
-                    if err.response["Error"]["Code"] != "EntityAlreadyExists":
-                        raise
-                arn = local
-            iam.attach_role_policy(RoleName=self.names[role_logical_id], PolicyArn=arn)
-
-
-@functools.cache
-def _aws_managed_policies() -> dict:
-    """AWS managed policies as moto ships them (parsing them costs ~0.7 s: only when needed)."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    return json.loads(aws_managed_policies_data)
 
 
 # -- creating resources in moto --------------------------------------------------------------------
@@ -205,59 +179,6 @@ def _create_log_group(stack: StackInMoto, logical_id: str, props: dict) -> None:
     stack.client("logs").create_log_group(logGroupName=stack.names[logical_id])
 
 
-def _create_role(stack: StackInMoto, logical_id: str, props: dict) -> None:
-    name = stack.names[logical_id]
-    iam = stack.client("iam")
-    iam.create_role(
-        RoleName=name,
-        Path=props.get("Path", "/"),
-        AssumeRolePolicyDocument=json.dumps(props.get("AssumeRolePolicyDocument", {})),
-    )
-    for policy in props.get("Policies", []):
-        _put_role_policy(stack, name, policy["PolicyName"], policy["PolicyDocument"])
-    stack._managed_policy_arns[logical_id] = list(props.get("ManagedPolicyArns", []))
-
-
-def _create_inline_policy(stack: StackInMoto, logical_id: str, props: dict) -> None:
-    """AWS::IAM::Policy: one inline policy per role it names (as CloudFormation puts it)."""
-    for role in props.get("Roles", []):
-        if role in _role_names(stack):
-            _put_role_policy(stack, role, props["PolicyName"], props["PolicyDocument"])
-
-
-def _create_managed_policy(stack: StackInMoto, logical_id: str, props: dict) -> None:
-    iam = stack.client("iam")
-    arn = iam.create_policy(
-        PolicyName=stack.names[logical_id],
-        Path=props.get("Path", "/"),
-        PolicyDocument=json.dumps(props["PolicyDocument"]),
-    )["Policy"]["Arn"]
-    for role in props.get("Roles", []):
-        if role in _role_names(stack):
-            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
-
-
-def _role_names(stack: StackInMoto) -> set[str]:
-    """Roles this stack created (a policy may also name roles that live elsewhere)."""
-    return {stack.names[lid] for lid, kind in stack.created.items() if kind == "AWS::IAM::Role"}
-
-
-def _put_role_policy(stack: StackInMoto, role_name: str, policy_name: str, document: dict) -> None:
-    text = json.dumps(document)
-    try:
-        stack.client("iam").put_role_policy(
-            RoleName=role_name, PolicyName=policy_name, PolicyDocument=text
-        )
-    except ClientError as err:
-        if err.response["Error"]["Code"] != "MalformedPolicyDocument":
-            raise
-        # moto's validator refuses placeholder ARNs of types the resolver does not model
-        # (`<LogicalId>.Arn`); the statement still counts, exactly as written, for the rest.
-        from moto.iam.models import iam_backends
-
-        iam_backends[ACCOUNT]["aws"].get_role(role_name).put_policy(policy_name, text)
-
-
 def _create_email_identity(stack: StackInMoto, logical_id: str, props: dict) -> None:
     identity = props["EmailIdentity"]
     ses = stack.client("ses")
@@ -305,15 +226,15 @@ _CREATORS = {
     "AWS::SQS::Queue": _create_queue,
     "AWS::SNS::Topic": _create_topic,
     "AWS::Logs::LogGroup": _create_log_group,
-    "AWS::IAM::Role": _create_role,
+    "AWS::IAM::Role": create_role,
     "AWS::SES::EmailIdentity": _create_email_identity,
     "AWS::StepFunctions::StateMachine": _create_state_machine,
 }
 
 # After every role exists (a policy may precede the role it names in the template).
 _LATE_CREATORS = {
-    "AWS::IAM::Policy": _create_inline_policy,
-    "AWS::IAM::ManagedPolicy": _create_managed_policy,
+    "AWS::IAM::Policy": create_inline_policy,
+    "AWS::IAM::ManagedPolicy": create_managed_policy,
     "AWS::DAX::Cluster": _register_dax_cluster,
     "AWS::Neptune::DBCluster": _register_neptune_cluster,
 }

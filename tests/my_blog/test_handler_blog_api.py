@@ -18,24 +18,28 @@ from botocore.exceptions import (
 )
 
 from tests.my_blog.events import AUTHOR, api_event, header, json_body
-from tests.support.wiring import LambdaContext, load_handler
+from tests.support.wiring import LambdaContext, fresh, load_function
 
 TABLE = "blog-table"
 BUCKET = "blog-media"
+ENVIRONMENT = {
+    "TABLE_NAME": TABLE,
+    "POSTS_INDEX": "posts-by-date",
+    "MEDIA_BUCKET": BUCKET,
+    "UPLOAD_PREFIX": "uploads/",
+    "THUMBNAIL_PREFIX": "thumbnails/",
+    "MAX_UPLOAD_BYTES": "1048576",
+    "CACHE_SECONDS": "60",
+}
+
+
+@pytest.fixture(scope="module")
+def api_module():
+    return load_function("blog_api", layers=("dynamodb_client",), environment=ENVIRONMENT)
 
 
 @pytest.fixture
-def api(aws, monkeypatch):
-    for name, value in {
-        "TABLE_NAME": TABLE,
-        "POSTS_INDEX": "posts-by-date",
-        "MEDIA_BUCKET": BUCKET,
-        "UPLOAD_PREFIX": "uploads/",
-        "THUMBNAIL_PREFIX": "thumbnails/",
-        "MAX_UPLOAD_BYTES": "1048576",
-        "CACHE_SECONDS": "60",
-    }.items():
-        monkeypatch.setenv(name, value)
+def api(aws, api_module, monkeypatch):
     monkeypatch.delenv("DAX_ENDPOINT", raising=False)
     boto3.client("dynamodb").create_table(
         TableName=TABLE,
@@ -59,7 +63,7 @@ def api(aws, monkeypatch):
         ],
     )
     boto3.client("s3").create_bucket(Bucket=BUCKET)
-    return load_handler("blog_api", layers=("dynamodb_client",))
+    return fresh(api_module, monkeypatch, ENVIRONMENT)
 
 
 def call(api, method, path, **kwargs) -> dict:
@@ -135,7 +139,7 @@ def test_list_is_newest_first_and_pages_with_the_cursor(api):
 def test_a_missing_post_is_a_briefly_cached_404(api):
     missing = call(api, "GET", "/api/posts/nothing-here")
     assert missing["statusCode"] == 404
-    assert json_body(missing) == {"error": "no post 'nothing-here'"}
+    assert json_body(missing) == {"message": "no post 'nothing-here'", "code": "NotFound"}
     assert header(missing, "Cache-Control") == "public, max-age=10"
 
 
@@ -152,28 +156,28 @@ def test_a_missing_post_is_a_briefly_cached_404(api):
 )
 def test_bad_list_parameters_are_400(api, query, message):
     response = call(api, "GET", "/api/posts", query=query)
-    assert response["statusCode"] == 400 and message in json_body(response)["error"]
-    assert header(response, "Cache-Control") == "no-store"
+    assert_error(response, 400, message)
 
 
 @pytest.mark.parametrize("slug", ["Hello", "hello_world", "-x", "a" * 81, "x--y"])
 def test_a_malformed_slug_is_400(api, slug):
     response = call(api, "GET", f"/api/posts/{slug}")
-    assert response["statusCode"] == 400 and "slug" in json_body(response)["error"]
+    assert_error(response, 400, "slug")
 
 
 @pytest.mark.parametrize(
     "body, status, message",
     [
         ("{not json", 400, "not valid JSON"),
-        ("", 400, "body is required"),
+        ("", 400, "a body is required"),
         ("[1, 2]", 400, "JSON object"),
-        ({"body": "text only"}, 400, "'title' is required"),
-        ({"title": "t"}, 400, "'body' is required"),
-        ({"title": 5, "body": "x"}, 400, "'title' must be a string"),
+        ({"body": "text only"}, 400, "missing required field(s): title"),
+        ({"title": "t"}, 400, "missing required field(s): body"),
+        ({"title": 5, "body": "x"}, 400, "'title' must be string"),
         ({"title": "   ", "body": "x"}, 400, "'title' must not be empty"),
+        ({"title": "t", "body": "x", "summary": " "}, 400, "'summary' must not be empty"),
         ({"title": "t" * 201, "body": "x"}, 400, "longer than 200"),
-        ({"title": "t", "body": "x", "slug": "Not A Slug"}, 400, "'slug' has an invalid format"),
+        ({"title": "t", "body": "x", "slug": "Not A Slug"}, 400, "'slug' does not match"),
         ({"title": "t", "body": "x", "tags": "aws"}, 400, "'tags'"),
         ({"title": "t", "body": "x", "tags": ["UPPER"]}, 400, "'tags'"),
         ({"title": "t", "body": "x", "tags": [f"t{i}" for i in range(11)]}, 400, "'tags'"),
@@ -184,14 +188,13 @@ def test_a_malformed_slug_is_400(api, slug):
 )
 def test_bad_posts_are_rejected_and_nothing_is_written(api, body, status, message):
     response = call(api, "POST", "/api/posts", body=body, author=AUTHOR)
-    assert response["statusCode"] == status, response
-    assert message in json_body(response)["error"]
+    assert_error(response, status, message)
     assert items() == []
 
 
 def test_creating_a_post_needs_an_author(api):
     response = call(api, "POST", "/api/posts", body=new_post(), author=None)
-    assert response["statusCode"] == 401
+    assert_error(response, 401, "sign in", "NotAuthenticated")
     assert items() == []
 
 
@@ -199,7 +202,7 @@ def test_a_second_post_with_the_same_slug_is_409_and_the_first_is_untouched(api)
     assert call(api, "POST", "/api/posts", body=new_post(), author=AUTHOR)["statusCode"] == 201
     before = items()
     again = call(api, "POST", "/api/posts", body=new_post(body="Overwritten?"), author=AUTHOR)
-    assert again["statusCode"] == 409 and "already exists" in json_body(again)["error"]
+    assert_error(again, 409, "already exists", "AlreadyExists")
     assert items() == before
 
 
@@ -243,8 +246,7 @@ def test_subscribe_stores_the_lowercased_address_once(api):
 )
 def test_bad_subscriptions_are_400_and_nothing_is_written(api, body):
     response = call(api, "POST", "/api/subscribers", body=body)
-    assert response["statusCode"] == 400, response
-    assert "error" in json_body(response)
+    assert_error(response, 400, "", "InvalidInput")
     assert items() == []
 
 
@@ -288,15 +290,22 @@ def test_bad_upload_requests_get_no_url(api, body, author, status):
 
 def test_an_unknown_route_is_a_json_404(api):
     response = call(api, "GET", "/api/admin")
-    assert response["statusCode"] == 404 and json_body(response) == {"error": "no such route"}
+    assert response["statusCode"] == 404
+    assert json_body(response) == {"message": "no such route", "code": "NoSuchRoute"}
+    assert header(response, "Cache-Control") == "no-store"
 
 
 # -- bad input is a 4xx, never a 5xx (issue 13) ---------------------------------------------------
 
 
-def assert_error(response: dict, status: int, fragment: str) -> None:
+def assert_error(response: dict, status: int, fragment: str, code: str | None = None) -> None:
+    """The one error body of every REST handler (handler_kit.rest), never cached."""
     assert response["statusCode"] == status, response
-    assert fragment in json_body(response)["error"]
+    body = json_body(response)
+    assert set(body) == {"message", "code"}, body
+    assert fragment in body["message"]
+    if code is not None:
+        assert body["code"] == code
     assert header(response, "Cache-Control") == "no-store"
 
 
@@ -314,8 +323,8 @@ def test_a_path_slug_with_a_trailing_newline_is_400(api, slug):
 @pytest.mark.parametrize(
     "fields, fragment",
     [
-        ({"slug": "hello-world\n"}, "'slug' has an invalid format"),
-        ({"slug": " hello-world"}, "'slug' has an invalid format"),  # so does API Gateway's model
+        ({"slug": "hello-world\n"}, "'slug' does not match"),
+        ({"slug": " hello-world"}, "'slug' does not match"),  # so does API Gateway's model
         ({"tags": ["aws\n"]}, "'tags'"),
         ({"tags": ["aws", "intro\n"]}, "'tags'"),
     ],
@@ -343,27 +352,27 @@ def test_an_email_must_match_the_whole_pattern_in_ascii(api, email):
     assert items() == []
 
 
-def test_the_handler_and_the_request_models_use_the_same_patterns(api):
-    """blueprints/my_blog/blog_api.py puts these into the API Gateway models (read without CDK)."""
-    import ast
-
+def test_the_request_models_are_the_schemas_the_handler_checks(assembly):
+    """blueprints/my_blog/blog_api.py writes the API Gateway models; lambda_src/blog_api/
+    schemas.json is what the handler validates bodies with: they are the same schemas."""
     from tests.support.synth import REPO_ROOT
+    from tests.support.template import resources
 
-    tree = ast.parse((REPO_ROOT / "blueprints/my_blog/blog_api.py").read_text())
-    model = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id.endswith("_PATTERN")
+    models = {
+        model["Properties"]["Name"]: model["Properties"]["Schema"]
+        for model in resources(assembly.template("MyBlog"), "AWS::ApiGateway::Model").values()
     }
-    assert model == {
-        "SLUG_PATTERN": api.SLUG.pattern,
-        "TAG_PATTERN": api.TAG.pattern,
-        "EMAIL_PATTERN": api.EMAIL.pattern,
-    }
-    # ECMAScript `pattern` is a search, Python's check a fullmatch: they agree when anchored.
-    assert all(p.startswith("^") and p.endswith("$") for p in model.values())
+    schemas = json.loads((REPO_ROOT / "lambda_src/blog_api/schemas.json").read_text())
+    assert models == schemas
+    # ECMAScript `pattern` is a search, the handler's check a fullmatch: they agree when anchored.
+    patterns = [
+        rule.get("pattern") or rule.get("items", {}).get("pattern")
+        for schema in schemas.values()
+        for rule in schema["properties"].values()
+    ]
+    assert {p for p in patterns if p} and all(
+        p.startswith("^") and p.endswith("$") for p in patterns if p
+    )
 
 
 @pytest.mark.parametrize(
@@ -460,7 +469,7 @@ def test_json_or_no_content_type_is_accepted(api, content_type):
 
 def store(api):
     """The DynamoDB Table the handler talks to (tests replace its methods to inject failures)."""
-    return api.table()
+    return api.blog.store.table()
 
 
 def raises(error: Exception):
@@ -494,7 +503,7 @@ def test_throttling_timeouts_and_connection_errors_are_a_retryable_503(api, monk
         call(api, "GET", "/api/posts/hello"),
         call(api, "POST", "/api/subscribers", body={"email": "a@example.com"}),
     ):
-        assert_error(response, 503, "retry shortly")
+        assert_error(response, 503, "retry shortly", "Busy")
         assert header(response, "Retry-After") == "1"
         assert "slow down" not in response["body"]
 
@@ -513,7 +522,7 @@ def test_throttling_timeouts_and_connection_errors_are_a_retryable_503(api, monk
 def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch, caplog, error):
     monkeypatch.setattr(store(api), "query", raises(error))
     response = call(api, "GET", "/api/posts")
-    assert_error(response, 500, "internal error")
+    assert_error(response, 500, "internal error", "InternalError")
     assert "secret" not in response["body"]
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)  # with the traceback
 
@@ -522,14 +531,41 @@ def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch
 
 
 def test_the_table_is_made_on_first_use_and_the_s3_client_only_for_uploads(api):
-    assert api._table.cache_info().currsize == 0 and api.s3.cache_info().currsize == 0
+    data = api.blog.store
+    assert data._table.cache_info().currsize == 0 and data.s3.cache_info().currsize == 0
     assert call(api, "GET", "/api/posts")["statusCode"] == 200
-    assert api._table.cache_info().currsize == 1 and api.s3.cache_info().currsize == 0
+    assert data._table.cache_info().currsize == 1 and data.s3.cache_info().currsize == 0
     upload = call(api, "POST", "/api/uploads", body={"contentType": "image/png"}, author=AUTHOR)
-    assert upload["statusCode"] == 201 and api.s3.cache_info().currsize == 1
+    assert upload["statusCode"] == 201 and data.s3.cache_info().currsize == 1
 
 
 def test_configuration_is_one_function_a_test_can_patch(api, monkeypatch):
-    shorter = dataclasses.replace(api.settings(), cache_seconds=5)
-    monkeypatch.setattr(api, "settings", lambda: shorter)
+    shorter = dataclasses.replace(api.config.settings(), cache_seconds=5)
+    monkeypatch.setattr(api.config, "settings", lambda: shorter)
     assert header(call(api, "GET", "/api/posts"), "Cache-Control") == "public, max-age=5"
+
+
+def test_the_gateways_own_errors_have_the_handlers_error_body(assembly):
+    """API Gateway's refusals (unknown route, no token, a body its model rejects, throttling)
+    reach the client in the same `{"message", "code"}` body as the handler's (handler_kit.rest)."""
+    import re
+
+    from tests.support.template import resources
+
+    responses = resources(assembly.template("MyBlog"), "AWS::ApiGateway::GatewayResponse")
+    assert len(responses) == 6
+    for response in responses.values():
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        # What API Gateway fills in: messageString is already a quoted JSON string.
+        rendered = re.sub(
+            r"\$context\.[A-Za-z.]+",
+            lambda m: '"x"' if m.group().endswith("messageString") else "x",
+            template,
+        )
+        assert set(json.loads(rendered)) == {"message", "code"}, template
+
+
+def test_the_correlation_id_of_the_log_lines_is_the_api_gateway_request_id(api):
+    event = api_event("GET", "/api/posts")
+    api.handler(event, LambdaContext("blog-api"))
+    assert api.blog.logger.get_correlation_id() == event["requestContext"]["requestId"]

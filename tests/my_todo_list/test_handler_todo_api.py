@@ -21,22 +21,26 @@ from botocore.exceptions import (
 )
 
 from tests.my_todo_list.events import api_event, header, json_body
-from tests.support.wiring import LambdaContext, load_handler
+from tests.support.wiring import LambdaContext, fresh, load_function
 
 TABLE = "todos-under-test"
 ORIGIN = "http://localhost:8100"
+ENVIRONMENT = {
+    "TABLE_NAME": TABLE,
+    "READ_YOUR_WRITES_SECONDS": "60",
+    "PAGE_SIZE": "25",
+    "MAX_PAGE_SIZE": "100",
+    "ALLOWED_ORIGINS": ORIGIN,
+}
+
+
+@pytest.fixture(scope="module")
+def api_module():
+    return load_function("todo_api", layers=("dynamodb_client",), environment=ENVIRONMENT)
 
 
 @pytest.fixture
-def api(aws, monkeypatch):
-    for name, value in {
-        "TABLE_NAME": TABLE,
-        "READ_YOUR_WRITES_SECONDS": "60",
-        "PAGE_SIZE": "25",
-        "MAX_PAGE_SIZE": "100",
-        "ALLOWED_ORIGINS": ORIGIN,
-    }.items():
-        monkeypatch.setenv(name, value)
+def api(aws, api_module, monkeypatch):
     monkeypatch.delenv("DAX_ENDPOINT", raising=False)
     boto3.client("dynamodb").create_table(
         TableName=TABLE,
@@ -50,7 +54,7 @@ def api(aws, monkeypatch):
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    return load_handler("todo_api", layers=("dynamodb_client",))
+    return fresh(api_module, monkeypatch, ENVIRONMENT)
 
 
 def call(api, method: str, path: str, **kwargs) -> dict:
@@ -68,16 +72,19 @@ def create(api, user: str = "user-a", **fields) -> dict:
     return json_body(response)
 
 
-def assert_error(response: dict, status: int, fragment: str) -> None:
+def assert_error(response: dict, status: int, fragment: str, code: str | None = None) -> None:
+    """The one error body of every REST handler (handler_kit.rest): message and code only."""
     assert response["statusCode"] == status, response
     body = json_body(response)
-    assert body["statusCode"] == status
+    assert set(body) == {"message", "code"}, body
     assert fragment in body["message"]
+    if code is not None:
+        assert body["code"] == code
 
 
 def store(api):
     """The DynamoDB Table the handler talks to (tests replace its methods to inject failures)."""
-    return api.table()
+    return api.todos.store.table()
 
 
 def raises(error: Exception):
@@ -115,7 +122,7 @@ def test_create_with_a_client_id_is_conditional_and_never_overwrites(api):
     assert first["todoId"] == todo_id
     before = table_items()
     again = call(api, "POST", "/todos", body={"todoId": todo_id, "title": "Overwrite attempt"})
-    assert_error(again, 409, "already exists")
+    assert_error(again, 409, "already exists", "AlreadyExists")
     assert table_items() == before
 
 
@@ -130,7 +137,7 @@ def test_the_same_client_id_is_free_for_another_user(api):
     "body, status, fragment",
     [
         ("{not json", 400, "not valid JSON"),
-        ("", 400, "not valid JSON"),
+        ("", 400, "a body is required"),
         ("[1, 2]", 400, "JSON object"),
         ('"just a string"', 400, "JSON object"),
         ({}, 400, "missing required field(s): title"),
@@ -216,10 +223,10 @@ def test_list_default_page_and_empty_list(api):
 @pytest.mark.parametrize(
     "query, fragment",
     [
-        ({"limit": "0"}, "limit must be an integer from 1 to 100"),
-        ({"limit": "101"}, "limit must be"),
-        ({"limit": "ten"}, "limit must be"),
-        ({"limit": "-1"}, "limit must be"),
+        ({"limit": "0"}, "'limit' must be a whole number from 1 to 100"),
+        ({"limit": "101"}, "'limit' must be"),
+        ({"limit": "ten"}, "'limit' must be"),
+        ({"limit": "-1"}, "'limit' must be"),
         ({"nextToken": "garbage!"}, "nextToken is not one this API returned"),
         ({"nextToken": base64.urlsafe_b64encode(b'{"todoId": "x"}').decode()}, "nextToken"),
         ({"nextToken": base64.urlsafe_b64encode(b'{"userId": "user-b"}').decode()}, "nextToken"),
@@ -297,7 +304,7 @@ def test_update_with_a_stale_version_is_409_and_changes_nothing(api):
     stale = call(
         api, "PUT", f"/todos/{todo['todoId']}", body={"version": 1, "title": "lost update"}
     )
-    assert_error(stale, 409, "version 1 is stale: the to-do is at version 2")
+    assert_error(stale, 409, "version 1 is stale: the to-do is at version 2", "StaleVersion")
     assert table_items() == before
 
 
@@ -318,7 +325,7 @@ def test_user_b_cannot_update_user_as_todo(api):
         user="user-b",
         body={"version": 1, "title": "hijacked"},
     )
-    assert_error(response, 404, "to-do not found")
+    assert_error(response, 404, "to-do not found", "NotFound")
     assert json_body(response) == json_body(missing)
     assert table_items() == before
 
@@ -381,7 +388,7 @@ def test_throttling_is_a_retryable_503_with_no_details(api, monkeypatch):
 
     monkeypatch.setattr(store(api), "query", throttled)
     response = call(api, "GET", "/todos")
-    assert_error(response, 503, "retry shortly")
+    assert_error(response, 503, "retry shortly", "Busy")
     assert header(response, "Retry-After") == "1"
     assert "slow down" not in response["body"]
 
@@ -394,7 +401,7 @@ def test_unexpected_store_errors_are_500_without_details(api, monkeypatch):
 
     monkeypatch.setattr(store(api), "get_item", broken)
     response = call(api, "GET", "/todos/00000000-0000-4000-8000-000000000000")
-    assert_error(response, 500, "internal error")
+    assert_error(response, 500, "internal error", "InternalError")
     assert "secret detail" not in response["body"]
 
 
@@ -413,7 +420,7 @@ A_UUID = "0b7f3c9e-9d3a-4c1e-8a55-2f1d7e6b9a10"
 @pytest.mark.parametrize("limit", ["²", "١٠", "9" * 5000, "5\n"])
 def test_limit_takes_ascii_digits_only(api, limit):
     # "²".isdigit() and "١٠".isdigit() are True; int("²") raises, int("9" * 5000) too.
-    assert_error(call(api, "GET", "/todos", query={"limit": limit}), 400, "limit must be")
+    assert_error(call(api, "GET", "/todos", query={"limit": limit}), 400, "'limit' must be")
 
 
 @pytest.mark.parametrize("value", ["²", "١٧٦٤٠٠٠٠٠٠٠٠٠", "9" * 5000, "1764000000000\n"])
@@ -593,15 +600,21 @@ def test_any_other_failure_is_a_logged_json_500_without_details(api, monkeypatch
 
 
 def test_importing_the_handler_creates_no_client_and_the_first_request_makes_the_table(api):
-    assert api._table.cache_info().currsize == 0
+    assert api.todos.store._table.cache_info().currsize == 0
     assert call(api, "GET", "/todos")["statusCode"] == 200
-    assert api._table.cache_info().currsize == 1
+    assert api.todos.store._table.cache_info().currsize == 1
     assert store(api) is store(api)
 
 
 def test_configuration_is_one_function_a_test_can_patch(api, monkeypatch):
-    narrow = dataclasses.replace(api.settings(), max_page_size=2, allowed_origins=())
-    monkeypatch.setattr(api, "settings", lambda: narrow)
+    narrow = dataclasses.replace(api.config.settings(), max_page_size=2, allowed_origins=())
+    monkeypatch.setattr(api.config, "settings", lambda: narrow)
     assert_error(call(api, "GET", "/todos", query={"limit": "3"}), 400, "from 1 to 2")
     no_cors = call(api, "GET", "/todos", headers={"Origin": ORIGIN})
     assert header(no_cors, "Access-Control-Allow-Origin") is None
+
+
+def test_the_correlation_id_of_the_log_lines_is_the_api_gateway_request_id(api):
+    event = api_event("GET", "/todos")
+    api.handler(event, LambdaContext("todo-api"))
+    assert api.todos.logger.get_correlation_id() == event["requestContext"]["requestId"]

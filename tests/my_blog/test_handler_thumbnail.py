@@ -1,11 +1,12 @@
 """The thumbnail function (lambda_src/thumbnail) on real small JPEG and PNG uploads in moto S3,
 and on the uploads it must refuse: corrupt, not an image, too large, too many pixels.
 
-The module is imported once; each test points `settings()` at its own moto resources and clears
-the cached clients: nothing is re-imported or evicted between tests."""
+The module is imported once (tests/support/handlers.py); each test clears its cached clients and
+points `settings()` at its own moto resources: nothing is re-imported or evicted between tests."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.my_blog.events import jpeg_photo, png_with_alpha, s3_event
-from tests.support.wiring import LambdaContext, load_handler
+from tests.support.wiring import LambdaContext, fresh, load_function
 
 BUCKET = "blog-media"
 TABLE = "blog-table"
@@ -35,15 +36,7 @@ PLACEHOLDER_ENVIRONMENT = {
 
 @pytest.fixture(scope="module")
 def thumbnail_module():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in PLACEHOLDER_ENVIRONMENT.items():
-            patch.setenv(name, value)
-        return load_handler("thumbnail")
-
-
-def fresh_clients(module) -> None:
-    for client in (module.s3, module.sns, module.sqs, module.table):
-        client.cache_clear()
+    return load_function("thumbnail", environment=PLACEHOLDER_ENVIRONMENT)
 
 
 def thumbnail_resources(module) -> dict:
@@ -92,11 +85,10 @@ def thumbnail_resources(module) -> dict:
 @pytest.fixture
 def thumbs(aws, monkeypatch, thumbnail_module):
     made = thumbnail_resources(thumbnail_module)
+    fresh(thumbnail_module, monkeypatch, PLACEHOLDER_ENVIRONMENT)  # clients made in this mock
     monkeypatch.setattr(thumbnail_module, "settings", lambda: made["settings"])
     monkeypatch.setattr(thumbnail_module, "queues", made["queues"], raising=False)
-    fresh_clients(thumbnail_module)  # made again in this test's mock
-    yield thumbnail_module
-    fresh_clients(thumbnail_module)
+    return thumbnail_module
 
 
 def upload(key: str, data: bytes) -> str | None:
@@ -190,7 +182,7 @@ def test_a_gif_is_refused_even_though_pillow_could_read_it(thumbs):
 
 
 def test_an_upload_over_the_size_limit_is_rejected_without_decoding(thumbs, monkeypatch):
-    small_limit = thumbs.settings()._replace(max_upload_bytes=1000)
+    small_limit = dataclasses.replace(thumbs.settings(), max_upload_bytes=1000)
     monkeypatch.setattr(thumbs, "settings", lambda: small_limit)
     assert run(thumbs, "uploads/big.jpg", jpeg_photo(400, 300))["rejected"] == 1
     assert "upload limit" in messages(thumbs, "rejected")[0]["reason"]
@@ -248,7 +240,7 @@ def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(thumbs, m
 
 @pytest.fixture(scope="module")
 def resize():
-    return load_handler("thumbnail", "thumbnails")
+    return load_function("thumbnail", "thumbnails")
 
 
 @pytest.mark.parametrize(
@@ -368,3 +360,8 @@ def test_a_failing_record_does_not_stop_the_others_and_the_event_is_still_retrie
         thumbs.handler(event, LambdaContext("thumbs"))
     assert "thumbnails/second.jpg" in keys() and "thumbnails/first.jpg" not in keys()
     assert messages(thumbs, "rejected") == []
+
+
+def test_each_records_log_lines_carry_the_s3_request_id(thumbs):
+    run(thumbs, "uploads/a.jpg", jpeg_photo(64, 48))
+    assert thumbs.logger.get_correlation_id() == "C3D13FE58DE4C810"

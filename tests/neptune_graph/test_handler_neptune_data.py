@@ -1,16 +1,18 @@
 """Bulk-load and small-load handlers against botocore's Stubber (moto has no neptunedata).
 
-Each module is imported once with the stack's environment; the tests stub its cached client and
-patch `settings()` where they need other configuration, never re-importing it."""
+Each module is imported once with the stack's environment (tests/support/handlers.py); the tests
+stub its cached client and patch `settings()` where they need other configuration, never
+re-importing it. Each call passes a Lambda context, as Lambda does."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tests.support.wiring import load_handler
+from tests.support.wiring import LambdaContext, load_function
 
 BUCKET = "graph-staging-bucket"
 ROLE = "arn:aws:iam::123456789012:role/NeptuneLoadRole"
@@ -37,11 +39,11 @@ def neptune_env(monkeypatch):
         monkeypatch.setenv(name, value)
 
 
+CONTEXT = LambdaContext("neptune-data", "eu-west-1")
+
+
 def imported(module_name: str):
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in ENVIRONMENT.items():
-            patch.setenv(name, value)
-        return load_handler("neptune_data", module_name)
+    return load_function("neptune_data", module_name, environment=ENVIRONMENT)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +99,7 @@ def test_start_with_defaults_sends_safe_options(loader):
             "updateSingleCardinalityProperties": False,
         },
     )
-    result = loader.start_load({"source": f"s3://{BUCKET}/graphs/fraud/", "format": "csv"})
+    result = loader.start_load({"source": f"s3://{BUCKET}/graphs/fraud/", "format": "csv"}, CONTEXT)
     assert result == {
         "loadId": "load-1",
         "source": f"s3://{BUCKET}/graphs/fraud/",
@@ -134,7 +136,8 @@ def test_start_with_every_option_passes_them_through(loader):
             "updateSingleCardinalityProperties": True,
             "pollSeconds": 120,
             "parserConfiguration": {"baseUri": "http://example.org/", "namedGraphUri": "http://g/"},
-        }
+        },
+        CONTEXT,
     )
     assert result["loadId"] == "load-2" and result["pollSeconds"] == 120
 
@@ -155,7 +158,9 @@ def test_marker_event_loads_the_folder_named_by_the_marker(loader):
             "updateSingleCardinalityProperties": ANY,
         },
     )
-    result = loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/batch-42.ready"}})
+    result = loader.start_load(
+        {"marker": {"bucket": BUCKET, "key": "incoming/batch-42.ready"}}, CONTEXT
+    )
     assert result["source"] == f"s3://{BUCKET}/incoming/batch-42/"
 
 
@@ -189,7 +194,7 @@ def test_marker_event_loads_the_folder_named_by_the_marker(loader):
 )
 def test_bad_events_fail_clearly_before_any_api_call(loader, event, complaint):
     with pytest.raises(loader.InvalidRequest, match=complaint.replace("(", r"\(")):
-        loader.start_load(event)
+        loader.start_load(event, CONTEXT)
     # Stubber has no queued responses: any API call would have raised StubResponseError.
 
 
@@ -211,7 +216,7 @@ def test_api_errors_become_retryable_or_final(loader, code, retryable):
     )
     expected = loader.NeptuneBusy if retryable else loader.NeptuneRejected
     with pytest.raises(expected, match=code) as caught:
-        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"})
+        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}, CONTEXT)
     assert isinstance(caught.value, loader.NeptuneRejected) is not retryable
 
 
@@ -238,7 +243,7 @@ def test_status_in_progress_keeps_polling(loader, status):
         status_response(status),
         {"loadId": "load-1", "details": True, "errors": True, "errorsPerPage": 5},
     )
-    assert loader.load_status({"loadId": "load-1"}) == {
+    assert loader.load_status({"loadId": "load-1"}, CONTEXT) == {
         "loadId": "load-1",
         "status": status,
         "done": False,
@@ -249,8 +254,9 @@ def test_status_in_progress_keeps_polling(loader, status):
 
 def test_status_completed_succeeds(loader):
     loader.stubber.add_response("get_loader_job_status", status_response("LOAD_COMPLETED"))
-    result = loader.load_status({"loadId": "load-1"})
+    result = loader.load_status({"loadId": "load-1"}, CONTEXT)
     assert result["done"] and result["succeeded"] and result["cause"] == ""
+    assert loader.logger.get_correlation_id() == "load-1"  # every log line names the load
 
 
 def test_status_failed_reports_status_and_first_errors(loader):
@@ -264,7 +270,7 @@ def test_status_failed_reports_status_and_first_errors(loader):
         for n in range(8)
     ]
     loader.stubber.add_response("get_loader_job_status", status_response("LOAD_FAILED", errors))
-    result = loader.load_status({"loadId": "load-1"})
+    result = loader.load_status({"loadId": "load-1"}, CONTEXT)
     assert result["done"] and not result["succeeded"] and result["status"] == "LOAD_FAILED"
     cause = json.loads(result["cause"])
     assert cause["status"] == "LOAD_FAILED" and cause["counts"]["parsingErrors"] == 8
@@ -282,7 +288,7 @@ def test_status_failed_reports_status_and_first_errors(loader):
 )
 def test_every_other_terminal_status_fails(loader, status):
     loader.stubber.add_response("get_loader_job_status", status_response(status))
-    result = loader.load_status({"loadId": "load-1"})
+    result = loader.load_status({"loadId": "load-1"}, CONTEXT)
     assert result["done"] and not result["succeeded"]
     assert json.loads(result["cause"])["status"] == status
 
@@ -292,12 +298,12 @@ def test_status_throttled_is_retryable(loader):
         "get_loader_job_status", service_error_code="TooManyRequestsException"
     )
     with pytest.raises(loader.NeptuneBusy):
-        loader.load_status({"loadId": "load-1"})
+        loader.load_status({"loadId": "load-1"}, CONTEXT)
 
 
 def test_status_without_load_id_is_rejected(loader):
     with pytest.raises(loader.InvalidRequest):
-        loader.load_status({})
+        loader.load_status({}, CONTEXT)
 
 
 def test_small_load_sends_parameters_separately(query):
@@ -310,7 +316,7 @@ def test_small_load_sends_parameters_separately(query):
         },
     )
     assert query.handler(
-        {"query": "MERGE (p:Person {id: $id}) RETURN p.id", "parameters": {"id": "p-1"}}
+        {"query": "MERGE (p:Person {id: $id}) RETURN p.id", "parameters": {"id": "p-1"}}, CONTEXT
     ) == {"results": [{"p.id": "p-1"}]}
 
 
@@ -326,7 +332,7 @@ def test_small_load_sends_parameters_separately(query):
 )
 def test_small_load_bad_input_is_rejected_before_any_call(query, event, complaint):
     with pytest.raises(query.InvalidRequest, match=complaint):
-        query.handler(event)
+        query.handler(event, CONTEXT)
 
 
 def test_small_load_malformed_query_is_final(query):
@@ -334,7 +340,7 @@ def test_small_load_malformed_query_is_final(query):
         "execute_open_cypher_query", service_error_code="MalformedQueryException"
     )
     with pytest.raises(query.NeptuneRejected, match="MalformedQueryException"):
-        query.handler({"query": "MERGE (", "parameters": {}})
+        query.handler({"query": "MERGE (", "parameters": {}}, CONTEXT)
 
 
 # -- malformed events and botocore errors (issue 13) -------------------------------------------
@@ -357,7 +363,7 @@ def test_unmodelled_5xx_and_neptunes_own_transient_errors_are_retryable(loader, 
         "start_loader_job", service_error_code=code, http_status_code=status
     )
     with pytest.raises(loader.NeptuneBusy):
-        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"})
+        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -368,7 +374,7 @@ def test_a_5xx_that_says_why_retrying_cannot_help_stays_final(query, code):
         "execute_open_cypher_query", service_error_code=code, http_status_code=500
     )
     with pytest.raises(query.NeptuneRejected):
-        query.handler({"query": "RETURN 1"})
+        query.handler({"query": "RETURN 1"}, CONTEXT)
 
 
 def test_a_request_botocore_refuses_is_final_not_a_network_problem(loader, monkeypatch):
@@ -379,7 +385,7 @@ def test_a_request_botocore_refuses_is_final_not_a_network_problem(loader, monke
 
     monkeypatch.setattr(loader.client, "get_loader_job_status", refused)
     with pytest.raises(loader.NeptuneRejected, match="Invalid length"):
-        loader.load_status({"loadId": "load-1"})
+        loader.load_status({"loadId": "load-1"}, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -394,7 +400,7 @@ def test_timeouts_and_lost_connections_are_retryable(query, monkeypatch, error):
 
     monkeypatch.setattr(query.client, "execute_open_cypher_query", lost)
     with pytest.raises(query.NeptuneBusy):
-        query.handler({"query": "RETURN 1"})
+        query.handler({"query": "RETURN 1"}, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -409,13 +415,13 @@ def test_text_that_is_not_valid_unicode_is_an_invalid_request(request, call, eve
     """JSON can carry a lone surrogate ("\\ud800"); it can never be sent as UTF-8."""
     module = request.getfixturevalue("query" if call == "query" else "loader")
     with pytest.raises(module.InvalidRequest, match="Unicode"):  # before any (stubbed) call
-        getattr(module, "handler" if call == "query" else call)(event)
+        getattr(module, "handler" if call == "query" else call)(event, CONTEXT)
 
 
 def test_a_start_answer_without_a_load_id_is_final_not_a_crash(loader):
     loader.stubber.add_response("start_loader_job", {"status": "200 OK", "payload": {}})
     with pytest.raises(loader.NeptuneRejected, match="loadId"):
-        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"})
+        loader.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}, CONTEXT)
 
 
 @pytest.mark.parametrize(
@@ -431,14 +437,14 @@ def test_a_start_answer_without_a_load_id_is_final_not_a_crash(loader):
 )
 def test_a_status_answer_it_cannot_read_fails_the_load_with_what_it_said(loader, payload):
     loader.stubber.add_response("get_loader_job_status", {"status": "200 OK", "payload": payload})
-    result = loader.load_status({"loadId": "load-1"})
+    result = loader.load_status({"loadId": "load-1"}, CONTEXT)
     assert result["done"] and not result["succeeded"]
     assert json.loads(result["cause"])["loadId"] == "load-1"
 
 
 def test_configuration_is_read_through_settings_which_a_test_can_patch(loader, monkeypatch):
     """No re-import: the marker suffix and the auto-load format come from settings()."""
-    other = loader.settings()._replace(marker_suffix=".go", auto_load_format="ntriples")
+    other = dataclasses.replace(loader.settings(), marker_suffix=".go", auto_load_format="ntriples")
     monkeypatch.setattr(loader, "settings", lambda: other)
     loader.stubber.add_response(
         "start_loader_job",
@@ -455,6 +461,8 @@ def test_configuration_is_read_through_settings_which_a_test_can_patch(loader, m
             "updateSingleCardinalityProperties": ANY,
         },
     )
-    assert loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/b.go"}})["loadId"]
+    assert loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/b.go"}}, CONTEXT)[
+        "loadId"
+    ]
     with pytest.raises(loader.InvalidRequest, match="does not end with '.go'"):
-        loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/b.ready"}})
+        loader.start_load({"marker": {"bucket": BUCKET, "key": "incoming/b.ready"}}, CONTEXT)

@@ -2,9 +2,9 @@
 one email per new subscriber, however often a batch is retried; poison records reported as
 batch item failures; an SES failure releases the claim so the retry sends.
 
-The module is imported once (the environment set for that import only); each test gets fresh
-moto resources and clears the handler's cached clients, and patches `settings()` if it needs
-other configuration: nothing is re-imported or evicted between tests."""
+The module is imported once (tests/support/handlers.py); each test gets fresh moto resources and
+the handler's cached clients cleared, and patches `settings()` if it needs other configuration:
+nothing is re-imported or evicted between tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.my_blog.events import stream_record
-from tests.support.wiring import LambdaContext, load_handler
+from tests.support.wiring import LambdaContext, fresh, load_function
 
 TABLE = "blog-table"
 SENDER = "welcome@example.com"
@@ -28,10 +28,7 @@ ENVIRONMENT = {
 
 @pytest.fixture(scope="module")
 def welcome_module():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in ENVIRONMENT.items():
-            patch.setenv(name, value)
-        return load_handler("welcome_email")
+    return load_function("welcome_email", environment=ENVIRONMENT)
 
 
 def welcome_resources() -> None:
@@ -51,17 +48,10 @@ def welcome_resources() -> None:
     boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
 
 
-def fresh_clients(module) -> None:
-    module.table.cache_clear()
-    module.ses.cache_clear()
-
-
 @pytest.fixture
-def welcome(aws, welcome_module):
+def welcome(aws, welcome_module, monkeypatch):
     welcome_resources()
-    fresh_clients(welcome_module)  # made again in this test's mock
-    yield welcome_module
-    fresh_clients(welcome_module)
+    return fresh(welcome_module, monkeypatch, ENVIRONMENT)  # clients made in this test's mock
 
 
 def sent() -> list:
@@ -351,3 +341,19 @@ def test_a_claim_that_cannot_be_released_fails_the_record_and_says_who_was_not_w
     assert [m.destinations["ToAddresses"] for m in sent()] == [[GOOD]]
     (alert,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert alert.pk == "SUBSCRIBER#reader@example.com" and "not be welcomed" in alert.getMessage()
+
+
+def test_each_records_log_lines_carry_its_event_id(welcome, monkeypatch):
+    seen = []
+    real = welcome.record_handler
+    monkeypatch.setattr(
+        welcome,
+        "record_handler",
+        lambda record: seen.append(welcome.logger.get_correlation_id()) or real(record),
+    )
+    records = [
+        stream_record("INSERT", subscriber("a@example.com"), "1"),
+        stream_record("INSERT", subscriber("b@example.com"), "2"),
+    ]
+    invoke(welcome, records)
+    assert seen == ["evt-1", "evt-2"]

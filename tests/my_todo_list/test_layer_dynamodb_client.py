@@ -5,13 +5,18 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.support.wiring import load_handler
+from tests.support.wiring import fresh, load_function
+
+
+@pytest.fixture(scope="module")
+def layer_module():
+    return load_function("layers/dynamodb_client", "dynamodb_client")
 
 
 @pytest.fixture
-def layer(aws, monkeypatch):
+def layer(aws, layer_module, monkeypatch):
     monkeypatch.delenv("DAX_ENDPOINT", raising=False)
-    return load_handler("layers/dynamodb_client", module="dynamodb_client")
+    return fresh(layer_module, monkeypatch, {})
 
 
 def test_without_dax_endpoint_it_is_boto3_and_cached(layer):

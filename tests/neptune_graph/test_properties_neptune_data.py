@@ -23,38 +23,15 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.neptune_graph.test_handlers import BUCKET, ROLE, imported
+from tests.neptune_graph.test_handler_neptune_data import BUCKET, CONTEXT, ROLE, imported
+from tests.support.strategies import ANY_TEXT, JSON_VALUES, utf8
 
-# Arbitrary Unicode; one text in five holds a lone surrogate, which JSON's "\ud800" escape
-# delivers to a handler and which st.characters() alone would almost never draw.
-_TEXT = st.text(st.characters(exclude_categories=()), max_size=24)
-_WITH_SURROGATE = st.builds(
-    lambda head, lone, tail: head + lone + tail, _TEXT, st.characters(categories=["Cs"]), _TEXT
-)
-ANY_TEXT = st.integers(0, 4).flatmap(lambda n: _WITH_SURROGATE if n == 0 else _TEXT)
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**64)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | ANY_TEXT,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
-    max_leaves=6,
-)
 REGION = "eu-west-1"
 
 
 def mostly(valid, junk):
     """`valid` four times in five, else `junk`: enough events get through to Neptune."""
     return st.integers(0, 4).flatmap(lambda n: junk if n == 0 else valid)
-
-
-def utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +56,7 @@ def query(neptune_env, query_module):
 
 @pytest.fixture
 def neptune_env(monkeypatch):
-    from tests.neptune_graph.test_handlers import ENVIRONMENT
+    from tests.neptune_graph.test_handler_neptune_data import ENVIRONMENT
 
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
@@ -167,7 +144,7 @@ def test_start_load_refuses_before_calling_or_sends_only_allowed_options(loader,
 
         real.register("provide-client-params.neptunedata.StartLoaderJob", record)
         try:
-            outcome = loader.start_load(event)
+            outcome = loader.start_load(event, CONTEXT)
         except Exception as error:  # noqa: BLE001
             outcome = error
         finally:
@@ -230,10 +207,10 @@ NETWORK = st.sampled_from(
 CALLS = {  # operation, how the function is called with a valid event
     "start_load": (
         "start_loader_job",
-        lambda m: m.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}),
+        lambda m: m.start_load({"source": f"s3://{BUCKET}/x/", "format": "csv"}, CONTEXT),
     ),
-    "load_status": ("get_loader_job_status", lambda m: m.load_status({"loadId": "L1"})),
-    "query": ("execute_open_cypher_query", lambda m: m.handler({"query": "RETURN 1"})),
+    "load_status": ("get_loader_job_status", lambda m: m.load_status({"loadId": "L1"}, CONTEXT)),
+    "query": ("execute_open_cypher_query", lambda m: m.handler({"query": "RETURN 1"}, CONTEXT)),
 }
 
 
@@ -326,7 +303,7 @@ def test_load_status_refuses_or_returns_what_the_state_machine_reads(loader, eve
         loader,
         "get_loader_job_status",
         {"status": "200 OK", "payload": payload},
-        lambda: loader.load_status(event),
+        lambda: loader.load_status(event, CONTEXT),
     )
     if isinstance(outcome, Exception):
         assert isinstance(outcome, loader.InvalidRequest) and not made, repr(outcome)
@@ -383,8 +360,8 @@ def test_small_load_refuses_before_calling_or_sends_the_statement_and_its_parame
                     "parameters": json.dumps(event.get("parameters", {})),
                 },
             )
-            assert query.handler(event) == {"results": results}
+            assert query.handler(event, CONTEXT) == {"results": results}
             stub.assert_no_pending_responses()
         else:
             with pytest.raises(query.InvalidRequest):  # nothing queued: a call would fail
-                query.handler(event)
+                query.handler(event, CONTEXT)
