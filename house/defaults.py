@@ -82,8 +82,8 @@ def log_group(
 def encrypt_log_groups(stack: cdk.Stack, *, keep_data: bool) -> None:
     """Every log group of `stack` encrypted with one customer-managed key of its own
     (CT.CLOUDWATCH.PR.3), in a stage that keeps data (prod: its logs are kept a year and are
-    what an incident is read from). The key bills per month (the cost tables), which a disposable dev
-    stack does without (docs/compliance.md lists that exception).
+    what an incident is read from). The key bills per month (see the cost tables), which a
+    disposable dev stack does without (docs/compliance.md lists that exception).
 
     An aspect, so groups created by CDK and by third-party constructs (CodeBuild's, a custom
     resource's, VPC flow logs) are covered as well as the house `log_group`s.
