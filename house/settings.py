@@ -158,17 +158,24 @@ class Settings(BaseModel):
     def setting_names(cls) -> list[str]:
         return list(cls.model_fields)
 
+    def with_changes(self: S, **changes: Any) -> S:
+        """A copy with `changes`, validated as if cdk.json said so (a test's variant)."""
+        return self.model_validate({**self.model_dump(), **changes})
 
-def unknown_keys_problem(cls: type[Settings], keys: Collection[str], where: str) -> str | None:
-    """The error for keys of `where` that `cls` does not have, or None: a renamed key says its
-    new name, any other names the closest setting and lists the allowed ones."""
-    unknown = [k for k in keys if k not in cls.model_fields]
+
+def unknown_keys_problem(
+    cls: type[Settings], keys: Collection[str], where: str, names: Collection[str] = ()
+) -> str | None:
+    """The error for keys of `where` that are not settings of `cls` (or not in `names`, when
+    given), or None: a renamed key says its new name, any other names the closest setting and
+    lists the allowed ones."""
+    names = list(names or cls.setting_names())
+    unknown = [k for k in keys if k not in names]
     if not unknown:
         return None
     renamed = [k for k in unknown if k in cls.RENAMED]
     if renamed:
         return "; ".join(f"{where}.{k} was renamed to {cls.RENAMED[k]}" for k in renamed)
-    names = cls.setting_names()
     return (
         "unknown setting(s) "
         f"{', '.join(f'{where}.{k}{did_you_mean(k, names)}' for k in sorted(unknown))}"
@@ -212,6 +219,11 @@ def _problem(error: dict, cls: type[Settings], where: str, sources: Mapping[str,
     if kind == "missing":
         return f"setting '{path}' is required ({type_name(field.annotation)})"
     value = error["input"]
+    hint = field.annotation
+    if len(loc) > 1:  # an item of a list
+        hint = next(
+            (typing.get_args(a)[0] for a in _arms(hint) if typing.get_origin(a) is tuple), hint
+        )
     if cause is not None:
         allowed = str(cause)
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -219,15 +231,16 @@ def _problem(error: dict, cls: type[Settings], where: str, sources: Mapping[str,
     elif kind == "multiple_of":
         allowed = f"allowed: steps of {context.get('multiple_of')}"
     elif kind in ("too_short", "too_long"):
-        allowed = f"allowed: {context.get('min_length', 0)}..{context.get('max_length', '')} "
-        allowed += "items" if isinstance(value, (list, tuple)) else "characters"
+        unit = "items" if isinstance(value, (list, tuple)) else "characters"
+        allowed = (
+            f"allowed: at least {context.get('min_length')} {unit}"
+            if kind == "too_short"
+            else f"allowed: at most {context.get('max_length')} {unit}"
+        )
     else:
-        hint = field.annotation
-        if len(loc) > 1:  # an item of a list
-            hint = next(
-                (typing.get_args(a)[0] for a in _arms(hint) if typing.get_origin(a) is tuple), hint
-            )
         allowed = f"expected {type_name(hint)}"
+    if cause is not None and len([a for a in _arms(hint) if a is not type(None)]) > 1:
+        allowed = f"expected {type_name(hint)}"  # say every kind of value the union takes
     return f"setting '{path}'{source} is {value!r}; {allowed}"
 
 
@@ -407,7 +420,7 @@ def stage_from_context(node_context: Callable[[str], Any]) -> StageSettings:
                 f"stages: {', '.join(STAGES)}"
             )
         problem = unknown_keys_problem(
-            StageSettings, list(_object(block, f"stages.{name}")), f"stages.{name}"
+            StageSettings, list(_object(block, f"stages.{name}")), f"stages.{name}", STAGE_SETTINGS
         )
         if problem:
             raise ValueError(problem)
