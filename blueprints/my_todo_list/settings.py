@@ -15,7 +15,7 @@ from house.types import Origin
 from patterns.identity.user_identity import UserIdentityOptions
 
 
-class MyTodoListSettings(UserIdentityOptions, TodoApiOptions):
+class MyTodoListSettings(TodoApiOptions, UserIdentityOptions):
     RENAMED = {
         "waf_enabled": "waf",
         "waf_rate_limit_per_5_minutes": "waf_rate_limit",

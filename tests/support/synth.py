@@ -40,6 +40,27 @@ def cdk_json_context(stage: str) -> dict:
     return context
 
 
+def shipped_stage(stage: str):
+    """The StageSettings cdk.json ships for `stage` (no `-c` overrides, no BLUEPRINTS limit)."""
+    from house.settings import stage_from_context
+
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return stage_from_context({**context, "stage": stage}.get)
+
+
+def shipped_settings(instance: str, stage: str):
+    """The settings cdk.json ships for `instance` in `stage`: what the tests/<blueprint>/
+    test_shipped_settings.py files check (every other test reads the built settings)."""
+    from house.settings import blueprint_settings, declared_instances
+
+    context = {**json.loads((REPO_ROOT / "cdk.json").read_text())["context"], "stage": stage}
+    blueprint = declared_instances(context)[instance]
+    if blueprint not in registered():
+        pytest.skip(f"blueprint {blueprint} is not in BLUEPRINTS")
+    cls = registered()[blueprint].SETTINGS
+    return blueprint_settings(cls, context.get, instance, shipped_stage(stage))
+
+
 def stages_with_prod_in(region: str) -> dict:
     """cdk.json's `stages`, with prod moved to `region` and its AZs a, b and c."""
     stages = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["stages"]
@@ -53,6 +74,30 @@ def stages_with_prod_in(region: str) -> dict:
 
 def region_of(assembly: Synthesized, stack_id: str) -> str:
     return assembly.stacks[stack_id]["environment"].rsplit("/", 1)[-1]
+
+
+def instances_in(outdir: Path) -> dict[str, dict]:
+    """Instance key -> {"blueprint": key, "stacks": [stack ids]} of the cloud assembly in
+    `outdir`, from the metadata app.py puts on every blueprint stack (app.INSTANCE_METADATA)."""
+    from app import INSTANCE_METADATA
+
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    found: dict[str, dict] = {}
+    for stack_id, artifact in manifest["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        metadata = artifact.get("metadata") or {}
+        if "additionalMetadataFile" in artifact:  # newer manifests keep it in a file of its own
+            metadata = json.loads((outdir / artifact["additionalMetadataFile"]).read_text())
+        for entries in metadata.values():
+            for entry in entries:
+                if entry.get("type") == INSTANCE_METADATA:
+                    data = entry["data"]
+                    built = found.setdefault(
+                        data["instance"], {"blueprint": data["blueprint"], "stacks": []}
+                    )
+                    built["stacks"].append(stack_id)
+    return found
 
 
 def registered() -> dict:
@@ -121,24 +166,7 @@ class Synthesized:
     def instances(self) -> dict[str, dict]:
         """Instance key -> {"blueprint": key, "stacks": [stack ids]}, as the app recorded them
         in the manifest (app.INSTANCE_METADATA)."""
-        from app import INSTANCE_METADATA
-
-        found: dict[str, dict] = {}
-        for stack_id, artifact in self.stacks.items():
-            metadata = artifact.get("metadata") or {}
-            if "additionalMetadataFile" in artifact:  # the CLI's newer manifests keep it apart
-                metadata = json.loads(
-                    (self.outdir / artifact["additionalMetadataFile"]).read_text()
-                )
-            for entries in metadata.values():
-                for entry in entries:
-                    if entry.get("type") == INSTANCE_METADATA:
-                        data = entry["data"]
-                        built = found.setdefault(
-                            data["instance"], {"blueprint": data["blueprint"], "stacks": []}
-                        )
-                        built["stacks"].append(stack_id)
-        return found
+        return instances_in(self.outdir)
 
     def stacks_of(self, blueprint: str) -> list[str]:
         """Ids of every stack of every instance of `blueprint` in this assembly."""

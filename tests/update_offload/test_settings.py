@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from blueprints.update_offload.settings import STACK_REGION, UpdateOffloadSettings
 from blueprints.update_offload.stack import SETTINGS
 from house.settings import StageSettings, parse_settings
-from tests.support.synth import REPO_ROOT
 
 WHERE = "blueprints.update-offload.dev"
 
 
 def settings(**raw) -> UpdateOffloadSettings:
     return parse_settings(SETTINGS, raw, WHERE)
-
-
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_cdk_json_profiles_are_valid(stage):
-    raw = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"][
-        "update-offload"
-    ][stage]
-    parsed = parse_settings(SETTINGS, raw, f"blueprints.update-offload.{stage}")
-    assert parsed.update_server and parsed.origin_domain_name is None
-    # prod's Origin Shield follows the origin (the UpdateServer, in the stage's region).
-    assert parsed.origin_shield_region == {"dev": None, "prod": STACK_REGION}[stage]
 
 
 def test_defaults_are_the_cheap_profile():
