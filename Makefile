@@ -52,7 +52,7 @@ test: install-dev lint ## Run the whole test suite (ruff, synth per stage, cdk-n
 
 snapshots: install-dev ## Accept the templates as they are now as the reviewed snapshots, then review `git diff tests/*/__snapshots__`
 	$(VPY) -m pytest -q -k snapshot --snapshot-update tests
-	@git status --short -- 'tests/*/__snapshots__' || true
+	@git status --short -- tests/*/__snapshots__ || true
 
 lint: install-dev ## ruff: lint and format check of every Python file (`ruff format .` fixes the format)
 	$(VPY) -m ruff check .

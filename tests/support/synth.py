@@ -143,7 +143,7 @@ class Synthesized:
     stage: str
     outdir: Path
     error: str | None
-    context: dict = field(default_factory=dict)
+    context: dict = field(default_factory=dict, repr=False)
     _templates: dict[str, dict] = field(default_factory=dict)
 
     @property
