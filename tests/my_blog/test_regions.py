@@ -33,6 +33,7 @@ def needs_waf(assembly: Synthesized) -> None:
 
 @pytest.fixture(scope="module", params=REGIONS)
 def moved(request, tmp_path_factory, prod_in_another_region) -> Synthesized:
+    prod_in_another_region.require(STACK)
     if request.param == region_of(prod_in_another_region, STACK):
         return prod_in_another_region
     return synthesize(

@@ -212,7 +212,11 @@ def _report(state: dict) -> list[str]:
     ]
     lines += [f"preflight {line.removeprefix('preflight ')}" for line in state["preflight"]]
     lines += [f"smoke {stack}: {summary}" for stack, summary in state["smoke"].items()]
-    lines += [f"left out: {blueprint} ({why})" for blueprint, why in LEFT_OUT.items()]
+    lines += [
+        f"left out: {blueprint} ({why})"
+        for blueprint, why in LEFT_OUT.items()
+        if blueprint in registered()
+    ]
     for stack, types in state["unmodelled"].items():
         lines.append(f"{stack}: not really created by the local endpoint: {', '.join(types)}")
     return lines
