@@ -126,32 +126,25 @@ class Settings(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _like_json(cls, value: Any, info: ValidationInfo) -> Any:
-        arms = _arms(cls.model_fields[info.field_name].annotation)
+        hint = cls.model_fields[info.field_name].annotation
+        arms = _arms(hint)
+        counts = any(
+            arm in (int, float)
+            or (
+                typing.get_origin(arm) is Literal
+                and any(type(a) is int for a in typing.get_args(arm))
+            )
+            for arm in arms
+        )
         if isinstance(value, str):
             if value == "null" and type(None) in arms:
                 return None
             if any(typing.get_origin(arm) is tuple for arm in arms):
                 return tuple(item.strip() for item in value.split(",") if item.strip())
-            numbers = [
-                arg
-                for arm in arms
-                if typing.get_origin(arm) is Literal
-                for arg in typing.get_args(arm)
-                if isinstance(arg, int)
-            ]
-            if numbers and re.fullmatch(r"-?\d+", value.strip()):
-                return int(value)
-        if isinstance(value, bool) and bool not in arms:
-            # JSON true is no count: pydantic would read it as 1.
-            literal_ints = any(
-                typing.get_origin(arm) is Literal
-                and any(type(a) is int for a in typing.get_args(arm))
-                for arm in arms
-            )
-            if literal_ints or int in arms or float in arms:
-                raise ValueError(
-                    f"expected {type_name(cls.model_fields[info.field_name].annotation)}"
-                )
+            if counts and re.fullmatch(r"-?\d+", value.strip()):
+                return int(value)  # pydantic reads "3" as 3, but not as Literal[3]
+        if isinstance(value, bool) and bool not in arms and counts:
+            raise ValueError(f"expected {type_name(hint)}")  # pydantic would read true as 1
         return value
 
     @classmethod
@@ -265,7 +258,7 @@ def parse_settings(
     if problem:
         raise ValueError(problem)
     try:
-        return cls.model_validate(dict(raw), context={"stage": stage, "where": where})
+        return cls.model_validate(dict(raw), context={"stage": stage})
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         raise ValueError(_problem(first, cls, where, sources or {})) from None
