@@ -15,7 +15,7 @@ CDK_DEPLOY_FLAGS ?=
 CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test lint docs cost graphviz rehearse preflight deploy smoke credentials diff destroy clean
+.PHONY: help install install-dev synth test snapshots lint docs cost graphviz rehearse preflight deploy smoke credentials diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ synth: install ## Synthesize every blueprint for STAGE into cdk.out/ and check A
 
 test: install-dev lint ## Run the whole test suite (ruff, synth per stage, cdk-nag, cfn-lint, deploy rules, snapshots, handlers); T=<path> runs one file or folder
 	$(VPY) -m pytest $(if $(T),$(T),-n auto --maxprocesses 4)
+
+snapshots: install-dev ## Accept the templates as they are now as the reviewed snapshots, then review `git diff tests/*/__snapshots__`
+	$(VPY) -m pytest -q -k snapshot --snapshot-update tests
+	@git status --short -- tests/*/__snapshots__ || true
 
 lint: install-dev ## ruff: lint and format check of every Python file (`ruff format .` fixes the format)
 	$(VPY) -m ruff check .

@@ -1,54 +1,54 @@
 #!/usr/bin/env python3
-"""Builds every blueprint's stacks for one stage (`-c stage=dev|prod`); nothing else.
+"""Builds every blueprint instance's stacks for one stage (`-c stage=dev|prod`); nothing else.
 
-`-c blueprints_only=neptune-graph,...` builds only the named blueprints (handy while working on
-one). The `AccountBaseline` stack (the account's API Gateway logging role) is always built: the
+Each key of cdk.json `blueprints` is an instance (house/settings.py);
+`-c blueprints_only=my-blog,...` builds only the named instances (handy while working on one).
+The `AccountBaseline` stack (the account's API Gateway logging role) is always built: the
 blueprint stacks that need it depend on it.
 """
 
 from __future__ import annotations
 
 import os
+import pkgutil
 import sys
 
 import aws_cdk as cdk
 
+import blueprints
 from blueprints import BLUEPRINTS
 from house import account_baseline
 from house.compliance import add_compliance_checks
 from house.defaults import encrypt_log_groups
-from house.settings import blueprint_settings, check_context, stage_from_context
+from house.settings import Instance, blueprint_settings, plan_instances, stage_from_context
+
+# The construct metadata on every blueprint stack naming its instance and blueprint: in the
+# cloud assembly's manifest (not the template), for the tests and deployment tools.
+INSTANCE_METADATA = "blueprints:instance"
 
 
-def selected_blueprints(app: cdk.App) -> dict:
-    wanted = app.node.try_get_context("blueprints_only")
-    if not wanted:
-        return BLUEPRINTS
-    names = [n.strip() for n in str(wanted).split(",") if n.strip()]
-    unknown = [n for n in names if n not in BLUEPRINTS]
-    if unknown:
-        raise ValueError(
-            f"setting 'blueprints_only' names {', '.join(unknown)}; allowed: "
-            f"{', '.join(BLUEPRINTS)}"
-        )
-    return {n: BLUEPRINTS[n] for n in names}
+def unregistered_blueprints() -> set[str]:
+    """Blueprint packages under blueprints/ that BLUEPRINTS leaves out: their instances in
+    cdk.json are not built (a fork that keeps some blueprints only unregisters the others)."""
+    packages = {m.name.replace("_", "-") for m in pkgutil.iter_modules(blueprints.__path__)}
+    return packages - set(BLUEPRINTS)
 
 
 def build_app(app: cdk.App) -> list[cdk.Stack]:
-    """Add the stacks of every selected blueprint to `app`, tagged for cost allocation."""
+    """Add the stacks of every selected instance to `app`, tagged for cost allocation."""
     stage = stage_from_context(app.node.try_get_context)
-    selected = selected_blueprints(app)
-    check_context(
-        app.node.get_all_context(),
-        {key: module.SETTINGS for key, module in BLUEPRINTS.items()},
-        selected,
-        stage,
+    selected = plan_instances(
+        app.node.get_all_context(), BLUEPRINTS, stage, unregistered=unregistered_blueprints()
     )
     baseline = account_baseline.build(app, stage)
     stacks: list[cdk.Stack] = []
     for key, blueprint in selected.items():
-        settings = blueprint_settings(blueprint.SETTINGS, app.node.try_get_context, key, stage)
-        stacks.extend(blueprint.build(app, stage, settings))
+        module = BLUEPRINTS[blueprint]
+        settings = blueprint_settings(module.SETTINGS, app.node.try_get_context, key, stage)
+        built = module.build(app, Instance(key, blueprint, stage, settings))
+        for stack in built:
+            stack.node.add_metadata(INSTANCE_METADATA, {"instance": key, "blueprint": blueprint})
+        stacks.extend(built)
     for stack in stacks:
         for name, value in stage.cost_allocation_tags().items():
             cdk.Tags.of(stack).add(name, value)

@@ -1,9 +1,12 @@
-"""The blueprints: one package each, holding its stack (`stack.py`: settings, Stack, `build()`)
-and the constructs only that blueprint uses. Reusable constructs are in `patterns/`, what every
-blueprint shares in `house/`.
+"""The blueprints: one package each, holding its settings model (`settings.py`), its stacks
+(`stack.py`: Stack, `build()`) and the constructs only that blueprint uses. Reusable constructs
+are in `patterns/`, what every blueprint shares in `house/`.
 
 `BLUEPRINTS` is the index `app.py` builds from: blueprint key (as in cdk.json `blueprints` and
-docs/) -> its stack module, which has `SETTINGS` (the settings class) and `build()`.
+docs/) -> its stack module, which has `SETTINGS` (the settings model), `STACK_IDS` (its stacks'
+ids, which another instance derives its own from) and `build(app, instance)`. A fork that keeps
+some blueprints removes the others here: their cdk.json instances are then not built and their
+tests skip.
 """
 
 from __future__ import annotations

@@ -24,11 +24,15 @@ stage, and for any blueprint added later:
 - `ecs-service-waits-for-capacity-providers`: an ECS service created before its cluster's
   capacity-provider association can fail ("capacity provider ... is not associated with the
   cluster"); AWS's guidance is an explicit dependency.
+- `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
+  instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
+  would fail with "already exists".
 - `stages-share-no-unique-name` (across two assemblies): dev and prod synthesized for one
   account and region declare no unique name twice.
 
-`violations(stack)` runs every single-stack rule; `shared_unique_names(a, b, ...)` is the
-cross-stage rule. Each violation names the rule, the stack, the resource and what to do.
+`violations(stack)` runs every single-stack rule; `stacks_sharing_unique_names(assembly)` the
+within-app rule; `shared_unique_names(a, b, ...)` the cross-stage rule. Each violation names the
+rule, the stack, the resource and what to do.
 """
 
 from __future__ import annotations
@@ -346,6 +350,56 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
 def violations(stack: StackArtifact) -> list[Violation]:
     """Every single-stack rule over one stack."""
     return [v for rule in RULES for v in rule(stack)]
+
+
+# -- within one app ------------------------------------------------------------------------------
+
+# Names unique per account whatever the region (global services, S3's one namespace).
+ACCOUNT_WIDE_NAMES = {
+    t for t in UNIQUE_NAMES if t.startswith(("AWS::IAM::", "AWS::CloudFront::"))
+} | {"AWS::S3::Bucket"}
+
+
+def stacks_sharing_unique_names(assembly: Assembly) -> list[Violation]:
+    """Unique names (and stack names) two stacks of one assembly both declare: two instances of
+    a blueprint, or two blueprints, that would collide in one account. Regional names collide
+    only between stacks of one region (an environment-agnostic stack counts as every region)."""
+    by_name: dict[tuple[str, str], list[tuple[str, str, str | None]]] = {}
+    for stack in assembly.stacks.values():
+        names = [("AWS::CloudFormation::Stack", "", stack.stack_name), *unique_names(stack)]
+        for resource_type, logical_id, name in names:
+            by_name.setdefault((resource_type, name), []).append(
+                (stack.id, logical_id, stack.region)
+            )
+    found = []
+    for (resource_type, name), declared in sorted(by_name.items()):
+        for position, (stack_id, logical_id, region) in enumerate(declared):
+            clash = next(
+                (
+                    (other_id, other_logical_id)
+                    for other_id, other_logical_id, other_region in declared[:position]
+                    if other_id != stack_id
+                    and (
+                        resource_type in ACCOUNT_WIDE_NAMES
+                        or region is None
+                        or other_region is None
+                        or region == other_region
+                    )
+                ),
+                None,
+            )
+            if clash is not None:
+                found.append(
+                    Violation(
+                        "stacks-share-no-unique-name",
+                        stack_id,
+                        logical_id or name,
+                        f"{resource_type} name {name!r} is also declared by "
+                        f"{'/'.join(filter(None, clash))}: both cannot exist in one account; "
+                        "derive it from the stack name",
+                    )
+                )
+    return found
 
 
 # -- across stages -------------------------------------------------------------------------------

@@ -30,9 +30,16 @@ def test_every_stack_keeps_every_deploy_rule(every_assembly):
     assert not found, "\n".join(found)
 
 
+def test_no_two_stacks_of_an_app_share_a_unique_name(every_assembly):
+    """Two instances of a blueprint (or two blueprints) in one account never collide."""
+    found = rules.stacks_sharing_unique_names(Assembly(every_assembly.outdir))
+    assert not found, "\n".join(map(str, found))
+
+
 def test_dev_and_prod_in_one_account_and_region_share_no_unique_name(synth):
     dev, prod = Assembly(synth("dev").outdir), Assembly(synth("prod").outdir)
-    found = rules.shared_unique_names(dev, prod, region=prod.stack("MyBlog").region)
+    region = synth("prod").stage_settings.region or "us-east-1"
+    found = rules.shared_unique_names(dev, prod, region=region)
     assert not found, "\n".join(map(str, found))
 
 
@@ -192,6 +199,36 @@ def test_an_ecs_service_racing_its_capacity_providers_breaks_a_rule(tmp_path):
     assembly = synthesized(tmp_path, build)
     assert "ecs-service-waits-for-capacity-providers" in broken(assembly, "Racing")
     assert "ecs-service-waits-for-capacity-providers" not in broken(assembly, "Waiting")
+
+
+@pytest.mark.parametrize(
+    "regions, collide",
+    [
+        (("eu-west-1", "eu-west-1"), True),
+        (("eu-west-1", None), True),
+        (("eu-west-1", "us-east-1"), False),
+    ],
+)
+def test_two_stacks_of_an_app_declaring_one_unique_name_break_a_rule(tmp_path, regions, collide):
+    """Regional names collide within a region (an agnostic stack may land in any); a role name
+    is one per account, whatever the regions."""
+
+    def build(app):
+        for id, region in zip(("First", "Second"), regions, strict=True):
+            stack = cdk.Stack(app, id, stack_name=f"{id}-dev", env=cdk.Environment(region=region))
+            cdk.aws_sqs.Queue(stack, "Jobs", queue_name="jobs")
+            iam.Role(
+                stack,
+                "Role",
+                role_name="shared-role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            )
+
+    found = rules.stacks_sharing_unique_names(synthesized(tmp_path, build))
+    clashes = {(v.stack, v.message.split(" name ")[0]) for v in found}
+    assert ("Second", "AWS::IAM::Role") in clashes
+    assert (("Second", "AWS::SQS::Queue") in clashes) is collide
+    assert all(v.rule == "stacks-share-no-unique-name" for v in found)
 
 
 def test_dev_and_prod_declaring_one_ses_identity_break_the_cross_stage_rule(tmp_path):

@@ -17,16 +17,12 @@ reach AWS through VPC endpoints. docs/fargate-service.md has the measured idle-c
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import zoneinfo
-from typing import Literal
-
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
+from blueprints.fargate_service.settings import FargateServiceSettings
 from house.compliance import acknowledge, acknowledge_wildcard_resources, add_serverless_checks
 from house.defaults import (
     access_log_bucket,
@@ -37,18 +33,16 @@ from house.defaults import (
 )
 from house.network import ISOLATED, PRIVATE_WITH_EGRESS, PUBLIC
 from house.network import vpc as house_vpc
-from house.settings import StageSettings, require
+from house.settings import Instance, StageSettings
 from patterns.containers.cluster import (
-    CapacityStrategy,
     ContainerCluster,
     Ec2Capacity,
     TaskEndpoints,
     app_container,
-    fargate_size_problem,
     s3_gateway_endpoint,
 )
 from patterns.containers.queue_worker import QueueWorker
-from patterns.containers.registry import ContainerRegistry, image_source, runs_sample_app
+from patterns.containers.registry import ContainerRegistry
 from patterns.containers.tasks import (
     ObjectCreatedTask,
     RetryPolicy,
@@ -65,330 +59,8 @@ from patterns.containers.web_service import (
 )
 
 STACK_ID = "FargateService"
-_SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
-_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.(nano|micro|small|medium|large|metal|\d*xlarge)$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-
-
-@dataclasses.dataclass(frozen=True)
-class FargateServiceSettings:
-    """Defaults are the dev profile; cdk.json's prod block overrides what prod needs."""
-
-    # "codebuild" = containers/web built by CodeBuild during the deploy, pushed to the
-    # blueprint's ECR repository: no Docker anywhere; "docker" = built by `cdk deploy` with
-    # your local Docker engine; "repository:<tag>" = an image you pushed to that repository;
-    # anything else = an image reference pulled as is, e.g. to try the infrastructure without
-    # the sample app: `-c fargate-service.image=public.ecr.aws/nginx/nginx:stable-alpine
-    #  -c fargate-service.container_port=80 -c fargate-service.health_check_path=/`
-    image: str = "codebuild"
-    container_port: int = 8080
-    health_check_path: str = "/health"
-    # X86_64: Fargate Spot runs only x86. ARM64 (Graviton) is ~20 % cheaper on demand.
-    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
-    # Smallest Fargate size: 0.25 vCPU / 0.5 GB, the cheapest task (less again on Spot, x86).
-    cpu: int = 256
-    memory_mib: int = 512
-    min_tasks: int = 1
-    max_tasks: int = 2
-    # Capacity strategy: dev runs everything on FARGATE_SPOT (~70 % off, may be interrupted).
-    on_demand_base: int = 0
-    on_demand_weight: int = 0
-    spot_weight: int = 1
-    min_healthy_percent: int = 100
-    max_healthy_percent: int = 200
-    cpu_target_percent: int = 60
-    memory_target_percent: int = 70
-    requests_per_target: int = 1000
-    scale_out_schedule: str | None = None
-    scale_in_schedule: str | None = None
-    scheduled_min_tasks: int = 0
-    schedule_time_zone: str = "UTC"
-    execute_command: bool = True
-    # HTTPS: a name in a Route 53 zone you own; all three or none (then plain HTTP on 80).
-    domain_name: str | None = None
-    hosted_zone_id: str | None = None
-    hosted_zone_name: str | None = None
-    # "public": public IPs, SGs admit only the ALB, no NAT/endpoints. "private": no public IPs,
-    # VPC endpoints for ECR, Logs, SQS (+ NAT gateways only if nat_gateways > 0).
-    task_subnets: Literal["public", "private"] = "public"
-    nat_gateways: int = 0
-    worker_cpu: int = 256
-    worker_memory_mib: int = 512
-    worker_min_tasks: int = 0
-    worker_max_tasks: int = 2
-    worker_capacity: Literal["fargate", "ec2"] = "fargate"
-    ec2_capacity: bool = False
-    ec2_instance_type: str = "t4g.small"
-    ec2_min_instances: int = 0
-    ec2_max_instances: int = 2
-    prune_schedule: str = "cron(0 3 * * ? *)"
-    task_retry_attempts: int = 3
-    task_max_event_age_hours: int = 2
-    shared_file_retention_days: int = 7
-    repository_keep_images: int = 10
-    notification_email: str | None = None
-
-    def __post_init__(self) -> None:
-        try:
-            source = image_source(self.image)
-        except ValueError as err:
-            raise ValueError(f"setting 'image' is {self.image!r}; {err}") from None
-        require(
-            1 <= self.container_port <= 65535 and self.container_port != 2049,
-            "container_port",
-            self.container_port,
-            "allowed: 1..65535 except 2049 (NFS)",
-        )
-        require(
-            bool(re.fullmatch(r"/[\w\-./~%]*", self.health_check_path))
-            and len(self.health_check_path) <= 1024,
-            "health_check_path",
-            self.health_check_path,
-            "expected a URL path starting with '/', e.g. '/health'",
-        )
-        for cpu, memory, cpu_name, memory_name in (
-            (self.cpu, self.memory_mib, "cpu", "memory_mib"),
-            (self.worker_cpu, self.worker_memory_mib, "worker_cpu", "worker_memory_mib"),
-        ):
-            require(
-                cpu in (256, 512, 1024, 2048, 4096, 8192, 16384),
-                cpu_name,
-                cpu,
-                fargate_size_problem(cpu, memory) or "",
-            )
-            problem = fargate_size_problem(cpu, memory)
-            require(problem is None, memory_name, memory, f"{problem} (see {cpu_name})")
-        require(
-            self.min_tasks >= 1,
-            "min_tasks",
-            self.min_tasks,
-            "the web service needs at least 1 task behind its load balancer",
-        )
-        require(
-            self.max_tasks >= self.min_tasks,
-            "min_tasks",
-            self.min_tasks,
-            f"must not exceed max_tasks ({self.max_tasks})",
-        )
-        require(self.max_tasks <= 1000, "max_tasks", self.max_tasks, "allowed: up to 1000")
-        for name in ("on_demand_base", "on_demand_weight", "spot_weight"):
-            value = getattr(self, name)
-            require(
-                0 <= value <= 1000,
-                name,
-                value,
-                "allowed: 0..1000 (capacity provider base/weight values cannot be negative)",
-            )
-        require(
-            self.on_demand_weight + self.spot_weight > 0,
-            "spot_weight",
-            self.spot_weight,
-            "spot_weight and on_demand_weight cannot both be 0",
-        )
-        require(
-            self.cpu_architecture == "X86_64" or self.spot_weight == 0,
-            "spot_weight",
-            self.spot_weight,
-            "must be 0 with cpu_architecture ARM64: Fargate Spot runs only X86_64 tasks",
-        )
-        require(
-            0 <= self.min_healthy_percent <= 100,
-            "min_healthy_percent",
-            self.min_healthy_percent,
-            "allowed: 0..100",
-        )
-        require(
-            100 < self.max_healthy_percent <= 200
-            or (self.max_healthy_percent == 100 and self.min_healthy_percent < 100),
-            "max_healthy_percent",
-            self.max_healthy_percent,
-            "allowed: 101..200 (or 100 with min_healthy_percent below 100), or a deploy "
-            "could never start a new task",
-        )
-        for name in ("cpu_target_percent", "memory_target_percent"):
-            require(10 <= getattr(self, name) <= 90, name, getattr(self, name), "allowed: 10..90")
-        require(
-            self.requests_per_target >= 1,
-            "requests_per_target",
-            self.requests_per_target,
-            "must be at least 1 request per target per minute",
-        )
-        require(
-            (self.scale_out_schedule is None) == (self.scale_in_schedule is None),
-            "scale_out_schedule",
-            self.scale_out_schedule,
-            "give scale_out_schedule and scale_in_schedule together, or neither",
-        )
-        for name in ("scale_out_schedule", "scale_in_schedule"):
-            value = getattr(self, name)
-            require(
-                value is None or bool(_SCHEDULE.match(value)),
-                name,
-                value,
-                "expected an Application Auto Scaling expression: cron(...), rate(...) or at(...)",
-            )
-        if self.scale_out_schedule:
-            require(
-                self.min_tasks <= self.scheduled_min_tasks <= self.max_tasks,
-                "scheduled_min_tasks",
-                self.scheduled_min_tasks,
-                f"must be within min_tasks..max_tasks ({self.min_tasks}..{self.max_tasks})",
-            )
-        try:
-            zoneinfo.ZoneInfo(self.schedule_time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"setting 'schedule_time_zone' is {self.schedule_time_zone!r}; "
-                "expected an IANA time zone like 'UTC' or 'Europe/Berlin'"
-            ) from None
-        domain = (self.domain_name, self.hosted_zone_id, self.hosted_zone_name)
-        require(
-            all(domain) or not any(domain),
-            "domain_name",
-            self.domain_name,
-            "give domain_name, hosted_zone_id and hosted_zone_name together, or none",
-        )
-        if self.domain_name:
-            require(
-                bool(_DOMAIN.match(self.domain_name)),
-                "domain_name",
-                self.domain_name,
-                "expected a lower-case DNS name like 'app.example.com'",
-            )
-            require(
-                self.domain_name == self.hosted_zone_name.rstrip(".")
-                or self.domain_name.endswith("." + self.hosted_zone_name.rstrip(".")),
-                "domain_name",
-                self.domain_name,
-                f"must be in the hosted zone {self.hosted_zone_name!r}",
-            )
-            require(
-                bool(re.fullmatch(r"Z[A-Z0-9]{1,31}", self.hosted_zone_id)),
-                "hosted_zone_id",
-                self.hosted_zone_id,
-                "expected a Route 53 zone id like Z0123456789ABCDEFGHIJ",
-            )
-        require(0 <= self.nat_gateways <= 3, "nat_gateways", self.nat_gateways, "allowed: 0..3")
-        require(
-            self.nat_gateways == 0 or self.task_subnets == "private",
-            "nat_gateways",
-            self.nat_gateways,
-            "only private task subnets use a NAT gateway; with "
-            "task_subnets 'public' it would cost ~$33/month for nothing",
-        )
-        require(
-            source != "public" or self.task_subnets == "public" or self.nat_gateways > 0,
-            "image",
-            self.image,
-            "a public registry is reachable from private subnets only "
-            "through a NAT gateway: set nat_gateways >= 1, task_subnets 'public', or push "
-            "the image to the blueprint's repository ('repository:<tag>')",
-        )
-        require(
-            runs_sample_app(source) or self.worker_min_tasks == 0,
-            "worker_min_tasks",
-            self.worker_min_tasks,
-            f"must be 0 with image {self.image!r}: only the sample "
-            "app (image 'codebuild', 'docker' or 'repository:<tag>') has the worker "
-            "command, so every worker task would exit at once and the deployment circuit "
-            "breaker would fail the deploy",
-        )
-        require(
-            0 <= self.worker_min_tasks <= self.worker_max_tasks,
-            "worker_min_tasks",
-            self.worker_min_tasks,
-            f"allowed: 0..worker_max_tasks ({self.worker_max_tasks})",
-        )
-        require(
-            1 <= self.worker_max_tasks <= 1000,
-            "worker_max_tasks",
-            self.worker_max_tasks,
-            "allowed: 1..1000",
-        )
-        require(
-            self.worker_capacity == "fargate" or self.ec2_capacity,
-            "worker_capacity",
-            self.worker_capacity,
-            "'ec2' needs ec2_capacity true",
-        )
-        require(
-            not self.ec2_capacity or self.task_subnets == "private",
-            "ec2_capacity",
-            self.ec2_capacity,
-            "EC2 tasks (awsvpc) get no public IP: set task_subnets "
-            "'private' so they reach ECS, ECR and SQS through VPC endpoints",
-        )
-        require(
-            bool(_GRAVITON.match(self.ec2_instance_type)),
-            "ec2_instance_type",
-            self.ec2_instance_type,
-            "expected a Graviton (arm64) type like t4g.small or "
-            "m7g.large: the capacity runs the ECS-optimised arm64 AMI",
-        )
-        require(
-            0 <= self.ec2_min_instances <= self.ec2_max_instances,
-            "ec2_min_instances",
-            self.ec2_min_instances,
-            f"allowed: 0..ec2_max_instances ({self.ec2_max_instances})",
-        )
-        require(
-            1 <= self.ec2_max_instances <= 100,
-            "ec2_max_instances",
-            self.ec2_max_instances,
-            "allowed: 1..100",
-        )
-        require(
-            bool(_SCHEDULE.match(self.prune_schedule)),
-            "prune_schedule",
-            self.prune_schedule,
-            "expected an EventBridge Scheduler expression: cron(...), rate(...) or at(...)",
-        )
-        require(
-            0 <= self.task_retry_attempts <= 185,
-            "task_retry_attempts",
-            self.task_retry_attempts,
-            "allowed: 0..185 (EventBridge limit)",
-        )
-        require(
-            1 <= self.task_max_event_age_hours <= 24,
-            "task_max_event_age_hours",
-            self.task_max_event_age_hours,
-            "allowed: 1..24 (EventBridge limit)",
-        )
-        require(
-            1 <= self.shared_file_retention_days <= 3650,
-            "shared_file_retention_days",
-            self.shared_file_retention_days,
-            "allowed: 1..3650",
-        )
-        require(
-            1 <= self.repository_keep_images <= 1000,
-            "repository_keep_images",
-            self.repository_keep_images,
-            "allowed: 1..1000",
-        )
-        require(
-            self.notification_email is None
-            or bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.notification_email)),
-            "notification_email",
-            self.notification_email,
-            "expected null or an e-mail address",
-        )
-
-    @property
-    def architecture(self) -> ecs.CpuArchitecture:
-        return getattr(ecs.CpuArchitecture, self.cpu_architecture)
-
-    @property
-    def strategy(self) -> CapacityStrategy:
-        return CapacityStrategy(
-            on_demand_base=self.on_demand_base,
-            on_demand_weight=self.on_demand_weight,
-            spot_weight=self.spot_weight,
-        )
-
-
 SETTINGS = FargateServiceSettings
+STACK_IDS = (STACK_ID,)
 
 
 class FargateServiceStack(cdk.Stack):
@@ -419,7 +91,7 @@ class FargateServiceStack(cdk.Stack):
             self,
             "NotificationsKey",
             removal_policy=removal,
-            description=f"Encrypts {stage.stack_name(STACK_ID)} notifications",
+            description=f"Encrypts {self.stack_name} notifications",
         )
         # Where EventBridge parks events it could not deliver (RunTask/SNS failures).
         self.event_dead_letters = dead_letter_queue(
@@ -466,7 +138,6 @@ class FargateServiceStack(cdk.Stack):
             "SharedStorage",
             vpc=self.vpc,
             subnets=ISOLATED,
-            backups=stage.keep_data,
             removal_policy=removal,
         )
         self.queue, self.queue_dead_letters = queue_with_dlq(
@@ -618,7 +289,7 @@ class FargateServiceStack(cdk.Stack):
             max_healthy_percent=settings.max_healthy_percent,
             execute_command=settings.execute_command,
             access_logs=self.access_logs,
-            deletion_protection=stage.keep_data,
+            removal_policy=stage.removal_policy,
             domain=domain,
         )
         # The web tasks only read shared storage (results, upload summaries) and enqueue jobs.
@@ -804,14 +475,15 @@ class FargateServiceStack(cdk.Stack):
             )
 
 
-def build(app: cdk.App, stage: StageSettings, settings: FargateServiceSettings) -> list[cdk.Stack]:
+def build(app: cdk.App, instance: Instance[FargateServiceSettings]) -> list[cdk.Stack]:
+    (stack_id,) = instance.stack_ids(*STACK_IDS)
     return [
         FargateServiceStack(
             app,
-            STACK_ID,
-            stage=stage,
-            settings=settings,
-            stack_name=stage.stack_name(STACK_ID),
-            env=stage.environment,
+            stack_id,
+            stage=instance.stage,
+            settings=instance.settings,
+            stack_name=instance.stage.stack_name(stack_id),
+            env=instance.stage.environment,
         )
     ]

@@ -19,8 +19,8 @@ the Plus plan's threat protection (billed per monthly active author).
 Cache key for GET /api/*, decided: the path, the two query strings the API reads (`limit`,
 `cursor`, so `?utm_source=...` cannot split the cache or reach the origin), the `Authorization`
 header (absent for readers: they all share one entry), and the normalised Accept-Encoding. No
-cookies. TTLs: the origin's `Cache-Control: max-age` (the API sets `cache_seconds`), capped at
-`max_cache_seconds`; POST/other methods are never cached by CloudFront.
+cookies. TTLs: the origin's `Cache-Control: max-age` (the API sets `api_cache_ttl_seconds`), capped
+at `api_cache_max_ttl_seconds`; POST/other methods are never cached by CloudFront.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from house.compliance import acknowledge
 from house.defaults import api_execution_log_group, log_group
 from house.lambda_function import python_function
 from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
+from house.settings import keeps_data
 from patterns.data.dax_cache import DaxCache
 
 STAGE_NAME = "v1"
@@ -74,11 +75,10 @@ class BlogApi(Construct):
         dynamodb_client_layer: lambda_.ILayerVersion,
         log_retention_days: int,
         removal_policy: cdk.RemovalPolicy,
-        keep_authors: bool,
-        cache_seconds: int = 60,
-        max_cache_seconds: int = 300,
-        throttle_rate_per_second: int = 50,
-        throttle_burst: int = 100,
+        api_cache_ttl_seconds: int = 60,
+        api_cache_max_ttl_seconds: int = 300,
+        api_throttle_rate: int = 50,
+        api_throttle_burst: int = 100,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         dax: DaxCache | None = None,
@@ -88,13 +88,13 @@ class BlogApi(Construct):
             raise ValueError(
                 f"BlogApi {id!r}: a DAX cluster is reached from inside its VPC; pass vpc"
             )
-        if not 0 < cache_seconds <= max_cache_seconds <= 31_536_000:
+        if not 0 < api_cache_ttl_seconds <= api_cache_max_ttl_seconds <= 31_536_000:
             raise ValueError(
-                f"BlogApi {id!r}: need 0 < cache_seconds ({cache_seconds}) <= "
-                f"max_cache_seconds ({max_cache_seconds})"
+                f"BlogApi {id!r}: need 0 < api_cache_ttl_seconds ({api_cache_ttl_seconds}) <= "
+                f"api_cache_max_ttl_seconds ({api_cache_max_ttl_seconds})"
             )
 
-        self.authors, self.authors_client = self._authors(keep_authors, removal_policy)
+        self.authors, self.authors_client = self._authors(removal_policy)
 
         self.security_group = None
         if vpc is not None:
@@ -116,7 +116,7 @@ class BlogApi(Construct):
             "UPLOAD_PREFIX": upload_prefix,
             "THUMBNAIL_PREFIX": thumbnail_prefix,
             "MAX_UPLOAD_BYTES": str(max_upload_bytes),
-            "CACHE_SECONDS": str(cache_seconds),
+            "CACHE_SECONDS": str(api_cache_ttl_seconds),
             **(dax.environment if dax is not None else {}),
         }
         self.function = python_function(
@@ -153,8 +153,8 @@ class BlogApi(Construct):
             cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
-                throttling_rate_limit=throttle_rate_per_second,
-                throttling_burst_limit=throttle_burst,
+                throttling_rate_limit=api_throttle_rate,
+                throttling_burst_limit=api_throttle_burst,
                 tracing_enabled=True,
                 metrics_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
@@ -198,9 +198,9 @@ class BlogApi(Construct):
                 self, "EdgeCache", max_length=CLOUDFRONT_POLICY_NAME_MAX
             ),
             comment="MyBlog API GETs: path + limit/cursor + Authorization; origin max-age",
-            default_ttl=cdk.Duration.seconds(cache_seconds),
+            default_ttl=cdk.Duration.seconds(api_cache_ttl_seconds),
             min_ttl=cdk.Duration.seconds(0),
-            max_ttl=cdk.Duration.seconds(max_cache_seconds),
+            max_ttl=cdk.Duration.seconds(api_cache_max_ttl_seconds),
             query_string_behavior=cloudfront.CacheQueryStringBehavior.allow_list(
                 *CACHED_QUERY_STRINGS
             ),
@@ -225,7 +225,7 @@ class BlogApi(Construct):
 
     # -- authors --------------------------------------------------------------------------------
 
-    def _authors(self, keep: bool, removal_policy: cdk.RemovalPolicy):
+    def _authors(self, removal_policy: cdk.RemovalPolicy):
         pool = cognito.UserPool(
             self,
             "Authors",
@@ -245,7 +245,7 @@ class BlogApi(Construct):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            deletion_protection=keep,
+            deletion_protection=keeps_data(removal_policy),
             removal_policy=removal_policy,
         )
         client = pool.add_client(

@@ -18,10 +18,7 @@ protection. See docs/my-blog.md.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from pathlib import Path
-from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
@@ -33,6 +30,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from blueprints.my_blog.blog_api import BlogApi
+from blueprints.my_blog.settings import MyBlogSettings
 from house.compliance import (
     acknowledge,
     acknowledge_managed_policy,
@@ -45,12 +43,11 @@ from house.defaults import access_log_bucket, secure_bucket
 from house.lambda_function import python_layer
 from house.network import ISOLATED
 from house.network import vpc as house_vpc
-from house.settings import StageSettings, require
-from patterns.data.dax_cache import NODE_TYPES as DAX_NODE_TYPES
+from house.settings import Instance
 from patterns.data.dax_cache import DaxCache
 from patterns.events.photo_thumbnails import PhotoThumbnails
 from patterns.events.stream_consumer import StreamConsumer
-from patterns.web.static_site import DEFAULT_CSP, CustomDomain, StaticSite
+from patterns.web.static_site import CustomDomain, StaticSite
 
 STACK_ID = "MyBlog"
 SITE_CONTENT = Path(__file__).resolve().parents[2] / "site"
@@ -58,258 +55,18 @@ POSTS_INDEX = "posts-by-date"
 # What the newest-posts index carries, so listing never reads a post's body.
 POSTS_INDEX_ATTRIBUTES = ["slug", "title", "summary", "author", "tags", "createdAt"]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_PREFIX = re.compile(r"^([A-Za-z0-9!_.'()-]+/)+$")
 _PRICE_CLASSES = {
     "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
     "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
     "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class MyBlogSettings:
-    blog_name: str = "MyBlog"
-    # -- welcome email (SES) --
-    # The From address; null = no welcome emails (no SES identity, no welcome function). SES
-    # must verify it (or `ses_domain`): the stack creates the identity and SES emails a
-    # verification link / shows the DKIM records. An SES identity is unique per account and
-    # region: dev and prod there need different addresses (welcome+dev@...) or one left null.
-    sender_email: str | None = None
-    # Verify a whole domain instead of one address (needs DKIM CNAMEs in its DNS).
-    ses_domain: str | None = None
-    # While the account is in the SES sandbox, SES sends only to verified addresses and checks
-    # ses:SendEmail against each recipient's identity too: list your test recipients here.
-    ses_sandbox_recipients: tuple[str, ...] = ()
-    welcome_max_retries: int = 3
-    # -- site (CloudFront) --
-    content_security_policy: str = DEFAULT_CSP
-    # PriceClass_100 (North America + Europe edges) is the cheapest; All adds every edge.
-    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
-    domain_names: tuple[str, ...] = ()
-    certificate_arn: str | None = None
-    hosted_zone_id: str | None = None
-    hosted_zone_name: str | None = None
-    # WAF: billed per web ACL, per rule (4 here) and per request: see docs/my-blog.md's costs.
-    waf: bool = False
-    waf_rate_limit: int = 2000
-    # -- API --
-    api_cache_seconds: int = 60
-    api_max_cache_seconds: int = 300
-    api_throttle_rate: int = 20
-    api_throttle_burst: int = 40
-    # -- data --
-    # Global-table replicas (each bills writes, storage and replication in its region again).
-    replica_regions: tuple[str, ...] = ()
-    # DAX in front of the table for the API's reads; puts the API function in a VPC.
-    dax: bool = False
-    dax_node_type: str = "dax.t3.small"
-    dax_nodes: int = 1
-    # -- photos --
-    upload_prefix: str = "uploads/"
-    thumbnail_prefix: str = "thumbnails/"
-    thumbnail_size: int = 256
-    max_upload_mb: int = 20
-    # From benchmarks/thumbnail.py (docs/my-blog.md): the worst accepted upload peaks ~410 MB.
-    thumbnail_memory_mb: int = 1024
-    thumbnail_ready_queue: bool = True
-
-    def __post_init__(self) -> None:
-        require(
-            0 < len(self.blog_name) <= 60 and "\n" not in self.blog_name,
-            "blog_name",
-            self.blog_name,
-            "expected a one-line name of 1..60 characters",
-        )
-        if self.sender_email is not None:
-            require(
-                bool(_EMAIL.match(self.sender_email)),
-                "sender_email",
-                self.sender_email,
-                "expected null (no welcome emails) or an email address like welcome@example.com",
-            )
-        require(
-            self.sender_email is not None or not (self.ses_domain or self.ses_sandbox_recipients),
-            "sender_email",
-            self.sender_email,
-            "ses_domain and ses_sandbox_recipients are for the welcome email: set sender_email too",
-        )
-        if self.ses_domain is not None:
-            require(
-                bool(_DOMAIN.match(self.ses_domain)),
-                "ses_domain",
-                self.ses_domain,
-                "expected null or a lowercase domain like example.com",
-            )
-            require(
-                self.sender_email.lower().endswith("@" + self.ses_domain),
-                "sender_email",
-                self.sender_email,
-                f"must be an address at ses_domain {self.ses_domain!r}",
-            )
-        for address in self.ses_sandbox_recipients:
-            require(
-                bool(_EMAIL.match(address)),
-                "ses_sandbox_recipients",
-                address,
-                "expected email addresses",
-            )
-        require(
-            0 <= self.welcome_max_retries <= 10,
-            "welcome_max_retries",
-            self.welcome_max_retries,
-            "allowed: 0..10 retries of a failing stream batch",
-        )
-        require(
-            bool(self.content_security_policy.strip())
-            and "\n" not in self.content_security_policy
-            and "default-src" in self.content_security_policy,
-            "content_security_policy",
-            self.content_security_policy,
-            "expected one line with at least a default-src directive",
-        )
-        for name in self.domain_names:
-            require(
-                bool(_DOMAIN.match(name)),
-                "domain_names",
-                name,
-                "expected lowercase host names like blog.example.com",
-            )
-        require(
-            self.certificate_arn is None
-            or self.certificate_arn.startswith("arn:aws:acm:us-east-1:"),
-            "certificate_arn",
-            self.certificate_arn,
-            "expected null or an ACM certificate ARN in us-east-1 (CloudFront reads only there)",
-        )
-        require(
-            not (self.certificate_arn or self.hosted_zone_id) or bool(self.domain_names),
-            "domain_names",
-            self.domain_names,
-            "certificate_arn/hosted_zone_id need at least one domain name",
-        )
-        require(
-            self.hosted_zone_id is None
-            or bool(re.fullmatch(r"Z[A-Z0-9]{1,31}", self.hosted_zone_id)),
-            "hosted_zone_id",
-            self.hosted_zone_id,
-            "expected null or a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ",
-        )
-        require(
-            100 <= self.waf_rate_limit <= 2_000_000_000,
-            "waf_rate_limit",
-            self.waf_rate_limit,
-            "allowed: 100..2000000000 requests per 5 minutes per IP",
-        )
-        require(
-            1 <= self.api_cache_seconds <= self.api_max_cache_seconds <= 86_400,
-            "api_cache_seconds",
-            self.api_cache_seconds,
-            f"allowed: 1..api_max_cache_seconds ({self.api_max_cache_seconds}), at most 86400",
-        )
-        require(
-            1 <= self.api_throttle_rate <= 10_000,
-            "api_throttle_rate",
-            self.api_throttle_rate,
-            "allowed: 1..10000 requests per second",
-        )
-        require(
-            self.api_throttle_rate <= self.api_throttle_burst <= 5_000,
-            "api_throttle_burst",
-            self.api_throttle_burst,
-            "allowed: api_throttle_rate..5000",
-        )
-        for region in self.replica_regions:
-            require(
-                bool(_REGION.match(region)),
-                "replica_regions",
-                region,
-                "expected AWS region names like eu-west-1",
-            )
-        require(
-            len(set(self.replica_regions)) == len(self.replica_regions),
-            "replica_regions",
-            self.replica_regions,
-            "each region at most once",
-        )
-        require(
-            self.dax_node_type in DAX_NODE_TYPES,
-            "dax_node_type",
-            self.dax_node_type,
-            f"allowed: {', '.join(DAX_NODE_TYPES)}",
-        )
-        require(
-            1 <= self.dax_nodes <= 11,
-            "dax_nodes",
-            self.dax_nodes,
-            "allowed: 1..11 (3 = one per AZ, what AWS recommends for production)",
-        )
-        for name in ("upload_prefix", "thumbnail_prefix"):
-            value = getattr(self, name)
-            require(
-                bool(_PREFIX.match(value)),
-                name,
-                value,
-                "expected an S3 folder ending in '/', like 'uploads/'",
-            )
-        require(
-            not self.upload_prefix.startswith(self.thumbnail_prefix)
-            and not self.thumbnail_prefix.startswith(self.upload_prefix),
-            "thumbnail_prefix",
-            self.thumbnail_prefix,
-            f"must not overlap upload_prefix {self.upload_prefix!r} "
-            "(thumbnails would trigger the thumbnail function)",
-        )
-        require(
-            32 <= self.thumbnail_size <= 2048,
-            "thumbnail_size",
-            self.thumbnail_size,
-            "allowed: 32..2048 pixels",
-        )
-        require(
-            1 <= self.max_upload_mb <= 100,
-            "max_upload_mb",
-            self.max_upload_mb,
-            "allowed: 1..100 MB",
-        )
-        require(
-            512 <= self.thumbnail_memory_mb <= 10_240,
-            "thumbnail_memory_mb",
-            self.thumbnail_memory_mb,
-            "allowed: 512..10240 MB (the largest accepted photo "
-            "needs ~410 MB, see docs/my-blog.md)",
-        )
-
-
 SETTINGS = MyBlogSettings
-
-
-def check_stage(stage: StageSettings, settings: MyBlogSettings) -> None:
-    """The rules that need the stage's region (known only from `stages.<stage>.region`)."""
-    where = f"blueprints.my-blog.{stage.name}"
-    # The table's own region in replica_regions is dropped by the stack, with a warning.
-    if settings.replica_regions:
-        require(
-            stage.region is not None,
-            f"{where}.replica_regions",
-            settings.replica_regions,
-            f"global-table replicas need the stack's region: set stages.{stage.name}.region",
-        )
-    if settings.dax:
-        require(
-            len(stage.availability_zones) >= min(settings.dax_nodes, 3) or settings.dax_nodes == 1,
-            f"{where}.dax_nodes",
-            settings.dax_nodes,
-            f"spreading {settings.dax_nodes} DAX nodes needs stages.{stage.name}."
-            "availability_zones to list at least 3 AZs",
-        )
+STACK_IDS = (STACK_ID,)
 
 
 class MyBlogStack(cdk.Stack):
     def __init__(
-        self, scope: Construct, id: str, *, stage: StageSettings, settings: MyBlogSettings, **kwargs
+        self, scope: Construct, id: str, *, instance: Instance[MyBlogSettings], **kwargs
     ) -> None:
         super().__init__(
             scope,
@@ -318,11 +75,12 @@ class MyBlogStack(cdk.Stack):
             "DynamoDB, welcome emails, thumbnails (aws-architecture-blueprints)",
             **kwargs,
         )
+        stage, settings = instance.stage, instance.settings
         removal = stage.removal_policy
         logs = dict(log_retention_days=stage.log_retention_days, removal_policy=removal)
         self.access_logs = access_log_bucket(self, "AccessLogs", removal_policy=removal)
 
-        self.table = self._table(stage, settings)
+        self.table = self._table(instance)
         # CloudFront serves its thumbnails/ prefix (Site.add_bucket_prefix below).
         self.media = secure_bucket(
             self,
@@ -348,8 +106,8 @@ class MyBlogStack(cdk.Stack):
             )
             if settings.domain_names
             else None,
-            web_acl=settings.waf,
-            waf_rate_limit_per_5_minutes=settings.waf_rate_limit,
+            waf=settings.waf,
+            waf_rate_limit=settings.waf_rate_limit,
             comment=f"{settings.blog_name} ({stage.name})",
             edge=self.edge,
             **logs,
@@ -373,6 +131,8 @@ class MyBlogStack(cdk.Stack):
                 tables=[self.table],
                 node_type=settings.dax_node_type,
                 nodes=settings.dax_nodes,
+                item_ttl=cdk.Duration.seconds(settings.dax_item_ttl_seconds),
+                query_ttl=cdk.Duration.seconds(settings.dax_query_ttl_seconds),
                 subnets=ISOLATED,
                 description=f"{settings.blog_name} posts read cache",
             )
@@ -400,11 +160,10 @@ class MyBlogStack(cdk.Stack):
                 source="dynamodb_client",
                 description="dynamodb_client: DynamoDB through DAX when DAX_ENDPOINT is set",
             ),
-            keep_authors=stage.keep_data,
-            cache_seconds=settings.api_cache_seconds,
-            max_cache_seconds=settings.api_max_cache_seconds,
-            throttle_rate_per_second=settings.api_throttle_rate,
-            throttle_burst=settings.api_throttle_burst,
+            api_cache_ttl_seconds=settings.api_cache_ttl_seconds,
+            api_cache_max_ttl_seconds=settings.api_cache_max_ttl_seconds,
+            api_throttle_rate=settings.api_throttle_rate,
+            api_throttle_burst=settings.api_throttle_burst,
             vpc=self.vpc,
             vpc_subnets=ISOLATED if self.vpc else None,
             dax=self.dax,
@@ -447,7 +206,7 @@ class MyBlogStack(cdk.Stack):
                         }
                     )
                 ],
-                max_retries=settings.welcome_max_retries,
+                retry_attempts=settings.welcome_retry_attempts,
                 **logs,
             )
             self._grant_welcome(settings)
@@ -466,12 +225,13 @@ class MyBlogStack(cdk.Stack):
             **logs,
         )
         self._acknowledge_cdk_singletons()
-        self._outputs(stage, settings)
+        self._outputs(instance)
         add_serverless_checks(self)
 
     # -- data -------------------------------------------------------------------------------------
 
-    def _table(self, stage: StageSettings, settings: MyBlogSettings) -> dynamodb.TableV2:
+    def _table(self, instance: Instance[MyBlogSettings]) -> dynamodb.TableV2:
+        stage, settings = instance.stage, instance.settings
         # A global table always has a replica in its own region; naming that region again would
         # fail the synth, so it is dropped (with a warning), and moving the stage to a region
         # that is on the list just works.
@@ -479,7 +239,7 @@ class MyBlogStack(cdk.Stack):
         if len(replicas) < len(settings.replica_regions):
             cdk.Annotations.of(self).add_warning_v2(
                 "my-blog:replicaRegionIsHomeRegion",
-                f"blueprints.my-blog.{stage.name}.replica_regions lists {self.region}, the "
+                f"{instance.setting('replica_regions')} lists {self.region}, the "
                 f"table's own region (stages.{stage.name}.region): dropped, the table is there "
                 f"already; replicas: {', '.join(replicas) or 'none'}",
             )
@@ -630,7 +390,7 @@ class MyBlogStack(cdk.Stack):
                 "execution policy, which only lets it write its own CloudWatch logs.",
             )
 
-    def _outputs(self, stage: StageSettings, settings: MyBlogSettings) -> None:
+    def _outputs(self, instance: Instance[MyBlogSettings]) -> None:
         site = self.site.url
         cdk.CfnOutput(self, "SiteUrl", value=site, description="The blog (CloudFront)")
         cdk.CfnOutput(
@@ -652,8 +412,8 @@ class MyBlogStack(cdk.Stack):
                 self,
                 "WelcomeEmail",
                 description="Welcome emails to new subscribers (SES)",
-                value=f"off: set blueprints.my-blog.{stage.name}.sender_email in cdk.json (or "
-                "deploy with -c my-blog.sender_email=welcome@your-domain) to turn them on",
+                value=f"off: set {instance.setting('sender_email')} in cdk.json (or deploy with "
+                f"{instance.override('sender_email', 'welcome@your-domain')}) to turn them on",
             )
         cdk.CfnOutput(self, "AuthorsUserPoolId", value=self.api.authors.user_pool_id)
         cdk.CfnOutput(self, "AuthorsClientId", value=self.api.authors_client.user_pool_client_id)
@@ -696,14 +456,13 @@ class MyBlogStack(cdk.Stack):
             cdk.CfnOutput(self, "WelcomeFailuresQueueUrl", value=self.welcome.failures.queue_url)
 
 
-def build(app: cdk.App, stage: StageSettings, settings: MyBlogSettings) -> list[cdk.Stack]:
+def build(app: cdk.App, instance: Instance[MyBlogSettings]) -> list[cdk.Stack]:
     """The MyBlog stack, and its us-east-1 companion MyBlogEdge when it has one."""
-    check_stage(stage, settings)
+    (stack_id,) = instance.stack_ids(*STACK_IDS)
     stack = MyBlogStack(
         app,
-        STACK_ID,
-        stage=stage,
-        settings=settings,
-        **stage.stack_kwargs(STACK_ID, cross_region_references=True),
+        stack_id,
+        instance=instance,
+        **instance.stage.stack_kwargs(stack_id, cross_region_references=True),
     )
     return [stack, *stack.edge.stacks]

@@ -15,9 +15,10 @@
 
 Usage:
 
-    api = TodoApi(self, "TodoApi", user_pool=identity.user_pool, options=TodoApiOptions(...),
+    api = TodoApi(self, "TodoApi", user_pool=identity.user_pool,
+                  options=settings,  # a TodoApiOptions (MyTodoList's settings are one)
                   log_retention_days=14, removal_policy=stage.removal_policy,
-                  dax=DaxOptions(vpc=network) or None)
+                  vpc=network)  # where DAX lives when options.dax is on
     api.url, api.table, api.handler, api.api, api.cache (DaxCache or None)
 
 The caches and writes: caching is enabled on the two GET methods only, so POST/PUT/DELETE always
@@ -31,9 +32,7 @@ carry Cognito tokens, so the cache key does the job instead.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import aws_cdk as cdk
@@ -44,13 +43,16 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+from pydantic import Field, model_validator
 
 from house.compliance import acknowledge
 from house.defaults import api_execution_log_group, log_group
 from house.edge import cloudfront_web_acl
 from house.lambda_function import LAMBDA_SRC, python_function, python_layer
 from house.network import ISOLATED
-from patterns.data.dax_cache import DaxCache
+from house.settings import require
+from house.types import Origin
+from patterns.data.dax_cache import DaxCache, DaxSettings
 
 SCHEMAS = json.loads((LAMBDA_SRC / "todo_api" / "schemas.json").read_text())
 LAST_WRITE_HEADER = "X-Last-Write"
@@ -59,32 +61,56 @@ LAST_WRITE_HEADER = "X-Last-Write"
 CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 
-@dataclasses.dataclass(frozen=True)
-class TodoApiOptions:
-    endpoint_type: Literal["REGIONAL", "EDGE"] = "REGIONAL"
-    stage_name: str = "v1"
-    throttle_rate_limit: int = 50
-    throttle_burst_limit: int = 100
-    allowed_origins: Sequence[str] = ()
-    cache_enabled: bool = False
-    cache_size_gb: str = "0.5"
-    cache_ttl_seconds: int = 30
-    waf_enabled: bool = False
-    waf_rate_limit_per_5_minutes: int = 1000
-    page_size: int = 25
-    max_page_size: int = 100
+class TodoApiOptions(DaxSettings):
+    """The API's settings. MyTodoList's settings model inherits these fields, so cdk.json names
+    them as they are here and the stack hands its settings over as they are."""
 
+    endpoint_type: Literal["REGIONAL", "EDGE"] = Field(
+        "REGIONAL",
+        description="REGIONAL: the API in its region; EDGE: behind an AWS-managed CloudFront "
+        "distribution (helps callers far from the region).",
+    )
+    api_throttle_rate: int = Field(
+        20, ge=1, le=10_000, description="Requests per second the API stage accepts (steady)."
+    )
+    api_throttle_burst: int = Field(
+        40, ge=1, le=10_000, description="Requests the API stage accepts in a burst."
+    )
+    allowed_origins: tuple[Origin, ...] = Field(
+        (), description="Browser origins allowed by CORS (none: no CORS headers)."
+    )
+    api_cache: bool = Field(
+        False,
+        description="API Gateway's response cache on the two GET methods, keyed per caller. "
+        "Billed per hour by cache size while on.",
+    )
+    api_cache_size_gb: Literal[CACHE_SIZES] = Field(
+        "0.5", description="Size of the API cache, in GB; larger sizes cost more per hour."
+    )
+    api_cache_ttl_seconds: int = Field(
+        30, ge=1, le=3600, description="How long the API cache keeps a GET response, in seconds."
+    )
+    waf: bool = Field(
+        False,
+        description="A WAF web ACL on the API stage (AWS managed rules + a per-IP rate limit). "
+        "Billed per web ACL, per rule and per million requests.",
+    )
+    waf_rate_limit: int = Field(
+        1000,
+        ge=100,
+        le=2_000_000_000,
+        description="Requests per IP per 5 minutes above which WAF blocks the IP.",
+    )
 
-@dataclasses.dataclass(frozen=True)
-class DaxOptions:
-    """Put the handler in `vpc` and read/write through a DAX cluster there."""
-
-    vpc: ec2.IVpc
-    subnets: ec2.SubnetSelection | None = None  # None: the VPC's isolated subnets
-    node_type: str = "dax.t3.small"
-    nodes: int = 1
-    item_ttl_seconds: int = 300
-    query_ttl_seconds: int = 60
+    @model_validator(mode="after")
+    def _api_rules(self) -> TodoApiOptions:
+        require(
+            self.api_throttle_rate <= self.api_throttle_burst,
+            "api_throttle_burst",
+            self.api_throttle_burst,
+            f"allowed: {self.api_throttle_rate} (api_throttle_rate)..10000",
+        )
+        return self
 
 
 class TodoApi(Construct):
@@ -97,9 +123,17 @@ class TodoApi(Construct):
         options: TodoApiOptions,
         log_retention_days: int,
         removal_policy: cdk.RemovalPolicy,
-        dax: DaxOptions | None = None,
+        vpc: ec2.IVpc | None = None,
+        dax_subnets: ec2.SubnetSelection = ISOLATED,
+        stage_name: str = "v1",
+        page_size: int = 25,
+        max_page_size: int = 100,
     ) -> None:
+        """`vpc`: where DAX and the handler live when `options.dax` is on (needed then);
+        `dax_subnets`: which of its subnets (default: the isolated ones)."""
         super().__init__(scope, id)
+        if options.dax and vpc is None:
+            raise ValueError(f"TodoApi {id!r}: options.dax needs the vpc DAX lives in")
         keep = removal_policy == cdk.RemovalPolicy.RETAIN
 
         # On demand: a to-do app's traffic is spiky and mostly idle, and on-demand costs nothing
@@ -127,33 +161,33 @@ class TodoApi(Construct):
 
         environment = {
             "TABLE_NAME": self.table.table_name,
-            "PAGE_SIZE": str(options.page_size),
-            "MAX_PAGE_SIZE": str(options.max_page_size),
+            "PAGE_SIZE": str(page_size),
+            "MAX_PAGE_SIZE": str(max_page_size),
             "ALLOWED_ORIGINS": ",".join(options.allowed_origins),
             # Without DAX, DynamoDB's eventually consistent reads settle within about a second.
-            "READ_YOUR_WRITES_SECONDS": str(dax.query_ttl_seconds if dax else 5),
+            "READ_YOUR_WRITES_SECONDS": str(options.dax_query_ttl_seconds if options.dax else 5),
         }
         network: dict[str, Any] = {}
         self.cache: DaxCache | None = None
-        if dax is not None:
-            subnets = dax.subnets or ISOLATED
+        if options.dax:
+            subnets = dax_subnets
             self.cache = DaxCache(
                 self,
                 "Cache",
-                vpc=dax.vpc,
+                vpc=vpc,
                 tables=[self.table],
                 subnets=subnets,
-                node_type=dax.node_type,
-                nodes=dax.nodes,
-                item_ttl=cdk.Duration.seconds(dax.item_ttl_seconds),
-                query_ttl=cdk.Duration.seconds(dax.query_ttl_seconds),
+                node_type=options.dax_node_type,
+                nodes=options.dax_nodes,
+                item_ttl=cdk.Duration.seconds(options.dax_item_ttl_seconds),
+                query_ttl=cdk.Duration.seconds(options.dax_query_ttl_seconds),
                 description="Read cache of the to-do table",
             )
             environment.update(self.cache.environment)
             self.security_group = ec2.SecurityGroup(
                 self,
                 "HandlerSecurityGroup",
-                vpc=dax.vpc,
+                vpc=vpc,
                 allow_all_outbound=False,
                 description=(
                     "To-do handler: out to DAX (TLS) and the DynamoDB gateway endpoint only"
@@ -167,7 +201,7 @@ class TodoApi(Construct):
                 ec2.Port.tcp(443),
                 "HTTPS to DynamoDB through the gateway endpoint (no other route exists)",
             )
-            self.endpoint = dax.vpc.add_gateway_endpoint(
+            self.endpoint = vpc.add_gateway_endpoint(
                 "DynamoDbEndpoint",
                 service=ec2.GatewayVpcEndpointAwsService.DYNAMODB,
                 subnets=[subnets],
@@ -192,7 +226,7 @@ class TodoApi(Construct):
                 )
             )
             network = {
-                "vpc": dax.vpc,
+                "vpc": vpc,
                 "vpc_subnets": subnets,
                 "security_groups": [self.security_group],
             }
@@ -215,13 +249,14 @@ class TodoApi(Construct):
             self.cache.grant(self.handler, *(f"dax:{a}" for a in data_actions))
             self.cache.allow_client(self.handler)
 
-        self._build_api(options, log_retention_days, removal_policy, user_pool)
+        self._build_api(options, stage_name, log_retention_days, removal_policy, user_pool)
 
     # -- the REST API -----------------------------------------------------------------------------
 
     def _build_api(
         self,
         options: TodoApiOptions,
+        stage_name: str,
         log_retention_days: int,
         removal_policy: cdk.RemovalPolicy,
         user_pool: cognito.IUserPool,
@@ -233,13 +268,13 @@ class TodoApi(Construct):
         # GETs repeat the stage's logging, metrics and throttling.
         cached = apigw.MethodDeploymentOptions(
             caching_enabled=True,
-            cache_ttl=cdk.Duration.seconds(options.cache_ttl_seconds),
+            cache_ttl=cdk.Duration.seconds(options.api_cache_ttl_seconds),
             cache_data_encrypted=True,
             logging_level=apigw.MethodLoggingLevel.ERROR,
             data_trace_enabled=False,
             metrics_enabled=True,
-            throttling_rate_limit=options.throttle_rate_limit,
-            throttling_burst_limit=options.throttle_burst_limit,
+            throttling_rate_limit=options.api_throttle_rate,
+            throttling_burst_limit=options.api_throttle_burst,
         )
         origins = list(options.allowed_origins)
         self.api = apigw.RestApi(
@@ -251,9 +286,9 @@ class TodoApi(Construct):
             # stack owns; both access and execution logging need it.
             cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
-                stage_name=options.stage_name,
-                throttling_rate_limit=options.throttle_rate_limit,
-                throttling_burst_limit=options.throttle_burst_limit,
+                stage_name=stage_name,
+                throttling_rate_limit=options.api_throttle_rate,
+                throttling_burst_limit=options.api_throttle_burst,
                 tracing_enabled=True,
                 metrics_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
@@ -262,13 +297,13 @@ class TodoApi(Construct):
                 # data tracing would copy request bodies (users' to-dos) into the logs.
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
-                cache_cluster_enabled=options.cache_enabled,
-                cache_cluster_size=options.cache_size_gb if options.cache_enabled else None,
+                cache_cluster_enabled=options.api_cache,
+                cache_cluster_size=options.api_cache_size_gb if options.api_cache else None,
                 # Stage-wide too (CT.APIGATEWAY.PR.3): a method cached later is encrypted even if
                 # its own settings forget to say so.
-                cache_data_encrypted=options.cache_enabled or None,
+                cache_data_encrypted=options.api_cache or None,
                 method_options={"/todos/GET": cached, "/todos/{todoId}/GET": cached}
-                if options.cache_enabled
+                if options.api_cache
                 else None,
             ),
             default_cors_preflight_options=apigw.CorsOptions(
@@ -287,7 +322,7 @@ class TodoApi(Construct):
             self,
             "ExecutionLogs",
             rest_api_id=self.api.rest_api_id,
-            stage_name=options.stage_name,
+            stage_name=stage_name,
             retention_days=log_retention_days,
             removal_policy=removal_policy,
         )
@@ -371,11 +406,11 @@ class TodoApi(Construct):
             request_validator=parameter_validator,
         )
 
-        if options.waf_enabled:
+        if options.waf:
             self.web_acl = cloudfront_web_acl(
                 self,
                 "WebAcl",
-                rate_limit_per_5_minutes=options.waf_rate_limit_per_5_minutes,
+                rate_limit_per_5_minutes=options.waf_rate_limit,
                 regional=True,
             )
             wafv2.CfnWebACLAssociation(
@@ -388,8 +423,8 @@ class TodoApi(Construct):
             acknowledge(
                 stage,
                 "AwsSolutions-APIG3",
-                "WAF is off in this stage (waf_enabled=false saves about $9/month); every method "
-                "needs a Cognito token and the stage is throttled. Prod sets waf_enabled=true.",
+                "WAF is off in this stage (waf=false saves about $9/month); every method "
+                "needs a Cognito token and the stage is throttled. Prod sets waf=true.",
             )
 
 

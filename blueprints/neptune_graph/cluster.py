@@ -20,6 +20,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge
 from house.defaults import log_group
+from house.settings import keeps_data
 
 # The newest 1.4 patch (2026-09-18; the alpha module's enum stops at 1.4.6.1). 1.4.6.3 fixed
 # the bulk loader failing to reach S3 in some regions ("incorrect endpoint resolution"), so
@@ -60,14 +61,14 @@ class NeptuneCluster(Construct):
         cluster_identifier: str,
         capacity: ClusterCapacity,
         backup_retention_days: int,
-        keep_data: bool,
+        removal_policy: cdk.RemovalPolicy,
         log_retention_days: int,
         encryption_key: kms.IKey,
         associated_roles: Sequence[iam.IRole] = (),
         client_security_groups: Sequence[ec2.ISecurityGroup] = (),
     ) -> None:
         super().__init__(scope, id)
-        removal = cdk.RemovalPolicy.RETAIN if keep_data else cdk.RemovalPolicy.DESTROY
+        removal = removal_policy
 
         self.key = encryption_key
         cluster_parameters = neptune.ClusterParameterGroup(
@@ -135,7 +136,7 @@ class NeptuneCluster(Construct):
             iam_authentication=True,
             cloudwatch_logs_exports=[neptune.LogType.AUDIT],
             backup_retention=cdk.Duration.days(backup_retention_days),
-            deletion_protection=keep_data,
+            deletion_protection=keeps_data(removal_policy),
             removal_policy=removal,
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,

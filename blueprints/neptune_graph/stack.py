@@ -11,19 +11,15 @@ See docs/neptune-graph.md.
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from typing import Literal
-
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from blueprints.neptune_graph.bulk_loader import GraphQueryFunction, NeptuneBulkLoader
-from blueprints.neptune_graph.cluster import SERVERLESS_NCU_LIMITS, ClusterCapacity, NeptuneCluster
+from blueprints.neptune_graph.cluster import ClusterCapacity, NeptuneCluster
+from blueprints.neptune_graph.settings import NeptuneGraphSettings
 from blueprints.neptune_graph.staging import GraphStaging
 from blueprints.neptune_graph.tools import (
-    ANALYTICS_MEMORY_SIZES,
     NeptuneAnalyticsGraph,
     NeptuneWorkbench,
     workbench_bucket_name,
@@ -32,130 +28,11 @@ from house.compliance import add_serverless_checks
 from house.defaults import access_log_bucket, customer_key
 from house.network import ISOLATED
 from house.network import vpc as house_vpc
-from house.settings import StageSettings, require
+from house.settings import Instance, StageSettings
 
 STACK_ID = "NeptuneGraph"
-_INSTANCE_CLASS = re.compile(
-    r"^db\.(t3|t4g|r5|r5d|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|x2g|x2iedn)\."
-    r"(medium|large|xlarge|\d+xlarge)$"
-)
-_LOAD_FORMATS = ("csv", "opencypher", "ntriples", "nquads", "rdfxml", "turtle")
-
-
-@dataclasses.dataclass(frozen=True)
-class NeptuneGraphSettings:
-    capacity: Literal["provisioned", "serverless"] = "provisioned"
-    # Burstable t4g.medium for dev; memory-optimised r6g.large for prod (docs: cost table).
-    instance_class: str = "db.t4g.medium"
-    serverless_min_ncu: float = 1.0
-    serverless_max_ncu: float = 8.0
-    read_replicas: int = 0
-    backup_retention_days: int = 1
-    # Security groups (ids) of your own clients that may reach 8182.
-    client_security_group_ids: tuple[str, ...] = ()
-    # Bring your own VPC (looked up at synth: needs account/region); empty = create one.
-    vpc_id: str | None = None
-    auto_load_prefix: str = "incoming/"
-    marker_suffix: str = ".ready"
-    auto_load_format: str = "csv"
-    load_timeout_hours: int = 24
-    workbench_notebook: bool = False
-    notebook_instance_type: str = "ml.t3.medium"
-    analytics_graph: bool = False
-    analytics_memory_ncu: int = 16
-
-    def __post_init__(self) -> None:
-        require(
-            bool(_INSTANCE_CLASS.match(self.instance_class)),
-            "instance_class",
-            self.instance_class,
-            "expected a Neptune instance class like db.t4g.medium or db.r6g.large",
-        )
-        low, high = SERVERLESS_NCU_LIMITS
-        require(
-            low <= self.serverless_min_ncu <= high,
-            "serverless_min_ncu",
-            self.serverless_min_ncu,
-            f"allowed: {low}..{high} NCUs",
-        )
-        require(
-            low <= self.serverless_max_ncu <= high,
-            "serverless_max_ncu",
-            self.serverless_max_ncu,
-            f"allowed: {low}..{high} NCUs",
-        )
-        require(
-            self.serverless_min_ncu < self.serverless_max_ncu,
-            "serverless_min_ncu",
-            self.serverless_min_ncu,
-            f"must be less than serverless_max_ncu ({self.serverless_max_ncu})",
-        )
-        for ncu, name in (
-            (self.serverless_min_ncu, "serverless_min_ncu"),
-            (self.serverless_max_ncu, "serverless_max_ncu"),
-        ):
-            require((ncu * 2).is_integer(), name, ncu, "Neptune NCUs come in steps of 0.5")
-        require(
-            0 <= self.read_replicas <= 15, "read_replicas", self.read_replicas, "allowed: 0..15"
-        )
-        require(
-            1 <= self.backup_retention_days <= 35,
-            "backup_retention_days",
-            self.backup_retention_days,
-            "allowed: 1..35 days",
-        )
-        for group in self.client_security_group_ids:
-            require(
-                bool(re.fullmatch(r"sg-[0-9a-f]{8,17}", group)),
-                "client_security_group_ids",
-                group,
-                "expected security group ids like sg-0123456789abcdef0",
-            )
-        require(
-            self.vpc_id is None or bool(re.fullmatch(r"vpc-[0-9a-f]{8,17}", self.vpc_id)),
-            "vpc_id",
-            self.vpc_id,
-            "expected null or a VPC id like vpc-0123456789abcdef0",
-        )
-        require(
-            bool(re.fullmatch(r"([A-Za-z0-9!_.'()-]+/)*", self.auto_load_prefix)),
-            "auto_load_prefix",
-            self.auto_load_prefix,
-            "expected '' or S3 folders ending in '/', e.g. 'incoming/' (no '*' or '?')",
-        )
-        require(
-            bool(re.fullmatch(r"[A-Za-z0-9!_.'()-]+", self.marker_suffix)),
-            "marker_suffix",
-            self.marker_suffix,
-            "expected a file-name ending like '.ready' or '_READY'",
-        )
-        require(
-            self.auto_load_format in _LOAD_FORMATS,
-            "auto_load_format",
-            self.auto_load_format,
-            f"allowed: {', '.join(_LOAD_FORMATS)}",
-        )
-        require(
-            1 <= self.load_timeout_hours <= 24 * 7,
-            "load_timeout_hours",
-            self.load_timeout_hours,
-            "allowed: 1..168 hours",
-        )
-        require(
-            self.notebook_instance_type.startswith("ml."),
-            "notebook_instance_type",
-            self.notebook_instance_type,
-            "expected a SageMaker instance type like ml.t3.medium",
-        )
-        require(
-            self.analytics_memory_ncu in ANALYTICS_MEMORY_SIZES,
-            "analytics_memory_ncu",
-            self.analytics_memory_ncu,
-            f"allowed: {', '.join(map(str, ANALYTICS_MEMORY_SIZES))} m-NCUs",
-        )
-
-
 SETTINGS = NeptuneGraphSettings
+STACK_IDS = (STACK_ID,)
 
 
 class NeptuneGraphStack(cdk.Stack):
@@ -220,7 +97,7 @@ class NeptuneGraphStack(cdk.Stack):
             backup_retention_days=settings.backup_retention_days,
             encryption_key=self.key,
             associated_roles=[self.staging.load_role],
-            keep_data=stage.keep_data,
+            removal_policy=removal,
             log_retention_days=stage.log_retention_days,
             client_security_groups=[
                 ec2.SecurityGroup.from_security_group_id(self, f"Client{i}", group, mutable=False)
@@ -270,7 +147,7 @@ class NeptuneGraphStack(cdk.Stack):
                 vpc_subnets=ISOLATED,
                 memory_ncu=settings.analytics_memory_ncu,
                 replicas=1 if stage.keep_data else 0,
-                keep_data=stage.keep_data,
+                removal_policy=removal,
                 encryption_key=self.graph.key,
                 client_security_groups=[self.loader.security_group, self.query.security_group],
             )
@@ -332,14 +209,15 @@ class NeptuneGraphStack(cdk.Stack):
         )
 
 
-def build(app: cdk.App, stage: StageSettings, settings: NeptuneGraphSettings) -> list[cdk.Stack]:
+def build(app: cdk.App, instance: Instance[NeptuneGraphSettings]) -> list[cdk.Stack]:
+    (stack_id,) = instance.stack_ids(*STACK_IDS)
     return [
         NeptuneGraphStack(
             app,
-            STACK_ID,
-            stage=stage,
-            settings=settings,
-            stack_name=stage.stack_name(STACK_ID),
-            env=stage.environment,
+            stack_id,
+            stage=instance.stage,
+            settings=instance.settings,
+            stack_name=instance.stage.stack_name(stack_id),
+            env=instance.stage.environment,
         )
     ]

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from blueprints.neptune_graph.cluster import NeptuneCluster
 from house.compliance import acknowledge
+from house.settings import keeps_data
 
 # Neptune Analytics provisioned memory sizes, in m-NCUs.
 ANALYTICS_MEMORY_SIZES = (16, 32, 64, 128, 256, 384, 512, 768, 1024, 2048, 3072, 4096)
@@ -184,7 +185,7 @@ class NeptuneAnalyticsGraph(Construct):
         vpc_subnets: ec2.SubnetSelection,
         memory_ncu: int,
         replicas: int,
-        keep_data: bool,
+        removal_policy: cdk.RemovalPolicy,
         encryption_key: kms.IKey,
         client_security_groups: list[ec2.ISecurityGroup],
     ) -> None:
@@ -201,12 +202,10 @@ class NeptuneAnalyticsGraph(Construct):
             provisioned_memory=memory_ncu,
             replica_count=replicas,
             public_connectivity=False,
-            deletion_protection=keep_data,
+            deletion_protection=keeps_data(removal_policy),
             kms_key_identifier=encryption_key.key_arn,
         )
-        self.graph.apply_removal_policy(
-            cdk.RemovalPolicy.RETAIN if keep_data else cdk.RemovalPolicy.DESTROY
-        )
+        self.graph.apply_removal_policy(removal_policy)
         self.security_group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",

@@ -30,6 +30,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge
 from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
+from house.types import REGION
 
 # CloudFront's limits: path patterns of at most 255 characters from this set; at most 10 query
 # strings in a cache policy's allow list. A year is the longest TTL this library lets you ask for.
@@ -37,7 +38,7 @@ _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.*$/~\"'@:+&]{1,254}$")
 _QUERY_STRING = re.compile(r"^[A-Za-z0-9_\-.~]{1,128}$")
 MAX_QUERY_STRINGS = 10
 MAX_TTL_SECONDS = 365 * 24 * 3600
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_REGION = re.compile(REGION)
 
 
 def path_pattern_problem(pattern: str) -> str | None:

@@ -29,6 +29,7 @@ from constructs import Construct
 from house.compliance import acknowledge
 from house.defaults import file_system, load_balancer
 from house.network import availability_zones
+from house.settings import keeps_data
 
 # Where the instances mount EFS, and the URL prefix the files are served under.
 MOUNT_POINT = "/mnt/efs"
@@ -72,7 +73,6 @@ class UpdateServer(Construct):
         cpu_target_percent: int,
         public_instance_ips: bool,
         removal_policy: cdk.RemovalPolicy,
-        keep_data: bool,
         origin_lock: OriginLock | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -108,7 +108,7 @@ class UpdateServer(Construct):
             "LoadBalancer",
             vpc=vpc,
             access_logs=access_logs,
-            deletion_protection=keep_data,
+            deletion_protection=keeps_data(removal_policy),
             security_group=self.load_balancer_security_group,
         )
 
@@ -132,7 +132,7 @@ class UpdateServer(Construct):
             vpc=vpc,
             vpc_subnets=file_system_subnets,
             removal_policy=removal_policy,
-            backups=keep_data,
+            backups=keeps_data(removal_policy),
         )
         self.file_system.connections.allow_default_port_from(
             self.instance_security_group, "NFS from update server instances"

@@ -29,6 +29,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge
 from house.defaults import file_system, load_balancer
+from house.settings import keeps_data
 from patterns.containers.cluster import CapacityStrategy, wait_for_capacity_providers
 
 SHARED_MOUNT_PATH = "/mnt/shared"
@@ -45,16 +46,16 @@ class SharedStorage(Construct):
         *,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        backups: bool,
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
+        """`removal_policy`: RETAIN (or SNAPSHOT) also turns on AWS Backup for the file system."""
         super().__init__(scope, id)
         self.file_system = file_system(
             self,
             "FileSystem",
             vpc=vpc,
             vpc_subnets=subnets,
-            backups=backups,
+            backups=keeps_data(removal_policy),
             removal_policy=removal_policy,
         )
         # Every client is uid/gid 1000 under /app, whatever user its image runs as.
@@ -154,9 +155,11 @@ class WebService(Construct):
         max_healthy_percent: int,
         execute_command: bool,
         access_logs: s3.IBucket,
-        deletion_protection: bool,
+        removal_policy: cdk.RemovalPolicy,
         domain: WebDomain | None = None,
     ) -> None:
+        """`removal_policy`: RETAIN (or SNAPSHOT) turns on the load balancer's deletion
+        protection, so the name clients resolve is not lost with a stack."""
         super().__init__(scope, id)
         self.alb_security_group = ec2.SecurityGroup(
             self,
@@ -170,7 +173,7 @@ class WebService(Construct):
             "LoadBalancer",
             vpc=vpc,
             access_logs=access_logs,
-            deletion_protection=deletion_protection,
+            deletion_protection=keeps_data(removal_policy),
             security_group=self.alb_security_group,
         )
         self.task_security_group = ec2.SecurityGroup(

@@ -35,6 +35,7 @@ query asks for `ConsistentRead=True`, which DAX passes through to DynamoDB uncac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_dax as dax
@@ -42,8 +43,10 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from pydantic import Field
 
 from house.network import ISOLATED, availability_zones
+from house.settings import Settings
 
 # The environment variable the dynamodb_client layer reads: the cluster discovery URL (daxs://...).
 DAX_ENDPOINT_VARIABLE = "DAX_ENDPOINT"
@@ -63,6 +66,40 @@ NODE_TYPES = (
     "dax.r5.24xlarge",
 )
 MAX_NODES = 11  # one primary + up to 10 read replicas
+
+
+class DaxSettings(Settings):
+    """The DAX knobs of a blueprint that puts DAX in front of its table: its settings model
+    inherits these fields (MyBlog's and MyTodoList's do), so every blueprint names them alike."""
+
+    dax: bool = Field(
+        False,
+        description="A DAX cluster in front of the table for the API's reads; puts the API "
+        "function in a VPC. Billed per node-hour while it exists.",
+    )
+    dax_node_type: Literal[NODE_TYPES] = Field(
+        "dax.t3.small",
+        description="DAX node type: t3 nodes are burstable (spiky, mostly idle traffic), r5 for "
+        "sustained load. Larger types cost more per node-hour.",
+    )
+    dax_nodes: int = Field(
+        1,
+        ge=1,
+        le=MAX_NODES,
+        description="Nodes in the cluster (one primary + replicas); 1 has no failover, 3 = one "
+        "per AZ as AWS recommends for production. Each node is billed.",
+    )
+    dax_item_ttl_seconds: int = Field(
+        300, ge=1, le=86_400, description="How long DAX caches a GetItem result, in seconds."
+    )
+    dax_query_ttl_seconds: int = Field(
+        60,
+        ge=1,
+        le=3_600,
+        description="How long DAX caches a Query/Scan result, in seconds. Writes never refresh "
+        "the query cache: keep it short.",
+    )
+
 
 # DAX reads a table's key schema with DescribeTable before it serves the table; every data call
 # a client makes through the cluster, DAX makes on DynamoDB with its own role (a miss, a

@@ -3,7 +3,7 @@ or blocks on a record.
 
     table stream --(filter: only the records the function cares about)--> event source mapping
         batch -> function -> {"batchItemFailures": [...]}   (ReportBatchItemFailures)
-        failing batch: bisected, retried up to `max_retries` times, then the failed records'
+        failing batch: bisected, retried up to `retry_attempts` times, then the failed records'
         coordinates (shard, sequence numbers) go to an encrypted SQS queue (the on-failure
         destination), kept 14 days; the shard moves on.
 
@@ -77,7 +77,7 @@ class StreamConsumer(Construct):
         timeout: cdk.Duration = cdk.Duration.seconds(30),
         batch_size: int = 25,
         max_batching_window: cdk.Duration = cdk.Duration.seconds(1),
-        max_retries: int = 3,
+        retry_attempts: int = 3,
         max_record_age: cdk.Duration = cdk.Duration.hours(6),
         parallelization_factor: int = 1,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
@@ -86,8 +86,10 @@ class StreamConsumer(Construct):
         super().__init__(scope, id)
         if table.table_stream_arn is None:
             raise ValueError(f"StreamConsumer {id!r}: the table has no stream (set dynamo_stream)")
-        if not 0 <= max_retries <= 10_000:
-            raise ValueError(f"StreamConsumer {id!r}: max_retries {max_retries}; allowed 0..10000")
+        if not 0 <= retry_attempts <= 10_000:
+            raise ValueError(
+                f"StreamConsumer {id!r}: retry_attempts {retry_attempts}; allowed 0..10000"
+            )
         if not 1 <= batch_size <= 10_000:
             raise ValueError(f"StreamConsumer {id!r}: batch_size {batch_size}; allowed 1..10000")
         if not 1 <= parallelization_factor <= 10:
@@ -120,7 +122,7 @@ class StreamConsumer(Construct):
             batch_size=batch_size,
             max_batching_window=max_batching_window,
             bisect_batch_on_error=True,
-            retry_attempts=max_retries,
+            retry_attempts=retry_attempts,
             max_record_age=max_record_age,
             parallelization_factor=parallelization_factor,
             report_batch_item_failures=True,

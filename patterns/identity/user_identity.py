@@ -9,7 +9,7 @@
 
 Usage:
 
-    identity = UserIdentity(self, "Identity", options=UserIdentityOptions(...),
+    identity = UserIdentity(self, "Identity", options=settings,  # a UserIdentityOptions
                             removal_policy=stage.removal_policy, access_logs=log_bucket)
     identity.user_pool, identity.client, identity.identity_pool, identity.authenticated_role,
     identity.user_files
@@ -21,8 +21,6 @@ caller's STS session, so no user can name another user's folder in a request tha
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from typing import Literal
 
 import aws_cdk as cdk
@@ -30,31 +28,66 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from pydantic import Field, model_validator
 
 from house.compliance import acknowledge
 from house.defaults import secure_bucket
+from house.settings import Settings, require
+from house.types import Origin
 
 IDENTITY_ID = "${cognito-identity.amazonaws.com:sub}"
 USER_FOLDER = f"private/{IDENTITY_ID}/"
 
 
-@dataclasses.dataclass(frozen=True)
-class UserIdentityOptions:
-    """How strict sign-in is. See docs/my-todo-list.md for what each choice costs."""
+class UserIdentityOptions(Settings):
+    """How strict sign-in is. A blueprint's settings model inherits these fields (MyTodoList's
+    does), so cdk.json names them as they are here. docs/my-todo-list.md has what each costs."""
 
-    # OPTIONAL: users may enrol an authenticator app; REQUIRED: every user must (TOTP only:
-    # no SMS, so no SNS spend and no SIM-swap exposure).
-    mfa: Literal["OPTIONAL", "REQUIRED"] = "OPTIONAL"
-    # Cognito threat protection (compromised-credential and risky sign-in blocking) needs the
-    # Plus feature plan, which bills every monthly active user (Essentials has a free tier).
-    threat_protection: bool = False
-    password_min_length: int = 12
-    access_token_minutes: int = 15
-    refresh_token_days: int = 30
-    # Origins a hybrid/web build of the app uploads from (S3 CORS). Native apps ignore CORS.
-    allowed_origins: Sequence[str] = ()
-    # Old versions of user files are kept this long after being overwritten or deleted.
-    noncurrent_version_days: int = 30
+    mfa: Literal["OPTIONAL", "REQUIRED"] = Field(
+        "OPTIONAL",
+        description="OPTIONAL: users may enrol an authenticator app; REQUIRED: every user must "
+        "(TOTP only: no SMS, so no SNS spend and no SIM-swap exposure).",
+    )
+    threat_protection: bool = Field(
+        False,
+        description="Cognito threat protection (compromised-credential and risky sign-in "
+        "blocking). Needs the Cognito Plus feature plan, billed per monthly active user at a "
+        "higher rate than Essentials.",
+    )
+    password_min_length: int = Field(
+        12, ge=8, le=99, description="Shortest password accepted (Cognito allows 8..99)."
+    )
+    access_token_minutes: int = Field(
+        15, ge=5, le=1440, description="Lifetime of the access and ID tokens, in minutes."
+    )
+    refresh_token_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Lifetime of the refresh token (how long a user stays signed in), in days.",
+    )
+    allowed_origins: tuple[Origin, ...] = Field(
+        (),
+        description="Browser origins a hybrid/web build of the app uses (CORS on the API and the "
+        "user-files bucket). Native apps need none.",
+    )
+    user_file_version_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="How long old versions of a user's files are kept after being overwritten "
+        "or deleted. Stored versions are billed as S3 storage.",
+    )
+
+    @model_validator(mode="after")
+    def _identity_rules(self) -> UserIdentityOptions:
+        require(
+            self.refresh_token_days * 1440 > self.access_token_minutes,
+            "refresh_token_days",
+            self.refresh_token_days,
+            "must outlive the access token (access_token_minutes)",
+        )
+        return self
 
 
 class UserIdentity(Construct):
@@ -144,7 +177,7 @@ class UserIdentity(Construct):
             "UserFiles",
             removal_policy=removal_policy,
             access_logs=access_logs,
-            noncurrent_version_days=options.noncurrent_version_days,
+            noncurrent_version_days=options.user_file_version_days,
             cors=[
                 s3.CorsRule(
                     allowed_origins=list(options.allowed_origins),

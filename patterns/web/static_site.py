@@ -107,12 +107,14 @@ class StaticSite(Construct):
         not_found_document: str = "404.html",
         price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100,
         domain: CustomDomain | None = None,
-        web_acl: bool | str = False,
-        waf_rate_limit_per_5_minutes: int = 2000,
+        waf: bool = False,
+        waf_rate_limit: int = 2000,
+        web_acl_arn: str | None = None,
         comment: str | None = None,
         edge: CloudFrontEdge | None = None,
     ) -> None:
-        """`web_acl`: False (none), True (create one) or an existing CLOUDFRONT web ACL's ARN.
+        """`waf`: create a web ACL (rate-limited per IP at `waf_rate_limit` requests per 5
+        minutes); `web_acl_arn`: use an existing CLOUDFRONT-scope one instead; neither: no WAF.
 
         `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
         companion); without it, this construct's stack, which must then be in us-east-1.
@@ -148,15 +150,15 @@ class StaticSite(Construct):
         )
 
         self.web_acl = None
-        web_acl_arn = None
-        if web_acl is True:
+        if waf and web_acl_arn is not None:
+            raise ValueError(f"StaticSite {id!r}: give waf or web_acl_arn, not both")
+        if waf:
             self.web_acl = cloudfront_web_acl(
-                self, "WebAcl", rate_limit_per_5_minutes=waf_rate_limit_per_5_minutes, edge=edge
+                self, "WebAcl", rate_limit_per_5_minutes=waf_rate_limit, edge=edge
             )
             web_acl_arn = self.web_acl.attr_arn
-        elif isinstance(web_acl, str):
-            require_cloudfront_web_acl_arn(web_acl)
-            web_acl_arn = web_acl
+        elif web_acl_arn is not None:
+            require_cloudfront_web_acl_arn(web_acl_arn)
 
         self.certificate = None
         if domain is not None:
@@ -362,7 +364,7 @@ class StaticSite(Construct):
             acknowledge(
                 self.distribution,
                 "AwsSolutions-CFR2",
-                "WAF is a setting here (web_acl) and off by default: it costs at least $5/month "
+                "WAF is a setting here (waf) and off by default: it costs at least $5/month "
                 "plus $1 per rule; the site is static files and an API with its own throttling.",
             )
         if domain is None:

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from blueprints.fargate_service.stack import SETTINGS
 from house.settings import StageSettings, blueprint_settings, parse_settings
-from tests.support.synth import REPO_ROOT
 
 WHERE = "blueprints.fargate-service.dev"
 
 
 def settings(**raw):
     return parse_settings(SETTINGS, raw, WHERE)
-
-
-def test_the_profiles_in_cdk_json_are_valid_and_differ_where_cost_and_robustness_do():
-    blueprints = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["blueprints"]
-    dev = parse_settings(SETTINGS, blueprints["fargate-service"]["dev"], WHERE)
-    prod = parse_settings(SETTINGS, blueprints["fargate-service"]["prod"], "…prod")
-    assert (dev.task_subnets, dev.nat_gateways, dev.spot_weight, dev.on_demand_weight) == (
-        "public",
-        0,
-        1,
-        0,
-    )
-    assert (prod.task_subnets, prod.nat_gateways, prod.on_demand_base) == ("private", 0, 2)
-    assert prod.min_tasks >= 2 and not prod.execute_command
-    assert dev.worker_min_tasks == 0 and prod.worker_min_tasks == 1
-    # Both stages build the sample app in CodeBuild at deploy: nobody needs Docker to deploy.
-    assert dev.image == prod.image == "codebuild"
 
 
 @pytest.mark.parametrize(
@@ -44,22 +24,22 @@ def test_the_profiles_in_cdk_json_are_valid_and_differ_where_cost_and_robustness
             "memory_mib",
             "with cpu 256 Fargate accepts memory 512..2048",
         ),
-        ({"cpu": 300}, "cpu", "Fargate CPU units are one of 256, 512"),
+        ({"cpu": 300}, "cpu", "expected one of 256, 512"),
         (
             {"worker_cpu": 1024, "worker_memory_mib": 1024},
             "worker_memory_mib",
             "with cpu 1024 Fargate accepts memory 2048..8192",
         ),
-        ({"spot_weight": -1}, "spot_weight", "cannot be negative"),
+        ({"spot_weight": -1}, "spot_weight", "allowed: 0..1000"),
         # The rest of the cross-field rules.
-        ({"on_demand_base": -2}, "on_demand_base", "cannot be negative"),
+        ({"on_demand_base": -2}, "on_demand_base", "allowed: 0..1000"),
         ({"spot_weight": 0, "on_demand_weight": 0}, "spot_weight", "cannot both be 0"),
         (
             {"cpu_architecture": "ARM64", "spot_weight": 1},
             "spot_weight",
             "Fargate Spot runs only X86_64",
         ),
-        ({"min_tasks": 0}, "min_tasks", "at least 1 task"),
+        ({"min_tasks": 0}, "min_tasks", "allowed: 1..1000"),
         ({"min_healthy_percent": 120}, "min_healthy_percent", "allowed: 0..100"),
         ({"max_healthy_percent": 100}, "max_healthy_percent", "could never start a new task"),
         ({"cpu_target_percent": 95}, "cpu_target_percent", "allowed: 10..90"),
@@ -127,7 +107,7 @@ def test_the_profiles_in_cdk_json_are_valid_and_differ_where_cost_and_robustness
         ({"ec2_instance_type": "t3.small"}, "ec2_instance_type", "Graviton"),
         ({"container_port": 2049}, "container_port", "except 2049"),
         ({"health_check_path": "health"}, "health_check_path", "starting with '/'"),
-        ({"prune_schedule": "every night"}, "prune_schedule", "EventBridge Scheduler expression"),
+        ({"prune_schedule": "every night"}, "prune_schedule", "cron(...), rate(...) or at(...)"),
         ({"task_retry_attempts": 200}, "task_retry_attempts", "0..185"),
         ({"task_max_event_age_hours": 0}, "task_max_event_age_hours", "1..24"),
         ({"notification_email": "ops"}, "notification_email", "e-mail address"),
@@ -138,7 +118,7 @@ def test_bad_settings_name_the_setting_and_what_is_allowed(raw, setting, allowed
     with pytest.raises(ValueError) as error:
         settings(**raw)
     message = str(error.value)
-    assert message.startswith(f"{WHERE}: setting '{setting}' is "), message
+    assert message.startswith(f"setting '{WHERE}.{setting}' is "), message
     assert allowed in message
 
 

@@ -29,6 +29,12 @@ def task_definition(template: dict, name: str) -> dict:
     return one(template, "AWS::ECS::TaskDefinition", f"/{name}Task/Resource")[1]["Properties"]
 
 
+def settings(assembly):
+    """The settings this stage's template was built with (cdk.json's values are checked in
+    test_shipped_settings.py)."""
+    return assembly.settings("fargate-service")
+
+
 def service(template: dict, name: str) -> dict:
     return one(template, "AWS::ECS::Service", f"/{name}/Service/Service")[1]["Properties"]
 
@@ -68,10 +74,11 @@ def test_variant_services_wait_for_the_association_with_the_ec2_provider(variant
 
 
 def test_web_service_scales_on_cpu_memory_and_requests_per_target(assembly, template):
+    s = settings(assembly)
     expected = {
-        "ECSServiceAverageCPUUtilization": 60,
-        "ECSServiceAverageMemoryUtilization": 70,
-        "ALBRequestCountPerTarget": 1000,
+        "ECSServiceAverageCPUUtilization": s.cpu_target_percent,
+        "ECSServiceAverageMemoryUtilization": s.memory_target_percent,
+        "ALBRequestCountPerTarget": s.requests_per_target,
     }
     for metric, target in expected.items():
         template.has_resource_properties(
@@ -88,7 +95,7 @@ def test_web_service_scales_on_cpu_memory_and_requests_per_target(assembly, temp
                 ),
             },
         )
-    bounds = {"dev": (1, 2), "prod": (2, 10)}[assembly.stage]
+    bounds = (s.min_tasks, s.max_tasks)
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         Match.object_like(
@@ -113,16 +120,20 @@ def test_request_count_policy_tracks_the_web_target_group(assembly):
     assert f'["{group_id}", "TargetGroupFullName"]' in label
 
 
-def test_scheduled_scale_out_window_only_in_prod(assembly):
+def test_scheduled_scale_out_window_only_with_the_schedules_set(assembly):
     template = assembly.template(STACK_ID)
+    s = settings(assembly)
     targets = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget").values()
     scheduled = [a for t in targets for a in t["Properties"].get("ScheduledActions", [])]
-    if assembly.stage == "dev":
+    if s.scale_out_schedule is None:
         assert scheduled == []
     else:
         by_schedule = {a["Schedule"]: a["ScalableTargetAction"]["MinCapacity"] for a in scheduled}
-        assert by_schedule == {"cron(0 8 ? * MON-FRI *)": 4, "cron(0 20 ? * MON-FRI *)": 2}
-        assert {a["Timezone"] for a in scheduled} == {"UTC"}
+        assert by_schedule == {
+            s.scale_out_schedule: s.scheduled_min_tasks,
+            s.scale_in_schedule: s.min_tasks,
+        }
+        assert {a["Timezone"] for a in scheduled} == {s.schedule_time_zone}
 
 
 def test_worker_scales_on_queue_depth_down_to_the_stage_minimum(assembly):
@@ -153,20 +164,20 @@ def test_worker_scales_on_queue_depth_down_to_the_stage_minimum(assembly):
         "AWS::ApplicationAutoScaling::ScalableTarget",
         "/Worker/Service/TaskCount/Target/Resource",
     )[1]["Properties"]
-    minimum = {"dev": 0, "prod": 1}[assembly.stage]
+    minimum = settings(assembly).worker_min_tasks
     assert worker_target["MinCapacity"] == minimum
     assert service(template, "Worker")["DesiredCount"] == minimum
 
 
-def test_capacity_strategy_favours_spot_in_dev_and_keeps_an_on_demand_base_in_prod(assembly):
+def test_capacity_strategy_splits_on_demand_and_spot_as_set(assembly):
     template = assembly.template(STACK_ID)
-    expected = {
-        "dev": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
-        "prod": [
-            {"CapacityProvider": "FARGATE", "Base": 2, "Weight": 1},
-            {"CapacityProvider": "FARGATE_SPOT", "Weight": 1},
-        ],
-    }[assembly.stage]
+    s = settings(assembly)
+    expected = []
+    if s.on_demand_base or s.on_demand_weight:
+        on_demand = {"CapacityProvider": "FARGATE", "Weight": s.on_demand_weight}
+        expected.append({**on_demand, "Base": s.on_demand_base} if s.on_demand_base else on_demand)
+    if s.spot_weight:
+        expected.append({"CapacityProvider": "FARGATE_SPOT", "Weight": s.spot_weight})
     association = next(
         iter(resources(template, "AWS::ECS::ClusterCapacityProviderAssociations").values())
     )["Properties"]
@@ -174,22 +185,24 @@ def test_capacity_strategy_favours_spot_in_dev_and_keeps_an_on_demand_base_in_pr
     assert association["DefaultCapacityProviderStrategy"] == expected
     for name in ("Web", "Worker"):
         assert service(template, name)["CapacityProviderStrategy"] == expected
-    # Spot runs x86 only, so every Fargate task definition says X86_64.
+    # Every Fargate task definition runs the set architecture (Spot: X86_64 only).
     for name in ("Web", "Worker", "ProcessUpload", "Prune"):
-        assert task_definition(template, name)["RuntimePlatform"]["CpuArchitecture"] == "X86_64"
+        platform = task_definition(template, name)["RuntimePlatform"]
+        assert platform["CpuArchitecture"] == s.cpu_architecture
 
 
 # -- health, logs, ECS Exec ------------------------------------------------------------------------
 
 
-def test_target_group_checks_health_on_the_health_path(template):
+def test_target_group_checks_health_on_the_health_path(assembly, template):
+    s = settings(assembly)
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         Match.object_like(
             {
-                "HealthCheckPath": "/health",
+                "HealthCheckPath": s.health_check_path,
                 "Matcher": {"HttpCode": "200"},
-                "Port": 8080,
+                "Port": s.container_port,
                 "TargetType": "ip",
             }
         ),
@@ -198,7 +211,7 @@ def test_target_group_checks_health_on_the_health_path(template):
 
 def test_every_log_group_has_a_retention(assembly):
     template = assembly.template(STACK_ID)
-    days = {"dev": 14, "prod": 365}[assembly.stage]
+    days = assembly.stage_settings.log_retention_days
     groups = resources(template, "AWS::Logs::LogGroup")
     assert len(groups) >= 5
     for logical_id, group in groups.items():
@@ -209,11 +222,11 @@ def test_every_log_group_has_a_retention(assembly):
         assert options["Options"]["mode"] == "non-blocking"
 
 
-def test_container_insights_on_and_ecs_exec_only_in_dev(assembly):
+def test_container_insights_on_and_ecs_exec_only_with_the_setting(assembly):
     template = assembly.template(STACK_ID)
     cluster = next(iter(resources(template, "AWS::ECS::Cluster").values()))["Properties"]
     assert {"Name": "containerInsights", "Value": "enabled"} in cluster["ClusterSettings"]
-    dev = assembly.stage == "dev"
+    dev = settings(assembly).execute_command
     assert service(template, "Web").get("EnableExecuteCommand", False) is dev
     assert ("ExecuteCommandConfiguration" in cluster.get("Configuration", {})) is dev
     web = task_definition(template, "Web")["ContainerDefinitions"][0]
@@ -267,8 +280,9 @@ def test_file_system_encrypted_tls_only_and_backed_up_in_prod(assembly):
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     # Without a BackupPolicy, a file system created through CloudFormation has no backups.
     backups = properties.get("BackupPolicy", {}).get("Status", "DISABLED")
-    assert backups == ("ENABLED" if assembly.stage == "prod" else "DISABLED")
-    assert file_system["DeletionPolicy"] == ("Retain" if assembly.stage == "prod" else "Delete")
+    keep = assembly.stage_settings.keep_data
+    assert backups == ("ENABLED" if keep else "DISABLED")
+    assert file_system["DeletionPolicy"] == ("Retain" if keep else "Delete")
 
 
 def test_nfs_is_open_only_to_the_task_security_groups(assembly):
@@ -409,7 +423,8 @@ def test_web_tasks_admit_only_the_load_balancer_on_the_container_port(assembly):
     ]
     assert len(rules) == 1
     assert rules[0]["SourceSecurityGroupId"] == {"Fn::GetAtt": [alb_group, "GroupId"]}
-    assert (rules[0]["FromPort"], rules[0]["ToPort"]) == (8080, 8080)
+    port = settings(assembly).container_port
+    assert (rules[0]["FromPort"], rules[0]["ToPort"]) == (port, port)
     background = one(template, "AWS::EC2::SecurityGroup", "/BackgroundTaskSecurityGroup/Resource")
     assert not background[1]["Properties"].get("SecurityGroupIngress")
     assert not [
@@ -419,18 +434,21 @@ def test_web_tasks_admit_only_the_load_balancer_on_the_container_port(assembly):
     ]
 
 
-def test_dev_uses_public_ips_and_prod_private_subnets_with_endpoints_and_no_nat(assembly):
+def test_public_task_subnets_use_public_ips_private_ones_endpoints_and_no_nat(assembly):
     template = assembly.template(STACK_ID)
-    assert not resources(template, "AWS::EC2::NatGateway")
+    s = settings(assembly)
+    is_public = s.task_subnets == "public"
+    nats = resources(template, "AWS::EC2::NatGateway")
+    assert len(nats) == min(s.nat_gateways, len(assembly.stage_settings.availability_zones) or 2)
     endpoints = [e["Properties"] for e in resources(template, "AWS::EC2::VPCEndpoint").values()]
     names = sorted(json.dumps(e["ServiceName"]) for e in endpoints)
-    public = {"dev": "ENABLED", "prod": "DISABLED"}[assembly.stage]
     for name in ("Web", "Worker"):
         network = service(template, name)["NetworkConfiguration"]["AwsvpcConfiguration"]
-        assert network["AssignPublicIp"] == public
+        assert network["AssignPublicIp"] == ("ENABLED" if is_public else "DISABLED")
         subnet = network["Subnets"][0]["Ref"]
-        assert ("public" if assembly.stage == "dev" else "isolated") in subnet
-    if assembly.stage == "dev":
+        expected = "public" if is_public else ("private" if s.nat_gateways else "isolated")
+        assert expected in subnet
+    if is_public:
         assert len(endpoints) == 1 and ".s3" in names[0]  # the free gateway endpoint only
     else:
         interface = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
@@ -442,9 +460,9 @@ def test_dev_uses_public_ips_and_prod_private_subnets_with_endpoints_and_no_nat(
         assert any(".s3" in n for n in names)
 
 
-def test_prod_endpoints_admit_https_from_the_tasks_only(assembly):
+def test_endpoints_admit_https_from_the_tasks_only(assembly):
     template = assembly.template(STACK_ID)
-    if assembly.stage == "dev":  # public IPs instead of endpoints: nothing to admit
+    if settings(assembly).task_subnets == "public":  # public IPs, no endpoints to admit to
         assert not [
             r
             for r in resources(template, "AWS::EC2::SecurityGroup").values()
@@ -463,7 +481,7 @@ def test_prod_endpoints_admit_https_from_the_tasks_only(assembly):
     }
 
 
-def test_load_balancer_logs_access_and_is_protected_in_prod(assembly, template):
+def test_load_balancer_logs_access_and_is_protected_when_the_stage_keeps_data(assembly, template):
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         {
@@ -472,7 +490,7 @@ def test_load_balancer_logs_access_and_is_protected_in_prod(assembly, template):
                 [
                     {
                         "Key": "deletion_protection.enabled",
-                        "Value": "true" if assembly.stage == "prod" else "false",
+                        "Value": str(assembly.stage_settings.keep_data).lower(),
                     },
                     {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
                     {"Key": "access_logs.s3.enabled", "Value": "true"},
@@ -480,7 +498,9 @@ def test_load_balancer_logs_access_and_is_protected_in_prod(assembly, template):
             ),
         },
     )
-    # No domain in the default profiles: one plain HTTP listener (see the variant for HTTPS).
+    if settings(assembly).domain_name is not None:
+        return  # HTTPS and the redirect: the variant's test
+    # No domain: one plain HTTP listener (see the variant for HTTPS).
     template.resource_count_is("AWS::ElasticLoadBalancingV2::Listener", 1)
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::Listener", {"Port": 80, "Protocol": "HTTP"}
@@ -494,18 +514,18 @@ def test_repository_scans_is_immutable_encrypted_and_keeps_the_last_images(assem
     template = assembly.template(STACK_ID)
     repository = next(iter(resources(template, "AWS::ECR::Repository").values()))
     properties = repository["Properties"]
-    assert properties["RepositoryName"] == f"fargateservice-{assembly.stage}/web"
+    assert properties["RepositoryName"] == f"{assembly.stack_name(STACK_ID).lower()}/web"
     assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert properties["ImageTagMutability"] == "IMMUTABLE"
     assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS"}
     rules = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    keep = {"dev": 10, "prod": 30}[assembly.stage]
+    keep = settings(assembly).repository_keep_images
     assert {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep} in [
         r["selection"] for r in rules
     ]
-    prod = assembly.stage == "prod"
-    assert repository["DeletionPolicy"] == ("Retain" if prod else "Delete")
-    assert properties.get("EmptyOnDelete", False) is (not prod)
+    kept = assembly.stage_settings.keep_data
+    assert repository["DeletionPolicy"] == ("Retain" if kept else "Delete")
+    assert properties.get("EmptyOnDelete", False) is (not kept)
 
 
 def image_builds(template: dict) -> dict[str, dict]:
@@ -541,6 +561,8 @@ def test_default_image_is_built_by_codebuild_at_deploy_with_no_docker_anywhere(a
     """`image: codebuild`: no container image asset for `cdk deploy` to `docker build`; the
     source folder is a zip asset that a CodeBuild project builds and pushes to the
     blueprint's own repository, and every task runs the tag that build reports."""
+    if settings(assembly).image != "codebuild":
+        pytest.skip(f"this stage's image is {settings(assembly).image!r}")
     template = assembly.template(STACK_ID)
     manifest = json.loads((assembly.outdir / f"{STACK_ID}.assets.json").read_text())
     assert manifest.get("dockerImages", {}) == {}
@@ -592,7 +614,7 @@ def test_codebuild_project_pushes_only_to_the_repository_and_logs_with_a_retenti
     assert logs["Properties"]["LogGroupName"] == {
         "Fn::Join": ["", ["/aws/codebuild/", {"Ref": project_id}]]
     }
-    assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
+    assert logs["Properties"]["RetentionInDays"] == assembly.stage_settings.log_retention_days
     ((build_id, build),) = image_builds(template).items()
     assert {project_id, logs_id} <= set(build["DependsOn"])
 
@@ -614,7 +636,7 @@ def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(a
         for i, g in resources(template, "AWS::Logs::LogGroup").items()
         if json.dumps({"Ref": handler_id}) in json.dumps(g["Properties"].get("LogGroupName"))
     ]
-    assert logs["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
+    assert logs["Properties"]["RetentionInDays"] == assembly.stage_settings.log_retention_days
     write = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
     assert write["Resource"] == {"Fn::GetAtt": [logs_id, "Arn"]}
     assert actions_of(statements) == {
@@ -622,8 +644,8 @@ def test_build_handler_writes_only_its_own_log_group_and_starts_only_the_build(a
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     }
-    prod = assembly.stage == "prod"
-    assert logs["DeletionPolicy"] == ("Retain" if prod else "Delete")
+    keep = assembly.stage_settings.keep_data
+    assert logs["DeletionPolicy"] == ("Retain" if keep else "Delete")
     # The build's first log lines need the policy attached before the handler runs.
     own_logs = next(
         i
@@ -701,7 +723,11 @@ def test_upload_rule_starts_the_task_with_the_object_key_retries_and_a_dlq(assem
     }
     target = rule["Targets"][0]
     dlq = one(template, "AWS::SQS::Queue", "/EventDeadLetters/Resource")[0]
-    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200}
+    s = settings(assembly)
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": s.task_retry_attempts,
+        "MaximumEventAgeInSeconds": s.task_max_event_age_hours * 3600,
+    }
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
     parameters = target["EcsParameters"]
     assert "LaunchType" not in parameters  # the capacity provider strategy decides
@@ -733,14 +759,18 @@ def test_event_started_tasks_are_switched_on_for_the_sample_app(assembly):
 
 def test_scheduled_prune_task_has_retries_and_a_dlq(template, assembly):
     dlq = one(assembly.template(STACK_ID), "AWS::SQS::Queue", "/EventDeadLetters/Resource")[0]
+    s = settings(assembly)
     template.has_resource_properties(
         "AWS::Scheduler::Schedule",
         {
-            "ScheduleExpression": "cron(0 3 * * ? *)",
-            "ScheduleExpressionTimezone": "UTC",
+            "ScheduleExpression": s.prune_schedule,
+            "ScheduleExpressionTimezone": s.schedule_time_zone,
             "Target": Match.object_like(
                 {
-                    "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200},
+                    "RetryPolicy": {
+                        "MaximumRetryAttempts": s.task_retry_attempts,
+                        "MaximumEventAgeInSeconds": s.task_max_event_age_hours * 3600,
+                    },
                     "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
                     "EcsParameters": Match.object_like({"TaskDefinitionArn": Match.any_value()}),
                 }
@@ -784,9 +814,9 @@ def test_queues_are_encrypted_tls_only_with_a_dead_letter_queue(assembly):
     assert '"aws:SecureTransport": "false"' in policies
 
 
-def test_data_is_retained_in_prod_and_disposable_in_dev(assembly):
+def test_data_is_retained_or_disposable_as_the_stage_says(assembly):
     template = assembly.template(STACK_ID)
-    policy = "Retain" if assembly.stage == "prod" else "Delete"
+    policy = "Retain" if assembly.stage_settings.keep_data else "Delete"
     for kind, path in (
         ("AWS::S3::Bucket", "/Uploads/Resource"),
         ("AWS::SQS::Queue", "/Jobs/Resource"),
@@ -809,8 +839,8 @@ def test_outputs_a_user_needs_after_deploy(assembly):
         assert name in outputs
     push = json.dumps(outputs["DockerPushCommands"]["Value"])
     assert "docker login" in push and "docker push ${Uri}:v1" in push
-    assert ("ExecCommand" in outputs) is (assembly.stage == "dev")
-    assert "Ec2CapacityProviderName" not in outputs
+    assert ("ExecCommand" in outputs) is settings(assembly).execute_command
+    assert ("Ec2CapacityProviderName" in outputs) is settings(assembly).ec2_capacity
 
 
 def test_no_ec2_capacity_unless_enabled(assembly):
@@ -820,7 +850,7 @@ def test_no_ec2_capacity_unless_enabled(assembly):
         "AWS::AutoScaling::AutoScalingGroup",
         "AWS::EC2::LaunchTemplate",
     ):
-        assert not resources(template, kind), kind
+        assert bool(resources(template, kind)) is settings(assembly).ec2_capacity, kind
 
 
 # -- the variant: every optional feature on --------------------------------------------------------

@@ -1,5 +1,7 @@
 """Fine-grained assertions on the synthesized MyBlog stack, dev and prod: each one fails if the
-security, durability or cost property it names is removed."""
+security, durability or cost property it names is removed. What a setting decides is read from
+the settings the stage was built with (cdk.json's values are checked in
+test_shipped_settings.py), so a fork that changes them keeps these tests."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ import pytest
 from patterns.web.static_site import DEFAULT_CSP
 from tests.my_blog.conftest import SENDER
 from tests.support.iam_statements import all_statements, as_list, statements_of
-from tests.support.snapshots import assert_matches_snapshot
+from tests.support.snapshots import assert_blueprint_matches_snapshots
 from tests.support.template import only, resources
 
 STACK = "MyBlog"
+INSTANCE = "my-blog"
 
 
 def by_path(t: dict, suffix: str) -> tuple[str, dict]:
@@ -29,6 +32,12 @@ def by_path(t: dict, suffix: str) -> tuple[str, dict]:
 @pytest.fixture
 def t(assembly) -> dict:
     return assembly.template(STACK)
+
+
+@pytest.fixture
+def settings(assembly):
+    """The settings this stage's template was built with."""
+    return assembly.settings(INSTANCE)
 
 
 @pytest.fixture
@@ -132,7 +141,7 @@ def test_site_bucket_is_private_and_readable_only_by_this_distribution(t):
             assert "AWS" in s["Principal"] and "AutoDeleteObjects" in json.dumps(s["Principal"])
 
 
-def test_media_bucket_serves_only_the_thumbnail_prefix_to_this_distribution(t):
+def test_media_bucket_serves_only_the_thumbnail_prefix_to_this_distribution(t, settings):
     media_id, media = by_path(t, "MyBlog/Media/Resource")
     assert media["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
     cloudfront = [
@@ -143,10 +152,10 @@ def test_media_bucket_serves_only_the_thumbnail_prefix_to_this_distribution(t):
     assert len(cloudfront) == 1
     assert cloudfront[0]["Action"] == "s3:GetObject"
     assert cloudfront[0]["Resource"] == {
-        "Fn::Join": ["", [{"Fn::GetAtt": [media_id, "Arn"]}, "/thumbnails/*"]]
+        "Fn::Join": ["", [{"Fn::GetAtt": [media_id, "Arn"]}, f"/{settings.thumbnail_prefix}*"]]
     }
     assert_only_this_distribution(t, cloudfront[0]["Condition"])
-    thumbnails = behaviour(t, "/thumbnails/*")
+    thumbnails = behaviour(t, f"/{settings.thumbnail_prefix}*")
     assert origin(t, thumbnails["TargetOriginId"])["DomainName"] == {
         "Fn::GetAtt": [media_id, "RegionalDomainName"]
     }
@@ -216,22 +225,23 @@ def test_site_content_is_deployed_and_the_cache_invalidated(t):
     assert deployment["Properties"]["DistributionPaths"] == ["/*"]
 
 
-def test_waf_in_prod_only(assembly, t):
+def test_waf_and_price_class_follow_the_settings(assembly, t, settings):
     acls = resources(t, "AWS::WAFv2::WebACL")
-    if assembly.stage == "prod":
+    assert distribution(t)["PriceClass"] == settings.price_class
+    if not settings.waf:
+        assert not acls and "WebACLId" not in distribution(t)
+    elif assembly.stage_settings.region == "us-east-1":  # else in MyBlogEdge: test_regions.py
         ((acl_id, acl),) = acls.items()
         assert acl["Properties"]["Scope"] == "CLOUDFRONT"
         assert distribution(t)["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
-        assert distribution(t)["PriceClass"] == "PriceClass_All"
-    else:
-        assert not acls and "WebACLId" not in distribution(t)
-        assert distribution(t)["PriceClass"] == "PriceClass_100"
+        rate = next(r for r in acl["Properties"]["Rules"] if r["Name"] == "RateLimitPerIp")
+        assert rate["Statement"]["RateBasedStatement"]["Limit"] == settings.waf_rate_limit
 
 
 # -- API behind the same distribution -------------------------------------------------------------
 
 
-def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t):
+def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t, settings):
     api = behaviour(t, "/api/*")
     assert api["AllowedMethods"] == ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
     assert api["CachedMethods"] == ["GET", "HEAD"]
@@ -246,7 +256,11 @@ def test_api_behaviour_caches_gets_with_a_narrow_key_and_never_caches_writes(t):
     cache_id, cache = only(t, "AWS::CloudFront::CachePolicy")
     assert api["CachePolicyId"] == {"Ref": cache_id}
     config = cache["Properties"]["CachePolicyConfig"]
-    assert (config["MinTTL"], config["DefaultTTL"], config["MaxTTL"]) == (0, 60, 300)
+    assert (config["MinTTL"], config["DefaultTTL"], config["MaxTTL"]) == (
+        0,
+        settings.api_cache_ttl_seconds,
+        settings.api_cache_max_ttl_seconds,
+    )
     key = config["ParametersInCacheKeyAndForwardedToOrigin"]
     assert key["QueryStringsConfig"] == {
         "QueryStringBehavior": "whitelist",
@@ -314,17 +328,17 @@ def test_api_routes_writes_need_an_author_and_everything_is_validated(t):
     assert upload["enum"] == ["image/jpeg", "image/png"]
 
 
-def test_api_is_regional_throttled_traced_and_access_logged_as_json(assembly, t):
+def test_api_is_regional_throttled_traced_and_access_logged_as_json(t, settings):
     _, api = only(t, "AWS::ApiGateway::RestApi")
     assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
     _, stage = only(t, "AWS::ApiGateway::Stage")
     props = stage["Properties"]
     assert props["StageName"] == "v1" and props["TracingEnabled"] is True
-    (settings,) = props["MethodSettings"]
-    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == {
-        "dev": (20, 40),
-        "prod": (100, 200),
-    }[assembly.stage]
+    (method,) = props["MethodSettings"]
+    assert (method["ThrottlingRateLimit"], method["ThrottlingBurstLimit"]) == (
+        settings.api_throttle_rate,
+        settings.api_throttle_burst,
+    )
     assert json.loads(props["AccessLogSetting"]["Format"])["status"] == "$context.status"
     unknown = [
         r
@@ -342,13 +356,14 @@ def test_authors_pool_is_invite_only_with_mfa(assembly, t):
     assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     assert props["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
     assert props["UserPoolTier"] == "PLUS"
-    assert props["DeletionProtection"] == {"dev": "INACTIVE", "prod": "ACTIVE"}[assembly.stage]
+    keep = assembly.stage_settings.keep_data
+    assert props["DeletionProtection"] == ("ACTIVE" if keep else "INACTIVE")
 
 
 # -- data ----------------------------------------------------------------------------------------
 
 
-def test_table_has_a_stream_pitr_and_the_stage_durability(assembly, t):
+def test_table_has_a_stream_pitr_and_the_stage_durability(assembly, t, settings):
     table_id, table = only(t, "AWS::DynamoDB::GlobalTable")
     props = table["Properties"]
     assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
@@ -361,17 +376,17 @@ def test_table_has_a_stream_pitr_and_the_stage_durability(assembly, t):
     }
     for replica in replicas.values():
         assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    if assembly.stage == "prod":
+    home = assembly.stage_settings.region or json.dumps({"Ref": "AWS::Region"})
+    assert set(replicas) == {home, *settings.replica_regions}
+    if assembly.stage_settings.keep_data:
         assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
-        assert set(replicas) == {"us-east-1", "eu-west-1", "ap-southeast-2"}
         assert all(r["DeletionProtectionEnabled"] is True for r in replicas.values())
     else:
         assert table["DeletionPolicy"] == "Delete"
-        assert len(replicas) == 1, "dev has no global-table replicas"
         assert not any(r.get("DeletionProtectionEnabled") for r in replicas.values())
 
 
-def test_dax_and_its_vpc_in_prod_only(assembly, t):
+def test_dax_and_its_vpc_only_with_the_setting(t, settings):
     api_fn_id, api_fn = by_path(t, "Api/Handler/Resource")
     env = api_fn["Properties"]["Environment"]["Variables"]
     layers = api_fn["Properties"]["Layers"]
@@ -383,7 +398,7 @@ def test_dax_and_its_vpc_in_prod_only(assembly, t):
     kit_id, _ = by_path(t, "HandlerKit/Resource")
     # CDK orders layers by logical id; both bundle the same boto3/botocore, so order is moot.
     assert sorted(layer["Ref"] for layer in layers) == sorted([kit_id, layer_id])
-    if assembly.stage == "dev":
+    if not settings.dax:
         for kind in ("AWS::DAX::Cluster", "AWS::EC2::VPC", "AWS::EC2::NatGateway"):
             assert not resources(t, kind), kind
         assert "DAX_ENDPOINT" not in env and "VpcConfig" not in api_fn["Properties"]
@@ -392,7 +407,8 @@ def test_dax_and_its_vpc_in_prod_only(assembly, t):
     props = cluster["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["ClusterEndpointEncryptionType"] == "TLS"
-    assert props["ReplicationFactor"] == 3
+    assert props["ReplicationFactor"] == settings.dax_nodes
+    assert props["NodeType"] == settings.dax_node_type
     assert env["DAX_ENDPOINT"] == {"Fn::GetAtt": [cluster_id, "ClusterDiscoveryEndpointURL"]}
     assert not resources(t, "AWS::EC2::NatGateway")
     assert not resources(t, "AWS::EC2::InternetGateway")
@@ -431,8 +447,10 @@ def test_dax_and_its_vpc_in_prod_only(assembly, t):
 # -- welcome email --------------------------------------------------------------------------------
 
 
-def test_no_welcome_email_until_a_sender_is_set(t):
-    """cdk.json sets no sender_email: no SES identity, no welcome function, nothing may send."""
+def test_no_welcome_email_until_a_sender_is_set(t, settings):
+    """Without sender_email: no SES identity, no welcome function, nothing may send."""
+    if settings.sender_email is not None:
+        pytest.skip("this stage sets sender_email: the sender_t tests cover it")
     assert not resources(t, "AWS::SES::EmailIdentity")
     assert not resources(t, "AWS::Lambda::EventSourceMapping")
     assert not [
@@ -448,7 +466,9 @@ def test_no_welcome_email_until_a_sender_is_set(t):
     assert "WelcomeFailuresQueueUrl" not in t["Outputs"]
 
 
-def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(assembly, sender_t):
+def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(
+    sender_assembly, sender_t
+):
     t = sender_t
     _, mapping = only(t, "AWS::Lambda::EventSourceMapping")
     props = mapping["Properties"]
@@ -456,7 +476,9 @@ def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(ass
     assert props["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
-    assert props["MaximumRetryAttempts"] == {"dev": 3, "prod": 5}[assembly.stage]
+    assert (
+        props["MaximumRetryAttempts"] == sender_assembly.settings(INSTANCE).welcome_retry_attempts
+    )
     assert props["MaximumRecordAgeInSeconds"] == 6 * 3600
     failures_id, failures = by_path(t, "WelcomeEmail/FailedRecords/Resource")
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
@@ -498,7 +520,7 @@ def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(send
 # -- thumbnails -----------------------------------------------------------------------------------
 
 
-def test_upload_notification_is_filtered_to_images_under_the_upload_prefix(t):
+def test_upload_notification_is_filtered_to_images_under_the_upload_prefix(t, settings):
     (notifications,) = resources(t, "Custom::S3BucketNotifications").values()
     media_id, _ = by_path(t, "MyBlog/Media/Resource")
     fn_id, _ = by_path(t, "Thumbnails/Function/Resource")
@@ -511,13 +533,14 @@ def test_upload_notification_is_filtered_to_images_under_the_upload_prefix(t):
         assert entry["LambdaFunctionArn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
         rules = {r["Name"]: r["Value"] for r in entry["Filter"]["Key"]["FilterRules"]}
         filters.add((rules["prefix"], rules["suffix"]))
-    assert filters == {("uploads/", ".jpg"), ("uploads/", ".jpeg"), ("uploads/", ".png")}
+    prefix = settings.upload_prefix
+    assert filters == {(prefix, ".jpg"), (prefix, ".jpeg"), (prefix, ".png")}
 
 
-def test_thumbnail_function_size_dead_letters_and_least_privilege(t):
+def test_thumbnail_function_size_dead_letters_and_least_privilege(t, settings):
     fn_id, fn = by_path(t, "Thumbnails/Function/Resource")
     props = fn["Properties"]
-    assert props["MemorySize"] == 1024  # from benchmarks/thumbnail.py, see docs/my-blog.md
+    assert props["MemorySize"] == settings.thumbnail_memory_mb
     assert props["Architectures"] == ["arm64"] and props["Runtime"] == "python3.14"
     rejected_id, _ = by_path(t, "Thumbnails/Rejected/Resource")
     assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [rejected_id, "Arn"]}}
@@ -530,8 +553,10 @@ def test_thumbnail_function_size_dead_letters_and_least_privilege(t):
     }
     arn = {"Fn::GetAtt": [media_id, "Arn"]}
     assert s3_statements == {
-        ("s3:GetObject", "s3:GetObjectVersion"): {"Fn::Join": ["", [arn, "/uploads/*"]]},
-        ("s3:PutObject",): {"Fn::Join": ["", [arn, "/thumbnails/*"]]},
+        ("s3:GetObject", "s3:GetObjectVersion"): {
+            "Fn::Join": ["", [arn, f"/{settings.upload_prefix}*"]]
+        },
+        ("s3:PutObject",): {"Fn::Join": ["", [arn, f"/{settings.thumbnail_prefix}*"]]},
     }
 
 
@@ -551,7 +576,7 @@ def test_thumbnail_ready_topic_is_encrypted_with_an_sqs_subscriber(t):
 def test_every_function_is_arm64_python_314_with_stage_log_retention(
     assembly, t, sender_t, welcome
 ):
-    days = {"dev": 14, "prod": 365}[assembly.stage]
+    days = assembly.stage_settings.log_retention_days
     template = sender_t if welcome else t
     mine = [
         r
@@ -578,4 +603,4 @@ def test_outputs_a_user_needs_right_after_deploy(t):
 
 
 def test_snapshot(assembly, snapshot):
-    assert_matches_snapshot(assembly, STACK, snapshot)
+    assert_blueprint_matches_snapshots(assembly, "my-blog", snapshot)

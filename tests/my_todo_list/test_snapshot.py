@@ -1,11 +1,10 @@
-"""Template snapshots of MyTodoList for dev and prod (asset hashes masked).
+"""Template snapshots of every MyTodoList stack for dev and prod (asset hashes masked).
 
-Update deliberately: BLUEPRINTS=my-todo-list .venv/bin/python -m pytest tests/my_todo_list
---snapshot-update, then read the diff of __snapshots__/.
+Update deliberately: `make snapshots`, then read the diff of __snapshots__/.
 """
 
-from tests.support.snapshots import assert_matches_snapshot
+from tests.support.snapshots import assert_blueprint_matches_snapshots
 
 
 def test_snapshot(assembly, snapshot):
-    assert_matches_snapshot(assembly, "MyTodoList", snapshot)
+    assert_blueprint_matches_snapshots(assembly, "my-todo-list", snapshot)

@@ -1,6 +1,7 @@
 """MyTodoList template assertions: each security, durability and cost property the issue lists,
-written so that removing the feature makes the test fail. Both stages unless the property is
-stage-specific."""
+written so that removing the feature makes the test fail. Both stages; what a setting decides is
+read from the settings the stage was built with (cdk.json's values themselves are checked in
+test_shipped_settings.py), so a fork that changes them keeps these tests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.support.synth import REPO_ROOT
 from tests.support.template import only, resources
 
 STACK = "MyTodoList"
+INSTANCE = "my-todo-list"
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 
 
@@ -32,13 +34,33 @@ def template(assembly) -> dict:
 
 
 @pytest.fixture
-def prod(synth) -> dict:
-    return synth("prod").template(STACK)
+def settings(assembly):
+    """The settings this stage's template was built with."""
+    return assembly.settings(INSTANCE)
+
+
+def stage_where(synth, dax: bool):
+    """The first stage (prod, then dev) whose settings turn DAX on (or off); skipped if none."""
+    for stage in ("prod", "dev"):
+        built = synth(stage)
+        if built.settings(INSTANCE).dax is dax:
+            return built
+    pytest.skip(f"dax is {not dax} in every stage's settings")
 
 
 @pytest.fixture
-def dev(synth) -> dict:
-    return synth("dev").template(STACK)
+def dax_stage(synth):
+    return stage_where(synth, dax=True)
+
+
+@pytest.fixture
+def dax_on(dax_stage) -> dict:
+    return dax_stage.template(STACK)
+
+
+@pytest.fixture
+def dax_off(synth) -> dict:
+    return stage_where(synth, dax=False).template(STACK)
 
 
 # -- API: authorization, validation, throttling, logs, tracing -------------------------------------
@@ -62,26 +84,22 @@ def test_every_non_options_method_uses_the_cognito_authorizer(template):
         assert method["RequestParameters"]["method.request.header.Authorization"] is True
 
 
-def test_cors_preflight_only_where_an_origin_is_configured(dev, prod):
+def test_cors_preflight_only_where_an_origin_is_configured(template, settings):
     preflights = [
         m["Properties"]
-        for m in resources(dev, "AWS::ApiGateway::Method").values()
+        for m in resources(template, "AWS::ApiGateway::Method").values()
         if m["Properties"]["HttpMethod"] == "OPTIONS"
     ]
+    if not settings.allowed_origins:
+        assert preflights == []
+        return
     assert len(preflights) == 3  # /, /todos and /todos/{todoId}
     for preflight in preflights:
         assert preflight["AuthorizationType"] == "NONE"
         assert preflight["Integration"]["Type"] == "MOCK"
         headers = preflight["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
-        assert (
-            headers["method.response.header.Access-Control-Allow-Origin"]
-            == "'http://localhost:8100'"
-        )
-    assert not [
-        m
-        for m in resources(prod, "AWS::ApiGateway::Method").values()
-        if m["Properties"]["HttpMethod"] == "OPTIONS"
-    ]
+        allowed = headers["method.response.header.Access-Control-Allow-Origin"]
+        assert allowed == f"'{settings.allowed_origins[0]}'"
 
 
 def test_request_bodies_are_validated_against_the_handlers_own_schemas(template):
@@ -119,35 +137,39 @@ def test_request_bodies_are_validated_against_the_handlers_own_schemas(template)
             assert validator["ValidateRequestParameters"] is True
 
 
-def test_stage_throttling_json_access_logs_with_retention_and_tracing(assembly, template):
+def test_stage_throttling_json_access_logs_with_retention_and_tracing(assembly, template, settings):
     _, stage = only(template, "AWS::ApiGateway::Stage")
     props = stage["Properties"]
     assert props["TracingEnabled"] is True
     everything = next(s for s in props["MethodSettings"] if s["ResourcePath"] == "/*")
-    expected = {"dev": (20, 40), "prod": (200, 400)}[assembly.stage]
-    assert (everything["ThrottlingRateLimit"], everything["ThrottlingBurstLimit"]) == expected
+    assert (everything["ThrottlingRateLimit"], everything["ThrottlingBurstLimit"]) == (
+        settings.api_throttle_rate,
+        settings.api_throttle_burst,
+    )
     log_format = json.loads(props["AccessLogSetting"]["Format"])
     assert log_format["caller"] == "$context.authorizer.claims.sub"
     assert log_format["status"] == "$context.status"
     log_group = json.dumps(props["AccessLogSetting"]["DestinationArn"])
     (access_logs,) = [k for k in resources(template, "AWS::Logs::LogGroup") if k in log_group]
     retention = template["Resources"][access_logs]["Properties"]["RetentionInDays"]
-    assert retention == {"dev": 14, "prod": 365}[assembly.stage]
+    assert retention == assembly.stage_settings.log_retention_days
 
 
-def test_endpoint_is_regional_by_default(template):
+def test_endpoint_type_follows_the_setting(template, settings):
     _, api = only(template, "AWS::ApiGateway::RestApi")
-    assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": [settings.endpoint_type]}
 
 
-def test_waf_guards_the_prod_stage_only(dev, prod):
-    assert not resources(dev, "AWS::WAFv2::WebACL")
-    acl_id, acl = only(prod, "AWS::WAFv2::WebACL")
+def test_waf_guards_the_stage_when_set(template, settings):
+    if not settings.waf:
+        assert not resources(template, "AWS::WAFv2::WebACL")
+        return
+    acl_id, acl = only(template, "AWS::WAFv2::WebACL")
     assert acl["Properties"]["Scope"] == "REGIONAL"
     rate = next(r for r in acl["Properties"]["Rules"] if r["Name"] == "RateLimitPerIp")
-    assert rate["Statement"]["RateBasedStatement"]["Limit"] == 1000
-    _, association = only(prod, "AWS::WAFv2::WebACLAssociation")
-    stage_id, _ = only(prod, "AWS::ApiGateway::Stage")
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == settings.waf_rate_limit
+    _, association = only(template, "AWS::WAFv2::WebACLAssociation")
+    stage_id, _ = only(template, "AWS::ApiGateway::Stage")
     assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
     assert json.dumps({"Ref": stage_id}) in json.dumps(association["Properties"]["ResourceArn"])
 
@@ -172,37 +194,37 @@ def test_get_cache_keys_include_the_callers_authorization_header(template):
     assert "method.request.path.todoId" in single["Integration"]["CacheKeyParameters"]
 
 
-def test_prod_caches_only_the_get_methods_encrypted_with_a_small_ttl(prod):
-    _, stage = only(prod, "AWS::ApiGateway::Stage")
+def test_the_cache_caches_only_the_get_methods_encrypted_with_a_small_ttl(template, settings):
+    _, stage = only(template, "AWS::ApiGateway::Stage")
     props = stage["Properties"]
-    assert props["CacheClusterEnabled"] is True and props["CacheClusterSize"] == "0.5"
+    if not settings.api_cache:
+        assert props["CacheClusterEnabled"] is False
+        assert "CacheClusterSize" not in props
+        assert not [s for s in props.get("MethodSettings", []) if s.get("CachingEnabled")]
+        return
+    assert props["CacheClusterEnabled"] is True
+    assert props["CacheClusterSize"] == settings.api_cache_size_gb
     cached = [s for s in props["MethodSettings"] if s.get("CachingEnabled")]
     assert sorted((s["HttpMethod"], s["ResourcePath"]) for s in cached) == [
         ("GET", "/~1todos"),
         ("GET", "/~1todos~1{todoId}"),
     ]
     for setting in cached:
-        assert setting["CacheTtlInSeconds"] == 30 and setting["CacheDataEncrypted"] is True
+        assert setting["CacheTtlInSeconds"] == settings.api_cache_ttl_seconds
+        assert setting["CacheDataEncrypted"] is True
     everything = next(s for s in props["MethodSettings"] if s["ResourcePath"] == "/*")
     assert not everything.get("CachingEnabled")
-
-
-def test_dev_has_no_cache_cluster(dev):
-    _, stage = only(dev, "AWS::ApiGateway::Stage")
-    assert stage["Properties"]["CacheClusterEnabled"] is False
-    assert "CacheClusterSize" not in stage["Properties"]
-    assert not [s for s in stage["Properties"].get("MethodSettings", []) if s.get("CachingEnabled")]
 
 
 # -- Cognito ---------------------------------------------------------------------------------------
 
 
-def test_user_pool_sign_in_policy(assembly, template):
+def test_user_pool_sign_in_policy(assembly, template, settings):
     _, pool = only(template, "AWS::Cognito::UserPool")
     props = pool["Properties"]
     assert props["UsernameAttributes"] == ["email"] and props["AutoVerifiedAttributes"] == ["email"]
     assert props["Policies"]["PasswordPolicy"] == {
-        "MinimumLength": 12,
+        "MinimumLength": settings.password_min_length,
         "RequireLowercase": True,
         "RequireNumbers": True,
         "RequireSymbols": True,
@@ -213,17 +235,20 @@ def test_user_pool_sign_in_policy(assembly, template):
         "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
     }
     assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
-    if assembly.stage == "prod":
-        assert props["MfaConfiguration"] == "ON"
+    assert props["MfaConfiguration"] == {"REQUIRED": "ON", "OPTIONAL": "OPTIONAL"}[settings.mfa]
+    if settings.threat_protection:
         assert props["UserPoolTier"] == "PLUS"
         assert props["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    else:
+        assert props.get("UserPoolTier", "ESSENTIALS") == "ESSENTIALS"
+        assert "UserPoolAddOns" not in props
+    if assembly.stage_settings.keep_data:
         assert props["DeletionProtection"] == "ACTIVE" and pool["DeletionPolicy"] == "Retain"
     else:
-        assert props["MfaConfiguration"] == "OPTIONAL"
         assert props["DeletionProtection"] == "INACTIVE" and pool["DeletionPolicy"] == "Delete"
 
 
-def test_app_client_is_a_public_srp_client_with_short_lived_tokens(template):
+def test_app_client_is_a_public_srp_client_with_short_lived_tokens(template, settings):
     _, client = only(template, "AWS::Cognito::UserPoolClient")
     props = client["Properties"]
     assert props["GenerateSecret"] is False
@@ -235,8 +260,9 @@ def test_app_client_is_a_public_srp_client_with_short_lived_tokens(template):
         "IdToken": "minutes",
         "RefreshToken": "minutes",
     }
-    assert props["AccessTokenValidity"] == props["IdTokenValidity"] == 15
-    assert props["RefreshTokenValidity"] == 30 * 24 * 60
+    assert props["AccessTokenValidity"] == settings.access_token_minutes
+    assert props["IdTokenValidity"] == settings.access_token_minutes
+    assert props["RefreshTokenValidity"] == settings.refresh_token_days * 24 * 60
     assert props["AllowedOAuthFlowsUserPoolClient"] is False
 
 
@@ -293,7 +319,7 @@ def test_authenticated_role_reaches_only_the_callers_own_folder(template):
 # -- storage ---------------------------------------------------------------------------------------
 
 
-def test_user_files_bucket_is_private_encrypted_versioned_tls_only(assembly, template):
+def test_user_files_bucket_is_private_encrypted_versioned_tls_only(assembly, template, settings):
     bucket_id = logical_id(template, "AWS::S3::Bucket", "IdentityUserFiles")
     bucket = template["Resources"][bucket_id]
     props = bucket["Properties"]
@@ -314,7 +340,9 @@ def test_user_files_bucket_is_private_encrypted_versioned_tls_only(assembly, tem
     rule = next(
         r for r in props["LifecycleConfiguration"]["Rules"] if r["Id"] == "expire-old-versions"
     )
-    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rule["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": settings.user_file_version_days
+    }
     assert "LoggingConfiguration" in props
     policy = next(
         p
@@ -323,16 +351,19 @@ def test_user_files_bucket_is_private_encrypted_versioned_tls_only(assembly, tem
     )
     deny = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in deny)
-    assert bucket["DeletionPolicy"] == {"dev": "Delete", "prod": "Retain"}[assembly.stage]
-    if assembly.stage == "dev":
+    keep = assembly.stage_settings.keep_data
+    assert bucket["DeletionPolicy"] == ("Retain" if keep else "Delete")
+    if settings.allowed_origins:
         (cors,) = props["CorsConfiguration"]["CorsRules"]
-        assert cors["AllowedOrigins"] == ["http://localhost:8100"]
+        assert cors["AllowedOrigins"] == list(settings.allowed_origins)
         assert sorted(cors["AllowedMethods"]) == ["DELETE", "GET", "HEAD", "PUT"]
     else:
         assert "CorsConfiguration" not in props
 
 
-def test_table_is_on_demand_encrypted_with_pitr_and_kept_in_prod(assembly, template):
+def test_table_is_on_demand_encrypted_with_pitr_and_kept_when_the_stage_keeps_data(
+    assembly, template
+):
     _, table = only(template, "AWS::DynamoDB::Table")
     props = table["Properties"]
     assert props["KeySchema"] == [
@@ -342,7 +373,7 @@ def test_table_is_on_demand_encrypted_with_pitr_and_kept_in_prod(assembly, templ
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
-    keep = assembly.stage == "prod"
+    keep = assembly.stage_settings.keep_data
     assert props["DeletionProtectionEnabled"] is keep
     assert table["DeletionPolicy"] == ("Retain" if keep else "Delete")
 
@@ -386,33 +417,36 @@ def test_no_wildcard_resource_where_an_arn_is_known(template):
             assert set(as_list(statement["Action"])) <= allowed, (policy_id, statement)
 
 
-# -- read path: DAX in prod, nothing of it in dev --------------------------------------------------
+# -- read path: DAX where the settings turn it on (prod as shipped), nothing of it elsewhere ---
 
 
-def test_prod_dax_is_encrypted_tls_multi_node_in_isolated_subnets(prod):
-    cluster_id, cluster = only(prod, "AWS::DAX::Cluster")
+def test_dax_is_encrypted_tls_with_the_set_nodes_in_isolated_subnets(dax_on, dax_stage):
+    settings = dax_stage.settings(INSTANCE)
+    cluster_id, cluster = only(dax_on, "AWS::DAX::Cluster")
     props = cluster["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True}
     assert props["ClusterEndpointEncryptionType"] == "TLS"
-    assert props["ReplicationFactor"] == 3 and props["NodeType"] == "dax.t3.medium"
-    _, subnet_group = only(prod, "AWS::DAX::SubnetGroup")
+    assert props["ReplicationFactor"] == settings.dax_nodes
+    assert props["NodeType"] == settings.dax_node_type
+    _, subnet_group = only(dax_on, "AWS::DAX::SubnetGroup")
     subnets = subnet_group["Properties"]["SubnetIds"]
-    assert len(subnets) == 3 and all(s["Ref"].startswith("NetworkisolatedSubnet") for s in subnets)
-    _, parameters = only(prod, "AWS::DAX::ParameterGroup")
+    assert len(subnets) == (len(dax_stage.stage_settings.availability_zones) or 2)
+    assert all(s["Ref"].startswith("NetworkisolatedSubnet") for s in subnets)
+    _, parameters = only(dax_on, "AWS::DAX::ParameterGroup")
     assert parameters["Properties"]["ParameterNameValues"] == {
-        "record-ttl-millis": "300000",
-        "query-ttl-millis": "60000",
+        "record-ttl-millis": str(settings.dax_item_ttl_seconds * 1000),
+        "query-ttl-millis": str(settings.dax_query_ttl_seconds * 1000),
     }
 
 
-def test_dax_security_group_admits_only_the_handler_on_the_tls_port(prod):
-    cache_sg = logical_id(prod, "AWS::EC2::SecurityGroup", "TodoApiCacheSecurityGroup")
-    handler_sg = logical_id(prod, "AWS::EC2::SecurityGroup", "TodoApiHandlerSecurityGroup")
-    inline = prod["Resources"][cache_sg]["Properties"].get("SecurityGroupIngress", [])
+def test_dax_security_group_admits_only_the_handler_on_the_tls_port(dax_on):
+    cache_sg = logical_id(dax_on, "AWS::EC2::SecurityGroup", "TodoApiCacheSecurityGroup")
+    handler_sg = logical_id(dax_on, "AWS::EC2::SecurityGroup", "TodoApiHandlerSecurityGroup")
+    inline = dax_on["Resources"][cache_sg]["Properties"].get("SecurityGroupIngress", [])
     assert inline == []
     ingress = [
         r["Properties"]
-        for r in resources(prod, "AWS::EC2::SecurityGroupIngress").values()
+        for r in resources(dax_on, "AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == {"Fn::GetAtt": [cache_sg, "GroupId"]}
     ]
     assert ingress == [
@@ -425,23 +459,23 @@ def test_dax_security_group_admits_only_the_handler_on_the_tls_port(prod):
             "SourceSecurityGroupId": {"Fn::GetAtt": [handler_sg, "GroupId"]},
         }
     ]
-    for sg in resources(prod, "AWS::EC2::SecurityGroup").values():
+    for sg in resources(dax_on, "AWS::EC2::SecurityGroup").values():
         for rule in sg["Properties"].get("SecurityGroupIngress", []):
             assert rule.get("CidrIp") not in ("0.0.0.0/0",) and rule.get("CidrIpv6") != "::/0"
 
 
-def test_dax_role_and_handler_grants_are_scoped_to_the_table_and_cluster(prod):
-    table_id, _ = only(prod, "AWS::DynamoDB::Table")
-    cluster_id, cluster = only(prod, "AWS::DAX::Cluster")
-    role_id = logical_id(prod, "AWS::IAM::Role", "TodoApiCacheServiceRole")
+def test_dax_role_and_handler_grants_are_scoped_to_the_table_and_cluster(dax_on):
+    table_id, _ = only(dax_on, "AWS::DynamoDB::Table")
+    cluster_id, cluster = only(dax_on, "AWS::DAX::Cluster")
+    role_id = logical_id(dax_on, "AWS::IAM::Role", "TodoApiCacheServiceRole")
     assert cluster["Properties"]["IAMRoleARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
-    trust = prod["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    trust = dax_on["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "dax.amazonaws.com"}]
-    for statement in policy_statements(prod, "TodoApiCacheServiceRole"):
+    for statement in policy_statements(dax_on, "TodoApiCacheServiceRole"):
         assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
     dax = [
         s
-        for s in policy_statements(prod, "TodoApiHandlerRole")
+        for s in policy_statements(dax_on, "TodoApiHandlerRole")
         if any(a.startswith("dax:") for a in as_list(s["Action"]))
     ]
     assert dax == [
@@ -459,42 +493,44 @@ def test_dax_role_and_handler_grants_are_scoped_to_the_table_and_cluster(prod):
     ]
 
 
-def test_prod_handler_runs_in_isolated_subnets_and_reaches_dax_by_its_discovery_url(prod):
-    cluster_id, _ = only(prod, "AWS::DAX::Cluster")
-    handler = prod["Resources"][logical_id(prod, "AWS::Lambda::Function", "TodoApiHandler")]
+def test_handler_runs_in_isolated_subnets_and_reaches_dax_by_its_discovery_url(dax_on, dax_stage):
+    cluster_id, _ = only(dax_on, "AWS::DAX::Cluster")
+    handler = dax_on["Resources"][logical_id(dax_on, "AWS::Lambda::Function", "TodoApiHandler")]
     props = handler["Properties"]
     assert props["Environment"]["Variables"]["DAX_ENDPOINT"] == {
         "Fn::GetAtt": [cluster_id, "ClusterDiscoveryEndpointURL"]
     }
-    assert props["Environment"]["Variables"]["READ_YOUR_WRITES_SECONDS"] == "60"
+    assert props["Environment"]["Variables"]["READ_YOUR_WRITES_SECONDS"] == str(
+        dax_stage.settings(INSTANCE).dax_query_ttl_seconds
+    )
     assert all(
         s["Ref"].startswith("NetworkisolatedSubnet") for s in props["VpcConfig"]["SubnetIds"]
     )
     assert props["TracingConfig"] == {"Mode": "Active"}
-    handler_sg = logical_id(prod, "AWS::EC2::SecurityGroup", "TodoApiHandlerSecurityGroup")
+    handler_sg = logical_id(dax_on, "AWS::EC2::SecurityGroup", "TodoApiHandlerSecurityGroup")
     assert props["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [handler_sg, "GroupId"]}]
-    egress = prod["Resources"][handler_sg]["Properties"]["SecurityGroupEgress"]
+    egress = dax_on["Resources"][handler_sg]["Properties"]["SecurityGroupEgress"]
     assert [(e["IpProtocol"], e["FromPort"], e["ToPort"]) for e in egress] == [("tcp", 443, 443)]
 
 
-def test_prod_vpc_has_no_nat_and_only_the_free_dynamodb_gateway_endpoint(prod):
-    assert not resources(prod, "AWS::EC2::NatGateway")
-    assert not resources(prod, "AWS::EC2::InternetGateway")
-    _, endpoint = only(prod, "AWS::EC2::VPCEndpoint")
+def test_the_vpc_has_no_nat_and_only_the_free_dynamodb_gateway_endpoint(dax_on):
+    assert not resources(dax_on, "AWS::EC2::NatGateway")
+    assert not resources(dax_on, "AWS::EC2::InternetGateway")
+    _, endpoint = only(dax_on, "AWS::EC2::VPCEndpoint")
     props = endpoint["Properties"]
     assert props["VpcEndpointType"] == "Gateway"
     assert props["ServiceName"] == {
         "Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".dynamodb"]]
     }
-    table_id, _ = only(prod, "AWS::DynamoDB::Table")
+    table_id, _ = only(dax_on, "AWS::DynamoDB::Table")
     (statement,) = props["PolicyDocument"]["Statement"]
     assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
 
 
-def test_dev_has_no_dax_no_vpc_and_a_plain_dynamodb_handler(dev):
-    assert not [k for k, r in dev["Resources"].items() if r["Type"].startswith("AWS::DAX::")]
-    assert not resources(dev, "AWS::EC2::VPC")
-    handler = dev["Resources"][logical_id(dev, "AWS::Lambda::Function", "TodoApiHandler")]
+def test_without_dax_no_vpc_and_a_plain_dynamodb_handler(dax_off):
+    assert not [k for k, r in dax_off["Resources"].items() if r["Type"].startswith("AWS::DAX::")]
+    assert not resources(dax_off, "AWS::EC2::VPC")
+    handler = dax_off["Resources"][logical_id(dax_off, "AWS::Lambda::Function", "TodoApiHandler")]
     assert "VpcConfig" not in handler["Properties"]
     assert "DAX_ENDPOINT" not in handler["Properties"]["Environment"]["Variables"]
     assert handler["Properties"]["TracingConfig"] == {"Mode": "Active"}

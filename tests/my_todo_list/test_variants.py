@@ -19,12 +19,12 @@ ORIGINS = ["https://app.example.com", "capacitor://localhost"]
 def variant(tmp_path_factory):
     settings = {
         "endpoint_type": "EDGE",
-        "dax_enabled": True,
+        "dax": True,
         "dax_nodes": 1,
         "dax_query_ttl_seconds": 5,
-        "api_cache_enabled": True,
+        "api_cache": True,
         "api_cache_ttl_seconds": 10,
-        "waf_enabled": True,
+        "waf": True,
         "allowed_origins": ORIGINS,
     }
     return synthesize(

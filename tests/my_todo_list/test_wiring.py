@@ -115,7 +115,7 @@ def test_create_list_update_delete_for_one_user_and_refused_for_another(assembly
     assert json_body(invoke("GET", "/todos", user="alice"))["items"] == []
 
     cluster = list(todo_stack.of_type("AWS::DAX::Cluster"))
-    if assembly.stage == "prod":
+    if assembly.settings("my-todo-list").dax:
         (cluster_id,) = cluster
         endpoint = todo_stack.get_att(cluster_id, "ClusterDiscoveryEndpointURL")
         assert endpoint.startswith("daxs://")  # the template asks for a TLS-only cluster
@@ -141,10 +141,10 @@ def test_bad_input_through_the_deployed_wiring_writes_nothing(todo_stack):
 
 
 def test_lambda_itself_does_its_part_with_the_function_role(assembly, todo_stack):
-    """Logs into the function's log group, X-Ray segments, and in prod (in the VPC, for DAX) the
+    """Logs into the function's log group, X-Ray segments, and with DAX (in the VPC) the
     network-interface calls: all made by Lambda with the function's execution role."""
     handler = todo_stack.function("TodoApi/Handler")
-    assert handler.in_vpc == (assembly.stage == "prod")
+    assert handler.in_vpc == assembly.settings("my-todo-list").dax
     assert handler.lambda_service_calls() == LOG_STEPS + (
         TRACING_STEPS if handler.traced else []
     ) + (VPC_STEPS if handler.in_vpc else [])

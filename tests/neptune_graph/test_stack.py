@@ -1,4 +1,6 @@
-"""Fine-grained assertions on the synthesized NeptuneGraph stack, dev and prod."""
+"""Fine-grained assertions on the synthesized NeptuneGraph stack, dev and prod. What a setting
+decides is read from the settings the stage was built with (cdk.json's values are checked in
+test_shipped_settings.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 from tests.support.template import only, resources
 
 STACK = "NeptuneGraph"
+INSTANCE = "neptune-graph"
 
 
 def test_vpc_has_no_internet_path(assembly):
@@ -88,20 +91,22 @@ def test_cluster_engine_encryption_iam_auth_and_audit(assembly):
         == f"/aws/neptune/{props['DBClusterIdentifier']}/audit"
     ]
     assert len(audit) == 1
-    assert audit[0]["Properties"]["RetentionInDays"] == {"dev": 14, "prod": 365}[assembly.stage]
+    assert audit[0]["Properties"]["RetentionInDays"] == assembly.stage_settings.log_retention_days
 
 
-def test_stage_decides_backups_protection_removal_and_replicas(assembly):
+def test_settings_decide_backups_protection_removal_and_replicas(assembly):
     t = assembly.template(STACK)
+    settings = assembly.settings(INSTANCE)
     _, cluster = only(t, "AWS::Neptune::DBCluster")
     instances = resources(t, "AWS::Neptune::DBInstance")
-    prod = assembly.stage == "prod"
-    assert cluster["Properties"]["BackupRetentionPeriod"] == (7 if prod else 1)
-    assert cluster["Properties"]["DeletionProtection"] is prod
-    assert cluster["DeletionPolicy"] == ("Retain" if prod else "Delete")
-    assert len(instances) == (2 if prod else 1)
+    keep = assembly.stage_settings.keep_data
+    assert cluster["Properties"]["BackupRetentionPeriod"] == settings.backup_retention_days
+    assert cluster["Properties"]["DeletionProtection"] is keep
+    assert cluster["DeletionPolicy"] == ("Retain" if keep else "Delete")
+    assert len(instances) == 1 + settings.read_replicas
     classes = {i["Properties"]["DBInstanceClass"] for i in instances.values()}
-    assert classes == {"db.r6g.large" if prod else "db.t4g.medium"}
+    provisioned = settings.capacity == "provisioned"
+    assert classes == {settings.instance_class if provisioned else "db.serverless"}
     zones = [i["Properties"]["AvailabilityZone"] for i in instances.values()]
     assert len(set(map(json.dumps, zones))) == len(zones), "replica must be in another AZ"
 
@@ -313,6 +318,7 @@ def test_workflow_polls_until_terminal_and_fails_with_loader_status(assembly):
 
 def test_marker_in_staging_bucket_starts_the_workflow_with_retry_and_dlq(assembly):
     t = assembly.template(STACK)
+    settings = assembly.settings(INSTANCE)
     _, rule = only(t, "AWS::Events::Rule")
     props = rule["Properties"]
     bucket, _ = only_staging_bucket(t)
@@ -322,7 +328,9 @@ def test_marker_in_staging_bucket_starts_the_workflow_with_retry_and_dlq(assembl
         "detail-type": ["Object Created"],
         "detail": {
             "bucket": {"name": [{"Ref": bucket}]},
-            "object": {"key": [{"wildcard": "incoming/*.ready"}]},
+            "object": {
+                "key": [{"wildcard": f"{settings.auto_load_prefix}*{settings.marker_suffix}"}]
+            },
         },
     }
     target = props["Targets"][0]
@@ -369,6 +377,6 @@ def test_optional_tools_are_off_by_default(assembly):
 
 
 def test_snapshot(assembly, snapshot):
-    from tests.support.snapshots import assert_matches_snapshot
+    from tests.support.snapshots import assert_blueprint_matches_snapshots
 
-    assert_matches_snapshot(assembly, STACK, snapshot)
+    assert_blueprint_matches_snapshots(assembly, "neptune-graph", snapshot)

@@ -4,11 +4,12 @@ AWS endpoint (moto in server mode), for every dev stack whose resource types it 
     make rehearse          # = .venv/bin/python -m pytest -m rehearsal tests/rehearsal
 
 The path is the user's (docs/deploying.md): bootstrap, the AccountBaseline stack, then for each
-blueprint `make preflight` (its checks, with FIX=1), `make deploy` and `make smoke` (the steps
-the local endpoint can answer). The local endpoint keeps API Gateway's account state (see
-local_endpoint.py), so a logging API stage is refused until the baseline has set the account's
-CloudWatch Logs role, as AWS refuses it: the first test shows the preflight predicting that
-refusal and the deploy of MyTodoList without the baseline failing exactly so.
+instance in cdk.json whose blueprint is in BLUEPRINTS, each of its stacks: `make preflight`
+(its checks, with FIX=1), `make deploy` and `make smoke` (the steps the local endpoint can
+answer). The local endpoint keeps API Gateway's account state (see local_endpoint.py), so a
+logging API stage is refused until the baseline has set the account's CloudWatch Logs role, as
+AWS refuses it: the first test shows the preflight predicting that refusal and the deploy of a
+stack with such a stage (the smallest) without the baseline failing exactly so.
 
 What it proves: the CLI can synthesize, publish the assets of, and create each stack from
 scratch, in dependency order, with the template and parameters it produces; every output is
@@ -36,22 +37,38 @@ from moto.cloudformation.parsing import get_model_map
 from deployment.assembly import Assembly
 from deployment.preflight import format_report, run_checks
 from deployment.preflight_checks import FAIL
+from deployment.preflight_needs import logging_api_stages
 from deployment.smoke import LOCAL_ENDPOINT_SKIP, run_smoke
 from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE
-from tests.support.synth import REPO_ROOT
+from tests.support.synth import REPO_ROOT, instances_in, registered
 
 pytestmark = pytest.mark.rehearsal
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-# Dev stacks the local endpoint can deploy, and why the others are left out.
-REHEARSED = ("MyTodoList", "MyBlog", "UpdateServer", "UpdateOffload", "FargateService")
+# Blueprints the local endpoint cannot deploy, and why.
 LEFT_OUT = {
-    "NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
+    "neptune-graph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
     "DBInstance, DBSubnetGroup, parameter groups)"
 }
-# Every blueprint with its shipped settings: the Fargate image is built by CodeBuild during the
+
+
+def rehearsed_instances() -> list[str]:
+    """The dev instances of cdk.json that the app builds (blueprint in BLUEPRINTS) and the local
+    endpoint can deploy: what a user of this repository would deploy, whatever they forked."""
+    from house.settings import declared_instances
+
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return [
+        key
+        for key, blueprint in declared_instances(context).items()
+        if blueprint in registered() and blueprint not in LEFT_OUT
+    ]
+
+
+REHEARSED = rehearsed_instances()
+# Every instance with its shipped settings: the Fargate image is built by CodeBuild during the
 # deploy (no Docker here); the stand-in answers that build's custom resource with a tag.
-CONTEXT = {"stage": "dev", "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service"}
+CONTEXT = {"stage": "dev", "blueprints_only": ",".join(REHEARSED)}
 SECONDS_PER_DEPLOY = 300
 
 
@@ -168,6 +185,7 @@ def rehearsal(endpoint, tmp_path_factory, pytestconfig):
         "workdir": workdir,
         "assembly": assembly,
         "manifest": manifest,
+        "instances": instances_in(assembly),
         "timings": {},
         "bootstrap_and_synth": time.monotonic() - started,
         "unmodelled": {},
@@ -194,7 +212,11 @@ def _report(state: dict) -> list[str]:
     ]
     lines += [f"preflight {line.removeprefix('preflight ')}" for line in state["preflight"]]
     lines += [f"smoke {stack}: {summary}" for stack, summary in state["smoke"].items()]
-    lines += [f"left out: {stack} ({why})" for stack, why in LEFT_OUT.items()]
+    lines += [
+        f"left out: {blueprint} ({why})"
+        for blueprint, why in LEFT_OUT.items()
+        if blueprint in registered()
+    ]
     for stack, types in state["unmodelled"].items():
         lines.append(f"{stack}: not really created by the local endpoint: {', '.join(types)}")
     return lines
@@ -237,26 +259,36 @@ def _stack_name(rehearsal: dict, stack_id: str) -> str:
     return rehearsal["manifest"]["artifacts"][stack_id]["properties"].get("stackName", stack_id)
 
 
+def _logging_stack(rehearsal: dict) -> str:
+    """The smallest rehearsed stack with a logging API stage (the baseline's reason to be)."""
+    candidates = [
+        stack_id
+        for built in rehearsal["instances"].values()
+        for stack_id in built["stacks"]
+        if logging_api_stages(_template(rehearsal, stack_id))
+    ]
+    if not candidates:
+        pytest.skip("no rehearsed stack has an API stage that logs")
+    return min(candidates, key=lambda s: len(_template(rehearsal, s)["Resources"]))
+
+
 def test_a_logging_api_stage_is_refused_before_the_account_baseline(rehearsal):
     """Leaving out the baseline fails the way a real first deploy fails: API Gateway refuses
     the stage, CloudFormation rolls the stack back, the CLI prints API Gateway's message."""
-    assert "AccountBaseline" in rehearsal["manifest"]["artifacts"]["MyTodoList"]["dependencies"]
-    predicted = [
-        r for r in _preflight(rehearsal, "MyTodoList", exclusively=True) if r.status == FAIL
-    ]
+    stack_id = _logging_stack(rehearsal)
+    assert "AccountBaseline" in rehearsal["manifest"]["artifacts"][stack_id]["dependencies"]
+    predicted = [r for r in _preflight(rehearsal, stack_id, exclusively=True) if r.status == FAIL]
     assert [r.check for r in predicted] == ["account baseline"], [r.line() for r in predicted]
-    result = _deploy(rehearsal, "MyTodoList", expect_failure=True)
+    result = _deploy(rehearsal, stack_id, expect_failure=True)
     assert NO_CLOUDWATCH_ROLE in result.stdout + result.stderr
     cloudformation = _client(rehearsal, "cloudformation")
-    (stack,) = cloudformation.describe_stacks(StackName=_stack_name(rehearsal, "MyTodoList"))[
-        "Stacks"
-    ]
+    (stack,) = cloudformation.describe_stacks(StackName=_stack_name(rehearsal, stack_id))["Stacks"]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     events = cloudformation.describe_stack_events(StackName=stack["StackName"])["StackEvents"]
     (failed,) = [e for e in events if e.get("ResourceStatus") == "CREATE_FAILED"]
     assert failed["ResourceType"] == "AWS::ApiGateway::Stage"
     rehearsal["refused_without_baseline"] = (
-        f"MyTodoList ROLLBACK_COMPLETE, {failed['LogicalResourceId']}: "
+        f"{stack_id} ROLLBACK_COMPLETE, {failed['LogicalResourceId']}: "
         f"{failed['ResourceStatusReason']}"
     )
 
@@ -279,9 +311,18 @@ def test_account_baseline_sets_the_api_gateway_logging_role(rehearsal):
     assert not failed, failed
 
 
-@pytest.mark.parametrize("stack_id", REHEARSED)
-def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
-    assert stack_id in rehearsal["manifest"]["artifacts"], f"{stack_id} is not in the dev assembly"
+@pytest.mark.parametrize("instance", REHEARSED)
+def test_instance_deploys_with_the_real_cli(rehearsal, instance):
+    assert instance in rehearsal["instances"], f"{instance} is not in the dev assembly"
+    stacks = rehearsal["instances"][instance]["stacks"]
+    # Dependencies first (UpdateServer before the UpdateOffload that imports its export).
+    artifacts = rehearsal["manifest"]["artifacts"]
+    stacks = sorted(stacks, key=lambda s: sum(d in stacks for d in artifacts[s]["dependencies"]))
+    for stack_id in stacks:
+        _deploy_and_check(rehearsal, stack_id)
+
+
+def _deploy_and_check(rehearsal: dict, stack_id: str) -> None:
     template = _template(rehearsal, stack_id)
     failed = [r.line() for r in _preflight(rehearsal, stack_id) if r.status == FAIL]
     assert not failed, "preflight (with FIX=1) failed:\n" + "\n".join(failed)

@@ -40,6 +40,27 @@ def cdk_json_context(stage: str) -> dict:
     return context
 
 
+def shipped_stage(stage: str):
+    """The StageSettings cdk.json ships for `stage` (no `-c` overrides, no BLUEPRINTS limit)."""
+    from house.settings import stage_from_context
+
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return stage_from_context({**context, "stage": stage}.get)
+
+
+def shipped_settings(instance: str, stage: str):
+    """The settings cdk.json ships for `instance` in `stage`: what the tests/<blueprint>/
+    test_shipped_settings.py files check (every other test reads the built settings)."""
+    from house.settings import blueprint_settings, declared_instances
+
+    context = {**json.loads((REPO_ROOT / "cdk.json").read_text())["context"], "stage": stage}
+    blueprint = declared_instances(context)[instance]
+    if blueprint not in registered():
+        pytest.skip(f"blueprint {blueprint} is not in BLUEPRINTS")
+    cls = registered()[blueprint].SETTINGS
+    return blueprint_settings(cls, context.get, instance, shipped_stage(stage))
+
+
 def stages_with_prod_in(region: str) -> dict:
     """cdk.json's `stages`, with prod moved to `region` and its AZs a, b and c."""
     stages = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["stages"]
@@ -55,12 +76,129 @@ def region_of(assembly: Synthesized, stack_id: str) -> str:
     return assembly.stacks[stack_id]["environment"].rsplit("/", 1)[-1]
 
 
+def instances_in(outdir: Path) -> dict[str, dict]:
+    """Instance key -> {"blueprint": key, "stacks": [stack ids]} of the cloud assembly in
+    `outdir`, from the metadata app.py puts on every blueprint stack (app.INSTANCE_METADATA)."""
+    from app import INSTANCE_METADATA
+
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    found: dict[str, dict] = {}
+    for stack_id, artifact in manifest["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        metadata = artifact.get("metadata") or {}
+        if "additionalMetadataFile" in artifact:  # newer manifests keep it in a file of its own
+            metadata = json.loads((outdir / artifact["additionalMetadataFile"]).read_text())
+        for entries in metadata.values():
+            for entry in entries:
+                if entry.get("type") == INSTANCE_METADATA:
+                    data = entry["data"]
+                    built = found.setdefault(
+                        data["instance"], {"blueprint": data["blueprint"], "stacks": []}
+                    )
+                    built["stacks"].append(stack_id)
+    return found
+
+
+def registered() -> dict:
+    """BLUEPRINTS (blueprints/__init__.py): what the app can build."""
+    from blueprints import BLUEPRINTS
+
+    return BLUEPRINTS
+
+
+def not_built_reason(context: dict) -> str | None:
+    """Why an app built from `context` cannot build every blueprint the repository has, or None:
+    `BLUEPRINTS=...` limits the session, or BLUEPRINTS leaves blueprints out (a fork keeping
+    some). Tests of a stack that is not built then skip, with this reason."""
+    from app import unregistered_blueprints
+
+    reasons = []
+    if os.environ.get("BLUEPRINTS"):
+        reasons.append(f"BLUEPRINTS={os.environ['BLUEPRINTS']} limits the session")
+    left_out = sorted(unregistered_blueprints())
+    if left_out:
+        reasons.append(f"{', '.join(left_out)} not in BLUEPRINTS (blueprints/__init__.py)")
+    return "; ".join(reasons) or None
+
+
+def requires(*blueprints: str) -> pytest.MarkDecorator:
+    """Skip a test written about these blueprints when BLUEPRINTS leaves one out (a fork)."""
+    missing = [key for key in blueprints if key not in registered()]
+    return pytest.mark.skipif(
+        bool(missing), reason=f"{', '.join(missing)} not in BLUEPRINTS (blueprints/__init__.py)"
+    )
+
+
+def unbuildable(context: dict) -> str | None:
+    """Why `context` asks for an instance (in `blueprints_only` or a `-c <instance>.<setting>`)
+    whose blueprint is not registered, or None."""
+    from house.settings import declared_instances
+
+    blueprint_of = declared_instances(context)
+    wanted = [n.strip() for n in str(context.get("blueprints_only") or "").split(",") if n.strip()]
+    wanted += [key.partition(".")[0] for key in context if "." in key and ":" not in key]
+    missing = sorted(
+        {n for n in wanted if n in blueprint_of and blueprint_of[n] not in registered()}
+    )
+    if missing:
+        return f"instance(s) {', '.join(missing)}: blueprint not in BLUEPRINTS"
+    return None
+
+
 @dataclass
 class Synthesized:
     stage: str
     outdir: Path
     error: str | None
+    context: dict = field(default_factory=dict, repr=False)
     _templates: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def stage_settings(self):
+        """The StageSettings the app was built with (parsed again from its context)."""
+        from house.settings import stage_from_context
+
+        return stage_from_context(self.context.get)
+
+    def settings(self, instance: str):
+        """The settings instance `instance` was built with for this stage: what a test of
+        behaviour expects the template to follow (e.g. `settings("my-blog").dax_nodes`)."""
+        from house.settings import blueprint_settings, declared_instances
+
+        blueprint = declared_instances(self.context).get(instance)
+        if blueprint not in registered():
+            reason = not_built_reason(self.context) or "no such instance in cdk.json"
+            pytest.skip(f"instance {instance} is not built: {reason}")
+        cls = registered()[blueprint].SETTINGS
+        return blueprint_settings(cls, self.context.get, instance, self.stage_settings)
+
+    @property
+    def instances(self) -> dict[str, dict]:
+        """Instance key -> {"blueprint": key, "stacks": [stack ids]}, as the app recorded them
+        in the manifest (app.INSTANCE_METADATA)."""
+        return instances_in(self.outdir)
+
+    def stacks_of(self, blueprint: str) -> list[str]:
+        """Ids of every stack of every instance of `blueprint` in this assembly."""
+        return [
+            stack_id
+            for built in self.instances.values()
+            if built["blueprint"] == blueprint
+            for stack_id in built["stacks"]
+        ]
+
+    def require(self, stack_id: str) -> dict:
+        """The manifest entry of `stack_id`; a test of a stack that this session does not build
+        (see `not_built_reason`) is skipped, and a stack missing from a full build fails."""
+        if stack_id not in self.stacks:
+            reason = not_built_reason(self.context)
+            if reason:
+                pytest.skip(f"{stack_id} is not in the {self.stage} assembly: {reason}")
+            raise AssertionError(
+                f"no stack {stack_id!r} in the {self.stage} assembly: {list(self.stacks)}"
+            )
+        return self.stacks[stack_id]
 
     @property
     def manifest(self) -> dict:
@@ -81,12 +219,7 @@ class Synthesized:
         return json.loads(path.read_text()) if path.exists() else None
 
     def template(self, stack_id: str) -> dict:
-        if stack_id not in self.stacks:
-            if os.environ.get("BLUEPRINTS"):
-                pytest.skip(f"{stack_id} not built with BLUEPRINTS={os.environ['BLUEPRINTS']}")
-            raise AssertionError(
-                f"no stack {stack_id!r} in the {self.stage} assembly: {list(self.stacks)}"
-            )
+        self.require(stack_id)
         if stack_id not in self._templates:
             file = self.stacks[stack_id]["properties"]["templateFile"]
             self._templates[stack_id] = json.loads((self.outdir / file).read_text())
@@ -96,7 +229,7 @@ class Synthesized:
         return Template.from_json(self.template(stack_id))
 
     def stack_name(self, stack_id: str) -> str:
-        return self.stacks[stack_id]["properties"].get("stackName", stack_id)
+        return self.require(stack_id)["properties"].get("stackName", stack_id)
 
     def stack_output_read_by(self, reference: dict):
         """The value a `Fn::GetStackOutput` reads: that output of that stack of this assembly,
@@ -110,6 +243,10 @@ class Synthesized:
 def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> Synthesized:
     from app import build_app  # the very function `python app.py` runs
 
+    context = {**cdk_json_context(stage), **(extra_context or {})}
+    reason = unbuildable(context)
+    if reason:
+        pytest.skip(f"cannot build this {stage} variant: {reason}")
     # Credentials in the shell must not change what the tests see: without these the stacks are
     # environment-agnostic (or take the region from cdk.json), as on a machine with no account.
     saved = {
@@ -118,9 +255,7 @@ def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> S
         if k in os.environ
     }
     try:
-        app = cdk.App(
-            context={**cdk_json_context(stage), **(extra_context or {})}, outdir=str(outdir)
-        )
+        app = cdk.App(context=context, outdir=str(outdir))
         build_app(app)
     finally:
         os.environ.update(saved)
@@ -131,7 +266,7 @@ def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> S
         error = str(err)
         if "ValidationFailed" not in error and "Validation failed" not in error:
             raise
-    return Synthesized(stage=stage, outdir=outdir, error=error)
+    return Synthesized(stage=stage, outdir=outdir, error=error, context=context)
 
 
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")

@@ -23,7 +23,7 @@ import pytest
 
 from blueprints.update_offload import stack as update_offload
 from house.compliance import add_compliance_checks
-from house.settings import blueprint_settings, stage_from_context
+from house.settings import Instance, blueprint_settings, stage_from_context
 from tests.support.gates import nag_findings
 from tests.support.synth import Synthesized, cdk_json_context
 
@@ -58,17 +58,17 @@ def variants(tmp_path_factory) -> Variants:
         stack_name=stage.stack_name(APP),
         env=stage.environment,
     )
+
+    def instance(**changes) -> Instance:
+        return Instance("update-offload", "update-offload", stage, settings.with_changes(**changes))
+
     alone_offload = update_offload.build(
         app,
-        stage,
-        dataclasses.replace(
-            settings, update_server=False, origin_domain_name=OTHER_ORIGIN, origin_protocol="https"
-        ),
+        instance(update_server=False, origin_domain_name=OTHER_ORIGIN, origin_protocol="https"),
     )
     locked = update_offload.build(
         cdk.Stage(app, LOCKED),
-        stage,
-        dataclasses.replace(settings, lock_origin=True, cloudfront_prefix_list_id=PREFIX_LIST),
+        instance(lock_origin=True, cloudfront_prefix_list_id=PREFIX_LIST),
     )
     # What app.py's build_app adds to every stack, so templates compare like for like.
     for stack in [alone_app, *alone_offload, *locked]:

@@ -42,6 +42,13 @@ def with_domain(tmp_path_factory) -> Synthesized:
     )
 
 
+def needs(assembly: Synthesized, setting: str, value=True) -> None:
+    """These tests are about what a setting does in another region: skip if it is off."""
+    actual = getattr(assembly.settings("update-offload"), setting)
+    if actual != value:
+        pytest.skip(f"update-offload {setting} is {actual!r} in {assembly.stage}'s settings")
+
+
 def distribution(assembly: Synthesized) -> dict:
     template = assembly.template(OFFLOAD)
     return only(template, "AWS::CloudFront::Distribution")[1]["Properties"]["DistributionConfig"]
@@ -49,11 +56,13 @@ def distribution(assembly: Synthesized) -> dict:
 
 def test_the_blueprint_stays_in_its_region_beside_a_us_east_1_companion(moved):
     """cdk-nag and cfn-lint over this app are the gates of tests/test_compliance.py."""
+    needs(moved, "waf")
     assert {APP, OFFLOAD, EDGE} <= set(moved.stacks)
     assert region_of(moved, APP) == region_of(moved, OFFLOAD) in REGIONS
 
 
 def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
+    needs(moved, "waf")
     assert not resources(moved.template(OFFLOAD), "AWS::WAFv2::WebACL")
     acl_id, acl = only(moved.template(EDGE), "AWS::WAFv2::WebACL")
     assert region_of(moved, EDGE) == "us-east-1"
@@ -67,6 +76,7 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
 
 
 def test_origin_shield_follows_the_origin_region(moved):
+    needs(moved, "origin_shield_region", "stack-region")
     (origin,) = distribution(moved)["Origins"]
     assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": region_of(moved, APP)}
 
@@ -92,8 +102,9 @@ def test_an_environment_agnostic_stage_with_waf_names_the_region_setting(tmp_pat
 
 def test_in_us_east_1_there_is_no_companion(synth):
     prod = synth("prod")
-    if OFFLOAD not in prod.stacks:
-        pytest.skip("UpdateOffload not built")
+    needs(prod, "waf")
+    if prod.stage_settings.region != "us-east-1":
+        pytest.skip(f"prod's region is {prod.stage_settings.region}")
     assert region_of(prod, OFFLOAD) == "us-east-1"
     assert EDGE not in prod.stacks
     acl_id, _ = only(prod.template(OFFLOAD), "AWS::WAFv2::WebACL")

@@ -1,13 +1,16 @@
-"""Template snapshots of both stacks in both stages (update deliberately, read the diff)."""
+"""Template snapshots of both stacks of every UpdateOffload instance in both stages.
+
+Update deliberately: `make snapshots`, then read the diff of __snapshots__/.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from blueprints.update_offload.stack import APP_STACK_ID, OFFLOAD_STACK_ID
-from tests.support.snapshots import assert_matches_snapshot
+from tests.support.snapshots import assert_blueprint_matches_snapshots
 
 
 @pytest.mark.parametrize("stack_id", [APP_STACK_ID, OFFLOAD_STACK_ID])
 def test_template_matches_snapshot(assembly, stack_id, snapshot):
-    assert_matches_snapshot(assembly, stack_id, snapshot)
+    assert_blueprint_matches_snapshots(assembly, "update-offload", snapshot, ending=stack_id)

@@ -23,6 +23,12 @@ def distribution_config(assembly) -> dict:
     return found[0]["Properties"]["DistributionConfig"]
 
 
+def settings(assembly):
+    """The update-offload settings the template was built with (cdk.json's values are checked
+    in test_shipped_settings.py)."""
+    return assembly.settings("update-offload")
+
+
 def cache_policy(assembly, reference: dict) -> dict:
     return assembly.template(OFFLOAD)["Resources"][reference["Ref"]]["Properties"][
         "CachePolicyConfig"
@@ -52,14 +58,20 @@ def test_origin_is_the_update_servers_load_balancer_dns_name(assembly):
 def test_behaviours_manifest_first_then_updates_default_uncached(assembly):
     config = distribution_config(assembly)
     behaviours = config["CacheBehaviors"]
-    assert [b["PathPattern"] for b in behaviours] == ["/updates/latest.json", "/updates/*"]
-    manifest, updates = (cache_policy(assembly, b["CachePolicyId"]) for b in behaviours)
-    assert (manifest["MinTTL"], manifest["DefaultTTL"], manifest["MaxTTL"]) == (0, 60, 300)
-    assert (updates["MinTTL"], updates["DefaultTTL"], updates["MaxTTL"]) == (
-        86400,
-        31536000,
-        31536000,
-    )
+    s = settings(assembly)
+    assert [b["PathPattern"] for b in behaviours] == [
+        *s.manifest_path_patterns,
+        *s.update_path_patterns,
+    ]
+    manifests = len(s.manifest_path_patterns)
+    for position, behaviour in enumerate(behaviours):
+        policy = cache_policy(assembly, behaviour["CachePolicyId"])
+        ttl = s.ttl("manifest" if position < manifests else "update")
+        assert (policy["MinTTL"], policy["DefaultTTL"], policy["MaxTTL"]) == (
+            ttl.minimum,
+            ttl.default,
+            ttl.maximum,
+        )
     for behaviour in behaviours:
         assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
         assert "OriginRequestPolicyId" not in behaviour
@@ -99,20 +111,23 @@ def test_compression_https_http2_and_3_and_access_logs(assembly):
     assert config["Logging"]["Prefix"] == "cloudfront/"
 
 
-def test_prod_adds_waf_origin_shield_and_all_edges(assembly):
+def test_waf_origin_shield_and_edges_follow_the_settings(assembly):
     config = distribution_config(assembly)
     (origin,) = config["Origins"]
     resources = assembly.template(OFFLOAD)["Resources"]
     acls = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::WAFv2::WebACL"}
-    if assembly.stage == "prod":
-        assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": "us-east-1"}
-        assert config["PriceClass"] == "PriceClass_All"
+    s = settings(assembly)
+    shield = s.shield_region(assembly.stage_settings)
+    if shield is not None:
+        assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": shield}
+    else:
+        assert origin["OriginShield"] == {"Enabled": False}
+    assert config["PriceClass"] == s.price_class
+    if s.waf and assembly.stage_settings.region == "us-east-1":
         (acl_id,) = acls
         assert acls[acl_id]["Properties"]["Scope"] == "CLOUDFRONT"
         assert config["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
-    else:
-        assert origin["OriginShield"] == {"Enabled": False}
-        assert config["PriceClass"] == "PriceClass_100"
+    elif not s.waf:  # (elsewhere the web ACL is in the us-east-1 companion: test_regions.py)
         assert acls == {} and "WebACLId" not in config
 
 

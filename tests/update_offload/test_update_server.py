@@ -31,6 +31,17 @@ def ref_id(value) -> str:
     return value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
 
 
+def settings(assembly):
+    """What the tests expect the template to follow: the update-offload settings it was built
+    with (cdk.json's values are checked in test_shipped_settings.py)."""
+    return assembly.settings("update-offload")
+
+
+def az_count(assembly) -> int:
+    """The stage's explicit AZs, else the two CloudFormation picks (house/network.py)."""
+    return len(assembly.stage_settings.availability_zones) or 2
+
+
 def test_instances_spread_over_the_stage_azs_with_a_scaling_policy(assembly):
     group = only(assembly, "AWS::AutoScaling::AutoScalingGroup")["Properties"]
     subnets = assembly.template(APP)["Resources"]
@@ -38,16 +49,17 @@ def test_instances_spread_over_the_stage_azs_with_a_scaling_policy(assembly):
         str(subnets[ref_id(s)]["Properties"]["AvailabilityZone"])
         for s in group["VPCZoneIdentifier"]
     }
-    assert len(azs) == (2 if assembly.stage == "dev" else 3)
+    assert len(azs) == az_count(assembly)
     assert (int(group["MinSize"]), int(group["MaxSize"])) == (
-        (1, 2) if assembly.stage == "dev" else (3, 9)
+        settings(assembly).min_instances,
+        settings(assembly).max_instances,
     )
     assert group["HealthCheckType"] == "ELB" and group["HealthCheckGracePeriod"] == 300
     policy = only(assembly, "AWS::AutoScaling::ScalingPolicy")["Properties"]
     assert policy["PolicyType"] == "TargetTrackingScaling"
     assert policy["TargetTrackingConfiguration"] == {
         "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
-        "TargetValue": 60,
+        "TargetValue": settings(assembly).cpu_target_percent,
     }
     assert ref_id(policy["AutoScalingGroupName"]) in resources(
         assembly, "AWS::AutoScaling::AutoScalingGroup"
@@ -69,7 +81,7 @@ def test_launch_template_graviton_al2023_imdsv2_encrypted_ebs_no_ssh(assembly):
         }
     ]
     assert "KeyName" not in data
-    assert data["InstanceType"] == ("t4g.micro" if assembly.stage == "dev" else "c7g.medium")
+    assert data["InstanceType"] == settings(assembly).instance_type
     image_parameter = data["ImageId"]["Ref"]
     assert assembly.template(APP)["Parameters"][image_parameter]["Default"] == (
         "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64"
@@ -103,7 +115,7 @@ def test_ssm_instead_of_ssh(assembly):
             assert rule["FromPort"] != 22
 
 
-def test_instances_public_without_nat_in_dev_private_behind_nat_in_prod(assembly):
+def test_instances_public_without_nat_or_private_behind_nat_as_set(assembly):
     data = only(assembly, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
     template = assembly.template(APP)["Resources"]
     group = only(assembly, "AWS::AutoScaling::AutoScalingGroup")["Properties"]
@@ -112,7 +124,7 @@ def test_instances_public_without_nat_in_dev_private_behind_nat_in_prod(assembly
         for s in group["VPCZoneIdentifier"]
     }
     nats = resources(assembly, "AWS::EC2::NatGateway")
-    if assembly.stage == "dev":
+    if settings(assembly).instance_subnets == "public":
         assert data["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is True
         assert {p[: len("publicSubnet")] for p in subnet_paths} == {"publicSubnet"}
         assert nats == {}
@@ -121,7 +133,7 @@ def test_instances_public_without_nat_in_dev_private_behind_nat_in_prod(assembly
             "AssociatePublicIpAddress"
         )
         assert {p[: len("privateSubnet")] for p in subnet_paths} == {"privateSubnet"}
-        assert len(nats) == 3
+        assert len(nats) == min(settings(assembly).nat_gateways, az_count(assembly))
 
 
 def test_only_the_load_balancer_reaches_instances_and_only_instances_reach_efs(assembly):
@@ -182,7 +194,7 @@ def test_efs_encrypted_tls_only_backed_up_and_retained_in_prod(assembly):
         "Principal": {"AWS": "*"},
         "Sid": "DenyUnencryptedTransport",
     } in statements
-    if assembly.stage == "prod":
+    if assembly.stage_settings.keep_data:
         assert fs["Properties"]["BackupPolicy"] == {"Status": "ENABLED"}
         assert fs["DeletionPolicy"] == fs["UpdateReplacePolicy"] == "Retain"
     else:
@@ -192,7 +204,7 @@ def test_efs_encrypted_tls_only_backed_up_and_retained_in_prod(assembly):
         assert fs["DeletionPolicy"] == "Delete"
     # Mount targets only in isolated subnets, one per AZ.
     targets = resources(assembly, "AWS::EFS::MountTarget")
-    assert len(targets) == (2 if assembly.stage == "dev" else 3)
+    assert len(targets) == az_count(assembly)
     template = assembly.template(APP)["Resources"]
     for target in targets.values():
         assert (
@@ -267,16 +279,14 @@ def test_target_group_health_checks_the_page_written_after_the_mount(assembly):
     )
 
 
-def test_load_balancer_logs_and_is_protected_in_prod(assembly):
+def test_load_balancer_logs_and_is_protected_when_the_stage_keeps_data(assembly):
     attributes = only(assembly, "AWS::ElasticLoadBalancingV2::LoadBalancer")["Properties"][
         "LoadBalancerAttributes"
     ]
     values = {a["Key"]: a["Value"] for a in attributes}
     assert values["access_logs.s3.enabled"] == "true"
     assert values["routing.http.drop_invalid_header_fields.enabled"] == "true"
-    assert values["deletion_protection.enabled"] == (
-        "true" if assembly.stage == "prod" else "false"
-    )
+    assert values["deletion_protection.enabled"] == str(assembly.stage_settings.keep_data).lower()
     listener = only(assembly, "AWS::ElasticLoadBalancingV2::Listener")["Properties"]
     assert listener["DefaultActions"][0]["Type"] == "forward"
 
@@ -287,15 +297,18 @@ def test_instances_boot_only_after_the_efs_mount_targets_exist(assembly):
 
 
 def test_alb_log_delivery_account_is_the_regions_own(assembly):
-    """prod (us-east-1) names ELB's us-east-1 account; the region-agnostic dev synth looks the
-    account up per region at deploy time (house/defaults.py)."""
+    """A stage with a region names ELB's account of that region; a region-agnostic synth looks
+    the account up per region at deploy time (house/defaults.py)."""
+    from aws_cdk.region_info import RegionInfo
+
     policy = only(assembly, "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
     (alb_logs,) = [
         s for s in policy if s["Action"] == "s3:PutObject" and "AWS" in s.get("Principal", {})
     ]
     principal = alb_logs["Principal"]["AWS"]
-    if assembly.stage == "prod":
-        assert principal == "arn:aws:iam::127311923021:root"
+    region = assembly.stage_settings.region
+    if region is not None:
+        assert principal == f"arn:aws:iam::{RegionInfo.get(region).elbv2_account}:root"
     else:
         mapping = assembly.template(APP)["Mappings"]
         (name,) = [n for n in mapping if "Elbv2Account" in n]
@@ -319,7 +332,7 @@ def test_dns_name_is_exported_under_a_fixed_name(assembly):
     alb_id = next(iter(resources(assembly, "AWS::ElasticLoadBalancingV2::LoadBalancer")))
     assert outputs["LoadBalancerDnsName"]["Value"] == {"Fn::GetAtt": [alb_id, "DNSName"]}
     assert outputs["LoadBalancerDnsName"]["Export"] == {
-        "Name": f"UpdateServer-{assembly.stage}-LoadBalancerDnsName"
+        "Name": f"{assembly.stack_name(APP)}-LoadBalancerDnsName"
     }
 
 

@@ -1,0 +1,274 @@
+"""UpdateOffload's settings: `blueprints.<instance>.<stage>` in cdk.json. Defaults are the cheap
+(dev) profile; docs/update-offload.md lists every setting with the shipped dev and prod values."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, model_validator
+
+from blueprints.update_offload.update_distribution import (
+    MAX_QUERY_STRINGS,
+    CacheTtl,
+    path_pattern_problem,
+    query_string_problem,
+)
+from blueprints.update_offload.update_server import UPDATES_PREFIX
+from house.settings import Settings, StageSettings, require
+from house.types import (
+    ALLOWED,
+    CloudFrontCertificateArn,
+    CloudFrontWebAclArn,
+    DomainName,
+    GravitonInstanceType,
+    PrefixListId,
+    PriceClass,
+    Region,
+)
+
+# origin_shield_region: the region of stages.<stage>.region, where UpdateServer runs.
+STACK_REGION = "stack-region"
+
+
+def _checked_by(problem):
+    def check(value: str) -> str:
+        why = problem(value)
+        if why is not None:
+            raise ValueError(f"allowed: {why}")
+        return value
+
+    return AfterValidator(check)
+
+
+PathPattern = Annotated[
+    str,
+    _checked_by(path_pattern_problem),
+    Field(json_schema_extra={ALLOWED: "a CloudFront path pattern starting with '/'"}),
+]
+QueryStringName = Annotated[
+    str,
+    _checked_by(query_string_problem),
+    Field(json_schema_extra={ALLOWED: "1-128 characters of A-Z a-z 0-9 _ - . ~"}),
+]
+
+
+class UpdateOffloadSettings(Settings):
+    # -- the existing application (UpdateServer) --------------------------------------------
+    instance_type: GravitonInstanceType = Field(
+        "t4g.micro",
+        description="Instance type of the update server (Graviton, arm64 AMI). Billed per "
+        "instance-hour; larger types burst more network.",
+    )
+    min_instances: int = Field(1, ge=1, le=100, description="Fewest update-server instances.")
+    max_instances: int = Field(2, ge=1, le=100, description="Most update-server instances.")
+    cpu_target_percent: int = Field(
+        60, ge=10, le=90, description="Average CPU the Auto Scaling group scales to keep."
+    )
+    instance_subnets: Literal["public", "private"] = Field(
+        "public",
+        description="'public': public subnets, a public IPv4 address per instance (billed per "
+        "hour) and no NAT; the security group admits only the ALB. 'private': private subnets "
+        "behind nat_gateways NAT gateways, no public address at all.",
+    )
+    nat_gateways: int = Field(
+        0,
+        ge=0,
+        le=3,
+        description="NAT gateways for private instance subnets; each is billed per hour and "
+        "per GB processed.",
+    )
+    # -- the offload (UpdateOffload) --------------------------------------------------------
+    update_server: bool = Field(
+        True,
+        description="true: build UpdateServer and put the offload in front of its load "
+        "balancer; false: build only UpdateOffload, in front of origin_domain_name.",
+    )
+    origin_domain_name: DomainName | None = Field(
+        None,
+        description="The DNS name of your own origin (with update_server false), e.g. "
+        "my-alb-123.eu-west-1.elb.amazonaws.com.",
+    )
+    origin_protocol: Literal["http", "https"] = Field(
+        "http",
+        description="How CloudFront reaches the origin; 'https' only with origin_domain_name "
+        "(an ALB's *.elb.amazonaws.com name never matches a certificate you own).",
+    )
+    update_path_patterns: tuple[PathPattern, ...] = Field(
+        (f"/{UPDATES_PREFIX}/*",),
+        min_length=1,
+        description="Paths of the update files: immutable, cached long.",
+    )
+    manifest_path_patterns: tuple[PathPattern, ...] = Field(
+        (f"/{UPDATES_PREFIX}/latest.json",),
+        description="Paths of the release manifest: changes on every release, cached briefly.",
+    )
+    update_min_ttl_seconds: int = Field(
+        86400, description="Update files are cached at least this long, whatever the origin says."
+    )
+    update_default_ttl_seconds: int = Field(
+        31536000, description="Update files' cache time when the origin says nothing."
+    )
+    update_max_ttl_seconds: int = Field(
+        31536000, description="Update files are cached at most this long."
+    )
+    manifest_min_ttl_seconds: int = Field(0, description="The manifest's shortest cache time.")
+    manifest_default_ttl_seconds: int = Field(
+        60, description="The manifest's cache time when the origin says nothing."
+    )
+    manifest_max_ttl_seconds: int = Field(300, description="The manifest's longest cache time.")
+    cache_key_query_strings: tuple[QueryStringName, ...] = Field(
+        (),
+        max_length=MAX_QUERY_STRINGS,
+        description="Query strings the origin's update responses vary on; all others are left "
+        "out of the cache key and not sent to the origin.",
+    )
+    origin_shield_region: Region | Literal["stack-region"] | None = Field(
+        None,
+        description="Origin Shield: one regional cache in front of the origin that collapses the "
+        "cache misses of every edge (billed per request reaching it); 'stack-region' = the "
+        "stage's region, where the UpdateServer built here runs; null = off.",
+    )
+    price_class: PriceClass = Field(
+        "PriceClass_100",
+        description="CloudFront edges that serve the updates: PriceClass_100 (North America and "
+        "Europe) is the cheapest, PriceClass_All adds every edge at higher prices.",
+    )
+    waf: bool = Field(
+        False,
+        description="Create a WAF web ACL for the distribution (in us-east-1: this stack there, "
+        "else the UpdateOffloadEdge companion). Billed per web ACL, rule and million requests.",
+    )
+    web_acl_arn: CloudFrontWebAclArn | None = Field(
+        None, description="Use an existing CLOUDFRONT-scope web ACL instead of waf."
+    )
+    domain_names: tuple[DomainName, ...] = Field(
+        (),
+        description="Your own names for the distribution; a certificate is created unless "
+        "certificate_arn is given.",
+    )
+    certificate_arn: CloudFrontCertificateArn | None = Field(
+        None, description="An existing ACM certificate for domain_names."
+    )
+    lock_origin: bool = Field(
+        False,
+        description="The one optional change on the app side: its ALB accepts only CloudFront's "
+        "origin-facing prefix list and requests carrying a secret header.",
+    )
+    cloudfront_prefix_list_id: PrefixListId | None = Field(
+        None,
+        description="Id of com.amazonaws.global.cloudfront.origin-facing in your region (for "
+        "lock_origin; docs/update-offload.md shows how to find it).",
+    )
+
+    @model_validator(mode="after")
+    def _offload_rules(self, info: ValidationInfo) -> UpdateOffloadSettings:
+        require(
+            self.min_instances <= self.max_instances,
+            "min_instances",
+            self.min_instances,
+            f"must not exceed max_instances ({self.max_instances})",
+        )
+        require(
+            self.instance_subnets == "public" or self.nat_gateways > 0,
+            "nat_gateways",
+            self.nat_gateways,
+            "instance_subnets 'private' needs at least one NAT gateway",
+        )
+        require(
+            self.instance_subnets == "private" or self.nat_gateways == 0,
+            "nat_gateways",
+            self.nat_gateways,
+            "instances in public subnets use no NAT gateway: set 0",
+        )
+        require(
+            self.update_server or self.origin_domain_name is not None,
+            "origin_domain_name",
+            self.origin_domain_name,
+            "update_server false (the offload alone) needs the DNS name "
+            "of your origin, e.g. my-alb-123.eu-west-1.elb.amazonaws.com",
+        )
+        require(
+            not self.update_server or self.origin_domain_name is None,
+            "origin_domain_name",
+            self.origin_domain_name,
+            "the origin is the UpdateServer built here; set update_server "
+            "false to put the offload in front of another origin",
+        )
+        require(
+            self.origin_protocol == "http" or self.origin_domain_name is not None,
+            "origin_protocol",
+            self.origin_protocol,
+            "'https' needs origin_domain_name (a name the origin's certificate covers)",
+        )
+        patterns = [*self.manifest_path_patterns, *self.update_path_patterns]
+        require(
+            len(set(patterns)) == len(patterns),
+            "update_path_patterns",
+            patterns,
+            "a pattern may appear only once across manifest_path_patterns and update_path_patterns",
+        )
+        for kind in ("update", "manifest"):
+            ttl = self.ttl(kind)
+            require(
+                ttl.problem() is None,
+                f"{kind}_min_ttl_seconds/{kind}_default_ttl_seconds/{kind}_max_ttl_seconds",
+                (ttl.minimum, ttl.default, ttl.maximum),
+                f"{ttl.problem()}",
+            )
+        require(
+            self.origin_shield_region != STACK_REGION or self.update_server,
+            "origin_shield_region",
+            self.origin_shield_region,
+            f"'{STACK_REGION}' follows the UpdateServer built here; in front of your own "
+            "origin name the region it runs in, e.g. eu-west-1",
+        )
+        require(
+            not (self.waf and self.web_acl_arn),
+            "waf",
+            self.waf,
+            "use either waf (create a web ACL) or web_acl_arn (bring one), not both",
+        )
+        require(
+            self.certificate_arn is None or bool(self.domain_names),
+            "certificate_arn",
+            self.certificate_arn,
+            "a certificate is used only with domain_names",
+        )
+        require(
+            not self.lock_origin or self.update_server,
+            "lock_origin",
+            self.lock_origin,
+            "locks the UpdateServer built here (update_server true); lock your own origin as "
+            "docs/update-offload.md shows",
+        )
+        require(
+            not self.lock_origin or self.cloudfront_prefix_list_id is not None,
+            "cloudfront_prefix_list_id",
+            self.cloudfront_prefix_list_id,
+            "lock_origin needs the id of com.amazonaws.global.cloudfront.origin-facing in your "
+            "region",
+        )
+        stage = (info.context or {}).get("stage")
+        if stage is not None:
+            self.shield_region(stage)
+        return self
+
+    def ttl(self, kind: Literal["update", "manifest"]) -> CacheTtl:
+        return CacheTtl(
+            getattr(self, f"{kind}_min_ttl_seconds"),
+            getattr(self, f"{kind}_default_ttl_seconds"),
+            getattr(self, f"{kind}_max_ttl_seconds"),
+        )
+
+    def shield_region(self, stage: StageSettings) -> str | None:
+        """The Origin Shield region for this stage: `origin_shield_region` with "stack-region"
+        replaced by the stage's region (a SettingError naming it when the stage has none)."""
+        if self.origin_shield_region != STACK_REGION:
+            return self.origin_shield_region
+        require(
+            stage.region is not None,
+            "origin_shield_region",
+            STACK_REGION,
+            f"'{STACK_REGION}' needs the stage's region: set stages.{stage.name}.region",
+        )
+        return stage.region

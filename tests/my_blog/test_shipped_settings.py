@@ -1,0 +1,35 @@
+"""The MyBlog settings cdk.json ships, and why. The only tests that read cdk.json's my-blog
+values themselves: every other test reads the settings the stage was built with, so a fork that
+changes a value here changes this file (and the snapshots), nothing else."""
+
+from __future__ import annotations
+
+from tests.support.synth import shipped_settings
+
+
+def test_dev_is_the_cheap_profile():
+    dev = shipped_settings("my-blog", "dev")
+    assert (dev.dax, dev.waf, dev.replica_regions) == (False, False, ())
+    assert dev.price_class == "PriceClass_100", "North America and Europe edges only"
+
+
+def test_prod_is_global_cached_and_guarded():
+    prod = shipped_settings("my-blog", "prod")
+    assert prod.dax and prod.dax_nodes == 3, "one DAX node per AZ, as AWS recommends"
+    assert prod.dax_node_type == "dax.t3.small"
+    assert prod.waf and prod.price_class == "PriceClass_All"
+    assert prod.replica_regions == ("eu-west-1", "ap-southeast-2"), "readers in EU and APAC"
+    assert (prod.api_throttle_rate, prod.api_throttle_burst) == (100, 200)
+    assert prod.welcome_retry_attempts == 5
+
+
+def test_the_welcome_email_is_off_until_you_set_a_sender():
+    """No example address that SES could never verify: set your own (docs/my-blog.md)."""
+    for stage in ("dev", "prod"):
+        assert shipped_settings("my-blog", stage).sender_email is None
+
+
+def test_thumbnails_get_the_memory_the_benchmark_measured():
+    """benchmarks/thumbnail.py: the worst accepted upload peaks about 410 MB."""
+    for stage in ("dev", "prod"):
+        assert shipped_settings("my-blog", stage).thumbnail_memory_mb == 1024

@@ -1,0 +1,22 @@
+"""The stage settings cdk.json ships, and why. The only tests that read cdk.json's `stages`
+values themselves: every other test reads the stage the app was built with, so a fork that
+changes a value here changes this file (and the snapshots), nothing else."""
+
+from __future__ import annotations
+
+from tests.support.synth import shipped_stage
+
+
+def test_dev_is_disposable_and_environment_agnostic():
+    dev = shipped_stage("dev")
+    assert dev.keep_data is False, "dev data stores are deleted with their stacks"
+    assert dev.region is None and dev.availability_zones == (), "any account, any region"
+    assert dev.log_retention_days == 14, "two weeks of logs is enough to debug dev"
+
+
+def test_prod_keeps_data_in_three_azs_of_one_region():
+    prod = shipped_stage("prod")
+    assert prod.keep_data is True, "prod data stores are retained, protected and backed up"
+    assert prod.region == "us-east-1"
+    assert len(prod.availability_zones) == 3, "DAX, Neptune replicas and NAT spread over 3 AZs"
+    assert prod.log_retention_days == 365, "a year of logs for audits"

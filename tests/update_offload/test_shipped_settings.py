@@ -1,0 +1,30 @@
+"""The UpdateOffload settings cdk.json ships, and why. The only tests that read cdk.json's
+update-offload values themselves: every other test reads the settings the stage was built with,
+so a fork that changes a value here changes this file (and the snapshots), nothing else."""
+
+from __future__ import annotations
+
+from blueprints.update_offload.settings import STACK_REGION
+from tests.support.synth import shipped_settings
+
+
+def test_dev_is_one_small_graviton_instance_in_a_public_subnet():
+    dev = shipped_settings("update-offload", "dev")
+    assert (dev.instance_type, dev.min_instances, dev.max_instances) == ("t4g.micro", 1, 2)
+    assert (dev.instance_subnets, dev.nat_gateways) == ("public", 0), "no NAT gateway"
+    assert dev.price_class == "PriceClass_100" and not dev.waf
+    assert dev.origin_shield_region is None
+
+
+def test_prod_has_network_optimised_instances_behind_nat_and_a_shielded_guarded_edge():
+    prod = shipped_settings("update-offload", "prod")
+    assert (prod.instance_type, prod.min_instances, prod.max_instances) == ("c7g.medium", 3, 9)
+    assert (prod.instance_subnets, prod.nat_gateways) == ("private", 3), "one NAT per AZ"
+    assert prod.price_class == "PriceClass_All" and prod.waf
+    assert prod.origin_shield_region == STACK_REGION, "the shield follows the origin's region"
+
+
+def test_both_stages_build_the_app_and_put_the_offload_in_front_of_it():
+    for stage in ("dev", "prod"):
+        settings = shipped_settings("update-offload", stage)
+        assert settings.update_server and settings.origin_domain_name is None
