@@ -88,3 +88,10 @@ destroy: install ## Delete STACK (prod data stores are retained by design)
 
 clean: ## Remove cdk.out and caches (keeps .venv and node_modules)
 	rm -rf cdk.out .cache .pytest_cache
+
+# >>> library only: an exported starter kit's Makefile ends above (starter_kit/export.py)
+.PHONY: export
+export: install ## Write one blueprint as a standalone app: BLUEPRINT=<key> DEST=<new or empty dir>
+	@test -n "$(BLUEPRINT)" -a -n "$(DEST)" || (echo "usage: make export BLUEPRINT=<key> DEST=<dir>; blueprints:"; $(VPY) -m starter_kit.export --list | sed 's/^/  /'; exit 2)
+	$(VPY) -m starter_kit.export $(BLUEPRINT) $(DEST)
+# <<< library only

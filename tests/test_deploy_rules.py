@@ -19,9 +19,9 @@ from aws_cdk import aws_wafv2 as wafv2
 
 from deployment import rules
 from deployment.assembly import Assembly
+from house.account_baseline import STACK_ID as BASELINE
 from house.account_baseline import AccountBaselineStack, require_baseline
 from tests.conftest import ANOTHER_REGION
-from tests.support.synth import REPO_ROOT
 
 
 def test_every_stack_keeps_every_deploy_rule(every_assembly):
@@ -32,7 +32,7 @@ def test_every_stack_keeps_every_deploy_rule(every_assembly):
 
 def test_dev_and_prod_in_one_account_and_region_share_no_unique_name(synth):
     dev, prod = Assembly(synth("dev").outdir), Assembly(synth("prod").outdir)
-    found = rules.shared_unique_names(dev, prod, region=prod.stack("MyBlog").region)
+    found = rules.shared_unique_names(dev, prod, region=prod.stack(BASELINE).region)
     assert not found, "\n".join(map(str, found))
 
 
@@ -149,12 +149,13 @@ def test_a_cloudfront_web_acl_outside_us_east_1_breaks_a_rule(tmp_path, region, 
     assert ("cloudfront-scope-in-us-east-1" in found) is refused
 
 
-def test_a_container_image_asset_breaks_a_rule(tmp_path):
+def test_a_container_image_asset_breaks_a_rule(tmp_path, tmp_path_factory):
+    image = tmp_path_factory.mktemp("image")
+    (image / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/busybox:stable\n")
+
     def build(app):
         ecr_assets.DockerImageAsset(
-            cdk.Stack(app, "Service", stack_name="Service-dev"),
-            "Image",
-            directory=str(REPO_ROOT / "containers" / "web"),
+            cdk.Stack(app, "Service", stack_name="Service-dev"), "Image", directory=str(image)
         )
 
     assert "deploys-without-docker" in broken(synthesized(tmp_path, build), "Service")
