@@ -52,7 +52,7 @@ MARKER = ".starter-kit.json"
 DEPLOYING = "docs/deploying.md"
 
 
-# -- what the blueprints build ---------------------------------------------------------------------
+# -- what the blueprints build -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,9 @@ def inventory() -> Inventory:
         "availability_zones": ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
     }
     variants = [{"stage": "dev"}, {"stage": "prod"}, {"stage": "prod", "stages": prod_elsewhere}]
-    saved = {k: os.environ.pop(k) for k in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION") if k in os.environ}
+    # Credentials in the shell must not change what is built (as in tests/support/synth.py).
+    names = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
+    saved = {k: os.environ.pop(k) for k in names if k in os.environ}
     built: dict[str, list[list]] = {}
     try:
         for key in BLUEPRINTS:
@@ -156,10 +158,10 @@ def inventory() -> Inventory:
     return Inventory(blueprints, tuple(sorted(shared)), instances(context))
 
 
-# -- the repository ---------------------------------------------------------------------------------
+# -- the repository -------------------------------------------------------------------------
 
 
-_SKIPPED_DIRS = {".git", ".venv", "node_modules", ".cache", "cdk.out", "__pycache__", ".pytest_cache"}
+_SKIPPED_DIRS = {".git", ".venv", "node_modules", ".cache", "cdk.out", "__pycache__"}
 
 
 def repository_files(root: Path = ROOT) -> list[str]:
@@ -167,7 +169,8 @@ def repository_files(root: Path = ROOT) -> list[str]:
     ignored included), else a walk that skips the usual caches."""
     try:
         listed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others"]
+            + ["--exclude-standard"],
             capture_output=True,
             check=True,
         ).stdout.decode()
@@ -207,7 +210,7 @@ def upstream_version() -> str:
     return _git("describe", "--always", "--dirty") or "unknown"
 
 
-# -- the plan ---------------------------------------------------------------------------------------
+# -- the plan -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -217,15 +220,193 @@ class Kit:
     files: dict[str, str | None] = field(default_factory=dict)
     # Repository path -> why it is not in the kit, for what a reader might look for.
     left_out: dict[str, str] = field(default_factory=dict)
-    # Python file -> the index entries removed from it.
+    # Kit path of a Python file -> the index entries removed from it.
     pruned: dict[str, list[str]] = field(default_factory=dict)
-
-    def count(self, top: str) -> int:
-        return sum(1 for p in self.files if p.split("/", 1)[0] == top)
 
 
 class ExportError(ValueError):
     pass
+
+
+class _Plan:
+    """The steps of `plan_kit`, each reading what the one before decided."""
+
+    def __init__(self, inv: Inventory, key: str) -> None:
+        self.inv = inv
+        self.blueprint = inv.blueprints[key]
+        self.kit = Kit(self.blueprint)
+        self.files = repository_files()
+        self.file_set = set(self.files)
+        self.dirs = {
+            "/".join(p.split("/")[:n]) for p in self.files for n in range(1, p.count("/") + 1)
+        }
+        self.packages = {p.rpartition("/")[0] for p in self.files if p.endswith("/__init__.py")}
+        others = [b for k, b in inv.blueprints.items() if k != key]
+        self.foreign_dirs = tuple(f"{d}/" for b in others for d in (b.package, b.tests))
+        self.original = {p: _parsed(p) for p in self.files if p.endswith(".py")}
+        self.known = {s.module for s in self.original.values()}
+        self.path_of = {s.module: p for p, s in self.original.items()}
+        self.names = inv.names()
+        self.names_of_kit = inv.names_of(key)
+
+    def foreign(self, path: str) -> bool:
+        return path.startswith(self.foreign_dirs)
+
+    def in_package(self, path: str) -> bool:
+        return path.startswith(f"{self.blueprint.package}/")
+
+    # 1. Index dicts cut down to the kit's entries.
+    def prune(self) -> None:
+        self.sources: dict[str, SourceFile] = {}
+        self.dropped_by_pruning: set[str] = set()
+        for path, source in self.original.items():
+            if self.foreign(path):
+                continue
+            pruned = prune_indexes(source, self.names, self.names_of_kit)
+            if not pruned.removed_keys:
+                self.sources[path] = source
+                continue
+            self.kit.pruned[path] = pruned.removed_keys
+            self.sources[path] = SourceFile(path, pruned.text)
+            for module, name in pruned.removed_imports:
+                qualified = f"{module}.{name}"
+                self.dropped_by_pruning.add(qualified if qualified in self.known else module)
+
+    # 2. Python modules by the import graph.
+    def modules(self) -> None:
+        every_import = {s.module: imported_modules(s, self.known) for s in self.original.values()}
+        imports = {
+            s.module: every_import[s.module]
+            if s is self.original[p]
+            else imported_modules(s, self.known)
+            for p, s in self.sources.items()
+        }
+        blueprint_modules = [
+            s.module for p, s in self.original.items() if p.startswith("blueprints/")
+        ]
+        own_modules = [s.module for p, s in self.sources.items() if self.in_package(p)]
+        # App code: what the whole library's app imports; the kit's: what its app imports.
+        self.all_app_code = _closure(["app", *blueprint_modules], every_import)
+        self.app_code = _closure(["app", *own_modules], imports)
+        foreign = (self.all_app_code - self.app_code) | {
+            s.module for p, s in self.original.items() if self.foreign(p)
+        }
+        itself = {m for m in self.known if m.split(".")[0] == TOOL_ITSELF}
+        forbidden = foreign | itself | (self.dropped_by_pruning - self.app_code)
+        # Generic tools: every module of the packages the Makefile runs (`-m deployment.smoke`).
+        makefile = _kit_makefile((ROOT / "Makefile").read_text())
+        tool_packages = {m.split(".")[0] for m in re.findall(r"-m\s+([A-Za-z_][\w.]*)", makefile)}
+        tool_packages -= {TOOL_ITSELF, "tests"}
+        tools = {
+            s.module
+            for s in self.sources.values()
+            if s.module.split(".")[0] in tool_packages
+            and s.module not in forbidden | self.all_app_code
+        }
+        tests = {s.module for p, s in self.sources.items() if p.startswith("tests/")}
+        # The closure, leaving out each module that imports what the kit leaves out.
+        candidates = self.app_code | tools | tests
+        why: dict[str, str] = {}
+        changed = True
+        while changed:
+            changed = False
+            for module in sorted(candidates - why.keys()):
+                for imported in sorted(imports.get(module, ())):
+                    if imported in forbidden or imported in why:
+                        why[module] = f"imports {imported}, which the kit leaves out"
+                        changed = True
+                        break
+                    if imported not in candidates:
+                        candidates.add(imported)
+                        changed = True
+        broken = sorted(m for m in why if m in self.app_code)
+        if broken:
+            raise ExportError(f"the app's own modules import what the kit leaves out: {broken}")
+        kept = candidates - why.keys()
+        kept |= {a for m in kept for a in ancestors(m) if a in self.path_of}
+        for module, reason in why.items():
+            self.kit.left_out[self.path_of[module]] = reason
+        self.python = {self.path_of[m] for m in kept} | {
+            p for p in self.sources if self.in_package(p)
+        }
+
+    # 3. Assets: what the kept code names, taken whole; Python among them is read in turn.
+    def assets(self) -> None:
+        paths = RepositoryPaths(self.original | self.sources)
+        app_files = {self.path_of[m] for m in self.all_app_code if m in self.path_of}
+        own = {t for p in app_files & self.python for t in self._named(paths, p)}
+        theirs = {t for p in app_files - self.python for t in self._named(paths, p)} - own
+        self.taken: set[str] = set()
+        scanned: set[str] = set()
+        pending = sorted(self.python)
+        while pending:
+            path = pending.pop()
+            if path in scanned or path not in self.original:
+                continue
+            scanned.add(path)
+            for target in sorted(self._named(paths, path)):
+                if target in self.file_set:
+                    hits = [target]
+                elif target in self.dirs:
+                    hits = [p for p in self.files if p.startswith(f"{target}/")]
+                else:
+                    continue
+                for hit in hits:
+                    if self.foreign(hit) or _under_any(hit, theirs) and not _under_any(hit, own):
+                        self.kit.left_out.setdefault(hit, f"named by {path}; another blueprint's")
+                        continue
+                    self.taken.add(hit)
+                    if hit.endswith(".py"):
+                        pending.append(hit)
+
+    def _named(self, paths: RepositoryPaths, path: str) -> set[str]:
+        """The repository paths `path` names that stand for an asset (not a module: modules
+        come by import, so a test reading one's text takes nothing)."""
+        named = {"/".join(parts) for parts in paths.named_by(path)}
+        for name in lambda_sources(self.sources.get(path, self.original[path])):
+            named |= {f"{LAMBDA_SRC}/{name}", f"{LAYERS}/{name}"}
+        return {
+            target
+            for target in named
+            if target not in CONTAINERS
+            and target not in self.packages
+            and not (
+                target.endswith(".py")
+                and ("/" not in target or target.rpartition("/")[0] in self.packages)
+            )
+            and (target in self.file_set or target in self.dirs)
+        }
+
+    # 4. Everything else: data files of kept packages, docs, top-level files.
+    def rest(self) -> None:
+        kept_test_dirs = {p.rpartition("/")[0] for p in self.python if p.startswith("tests/")}
+        self.data = {
+            p
+            for p in self.files
+            if not p.endswith(".py")
+            and not self.foreign(p)
+            and (self.in_package(p) or (p.startswith("tests/") and _under_any(p, kept_test_dirs)))
+        }
+        self.docs = _docs(self.blueprint.key, self.inv, self.file_set, self.kit)
+        self.top_level = {p for p in self.files if "/" not in p} - LIBRARY_FILES - {"README.md"}
+
+    def finish(self, upstream: str, version: str) -> Kit:
+        kit = self.kit
+        chosen = self.python | self.taken | self.data | self.docs | self.top_level
+        for path in sorted(chosen):
+            kit.files[path] = self.sources[path].text if path in kit.pruned else None
+        kit.pruned = {p: keys for p, keys in kit.pruned.items() if p in kit.files}
+        kit.files["cdk.json"] = _kit_cdk_json(self.blueprint.key)
+        kit.files["Makefile"] = _kit_makefile((ROOT / "Makefile").read_text())
+        kit.files["README.md"] = kit_readme(
+            upstream_readme=(ROOT / "README.md").read_text(),
+            blueprint=self.blueprint,
+            shared_stack_ids=self.inv.shared_stack_ids,
+            files=sorted(kit.files),
+            upstream=upstream,
+            version=version,
+        )
+        return kit
 
 
 def plan_kit(
@@ -241,160 +422,37 @@ def plan_kit(
         close = difflib.get_close_matches(key, inv.blueprints, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ExportError(f"no blueprint {key!r}{hint}; blueprints: {', '.join(inv.blueprints)}")
-    blueprint = inv.blueprints[key]
-    kit = Kit(blueprint)
-    files = repository_files()
-    file_set = set(files)
-    others = [b for k, b in inv.blueprints.items() if k != key]
-    foreign_dirs = tuple(f"{d}/" for b in others for d in (b.package, b.tests))
+    plan = _Plan(inv, key)
+    plan.prune()
+    plan.modules()
+    plan.assets()
+    plan.rest()
+    return plan.finish(upstream or upstream_url(), version or upstream_version())
 
-    # Python sources, with the index dicts cut down to this kit's entries.
-    original = {p: SourceFile(p, (ROOT / p).read_text()) for p in files if p.endswith(".py")}
-    sources: dict[str, SourceFile] = {}
-    dropped_by_pruning: set[str] = set()
-    known = {s.module for s in original.values()}
-    for path, source in original.items():
-        if path.startswith(foreign_dirs):
-            continue
-        pruned = prune_indexes(source, inv.names(), inv.names_of(key))
-        if pruned.removed_keys:
-            kit.pruned[path] = pruned.removed_keys
-            sources[path] = SourceFile(path, pruned.text)
-            for module, name in pruned.removed_imports:
-                dropped_by_pruning.add(f"{module}.{name}" if f"{module}.{name}" in known else module)
-        else:
-            sources[path] = source
-    path_of = {s.module: p for p, s in original.items()}
-    imports = {s.module: imported_modules(s, known) for s in sources.values()}
 
-    def closure(roots: Iterable[str], graph: dict[str, set[str]]) -> set[str]:
-        seen, pending = set(), list(roots)
-        while pending:
-            module = pending.pop()
-            if module not in seen:
-                seen.add(module)
-                pending += graph.get(module, ())
-        return seen
+_PARSED: dict[tuple[str, str], SourceFile] = {}
 
-    # App code: what the whole library's app imports; the kit's: what its app imports.
-    full_graph = {s.module: imported_modules(s, known) for s in original.values()}
-    package_modules = [s.module for p, s in original.items() if p.startswith(f"{blueprint.package}/")]
-    all_app_code = closure(
-        ["app", *(s.module for p, s in original.items() if p.startswith("blueprints/"))], full_graph
-    )
-    app_code = closure(["app", *package_modules], imports)
-    foreign = (all_app_code - app_code) | {
-        s.module for p, s in original.items() if p.startswith(foreign_dirs)
-    }
-    forbidden = foreign | (dropped_by_pruning - app_code)
 
-    # Generic tools: every module of the packages the Makefile runs (`-m deployment.smoke`).
-    makefile = (ROOT / "Makefile").read_text()
-    tool_packages = {
-        m.split(".")[0] for m in re.findall(r"-m\s+([A-Za-z_][\w.]*)", _kit_makefile(makefile))
-    } - {TOOL_ITSELF, "tests"}
-    tools = {
-        s.module
-        for s in sources.values()
-        if s.module.split(".")[0] in tool_packages and s.module not in forbidden | all_app_code
-    }
-    tests = {
-        s.module for p, s in sources.items() if p.startswith("tests/") and not p.startswith(foreign_dirs)
-    }
+def _parsed(path: str) -> SourceFile:
+    """The repository's Python file, parsed once per process (every kit reads every file)."""
+    text = (ROOT / path).read_text()
+    if (path, text) not in _PARSED:
+        _PARSED[(path, text)] = SourceFile(path, text)
+    return _PARSED[(path, text)]
 
-    # The closure, leaving out each module that imports what the kit leaves out.
-    candidates = set(app_code | tools | tests)
-    why: dict[str, str] = {}
-    changed = True
-    while changed:
-        changed = False
-        for module in sorted(candidates - why.keys()):
-            for imported in sorted(imports.get(module, ())):
-                if imported in forbidden or imported in why:
-                    why[module] = f"imports {imported}, which the kit leaves out"
-                    changed = True
-                    break
-                if imported not in candidates:
-                    candidates.add(imported)
-                    changed = True
-    broken = sorted(m for m in why if m in app_code)
-    if broken:
-        raise ExportError(f"the app's own modules import what the kit leaves out: {broken}")
-    modules = candidates - why.keys()
-    modules |= {a for m in modules for a in ancestors(m) if a in path_of}
-    for module, reason in why.items():
-        kit.left_out[path_of[module]] = reason
 
-    python = {path_of[m] for m in modules} | {p for p in sources if p.startswith(f"{blueprint.package}/")}
-
-    # Assets: what the kept code names, taken whole; Python among them is read in turn.
-    paths = RepositoryPaths({p: sources.get(p, original[p]) for p in original})
-    dirs = {"/".join(p.split("/")[:n]) for p in files for n in range(1, p.count("/") + 1)}
-    packages = {p.rpartition("/")[0] for p in files if p.endswith("/__init__.py")}
-    taken: set[str] = set()
-    scanned: set[str] = set()
-    pending = sorted(python)
+def _closure(roots: Iterable[str], graph: dict[str, set[str]]) -> set[str]:
+    seen, pending = set(), list(roots)
     while pending:
-        path = pending.pop()
-        if path in scanned or path not in original:
-            continue
-        scanned.add(path)
-        named = {"/".join(parts) for parts in paths.named_by(path)}
-        for source_name in lambda_sources(sources.get(path, original[path])):
-            named |= {f"{LAMBDA_SRC}/{source_name}", f"{LAYERS}/{source_name}"}
-        for target in sorted(named):
-            # Modules of packages come by import only (a test reading one's text takes nothing).
-            module_file = target.endswith(".py") and (
-                "/" not in target or target.rpartition("/")[0] in packages
-            )
-            if target in CONTAINERS or target in packages or module_file:
-                continue
-            if target in file_set:
-                hits = [target]
-            elif target in dirs:
-                hits = [p for p in files if p.startswith(f"{target}/")]
-            else:
-                continue
-            for hit in hits:
-                if hit.startswith(foreign_dirs) or (hit in original and original[hit].module in forbidden):
-                    kit.left_out.setdefault(hit, f"named by {path}, but another blueprint's")
-                    continue
-                taken.add(hit)
-                if hit.endswith(".py"):
-                    pending.append(hit)
-
-    # Non-Python files of the blueprint's package and of the kept test folders.
-    kept_tests = {p.rpartition("/")[0] for p in python if p.startswith("tests/")}
-    data = {
-        p
-        for p in files
-        if not p.endswith(".py")
-        and (
-            p.startswith(f"{blueprint.package}/")
-            or (p.startswith("tests/") and not p.startswith(foreign_dirs) and _under(p, kept_tests))
-        )
-    }
-
-    docs = _docs(key, inv, file_set, kit)
-    top_level = {p for p in files if "/" not in p} - LIBRARY_FILES - {"README.md"}
-
-    for path in sorted(python | taken | data | docs | top_level):
-        kit.files[path] = sources[path].text if path in kit.pruned else None
-    kit.files["cdk.json"] = _kit_cdk_json(key)
-    kit.files["Makefile"] = _kit_makefile(makefile)
-    kit.files["README.md"] = kit_readme(
-        upstream_readme=(ROOT / "README.md").read_text(),
-        blueprint=blueprint,
-        shared_stack_ids=inv.shared_stack_ids,
-        files=sorted(kit.files),
-        upstream=upstream or upstream_url(),
-        version=version or upstream_version(),
-    )
-    return kit
+        module = pending.pop()
+        if module not in seen:
+            seen.add(module)
+            pending += graph.get(module, ())
+    return seen
 
 
-def _under(path: str, folders: set[str]) -> bool:
-    return any(path.startswith(f"{folder}/") for folder in folders)
+def _under_any(path: str, folders: Iterable[str]) -> bool:
+    return any(path == folder or path.startswith(f"{folder}/") for folder in folders)
 
 
 def _docs(key: str, inv: Inventory, files: set[str], kit: Kit) -> set[str]:
@@ -418,7 +476,7 @@ def _docs(key: str, inv: Inventory, files: set[str], kit: Kit) -> set[str]:
                 continue
             resolved = os.path.normpath(os.path.join(os.path.dirname(doc), target))
             if resolved in foreign_pages:
-                kit.left_out.setdefault(resolved, f"linked from {doc}, but another blueprint's page")
+                kit.left_out.setdefault(resolved, f"linked from {doc}; another blueprint's page")
             elif resolved in files:
                 pending.append(resolved)
     return taken
@@ -447,7 +505,7 @@ def _kit_makefile(text: str) -> str:
     return "".join(kept)
 
 
-# -- writing it -------------------------------------------------------------------------------------
+# -- writing it -----------------------------------------------------------------------------
 
 
 def write(kit: Kit, dest: Path, *, upstream: str | None = None, version: str | None = None) -> None:

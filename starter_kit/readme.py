@@ -19,7 +19,7 @@ LAYOUT = {
     "patterns/": "the reusable L3 constructs this blueprint composes",
     "blueprints/": "the blueprint's package: stack.py (settings + Stack + build()) and the "
     "constructs only it uses; BLUEPRINTS in __init__.py is the index",
-    "lambda_src/": "one folder per Lambda function = its deployment asset (layers/ for shared code)",
+    "lambda_src/": "one folder per Lambda function = its deployment asset (layers/: shared code)",
     "containers/": "the container images the blueprint builds",
     "site/": "the static site's content",
     "sample_data/": "sample data to load after a deploy",

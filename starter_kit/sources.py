@@ -11,6 +11,7 @@ import ast
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # Where a path is kept as parts relative to the repository root: () is the root itself.
 Parts = tuple[str, ...]
@@ -45,6 +46,16 @@ class SourceFile:
     def module(self) -> str:
         return module_name(self.path)
 
+    @cached_property
+    def nodes(self) -> dict[type, list[ast.AST]]:
+        """The import statements, `/` operations and calls of the file, found in one walk."""
+        found: dict[type, list[ast.AST]] = {ast.Import: [], ast.ImportFrom: [], ast.BinOp: []}
+        found[ast.Call] = []
+        for node in ast.walk(self.tree):
+            if type(node) in found:
+                found[type(node)].append(node)
+        return found
+
     @property
     def is_package(self) -> bool:
         return self.path.endswith("/__init__.py")
@@ -61,7 +72,7 @@ def imported_modules(source: SourceFile, known: Collection[str]) -> set[str]:
                 found.add(name)
 
     package = source.module if source.is_package else source.module.rpartition(".")[0]
-    for node in ast.walk(source.tree):
+    for node in source.nodes[ast.Import] + source.nodes[ast.ImportFrom]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name)
@@ -80,7 +91,7 @@ def imported_modules(source: SourceFile, known: Collection[str]) -> set[str]:
     return found
 
 
-# -- repository paths a file names -----------------------------------------------------------------
+# -- repository paths a file names ---------------------------------------------------------
 
 
 class RepositoryPaths:
@@ -100,8 +111,8 @@ class RepositoryPaths:
         """Every path `path`'s code builds from the repository root (inner parts of a longer
         expression included: `ROOT / "a" / "b"` names `a` and `a/b`)."""
         found = set()
-        for node in ast.walk(self._sources[path].tree):
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        for node in self._sources[path].nodes[ast.BinOp]:
+            if isinstance(node.op, ast.Div):  # type: ignore[attr-defined]
                 parts = self.evaluate(path, node)
                 if parts is not None:
                     found.add(parts)
@@ -193,9 +204,8 @@ def lambda_sources(source: SourceFile) -> set[str]:
     also when a pattern passes it on (`StreamConsumer(source="welcome_email")`)."""
     return {
         keyword.value.value
-        for node in ast.walk(source.tree)
-        if isinstance(node, ast.Call)
-        for keyword in node.keywords
+        for node in source.nodes[ast.Call]
+        for keyword in node.keywords  # type: ignore[attr-defined]
         if keyword.arg == "source"
         and isinstance(keyword.value, ast.Constant)
         and isinstance(keyword.value.value, str)
@@ -210,7 +220,7 @@ def _is_attribute(node: ast.expr, attr: str) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == attr
 
 
-# -- index dicts ------------------------------------------------------------------------------------
+# -- index dicts ---------------------------------------------------------------------------
 
 LINE_LENGTH = 100  # pyproject.toml [tool.ruff] line-length: pruned imports must still pass ruff
 _ENTRY_TAIL = re.compile(r"\s*,?\s*(#.*)?$")
@@ -276,7 +286,9 @@ def prune_indexes(source: SourceFile, names: Collection[str], keep: Collection[s
     return Pruned(text, removed_keys, removed_imports)
 
 
-def _entry_lines(source: SourceFile, lines: list[str], value: ast.Dict, gone: list[int]) -> set[int]:
+def _entry_lines(
+    source: SourceFile, lines: list[str], value: ast.Dict, gone: list[int]
+) -> set[int]:
     """The lines of the removed entries of a multi-line dict, and of the comments heading only
     removed entries."""
     drop: set[int] = set()
@@ -316,9 +328,7 @@ def _drop_unused_imports(text: str, path: str, candidates: set[str]) -> tuple[st
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     for stmt in tree.body:  # names listed in __all__ are used too
         if isinstance(stmt, ast.Assign) and any(_is_name(t, "__all__") for t in stmt.targets):
-            used |= {
-                e.value for e in ast.walk(stmt.value) if isinstance(e, ast.Constant)
-            }  # type: ignore[misc]
+            used |= {e.value for e in ast.walk(stmt.value) if isinstance(e, ast.Constant)}  # type: ignore[misc]
     unused = candidates - used
     lines = text.splitlines(keepends=True)
     removed: list[tuple[str, str]] = []
