@@ -3,6 +3,7 @@ library's blueprint table, the deploy path for its stacks, its layout, and where
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -62,33 +63,56 @@ def kit_readme(
     rows = blueprint_rows(upstream_readme, key, shared_stack_ids)
     (row,) = [r for r in rows if f"(docs/{key}.md)" in r]
     title = row.strip("| ").split("|", 1)[0].split(":", 1)[0].strip()
-    tests = blueprint.tests
     stacks = list(blueprint.dev_stack_ids)
     last = stacks[-1]
-    first_deps = [s for s in stacks if s in blueprint.depends_on.get(last, ())]
-    deploy_note = f"  # deploys {', '.join(first_deps)} first" if first_deps else ""
+    first = [s for s in stacks if s in blueprint.depends_on.get(last, ())]
     baseline = shared_stack_ids[0] if shared_stack_ids else "AccountBaseline"
     link = upstream if "://" in upstream or upstream.startswith("git@") else f"file://{upstream}"
-    deploy = "\n".join(
+    deploy = _commented(
         [
-            f"make preflight STACK={last}{' ' * max(1, 27 - len(last))}# checks your account, "
-            "prints the fix for each FAIL",
-            "npx cdk bootstrap aws://<account>/<region>   # once per account and region",
-            f"make deploy STACK={baseline}                 # once per account and region",
-            f"make preflight STACK={last} FIX=1",
-            f"make deploy STACK={last}{deploy_note}",
-            *(f"make smoke STACK={s}" for s in stacks),
-            *(f"make destroy STACK={s}" for s in reversed(stacks)),
+            (f"make preflight STACK={last}", "checks your account, prints the fix for each FAIL"),
+            ("npx cdk bootstrap aws://<account>/<region>", "once per account and region"),
+            (f"make deploy STACK={baseline}", "once per account and region"),
+            (f"make preflight STACK={last} FIX=1", "creates missing service-linked roles"),
+            (f"make deploy STACK={last}", f"deploys {', '.join(first)} first" if first else ""),
+            *((f"make smoke STACK={s}", "proves the deployed stack works") for s in stacks),
+            *((f"make destroy STACK={s}", "") for s in reversed(stacks)),
         ]
     )
-    layout = _layout(blueprint, files)
+    update = _commented(
+        [
+            ('git init && git add -A && git commit -m "starter kit"', "once"),
+            ("git branch upstream-kit", "once: the export as it came"),
+            ("git switch upstream-kit", "later, to pull fixes"),
+            (f"make -C <upstream checkout> export BLUEPRINT={key} DEST=$PWD", ""),
+            ('git add -A && git commit -m "from upstream"', ""),
+            ("git switch main && git merge upstream-kit", ""),
+        ]
+    )
+    intro = _wrap(
+        f"The `{key}` blueprint of [AWS architecture blueprints]({link}) on its own, exported "
+        f"at `{version}` with `make export BLUEPRINT={key}`: its stacks, the house code and "
+        "the patterns it imports, its Lambda code and assets, its tests and its doc page "
+        f"([docs/{key}.md](docs/{key}.md)), and nothing of the other blueprints. Fork it and "
+        "make it yours; [Updating from upstream](#updating-from-upstream) says how to pull "
+        "fixes later."
+    )
+    setup = _wrap(
+        "Needs Python 3.11+, Node 20+ (the project pins and uses Node 22 from npm), `make`. No "
+        "AWS account and no Docker. The first run installs into `.venv` (about 800 MB) and "
+        "`node_modules` (about 210 MB): 2–3 minutes on a fresh machine, said as it goes. "
+        "`make synth STAGE=prod` synthesizes the production profile; "
+        f"`make test T={blueprint.tests}` runs the blueprint's own tests. `npx cdk ...` works "
+        "once `make install` (or either command above) has run; before, it says so."
+    )
+    names = _wrap(
+        "Stack names and every physical name that must be unique carry the stage "
+        f"(`{last}-dev`, `{last}-prod`), so dev and prod share an account and region. "
+        "`make help` lists every verb."
+    )
     return f"""# {title}: a starter kit
 
-The `{key}` blueprint of [AWS architecture blueprints]({link}) on its own, exported at
-`{version}` with `make export BLUEPRINT={key}`: its stacks, the house code and the patterns it
-imports, its Lambda code and assets, its tests and its doc page ([docs/{key}.md](docs/{key}.md)),
-and nothing of the other blueprints. Fork it and make it yours;
-[Updating from upstream](#updating-from-upstream) says how to pull fixes later.
+{intro}
 
 ## Two commands
 
@@ -97,11 +121,7 @@ make synth      # sets up .venv + the pinned CDK CLI, synthesizes the blueprint 
 make test       # installs the test tools and runs the whole suite
 ```
 
-Needs Python 3.11+, Node 20+ (the project pins and uses Node 22 from npm), `make`. No AWS
-account and no Docker. The first run installs into `.venv` (about 800 MB) and `node_modules`
-(about 210 MB): 2–3 minutes on a fresh machine, said as it goes. `make synth STAGE=prod`
-synthesizes the production profile; `make test T={tests}` runs the blueprint's own tests.
-`npx cdk ...` works once `make install` (or either command above) has run; before, it says so.
+{setup}
 
 ## Blueprints
 
@@ -115,13 +135,12 @@ synthesizes the production profile; `make test T={tests}` runs the blueprint's o
 {deploy}
 ```
 
-Stack names and every physical name that must be unique carry the stage (`{last}-dev`,
-`{last}-prod`), so dev and prod share an account and region. `make help` lists every verb.
+{names}
 
 ## Layout
 
 ```
-{layout}
+{_layout(blueprint, files)}
 ```
 
 ## Configuration
@@ -133,23 +152,32 @@ setting fails the synth naming it and what is allowed. Every stack is tagged `Pr
 
 ## Updating from upstream
 
-`.starter-kit.json` records where this kit came from and the files the export wrote. To pull
-fixes later, keep the pristine exports on a branch of their own and merge it:
+`.starter-kit.json` records where this kit came from and the files the export wrote; exporting
+again into the same folder replaces and removes those files only. Keep the exports as they came
+on a branch of their own, and merge it: git keeps your changes, brings in upstream's, and asks
+where both touched a line.
 
 ```bash
-git switch -c upstream-kit <the commit of the first export>   # once: the export as it came
-make -C <upstream checkout> export BLUEPRINT={key} DEST=$PWD   # replaces the exported files only
-git commit -am "{key} from upstream" && git switch main && git merge upstream-kit
+{update}
 ```
-
-Git's merge keeps your changes and brings in upstream's; where both touched a line it asks.
 """
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96, break_long_words=False, break_on_hyphens=False)
+
+
+def _commented(lines: list[tuple[str, str]]) -> str:
+    """Commands with their comments in one column."""
+    width = max(len(command) for command, _ in lines) + 2
+    return "\n".join(
+        f"{command:<{width}}# {comment}" if comment else command for command, comment in lines
+    )
 
 
 def _layout(blueprint: Blueprint, files: list[str]) -> str:
     tops = {p.split("/", 1)[0] + ("/" if "/" in p else "") for p in files}
-    width = max(len(name) for name in LAYOUT) + 2
-    lines = []
+    entries = []
     for name, what in LAYOUT.items():
         if name not in tops:
             continue
@@ -159,5 +187,15 @@ def _layout(blueprint: Blueprint, files: list[str]) -> str:
             what += ": " + ", ".join(f"{f}/" for f in folders)
         if name == "blueprints/":
             name = f"{blueprint.package}/"
-        lines.append(f"{name:<{width}}{what}")
-    return "\n".join(lines)
+        entries.append((name, what))
+    width = max(len(name) for name, _ in entries) + 2
+    return "\n".join(
+        textwrap.fill(
+            what,
+            width=100,
+            initial_indent=f"{name:<{width}}",
+            subsequent_indent=" " * width,
+            break_long_words=False,
+        )
+        for name, what in entries
+    )
