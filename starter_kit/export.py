@@ -46,8 +46,6 @@ CONTAINERS = frozenset({"", LAMBDA_SRC, LAYERS, "docs", "tests"})
 TOOL_ITSELF = "starter_kit"
 # Lines of the Makefile between these markers are the library's only (`make export`).
 LIBRARY_ONLY = ("# >>> library only", "# <<< library only")
-# Top-level files that configure the library's own tooling, not a kit's.
-LIBRARY_FILES = frozenset({"copier.yml"})
 MARKER = ".starter-kit.json"
 DEPLOYING = "docs/deploying.md"
 
@@ -175,13 +173,11 @@ def repository_files(root: Path = ROOT) -> list[str]:
             check=True,
         ).stdout.decode()
         paths = [p for p in listed.split("\0") if p]
-    except (OSError, subprocess.CalledProcessError):
-        paths = [
-            str(Path(folder, name).relative_to(root))
-            for folder, dirs, names in os.walk(root)
-            if not dirs.__setitem__(slice(None), [d for d in dirs if d not in _SKIPPED_DIRS])
-            for name in names
-        ]
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout
+        paths = []
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
+            paths += [Path(folder, name).relative_to(root).as_posix() for name in names]
     return sorted(
         p
         for p in paths
@@ -388,7 +384,7 @@ class _Plan:
             and (self.in_package(p) or (p.startswith("tests/") and _under_any(p, kept_test_dirs)))
         }
         self.docs = _docs(self.blueprint.key, self.inv, self.file_set, self.kit)
-        self.top_level = {p for p in self.files if "/" not in p} - LIBRARY_FILES - {"README.md"}
+        self.top_level = {p for p in self.files if "/" not in p} - {"README.md"}
 
     def finish(self, upstream: str, version: str) -> Kit:
         kit = self.kit
