@@ -112,7 +112,7 @@ class RepositoryPaths:
         expression included: `ROOT / "a" / "b"` names `a` and `a/b`)."""
         found = set()
         for node in self._sources[path].nodes[ast.BinOp]:
-            if isinstance(node.op, ast.Div):  # type: ignore[attr-defined]
+            if isinstance(node.op, ast.Div):
                 parts = self.evaluate(path, node)
                 if parts is not None:
                     found.add(parts)
@@ -132,7 +132,7 @@ class RepositoryPaths:
             parts = self.evaluate(path, node.value)
             return parts[:-1] if parts else None
         if isinstance(node, ast.Subscript) and _is_attribute(node.value, "parents"):
-            parts = self.evaluate(path, node.value.value)  # type: ignore[attr-defined]
+            parts = self.evaluate(path, node.value.value)
             index = node.slice
             if parts is None or not isinstance(index, ast.Constant):
                 return None
@@ -205,7 +205,7 @@ def lambda_sources(source: SourceFile) -> set[str]:
     return {
         keyword.value.value
         for node in source.nodes[ast.Call]
-        for keyword in node.keywords  # type: ignore[attr-defined]
+        for keyword in node.keywords
         if keyword.arg == "source"
         and isinstance(keyword.value, ast.Constant)
         and isinstance(keyword.value.value, str)
@@ -256,11 +256,11 @@ def prune_indexes(source: SourceFile, names: Collection[str], keep: Collection[s
             for k in keys
         ):
             continue
-        gone = [i for i, key in enumerate(keys) if key.value not in keep]  # type: ignore[union-attr]
+        gone = [i for i, key in enumerate(keys) if key.value not in keep]
         if not gone:
             continue
         for i in gone:
-            removed_keys.append(keys[i].value)  # type: ignore[union-attr]
+            removed_keys.append(keys[i].value)
             used_by_removed |= {n.id for n in ast.walk(value.values[i]) if isinstance(n, ast.Name)}
         kept = [i for i in range(len(keys)) if i not in gone]
         if value.lineno == value.end_lineno or not kept:
@@ -274,10 +274,12 @@ def prune_indexes(source: SourceFile, names: Collection[str], keep: Collection[s
         drop |= _entry_lines(source, lines, value, gone)
     if not removed_keys:
         return Pruned(source.text, [], [])
-    for node, replacement in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset)):
-        first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[operator]
+    for node, replacement in edits:
+        first, last = node.lineno - 1, node.end_lineno - 1
         lines[first] = (
-            lines[first][: node.col_offset] + replacement + lines[last][node.end_col_offset :]  # type: ignore[index]
+            _before(lines[first], node.col_offset)
+            + replacement
+            + _after(lines[last], node.end_col_offset)
         )
         drop |= set(range(first + 1, last + 1))
     text = "".join(line for n, line in enumerate(lines) if n not in drop)
@@ -294,12 +296,12 @@ def _entry_lines(
     drop: set[int] = set()
     entry_of_line: dict[int, int] = {}
     for i, (key, item) in enumerate(zip(value.keys, value.values, strict=True)):
-        first, last = key.lineno - 1, item.end_lineno - 1  # type: ignore[union-attr,operator]
-        before = lines[first][: key.col_offset]  # type: ignore[union-attr]
-        after = lines[last][item.end_col_offset :]  # type: ignore[index]
+        first, last = key.lineno - 1, item.end_lineno - 1
+        before = _before(lines[first], key.col_offset)
+        after = _after(lines[last], item.end_col_offset)
         if i in gone and (before.strip() or not _ENTRY_TAIL.fullmatch(after.rstrip("\n"))):
             raise ValueError(
-                f"{source.path}:{first + 1}: cannot remove the entry {key.value!r} "  # type: ignore[union-attr]
+                f"{source.path}:{first + 1}: cannot remove the entry {key.value!r} "
                 "(put each entry of the dict on lines of its own)"
             )
         for n in range(first, last + 1):
@@ -309,7 +311,7 @@ def _entry_lines(
     # A comment block heads the entries after it, up to the next comment block.
     heading: list[int] = []
     governed: list[int] = []
-    for n in range(value.lineno, value.end_lineno - 1):  # type: ignore[operator]
+    for n in range(value.lineno, value.end_lineno - 1):
         if n in entry_of_line:
             governed.append(entry_of_line[n])
         elif lines[n].strip().startswith("#"):
@@ -323,12 +325,21 @@ def _entry_lines(
     return drop
 
 
+def _before(line: str, offset: int) -> str:
+    """The text before a node: `ast` offsets count UTF-8 bytes, not characters."""
+    return line.encode()[:offset].decode()
+
+
+def _after(line: str, offset: int) -> str:
+    return line.encode()[offset:].decode()
+
+
 def _drop_unused_imports(text: str, path: str, candidates: set[str]) -> tuple[str, list]:
     tree = ast.parse(text, filename=path)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     for stmt in tree.body:  # names listed in __all__ are used too
         if isinstance(stmt, ast.Assign) and any(_is_name(t, "__all__") for t in stmt.targets):
-            used |= {e.value for e in ast.walk(stmt.value) if isinstance(e, ast.Constant)}  # type: ignore[misc]
+            used |= {e.value for e in ast.walk(stmt.value) if isinstance(e, ast.Constant)}
     unused = candidates - used
     lines = text.splitlines(keepends=True)
     removed: list[tuple[str, str]] = []
@@ -342,7 +353,7 @@ def _drop_unused_imports(text: str, path: str, candidates: set[str]) -> tuple[st
         origin = stmt.module if isinstance(stmt, ast.ImportFrom) else ""
         removed += [(origin or a.name, a.name) for a in gone]
         kept = [a for a in names if a not in gone]
-        first, last = stmt.lineno - 1, stmt.end_lineno - 1  # type: ignore[operator]
+        first, last = stmt.lineno - 1, stmt.end_lineno - 1
         replacement = [_import_statement(stmt, kept)] if kept else []
         lines[first : last + 1] = replacement
     return "".join(lines), removed
