@@ -116,6 +116,7 @@ def inventory() -> Inventory:
         "availability_zones": ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
     }
     variants = [{"stage": "dev"}, {"stage": "prod"}, {"stage": "prod", "stages": prod_elsewhere}]
+    of = instances(context)
     # Credentials in the shell must not change what is built (as in tests/support/synth.py).
     names = ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")
     saved = {k: os.environ.pop(k) for k in names if k in os.environ}
@@ -128,7 +129,8 @@ def inventory() -> Inventory:
                     context={
                         **context,
                         **variant,
-                        "blueprints_only": key,
+                        # Its instances in cdk.json (the one named like it, as shipped).
+                        "blueprints_only": ",".join(i for i, k in of.items() if k == key) or key,
                         "aws:cdk:bundling-stacks": [],  # construct only: no pip, no assets
                     }
                 )
