@@ -415,11 +415,12 @@ def plan_kit(
     version: str | None = None,
 ) -> Kit:
     """Which files the kit of blueprint `key` holds, and the new text of those it changes."""
+    if inventory_ is None:
+        from blueprints import BLUEPRINTS
+
+        _check_key(key, BLUEPRINTS)  # before the seconds the inventory takes
     inv = inventory_ or inventory()
-    if key not in inv.blueprints:
-        close = difflib.get_close_matches(key, inv.blueprints, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ExportError(f"no blueprint {key!r}{hint}; blueprints: {', '.join(inv.blueprints)}")
+    _check_key(key, inv.blueprints)
     plan = _Plan(inv, key)
     plan.prune()
     plan.modules()
@@ -437,6 +438,13 @@ def _parsed(path: str) -> SourceFile:
     if (path, text) not in _PARSED:
         _PARSED[(path, text)] = SourceFile(path, text)
     return _PARSED[(path, text)]
+
+
+def _check_key(key: str, blueprints: Iterable[str]) -> None:
+    if key not in blueprints:
+        close = difflib.get_close_matches(key, blueprints, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ExportError(f"no blueprint {key!r}{hint}; blueprints: {', '.join(blueprints)}")
 
 
 def _closure(roots: Iterable[str], graph: dict[str, set[str]]) -> set[str]:
@@ -509,18 +517,7 @@ def _kit_makefile(text: str) -> str:
 def write(kit: Kit, dest: Path, *, upstream: str | None = None, version: str | None = None) -> None:
     """Write the kit into `dest` (new, empty, or an earlier export of the same blueprint)."""
     dest = dest.resolve()
-    if dest == ROOT or ROOT in dest.parents:
-        raise ExportError(f"DEST {dest} is inside the library: export somewhere else")
-    previous: list[str] = []
-    if dest.exists() and any(dest.iterdir()):
-        marker = dest / MARKER
-        earlier = json.loads(marker.read_text()) if marker.is_file() else None
-        if not earlier or earlier.get("blueprint") != kit.blueprint.key:
-            raise ExportError(
-                f"DEST {dest} is not empty and holds no earlier export of "
-                f"{kit.blueprint.key} ({MARKER}): give a new or empty folder"
-            )
-        previous = earlier.get("files", [])
+    previous = earlier_export(dest, kit.blueprint.key)
     for path in previous:
         if path not in kit.files and (dest / path).is_file():
             (dest / path).unlink()
@@ -548,6 +545,24 @@ def write(kit: Kit, dest: Path, *, upstream: str | None = None, version: str | N
         )
         + "\n"
     )
+
+
+def earlier_export(dest: Path, key: str) -> list[str]:
+    """The files an earlier export of `key` wrote into `dest` ([] for a new or empty folder);
+    an error for a folder inside the library or holding anything else."""
+    dest = dest.resolve()
+    if dest == ROOT or ROOT in dest.parents:
+        raise ExportError(f"DEST {dest} is inside the library: export somewhere else")
+    if not dest.exists() or not any(dest.iterdir()):
+        return []
+    marker = dest / MARKER
+    earlier = json.loads(marker.read_text()) if marker.is_file() else None
+    if not earlier or earlier.get("blueprint") != key:
+        raise ExportError(
+            f"DEST {dest} is not empty and holds no earlier export of {key} ({MARKER}): "
+            "give a new or empty folder"
+        )
+    return earlier.get("files", [])
 
 
 def summary(kit: Kit, dest: Path) -> str:
@@ -587,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.blueprint or not args.dest:
         parser.error("usage: make export BLUEPRINT=<key> DEST=<dir>")
     try:
+        earlier_export(args.dest, args.blueprint)  # before the planning, which takes seconds
         kit = plan_kit(args.blueprint, upstream=args.upstream)
         write(kit, args.dest, upstream=args.upstream)
     except ExportError as error:
