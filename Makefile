@@ -111,3 +111,10 @@ destroy: install ## Delete STACK (prod data stores are retained by design)
 
 clean: ## Remove cdk.out and caches (keeps .venv and node_modules)
 	rm -rf cdk.out .cache .pytest_cache
+
+# >>> library only: an exported starter kit's Makefile ends above (starter_kit/export.py)
+.PHONY: export
+export: install ## Write one blueprint as a standalone app: BLUEPRINT=<key> DEST=<new or empty dir> [UPSTREAM=<url>]
+	@test -n "$(BLUEPRINT)" -a -n "$(DEST)" || (echo "usage: make export BLUEPRINT=<key> DEST=<dir> [UPSTREAM=<url forks pull from, default: git origin>]; blueprints:"; $(VPY) -m starter_kit.export --list | sed 's/^/  /'; exit 2)
+	$(VPY) -m starter_kit.export $(BLUEPRINT) $(DEST) $(if $(UPSTREAM),--upstream $(UPSTREAM))
+# <<< library only

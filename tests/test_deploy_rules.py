@@ -21,7 +21,6 @@ from deployment import rules
 from deployment.assembly import Assembly
 from house.account_baseline import AccountBaselineStack, require_baseline
 from tests.conftest import ANOTHER_REGION
-from tests.support.synth import REPO_ROOT
 
 
 def test_every_stack_keeps_every_deploy_rule(every_assembly):
@@ -156,12 +155,13 @@ def test_a_cloudfront_web_acl_outside_us_east_1_breaks_a_rule(tmp_path, region, 
     assert ("cloudfront-scope-in-us-east-1" in found) is refused
 
 
-def test_a_container_image_asset_breaks_a_rule(tmp_path):
+def test_a_container_image_asset_breaks_a_rule(tmp_path, tmp_path_factory):
+    image = tmp_path_factory.mktemp("image")
+    (image / "Dockerfile").write_text("FROM public.ecr.aws/docker/library/busybox:stable\n")
+
     def build(app):
         ecr_assets.DockerImageAsset(
-            cdk.Stack(app, "Service", stack_name="Service-dev"),
-            "Image",
-            directory=str(REPO_ROOT / "containers" / "web"),
+            cdk.Stack(app, "Service", stack_name="Service-dev"), "Image", directory=str(image)
         )
 
     assert "deploys-without-docker" in broken(synthesized(tmp_path, build), "Service")

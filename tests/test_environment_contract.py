@@ -437,14 +437,20 @@ def renamed_in_template(function: DeployedFunction, old: str, new: str) -> Deplo
 
 
 def test_a_variable_renamed_in_one_template_is_reported(every_stage_function):
-    target = next(f for f in every_stage_function if "TABLE_NAME" in f.variables)
-    functions = [
-        renamed_in_template(f, "TABLE_NAME", "TABLE") if f is target else f
+    """The first variable a function's code needs (no default), renamed in one template."""
+    target, name = next(
+        (f, read.name)
         for f in every_stage_function
+        for read in environment_reads(f.folders, f.module)[0]
+        if read.required and read.name in f.variables
+    )
+    renamed = f"{name}_RENAMED"
+    functions = [
+        renamed_in_template(f, name, renamed) if f is target else f for f in every_stage_function
     ]
     problems = contract_problems(functions)
-    assert f"{target.label}: the template sets TABLE, the code never reads it" in problems
-    assert any(p.startswith(f"{target.label}: ") and "needs TABLE_NAME" in p for p in problems)
+    assert f"{target.label}: the template sets {renamed}, the code never reads it" in problems
+    assert any(p.startswith(f"{target.label}: ") and f"needs {name}," in p for p in problems)
 
 
 def test_a_variable_with_a_default_renamed_in_the_code_is_reported(every_stage_function, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from deployment import preflight_checks as checks
 from deployment.preflight import run_checks
-from tests.deployment.test_preflight_helpers import (
+from tests.support.preflight_fakes import (
     MOTO_ACCOUNT,
     StubbedSession,
     lines,
@@ -596,21 +596,35 @@ def test_a_running_docker_engine_passes(session, assembly, docker):
     )
 
 
-def test_a_stopped_docker_engine_fails_with_the_no_docker_setting(session, assembly, docker):
-    docker(
-        1,
-        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the "
-        "docker daemon running?\n",
-    )
-    stack = assembly(template(), stack_id="FargateService", docker_images=IMAGE)
+STOPPED_DOCKER = (
+    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the "
+    "docker daemon running?\n"
+)
+
+
+def test_a_stopped_docker_engine_fails(session, assembly, docker):
+    docker(1, STOPPED_DOCKER)
+    stack = assembly(template(), stack_id="Service", docker_images=IMAGE)
     [result] = run(checks.check_docker, stack, session)
     assert result.status == "FAIL"
     assert "`docker info` failed: Cannot connect to the Docker daemon" in result.detail
     assert result.fix == (
-        "start Docker (`docker info` must succeed), or deploy with "
-        "-c fargate-service.image=codebuild (the image is built in AWS "
-        "CodeBuild during the deploy)"
+        "start Docker (`docker info` must succeed), or switch the blueprint to an image that "
+        "needs no local build"
     )
+
+
+@pytest.mark.parametrize("stack_id, setting", sorted(checks.NO_DOCKER_IMAGE_SETTINGS.items()))
+def test_a_stopped_docker_engine_fails_naming_the_stacks_no_docker_setting(
+    session, assembly, docker, stack_id, setting
+):
+    """(tests/fargate_service/test_preflight.py checks FargateService's setting itself.)"""
+    docker(1, STOPPED_DOCKER)
+    [result] = run(
+        checks.check_docker, assembly(template(), stack_id=stack_id, docker_images=IMAGE), session
+    )
+    assert result.status == "FAIL"
+    assert result.fix == f"start Docker (`docker info` must succeed), or deploy with {setting}"
 
 
 def test_no_docker_command_fails(session, assembly, docker):

@@ -2,11 +2,15 @@
 Gateway, a boto3 session that hands out Stubber-driven clients for the services moto cannot
 answer, and `run()` that runs one smoke fast (polling paced at 10 ms) and collects its lines.
 
-Imported by the other test_smoke*.py modules; it holds no tests itself.
+Also what the smoke tests read from the repository: the reviewed stack snapshots, and which
+registered stacks are CloudFront's us-east-1 companions. Imported by the runner's tests
+(tests/deployment) and each blueprint's tests/<blueprint>/test_smoke.py; it holds no tests.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,10 +21,15 @@ import pytest
 from botocore.stub import Stubber
 
 from deployment import smoke_support
-from deployment.smoke import run_smoke
+from deployment.smoke import SMOKES, run_smoke
+from tests.support.synth import REPO_ROOT
 
 RUN_ID = "0a1b2c3d4e5f"
 POLL = 0.01
+# The us-east-1 companions of stacks outside it (house/edge.py): one smoke for all of them.
+COMPANIONS = frozenset(
+    stack_id for stack_id, smoke in SMOKES.items() if smoke.__module__ == "deployment.smoke_edge"
+)
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -171,10 +180,43 @@ def statuses(results: dict) -> dict[str, str]:
 
 
 def json_answer(status: int, body, headers: dict | None = None) -> Answer:
-    import json
-
     return (
         status,
         {"Content-Type": "application/json", **(headers or {})},
         json.dumps(body).encode(),
     )
+
+
+def snapshot_templates() -> list[tuple[str, str, dict]]:
+    """(stack id, stage, template) for every stack snapshot the blueprint tests keep."""
+    found = []
+    for path in sorted(REPO_ROOT.glob("tests/*/__snapshots__/*/*.json")):
+        match = re.search(r"\[(\w+)-(dev|prod)\]\.json$", path.name)
+        if match and match[1] in SMOKES:
+            found.append((match[1], match[2], json.loads(path.read_text())))
+    return found
+
+
+@pytest.fixture
+def moto_server(monkeypatch):
+    """moto in server mode on a free port, with dummy credentials and no in-process mock: every
+    client the smoke makes must go to endpoint_url or fail."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://localhost:{port}"
+    server.stop()

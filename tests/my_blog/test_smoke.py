@@ -3,12 +3,27 @@ CloudFront distribution, and a thumbnail "function" that runs while the smoke wa
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import time
 
 import boto3
 import pytest
 
-from tests.deployment.test_smoke_fakes import RUN_ID, fixed_run_id, json_answer, run, statuses, web  # noqa: F401 (fixtures)
+from deployment.smoke import run_smoke
+from deployment.smoke_blog import DEFAULT_PREFIXES
+from deployment.smoke_support import LOCAL_ENDPOINT_SKIP, lambda_environment, tiny_png
+from tests.support.smoke_fakes import (  # noqa: F401 (fixtures)
+    RUN_ID,
+    fixed_run_id,
+    json_answer,
+    moto_server,
+    run,
+    snapshot_templates,
+    statuses,
+    web,
+)
+from tests.support.synth import REPO_ROOT
 
 BUCKET, TABLE = "myblog-dev-media", "MyBlog-dev-Table"
 SECURITY = {
@@ -221,3 +236,46 @@ def test_with_only_plain_aws_calls_the_upload_is_made_and_deleted(blog):
         "SKIP thumbnail: needs lambda-runs (the thumbnail function makes it from the upload)"
     )
     assert_nothing_left(blog)
+
+
+def test_the_generated_png_is_one_the_thumbnail_function_accepts():
+    spec = importlib.util.spec_from_file_location(
+        "smoke_thumbnails", REPO_ROOT / "lambda_src" / "thumbnail" / "thumbnails.py"
+    )
+    thumbnails = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = thumbnails  # its dataclass looks the module up while being built
+    spec.loader.exec_module(thumbnails)
+    thumbnail = thumbnails.make_thumbnail(tiny_png(), 256)
+    assert thumbnail.source_format == "PNG" and thumbnail.data.startswith(b"\xff\xd8")
+
+
+def test_the_prefixes_read_from_the_real_templates_are_the_defaults():
+    templates = [t for stack_id, _, t in snapshot_templates() if stack_id == "MyBlog"]
+    assert templates
+    for template in templates:
+        assert lambda_environment(template, *DEFAULT_PREFIXES) == DEFAULT_PREFIXES
+
+
+def test_against_a_local_endpoint_every_call_goes_there(moto_server):
+    """As the deploy rehearsal runs it: the photo upload and its clean-up reach the endpoint
+    (there is no in-process mock to catch a client that ignored it)."""
+    session = boto3.Session(region_name="us-east-1")
+    s3 = session.client("s3", endpoint_url=moto_server)
+    s3.create_bucket(Bucket=BUCKET)
+    said: list[str] = []
+    results = run_smoke(
+        "MyBlog",
+        {
+            "SiteUrl": "https://d111.cloudfront.net",
+            "ApiBaseUrl": "https://x/api/",
+            "MediaBucketName": BUCKET,
+        },
+        session,
+        skip=LOCAL_ENDPOINT_SKIP,
+        deadline=time.time() + 30,
+        endpoint_url=moto_server,
+        say=said.append,
+    )
+    assert not [r for r in results if r.status == "FAIL"], said
+    assert f"PASS upload-photo: s3://{BUCKET}/uploads/smoke-" in "\n".join(said)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY
 
 from deployment import smoke_todo
-from tests.deployment.test_smoke_fakes import (  # noqa: F401 (fixtures)
+from tests.support.smoke_fakes import (  # noqa: F401 (fixtures)
     RUN_ID,
     StubbedSession,
     fixed_run_id,

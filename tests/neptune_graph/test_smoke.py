@@ -12,7 +12,7 @@ import pytest
 from botocore.response import StreamingBody
 
 from deployment.smoke_neptune import vertices_csv
-from tests.deployment.test_smoke_fakes import (
+from tests.support.smoke_fakes import (
     RUN_ID,
     StubbedSession,
     fixed_run_id,  # noqa: F401 (fixtures)
