@@ -17,11 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from docgen.markers import begin, end, read_section, replace_section
 from house.types import ALLOWED
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BEGIN = "<!-- generated:settings:begin -->"
-END = "<!-- generated:settings:end -->"
+BEGIN = begin("settings")
+END = end("settings")
 STAGES = ("dev", "prod")
 
 
@@ -150,17 +151,24 @@ def render(blueprint_key: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def section(blueprint_key: str) -> str:
-    return f"{BEGIN}\n{render(blueprint_key)}{END}"
+def sections(assemblies=None) -> dict[str, dict[str, str]]:
+    """doc -> {"settings": markdown} for every registered blueprint: what `make docs` writes
+    between the settings markers (docgen's GENERATORS). Reads the models and cdk.json only."""
+    from blueprints import BLUEPRINTS
+
+    return {key: {"settings": render(key)} for key in BLUEPRINTS}
 
 
 def current(blueprint_key: str) -> str | None:
-    """The section in the doc page now, markers included, or None without markers."""
+    """The section in the doc page now (markers and notice left out), or None without markers."""
     text = doc_page(blueprint_key).read_text()
     if BEGIN not in text or END not in text:
         return None
-    start = text.index(BEGIN)
-    return text[start : text.index(END, start) + len(END)]
+    return read_section(text, "settings", doc_page(blueprint_key))
+
+
+def expected(blueprint_key: str) -> str:
+    return render(blueprint_key).rstrip("\n")
 
 
 def write(blueprint_key: str) -> bool:
@@ -168,10 +176,10 @@ def write(blueprint_key: str) -> bool:
     True if the page changed."""
     page = doc_page(blueprint_key)
     text = page.read_text()
-    old = current(blueprint_key)
-    new = section(blueprint_key)
-    updated = text.replace(old, new) if old is not None else text.rstrip("\n") + f"\n\n{new}\n"
-    if updated == text:
+    if BEGIN not in text or END not in text:
+        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
+    updated = replace_section(text, "settings", render(blueprint_key), page)
+    if updated == page.read_text():
         return False
     page.write_text(updated)
     return True
@@ -193,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             if write(key):
                 print(f"wrote {doc_page(key).relative_to(REPO_ROOT)}")
         elif args.check:
-            if current(key) != section(key):
+            if current(key) != expected(key):
                 stale.append(str(doc_page(key).relative_to(REPO_ROOT)))
         else:
             print(render(key))
