@@ -12,6 +12,7 @@ tests skip.
 from __future__ import annotations
 
 from blueprints.fargate_service import stack as fargate_service
+from blueprints.microservices import stack as microservices
 from blueprints.my_blog import stack as my_blog
 from blueprints.my_todo_list import stack as my_todo_list
 from blueprints.neptune_graph import stack as neptune_graph
@@ -19,6 +20,7 @@ from blueprints.update_offload import stack as update_offload
 
 BLUEPRINTS = {
     "fargate-service": fargate_service,
+    "microservices": microservices,
     "my-blog": my_blog,
     "my-todo-list": my_todo_list,
     "neptune-graph": neptune_graph,

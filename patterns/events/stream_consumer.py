@@ -1,7 +1,8 @@
-"""StreamConsumer: a Lambda function that reacts to a DynamoDB table's stream, and never loses
-or blocks on a record.
+"""StreamConsumer: a Lambda function that reacts to a stream (a DynamoDB table's, or a Kinesis
+data stream), and never loses or blocks on a record.
 
-    table stream --(filter: only the records the function cares about)--> event source mapping
+    table stream | Kinesis stream
+        --(filter: only the records the function cares about)--> event source mapping
         batch -> function -> {"batchItemFailures": [...]}   (ReportBatchItemFailures)
         failing batch: bisected, retried up to `retry_attempts` times, then the failed records'
         coordinates (shard, sequence numbers) go to an encrypted SQS queue (the on-failure
@@ -18,7 +19,10 @@ Why each knob:
   to read back (the stream keeps records 24 h, so alarm on the queue depth).
 
 The handler must be idempotent: records before a failed one in the same batch may be delivered
-again. Reusable: give it any ITableV2/ITable with a stream and a `lambda_src/` folder.
+again. Reusable: give it any ITableV2/ITable with a stream, or an IStream, and a `lambda_src/`
+folder. `parks_poison=True` also lets the function send a record it can never process to the
+on-failure queue itself, with the reason (DEAD_LETTER_URL: handler_kit.messages does this),
+instead of spending the retries on it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
@@ -65,7 +70,8 @@ class StreamConsumer(Construct):
         scope: Construct,
         id: str,
         *,
-        table: dynamodb.ITable,
+        table: dynamodb.ITable | None = None,
+        stream: kinesis.IStream | None = None,
         source: str,
         description: str,
         log_retention_days: int,
@@ -82,9 +88,13 @@ class StreamConsumer(Construct):
         parallelization_factor: int = 1,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         reserved_concurrent_executions: int | None = None,
+        layers: list[lambda_.ILayerVersion] | None = None,
+        parks_poison: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        if table.table_stream_arn is None:
+        if (table is None) == (stream is None):
+            raise ValueError(f"StreamConsumer {id!r}: give exactly one of table or stream")
+        if table is not None and table.table_stream_arn is None:
             raise ValueError(f"StreamConsumer {id!r}: the table has no stream (set dynamo_stream)")
         if not 0 <= retry_attempts <= 10_000:
             raise ValueError(
@@ -99,6 +109,9 @@ class StreamConsumer(Construct):
             )
 
         self.failures = dead_letter_queue(self, "FailedRecords", removal_policy=removal_policy)
+        kind = "DynamoDB stream" if table is not None else "Kinesis stream"
+        if parks_poison:
+            environment = {**(environment or {}), "DEAD_LETTER_URL": self.failures.queue_url}
         self.function = python_function(
             self,
             "Function",
@@ -111,13 +124,21 @@ class StreamConsumer(Construct):
             log_retention_days=log_retention_days,
             removal_policy=removal_policy,
             reserved_concurrent_executions=reserved_concurrent_executions,
+            layers=layers,
             invoked_synchronously_by=(
-                "its DynamoDB stream event source mapping, which retries failed records and then "
+                f"its {kind} event source mapping, which retries failed records and then "
                 "sends them to the FailedRecords on-failure queue"
             ),
         )
-        self.event_source = event_sources.DynamoEventSource(
-            table,
+        # parks_poison needs no grant of its own: the on-failure destination's (SendMessage on
+        # the same queue, to the same role) is what the function's own send uses too.
+        source_kind = (
+            event_sources.DynamoEventSource
+            if table is not None
+            else event_sources.KinesisEventSource
+        )
+        self.event_source = source_kind(
+            table if table is not None else stream,
             starting_position=starting_position,
             batch_size=batch_size,
             max_batching_window=max_batching_window,

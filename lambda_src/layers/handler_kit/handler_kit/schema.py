@@ -6,8 +6,13 @@ keeps its models equal to it).
 The gateway rejects most bad bodies before Lambda runs; this check is the handler's own guarantee
 (direct invokes, tests, a model someone loosened). Keywords: type (object, array, string,
 boolean, integer, null, or a list of them), properties, required, additionalProperties: false,
-minProperties, minLength, maxLength, pattern, enum, minimum, maximum, items, maxItems. A schema
-using any other keyword is refused when it is loaded, not silently half-checked.
+minProperties, minLength, maxLength, pattern, enum, minimum, maximum, items, minItems, maxItems;
+objects nested in a body (an array of order lines) are checked by the same rules. A schema using
+any other keyword is refused when it is loaded, not silently half-checked.
+
+`load` also reads an OpenAPI 3.0 document: its `components.schemas` are the schemas, so an API
+described by a checked-in OpenAPI file (imported by API Gateway as it is) has one source for the
+gateway's models, the generated clients and the handler's check.
 
 `pattern` is an ECMAScript regular expression that JSON Schema applies as a search; here it is a
 `re.fullmatch`. For anchored `^...$` patterns the two agree, and a string with a trailing newline
@@ -49,6 +54,7 @@ KEYWORDS = {
     "minimum",
     "maximum",
     "items",
+    "minItems",
     "maxItems",
 }
 
@@ -58,9 +64,17 @@ def load(path: str) -> dict[str, dict]:
     """The schemas of a `schemas.json` (name -> schema), checked for unknown keywords; read on
     first use, so a cold start that serves a GET never parses it."""
     schemas = json.loads(Path(path).read_text())
+    if "openapi" in schemas:
+        schemas = schemas.get("components", {}).get("schemas", {})
     for name, schema in schemas.items():
         _check_keywords(schema, name)
     return schemas
+
+
+def checked(schema: dict, name: str) -> dict:
+    """`schema` (one JSON Schema document, e.g. an event's), checked for unknown keywords."""
+    _check_keywords(schema, name)
+    return schema
 
 
 def _check_keywords(schema: dict, where: str) -> None:
@@ -77,21 +91,25 @@ def validate(value: Any, schema: dict) -> Any:
     """`value` if it matches the object `schema`, else InvalidInput naming the first problem."""
     if not isinstance(value, dict):
         raise InvalidInput("the body must be a JSON object")
+    return _object(value, schema, "")
+
+
+def _object(value: dict, schema: dict, where: str) -> dict:
     properties = schema.get("properties", {})
     extra = sorted(set(value) - set(properties))
     if extra and schema.get("additionalProperties") is False:
         raise InvalidInput(
-            f"unknown field(s): {', '.join(extra)}; allowed: {', '.join(properties)}"
+            f"{where}unknown field(s): {', '.join(extra)}; allowed: {', '.join(properties)}"
         )
     missing = [name for name in schema.get("required", []) if name not in value]
     if missing:
-        raise InvalidInput(f"missing required field(s): {', '.join(missing)}")
+        raise InvalidInput(f"{where}missing required field(s): {', '.join(missing)}")
     if len(value) < schema.get("minProperties", 0):
         besides = ", ".join(schema.get("required", []))
         raise InvalidInput(f"give at least one field to change besides {besides}")
     for name, item in value.items():
         if name in properties:
-            _check(f"field '{name}'", item, properties[name])
+            _check(f"{where}field '{name}'", item, properties[name])
     return value
 
 
@@ -114,7 +132,11 @@ def _check(what: str, value: Any, rule: dict) -> None:
             raise InvalidInput(
                 f"{what} must be between {rule.get('minimum')} and {rule.get('maximum')}"
             )
+    elif isinstance(value, dict) and ("properties" in rule or "required" in rule):
+        _object(value, rule, f"{what}: ")
     elif isinstance(value, list):
+        if len(value) < rule.get("minItems", 0):
+            raise InvalidInput(f"{what} needs at least {rule['minItems']} item(s)")
         if "maxItems" in rule and len(value) > rule["maxItems"]:
             raise InvalidInput(f"{what} has more than {rule['maxItems']} items")
         for index, item in enumerate(value):
