@@ -2,7 +2,8 @@
 
     shop bus: OrderPlaced --rule--> queue --> reserve (idempotent) --> stock table
         --> StockReserved | StockShortage on the shop's SNS topic
-    stock bucket imports/*.json --S3 event--> queue --> stock_import (idempotent) --> stock table
+    stock bucket imports/*.json --S3 event via EventBridge (default bus)--> queue
+        --> stock_import (idempotent) --> stock table
     [order-activity stream --> demand (bisect, partial batch, on-failure queue) --> stock table]
     [container_service: HTTP API (IAM auth) --VPC link--> internal ALB --> Fargate stock API]
 
@@ -18,8 +19,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
 from blueprints.microservices.bus import BUS
@@ -28,15 +27,12 @@ from blueprints.microservices.discovery import Directory
 from blueprints.microservices.settings import MicroservicesSettings
 from house.compliance import (
     acknowledge,
-    acknowledge_managed_policy,
     add_serverless_checks,
-    custom_resource_handler,
 )
 from house.defaults import (
     access_log_bucket,
     dead_letter_queue,
     secure_bucket,
-    without_eventbridge_property,
 )
 from house.settings import StageSettings, keeps_data
 from patterns.events.queue_consumer import QueueConsumer, idempotency_table
@@ -106,7 +102,7 @@ class MicroservicesInventoryStack(cdk.Stack):
         )
         # EventBridge's own dead letters: an event it could not deliver to the queue (after
         # retrying for up to a day) is kept here rather than dropped.
-        self.undelivered = dead_letter_queue(self, "Undelivered", removal_policy=removal)
+        self.undelivered = dead_letter_queue(self, "OrderPlacedDeadLetters", removal_policy=removal)
         self.orders_rule = events.Rule(
             self,
             "OrderPlacedRule",
@@ -156,17 +152,30 @@ class MicroservicesInventoryStack(cdk.Stack):
             f"The stock-import function reads stock files only under {IMPORT_PREFIX}; their "
             "names are chosen by whoever uploads them, so the prefix is the narrowest scope.",
         )
-        without_eventbridge_property(self.bucket)
-        self.bucket.add_event_notification(
-            s3.EventType.OBJECT_CREATED,
-            s3n.SqsDestination(self.stock_import.queue),
-            s3.NotificationKeyFilter(prefix=IMPORT_PREFIX, suffix=".json"),
-        )
-        acknowledge_managed_policy(
-            custom_resource_handler(self.bucket.node.find_child("Notifications")),
-            "service-role/AWSLambdaBasicExecutionRole",
-            "CDK's bucket-notification function uses the AWS managed basic execution policy, "
-            "which only lets it write its own CloudWatch logs.",
+        # The bucket sends its object events to EventBridge (house secure_bucket, CT.S3.PR.4):
+        # a rule on the default bus picks the stock files, so no custom resource rewrites the
+        # bucket's notification configuration. EventBridge retries a failed delivery for a day,
+        # then keeps the event in the rule's dead-letter queue.
+        self.import_rule = events.Rule(
+            self,
+            "StockFileRule",
+            description=f"Stock files put under {IMPORT_PREFIX} to Inventory's import queue",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.bucket.bucket_name]},
+                    "object": {"key": [{"prefix": IMPORT_PREFIX}]},
+                },
+            ),
+            targets=[
+                targets.SqsQueue(
+                    self.stock_import.queue,
+                    dead_letter_queue=self.undelivered,
+                    retry_attempts=185,
+                    max_event_age=cdk.Duration.hours(24),
+                )
+            ],
         )
 
         # -- demand from the order-activity stream (when on) --------------------------------------

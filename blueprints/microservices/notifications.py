@@ -79,7 +79,9 @@ class MicroservicesNotificationsStack(cdk.Stack):
         )
         self.table.grant(self.notify.function, "dynamodb:PutItem")
         # SNS's own redrive: a message SNS could not deliver to the queue is kept here.
-        self.undelivered = dead_letter_queue(self, "Undelivered", removal_policy=removal)
+        self.undelivered = dead_letter_queue(
+            self, "SubscriptionDeadLetters", removal_policy=removal
+        )
         topic.add_subscription(
             subscriptions.SqsSubscription(
                 self.notify.queue,

@@ -77,7 +77,7 @@ class MicroservicesOrdersStack(cdk.Stack):
             environment["INVENTORY_URL"] = stock_api
         self.function = python_function(
             self,
-            "Api",
+            "OrdersApi",
             source="orders",
             description="Orders REST API: place and read orders",
             environment=environment,
