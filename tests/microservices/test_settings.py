@@ -1,0 +1,49 @@
+"""Microservices settings: every bad value is one error naming the setting and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from blueprints.microservices.stack import SETTINGS
+from house.settings import parse_settings
+
+WHERE = "blueprints.microservices.dev"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"api_throttle_rate": 0}, f"setting '{WHERE}.api_throttle_rate' is 0; allowed: 1..10000"),
+        (
+            {"api_throttle_rate": 50, "api_throttle_burst": 10},
+            f"setting '{WHERE}.api_throttle_burst' is 10; allowed: 50",
+        ),
+        (
+            {"consumer_max_concurrency": 1},
+            f"setting '{WHERE}.consumer_max_concurrency' is 1; allowed: 2..1000",
+        ),
+        ({"reserved_concurrency": 0}, f"setting '{WHERE}.reserved_concurrency' is 0"),
+        ({"kinesis_shards": 0}, f"setting '{WHERE}.kinesis_shards' is 0"),
+        ({"event_archive_days": 0}, f"setting '{WHERE}.event_archive_days' is 0; allowed: 1..3650"),
+        ({"container_cpu": 300}, f"setting '{WHERE}.container_cpu' is 300"),
+        (
+            {"container_memory_mib": 4096},
+            f"setting '{WHERE}.container_memory_mib' is 4096; with cpu 256",
+        ),
+        (
+            {"container_min_tasks": 3, "container_max_tasks": 2},
+            f"setting '{WHERE}.container_max_tasks' is 2; allowed: 3 (container_min_tasks)..100",
+        ),
+        ({"kinesiss": True}, "did you mean 'kinesis'"),
+    ],
+)
+def test_bad_settings_name_the_setting(raw, message):
+    with pytest.raises(ValueError) as error:
+        parse_settings(SETTINGS, raw, WHERE)
+    assert message in str(error.value)
+
+
+def test_the_defaults_are_the_cheap_profile():
+    defaults = SETTINGS()
+    assert defaults.kinesis is False and defaults.container_service is False
+    assert defaults.reserved_concurrency is None

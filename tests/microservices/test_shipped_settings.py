@@ -1,0 +1,26 @@
+"""The microservices settings cdk.json ships, and why. The only tests that read cdk.json's
+microservices values themselves."""
+
+from __future__ import annotations
+
+from tests.support.synth import shipped_settings
+
+
+def test_dev_bills_nothing_while_idle():
+    dev = shipped_settings("microservices", "dev")
+    assert dev.kinesis is False, "a stream bills by the hour"
+    assert dev.container_service is False, "an ALB and a task bill by the hour"
+    assert dev.reserved_concurrency is None, "a new account may have only 10 to share"
+    assert (dev.api_throttle_rate, dev.api_throttle_burst) == (20, 40)
+    assert dev.event_archive_days == 7
+
+
+def test_prod_has_the_stream_reservations_and_room_to_scale():
+    prod = shipped_settings("microservices", "prod")
+    assert prod.kinesis is True and prod.kinesis_shards == 1, (
+        "one shard is cheaper idle than on-demand"
+    )
+    assert prod.reserved_concurrency == 20
+    assert prod.consumer_max_concurrency == 10
+    assert (prod.api_throttle_rate, prod.api_throttle_burst) == (200, 400)
+    assert prod.event_archive_days == 90
