@@ -15,7 +15,7 @@ CDK_DEPLOY_FLAGS ?=
 CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test snapshots lint docs cost graphviz rehearse preflight deploy smoke credentials diff destroy clean
+.PHONY: help install install-dev synth test snapshots lint docs cost sdk graphviz rehearse preflight deploy smoke credentials diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ docs: $(VENV)/.installed-dev ## Regenerate the docs' pictures and cost tables fr
 
 cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
 	$(VPY) -m docgen cost --stage $(STAGE)
+
+sdk: $(VENV)/.installed-dev ## Generate Python clients of the microservices APIs from their OpenAPI documents into clients/ (offline)
+	$(VPY) -m blueprints.microservices.sdk --out clients
 
 # The pictures are rendered by Graphviz's `dot` (the tests need no Graphviz: they compare the DOT
 # sources). Installed with apt-get where we can; elsewhere say how.
