@@ -445,6 +445,17 @@ class Model:
     def dashboard(self, _id, _r):
         self.add("CloudWatch dashboard", 1, self.p("cloudwatch_dashboard_month"), hourly=False)
 
+    def kinesis_stream(self, _id, r):
+        p = props(r)
+        if p.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND":
+            self.add(
+                "Kinesis stream (on-demand capacity)", 1, self.p("kinesis_on_demand_stream_hour")
+            )
+        else:
+            self.add(
+                "Kinesis shard (provisioned)", p.get("ShardCount", 1), self.p("kinesis_shard_hour")
+            )
+
     def notebook(self, _id, r):
         itype = props(r)["InstanceType"]
         self.add(
@@ -476,6 +487,7 @@ IDLE: dict[str, Callable[[Model, str, dict], None]] = {
     "AWS::AutoScaling::ScalingPolicy": Model.scaling_policy,
     "AWS::CloudWatch::Dashboard": Model.dashboard,
     "AWS::SageMaker::NotebookInstance": Model.notebook,
+    "AWS::Kinesis::Stream": Model.kinesis_stream,
 }
 
 # Types that bill only by use; their unit prices are listed by `per_request_rates`.
@@ -498,11 +510,14 @@ PER_REQUEST = {
     "AWS::Logs::LogGroup",
     "AWS::EC2::FlowLog",
     "Custom::CDKContainerImageBuild",
+    "AWS::Events::EventBus",
+    "AWS::Events::Archive",
 }
 
 # Types that cost nothing of their own (their cost, if any, is another resource's line).
 FREE = {
     "AWS::ApiGateway::Account",
+    "AWS::ApiGateway::ApiKey",
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Deployment",
     "AWS::ApiGateway::GatewayResponse",
@@ -510,6 +525,8 @@ FREE = {
     "AWS::ApiGateway::Model",
     "AWS::ApiGateway::RequestValidator",
     "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::UsagePlan",
+    "AWS::ApiGateway::UsagePlanKey",
     "AWS::ApplicationAutoScaling::ScalableTarget",  # scheduled actions: in the service's line
     "AWS::CertificateManager::Certificate",
     "AWS::CloudFront::CachePolicy",
@@ -557,6 +574,7 @@ FREE = {
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
+    "AWS::SSM::Parameter",  # standard tier: no charge for storage or standard throughput
     "AWS::SecretsManager::SecretTargetAttachment",
     "AWS::WAFv2::WebACLAssociation",
     "Custom::CDKBucketDeployment",  # deploy-time Lambda
@@ -654,6 +672,13 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
             add(f"Fargate tasks beyond the minimum, memory ({name})", "fargate_gb_hour", arch)
     if types["AWS::StepFunctions::StateMachine"]:
         add("Step Functions state transitions", "step_functions_transitions_thousand")
+    if types["AWS::Events::EventBus"]:
+        add("EventBridge custom events", "eventbridge_events_million")
+    if types["AWS::Events::Archive"]:
+        add("EventBridge archive (events archived)", "eventbridge_archive_gb")
+        add("EventBridge archive storage", "eventbridge_archive_gb_month")
+    if types["AWS::Kinesis::Stream"]:
+        add("Kinesis PUT payload units", "kinesis_put_million")
     if types["AWS::Scheduler::Schedule"]:
         add("EventBridge Scheduler invocations", "scheduler_invocations_million")
     if types["AWS::CodeBuild::Project"]:
