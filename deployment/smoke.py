@@ -171,6 +171,7 @@ from deployment import (
     smoke_blog,
     smoke_edge,
     smoke_fargate,
+    smoke_microservices,
     smoke_neptune,
     smoke_todo,
     smoke_updates,
@@ -208,6 +209,10 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "FargateService": smoke_fargate.smoke,
     "UpdateServer": smoke_updates.server_smoke,
     "UpdateOffload": smoke_updates.offload_smoke,
+    "MicroservicesBus": smoke_microservices.bus_smoke,
+    "MicroservicesInventory": smoke_microservices.inventory_smoke,
+    "MicroservicesOrders": smoke_microservices.orders_smoke,
+    "MicroservicesNotifications": smoke_microservices.notifications_smoke,
     # The us-east-1 companions of a prod stage elsewhere (house/edge.py).
     "MyBlogEdge": smoke_edge.smoke,
     "UpdateOffloadEdge": smoke_edge.smoke,
