@@ -65,3 +65,47 @@ def test_a_schema_with_a_keyword_it_does_not_check_is_refused_when_loaded(schema
     path.write_text(json.dumps({"Post": {**POST, "properties": {"t": {"format": "email"}}}}))
     with pytest.raises(ValueError, match=r"schema Post.t: keyword\(s\) \['format'\]"):
         schema.load(str(path))
+
+
+# -- nested objects, minItems, OpenAPI documents (the microservices contracts use them) -----------
+
+LINES = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["sku"],
+                "properties": {"sku": {"type": "string", "pattern": "^[A-Z]+$"}},
+            },
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"items": []}, "field 'items' needs at least 1 item(s)"),
+        ({"items": [{}]}, "field 'items' item 1: missing required field(s): sku"),
+        ({"items": [{"sku": "A", "x": 1}]}, "field 'items' item 1: unknown field(s): x"),
+        ({"items": [{"sku": "a"}]}, "field 'items' item 1: field 'sku' does not match"),
+    ],
+)
+def test_objects_in_arrays_are_checked_by_the_same_rules(schema, value, message):
+    from handler_kit.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as error:
+        schema.validate(value, LINES)
+    assert message in error.value.message
+    assert schema.validate({"items": [{"sku": "A"}]}, LINES)
+
+
+def test_an_openapi_documents_component_schemas_are_loaded(schema, tmp_path):
+    document = tmp_path / "api.json"
+    document.write_text(json.dumps({"openapi": "3.0.3", "components": {"schemas": {"L": LINES}}}))
+    assert schema.load(str(document)) == {"L": LINES}
