@@ -66,8 +66,8 @@ docs: $(VENV)/.installed-dev ## Regenerate the docs' pictures and cost tables fr
 cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
 	$(VPY) -m docgen cost --stage $(STAGE)
 
-sdk: $(VENV)/.installed-dev ## Generate Python clients of the microservices APIs from their OpenAPI documents into clients/ (offline)
-	$(VPY) -m blueprints.microservices.sdk --out clients
+sdk: $(VENV)/.installed-dev ## Generate Python clients of the APIs whose OpenAPI documents the Lambda layers ship into clients/ (offline)
+	$(VPY) -m deployment.sdk --out clients
 
 # The pictures are rendered by Graphviz's `dot` (the tests need no Graphviz: they compare the DOT
 # sources). Installed with apt-get where we can; elsewhere say how.

@@ -11,8 +11,8 @@ import httpx
 import jsonschema
 import pytest
 
-from blueprints.microservices import sdk
 from blueprints.microservices.common import openapi
+from deployment import sdk
 from tests.microservices.shop import LAYERS, table
 from tests.support.apigateway import rest_api_event
 from tests.support.wiring import LambdaContext, fresh, load_function

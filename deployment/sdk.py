@@ -1,9 +1,11 @@
-"""`make sdk`: Python clients of the shop's APIs, generated offline from the checked-in OpenAPI
-documents by openapi-python-client (pinned in requirements-dev.txt), into clients/ (gitignored:
-the documents are the source; tests/microservices/test_sdk.py generates into a temporary folder
-and calls the Orders handler through the client).
+"""`make sdk`: Python clients of the APIs whose OpenAPI documents a Lambda layer ships
+(`lambda_src/layers/<layer>/<package>/openapi/<service>.json`, today the microservices' shop
+contracts), generated offline by openapi-python-client (pinned in requirements-dev.txt) into
+clients/ (gitignored: the documents are the source; tests/microservices/test_sdk.py generates into
+a temporary folder and calls the Orders handler through the client). A starter kit whose
+blueprint ships no document has nothing to generate, and says so.
 
-    python -m blueprints.microservices.sdk [--out clients] [service ...]
+    python -m deployment.sdk [--out clients] [service ...]
 
 Why not API Gateway's own SDK generation: it makes SDKs for Java, JavaScript, Android,
 Objective-C/Swift (iOS) and Ruby only, not Python, and only from a deployed stage. These clients
@@ -18,16 +20,24 @@ import sys
 import tempfile
 from pathlib import Path
 
-# The same folder blueprints/microservices/common.py reads (not imported: that loads the CDK).
-CONTRACTS = (
-    Path(__file__).resolve().parents[2]
-    / "lambda_src"
-    / "layers"
-    / "shop_contracts"
-    / "shop_contracts"
-)
+LAYERS = Path(__file__).resolve().parents[1] / "lambda_src" / "layers"
 
-SERVICES = tuple(sorted(p.stem for p in (CONTRACTS / "openapi").glob("*.json")))
+
+def _documents() -> dict[str, Path]:
+    """Each service's OpenAPI document, by service name (the file's stem, unique repository-wide:
+    it names the generated package)."""
+    found: dict[str, Path] = {}
+    for path in sorted(LAYERS.glob("*/*/openapi/*.json")):
+        if path.stem in found:
+            raise ValueError(
+                f"two OpenAPI documents name service {path.stem}: {found[path.stem]}, {path}"
+            )
+        found[path.stem] = path
+    return found
+
+
+DOCUMENTS = _documents()
+SERVICES = tuple(sorted(DOCUMENTS))
 
 
 def package_name(service: str) -> str:
@@ -47,7 +57,7 @@ def generate(service: str, out: Path) -> Path:
                 str(Path(sys.executable).with_name("openapi-python-client")),
                 "generate",
                 "--path",
-                str(CONTRACTS / "openapi" / f"{service}.json"),
+                str(DOCUMENTS[service]),
                 "--meta",
                 "none",
                 "--output-path",
@@ -77,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"no OpenAPI document for {', '.join(unknown)}; services: {', '.join(SERVICES)}"
         )
+    if not SERVICES:
+        print(f"no OpenAPI document under {LAYERS}/*/*/openapi/: nothing to generate")
+        return 0
     for service in args.services or SERVICES:
         print(f"{service}: {generate(service, args.out)}")
     return 0
