@@ -417,7 +417,7 @@ class EksClusterStack(cdk.Stack):
                     **ENDPOINTS_BY_COMPUTE[settings.compute],
                     **(INSIGHTS_ENDPOINTS if settings.container_insights else {}),
                 },
-                description="Interface endpoints: HTTPS from the nodes and pods of the cluster only",
+                description="Interface endpoints: HTTPS from the cluster nodes and pods only",
             )
             self.endpoints.allow_from(
                 self.kubernetes.security_group, description="HTTPS to AWS APIs from the cluster"
