@@ -383,7 +383,11 @@ class EksClusterStack(cdk.Stack):
         # What nodes need before they boot: their subnets' default routes (through the NAT),
         # or the endpoints.
         self.path_out: list[IDependable] = (
-            [self.vpc.select_subnets(self.node_subnets).internet_connectivity_established]
+            [
+                self.vpc.select_subnets(
+                    subnet_type=self.node_subnets.subnet_type
+                ).internet_connectivity_established
+            ]
             if nat
             else [s3_endpoint]
         )
