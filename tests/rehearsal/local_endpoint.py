@@ -26,6 +26,19 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   the service principal's first label (`AWSServiceRoleForelasticloadbalancing`); IAM gives them
   fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up.
 
+- EKS: moto has the EKS API for clusters, node groups and Fargate profiles but no
+  CloudFormation models for them; the stand-ins create them through moto's EKS backend from
+  the template's properties (version, upgrade policy, access config, Auto Mode, endpoint
+  access, logging, encryption), plus the cluster security group EKS would make, so the
+  preflight and the smoke read back what CloudFormation passed. Add-ons, access entries and
+  Pod Identity associations are placeholders (moto has no API for them). Two APIs moto lacks
+  answer as a new account would: DescribeClusterVersions (the asked version, in standard
+  support) and Service Quotas' GetAWSDefaultServiceQuota (no value: the preflight falls back
+  to the documented default). And an AWS::SSM::Parameter without a Name (the cluster's
+  ready barrier) gets a generated one, as CloudFormation gives it; moto crashes on it. An
+  AWS::EFS::FileSystem keeps its `FileSystemPolicy` (moto drops it), and `Ref` to an EFS
+  access point is its id (moto answers the object's repr).
+
 Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
 failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
 reports the message):
@@ -73,6 +86,10 @@ PLACEHOLDER_TYPES = (
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
+    # EKS objects moto has no API for: nothing answers for them after the deploy.
+    "AWS::EKS::Addon",
+    "AWS::EKS::AccessEntry",
+    "AWS::EKS::PodIdentityAssociation",
 )
 
 
@@ -391,6 +408,9 @@ SERVICE_LINKED_ROLE_NAMES = {
         "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
     ),
     "replication.dynamodb.amazonaws.com": "AWSServiceRoleForDynamoDBReplication",
+    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
+    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
+    "eks-fargate.amazonaws.com": "AWSServiceRoleForAmazonEKSForFargate",
 }
 
 
@@ -423,6 +443,308 @@ def _service_linked_role_named_as_iam_does(original):
     return create
 
 
+# -- EKS -------------------------------------------------------------------------------------
+
+
+def _camel(value):
+    """CloudFormation's PascalCase property shapes as the EKS API's camelCase ones."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+class _EksCluster(CloudFormationModel):
+    """AWS::EKS::Cluster through moto's EKS backend, carrying what moto's model lacks
+    (upgrade policy, access config, Auto Mode, deletion protection) so DescribeCluster answers
+    with the template's values, and the cluster security group EKS creates."""
+
+    __module__ = "moto.eks.rehearsal"
+    ATTRIBUTES = (
+        "Arn",
+        "Endpoint",
+        "CertificateAuthorityData",
+        "ClusterSecurityGroupId",
+        "EncryptionConfigKeyArn",
+        "OpenIdConnectIssuerUrl",
+        "Id",
+    )
+
+    def __init__(self, cluster, security_group, account_id: str, region_name: str) -> None:
+        self.cluster, self.security_group = cluster, security_group
+        self.physical_resource_id = cluster.name
+        self.account_id, self.region_name = account_id, region_name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EKS::Cluster"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        cluster = self.cluster
+        return {
+            "Arn": cluster.arn,
+            "Endpoint": cluster.endpoint,
+            "CertificateAuthorityData": cluster.certificate_authority["data"],
+            "ClusterSecurityGroupId": self.security_group.id,
+            "EncryptionConfigKeyArn": next(
+                (c.get("provider", {}).get("keyArn", "") for c in cluster.encryption_config), ""
+            ),
+            "OpenIdConnectIssuerUrl": cluster.identity["oidc"]["issuer"],
+            "Id": cluster.name,
+        }[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
+        from moto.ec2.models import ec2_backends
+        from moto.eks.models import eks_backends
+
+        props = cloudformation_json["Properties"]
+        name = props.get("Name") or resource_name
+        network = _camel(props["ResourcesVpcConfig"])
+        ec2 = ec2_backends[account_id][region_name]
+        vpc_id = ec2.get_subnet(network["subnetIds"][0]).vpc_id
+        group = ec2.create_security_group(
+            name=f"eks-cluster-sg-{name}",
+            description=f"EKS created security group {name}",
+            vpc_id=vpc_id,
+        )
+        network["clusterSecurityGroupId"] = group.id
+        enabled = [
+            t["Type"]
+            for t in props.get("Logging", {}).get("ClusterLogging", {}).get("EnabledTypes", [])
+        ]
+        cluster = eks_backends[account_id][region_name].create_cluster(
+            name=name,
+            role_arn=props["RoleArn"],
+            resources_vpc_config=network,
+            version=props.get("Version"),
+            logging={"clusterLogging": [{"types": enabled, "enabled": True}]} if enabled else None,
+            encryption_config=_camel(props.get("EncryptionConfig", [])),
+            tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
+        )
+        # CloudFormation's default upgrade policy is EXTENDED.
+        cluster.upgrade_policy = _camel(props.get("UpgradePolicy") or {"SupportType": "EXTENDED"})
+        cluster.access_config = _camel(
+            props.get("AccessConfig") or {"AuthenticationMode": "API_AND_CONFIG_MAP"}
+        )
+        cluster.compute_config = _camel(props.get("ComputeConfig") or {"Enabled": False})
+        cluster.deletion_protection = bool(props.get("DeletionProtection"))
+        return cls(cluster, group, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.eks.models import eks_backends
+
+        eks_backends[account_id][region_name].delete_cluster(self.cluster.name)
+
+
+def _cluster_name(props: dict) -> str:
+    return props["ClusterName"]
+
+
+class _EksNodegroup(CloudFormationModel):
+    __module__ = "moto.eks.rehearsal"
+
+    def __init__(self, nodegroup) -> None:
+        self.nodegroup = nodegroup
+        self.physical_resource_id = f"{nodegroup.cluster_name}/{nodegroup.nodegroup_name}"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "NodegroupName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EKS::Nodegroup"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "ClusterName", "NodegroupName")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return {
+            "Arn": self.nodegroup.arn,
+            "ClusterName": self.nodegroup.cluster_name,
+            "NodegroupName": self.nodegroup.nodegroup_name,
+        }[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
+        from moto.eks.models import eks_backends
+
+        props = cloudformation_json["Properties"]
+        template = props.get("LaunchTemplate")
+        nodegroup = eks_backends[account_id][region_name].create_nodegroup(
+            cluster_name=_cluster_name(props),
+            node_role=props["NodeRole"],
+            nodegroup_name=props.get("NodegroupName") or resource_name,
+            subnets=props["Subnets"],
+            scaling_config=_camel(props.get("ScalingConfig")),
+            instance_types=props.get("InstanceTypes"),
+            ami_type=props.get("AmiType"),
+            labels=props.get("Labels"),
+            launch_template=_camel(template) if template else None,
+            capacity_type=props.get("CapacityType"),
+            tags=props.get("Tags"),
+        )
+        return cls(nodegroup)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.eks.models import eks_backends
+
+        eks_backends[account_id][region_name].delete_nodegroup(
+            self.nodegroup.cluster_name, self.nodegroup.nodegroup_name
+        )
+
+
+class _EksFargateProfile(CloudFormationModel):
+    __module__ = "moto.eks.rehearsal"
+
+    def __init__(self, profile) -> None:
+        self.profile = profile
+        self.physical_resource_id = f"{profile.cluster_name}/{profile.fargate_profile_name}"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "FargateProfileName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EKS::FargateProfile"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.profile.fargate_profile_arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
+        from moto.eks.models import eks_backends
+
+        props = cloudformation_json["Properties"]
+        profile = eks_backends[account_id][region_name].create_fargate_profile(
+            fargate_profile_name=props.get("FargateProfileName") or resource_name,
+            cluster_name=_cluster_name(props),
+            selectors=[
+                {
+                    "namespace": s["Namespace"],
+                    **(
+                        {"labels": {label["Key"]: label["Value"] for label in s["Labels"]}}
+                        if s.get("Labels")
+                        else {}
+                    ),
+                }
+                for s in props["Selectors"]
+            ],
+            pod_execution_role_arn=props["PodExecutionRoleArn"],
+            subnets=props.get("Subnets"),
+        )
+        return cls(profile)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.eks.models import eks_backends
+
+        eks_backends[account_id][region_name].delete_fargate_profile(
+            self.profile.cluster_name, self.profile.fargate_profile_name
+        )
+
+
+def _describe_cluster_versions(self) -> str:  # noqa: ANN001
+    """DescribeClusterVersions as a new account sees it: the asked versions in standard
+    support for a year (moto has no such API; the preflight's version check needs one)."""
+    import datetime
+
+    asked = self.querystring.get("clusterVersions", []) or self.querystring.get(
+        "clusterVersions[]", []
+    )
+    end = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=365)).timestamp()
+    return json.dumps(
+        {
+            "clusterVersions": [
+                {
+                    "clusterVersion": version,
+                    "versionStatus": "STANDARD_SUPPORT",
+                    "status": "standard-support",
+                    "endOfStandardSupportDate": end,
+                }
+                for version in asked
+            ]
+        }
+    )
+
+
+def _get_aws_default_service_quota(self) -> str:  # noqa: ANN001
+    params = json.loads(self.body)
+    return json.dumps(
+        {
+            "Quota": self.backend.get_service_quota(
+                service_code=str(params.get("ServiceCode")),
+                quota_code=str(params.get("QuotaCode")),
+            )
+        }
+    )
+
+
+def _parameter_named_as_cloudformation_does(original):
+    """An AWS::SSM::Parameter without a Name (the aws_eks_v2 cluster's ready barrier) gets one
+    as CloudFormation gives it, `<stack>-<logical id>-<random>`; moto crashes on None."""
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        if not properties.get("Name"):
+            properties = {**properties, "Name": f"{resource_name}-{secrets.token_hex(6)}"}
+            cloudformation_json = {**cloudformation_json, "Properties": properties}
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    return classmethod(create)
+
+
+def _file_system_keeps_its_policy(original):
+    """moto's AWS::EFS::FileSystem ignores `FileSystemPolicy`; EFS applies it with the file
+    system, and the smokes read it back (TLS-only)."""
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        file_system = original(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        policy = cloudformation_json.get("Properties", {}).get("FileSystemPolicy")
+        if policy:
+            file_system.file_system_policy = json.dumps(policy)
+        return file_system
+
+    return classmethod(create)
+
+
+def _install_eks_stand_ins() -> None:
+    from moto.eks import urls as eks_urls
+    from moto.eks.responses import EKSResponse
+    from moto.servicequotas.responses import ServiceQuotasResponse
+    from moto.ssm.models import Parameter
+
+    EKSResponse.describe_cluster_versions = _describe_cluster_versions
+    eks_urls.url_paths["{0}/cluster-versions$"] = eks_urls.response.dispatch
+    ServiceQuotasResponse.get_aws_default_service_quota = _get_aws_default_service_quota
+    Parameter.create_from_cloudformation_json = _parameter_named_as_cloudformation_does(
+        Parameter.create_from_cloudformation_json
+    )
+
+
 def install_stand_ins() -> None:
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
@@ -437,10 +759,19 @@ def install_stand_ins() -> None:
     Method.create_from_cloudformation_json = _mock_integration_allowed(
         Method.create_from_cloudformation_json
     )
+    FileSystem.create_from_cloudformation_json = _file_system_keeps_its_policy(
+        FileSystem.create_from_cloudformation_json
+    )
     _efs_attributes(FileSystem, {"Arn": "file_system_arn", "FileSystemId": "file_system_id"})
     _efs_attributes(AccessPoint, {"Arn": "access_point_arn", "AccessPointId": "access_point_id"})
+    # `Ref` to an access point is its id (moto answers the object's repr).
+    AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
     # Subclassing CloudFormationModel registers a model; clear moto's cached lookups after.
+    _install_eks_stand_ins()
     globals()["_models"] = [
+        _EksCluster,
+        _EksNodegroup,
+        _EksFargateProfile,
         _GlobalTableAsTable,
         _ApiGatewayStage,
         _ApiGatewayAccount,

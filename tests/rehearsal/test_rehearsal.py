@@ -44,14 +44,27 @@ pytestmark = pytest.mark.rehearsal
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 # Dev stacks the local endpoint can deploy, and why the others are left out.
-REHEARSED = ("MyTodoList", "MyBlog", "UpdateServer", "UpdateOffload", "FargateService")
+REHEARSED = (
+    "MyTodoList",
+    "MyBlog",
+    "UpdateServer",
+    "UpdateOffload",
+    "FargateService",
+    "EksCluster",
+)
 LEFT_OUT = {
     "NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
     "DBInstance, DBSubnetGroup, parameter groups)"
 }
 # Every blueprint with its shipped settings: the Fargate image is built by CodeBuild during the
 # deploy (no Docker here); the stand-in answers that build's custom resource with a tag.
-CONTEXT = {"stage": "dev", "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service"}
+# The EKS endpoint's allow-list is set as a user must set it (the shipped one is a documentation
+# range, which the preflight refuses).
+CONTEXT = {
+    "stage": "dev",
+    "blueprints_only": "my-todo-list,my-blog,update-offload,fargate-service,eks-cluster",
+    "eks-cluster.public_access_cidrs": "198.18.0.1/32",
+}
 SECONDS_PER_DEPLOY = 300
 
 
