@@ -37,7 +37,7 @@ from deployment.assembly import Assembly
 from deployment.preflight import format_report, run_checks
 from deployment.preflight_checks import FAIL
 from deployment.smoke import LOCAL_ENDPOINT_SKIP, run_smoke
-from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE
+from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE, STAND_IN_TYPES
 from tests.support.synth import REPO_ROOT
 
 pytestmark = pytest.mark.rehearsal
@@ -210,6 +210,8 @@ def _report(state: dict) -> list[str]:
     lines += [f"left out: {stack} ({why})" for stack, why in LEFT_OUT.items()]
     for stack, types in state["unmodelled"].items():
         lines.append(f"{stack}: not really created by the local endpoint: {', '.join(types)}")
+    for stack, types in state.get("stand_ins", {}).items():
+        lines.append(f"{stack}: created by stand-ins through moto's APIs: {', '.join(types)}")
     return lines
 
 
@@ -302,6 +304,9 @@ def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     _deploy(rehearsal, stack_id)
     rehearsal["timings"][stack_id] = time.monotonic() - started
     rehearsal["unmodelled"][stack_id] = unmodelled_types(template)
+    stand_ins = sorted({r["Type"] for r in template["Resources"].values()} & set(STAND_IN_TYPES))
+    if stand_ins:
+        rehearsal.setdefault("stand_ins", {})[stack_id] = stand_ins
 
     stack_name = _stack_name(rehearsal, stack_id)
     cloudformation = _client(rehearsal, "cloudformation")
