@@ -557,35 +557,30 @@ class _EksCluster(CloudFormationModel):
         eks_backends[account_id][region_name].delete_cluster(self.cluster.name)
 
 
-def _cluster_name(props: dict) -> str:
-    return props["ClusterName"]
+class _EksClusterPart:
+    """A node group or Fargate profile made through moto's EKS backend; CloudFormation's `Ref`
+    to it is `<cluster>/<name>`. (A mixin: see _AccountStateModel.)"""
 
+    TYPE = NAME_PROPERTY = ""
 
-class _EksNodegroup(CloudFormationModel):
-    __module__ = "moto.eks.rehearsal"
+    def __init__(self, part, name: str) -> None:
+        self.part = part
+        self.physical_resource_id = f"{part.cluster_name}/{name}"
 
-    def __init__(self, nodegroup) -> None:
-        self.nodegroup = nodegroup
-        self.physical_resource_id = f"{nodegroup.cluster_name}/{nodegroup.nodegroup_name}"
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "NodegroupName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::EKS::Nodegroup"
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn", "ClusterName", "NodegroupName")
+        return attr in cls.attributes(None)
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
-        return {
-            "Arn": self.nodegroup.arn,
-            "ClusterName": self.nodegroup.cluster_name,
-            "NodegroupName": self.nodegroup.nodegroup_name,
-        }[attribute_name]
+        return self.attributes(self.part)[attribute_name]
 
     @classmethod
     def create_from_cloudformation_json(
@@ -594,11 +589,31 @@ class _EksNodegroup(CloudFormationModel):
         from moto.eks.models import eks_backends
 
         props = cloudformation_json["Properties"]
+        name = props.get(cls.NAME_PROPERTY) or resource_name
+        return cls(cls.create(eks_backends[account_id][region_name], props, name), name)
+
+
+class _EksNodegroup(_EksClusterPart, CloudFormationModel):
+    __module__ = "moto.eks.rehearsal"
+    TYPE, NAME_PROPERTY = "AWS::EKS::Nodegroup", "NodegroupName"
+
+    @staticmethod
+    def attributes(group) -> dict:
+        if group is None:
+            return {"Arn": "", "ClusterName": "", "NodegroupName": ""}
+        return {
+            "Arn": group.arn,
+            "ClusterName": group.cluster_name,
+            "NodegroupName": group.nodegroup_name,
+        }
+
+    @staticmethod
+    def create(backend, props: dict, name: str):  # noqa: ANN001
         template = props.get("LaunchTemplate")
-        nodegroup = eks_backends[account_id][region_name].create_nodegroup(
-            cluster_name=_cluster_name(props),
+        return backend.create_nodegroup(
+            cluster_name=props["ClusterName"],
             node_role=props["NodeRole"],
-            nodegroup_name=props.get("NodegroupName") or resource_name,
+            nodegroup_name=name,
             subnets=props["Subnets"],
             scaling_config=_camel(props.get("ScalingConfig")),
             instance_types=props.get("InstanceTypes"),
@@ -608,69 +623,46 @@ class _EksNodegroup(CloudFormationModel):
             capacity_type=props.get("CapacityType"),
             tags=props.get("Tags"),
         )
-        return cls(nodegroup)
 
     def delete(self, account_id: str, region_name: str) -> None:
         from moto.eks.models import eks_backends
 
         eks_backends[account_id][region_name].delete_nodegroup(
-            self.nodegroup.cluster_name, self.nodegroup.nodegroup_name
+            self.part.cluster_name, self.part.nodegroup_name
         )
 
 
-class _EksFargateProfile(CloudFormationModel):
+class _EksFargateProfile(_EksClusterPart, CloudFormationModel):
     __module__ = "moto.eks.rehearsal"
-
-    def __init__(self, profile) -> None:
-        self.profile = profile
-        self.physical_resource_id = f"{profile.cluster_name}/{profile.fargate_profile_name}"
+    TYPE, NAME_PROPERTY = "AWS::EKS::FargateProfile", "FargateProfileName"
 
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return "FargateProfileName"
+    def attributes(profile) -> dict:
+        return {"Arn": profile.fargate_profile_arn if profile else ""}
 
     @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::EKS::FargateProfile"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.profile.fargate_profile_arn
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-    ):  # noqa: ANN001
-        from moto.eks.models import eks_backends
-
-        props = cloudformation_json["Properties"]
-        profile = eks_backends[account_id][region_name].create_fargate_profile(
-            fargate_profile_name=props.get("FargateProfileName") or resource_name,
-            cluster_name=_cluster_name(props),
+    def create(backend, props: dict, name: str):  # noqa: ANN001
+        return backend.create_fargate_profile(
+            fargate_profile_name=name,
+            cluster_name=props["ClusterName"],
             selectors=[
                 {
-                    "namespace": s["Namespace"],
-                    **(
-                        {"labels": {label["Key"]: label["Value"] for label in s["Labels"]}}
-                        if s.get("Labels")
-                        else {}
-                    ),
+                    "namespace": selector["Namespace"],
+                    "labels": {
+                        label["Key"]: label["Value"] for label in selector.get("Labels", [])
+                    },
                 }
-                for s in props["Selectors"]
+                for selector in props["Selectors"]
             ],
             pod_execution_role_arn=props["PodExecutionRoleArn"],
             subnets=props.get("Subnets"),
         )
-        return cls(profile)
 
     def delete(self, account_id: str, region_name: str) -> None:
         from moto.eks.models import eks_backends
 
         eks_backends[account_id][region_name].delete_fargate_profile(
-            self.profile.cluster_name, self.profile.fargate_profile_name
+            self.part.cluster_name, self.part.fargate_profile_name
         )
 
 

@@ -318,6 +318,64 @@ def test_stack_deploys_with_the_real_cli(rehearsal, stack_id):
     assert not failed, "smoke failed:\n" + "\n".join(failed)
 
 
+@pytest.mark.parametrize("compute", ["nodegroups", "fargate"])
+def test_the_other_eks_compute_profiles_deploy_and_destroy(rehearsal, compute):
+    """EksCluster with node groups, then with Fargate (each replacing the one before: one
+    cluster name per stage), synthesized by the CLI with `-c eks-cluster.compute=...`: the
+    preflight creates their service-linked roles, the deploy completes, the smoke reads the
+    node groups / profiles back, and `cdk destroy` (after the teardown sweep) removes it."""
+    assert "EksCluster" in rehearsal["timings"], "the Auto Mode profile is rehearsed first"
+    env, workdir = rehearsal["env"], rehearsal["workdir"]
+    variant = workdir.parent / f"cdk.out.eks-{compute}"
+    context = {**CONTEXT, "blueprints_only": "eks-cluster", "eks-cluster.compute": compute}
+    args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+    _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(variant), *args)
+    previous = rehearsal.get("eks_assembly", rehearsal["assembly"])
+    _teardown_and_destroy(rehearsal, previous)
+    state = {
+        **rehearsal,
+        "assembly": variant,
+        "manifest": json.loads((variant / "manifest.json").read_text()),
+    }
+    failed = [r.line() for r in _preflight(state, "EksCluster") if r.status == FAIL]
+    assert not failed, "preflight (with FIX=1) failed:\n" + "\n".join(failed)
+    started = time.monotonic()
+    _deploy(state, "EksCluster")
+    rehearsal["timings"][f"EksCluster ({compute})"] = time.monotonic() - started
+    rehearsal["eks_assembly"] = variant
+    shipped = rehearsal["smoke"].get("EksCluster")
+    results = _smoke(state, "EksCluster")
+    rehearsal["smoke"][f"EksCluster ({compute})"] = rehearsal["smoke"].pop("EksCluster")
+    if shipped:
+        rehearsal["smoke"]["EksCluster"] = shipped
+    failed = [r.line for r in results if r.status == "FAIL"]
+    assert not failed, "smoke failed:\n" + "\n".join(failed)
+    (compute_step,) = [r for r in results if r.step == "compute"]
+    kind = "node group(s)" if compute == "nodegroups" else "Fargate profile(s)"
+    assert compute_step.status == "PASS" and kind in compute_step.detail, compute_step.line
+
+
+def _teardown_and_destroy(rehearsal: dict, assembly: Path) -> None:
+    """`make destroy STACK=EksCluster`: the teardown sweep, then `cdk destroy`."""
+    from deployment import teardown
+
+    with _local_aws(rehearsal):
+        assert teardown.main(["EksCluster", "--assembly", str(assembly), "--timeout", "30"]) == 0
+    _cdk(
+        rehearsal["env"],
+        rehearsal["workdir"],
+        "destroy",
+        "EksCluster",
+        "--app",
+        str(assembly),
+        "--force",
+        "--no-notices",
+    )
+    cloudformation = _client(rehearsal, "cloudformation")
+    stacks = cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
+    assert "EksCluster-dev" not in {s["StackName"] for s in stacks["StackSummaries"]}
+
+
 @contextlib.contextmanager
 def _local_aws(rehearsal: dict):
     """boto3 in this process talks to the local endpoint, as the CLI does (AWS_ENDPOINT_URL)."""
