@@ -31,7 +31,7 @@ def synthesized(tmp_path: Path, build: Callable[[cdk.App], None]) -> Assembly:
 
 
 def broken(assembly: Assembly, stack_id: str) -> set[str]:
-    return {v.rule for v in rules.violations(stacks.stack(stack_id))}
+    return {v.rule for v in rules.violations(assembly.stack(stack_id))}
 
 
 def network(stack: cdk.Stack, nat: int = 0) -> ec2.Vpc:
