@@ -37,7 +37,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   to the documented default). And an AWS::SSM::Parameter without a Name (the cluster's
   ready barrier) gets a generated one, as CloudFormation gives it; moto crashes on it. An
   AWS::EFS::FileSystem keeps its `FileSystemPolicy` (moto drops it), and `Ref` to an EFS
-  access point is its id (moto answers the object's repr).
+  access point is its id (moto answers the object's repr). NAT gateways, route tables,
+  gateway endpoints and internet gateways are deleted with their stack (moto leaves them, so
+  no VPC could be destroyed).
 
 Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
 failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
@@ -552,9 +554,12 @@ class _EksCluster(CloudFormationModel):
         return cls(cluster, group, account_id, region_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
+        """EKS deletes the security group it made with the cluster (else the VPC cannot go)."""
+        from moto.ec2.models import ec2_backends
         from moto.eks.models import eks_backends
 
         eks_backends[account_id][region_name].delete_cluster(self.cluster.name)
+        ec2_backends[account_id][region_name].delete_security_group(group_id=self.security_group.id)
 
 
 class _EksClusterPart:
@@ -732,6 +737,45 @@ def _file_system_keeps_its_policy(original):
     return classmethod(create)
 
 
+def _network_deletes() -> None:
+    """moto's CloudFormation deletes no NAT gateway, route table, gateway endpoint or internet
+    gateway (their models have no delete), so no VPC with them goes away; `cdk destroy` of any
+    such stack fails with "The vpc ... has dependencies". These delete as EC2 does."""
+    from moto.ec2.exceptions import InvalidRouteTableIdError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.nat_gateways import NatGateway
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    def ec2(account_id: str, region_name: str):
+        return ec2_backends[account_id][region_name]
+
+    def delete_route_table(self, account_id: str, region_name: str) -> None:
+        backend = ec2(account_id, region_name)
+        for association in list(self.associations):
+            backend.disassociate_route_table(association)
+        backend.delete_route_table(self.id)
+
+    def delete_internet_gateway(self, account_id: str, region_name: str) -> None:
+        backend = ec2(account_id, region_name)
+        if self.vpc:
+            backend.detach_internet_gateway(self.id, self.vpc.id)
+        backend.delete_internet_gateway(self.id)
+
+    def delete_endpoint(self, account_id: str, region_name: str) -> None:
+        backend = ec2(account_id, region_name)
+        try:
+            backend.delete_vpc_endpoints([self.id])
+        except InvalidRouteTableIdError:  # its route tables went first: the routes with them
+            backend.vpc_end_points.pop(self.id, None)
+
+    NatGateway.delete = lambda self, a, r: ec2(a, r).delete_nat_gateway(self.id)
+    VPCEndPoint.delete = delete_endpoint
+    RouteTable.delete = delete_route_table
+    InternetGateway.delete = delete_internet_gateway
+
+
 def _install_eks_stand_ins() -> None:
     from moto.eks import urls as eks_urls
     from moto.eks.responses import EKSResponse
@@ -769,6 +813,7 @@ def install_stand_ins() -> None:
     AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
     # Subclassing CloudFormationModel registers a model; clear moto's cached lookups after.
     _install_eks_stand_ins()
+    _network_deletes()
     globals()["_models"] = [
         _EksCluster,
         _EksNodegroup,

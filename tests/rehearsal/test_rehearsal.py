@@ -341,11 +341,16 @@ def test_the_other_eks_compute_profiles_deploy_and_destroy(rehearsal, compute):
     assert not failed, "preflight (with FIX=1) failed:\n" + "\n".join(failed)
     started = time.monotonic()
     _deploy(state, "EksCluster")
-    rehearsal["timings"][f"EksCluster ({compute})"] = time.monotonic() - started
+    name = f"EksCluster ({compute})"
+    rehearsal["timings"][name] = time.monotonic() - started
+    template = json.loads((variant / "EksCluster.template.json").read_text())
+    rehearsal["unmodelled"][name] = unmodelled_types(template)
+    types = {r["Type"] for r in template["Resources"].values()}
+    rehearsal.setdefault("stand_ins", {})[name] = sorted(types & set(STAND_IN_TYPES))
     rehearsal["eks_assembly"] = variant
     shipped = rehearsal["smoke"].get("EksCluster")
     results = _smoke(state, "EksCluster")
-    rehearsal["smoke"][f"EksCluster ({compute})"] = rehearsal["smoke"].pop("EksCluster")
+    rehearsal["smoke"][name] = rehearsal["smoke"].pop("EksCluster")
     if shipped:
         rehearsal["smoke"]["EksCluster"] = shipped
     failed = [r.line for r in results if r.status == "FAIL"]
