@@ -104,9 +104,10 @@ diff: install ## Show what deploying STACK would change
 	@$(MAKE) --no-print-directory credentials STACK=$(STACK) STAGE=$(STAGE)
 	$(CDK) diff $(STACK) $(CDK_FLAGS)
 
-destroy: install ## Delete STACK (prod data stores are retained by design)
+destroy: install ## Delete STACK (prod data stores are retained by design; an EKS stack's Kubernetes-made load balancers go first)
 	@test -n "$(STACK)" || (echo "usage: make destroy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
 	@$(MAKE) --no-print-directory credentials STACK=$(STACK) STAGE=$(STAGE)
+	$(VPY) -m deployment.teardown $(STACK) --assembly cdk.out
 	$(CDK) destroy $(STACK) $(CDK_FLAGS) $(CDK_DESTROY_FLAGS)
 
 clean: ## Remove cdk.out and caches (keeps .venv and node_modules)
