@@ -229,8 +229,9 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "UpdateOffloadEdge": smoke_edge.smoke,
     "EksCluster": smoke_eks.smoke,
 }
-# Stacks a blueprint repeats per region take the smoke of its home stack: `EksClusterEuWest1`.
-REGIONAL_STACK = re.compile(r"^(EksCluster)(?:[A-Z][a-z]+)+\d$")
+# A stack a blueprint repeats per extra region is named after its home stack and the region
+# (`EksClusterEuWest1` for eu-west-1), and takes the home stack's smoke.
+REGION_SUFFIX = re.compile(r"(?:[A-Z][a-z]+){2,3}\d")
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.
 DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
@@ -240,8 +241,10 @@ def smoke_for(stack_id: str) -> Callable[[Smoke], None] | None:
     """The smoke of `stack_id`, or of the home stack of a per-region copy; None if none."""
     if stack_id in SMOKES:
         return SMOKES[stack_id]
-    match = REGIONAL_STACK.match(stack_id)
-    return SMOKES.get(match.group(1)) if match else None
+    for home in sorted(SMOKES, key=len, reverse=True):
+        if stack_id.startswith(home) and REGION_SUFFIX.fullmatch(stack_id.removeprefix(home)):
+            return SMOKES[home]
+    return None
 
 
 class UnknownStack(ValueError):

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from deployment.rules_eks import DEPLOYMENT_ADDONS
 from docgen.assembly import Assembly, Stack
 from docgen.prices import Price, PriceTable, prices
 
@@ -32,6 +33,22 @@ CONTAINER_INSIGHTS_METRICS = {"cluster": 12, "service": 15, "task family": 10}
 DETAILED_MONITORING_METRICS = 7
 # Application/EC2 Auto Scaling creates two CloudWatch alarms per target-tracking policy.
 TARGET_TRACKING_ALARMS = 2
+# EKS Auto Mode launches nodes only for pods that need them; the add-ons with Deployments
+# (metrics-server, the CSI controllers, ...) need one. Which type it picks is its choice: the
+# built-in general-purpose pool takes on-demand amd64 C/M/R types of generation 5 or newer
+# (EKS user guide, "Enable or Disable Built-in NodePools"), and this assumes the smallest such
+# node: one c6a.large (2 vCPU, 4 GiB). A first deploy checks with `kubectl get nodeclaims`.
+AUTO_MODE_IDLE_NODES = 1
+AUTO_MODE_IDLE_NODE_TYPE = "c6a.large"
+# The default NodeClass gives each Auto Mode node an 80 GiB gp3 volume (EKS user guide,
+# "Create a Node Class": ephemeralStorage.size defaults to 80Gi).
+AUTO_MODE_NODE_STORAGE_GB = 80
+# Bottlerocket nodes have a small OS volume besides the data volume a launch template sizes.
+BOTTLEROCKET_OS_VOLUME_GB = 2
+# Add-on pods that run on Fargate when the cluster has no nodes, replicas each (EKS's defaults
+# for the CoreDNS and metrics-server add-ons), each rounded up by Fargate to its smallest size.
+FARGATE_SYSTEM_PODS = {"coredns": 2, "metrics-server": 2}
+FARGATE_SMALLEST_POD = (0.25, 0.5)  # vCPU, GB
 
 
 @dataclass(frozen=True)
@@ -386,6 +403,104 @@ class Model:
             hourly=False,
         )
 
+    # -- Kubernetes (EKS)
+
+    def eks_cluster(self, cluster_id, r):
+        p = props(r)
+        # Billed at the standard rate while the version is in standard support, whatever the
+        # upgrade policy; the policy decides what comes after (per_request_rates).
+        self.add("EKS control plane (standard support)", 1, self.p("eks_cluster_hour", "standard"))
+        if not (p.get("ComputeConfig") or {}).get("Enabled"):
+            return
+        nodes = AUTO_MODE_IDLE_NODES if self.eks_addons(cluster_id) & DEPLOYMENT_ADDONS else 0
+        itype = AUTO_MODE_IDLE_NODE_TYPE
+        self.add(
+            f"EC2 {itype} (the Auto Mode node the add-ons' pods need, assumed)",
+            nodes,
+            self.p("ec2_instance_hour", itype),
+        )
+        self.add(
+            f"EKS Auto Mode fee for that node ({itype})",
+            nodes,
+            self.p("eks_auto_mode_fee_hour", itype),
+        )
+        self.add(
+            f"EBS gp3 node storage ({AUTO_MODE_NODE_STORAGE_GB} GB per Auto Mode node)",
+            nodes * AUTO_MODE_NODE_STORAGE_GB,
+            self.p("ebs_gp3_gb_month"),
+            hourly=False,
+        )
+
+    def eks_addons(self, cluster_id: str) -> set[str]:
+        return {
+            props(a).get("AddonName")
+            for a in self.stack.of_type("AWS::EKS::Addon").values()
+            if ref(props(a).get("ClusterName")) == cluster_id
+        }
+
+    def eks_nodegroup(self, group_id, r):
+        p = props(r)
+        scaling = p.get("ScalingConfig", {})
+        count = int(scaling.get("DesiredSize", scaling.get("MinSize", 1)))
+        # EKS launches t3.medium when a group names no type.
+        itype = (p.get("InstanceTypes") or ["t3.medium"])[0]
+        spot = p.get("CapacityType") == "SPOT"
+        what = "Spot node group, priced at On-Demand: an upper bound" if spot else "node group"
+        self.add(f"EC2 {itype} ({what})", count, self.p("ec2_instance_hour", itype))
+        data = {}
+        template_id = ref((p.get("LaunchTemplate") or {}).get("Id"))
+        if template_id:
+            data = props(self.resource(template_id)).get("LaunchTemplateData", {})
+        disks = [m.get("Ebs", {}) for m in data.get("BlockDeviceMappings", [])] or [
+            {"VolumeSize": p.get("DiskSize", 20), "VolumeType": "gp3"}
+        ]
+        gigabytes = 0
+        for ebs in disks:
+            if ebs.get("VolumeType", "gp3") != "gp3":
+                raise ValueError(f"{self.stack.id}/{group_id}: only gp3 volumes are priced")
+            gigabytes += int(ebs.get("VolumeSize", 20))
+        if str(p.get("AmiType", "")).startswith("BOTTLEROCKET"):
+            gigabytes += BOTTLEROCKET_OS_VOLUME_GB
+        self.add(
+            f"EBS gp3 node disks ({gigabytes} GB per node)",
+            count * gigabytes,
+            self.p("ebs_gp3_gb_month"),
+            hourly=False,
+        )
+        if data.get("Monitoring", {}).get("Enabled"):
+            self.add(
+                f"EC2 detailed monitoring ({DETAILED_MONITORING_METRICS} metrics per instance)",
+                count * DETAILED_MONITORING_METRICS,
+                self.p("cloudwatch_metric_month"),
+                hourly=False,
+            )
+
+    def eks_fargate_profile(self, _id, r):
+        p = props(r)
+        if "kube-system" not in {s.get("Namespace") for s in p.get("Selectors", [])}:
+            return  # pods of your namespaces: billed by use
+        cluster_id = ref(p.get("ClusterName"))
+        groups = [
+            g
+            for g in self.stack.of_type("AWS::EKS::Nodegroup").values()
+            if ref(props(g).get("ClusterName")) == cluster_id
+        ]
+        cluster = props(self.resource(cluster_id)) if cluster_id in self.stack.resources else {}
+        if groups or (cluster.get("ComputeConfig") or {}).get("Enabled"):
+            return  # the add-ons' pods prefer the nodes
+        cpu, memory = FARGATE_SMALLEST_POD
+        for addon in sorted(self.eks_addons(cluster_id) & set(FARGATE_SYSTEM_PODS)):
+            self.fargate_tasks(
+                f"Fargate: {addon} pods (kube-system profile)",
+                f"{cpu:g} vCPU, {memory:g} GB, x86",
+                FARGATE_SYSTEM_PODS[addon],
+                cpu,
+                memory,
+                "X86_64",
+                spot=False,
+                hours=self.hours,
+            )
+
     # -- data
 
     def neptune_instance(self, _id, r):
@@ -476,6 +591,9 @@ IDLE: dict[str, Callable[[Model, str, dict], None]] = {
     "AWS::AutoScaling::ScalingPolicy": Model.scaling_policy,
     "AWS::CloudWatch::Dashboard": Model.dashboard,
     "AWS::SageMaker::NotebookInstance": Model.notebook,
+    "AWS::EKS::Cluster": Model.eks_cluster,
+    "AWS::EKS::Nodegroup": Model.eks_nodegroup,
+    "AWS::EKS::FargateProfile": Model.eks_fargate_profile,
 }
 
 # Types that bill only by use; their unit prices are listed by `per_request_rates`.
@@ -536,6 +654,9 @@ FREE = {
     "AWS::ECS::ClusterCapacityProviderAssociations",
     "AWS::ECS::CapacityProvider",
     "AWS::EFS::AccessPoint",
+    "AWS::EKS::AccessEntry",
+    "AWS::EKS::Addon",  # its pods: in the lines of the nodes or Fargate they run on
+    "AWS::EKS::PodIdentityAssociation",
     "AWS::EFS::MountTarget",
     "AWS::ElasticLoadBalancingV2::Listener",
     "AWS::ElasticLoadBalancingV2::ListenerRule",
@@ -556,6 +677,7 @@ FREE = {
     "AWS::S3::BucketPolicy",
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
+    "AWS::SSM::Parameter",  # standard tier
     "AWS::SQS::QueuePolicy",
     "AWS::SecretsManager::SecretTargetAttachment",
     "AWS::WAFv2::WebACLAssociation",
@@ -652,6 +774,48 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
             name = ARCH_NAMES.get(arch, arch)
             add(f"Fargate tasks beyond the minimum, vCPU ({name})", "fargate_vcpu_hour", arch)
             add(f"Fargate tasks beyond the minimum, memory ({name})", "fargate_gb_hour", arch)
+    for cluster_id, cluster in stack.of_type("AWS::EKS::Cluster").items():
+        p = props(cluster)
+        if (p.get("UpgradePolicy") or {}).get("SupportType") != "STANDARD":
+            add(
+                "EKS control plane once its version is in extended support",
+                "eks_cluster_hour",
+                "extended",
+            )
+        addons = {
+            props(a).get("AddonName")
+            for a in stack.of_type("AWS::EKS::Addon").values()
+            if ref(props(a).get("ClusterName")) == cluster_id
+        }
+        if (p.get("ComputeConfig") or {}).get("Enabled"):
+            add(
+                f"EKS Auto Mode nodes for your pods, e.g. {AUTO_MODE_IDLE_NODE_TYPE}",
+                "ec2_instance_hour",
+                AUTO_MODE_IDLE_NODE_TYPE,
+            )
+            add(
+                f"EKS Auto Mode fee on each node, e.g. {AUTO_MODE_IDLE_NODE_TYPE}",
+                "eks_auto_mode_fee_hour",
+                AUTO_MODE_IDLE_NODE_TYPE,
+            )
+        if (p.get("ComputeConfig") or {}).get("Enabled") or "aws-ebs-csi-driver" in addons:
+            add("EBS gp3 volumes of persistent volume claims", "ebs_gp3_gb_month")
+        if "amazon-cloudwatch-observability" in addons:
+            add(
+                "Container Insights: CloudWatch Logs ingestion of performance events and "
+                "container logs",
+                "cloudwatch_logs_ingest_gb",
+            )
+        add(
+            "Load balancers your Services and Ingresses create (not in the stack)",
+            "alb_hour",
+        )
+    for group in stack.of_type("AWS::EKS::Nodegroup").values():
+        itype = (props(group).get("InstanceTypes") or ["t3.medium"])[0]
+        add(f"Node group nodes beyond the desired size ({itype})", "ec2_instance_hour", itype)
+    if stack.of_type("AWS::EKS::FargateProfile"):
+        add("Fargate pods in your namespaces, vCPU (x86)", "fargate_vcpu_hour", "X86_64")
+        add("Fargate pods in your namespaces, memory (x86)", "fargate_gb_hour", "X86_64")
     if types["AWS::StepFunctions::StateMachine"]:
         add("Step Functions state transitions", "step_functions_transitions_thousand")
     if types["AWS::Scheduler::Schedule"]:

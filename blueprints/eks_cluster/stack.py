@@ -20,44 +20,28 @@ Workloads are not in CloudFormation: blueprints/eks_cluster/k8s/ and docs/eks-cl
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
-import re
 from collections.abc import Sequence
-from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, IDependable
 
+from blueprints.eks_cluster.settings import EksClusterSettings
 from house.compliance import acknowledge
 from house.network import ISOLATED, PRIVATE_WITH_EGRESS, InterfaceEndpoints
 from house.network import vpc as house_vpc
-from house.settings import StageSettings, require
-from patterns.kubernetes.cluster import (
-    CONTROL_PLANE_LOG_TYPES,
-    KUBERNETES_VERSIONS,
-    KubernetesCluster,
-    PodIdentity,
-)
+from house.settings import Instance, StageSettings, pascal
+from patterns.kubernetes.cluster import KubernetesCluster, PodIdentity
 from patterns.kubernetes.compute import (
     FargateProfiles,
     ManagedNodeGroups,
     NodeGroupSize,
     auto_mode_node_role,
-    is_graviton,
-    is_instance_type,
 )
 from patterns.kubernetes.storage import AUTO_MODE_EBS, EBS_CSI, SharedFiles, storage_manifest
 
-STACK_ID = "EksCluster"
-COMPUTE = ("automode", "nodegroups", "fargate")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
-_NAMESPACE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-# EKS allows 10 Fargate profiles per cluster (service quotas); kube-system takes one.
-MAX_FARGATE_NAMESPACES = 9
-MAX_NAT_GATEWAYS = 3
+SETTINGS = EksClusterSettings
+STACK_IDS = ("EksCluster",)
 
 # Interface endpoints the nodes (and pods) need when their subnets have no NAT: what each
 # compute profile calls. Each bills per AZ-hour (docs/eks-cluster.md has the table).
@@ -101,245 +85,10 @@ CLOUDWATCH_IDENTITY = PodIdentity(
 )
 
 
-def _cidr_problem(cidr: str) -> str | None:
-    try:
-        network = ipaddress.ip_network(cidr, strict=True)
-    except ValueError as error:
-        return f"not a CIDR ({error}); write an address as x.x.x.x/32"
-    if network.version != 4:
-        return "EKS takes IPv4 CIDRs for the public endpoint"
-    if network.prefixlen == 0:
-        return "that is the whole internet; list the networks that run kubectl"
-    return None
-
-
-@dataclasses.dataclass(frozen=True)
-class EksClusterSettings:
-    # -- control plane --
-    # "1.xx": pinned, never "latest"; the upgrade policy is STANDARD (EKS upgrades the
-    # cluster at the end of standard support instead of billing extended support).
-    kubernetes_version: str = "1.36"
-    compute: Literal["automode", "nodegroups", "fargate"] = "automode"
-    # public_and_private: the API is public for public_access_cidrs only (nodes use the
-    # private endpoint); private: reachable from the VPC (and what is connected to it) only.
-    endpoint_access: Literal["public_and_private", "private"] = "private"
-    public_access_cidrs: tuple[str, ...] = ()
-    control_plane_logs: tuple[str, ...] = ("api", "audit", "authenticator")
-    # IAM roles/users given cluster-admin access entries, besides the stack's admin role.
-    admin_principal_arns: tuple[str, ...] = ()
-    # -- network --
-    # NAT gateways for the node subnets (one per AZ at most); 0 = isolated node subnets.
-    nat_gateways: int = 0
-    # Interface endpoints to the AWS APIs nodes call (needed when nat_gateways is 0).
-    interface_endpoints: bool = True
-    # -- add-ons --
-    # Container Insights (the amazon-cloudwatch-observability add-on): billed per metric.
-    container_insights: bool = False
-    # A shared EFS file system (+ the EFS CSI add-on where the nodes are yours).
-    efs: bool = True
-    # -- compute: nodegroups --
-    node_os: Literal["al2023", "bottlerocket"] = "al2023"
-    on_demand_instance_type: str = "t4g.medium"  # Graviton
-    on_demand_nodes: int = 1
-    on_demand_max_nodes: int = 2
-    spot_instance_types: tuple[str, ...] = ("t4g.medium", "t4g.large", "m7g.medium", "m6g.medium")
-    spot_nodes: int = 1
-    spot_max_nodes: int = 3
-    node_disk_gib: int = 20
-    # -- compute: fargate --
-    fargate_namespaces: tuple[str, ...] = ("default",)
-    # -- regions --
-    # Regions beyond the stage's own, each with a cluster of its own (stack EksCluster<Region>).
-    regions: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        require(
-            self.kubernetes_version in KUBERNETES_VERSIONS,
-            "kubernetes_version",
-            self.kubernetes_version,
-            f"allowed: {', '.join(KUBERNETES_VERSIONS)} (what aws-cdk-lib knows; `make "
-            "preflight` checks that the region still gives it standard support)",
-        )
-        if self.endpoint_access == "public_and_private":
-            require(
-                bool(self.public_access_cidrs),
-                "public_access_cidrs",
-                self.public_access_cidrs,
-                "a public endpoint needs the CIDRs that may reach it, e.g. your address as "
-                "x.x.x.x/32 (or endpoint_access: private)",
-            )
-        else:
-            require(
-                not self.public_access_cidrs,
-                "public_access_cidrs",
-                self.public_access_cidrs,
-                "endpoint_access is private, so no public CIDRs apply; remove them or set "
-                "endpoint_access: public_and_private",
-            )
-        for cidr in self.public_access_cidrs:
-            problem = _cidr_problem(cidr)
-            require(problem is None, "public_access_cidrs", cidr, problem or "")
-        for log_type in self.control_plane_logs:
-            require(
-                log_type in CONTROL_PLANE_LOG_TYPES,
-                "control_plane_logs",
-                log_type,
-                f"allowed: {', '.join(CONTROL_PLANE_LOG_TYPES)}",
-            )
-        require(
-            len(set(self.control_plane_logs)) == len(self.control_plane_logs),
-            "control_plane_logs",
-            self.control_plane_logs,
-            "each log type once",
-        )
-        for principal in self.admin_principal_arns:
-            require(
-                bool(_PRINCIPAL.match(principal)),
-                "admin_principal_arns",
-                principal,
-                "expected IAM role or user ARNs like arn:aws:iam::111122223333:role/Admin",
-            )
-        require(
-            0 <= self.nat_gateways <= MAX_NAT_GATEWAYS,
-            "nat_gateways",
-            self.nat_gateways,
-            f"allowed: 0..{MAX_NAT_GATEWAYS} (one per AZ at most)",
-        )
-        require(
-            self.nat_gateways > 0 or self.interface_endpoints,
-            "interface_endpoints",
-            self.interface_endpoints,
-            "with nat_gateways 0 the node subnets have no other path to ECR, STS and EKS: "
-            "nodes would never join and images never pull; set interface_endpoints: true or "
-            "nat_gateways >= 1",
-        )
-        require(
-            not (self.container_insights and self.compute == "fargate"),
-            "container_insights",
-            self.container_insights,
-            "the amazon-cloudwatch-observability add-on runs DaemonSets, which Fargate does not "
-            "run; with compute fargate set it false (Fargate's built-in log router ships logs)",
-        )
-        self._check_node_groups()
-        self._check_fargate()
-        for region in self.regions:
-            require(bool(_REGION.match(region)), "regions", region, "expected names like eu-west-1")
-        require(
-            len(set(self.regions)) == len(self.regions),
-            "regions",
-            self.regions,
-            "each region once: one cluster per region",
-        )
-
-    def _check_node_groups(self) -> None:
-        require(
-            is_instance_type(self.on_demand_instance_type),
-            "on_demand_instance_type",
-            self.on_demand_instance_type,
-            "expected an EC2 instance type like m7g.large",
-        )
-        require(
-            is_graviton(self.on_demand_instance_type),
-            "on_demand_instance_type",
-            self.on_demand_instance_type,
-            "the On-Demand group is Graviton (arm64): t4g, m7g, c7g, r7g, m8g, ...",
-        )
-        require(
-            len(self.spot_instance_types) >= 2,
-            "spot_instance_types",
-            self.spot_instance_types,
-            "a Spot group needs several instance types (Spot capacity of one type can run "
-            "out, and the group then gets no nodes); list at least 2 of one architecture",
-        )
-        for instance_type in self.spot_instance_types:
-            require(
-                is_instance_type(instance_type),
-                "spot_instance_types",
-                instance_type,
-                "expected EC2 instance types like m7g.large",
-            )
-        require(
-            len(set(self.spot_instance_types)) == len(self.spot_instance_types),
-            "spot_instance_types",
-            self.spot_instance_types,
-            "each instance type once",
-        )
-        require(
-            len({is_graviton(t) for t in self.spot_instance_types}) == 1,
-            "spot_instance_types",
-            self.spot_instance_types,
-            "one node group runs one AMI: all Graviton (arm64) or all x86_64",
-        )
-        require(
-            1 <= self.on_demand_nodes <= self.on_demand_max_nodes,
-            "on_demand_nodes",
-            self.on_demand_nodes,
-            f"allowed: 1..on_demand_max_nodes ({self.on_demand_max_nodes}); CoreDNS and the "
-            "add-on controllers need an On-Demand node",
-        )
-        require(
-            0 <= self.spot_nodes <= self.spot_max_nodes,
-            "spot_nodes",
-            self.spot_nodes,
-            f"allowed: 0..spot_max_nodes ({self.spot_max_nodes})",
-        )
-        for name, value in (
-            ("on_demand_max_nodes", self.on_demand_max_nodes),
-            ("spot_max_nodes", self.spot_max_nodes),
-        ):
-            require(
-                1 <= value <= 450, name, value, "allowed: 1..450 (nodes per managed node group)"
-            )
-        require(
-            20 <= self.node_disk_gib <= 16384,
-            "node_disk_gib",
-            self.node_disk_gib,
-            "allowed: 20..16384 GiB (gp3; the EKS AMIs need 20)",
-        )
-
-    def _check_fargate(self) -> None:
-        require(
-            1 <= len(self.fargate_namespaces) <= MAX_FARGATE_NAMESPACES,
-            "fargate_namespaces",
-            self.fargate_namespaces,
-            f"allowed: 1..{MAX_FARGATE_NAMESPACES} namespaces (EKS allows 10 Fargate profiles "
-            "per cluster; kube-system has one)",
-        )
-        for namespace in self.fargate_namespaces:
-            require(
-                bool(_NAMESPACE.match(namespace)) and namespace != "kube-system",
-                "fargate_namespaces",
-                namespace,
-                "expected Kubernetes namespace names (lower-case DNS labels) other than "
-                "kube-system, which always has its profile",
-            )
-        require(
-            len(set(self.fargate_namespaces)) == len(self.fargate_namespaces),
-            "fargate_namespaces",
-            self.fargate_namespaces,
-            "each namespace once",
-        )
-
-
-SETTINGS = EksClusterSettings
-
-
-def regional_stack_id(region: str) -> str:
-    """`EksClusterEuWest1` for eu-west-1: a stack id per extra region."""
-    return STACK_ID + "".join(part.capitalize() for part in region.split("-"))
-
-
-def check_stage(stage: StageSettings, settings: EksClusterSettings) -> None:
-    """The rules that need the stage."""
-    where = f"blueprints.eks-cluster.{stage.name}"
-    if stage.region:
-        require(
-            stage.region not in settings.regions,
-            f"{where}.regions",
-            settings.regions,
-            f"{stage.region} is the stage's own region, which has the {STACK_ID} stack already; "
-            "list only further regions",
-        )
+def regional_stack_id(stack_id: str, region: str) -> str:
+    """`EksClusterEuWest1` for the home stack `EksCluster` and eu-west-1: one stack per
+    extra region, named after the instance's home stack (`TeamK8sEuWest1` for `TeamK8s`)."""
+    return stack_id + pascal(region)
 
 
 class EksClusterStack(cdk.Stack):
@@ -575,22 +324,30 @@ class EksClusterStack(cdk.Stack):
             )
 
 
-def build(app: cdk.App, stage: StageSettings, settings: EksClusterSettings) -> list[cdk.Stack]:
-    """EksCluster in the stage's region, and EksCluster<Region> for each of `regions`: one
-    cluster per region, nothing shared between them (no cross-region references)."""
-    check_stage(stage, settings)
+def build(app: cdk.App, instance: Instance[EksClusterSettings]) -> list[cdk.Stack]:
+    """The home stack in the stage's region, and `<home stack id><Region>` for each of
+    `regions`: one cluster per region, nothing shared between them (no cross-region
+    references, no dependencies), each deployed, smoked and destroyed on its own."""
+    stage, settings = instance.stage, instance.settings
+    (home,) = instance.stack_ids(*STACK_IDS)
     stacks: list[cdk.Stack] = [
         EksClusterStack(
             app,
-            STACK_ID,
+            home,
             stage=stage,
             settings=settings,
             availability_zones=stage.availability_zones,
-            **stage.stack_kwargs(STACK_ID),
+            **stage.stack_kwargs(home),
         )
     ]
     for region in settings.regions:
-        stack_id = regional_stack_id(region)
+        stack_id = regional_stack_id(home, region)
+        if app.node.try_find_child(stack_id) is not None:
+            raise ValueError(
+                f"setting '{instance.setting('regions')}' lists {region}, whose stack "
+                f"{stack_id} has the id of a stack another instance built; give one of the "
+                "instances another key"
+            )
         stacks.append(
             EksClusterStack(
                 app,
@@ -600,8 +357,10 @@ def build(app: cdk.App, stage: StageSettings, settings: EksClusterSettings) -> l
                 # The stage's AZs are its own region's; elsewhere CloudFormation picks two
                 # (Fn::GetAZs), so the synth needs no account or lookup.
                 availability_zones=(),
-                stack_name=stage.stack_name(stack_id),
-                env=cdk.Environment(account=stage.environment.account, region=region),
+                **{
+                    **stage.stack_kwargs(stack_id),
+                    "env": cdk.Environment(account=stage.environment.account, region=region),
+                },
             )
         )
     return stacks

@@ -26,12 +26,10 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
+from house.types import is_graviton
 from patterns.kubernetes.cluster import acknowledge_managed_policy
 
 NODE_OPERATING_SYSTEMS = ("al2023", "bottlerocket")
-# EC2 families with a Graviton (arm64) processor: a digit then `g` (t4g, m7g, c7gn, r8g, im4gn).
-_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _AMI_TYPES = {
     ("al2023", True): eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
     ("al2023", False): eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
@@ -52,14 +50,6 @@ AUTO_MODE_NODE_POLICIES = {
     "AmazonEC2ContainerRegistryPullOnly": "lets the node pull images from ECR, nothing else",
 }
 FARGATE_POD_EXECUTION_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"
-
-
-def is_graviton(instance_type: str) -> bool:
-    return bool(_GRAVITON.match(instance_type))
-
-
-def is_instance_type(instance_type: str) -> bool:
-    return bool(_INSTANCE_TYPE.match(instance_type))
 
 
 def _node_role(
@@ -127,6 +117,8 @@ class ManagedNodeGroups(Construct):
         self.launch_template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
+            # 1-minute EC2 metrics, billed as custom metrics per node (CT.EC2.PR.10).
+            detailed_monitoring=True,
             http_endpoint=True,
             http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
             # A pod's packets to IMDS take a second hop: with a limit of 1 only the node (and

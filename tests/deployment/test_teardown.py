@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from deployment import teardown
-from tests.deployment.test_preflight_helpers import write_assembly
+from tests.support.preflight_fakes import write_assembly
 
 CLUSTER = "EksCluster-dev"
 REGION = "us-east-1"

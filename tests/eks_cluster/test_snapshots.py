@@ -1,12 +1,10 @@
-"""One snapshot per stage of the EksCluster template (the shipped Auto Mode profile).
+"""One snapshot per stage of every EksCluster stack (the shipped profiles; asset hashes masked).
 
-Update deliberately: BLUEPRINTS=eks-cluster .venv/bin/python -m pytest
-tests/eks_cluster/test_snapshots.py --snapshot-update, then read the diff.
+Update deliberately: `make snapshots`, then read the diff of __snapshots__/.
 """
 
-from tests.eks_cluster.conftest import STACK_ID
-from tests.support.snapshots import assert_matches_snapshot
+from tests.support.snapshots import assert_blueprint_matches_snapshots
 
 
 def test_template_matches_snapshot(assembly, snapshot):
-    assert_matches_snapshot(assembly, STACK_ID, snapshot)
+    assert_blueprint_matches_snapshots(assembly, "eks-cluster", snapshot)

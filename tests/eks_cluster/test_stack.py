@@ -1,6 +1,7 @@
-"""Template assertions for every security, durability and cost property of the cluster, in dev
-and prod with the shipped Auto Mode profile (`assembly` runs each test once per stage), and in
-the other compute profiles where they differ (`profile`)."""
+"""Template assertions for every security, durability and cost property of the cluster: in the
+shipped profile of each stage (`assembly` runs a test once per stage), and in every compute
+profile of both stages where the property depends on the profile (`every_profile`, `profile`).
+Expected values come from the settings each stack was built with, never from cdk.json."""
 
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ import json
 
 import pytest
 
-from house.defaults import RETENTION_DAYS
+from house.types import is_graviton
 from tests.eks_cluster.conftest import STACK_ID
 from tests.support.iam_statements import actions_of, statements_of
 from tests.support.template import only, resources
-
-STAGES = {
-    "dev": dict(public=True, logs=["audit"], nat=1),
-    "prod": dict(public=False, logs=["api", "audit", "authenticator"], nat=0),
-}
 
 
 def cluster(template: dict) -> dict:
@@ -49,27 +45,33 @@ def addons(template: dict) -> dict[str, tuple[str, dict]]:
     }
 
 
+def built(found) -> tuple:
+    """(assembly, settings, template) of a `profile`/`every_profile` result."""
+    assembly, instance, stack_id = found
+    return assembly, assembly.settings(instance), assembly.template(stack_id)
+
+
 # -- version and upgrade policy -----------------------------------------------------------------
 
 
-def test_the_version_is_pinned_and_the_upgrade_policy_is_standard(assembly, template):
+def test_the_version_is_pinned_and_the_upgrade_policy_is_standard(every_profile):
     """CloudFormation's default is EXTENDED, which bills extended support once the version
     ages; the L2 has no property, so the L1 must say STANDARD."""
+    _, settings, template = built(every_profile)
     props = cluster_props(template)
     assert props["UpgradePolicy"] == {"SupportType": "STANDARD"}
-    from tests.eks_cluster.test_settings import shipped
-
-    assert props["Version"] == shipped(assembly.stage)["kubernetes_version"]
+    assert props["Version"] == settings.kubernetes_version
 
 
-def test_prod_protects_the_cluster_from_deletion_dev_does_not(assembly, template):
-    assert cluster_props(template)["DeletionProtection"] is (assembly.stage == "prod")
+def test_a_stage_that_keeps_data_protects_the_cluster_from_deletion(assembly, template):
+    assert cluster_props(template)["DeletionProtection"] is assembly.stage_settings.keep_data
 
 
 # -- access -------------------------------------------------------------------------------------
 
 
-def test_authentication_is_by_access_entries_only_and_the_creator_is_no_admin(template):
+def test_authentication_is_by_access_entries_only_and_the_creator_is_no_admin(every_profile):
+    _, _, template = built(every_profile)
     props = cluster_props(template)
     assert props["AccessConfig"] == {
         "AuthenticationMode": "API",
@@ -82,21 +84,35 @@ def test_authentication_is_by_access_entries_only_and_the_creator_is_no_admin(te
     assert all("RestrictDefaultSG" in lid for lid in functions), list(functions)
 
 
-def test_the_admin_role_is_the_one_access_entry_with_cluster_admin(template):
-    ((_, entry),) = resources(template, "AWS::EKS::AccessEntry").items()
-    props = entry["Properties"]
+def test_the_admin_role_and_each_admin_principal_get_cluster_admin_entries(every_profile):
+    _, settings, template = built(every_profile)
+    entries = [e["Properties"] for e in resources(template, "AWS::EKS::AccessEntry").values()]
+    assert len(entries) == 1 + len(settings.admin_principal_arns)  # none for nodes or Fargate
+    (props,) = [e for e in entries if isinstance(e["PrincipalArn"], dict)]
     admin = logical_id_of(template, props["PrincipalArn"])
     (trust,) = template["Resources"][admin]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Action"] == "sts:AssumeRole"
     principal = json.dumps(trust["Principal"]["AWS"])  # the account: IAM decides who may assume
     assert '{"Ref": "AWS::AccountId"}' in principal and principal.endswith(':root"]]}')
-    (policy,) = props["AccessPolicies"]
-    assert policy["AccessScope"] == {"Type": "cluster"}
-    assert json.dumps(policy["PolicyArn"]).endswith('AmazonEKSClusterAdminPolicy"]]}')
     assert statements_of(template, admin) == []  # its power is the access entry, not IAM
     outputs = template["Outputs"]
     assert logical_id_of(template, outputs["ClusterAdminRoleArn"]["Value"]) == admin
     assert "--role-arn" in json.dumps(outputs["KubeconfigCommand"]["Value"])
+    mine = {e["PrincipalArn"]: e for e in entries if isinstance(e["PrincipalArn"], str)}
+    assert set(mine) == set(settings.admin_principal_arns)
+    for entry in [props, *mine.values()]:
+        (policy,) = entry["AccessPolicies"]
+        assert policy["AccessScope"] == {"Type": "cluster"}
+        assert json.dumps(policy["PolicyArn"]).endswith('AmazonEKSClusterAdminPolicy"]]}')
+
+
+def test_some_profile_gives_an_admin_principal_its_entry(profile):
+    """The check above has something to check."""
+    assert any(
+        profile(stage, compute)[0].settings(profile(stage, compute)[1]).admin_principal_arns
+        for stage in ("dev", "prod")
+        for compute in ("automode", "nodegroups", "fargate")
+    )
 
 
 # -- encryption ---------------------------------------------------------------------------------
@@ -128,30 +144,36 @@ def test_secrets_are_envelope_encrypted_with_a_rotated_key_the_role_may_use_firs
 # -- endpoint -----------------------------------------------------------------------------------
 
 
-def test_the_endpoint_is_allow_listed_in_dev_and_private_in_prod(assembly, template):
+def test_the_endpoint_is_private_or_public_for_the_allow_list_only(settings, template):
     config = cluster_props(template)["ResourcesVpcConfig"]
     assert config["EndpointPrivateAccess"] is True
-    if STAGES[assembly.stage]["public"]:
+    if settings.endpoint_access == "public_and_private":
         assert config["EndpointPublicAccess"] is True
-        assert config["PublicAccessCidrs"] == ["192.0.2.0/24"]
+        assert config["PublicAccessCidrs"] == list(settings.public_access_cidrs)
+        assert "0.0.0.0/0" not in config["PublicAccessCidrs"]
     else:
         assert config["EndpointPublicAccess"] is False
         assert "PublicAccessCidrs" not in config
 
 
-def test_the_control_plane_and_nodes_use_private_subnets(assembly, template):
+def test_the_control_plane_and_nodes_use_the_node_subnets(every_profile):
+    _, settings, template = built(every_profile)
     subnets = cluster_props(template)["ResourcesVpcConfig"]["SubnetIds"]
-    kind = "private" if assembly.stage == "dev" else "isolated"
+    kind = "private" if settings.nat_gateways else "isolated"
     assert subnets and all(kind in s["Ref"] for s in subnets), subnets
+    for group in resources(template, "AWS::EKS::Nodegroup").values():
+        assert all(kind in s["Ref"] for s in group["Properties"]["Subnets"])
+    for fargate in resources(template, "AWS::EKS::FargateProfile").values():
+        assert all(kind in s["Ref"] for s in fargate["Properties"]["Subnets"])
 
 
 # -- logging ------------------------------------------------------------------------------------
 
 
-def test_control_plane_logs_per_stage_into_a_group_with_retention(assembly, template):
+def test_control_plane_logs_go_to_a_group_with_the_stages_retention(assembly, settings, template):
     props = cluster_props(template)
     enabled = [t["Type"] for t in props["Logging"]["ClusterLogging"]["EnabledTypes"]]
-    assert enabled == STAGES[assembly.stage]["logs"]
+    assert enabled == list(settings.control_plane_logs)
     groups = {
         lid: g
         for lid, g in resources(template, "AWS::Logs::LogGroup").items()
@@ -159,39 +181,52 @@ def test_control_plane_logs_per_stage_into_a_group_with_retention(assembly, temp
         == f"/aws/eks/{assembly.stack_name(STACK_ID)}/cluster"
     }
     ((group_id, group),) = groups.items()
-    assert group["Properties"]["RetentionInDays"] in RETENTION_DAYS
-    expected = {"dev": 14, "prod": 365}[assembly.stage]
-    assert group["Properties"]["RetentionInDays"] == expected
+    stage = assembly.stage_settings
+    assert group["Properties"]["RetentionInDays"] == stage.log_retention_days
     assert group_id in cluster(template)["DependsOn"]  # else EKS makes it, without retention
-    assert group["DeletionPolicy"] == ("Retain" if assembly.stage == "prod" else "Delete")
+    assert group["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
 
 
 # -- network and cost ---------------------------------------------------------------------------
 
 
-def test_dev_has_one_nat_gateway_prod_none_but_interface_endpoints(assembly, template):
-    nat = len(resources(template, "AWS::EC2::NatGateway"))
-    assert nat == STAGES[assembly.stage]["nat"]
-    endpoints = resources(template, "AWS::EC2::VPCEndpoint")
-    interface = [
-        e for e in endpoints.values() if e["Properties"].get("VpcEndpointType") == "Interface"
+def endpoint_services(template: dict) -> list[str]:
+    """The short service names of the interface endpoints: api, dkr, sts, eks, ..."""
+    return sorted(
+        json.dumps(e["Properties"]["ServiceName"]).split(".")[-1].rstrip('"]}')
+        for e in resources(template, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    )
+
+
+def test_nat_gateways_and_interface_endpoints_are_what_the_settings_ask(every_profile):
+    _, settings, template = built(every_profile)
+    assert len(resources(template, "AWS::EC2::NatGateway")) == settings.nat_gateways
+    gateway = [
+        e
+        for e in resources(template, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Gateway"
     ]
-    gateway = [e for e in endpoints.values() if e["Properties"].get("VpcEndpointType") == "Gateway"]
     assert len(gateway) == 1  # S3: free, and image layers skip the NAT's per-GB charge
-    if assembly.stage == "dev":
-        assert interface == []
-    else:
-        services = sorted(
-            json.dumps(e["Properties"]["ServiceName"]).split(".")[-1].rstrip('"]}')
-            for e in interface
-        )
-        assert services == sorted(["api", "dkr", "sts", "eks", "eks-auth", "logs", "monitoring"])
-        for endpoint in interface:
+    services = endpoint_services(template)
+    if not settings.interface_endpoints:
+        assert services == []
+        return
+    expected = ["api", "dkr", "sts", "eks"]  # ECR API, ECR layers, pods' credentials, bootstrap
+    if settings.compute != "fargate":
+        expected.append("eks-auth")  # Pod Identity (not on Fargate)
+    if settings.compute == "nodegroups":
+        expected.append("ec2")  # the VPC CNI assigns pod addresses
+    if settings.container_insights:
+        expected += ["logs", "monitoring"]
+    assert services == sorted(expected)
+    for endpoint in resources(template, "AWS::EC2::VPCEndpoint").values():
+        if endpoint["Properties"].get("VpcEndpointType") == "Interface":
             assert endpoint["Properties"]["PrivateDnsEnabled"] is True
 
 
 def test_interface_endpoints_admit_https_from_the_cluster_security_group_only(profile):
-    template = profile("prod", "nodegroups").template(STACK_ID)
+    _, _, template = built(profile("prod", "nodegroups"))
     groups = resources(template, "AWS::EC2::SecurityGroup")
     (endpoint_group_id,) = [g for g in groups if g.startswith("Endpoints")]
     assert (
@@ -221,10 +256,12 @@ def test_vpc_has_flow_logs(template):
     assert len(resources(template, "AWS::EC2::FlowLog")) == 1
 
 
-# -- compute: Auto Mode (the shipped profile) ---------------------------------------------------
+# -- compute: Auto Mode -------------------------------------------------------------------------
 
 
-def test_auto_mode_gets_a_minimal_node_role_and_no_access_entry_of_ours(template):
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_auto_mode_gets_a_minimal_node_role_and_no_access_entry_of_ours(profile, stage):
+    _, _, template = built(profile(stage, "automode"))
     props = cluster_props(template)
     compute = props["ComputeConfig"]
     assert compute["Enabled"] is True
@@ -240,7 +277,7 @@ def test_auto_mode_gets_a_minimal_node_role_and_no_access_entry_of_ours(template
     assert statements_of(template, node_role) == []
     # EKS creates the node role's EC2 access entry itself; declaring it fails the deploy.
     for entry in resources(template, "AWS::EKS::AccessEntry").values():
-        assert logical_id_of(template, entry["Properties"]["PrincipalArn"]) != node_role
+        assert entry["Properties"]["PrincipalArn"] != {"Fn::GetAtt": [node_role, "Arn"]}
     cluster_role = logical_id_of(template, props["RoleArn"])
     assert managed_policies(template, cluster_role) == {
         "AmazonEKSClusterPolicy",
@@ -253,27 +290,33 @@ def test_auto_mode_gets_a_minimal_node_role_and_no_access_entry_of_ours(template
     assert trust["Statement"][0]["Action"] == ["sts:AssumeRole", "sts:TagSession"]
 
 
-def test_auto_mode_runs_only_the_addons_it_does_not_build_in(assembly, template):
-    names = set(addons(template))
-    expected = {"metrics-server", "aws-efs-csi-driver"}
-    if assembly.stage == "prod":
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_auto_mode_runs_only_the_addons_it_does_not_build_in(profile, stage):
+    _, settings, template = built(profile(stage, "automode"))
+    expected = {"metrics-server"}
+    if settings.efs:
+        expected.add("aws-efs-csi-driver")
+    if settings.container_insights:
         expected.add("amazon-cloudwatch-observability")
-    assert names == expected
+    assert set(addons(template)) == expected
     for _, addon in addons(template).values():
         assert addon["Properties"]["ResolveConflicts"] == "OVERWRITE"
 
 
-def test_container_insights_runs_with_its_own_pod_identity_role_in_prod(assembly, template):
-    associations = resources(template, "AWS::EKS::PodIdentityAssociation")
-    if assembly.stage == "dev":
+def test_container_insights_runs_with_its_own_pod_identity_role(every_profile):
+    _, settings, template = built(every_profile)
+    associations = {
+        lid: a
+        for lid, a in resources(template, "AWS::EKS::PodIdentityAssociation").items()
+        if a["Properties"]["Namespace"] == "amazon-cloudwatch"
+    }
+    if not settings.container_insights:
         assert associations == {}
+        assert "amazon-cloudwatch-observability" not in addons(template)
         return
     ((association_id, association),) = associations.items()
     props = association["Properties"]
-    assert (props["Namespace"], props["ServiceAccount"]) == (
-        "amazon-cloudwatch",
-        "cloudwatch-agent",
-    )
+    assert props["ServiceAccount"] == "cloudwatch-agent"
     role = logical_id_of(template, props["RoleArn"])
     assert managed_policies(template, role) == {"CloudWatchAgentServerPolicy"}
     trust = template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -284,15 +327,21 @@ def test_container_insights_runs_with_its_own_pod_identity_role_in_prod(assembly
             "Principal": {"Service": "pods.eks.amazonaws.com"},
         }
     ]
-    addon_id, addon = addons(template)["amazon-cloudwatch-observability"]
+    _, addon = addons(template)["amazon-cloudwatch-observability"]
     assert association_id in addon["DependsOn"]  # credentials exist before its pods start
 
 
 # -- storage ------------------------------------------------------------------------------------
 
 
-def test_efs_is_encrypted_tls_only_and_reached_from_the_cluster_security_group(assembly, template):
-    ((fs_id, fs),) = resources(template, "AWS::EFS::FileSystem").items()
+def test_efs_is_encrypted_tls_only_and_reached_from_the_cluster_security_group(
+    assembly, settings, template
+):
+    file_systems = resources(template, "AWS::EFS::FileSystem")
+    if not settings.efs:
+        assert file_systems == {}
+        return
+    ((_, fs),) = file_systems.items()
     props = fs["Properties"]
     assert props["Encrypted"] is True
     statements = props["FileSystemPolicy"]["Statement"]
@@ -309,59 +358,92 @@ def test_efs_is_encrypted_tls_only_and_reached_from_the_cluster_security_group(a
     (allow,) = [s for s in statements if s["Effect"] == "Allow"]
     assert allow["Condition"] == {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}}
     assert "elasticfilesystem:ClientRootAccess" not in allow["Action"]
-    assert fs["DeletionPolicy"] == ("Retain" if assembly.stage == "prod" else "Delete")
+    keep = assembly.stage_settings.keep_data
+    assert fs["DeletionPolicy"] == ("Retain" if keep else "Delete")
+    backups = props.get("BackupPolicy", {}).get("Status", "DISABLED")
+    assert backups == ("ENABLED" if keep else "DISABLED")
     ((_, point),) = resources(template, "AWS::EFS::AccessPoint").items()
     assert point["Properties"]["PosixUser"] == {"Gid": "1000", "Uid": "1000"}
     assert point["Properties"]["RootDirectory"]["Path"] == "/shared"
-    ingress = [
+    (nfs,) = [
         r["Properties"]
         for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"].get("FromPort") == 2049
     ]
-    (nfs,) = ingress
     assert nfs["SourceSecurityGroupId"] == {
         "Fn::GetAtt": [only(template, "AWS::EKS::Cluster")[0], "ClusterSecurityGroupId"]
     }
 
 
-def test_the_storage_manifest_output_is_kubectl_ready_json(assembly, template):
+# The EBS provisioner of each profile's default StorageClass: Auto Mode's own driver, the EBS
+# CSI add-on's, none on Fargate (Fargate pods mount no EBS volumes).
+EBS_PROVISIONER = {
+    "automode": "ebs.csi.eks.amazonaws.com",
+    "nodegroups": "ebs.csi.aws.com",
+    "fargate": None,
+}
+
+
+def test_the_storage_manifest_output_is_kubectl_ready_json(every_profile):
+    _, settings, template = built(every_profile)
     value = template["Outputs"]["StorageManifest"]["Value"]["Fn::Join"]
     text = "".join(part if isinstance(part, str) else "FS::AP" for part in value[1])
     manifest = json.loads(text)
     assert manifest["kind"] == "List"
     kinds = [(i["kind"], i["metadata"]["name"]) for i in manifest["items"]]
-    assert kinds == [
-        ("StorageClass", "ebs-gp3"),
-        ("StorageClass", "efs"),
-        ("PersistentVolume", "shared-files"),
-        ("PersistentVolumeClaim", "shared-files"),
-    ]
-    ebs = manifest["items"][0]
-    assert ebs["provisioner"] == "ebs.csi.eks.amazonaws.com"  # Auto Mode's own driver
-    assert ebs["parameters"] == {"type": "gp3", "encrypted": "true"}
-    volume = manifest["items"][2]["spec"]["csi"]
-    assert volume["volumeHandle"] == "FS::AP"
-    assert volume["volumeAttributes"] == {"encryptInTransit": "true"}
+    provisioner = EBS_PROVISIONER[settings.compute]
+    expected = [("StorageClass", "ebs-gp3")] if provisioner else []
+    if settings.efs:
+        expected += [
+            ("StorageClass", "efs"),
+            ("PersistentVolume", "shared-files"),
+            ("PersistentVolumeClaim", "shared-files"),
+        ]
+    assert kinds == expected
+    if provisioner:
+        ebs = manifest["items"][0]
+        assert ebs["provisioner"] == provisioner
+        assert ebs["parameters"] == {"type": "gp3", "encrypted": "true"}
+    if settings.efs:
+        volume = manifest["items"][-2]["spec"]["csi"]
+        assert volume["volumeHandle"] == "FS::AP"
+        assert volume["volumeAttributes"] == {"encryptInTransit": "true"}
     assert "kubectl apply -f -" in json.dumps(template["Outputs"]["ApplyStorageCommand"])
 
 
-# -- the other compute profiles ----------------------------------------------------------------
+# -- compute: managed node groups ---------------------------------------------------------------
+
+
+def node_groups(template: dict) -> dict[str, dict]:
+    return {
+        r["Properties"]["CapacityType"]: r["Properties"]
+        for r in resources(template, "AWS::EKS::Nodegroup").values()
+    }
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_node_groups_on_demand_graviton_and_spot_of_several_types(profile, stage):
-    template = profile(stage, "nodegroups").template(STACK_ID)
-    groups = {
-        r["Properties"]["CapacityType"]: r["Properties"]
-        for r in resources(template, "AWS::EKS::Nodegroup").values()
-    }
+    _, settings, template = built(profile(stage, "nodegroups"))
+    groups = node_groups(template)
     assert set(groups) == {"ON_DEMAND", "SPOT"}
     on_demand, spot = groups["ON_DEMAND"], groups["SPOT"]
-    assert len(on_demand["InstanceTypes"]) == 1 and "g." in on_demand["InstanceTypes"][0]
-    assert len(spot["InstanceTypes"]) >= 2
-    ami = "BOTTLEROCKET_ARM_64" if stage == "prod" else "AL2023_ARM_64_STANDARD"
-    assert on_demand["AmiType"] == spot["AmiType"] == ami
-    assert on_demand["ScalingConfig"]["MinSize"] >= 1 and spot["ScalingConfig"]["MinSize"] == 0
+    assert on_demand["InstanceTypes"] == [settings.on_demand_instance_type]
+    assert spot["InstanceTypes"] == list(settings.spot_instance_types)
+    arm = {"al2023": "AL2023_ARM_64_STANDARD", "bottlerocket": "BOTTLEROCKET_ARM_64"}
+    x86 = {"al2023": "AL2023_x86_64_STANDARD", "bottlerocket": "BOTTLEROCKET_x86_64"}
+    assert on_demand["AmiType"] == arm[settings.node_os]  # the On-Demand group is Graviton
+    spot_ami = arm if is_graviton(settings.spot_instance_types[0]) else x86
+    assert spot["AmiType"] == spot_ami[settings.node_os]
+    assert on_demand["ScalingConfig"] == {
+        "DesiredSize": settings.on_demand_nodes,
+        "MinSize": settings.on_demand_nodes,
+        "MaxSize": settings.on_demand_max_nodes,
+    }
+    assert spot["ScalingConfig"] == {
+        "DesiredSize": settings.spot_nodes,
+        "MinSize": 0,
+        "MaxSize": settings.spot_max_nodes,
+    }
     for group in (on_demand, spot):
         assert group["ForceUpdateEnabled"] is False  # node updates respect PDBs
         assert group["NodeRepairConfig"] == {"Enabled": True}
@@ -369,8 +451,8 @@ def test_node_groups_on_demand_graviton_and_spot_of_several_types(profile, stage
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_node_group_launch_template_imdsv2_hop_limit_1_encrypted_disk(profile, stage):
-    template = profile(stage, "nodegroups").template(STACK_ID)
+def test_node_group_launch_template_imdsv2_hop_limit_1_encrypted_disk_metrics(profile, stage):
+    _, settings, template = built(profile(stage, "nodegroups"))
     ((_, launch_template),) = resources(template, "AWS::EC2::LaunchTemplate").items()
     data = launch_template["Properties"]["LaunchTemplateData"]
     assert data["MetadataOptions"] == {
@@ -378,15 +460,21 @@ def test_node_group_launch_template_imdsv2_hop_limit_1_encrypted_disk(profile, s
         "HttpPutResponseHopLimit": 1,
         "HttpTokens": "required",
     }
+    assert data["Monitoring"] == {"Enabled": True}  # CT.EC2.PR.10
     (device,) = data["BlockDeviceMappings"]
-    assert device["DeviceName"] == ("/dev/xvdb" if stage == "prod" else "/dev/xvda")
-    assert device["Ebs"]["Encrypted"] is True and device["Ebs"]["VolumeType"] == "gp3"
+    data_device = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}[settings.node_os]
+    assert device["DeviceName"] == data_device
+    assert device["Ebs"] == {
+        "Encrypted": True,
+        "VolumeSize": settings.node_disk_gib,
+        "VolumeType": "gp3",
+    }
     # Managed node groups refuse a launch template with an instance profile or an AMI of ours.
     assert "IamInstanceProfile" not in data and "ImageId" not in data and "UserData" not in data
 
 
 def test_node_role_holds_exactly_the_managed_policies_eks_requires(profile):
-    template = profile("dev", "nodegroups").template(STACK_ID)
+    _, settings, template = built(profile("dev", "nodegroups"))
     roles = {
         logical_id_of(template, r["Properties"]["NodeRole"])
         for r in resources(template, "AWS::EKS::Nodegroup").values()
@@ -398,40 +486,45 @@ def test_node_role_holds_exactly_the_managed_policies_eks_requires(profile):
         "AmazonEC2ContainerRegistryPullOnly",
     }
     assert statements_of(template, role) == []  # no wildcard of ours beyond those
-    assert len(resources(template, "AWS::EKS::AccessEntry")) == 1  # the admin role's only
+    entries = resources(template, "AWS::EKS::AccessEntry")
+    assert len(entries) == 1 + len(settings.admin_principal_arns)  # no entry for the nodes
 
 
 def test_node_groups_follow_their_networking_addons_and_precede_the_rest(profile):
-    template = profile("dev", "nodegroups").template(STACK_ID)
+    _, settings, template = built(profile("dev", "nodegroups"))
     found = addons(template)
-    assert set(found) == {
+    expected = {
         "vpc-cni",
         "kube-proxy",
         "eks-pod-identity-agent",
         "coredns",
         "aws-ebs-csi-driver",
         "metrics-server",
-        "aws-efs-csi-driver",
     }
+    if settings.efs:
+        expected.add("aws-efs-csi-driver")
+    assert set(found) == expected
     groups = list(resources(template, "AWS::EKS::Nodegroup"))
     for group in groups:
         depends = template["Resources"][group]["DependsOn"]
         for first in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
             assert found[first][0] in depends
-        assert any("DefaultRoute" in d or "NATGateway" in d or "Nat" in d for d in depends), depends
-    for later in ("coredns", "aws-ebs-csi-driver", "metrics-server", "aws-efs-csi-driver"):
+    for later in expected - {"vpc-cni", "kube-proxy", "eks-pod-identity-agent"}:
         assert set(groups) <= set(found[later][1]["DependsOn"]), later
     ((_, ebs_identity),) = resources(template, "AWS::EKS::PodIdentityAssociation").items()
     assert ebs_identity["Properties"]["ServiceAccount"] == "ebs-csi-controller-sa"
     assert cluster_props(template)["ComputeConfig"] == {"Enabled": False}
 
 
+# -- compute: Fargate ---------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_fargate_profiles_per_namespace_and_coredns_on_fargate(profile, stage):
-    template = profile(stage, "fargate").template(STACK_ID)
+    _, settings, template = built(profile(stage, "fargate"))
     profiles = resources(template, "AWS::EKS::FargateProfile")
     namespaces = sorted(p["Properties"]["Selectors"][0]["Namespace"] for p in profiles.values())
-    assert namespaces == sorted(["kube-system", "default"] + (["apps"] if stage == "prod" else []))
+    assert namespaces == sorted(["kube-system", *settings.fargate_namespaces])
     (role,) = {
         logical_id_of(template, p["Properties"]["PodExecutionRoleArn"]) for p in profiles.values()
     }
@@ -450,6 +543,4 @@ def test_fargate_profiles_per_namespace_and_coredns_on_fargate(profile, stage):
         if p["Properties"]["Selectors"][0]["Namespace"] == "kube-system"
     ]
     assert set(kube_system) <= set(found["coredns"][1]["DependsOn"])
-    manifest = json.dumps(template["Outputs"]["StorageManifest"])
-    assert "ebs" not in manifest  # Fargate pods mount no EBS volumes
     assert resources(template, "AWS::EKS::PodIdentityAssociation") == {}  # not on Fargate

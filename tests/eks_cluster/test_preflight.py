@@ -7,19 +7,39 @@ from __future__ import annotations
 
 import datetime
 
+import boto3
 import pytest
 
 from deployment import preflight_eks as eks_checks
 from deployment.preflight import run_checks
 from deployment.preflight_needs import launched_instance_types, service_linked_roles
-from tests.deployment.test_preflight_checks import (
-    GET_AZ_0,
-    assembly,  # noqa: F401 (fixture)
-    resource,
-    run,
-    session,  # noqa: F401 (fixture)
-    stubbed,  # noqa: F401 (fixture)
-)
+from tests.support.preflight_fakes import StubbedSession, preflight_for, write_assembly
+
+GET_AZ_0 = {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
+
+
+def resource(resource_type: str, **properties) -> dict:
+    return {"Type": resource_type, "Properties": properties}
+
+
+@pytest.fixture
+def session(aws):
+    return boto3.Session(region_name="us-east-1")
+
+
+@pytest.fixture
+def stubbed(aws):
+    return StubbedSession()
+
+
+@pytest.fixture
+def assembly(tmp_path):
+    """`assembly(template, **artifact)` -> the StackArtifact of a one-stack assembly."""
+    return lambda body, **artifact: write_assembly(tmp_path / "cdk.out", body, **artifact)
+
+
+def run(check, stack, session, fix: bool = False) -> list:
+    return list(check(preflight_for(stack, session, fix)))
 
 
 def cluster_template(

@@ -9,7 +9,7 @@ import json
 import boto3
 import pytest
 
-from tests.deployment.test_smoke_fakes import StubbedSession, run, statuses
+from tests.support.smoke_fakes import StubbedSession, run, statuses
 
 NAME = "EksCluster-dev"
 ADMIN = "arn:aws:iam::123456789012:role/EksCluster-dev-AdminRole"
