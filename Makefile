@@ -63,8 +63,8 @@ docs: $(VENV)/.installed-dev ## Regenerate the docs' pictures and cost tables fr
 	@command -v dot >/dev/null 2>&1 || $(MAKE) --no-print-directory graphviz
 	$(VPY) -m docgen docs
 
-cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
-	$(VPY) -m docgen cost --stage $(STAGE)
+cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE (C="<instance>.<setting>=<value> ..." for another profile), from its synthesized template and docgen/prices.toml
+	$(VPY) -m docgen cost --stage $(STAGE) $(foreach c,$(C),-c $(c))
 
 # The pictures are rendered by Graphviz's `dot` (the tests need no Graphviz: they compare the DOT
 # sources). Installed with apt-get where we can; elsewhere say how.

@@ -172,7 +172,6 @@ CSV staging, the job queue) and the check that every output a step reads exists.
 from __future__ import annotations
 
 import argparse
-import re
 import signal
 import sys
 import time
@@ -191,7 +190,7 @@ from deployment import (
     smoke_todo,
     smoke_updates,
 )
-from deployment.assembly import Assembly
+from deployment.assembly import Assembly, home_stack_id
 from deployment.smoke_support import (
     CAPABILITIES,
     FAIL,
@@ -229,22 +228,16 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "UpdateOffloadEdge": smoke_edge.smoke,
     "EksCluster": smoke_eks.smoke,
 }
-# A stack a blueprint repeats per extra region is named after its home stack and the region
-# (`EksClusterEuWest1` for eu-west-1), and takes the home stack's smoke.
-REGION_SUFFIX = re.compile(r"(?:[A-Z][a-z]+){2,3}\d")
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.
 DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 
 
 def smoke_for(stack_id: str) -> Callable[[Smoke], None] | None:
-    """The smoke of `stack_id`, or of the home stack of a per-region copy; None if none."""
-    if stack_id in SMOKES:
-        return SMOKES[stack_id]
-    for home in sorted(SMOKES, key=len, reverse=True):
-        if stack_id.startswith(home) and REGION_SUFFIX.fullmatch(stack_id.removeprefix(home)):
-            return SMOKES[home]
-    return None
+    """The smoke of `stack_id`, or of its home stack for a per-region copy (`EksClusterEuWest1`
+    takes EksCluster's); None if none."""
+    home = home_stack_id(stack_id, SMOKES)
+    return SMOKES[home] if home else None
 
 
 class UnknownStack(ValueError):

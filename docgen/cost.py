@@ -944,17 +944,30 @@ def _checked(table: PriceTable) -> str:
     return dates[-1] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
 
 
-def doc_section(doc: str, assemblies: dict[str, Assembly]) -> str:
-    """The markdown between a doc's `generated:cost` markers."""
+def doc_stacks(doc: str, assemblies: dict[str, Assembly]) -> list[str]:
+    """The ids of the doc's stacks any stage has, in the doc's order (regional copies after
+    their home stack)."""
+    found = [s.id for assembly in assemblies.values() for s in assembly.of_doc(doc)]
+    return list(dict.fromkeys(sorted(found, key=lambda s: _doc_order(doc, s))))
+
+
+def _doc_order(doc: str, stack_id: str) -> tuple:
+    from deployment.assembly import home_stack_id
     from docgen.assembly import DOC_STACKS
 
+    homes = DOC_STACKS[doc]
+    return (homes.index(home_stack_id(stack_id, homes)), len(stack_id), stack_id)
+
+
+def doc_section(doc: str, assemblies: dict[str, Assembly]) -> str:
+    """The markdown between a doc's `generated:cost` markers."""
     table = prices()
     stages = list(assemblies)
     costs = {
         stage: {s.id: stack_cost(s, stage, table) for s in assembly.of_doc(doc)}
         for stage, assembly in assemblies.items()
     }
-    stacks = [s for s in DOC_STACKS[doc] if any(s in costs[stage] for stage in stages)]
+    stacks = doc_stacks(doc, assemblies)
     out = [
         "**Idle cost per month**, computed from the synthesized templates ("
         + ASSUMPTIONS.format(region=table.region, hours=table.hours_per_month)
@@ -1030,21 +1043,52 @@ def overview_section(assemblies: dict[str, Assembly]) -> str:
         "| Stack | Doc | " + " | ".join(stages) + " |",
         "|---|---|" + "---:|" * len(stages),
     ]
-    for doc, stacks in DOC_STACKS.items():
-        for stack in stacks:
-            if not any(stack in costs[st] for st in stages):
-                continue
+    for doc in DOC_STACKS:
+        for stack in doc_stacks(doc, assemblies):
             cells = [usd(costs[st][stack].monthly) if stack in costs[st] else "–" for st in stages]
             link = "this page" if doc == "deploying" else f"[{doc}.md]({doc}.md)"
             out.append(f"| `{stack}` | {link} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
+# A doc that wants its idle cost said in one sentence near the top (e.g. where it is higher than
+# a reader expects) has this section too: `<!-- generated:cost-summary:begin/end -->`.
+SUMMARY = "cost-summary"
+
+
+def summary_section(doc: str, assemblies: dict[str, Assembly]) -> str:
+    """One sentence: each stage's idle cost per month, and the largest line of the first stage."""
+    table = prices()
+    costs = {
+        stage: [stack_cost(s, stage, table) for s in assembly.of_doc(doc)]
+        for stage, assembly in assemblies.items()
+    }
+    totals = ", ".join(
+        f"{stage} {usd(sum(c.monthly for c in found))}" for stage, found in costs.items()
+    )
+    first = next(iter(costs))
+    lines = [line for cost in costs[first] for line in cost.lines]
+    text = f"**Idle cost per month: {totals}** (nobody using it; [what bills](#what-it-costs))."
+    if lines:
+        top = max(lines, key=lambda line: line.monthly)
+        billed = "by the hour" if top.hours is not None else "every month"
+        text += (
+            f" The largest line of {first}: {top.item}, {usd(top.monthly)} a month, billed "
+            f"{billed} whether or not anything uses it."
+        )
+    return text
+
+
 def sections(assemblies: dict[str, Assembly]) -> dict[str, dict[str, str]]:
-    """doc -> {"cost": markdown}: what `make docs` writes between the cost markers."""
-    from docgen.assembly import BLUEPRINT_DOCS
+    """doc -> {"cost": markdown}: what `make docs` writes between the cost markers (and the
+    cost-summary markers, in the docs that have them)."""
+    from docgen.assembly import BLUEPRINT_DOCS, doc_path
+    from docgen.markers import begin
 
     found = {doc: {"cost": doc_section(doc, assemblies)} for doc in BLUEPRINT_DOCS}
+    for doc in BLUEPRINT_DOCS:
+        if begin(SUMMARY) in doc_path(doc).read_text():
+            found[doc][SUMMARY] = summary_section(doc, assemblies)
     found["deploying"] = {"cost": overview_section(assemblies)}
     return found
 
