@@ -63,8 +63,8 @@ docs: $(VENV)/.installed-dev ## Regenerate the docs' pictures and cost tables fr
 	@command -v dot >/dev/null 2>&1 || $(MAKE) --no-print-directory graphviz
 	$(VPY) -m docgen docs
 
-cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE, from its synthesized template and docgen/prices.toml
-	$(VPY) -m docgen cost --stage $(STAGE)
+cost: $(VENV)/.installed-dev ## Print each stack's idle cost per month for STAGE (C="<instance>.<setting>=<value> ..." for another profile), from its synthesized template and docgen/prices.toml
+	$(VPY) -m docgen cost --stage $(STAGE) $(foreach c,$(C),-c $(c))
 
 sdk: $(VENV)/.installed-dev ## Generate Python clients of the APIs whose OpenAPI documents the Lambda layers ship into clients/ (offline)
 	$(VPY) -m deployment.sdk --out clients
@@ -107,9 +107,10 @@ diff: install ## Show what deploying STACK would change
 	@$(MAKE) --no-print-directory credentials STACK=$(STACK) STAGE=$(STAGE)
 	$(CDK) diff $(STACK) $(CDK_FLAGS)
 
-destroy: install ## Delete STACK (prod data stores are retained by design)
+destroy: install ## Delete STACK (prod data stores are retained by design; an EKS stack's Kubernetes-made load balancers go first)
 	@test -n "$(STACK)" || (echo "usage: make destroy STACK=<stack id> [STAGE=dev|prod]"; exit 2)
 	@$(MAKE) --no-print-directory credentials STACK=$(STACK) STAGE=$(STAGE)
+	$(VPY) -m deployment.teardown $(STACK) --assembly cdk.out
 	$(CDK) destroy $(STACK) $(CDK_FLAGS) $(CDK_DESTROY_FLAGS)
 
 clean: ## Remove cdk.out and caches (keeps .venv and node_modules)

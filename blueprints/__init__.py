@@ -11,6 +11,7 @@ tests skip.
 
 from __future__ import annotations
 
+from blueprints.eks_cluster import stack as eks_cluster
 from blueprints.fargate_service import stack as fargate_service
 from blueprints.microservices import stack as microservices
 from blueprints.my_blog import stack as my_blog
@@ -19,6 +20,7 @@ from blueprints.neptune_graph import stack as neptune_graph
 from blueprints.update_offload import stack as update_offload
 
 BLUEPRINTS = {
+    "eks-cluster": eks_cluster,
     "fargate-service": fargate_service,
     "microservices": microservices,
     "my-blog": my_blog,

@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 
 UNKNOWN = ("unknown-account", "unknown-region")
+# A stack a blueprint repeats per extra region is named after its home stack and the region in
+# Pascal case (`EksClusterEuWest1`: EksCluster in eu-west-1; house.settings.pascal).
+REGION_SUFFIX = re.compile(r"(?:[A-Z][a-z]+){2,3}\d")
+
+
+def home_stack_id(stack_id: str, homes: Iterable[str]) -> str | None:
+    """The one of `homes` that `stack_id` is, or repeats in another region; None if none."""
+    for home in sorted(homes, key=len, reverse=True):
+        if stack_id == home or (
+            stack_id.startswith(home) and REGION_SUFFIX.fullmatch(stack_id.removeprefix(home))
+        ):
+            return home
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

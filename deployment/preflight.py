@@ -46,6 +46,10 @@ service-linked role
         AWSServiceRoleForAmazonElasticFileSystem   EFS file systems
         AWSServiceRoleForApplicationAutoScaling_ECSService / _DynamoDBTable   scalable targets
         AWSServiceRoleForDynamoDBReplication       global tables with replicas
+        AWSServiceRoleForAmazonEKS                 EKS clusters (also Auto Mode's nodes)
+        AWSServiceRoleForAmazonEKSNodegroup        EKS managed node groups (+ the Auto
+                                                   Scaling role: each group is an ASG)
+        AWSServiceRoleForAmazonEKSForFargate       EKS Fargate profiles
     Services create these on first use, and first use inside a CloudFormation deploy can race
     ("Unable to assume the service linked role"); a template cannot create them safely
     (AWS::IAM::ServiceLinkedRole fails when the role exists). A missing one FAILs with
@@ -89,14 +93,22 @@ availability zones / neptune instance / instance type
     (InsufficientInstanceCapacity) cannot be checked before a launch. DAX node types have no
     orderable-options API and are not checked.
 
+eks version / eks zones / eks endpoint / eks quota / log groups / endpoint services
+    deployment/preflight_eks.py: the cluster's Kubernetes version in standard support, no
+    subnet in an AZ EKS refuses, a public endpoint someone can reach, cluster and node-group
+    quotas; named log groups not left over from an earlier stack; interface endpoint services
+    the region offers.
+
 AWS permissions it uses (all read-only but the last): sts:GetCallerIdentity, ssm:GetParameter,
 apigateway:GET, iam:GetRole, servicequotas:GetServiceQuota,
 servicequotas:GetAWSDefaultServiceQuota, ec2:DescribeVpcs, ec2:DescribeInternetGateways,
 ec2:DescribeNatGateways, ec2:DescribeSubnets, ec2:DescribeAddresses,
 ec2:DescribeAvailabilityZones, ec2:DescribeInstanceTypeOfferings, ses:GetEmailIdentity,
 ses:GetAccount, cloudformation:ListStackResources, cloudformation:ListExports,
-rds:DescribeOrderableDBInstanceOptions; with --fix, iam:CreateServiceLinkedRole. A refused
-read is a FAIL that names the call and the permission it needs.
+rds:DescribeOrderableDBInstanceOptions, eks:DescribeClusterVersions, eks:ListClusters,
+ec2:DescribeVpcEndpointServices, logs:DescribeLogGroups; with --fix,
+iam:CreateServiceLinkedRole. A refused read is a FAIL that names the call and the
+permission it needs.
 
 Python API: `run_checks(Assembly("cdk.out").stack("MyBlog"), boto3.Session())` returns the
 `CheckResult`s; `format_report` renders them as the command prints them.
@@ -126,6 +138,7 @@ from deployment.preflight_checks import (
     connect,
     stage_of,
 )
+from deployment.preflight_eks import EKS_CHECKS
 
 __all__ = ["CheckResult", "format_report", "main", "run_checks"]
 
@@ -143,7 +156,7 @@ def run_checks(
     if account is None:
         return results
     preflight = Preflight(stack, account, fix, deployed_first)
-    for check in CHECKS:
+    for check in (*CHECKS, *EKS_CHECKS):
         try:
             results.extend(check(preflight))
         except AwsCallFailed as failure:

@@ -193,12 +193,20 @@ DYNAMODB_REPLICATION = ServiceLinkedRole(
     "AWSServiceRoleForDynamoDBReplication", "replication.dynamodb.amazonaws.com"
 )
 
+EKS = ServiceLinkedRole("AWSServiceRoleForAmazonEKS", "eks.amazonaws.com")
+EKS_NODEGROUP = ServiceLinkedRole(
+    "AWSServiceRoleForAmazonEKSNodegroup", "eks-nodegroup.amazonaws.com"
+)
+EKS_FARGATE = ServiceLinkedRole("AWSServiceRoleForAmazonEKSForFargate", "eks-fargate.amazonaws.com")
+
 _ROLE_BY_TYPE_PREFIX = (("AWS::ECS::", ECS), ("AWS::Neptune::", RDS), ("AWS::RDS::", RDS))
 _ROLE_BY_TYPE = {
     "AWS::DAX::Cluster": DAX,
     "AWS::ElasticLoadBalancingV2::LoadBalancer": ELASTIC_LOAD_BALANCING,
     "AWS::ElasticLoadBalancing::LoadBalancer": ELASTIC_LOAD_BALANCING,
     "AWS::EFS::FileSystem": EFS,
+    "AWS::EKS::Cluster": EKS,  # also what EKS Auto Mode launches nodes with
+    "AWS::EKS::FargateProfile": EKS_FARGATE,
 }
 _ROLE_BY_SCALING_NAMESPACE = {
     "ecs": ECS_SERVICE_AUTO_SCALING,
@@ -228,6 +236,9 @@ def service_linked_roles(template: dict) -> dict[ServiceLinkedRole, list[str]]:
             resource_type == "AWS::AutoScaling::AutoScalingGroup"
             and "ServiceLinkedRoleARN" not in props
         ):
+            need(EC2_AUTO_SCALING, resource_type)
+        if resource_type == "AWS::EKS::Nodegroup":  # EKS runs each group as an ASG
+            need(EKS_NODEGROUP, resource_type)
             need(EC2_AUTO_SCALING, resource_type)
         if resource_type == "AWS::ApplicationAutoScaling::ScalableTarget":
             role = _ROLE_BY_SCALING_NAMESPACE.get(props.get("ServiceNamespace"))
@@ -340,7 +351,8 @@ def neptune_instances(template: dict) -> list[NeptuneInstance]:
 
 def launched_instance_types(template: dict) -> dict[str, list[str]]:
     """EC2 instance type -> logical ids of the launch templates, launch configurations,
-    instances and mixed-instances groups that launch it (literal types only)."""
+    instances, mixed-instances groups and EKS managed node groups that launch it (literal
+    types only)."""
     found: dict[str, list[str]] = {}
 
     def add(instance_type: object, logical_id: str) -> None:
@@ -356,6 +368,9 @@ def launched_instance_types(template: dict) -> dict[str, list[str]]:
             add((props.get("LaunchTemplateData") or {}).get("InstanceType"), logical_id)
         elif resource_type in ("AWS::EC2::Instance", "AWS::AutoScaling::LaunchConfiguration"):
             add(props.get("InstanceType"), logical_id)
+        elif resource_type == "AWS::EKS::Nodegroup":
+            for instance_type in props.get("InstanceTypes") or []:
+                add(instance_type, logical_id)
         elif resource_type == "AWS::AutoScaling::AutoScalingGroup":
             policy = props.get("MixedInstancesPolicy") or {}
             for override in (policy.get("LaunchTemplate") or {}).get("Overrides") or []:

@@ -27,6 +27,9 @@ stage, and for any blueprint added later:
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
+- EKS (deployment/rules_eks.py): upgrade policy stated, secrets key usable before the
+  cluster, no access entry EKS creates itself, add-ons and nodes after what they need,
+  Fargate profiles one at a time and in private subnets, control plane in two AZs.
 - `stages-share-no-unique-name` (across two assemblies): dev and prod synthesized for one
   account and region declare no unique name twice.
 
@@ -43,6 +46,7 @@ from collections.abc import Callable, Iterable
 
 from deployment.assembly import Assembly, StackArtifact
 from deployment.preflight_needs import logging_api_stages
+from deployment.rules_eks import EKS_RULES
 
 BASELINE_STACK_ID = "AccountBaseline"
 
@@ -88,6 +92,7 @@ UNIQUE_NAMES: dict[str, str] = {
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::ECS::Cluster": "ClusterName",
     "AWS::ECS::CapacityProvider": "Name",
+    "AWS::EKS::Cluster": "Name",
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
     "AWS::Events::EventBus": "Name",
@@ -344,6 +349,7 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     cloudfront_scope_in_us_east_1,
     deploys_without_docker,
     ecs_service_waits_for_capacity_providers,
+    *EKS_RULES,
 )
 
 

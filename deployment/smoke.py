@@ -56,6 +56,14 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   (`containers/web`) a job POSTed to `/jobs` is done by the queue worker (scaled out from zero
   on queue depth: allow a few minutes) and `GET /jobs/<id>` serves the right result. With
   another image, `job` is skipped, saying so.
+- `EksCluster` (and `EksCluster<Region>` per extra region): `cluster`, `compute`;
+  `access-entries`, `addons`, `pod-identity` (eks-control-plane); `shared-files`. Read back
+  through the EKS API: the cluster is ACTIVE at the template's version, upgrade policy,
+  authentication mode (access entries only), secrets encryption, log types and endpoint
+  access; Auto Mode is on, or every node group / Fargate profile is ACTIVE; the admin role's
+  access entry holds cluster admin (and Auto Mode's node role its EC2 entry); every add-on is
+  ACTIVE and every Pod Identity association exists; the EFS file system is encrypted, TLS-only
+  and has its access point. It never calls the Kubernetes API (prod's endpoint is private).
 - `UpdateServer`: `manifest`, `download` (http). `ManifestUrl` is served straight from the load
   balancer and the update it names downloads with the manifest's size and SHA-256. With
   `lock_origin`, a direct request must be refused instead (403, or no connection).
@@ -128,7 +136,13 @@ why the patterns below work; tighten them to the real names after a first deploy
                "arn:aws:states:<region>:<account>:stateMachine:*",
                "arn:aws:states:<region>:<account>:execution:*"]},
  {"Sid": "Jobs", "Effect": "Allow", "Action": "sqs:GetQueueAttributes",
-  "Resource": "arn:aws:sqs:<region>:<account>:FargateService-*"}]}
+  "Resource": "arn:aws:sqs:<region>:<account>:FargateService-*"},
+ {"Sid": "Clusters", "Effect": "Allow", "Action": ["eks:Describe*", "eks:List*"],
+  "Resource": ["arn:aws:eks:<region>:<account>:cluster/EksCluster*",
+               "arn:aws:eks:<region>:<account>:*/EksCluster*/*"]},
+ {"Sid": "ClusterFiles", "Effect": "Allow", "Action": ["elasticfilesystem:DescribeFileSystems",
+  "elasticfilesystem:DescribeFileSystemPolicy", "elasticfilesystem:DescribeAccessPoints"],
+  "Resource": "arn:aws:elasticfilesystem:<region>:<account>:file-system/*"}]}
 ```
 
 The sign-in, the to-do API, the site, the ALB and the distribution need no IAM permission: they
@@ -170,13 +184,14 @@ from deployment import (
     smoke_account,
     smoke_blog,
     smoke_edge,
+    smoke_eks,
     smoke_fargate,
     smoke_microservices,
     smoke_neptune,
     smoke_todo,
     smoke_updates,
 )
-from deployment.assembly import Assembly
+from deployment.assembly import Assembly, home_stack_id
 from deployment.smoke_support import (
     CAPABILITIES,
     FAIL,
@@ -216,10 +231,18 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     # The us-east-1 companions of a prod stage elsewhere (house/edge.py).
     "MyBlogEdge": smoke_edge.smoke,
     "UpdateOffloadEdge": smoke_edge.smoke,
+    "EksCluster": smoke_eks.smoke,
 }
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.
 DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
+
+
+def smoke_for(stack_id: str) -> Callable[[Smoke], None] | None:
+    """The smoke of `stack_id`, or of its home stack for a per-region copy (`EksClusterEuWest1`
+    takes EksCluster's); None if none."""
+    home = home_stack_id(stack_id, SMOKES)
+    return SMOKES[home] if home else None
 
 
 class UnknownStack(ValueError):
@@ -249,7 +272,8 @@ def run_smoke(
     pace of waiting (tests make it fast). say: where each result line goes (default: stdout).
     Raises UnknownStack for a stack id with no smoke, ValueError for an unknown capability.
     """
-    if stack_id not in SMOKES:
+    run = smoke_for(stack_id)
+    if run is None:
         raise UnknownStack(stack_id)
     smoke = Smoke(
         stack_id,
@@ -264,7 +288,7 @@ def run_smoke(
         say=say,
     )
     try:
-        SMOKES[stack_id](smoke)
+        run(smoke)
     finally:
         smoke.finish()
     return smoke.results
@@ -337,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"capabilities to skip steps for: {', '.join(CAPABILITIES)}",
     )
     args = parser.parse_args(argv)
-    if args.stack_id not in SMOKES:
+    if smoke_for(args.stack_id) is None:
         print(f"error: {UnknownStack(args.stack_id)}", file=sys.stderr)
         return 2
     if args.timeout <= 0:

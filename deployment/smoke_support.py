@@ -32,6 +32,8 @@ CAPABILITIES: dict[str, str] = {
     "sfn-runs": "Step Functions executions actually running their states",
     "neptune": "a running Neptune cluster behind the stack's functions",
     "iam-enforced": "IAM evaluating policies, so that a denial is real",
+    "eks-control-plane": "the EKS API beyond clusters, node groups and Fargate profiles: "
+    "access entries, add-ons, Pod Identity associations",
 }
 LOCAL_ENDPOINT_SKIP = frozenset(CAPABILITIES)
 

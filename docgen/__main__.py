@@ -63,6 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     cost = commands.add_parser("cost", help="print each stack's idle cost for one stage")
     cost.add_argument("--stage", default="dev", choices=STAGES)
     cost.add_argument("--assembly", help="read this assembly instead of synthesizing")
+    cost.add_argument(
+        "--context",
+        "-c",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="synthesize with this context too, as `cdk synth -c` does (e.g. "
+        "eks-cluster.compute=automode): the idle cost of another profile",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="docgen-") as workdir:
         if args.command == "cost":
@@ -70,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                 assembly = Assembly(args.stage, Path(args.assembly))
             else:
                 print(f"synthesizing {args.stage} ...", file=sys.stderr)
-                assembly = synthesize_stage(args.stage, Path(workdir) / args.stage)
+                context = dict(item.split("=", 1) for item in args.context)
+                assembly = synthesize_stage(args.stage, Path(workdir) / args.stage, context)
             print(report(assembly))
             return 0
         written = write_docs(assemblies_from(args, Path(workdir)), render=not args.no_render)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from deployment.assembly import home_stack_id
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Which stacks each doc describes. A test checks that every stack of every stage belongs to
@@ -29,6 +31,8 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
         "MicroservicesOrders",
         "MicroservicesNotifications",
     ),
+    # + EksCluster<Region> for each of `regions` (`describes`).
+    "eks-cluster": ("EksCluster",),
 }
 # The docs that draw a picture of their stacks (the account baseline is one IAM role).
 BLUEPRINT_DOCS = (
@@ -38,6 +42,7 @@ BLUEPRINT_DOCS = (
     "my-todo-list",
     "my-blog",
     "microservices",
+    "eks-cluster",
 )
 
 
@@ -45,9 +50,15 @@ def doc_path(doc: str) -> Path:
     return REPO_ROOT / "docs" / f"{doc}.md"
 
 
+def describes(doc: str, stack_id: str) -> bool:
+    """Whether `doc` describes `stack_id`: one of its DOC_STACKS, or a copy of one in another
+    region (`EksClusterEuWest1`, deployment/assembly.py)."""
+    return home_stack_id(stack_id, DOC_STACKS[doc]) is not None
+
+
 def doc_of(stack_id: str) -> str:
-    for doc, stacks in DOC_STACKS.items():
-        if stack_id in stacks:
+    for doc in DOC_STACKS:
+        if describes(doc, stack_id):
             return doc
     raise KeyError(
         f"stack {stack_id!r} belongs to no doc: add it to DOC_STACKS in docgen/assembly.py"
@@ -95,7 +106,10 @@ class Assembly:
         return stacks
 
     def of_doc(self, doc: str) -> list[Stack]:
-        return [self.stacks[s] for s in DOC_STACKS[doc] if s in self.stacks]
+        """The doc's stacks in DOC_STACKS order, each followed by its copies in other regions."""
+        order = {home: n for n, home in enumerate(DOC_STACKS[doc])}
+        found = [s for s in self.stacks.values() if describes(doc, s.id)]
+        return sorted(found, key=lambda s: (order[home_stack_id(s.id, order)], len(s.id), s.id))
 
     def exports(self) -> dict[str, tuple[Stack, object]]:
         """Export name -> (stack, the output's value), for `Fn::ImportValue` across stacks."""
@@ -108,9 +122,10 @@ class Assembly:
         return found
 
 
-def synthesize_stage(stage: str, outdir: Path) -> Assembly:
-    """Synthesize every blueprint for `stage` into `outdir`, as `cdk synth -c stage=...` would."""
+def synthesize_stage(stage: str, outdir: Path, context: dict | None = None) -> Assembly:
+    """Synthesize every blueprint for `stage` into `outdir`, as `cdk synth -c stage=...` would
+    (with `context`, as `-c key=value` would add)."""
     from tests.support.synth import synthesize
 
-    synthesize(stage, outdir)
+    synthesize(stage, outdir, context)
     return Assembly(stage, outdir)

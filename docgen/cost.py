@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from deployment.rules_eks import DEPLOYMENT_ADDONS
 from docgen.assembly import Assembly, Stack
 from docgen.prices import Price, PriceTable, prices
 
@@ -32,6 +33,22 @@ CONTAINER_INSIGHTS_METRICS = {"cluster": 12, "service": 15, "task family": 10}
 DETAILED_MONITORING_METRICS = 7
 # Application/EC2 Auto Scaling creates two CloudWatch alarms per target-tracking policy.
 TARGET_TRACKING_ALARMS = 2
+# EKS Auto Mode launches nodes only for pods that need them; the add-ons with Deployments
+# (metrics-server, the CSI controllers, ...) need one. Which type it picks is its choice: the
+# built-in general-purpose pool takes on-demand amd64 C/M/R types of generation 5 or newer
+# (EKS user guide, "Enable or Disable Built-in NodePools"), and this assumes the smallest such
+# node: one c6a.large (2 vCPU, 4 GiB). A first deploy checks with `kubectl get nodeclaims`.
+AUTO_MODE_IDLE_NODES = 1
+AUTO_MODE_IDLE_NODE_TYPE = "c6a.large"
+# The default NodeClass gives each Auto Mode node an 80 GiB gp3 volume (EKS user guide,
+# "Create a Node Class": ephemeralStorage.size defaults to 80Gi).
+AUTO_MODE_NODE_STORAGE_GB = 80
+# Bottlerocket nodes have a small OS volume besides the data volume a launch template sizes.
+BOTTLEROCKET_OS_VOLUME_GB = 2
+# Add-on pods that run on Fargate when the cluster has no nodes, replicas each (EKS's defaults
+# for the CoreDNS and metrics-server add-ons), each rounded up by Fargate to its smallest size.
+FARGATE_SYSTEM_PODS = {"coredns": 2, "metrics-server": 2}
+FARGATE_SMALLEST_POD = (0.25, 0.5)  # vCPU, GB
 
 
 @dataclass(frozen=True)
@@ -386,6 +403,104 @@ class Model:
             hourly=False,
         )
 
+    # -- Kubernetes (EKS)
+
+    def eks_cluster(self, cluster_id, r):
+        p = props(r)
+        # Billed at the standard rate while the version is in standard support, whatever the
+        # upgrade policy; the policy decides what comes after (per_request_rates).
+        self.add("EKS control plane (standard support)", 1, self.p("eks_cluster_hour", "standard"))
+        if not (p.get("ComputeConfig") or {}).get("Enabled"):
+            return
+        nodes = AUTO_MODE_IDLE_NODES if self.eks_addons(cluster_id) & DEPLOYMENT_ADDONS else 0
+        itype = AUTO_MODE_IDLE_NODE_TYPE
+        self.add(
+            f"EC2 {itype} (the Auto Mode node the add-ons' pods need, assumed)",
+            nodes,
+            self.p("ec2_instance_hour", itype),
+        )
+        self.add(
+            f"EKS Auto Mode fee for that node ({itype})",
+            nodes,
+            self.p("eks_auto_mode_fee_hour", itype),
+        )
+        self.add(
+            f"EBS gp3 node storage ({AUTO_MODE_NODE_STORAGE_GB} GB per Auto Mode node)",
+            nodes * AUTO_MODE_NODE_STORAGE_GB,
+            self.p("ebs_gp3_gb_month"),
+            hourly=False,
+        )
+
+    def eks_addons(self, cluster_id: str) -> set[str]:
+        return {
+            props(a).get("AddonName")
+            for a in self.stack.of_type("AWS::EKS::Addon").values()
+            if ref(props(a).get("ClusterName")) == cluster_id
+        }
+
+    def eks_nodegroup(self, group_id, r):
+        p = props(r)
+        scaling = p.get("ScalingConfig", {})
+        count = int(scaling.get("DesiredSize", scaling.get("MinSize", 1)))
+        # EKS launches t3.medium when a group names no type.
+        itype = (p.get("InstanceTypes") or ["t3.medium"])[0]
+        spot = p.get("CapacityType") == "SPOT"
+        what = "Spot node group, priced at On-Demand: an upper bound" if spot else "node group"
+        self.add(f"EC2 {itype} ({what})", count, self.p("ec2_instance_hour", itype))
+        data = {}
+        template_id = ref((p.get("LaunchTemplate") or {}).get("Id"))
+        if template_id:
+            data = props(self.resource(template_id)).get("LaunchTemplateData", {})
+        disks = [m.get("Ebs", {}) for m in data.get("BlockDeviceMappings", [])] or [
+            {"VolumeSize": p.get("DiskSize", 20), "VolumeType": "gp3"}
+        ]
+        gigabytes = 0
+        for ebs in disks:
+            if ebs.get("VolumeType", "gp3") != "gp3":
+                raise ValueError(f"{self.stack.id}/{group_id}: only gp3 volumes are priced")
+            gigabytes += int(ebs.get("VolumeSize", 20))
+        if str(p.get("AmiType", "")).startswith("BOTTLEROCKET"):
+            gigabytes += BOTTLEROCKET_OS_VOLUME_GB
+        self.add(
+            f"EBS gp3 node disks ({gigabytes} GB per node)",
+            count * gigabytes,
+            self.p("ebs_gp3_gb_month"),
+            hourly=False,
+        )
+        if data.get("Monitoring", {}).get("Enabled"):
+            self.add(
+                f"EC2 detailed monitoring ({DETAILED_MONITORING_METRICS} metrics per instance)",
+                count * DETAILED_MONITORING_METRICS,
+                self.p("cloudwatch_metric_month"),
+                hourly=False,
+            )
+
+    def eks_fargate_profile(self, _id, r):
+        p = props(r)
+        if "kube-system" not in {s.get("Namespace") for s in p.get("Selectors", [])}:
+            return  # pods of your namespaces: billed by use
+        cluster_id = ref(p.get("ClusterName"))
+        groups = [
+            g
+            for g in self.stack.of_type("AWS::EKS::Nodegroup").values()
+            if ref(props(g).get("ClusterName")) == cluster_id
+        ]
+        cluster = props(self.resource(cluster_id)) if cluster_id in self.stack.resources else {}
+        if groups or (cluster.get("ComputeConfig") or {}).get("Enabled"):
+            return  # the add-ons' pods prefer the nodes
+        cpu, memory = FARGATE_SMALLEST_POD
+        for addon in sorted(self.eks_addons(cluster_id) & set(FARGATE_SYSTEM_PODS)):
+            self.fargate_tasks(
+                f"Fargate: {addon} pods (kube-system profile)",
+                f"{cpu:g} vCPU, {memory:g} GB, x86",
+                FARGATE_SYSTEM_PODS[addon],
+                cpu,
+                memory,
+                "X86_64",
+                spot=False,
+                hours=self.hours,
+            )
+
     # -- data
 
     def neptune_instance(self, _id, r):
@@ -488,6 +603,9 @@ IDLE: dict[str, Callable[[Model, str, dict], None]] = {
     "AWS::CloudWatch::Dashboard": Model.dashboard,
     "AWS::SageMaker::NotebookInstance": Model.notebook,
     "AWS::Kinesis::Stream": Model.kinesis_stream,
+    "AWS::EKS::Cluster": Model.eks_cluster,
+    "AWS::EKS::Nodegroup": Model.eks_nodegroup,
+    "AWS::EKS::FargateProfile": Model.eks_fargate_profile,
 }
 
 # Types that bill only by use; their unit prices are listed by `per_request_rates`.
@@ -553,6 +671,9 @@ FREE = {
     "AWS::ECS::ClusterCapacityProviderAssociations",
     "AWS::ECS::CapacityProvider",
     "AWS::EFS::AccessPoint",
+    "AWS::EKS::AccessEntry",
+    "AWS::EKS::Addon",  # its pods: in the lines of the nodes or Fargate they run on
+    "AWS::EKS::PodIdentityAssociation",
     "AWS::EFS::MountTarget",
     "AWS::ElasticLoadBalancingV2::Listener",
     "AWS::ElasticLoadBalancingV2::ListenerRule",
@@ -670,6 +791,48 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
             name = ARCH_NAMES.get(arch, arch)
             add(f"Fargate tasks beyond the minimum, vCPU ({name})", "fargate_vcpu_hour", arch)
             add(f"Fargate tasks beyond the minimum, memory ({name})", "fargate_gb_hour", arch)
+    for cluster_id, cluster in stack.of_type("AWS::EKS::Cluster").items():
+        p = props(cluster)
+        if (p.get("UpgradePolicy") or {}).get("SupportType") != "STANDARD":
+            add(
+                "EKS control plane once its version is in extended support",
+                "eks_cluster_hour",
+                "extended",
+            )
+        addons = {
+            props(a).get("AddonName")
+            for a in stack.of_type("AWS::EKS::Addon").values()
+            if ref(props(a).get("ClusterName")) == cluster_id
+        }
+        if (p.get("ComputeConfig") or {}).get("Enabled"):
+            add(
+                f"EKS Auto Mode nodes for your pods, e.g. {AUTO_MODE_IDLE_NODE_TYPE}",
+                "ec2_instance_hour",
+                AUTO_MODE_IDLE_NODE_TYPE,
+            )
+            add(
+                f"EKS Auto Mode fee on each node, e.g. {AUTO_MODE_IDLE_NODE_TYPE}",
+                "eks_auto_mode_fee_hour",
+                AUTO_MODE_IDLE_NODE_TYPE,
+            )
+        if (p.get("ComputeConfig") or {}).get("Enabled") or "aws-ebs-csi-driver" in addons:
+            add("EBS gp3 volumes of persistent volume claims", "ebs_gp3_gb_month")
+        if "amazon-cloudwatch-observability" in addons:
+            add(
+                "Container Insights: CloudWatch Logs ingestion of performance events and "
+                "container logs",
+                "cloudwatch_logs_ingest_gb",
+            )
+        add(
+            "Load balancers your Services and Ingresses create (not in the stack)",
+            "alb_hour",
+        )
+    for group in stack.of_type("AWS::EKS::Nodegroup").values():
+        itype = (props(group).get("InstanceTypes") or ["t3.medium"])[0]
+        add(f"Node group nodes beyond the desired size ({itype})", "ec2_instance_hour", itype)
+    if stack.of_type("AWS::EKS::FargateProfile"):
+        add("Fargate pods in your namespaces, vCPU (x86)", "fargate_vcpu_hour", "X86_64")
+        add("Fargate pods in your namespaces, memory (x86)", "fargate_gb_hour", "X86_64")
     if types["AWS::StepFunctions::StateMachine"]:
         add("Step Functions state transitions", "step_functions_transitions_thousand")
     if types["AWS::Events::EventBus"]:
@@ -805,17 +968,30 @@ def _checked(table: PriceTable) -> str:
     return dates[-1] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
 
 
-def doc_section(doc: str, assemblies: dict[str, Assembly]) -> str:
-    """The markdown between a doc's `generated:cost` markers."""
+def doc_stacks(doc: str, assemblies: dict[str, Assembly]) -> list[str]:
+    """The ids of the doc's stacks any stage has, in the doc's order (regional copies after
+    their home stack)."""
+    found = [s.id for assembly in assemblies.values() for s in assembly.of_doc(doc)]
+    return list(dict.fromkeys(sorted(found, key=lambda s: _doc_order(doc, s))))
+
+
+def _doc_order(doc: str, stack_id: str) -> tuple:
+    from deployment.assembly import home_stack_id
     from docgen.assembly import DOC_STACKS
 
+    homes = DOC_STACKS[doc]
+    return (homes.index(home_stack_id(stack_id, homes)), len(stack_id), stack_id)
+
+
+def doc_section(doc: str, assemblies: dict[str, Assembly]) -> str:
+    """The markdown between a doc's `generated:cost` markers."""
     table = prices()
     stages = list(assemblies)
     costs = {
         stage: {s.id: stack_cost(s, stage, table) for s in assembly.of_doc(doc)}
         for stage, assembly in assemblies.items()
     }
-    stacks = [s for s in DOC_STACKS[doc] if any(s in costs[stage] for stage in stages)]
+    stacks = doc_stacks(doc, assemblies)
     out = [
         "**Idle cost per month**, computed from the synthesized templates ("
         + ASSUMPTIONS.format(region=table.region, hours=table.hours_per_month)
@@ -891,21 +1067,52 @@ def overview_section(assemblies: dict[str, Assembly]) -> str:
         "| Stack | Doc | " + " | ".join(stages) + " |",
         "|---|---|" + "---:|" * len(stages),
     ]
-    for doc, stacks in DOC_STACKS.items():
-        for stack in stacks:
-            if not any(stack in costs[st] for st in stages):
-                continue
+    for doc in DOC_STACKS:
+        for stack in doc_stacks(doc, assemblies):
             cells = [usd(costs[st][stack].monthly) if stack in costs[st] else "–" for st in stages]
             link = "this page" if doc == "deploying" else f"[{doc}.md]({doc}.md)"
             out.append(f"| `{stack}` | {link} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
+# A doc that wants its idle cost said in one sentence near the top (e.g. where it is higher than
+# a reader expects) has this section too: `<!-- generated:cost-summary:begin/end -->`.
+SUMMARY = "cost-summary"
+
+
+def summary_section(doc: str, assemblies: dict[str, Assembly]) -> str:
+    """One sentence: each stage's idle cost per month, and the largest line of the first stage."""
+    table = prices()
+    costs = {
+        stage: [stack_cost(s, stage, table) for s in assembly.of_doc(doc)]
+        for stage, assembly in assemblies.items()
+    }
+    totals = ", ".join(
+        f"{stage} {usd(sum(c.monthly for c in found))}" for stage, found in costs.items()
+    )
+    first = next(iter(costs))
+    lines = [line for cost in costs[first] for line in cost.lines]
+    text = f"**Idle cost per month: {totals}** (nobody using it; [what bills](#what-it-costs))."
+    if lines:
+        top = max(lines, key=lambda line: line.monthly)
+        billed = "by the hour" if top.hours is not None else "every month"
+        text += (
+            f" The largest line of {first}: {top.item}, {usd(top.monthly)} a month, billed "
+            f"{billed} whether or not anything uses it."
+        )
+    return text
+
+
 def sections(assemblies: dict[str, Assembly]) -> dict[str, dict[str, str]]:
-    """doc -> {"cost": markdown}: what `make docs` writes between the cost markers."""
-    from docgen.assembly import BLUEPRINT_DOCS
+    """doc -> {"cost": markdown}: what `make docs` writes between the cost markers (and the
+    cost-summary markers, in the docs that have them)."""
+    from docgen.assembly import BLUEPRINT_DOCS, doc_path
+    from docgen.markers import begin
 
     found = {doc: {"cost": doc_section(doc, assemblies)} for doc in BLUEPRINT_DOCS}
+    for doc in BLUEPRINT_DOCS:
+        if begin(SUMMARY) in doc_path(doc).read_text():
+            found[doc][SUMMARY] = summary_section(doc, assemblies)
     found["deploying"] = {"cost": overview_section(assemblies)}
     return found
 

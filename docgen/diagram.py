@@ -72,6 +72,9 @@ KINDS = {
         "Step Functions", "integration/step-functions.png", COMPUTE
     ),
     "AWS::CodeBuild::Project": Kind("CodeBuild", "devtools/codebuild.png", COMPUTE),
+    "AWS::EKS::Cluster": Kind("EKS cluster", "compute/elastic-kubernetes-service.png", COMPUTE),
+    "AWS::EKS::Nodegroup": Kind("Managed node group", "compute/ec2-instances.png", COMPUTE),
+    "AWS::EKS::FargateProfile": Kind("Fargate profile", "compute/fargate.png", COMPUTE),
     "AWS::DynamoDB::Table": Kind("DynamoDB table", "database/dynamodb.png", DATA),
     "AWS::DynamoDB::GlobalTable": Kind("DynamoDB global table", "database/dynamodb.png", DATA),
     "AWS::DAX::Cluster": Kind("DAX", "database/dynamodb-dax.png", DATA),
@@ -105,6 +108,8 @@ CONNECTORS = {
     "AWS::Cognito::IdentityPoolRoleAttachment",
 }
 IAM = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::InstanceProfile"}
+# The capacity an EKS cluster runs pods on: drawn from the cluster, never to each other.
+EKS_CAPACITY = {"Managed node group", "Fargate profile"}
 # Connectors that carry events, drawn dashed from the source to the consumer:
 # type -> (properties naming the source, properties naming the consumers).
 EVENT_CONNECTORS = {
@@ -296,6 +301,22 @@ class Picture:
             template = ref(p.get("LaunchTemplate", {}).get("LaunchTemplateId"))
             itype = props(stack.resources[template])["LaunchTemplateData"]["InstanceType"]
             return f"{itype}, {p['MinSize']}–{p['MaxSize']} instances"
+        if rtype == "AWS::EKS::Cluster":
+            parts = [f"Kubernetes {p.get('Version', '(EKS default)')}"]
+            if (p.get("ComputeConfig") or {}).get("Enabled"):
+                parts.append("Auto Mode")
+            public = (p.get("ResourcesVpcConfig") or {}).get("EndpointPublicAccess", True)
+            parts.append("allow-listed public endpoint" if public else "private endpoint")
+            return ", ".join(parts)
+        if rtype == "AWS::EKS::Nodegroup":
+            types = p.get("InstanceTypes") or ["t3.medium"]
+            kind = f"{types[0]}" + (f" +{len(types) - 1}" if len(types) > 1 else "")
+            scaling = p.get("ScalingConfig", {})
+            capacity = {"SPOT": "Spot"}.get(p.get("CapacityType"), "On-Demand")
+            nodes = f"{scaling.get('DesiredSize', 1)} (max {scaling.get('MaxSize', 1)})"
+            return f"{capacity}, {kind}, {nodes}"
+        if rtype == "AWS::EKS::FargateProfile":
+            return ", ".join(s.get("Namespace", "?") for s in p.get("Selectors", []))
         if rtype == "AWS::DAX::Cluster":
             return f"{p['ReplicationFactor']} × {p['NodeType']}"
         if rtype == "AWS::Neptune::DBCluster":
@@ -396,6 +417,10 @@ class Picture:
                 subnets = refs_in(p.get("Subnets"))
             elif rtype == "AWS::EC2::VPCEndpoint":
                 subnets = refs_in(p.get("SubnetIds"))
+            elif rtype == "AWS::EKS::Cluster":
+                subnets = refs_in((p.get("ResourcesVpcConfig") or {}).get("SubnetIds"))
+            elif rtype in ("AWS::EKS::Nodegroup", "AWS::EKS::FargateProfile"):
+                subnets = refs_in(p.get("Subnets"))
             elif rtype == "AWS::Neptune::DBCluster":
                 subnets = subnet_groups.get(ref(p.get("DBSubnetGroupName")), set())
             elif rtype == "AWS::DAX::Cluster":
@@ -482,6 +507,22 @@ class Picture:
                         elif resources[other]["Type"] in CONNECTORS:
                             next_frontier.append(other)
                 frontier = next_frontier
+        # An EKS cluster's pods reach what admits the cluster's security group (EFS, endpoints):
+        # the one place a security group rule is drawn, as nothing else in the template says it.
+        for rule in stack.of_type("AWS::EC2::SecurityGroupIngress").values():
+            source = props(rule).get("SourceSecurityGroupId")
+            if not (isinstance(source, dict) and "Fn::GetAtt" in source):
+                continue
+            cluster, attribute = source["Fn::GetAtt"]
+            if attribute != "ClusterSecurityGroupId" or not self._node(stack, cluster):
+                continue
+            group = ref(props(rule).get("GroupId"))
+            for logical_id, resource in resources.items():
+                p = props(resource)
+                members = refs_in(p.get("SecurityGroups")) | refs_in(p.get("SecurityGroupIds"))
+                target = self._node(stack, logical_id)
+                if group in members and target:
+                    self._use(self._node(stack, cluster), target)
         # CloudFront origins in another stack, through an export (Fn::ImportValue).
         exports = self.assembly.exports()
         for logical_id, resource in stack.of_type("AWS::CloudFront::Distribution").items():
@@ -513,6 +554,8 @@ class Picture:
             return  # every task pulls its image: only the build that pushes it is drawn
         if (b, a, "event") in self.arrows or (a, b, "event") in self.arrows:
             return
+        if first.kind.title == second.kind.title and first.kind.title in EKS_CAPACITY:
+            return  # node groups sharing a launch template, profiles sharing a role
         self.arrows.add((a, b, "use"))
 
     def _users(self) -> None:

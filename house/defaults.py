@@ -392,12 +392,17 @@ def file_system(
     backups: bool,
     vpc_subnets: ec2.SubnetSelection | None = None,
     encryption_key: kms.IKey | None = None,
+    iam_mounts: bool = True,
 ) -> efs.FileSystem:
-    """An encrypted EFS file system: no anonymous access, TLS + IAM enforced by its policy.
+    """An encrypted EFS file system: TLS enforced by its policy and, by default, IAM too.
 
     Clients mount with `-o tls,iam`; the security group admits nobody until a pattern calls
     `fs.connections.allow_default_port_from(<client>)`. Backups (AWS Backup, daily) bill per
     GB-month and are what prod pays for (docgen/prices.toml has the price).
+
+    `iam_mounts=False` is for clients that cannot present an IAM identity when they mount (the
+    Kubernetes EFS CSI driver's node plugin, pods on EKS Fargate): then the security group and
+    the access point are what limit who mounts, and TLS is still required.
     """
     fs = efs.FileSystem(
         scope,
@@ -406,7 +411,7 @@ def file_system(
         vpc_subnets=vpc_subnets,
         encrypted=True,
         kms_key=encryption_key,
-        allow_anonymous_access=False,
+        allow_anonymous_access=not iam_mounts,
         enable_automatic_backups=backups,
         lifecycle_policy=efs.LifecyclePolicy.AFTER_30_DAYS,
         out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
@@ -422,6 +427,19 @@ def file_system(
             conditions={"Bool": {"aws:SecureTransport": "false"}},
         )
     )
+    if not iam_mounts:
+        # A file system policy replaces EFS's default "anyone who reaches a mount target";
+        # without this allowance the Deny above would be the only statement and no client
+        # without an IAM identity could mount at all. No ClientRootAccess: clients go through
+        # an access point, which sets the POSIX user.
+        fs.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowMountThroughMountTargets",
+                principals=[iam.AnyPrincipal()],
+                actions=["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                conditions={"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
+            )
+        )
     return fs
 
 

@@ -12,6 +12,7 @@ same words. Use them as field types:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from typing import Annotated, Literal
@@ -53,11 +54,23 @@ EmailAddress = matching(
 )
 REGION = r"[a-z]{2}(-[a-z]+)+-\d"
 Region = matching(REGION, "an AWS region name like eu-west-1")
+_INSTANCE_SIZE = r"(nano|micro|small|medium|large|metal|\d*xlarge)"
 # Graviton (arm64) EC2 types: a family with a 'g' after its generation (t4g, c7g, m7gd, ...).
+GRAVITON_INSTANCE_TYPE = rf"[a-z]+\d+g[a-z]*\.{_INSTANCE_SIZE}"
 GravitonInstanceType = matching(
-    r"[a-z]+\d+g[a-z]*\.(nano|micro|small|medium|large|metal|\d*xlarge)",
-    "a Graviton (arm64) instance type like t4g.small or c7g.medium",
+    GRAVITON_INSTANCE_TYPE, "a Graviton (arm64) instance type like t4g.small or c7g.medium"
 )
+# Any EC2 instance type: a family (letters, generation, attributes) and a size.
+InstanceType = matching(
+    rf"[a-z]+\d+[a-z-]*\.{_INSTANCE_SIZE}", "an EC2 instance type like m7g.large or c6a.xlarge"
+)
+
+
+def is_graviton(instance_type: str) -> bool:
+    """Whether an EC2 instance type runs on Graviton (arm64): what AMI or image it needs."""
+    return re.fullmatch(GRAVITON_INSTANCE_TYPE, instance_type) is not None
+
+
 # A browser origin for CORS: scheme://host[:port] without a path, or * for any.
 Origin = matching(
     r"\*|[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:\d{1,5})?",
@@ -84,6 +97,34 @@ CloudFrontWebAclArn = matching(
     r"arn:aws:wafv2:us-east-1:\d{12}:global/webacl/.+",
     "the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:...:global/webacl/...)",
 )
+# IAM principals a resource policy or access entry may name: a role or a user of an account.
+IamPrincipalArn = matching(
+    r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}",
+    "an IAM role or user ARN like arn:aws:iam::111122223333:role/Admin",
+)
+# A Kubernetes namespace: a DNS label (RFC 1123), lower case, at most 63 characters.
+KubernetesNamespace = matching(_LABEL, "a Kubernetes namespace name like 'apps' (a DNS label)")
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        network = None
+    if network is None or network.version != 4 or "/" not in value:
+        raise ValueError(
+            "expected an IPv4 CIDR with no host bits set, like 203.0.113.7/32 or 198.51.100.0/24"
+        )
+    return value
+
+
+# An IPv4 network in CIDR notation (an address is x.x.x.x/32), e.g. for an allow-list.
+Ipv4Cidr = Annotated[
+    str,
+    AfterValidator(_ipv4_cidr),
+    Field(json_schema_extra={ALLOWED: "an IPv4 CIDR like 203.0.113.7/32 (no host bits set)"}),
+]
+
 # One line of text (names, headers): no line breaks, no leading or trailing blanks.
 OneLine = matching(r"\S([^\r\n]*\S)?", "one line of text")
 

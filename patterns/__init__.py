@@ -5,6 +5,8 @@
 - `data/`: caches in front of data stores (DAX).
 - `events/`: event-driven Lambda processing (table streams, S3 uploads to thumbnails).
 - `identity/`: Cognito users and what each may touch directly.
+- `kubernetes/`: EKS cluster with access, logs and add-ons; Auto Mode, node groups, Fargate;
+  shared EFS storage and its StorageClass manifest.
 - `web/`: static sites behind CloudFront.
 
 What every blueprint shares (defaults, network, the house Lambda, edge, cdk-nag) is in `house/`;

@@ -25,7 +25,7 @@ from constructs import Construct
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
-from house.network import availability_zones
+from house.network import InterfaceEndpoints, availability_zones
 
 # CPU units -> the memory sizes (MiB) Fargate accepts with it (Linux, platform 1.4.0).
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -383,7 +383,7 @@ def s3_gateway_endpoint(
     )
 
 
-class TaskEndpoints(Construct):
+class TaskEndpoints(InterfaceEndpoints):
     """Interface endpoints in `subnets` behind one security group that admits HTTPS only from
     the groups passed to `allow_from` (the tasks), not from the whole VPC."""
 
@@ -397,35 +397,20 @@ class TaskEndpoints(Construct):
         execute_command: bool,
         ec2_agent: bool,
     ) -> None:
-        super().__init__(scope, id)
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
+        super().__init__(
+            scope,
+            id,
             vpc=vpc,
-            allow_all_outbound=False,
+            subnets=subnets,
+            services={
+                **TASK_ENDPOINTS,
+                **(EXEC_ENDPOINTS if execute_command else {}),
+                **(EC2_AGENT_ENDPOINTS if ec2_agent else {}),
+            },
             description="VPC interface endpoints: HTTPS from the container tasks only",
         )
-        wanted = {
-            **TASK_ENDPOINTS,
-            **(EXEC_ENDPOINTS if execute_command else {}),
-            **(EC2_AGENT_ENDPOINTS if ec2_agent else {}),
-        }
-        self.endpoints = {
-            name: ec2.InterfaceVpcEndpoint(
-                self,
-                name,
-                vpc=vpc,
-                service=service,
-                subnets=subnets,
-                private_dns_enabled=True,
-                security_groups=[self.security_group],
-                open=False,
-            )
-            for name, service in wanted.items()
-        }
 
-    def allow_from(self, *clients: ec2.IConnectable) -> None:
-        for client in clients:
-            self.security_group.connections.allow_from(
-                client, ec2.Port.tcp(443), "HTTPS to AWS APIs from the tasks"
-            )
+    def allow_from(  # type: ignore[override]
+        self, *clients: ec2.IConnectable, description: str = "HTTPS to AWS APIs from the tasks"
+    ) -> None:
+        super().allow_from(*clients, description=description)

@@ -26,6 +26,21 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   the service principal's first label (`AWSServiceRoleForelasticloadbalancing`); IAM gives them
   fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up.
 
+- EKS: moto has the EKS API for clusters, node groups and Fargate profiles but no
+  CloudFormation models for them; the stand-ins create them through moto's EKS backend from
+  the template's properties (version, upgrade policy, access config, Auto Mode, endpoint
+  access, logging, encryption), plus the cluster security group EKS would make, so the
+  preflight and the smoke read back what CloudFormation passed. Add-ons, access entries and
+  Pod Identity associations are placeholders (moto has no API for them). Two APIs moto lacks
+  answer as a new account would: DescribeClusterVersions (the asked version, in standard
+  support) and Service Quotas' GetAWSDefaultServiceQuota (no value: the preflight falls back
+  to the documented default). And an AWS::SSM::Parameter without a Name (the cluster's
+  ready barrier) gets a generated one, as CloudFormation gives it; moto crashes on it. An
+  AWS::EFS::FileSystem keeps its `FileSystemPolicy` (moto drops it), and `Ref` to an EFS
+  access point is its id (moto answers the object's repr). NAT gateways, route tables,
+  gateway endpoints and internet gateways are deleted with their stack (moto leaves them, so
+  no VPC could be destroyed).
+
 Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
 failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
 reports the message):
@@ -53,6 +68,15 @@ from moto.efs.models import AccessPoint, FileSystem
 from moto.iam.models import IAMBackend, iam_backends
 from moto.kms.models import Key
 
+# Types created by a stand-in of this module through moto's own APIs, not by a model of moto's
+# CloudFormation: the rehearsal names them in its report.
+STAND_IN_TYPES = (
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::EKS::Cluster",
+    "AWS::EKS::Nodegroup",
+    "AWS::EKS::FargateProfile",
+)
+
 # Unmodelled types whose attributes our templates read: placeholders keep moto going.
 PLACEHOLDER_TYPES = (
     "AWS::CloudFront::Distribution",
@@ -73,6 +97,10 @@ PLACEHOLDER_TYPES = (
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
+    # EKS objects moto has no API for: nothing answers for them after the deploy.
+    "AWS::EKS::Addon",
+    "AWS::EKS::AccessEntry",
+    "AWS::EKS::PodIdentityAssociation",
 )
 
 
@@ -391,6 +419,9 @@ SERVICE_LINKED_ROLE_NAMES = {
         "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
     ),
     "replication.dynamodb.amazonaws.com": "AWSServiceRoleForDynamoDBReplication",
+    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
+    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
+    "eks-fargate.amazonaws.com": "AWSServiceRoleForAmazonEKSForFargate",
 }
 
 
@@ -423,6 +454,342 @@ def _service_linked_role_named_as_iam_does(original):
     return create
 
 
+# -- EKS -------------------------------------------------------------------------------------
+
+
+def _camel(value):
+    """CloudFormation's PascalCase property shapes as the EKS API's camelCase ones."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+class _EksCluster(CloudFormationModel):
+    """AWS::EKS::Cluster through moto's EKS backend, carrying what moto's model lacks
+    (upgrade policy, access config, Auto Mode, deletion protection) so DescribeCluster answers
+    with the template's values, and the cluster security group EKS creates."""
+
+    __module__ = "moto.eks.rehearsal"
+    ATTRIBUTES = (
+        "Arn",
+        "Endpoint",
+        "CertificateAuthorityData",
+        "ClusterSecurityGroupId",
+        "EncryptionConfigKeyArn",
+        "OpenIdConnectIssuerUrl",
+        "Id",
+    )
+
+    def __init__(self, cluster, security_group, account_id: str, region_name: str) -> None:
+        self.cluster, self.security_group = cluster, security_group
+        self.physical_resource_id = cluster.name
+        self.account_id, self.region_name = account_id, region_name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EKS::Cluster"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        cluster = self.cluster
+        return {
+            "Arn": cluster.arn,
+            "Endpoint": cluster.endpoint,
+            "CertificateAuthorityData": cluster.certificate_authority["data"],
+            "ClusterSecurityGroupId": self.security_group.id,
+            "EncryptionConfigKeyArn": next(
+                (c.get("provider", {}).get("keyArn", "") for c in cluster.encryption_config), ""
+            ),
+            "OpenIdConnectIssuerUrl": cluster.identity["oidc"]["issuer"],
+            "Id": cluster.name,
+        }[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
+        from moto.ec2.models import ec2_backends
+        from moto.eks.models import eks_backends
+
+        props = cloudformation_json["Properties"]
+        name = props.get("Name") or resource_name
+        network = _camel(props["ResourcesVpcConfig"])
+        ec2 = ec2_backends[account_id][region_name]
+        vpc_id = ec2.get_subnet(network["subnetIds"][0]).vpc_id
+        group = ec2.create_security_group(
+            name=f"eks-cluster-sg-{name}",
+            description=f"EKS created security group {name}",
+            vpc_id=vpc_id,
+        )
+        network["clusterSecurityGroupId"] = group.id
+        enabled = [
+            t["Type"]
+            for t in props.get("Logging", {}).get("ClusterLogging", {}).get("EnabledTypes", [])
+        ]
+        cluster = eks_backends[account_id][region_name].create_cluster(
+            name=name,
+            role_arn=props["RoleArn"],
+            resources_vpc_config=network,
+            version=props.get("Version"),
+            logging={"clusterLogging": [{"types": enabled, "enabled": True}]} if enabled else None,
+            encryption_config=_camel(props.get("EncryptionConfig", [])),
+            tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
+        )
+        # CloudFormation's default upgrade policy is EXTENDED.
+        cluster.upgrade_policy = _camel(props.get("UpgradePolicy") or {"SupportType": "EXTENDED"})
+        cluster.access_config = _camel(
+            props.get("AccessConfig") or {"AuthenticationMode": "API_AND_CONFIG_MAP"}
+        )
+        cluster.compute_config = _camel(props.get("ComputeConfig") or {"Enabled": False})
+        cluster.deletion_protection = bool(props.get("DeletionProtection"))
+        return cls(cluster, group, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """EKS deletes the security group it made with the cluster (else the VPC cannot go)."""
+        from moto.ec2.models import ec2_backends
+        from moto.eks.models import eks_backends
+
+        eks_backends[account_id][region_name].delete_cluster(self.cluster.name)
+        ec2_backends[account_id][region_name].delete_security_group(group_id=self.security_group.id)
+
+
+class _EksClusterPart:
+    """A node group or Fargate profile made through moto's EKS backend; CloudFormation's `Ref`
+    to it is `<cluster>/<name>`. (A mixin: see _AccountStateModel.)"""
+
+    TYPE = NAME_PROPERTY = ""
+
+    def __init__(self, part, name: str) -> None:
+        self.part = part
+        self.physical_resource_id = f"{part.cluster_name}/{name}"
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.attributes(None)
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.attributes(self.part)[attribute_name]
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):  # noqa: ANN001
+        from moto.eks.models import eks_backends
+
+        props = cloudformation_json["Properties"]
+        name = props.get(cls.NAME_PROPERTY) or resource_name
+        return cls(cls.create(eks_backends[account_id][region_name], props, name), name)
+
+
+class _EksNodegroup(_EksClusterPart, CloudFormationModel):
+    __module__ = "moto.eks.rehearsal"
+    TYPE, NAME_PROPERTY = "AWS::EKS::Nodegroup", "NodegroupName"
+
+    @staticmethod
+    def attributes(group) -> dict:
+        if group is None:
+            return {"Arn": "", "ClusterName": "", "NodegroupName": ""}
+        return {
+            "Arn": group.arn,
+            "ClusterName": group.cluster_name,
+            "NodegroupName": group.nodegroup_name,
+        }
+
+    @staticmethod
+    def create(backend, props: dict, name: str):  # noqa: ANN001
+        template = props.get("LaunchTemplate")
+        return backend.create_nodegroup(
+            cluster_name=props["ClusterName"],
+            node_role=props["NodeRole"],
+            nodegroup_name=name,
+            subnets=props["Subnets"],
+            scaling_config=_camel(props.get("ScalingConfig")),
+            instance_types=props.get("InstanceTypes"),
+            ami_type=props.get("AmiType"),
+            labels=props.get("Labels"),
+            launch_template=_camel(template) if template else None,
+            capacity_type=props.get("CapacityType"),
+            tags=props.get("Tags"),
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.eks.models import eks_backends
+
+        eks_backends[account_id][region_name].delete_nodegroup(
+            self.part.cluster_name, self.part.nodegroup_name
+        )
+
+
+class _EksFargateProfile(_EksClusterPart, CloudFormationModel):
+    __module__ = "moto.eks.rehearsal"
+    TYPE, NAME_PROPERTY = "AWS::EKS::FargateProfile", "FargateProfileName"
+
+    @staticmethod
+    def attributes(profile) -> dict:
+        return {"Arn": profile.fargate_profile_arn if profile else ""}
+
+    @staticmethod
+    def create(backend, props: dict, name: str):  # noqa: ANN001
+        return backend.create_fargate_profile(
+            fargate_profile_name=name,
+            cluster_name=props["ClusterName"],
+            selectors=[
+                {
+                    "namespace": selector["Namespace"],
+                    "labels": {
+                        label["Key"]: label["Value"] for label in selector.get("Labels", [])
+                    },
+                }
+                for selector in props["Selectors"]
+            ],
+            pod_execution_role_arn=props["PodExecutionRoleArn"],
+            subnets=props.get("Subnets"),
+        )
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        from moto.eks.models import eks_backends
+
+        eks_backends[account_id][region_name].delete_fargate_profile(
+            self.part.cluster_name, self.part.fargate_profile_name
+        )
+
+
+def _describe_cluster_versions(self) -> str:  # noqa: ANN001
+    """DescribeClusterVersions as a new account sees it: the asked versions in standard
+    support for a year (moto has no such API; the preflight's version check needs one)."""
+    import datetime
+
+    asked = self.querystring.get("clusterVersions", []) or self.querystring.get(
+        "clusterVersions[]", []
+    )
+    end = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=365)).timestamp()
+    return json.dumps(
+        {
+            "clusterVersions": [
+                {
+                    "clusterVersion": version,
+                    "versionStatus": "STANDARD_SUPPORT",
+                    "status": "standard-support",
+                    "endOfStandardSupportDate": end,
+                }
+                for version in asked
+            ]
+        }
+    )
+
+
+def _get_aws_default_service_quota(self) -> str:  # noqa: ANN001
+    params = json.loads(self.body)
+    return json.dumps(
+        {
+            "Quota": self.backend.get_service_quota(
+                service_code=str(params.get("ServiceCode")),
+                quota_code=str(params.get("QuotaCode")),
+            )
+        }
+    )
+
+
+def _parameter_named_as_cloudformation_does(original):
+    """An AWS::SSM::Parameter without a Name (the aws_eks_v2 cluster's ready barrier) gets one
+    as CloudFormation gives it, `<stack>-<logical id>-<random>`; moto crashes on None."""
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        if not properties.get("Name"):
+            properties = {**properties, "Name": f"{resource_name}-{secrets.token_hex(6)}"}
+            cloudformation_json = {**cloudformation_json, "Properties": properties}
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    return classmethod(create)
+
+
+def _file_system_keeps_its_policy(original):
+    """moto's AWS::EFS::FileSystem ignores `FileSystemPolicy`; EFS applies it with the file
+    system, and the smokes read it back (TLS-only)."""
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        file_system = original(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        policy = cloudformation_json.get("Properties", {}).get("FileSystemPolicy")
+        if policy:
+            file_system.file_system_policy = json.dumps(policy)
+        return file_system
+
+    return classmethod(create)
+
+
+def _network_deletes() -> None:
+    """moto's CloudFormation deletes no NAT gateway, route table, gateway endpoint or internet
+    gateway (their models have no delete), so no VPC with them goes away; `cdk destroy` of any
+    such stack fails with "The vpc ... has dependencies". These delete as EC2 does."""
+    from moto.ec2.exceptions import InvalidRouteTableIdError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.nat_gateways import NatGateway
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    def ec2(account_id: str, region_name: str):
+        return ec2_backends[account_id][region_name]
+
+    def delete_route_table(self, account_id: str, region_name: str) -> None:
+        backend = ec2(account_id, region_name)
+        for association in list(self.associations):
+            backend.disassociate_route_table(association)
+        backend.delete_route_table(self.id)
+
+    def delete_internet_gateway(self, account_id: str, region_name: str) -> None:
+        backend = ec2(account_id, region_name)
+        if self.vpc:
+            backend.detach_internet_gateway(self.id, self.vpc.id)
+        backend.delete_internet_gateway(self.id)
+
+    def delete_endpoint(self, account_id: str, region_name: str) -> None:
+        backend = ec2(account_id, region_name)
+        try:
+            backend.delete_vpc_endpoints([self.id])
+        except InvalidRouteTableIdError:  # its route tables went first: the routes with them
+            backend.vpc_end_points.pop(self.id, None)
+
+    NatGateway.delete = lambda self, a, r: ec2(a, r).delete_nat_gateway(self.id)
+    VPCEndPoint.delete = delete_endpoint
+    RouteTable.delete = delete_route_table
+    InternetGateway.delete = delete_internet_gateway
+
+
+def _install_eks_stand_ins() -> None:
+    from moto.eks import urls as eks_urls
+    from moto.eks.responses import EKSResponse
+    from moto.servicequotas.responses import ServiceQuotasResponse
+    from moto.ssm.models import Parameter
+
+    EKSResponse.describe_cluster_versions = _describe_cluster_versions
+    eks_urls.url_paths["{0}/cluster-versions$"] = eks_urls.response.dispatch
+    ServiceQuotasResponse.get_aws_default_service_quota = _get_aws_default_service_quota
+    Parameter.create_from_cloudformation_json = _parameter_named_as_cloudformation_does(
+        Parameter.create_from_cloudformation_json
+    )
+
+
 def install_stand_ins() -> None:
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
@@ -437,10 +804,20 @@ def install_stand_ins() -> None:
     Method.create_from_cloudformation_json = _mock_integration_allowed(
         Method.create_from_cloudformation_json
     )
+    FileSystem.create_from_cloudformation_json = _file_system_keeps_its_policy(
+        FileSystem.create_from_cloudformation_json
+    )
     _efs_attributes(FileSystem, {"Arn": "file_system_arn", "FileSystemId": "file_system_id"})
     _efs_attributes(AccessPoint, {"Arn": "access_point_arn", "AccessPointId": "access_point_id"})
+    # `Ref` to an access point is its id (moto answers the object's repr).
+    AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
     # Subclassing CloudFormationModel registers a model; clear moto's cached lookups after.
+    _install_eks_stand_ins()
+    _network_deletes()
     globals()["_models"] = [
+        _EksCluster,
+        _EksNodegroup,
+        _EksFargateProfile,
         _GlobalTableAsTable,
         _ApiGatewayStage,
         _ApiGatewayAccount,

@@ -39,7 +39,7 @@ from deployment.preflight import format_report, run_checks
 from deployment.preflight_checks import FAIL
 from deployment.preflight_needs import logging_api_stages
 from deployment.smoke import LOCAL_ENDPOINT_SKIP, run_smoke
-from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE
+from tests.rehearsal.local_endpoint import NO_CLOUDWATCH_ROLE, STAND_IN_TYPES
 from tests.support.synth import REPO_ROOT, instances_in, registered
 
 pytestmark = pytest.mark.rehearsal
@@ -68,7 +68,11 @@ def rehearsed_instances() -> list[str]:
 REHEARSED = rehearsed_instances()
 # Every instance with its shipped settings: the Fargate image is built by CodeBuild during the
 # deploy (no Docker here); the stand-in answers that build's custom resource with a tag.
+# The EKS endpoint's allow-list is set as a user must set it (the shipped one is a documentation
+# range, which the preflight refuses).
 CONTEXT = {"stage": "dev", "blueprints_only": ",".join(REHEARSED)}
+if "eks-cluster" in REHEARSED:
+    CONTEXT["eks-cluster.public_access_cidrs"] = "198.18.0.1/32"
 SECONDS_PER_DEPLOY = 300
 
 
@@ -219,6 +223,8 @@ def _report(state: dict) -> list[str]:
     ]
     for stack, types in state["unmodelled"].items():
         lines.append(f"{stack}: not really created by the local endpoint: {', '.join(types)}")
+    for stack, types in state.get("stand_ins", {}).items():
+        lines.append(f"{stack}: created by stand-ins through moto's APIs: {', '.join(types)}")
     return lines
 
 
@@ -330,6 +336,9 @@ def _deploy_and_check(rehearsal: dict, stack_id: str) -> None:
     _deploy(rehearsal, stack_id)
     rehearsal["timings"][stack_id] = time.monotonic() - started
     rehearsal["unmodelled"][stack_id] = unmodelled_types(template)
+    stand_ins = sorted({r["Type"] for r in template["Resources"].values()} & set(STAND_IN_TYPES))
+    if stand_ins:
+        rehearsal.setdefault("stand_ins", {})[stack_id] = stand_ins
 
     stack_name = _stack_name(rehearsal, stack_id)
     cloudformation = _client(rehearsal, "cloudformation")
@@ -339,6 +348,69 @@ def _deploy_and_check(rehearsal: dict, stack_id: str) -> None:
     rehearsal["functions"][stack_id] = _check_functions(rehearsal, stack_name, template)
     failed = [r.line for r in _smoke(rehearsal, stack_id) if r.status == "FAIL"]
     assert not failed, "smoke failed:\n" + "\n".join(failed)
+
+
+@pytest.mark.parametrize("compute", ["nodegroups", "fargate"])
+def test_the_other_eks_compute_profiles_deploy_and_destroy(rehearsal, compute):
+    """EksCluster with node groups, then with Fargate (each replacing the one before: one
+    cluster name per stage), synthesized by the CLI with `-c eks-cluster.compute=...`: the
+    preflight creates their service-linked roles, the deploy completes, the smoke reads the
+    node groups / profiles back, and `cdk destroy` (after the teardown sweep) removes it."""
+    assert "EksCluster" in rehearsal["timings"], "the Auto Mode profile is rehearsed first"
+    env, workdir = rehearsal["env"], rehearsal["workdir"]
+    variant = workdir.parent / f"cdk.out.eks-{compute}"
+    context = {**CONTEXT, "blueprints_only": "eks-cluster", "eks-cluster.compute": compute}
+    args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+    _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(variant), *args)
+    previous = rehearsal.get("eks_assembly", rehearsal["assembly"])
+    _teardown_and_destroy(rehearsal, previous)
+    state = {
+        **rehearsal,
+        "assembly": variant,
+        "manifest": json.loads((variant / "manifest.json").read_text()),
+    }
+    failed = [r.line() for r in _preflight(state, "EksCluster") if r.status == FAIL]
+    assert not failed, "preflight (with FIX=1) failed:\n" + "\n".join(failed)
+    started = time.monotonic()
+    _deploy(state, "EksCluster")
+    name = f"EksCluster ({compute})"
+    rehearsal["timings"][name] = time.monotonic() - started
+    template = json.loads((variant / "EksCluster.template.json").read_text())
+    rehearsal["unmodelled"][name] = unmodelled_types(template)
+    types = {r["Type"] for r in template["Resources"].values()}
+    rehearsal.setdefault("stand_ins", {})[name] = sorted(types & set(STAND_IN_TYPES))
+    rehearsal["eks_assembly"] = variant
+    shipped = rehearsal["smoke"].get("EksCluster")
+    results = _smoke(state, "EksCluster")
+    rehearsal["smoke"][name] = rehearsal["smoke"].pop("EksCluster")
+    if shipped:
+        rehearsal["smoke"]["EksCluster"] = shipped
+    failed = [r.line for r in results if r.status == "FAIL"]
+    assert not failed, "smoke failed:\n" + "\n".join(failed)
+    (compute_step,) = [r for r in results if r.step == "compute"]
+    kind = "node group(s)" if compute == "nodegroups" else "Fargate profile(s)"
+    assert compute_step.status == "PASS" and kind in compute_step.detail, compute_step.line
+
+
+def _teardown_and_destroy(rehearsal: dict, assembly: Path) -> None:
+    """`make destroy STACK=EksCluster`: the teardown sweep, then `cdk destroy`."""
+    from deployment import teardown
+
+    with _local_aws(rehearsal):
+        assert teardown.main(["EksCluster", "--assembly", str(assembly), "--timeout", "30"]) == 0
+    _cdk(
+        rehearsal["env"],
+        rehearsal["workdir"],
+        "destroy",
+        "EksCluster",
+        "--app",
+        str(assembly),
+        "--force",
+        "--no-notices",
+    )
+    cloudformation = _client(rehearsal, "cloudformation")
+    stacks = cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
+    assert "EksCluster-dev" not in {s["StackName"] for s in stacks["StackSummaries"]}
 
 
 @contextlib.contextmanager
