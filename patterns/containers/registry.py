@@ -65,6 +65,16 @@ def runs_sample_app(source: ImageSource) -> bool:
     return source in (CODEBUILD, DOCKER, "repository")
 
 
+def pinned(image: str) -> bool:
+    """True when an image reference names one image for good: a digest, or a tag other than
+    `latest` (a reference without a tag means `latest`). A service that pulls `latest` runs
+    whatever was pushed last, not what was deployed."""
+    if "@sha256:" in image:
+        return True
+    name = image.rsplit("/", 1)[-1]
+    return ":" in name and name.rsplit(":", 1)[1] != "latest"
+
+
 def image_source(image: str) -> ImageSource:
     """Classify an `image` setting; ValueError (naming what is allowed) if it is none of them."""
     if image in (CODEBUILD, DOCKER):
@@ -109,10 +119,13 @@ class ContainerRegistry(Construct):
         removal_policy: cdk.RemovalPolicy,
         log_retention_days: int,
         repository_name: str | None = None,
+        sample_app: Path = SAMPLE_APP,
     ) -> None:
         super().__init__(scope, id)
         self.source = image_source(image)
         self._image = image
+        # The folder `codebuild`/`docker` build (containers/web unless a blueprint ships its own).
+        self.sample_app = sample_app
         self._removal_policy = removal_policy
         self._log_retention_days = log_retention_days
         self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
@@ -156,6 +169,28 @@ class ContainerRegistry(Construct):
             return self.build(architecture).to_ecs_docker_image_code()
         return ecs.ContainerImage.from_docker_image_asset(self.asset(architecture))
 
+    def image_uri(self, architecture: CpuArchitecture) -> str:
+        """The image as a reference string, for services that take one instead of an
+        `ecs.ContainerImage` (ECS Express Mode, App Runner). Always a fixed tag or a digest:
+        `codebuild` builds get a fresh random tag each, `repository:<tag>` is immutable."""
+        if self.source == "repository":
+            return self.repository.repository_uri_for_tag(
+                self._image.removeprefix(REPOSITORY_PREFIX)
+            )
+        if self.source in ("public", "private-ecr"):
+            return self._image
+        if self.source == CODEBUILD:
+            return self.build(architecture).image_uri
+        return self.asset(architecture).image_uri
+
+    def grant_pull(self, grantee: iam.IGrantable, architecture: CpuArchitecture) -> None:
+        """Let `grantee` pull `image_uri(architecture)`; nothing for an image elsewhere (a public
+        registry needs no grant; another account's ECR is that account's policy to open)."""
+        if self.source in ("repository", CODEBUILD):
+            self.repository.grant_pull(grantee)
+        elif self.source == DOCKER:
+            self.asset(architecture).repository.grant_pull(grantee)
+
     def asset(self, architecture: CpuArchitecture) -> ecr_assets.DockerImageAsset:
         """`image: docker`: containers/web as a DockerImageAsset (`cdk deploy` runs docker)."""
         name, platform = _PLATFORMS[architecture]
@@ -164,7 +199,7 @@ class ContainerRegistry(Construct):
             self._assets[key] = ecr_assets.DockerImageAsset(
                 self,
                 f"SampleApp{key}",
-                directory=str(SAMPLE_APP),
+                directory=str(self.sample_app),
                 platform=platform,
                 display_name=f"sample app ({name})",
             )
@@ -178,7 +213,7 @@ class ContainerRegistry(Construct):
             self.builds[name] = ContainerImageBuild(
                 self,
                 f"SampleApp{name.capitalize()}Build",
-                directory=str(SAMPLE_APP),
+                directory=str(self.sample_app),
                 platform=platform,
                 repository=self.repository,
                 # No fixed `tag`: the build handler then names each build
