@@ -31,6 +31,7 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from house.compliance import acknowledge_wildcard_resources
+from house.images import pinned
 from house.network import ISOLATED, PRIVATE_WITH_EGRESS, PUBLIC
 from house.network import vpc as house_vpc
 from house.settings import StageSettings, require
@@ -47,7 +48,7 @@ from patterns.containers.express_service import (
     ExpressWebService,
     SecretReference,
 )
-from patterns.containers.registry import ContainerRegistry, image_source, pinned
+from patterns.containers.registry import ContainerRegistry, image_source
 from patterns.data.serverless_postgres import (
     AUTO_PAUSE_SECONDS,
     ServerlessPostgres,
@@ -225,8 +226,7 @@ class ContainerWebAppSettings:
             self.database_max_capacity >= max(self.database_min_capacity, 1),
             "database_max_capacity",
             self.database_max_capacity,
-            f"must be at least 1 and at least database_min_capacity "
-            f"({self.database_min_capacity})",
+            f"must be at least 1 and at least database_min_capacity ({self.database_min_capacity})",
         )
         require(
             AUTO_PAUSE_SECONDS[0] <= self.database_auto_pause_minutes * 60 <= AUTO_PAUSE_SECONDS[1],
@@ -381,9 +381,7 @@ class ContainerWebAppStack(cdk.Stack):
             "App",
             cluster=self.cluster,
             vpc=self.vpc,
-            subnets=self.vpc.select_subnets(
-                subnet_type=self.task_subnets.subnet_type
-            ).subnets,
+            subnets=self.vpc.select_subnets(subnet_type=self.task_subnets.subnet_type).subnets,
             security_group=self.task_security_group,
             image=self.registry.image_uri("X86_64"),
             container_port=settings.container_port,
@@ -397,16 +395,13 @@ class ContainerWebAppStack(cdk.Stack):
                 target=settings.scaling_target,
             ),
             environment=environment,
-            secrets={
-                name: SecretReference(arn) for name, arn in self._secrets().items()
-            },
+            secrets={name: SecretReference(arn) for name, arn in self._secrets().items()},
             log_retention_days=stage.log_retention_days,
             removal_policy=stage.removal_policy,
         )
-        # The service waits for every capacity provider of its cluster.
-        for child in self.cluster.node.children:
-            if isinstance(child, ecs.CfnClusterCapacityProviderAssociations):
-                self.app.service.node.add_dependency(child)
+        # Express Mode runs the service on the cluster's FARGATE capacity provider, whose
+        # association CDK adds at synth: waiting for the whole cluster includes it.
+        self.app.service.node.add_dependency(self.cluster)
         self.registry.grant_pull(self.app.execution_role, "X86_64")
         acknowledge_wildcard_resources(
             self.app.execution_role,
@@ -462,9 +457,7 @@ class ContainerWebAppStack(cdk.Stack):
         cdk.CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)
         cdk.CfnOutput(self, "Image", value=self.registry.image_uri("X86_64"))
         if self.database:
-            cdk.CfnOutput(
-                self, "DatabaseEndpoint", value=self.database.endpoint.hostname
-            )
+            cdk.CfnOutput(self, "DatabaseEndpoint", value=self.database.endpoint.hostname)
             cdk.CfnOutput(
                 self,
                 "DatabaseSecretArn",
@@ -473,9 +466,7 @@ class ContainerWebAppStack(cdk.Stack):
             )
 
 
-def build(
-    app: cdk.App, stage: StageSettings, settings: ContainerWebAppSettings
-) -> list[cdk.Stack]:
+def build(app: cdk.App, stage: StageSettings, settings: ContainerWebAppSettings) -> list[cdk.Stack]:
     return [
         ContainerWebAppStack(
             app,

@@ -30,7 +30,7 @@ from constructs import Construct
 from house.compliance import acknowledge_wildcard_resources
 from house.names import physical_name
 
-# CPU units -> memory sizes (MiB) App Runner accepts with it (App Runner API, InstanceConfiguration).
+# CPU units -> the memory sizes (MiB) App Runner accepts with it (API: InstanceConfiguration).
 APP_RUNNER_SIZES: dict[int, tuple[int, ...]] = {
     256: (512, 1024),
     512: (1024,),

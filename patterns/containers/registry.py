@@ -65,16 +65,6 @@ def runs_sample_app(source: ImageSource) -> bool:
     return source in (CODEBUILD, DOCKER, "repository")
 
 
-def pinned(image: str) -> bool:
-    """True when an image reference names one image for good: a digest, or a tag other than
-    `latest` (a reference without a tag means `latest`). A service that pulls `latest` runs
-    whatever was pushed last, not what was deployed."""
-    if "@sha256:" in image:
-        return True
-    name = image.rsplit("/", 1)[-1]
-    return ":" in name and name.rsplit(":", 1)[1] != "latest"
-
-
 def image_source(image: str) -> ImageSource:
     """Classify an `image` setting; ValueError (naming what is allowed) if it is none of them."""
     if image in (CODEBUILD, DOCKER):

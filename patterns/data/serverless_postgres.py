@@ -24,9 +24,7 @@ from house.compliance import acknowledge
 from house.defaults import log_group
 from house.names import physical_name
 
-ENGINE = rds.DatabaseClusterEngine.aurora_postgres(
-    version=rds.AuroraPostgresEngineVersion.VER_17_9
-)
+ENGINE = rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_17_9)
 PORT = 5432
 # RDS limits: DB cluster identifiers are 1-63 characters, letters, digits and hyphens.
 _CLUSTER_ID_MAX = 63
