@@ -47,7 +47,10 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 REHEARSED = ("MyTodoList", "MyBlog", "UpdateServer", "UpdateOffload", "FargateService")
 LEFT_OUT = {
     "NeptuneGraph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
-    "DBInstance, DBSubnetGroup, parameter groups)"
+    "DBInstance, DBSubnetGroup, parameter groups)",
+    "ContainerWebApp": "moto has no model of AWS::ECS::ExpressGatewayService or App Runner "
+    "(local_endpoint.py has placeholders for them); not yet run here: its Aurora Serverless v2 "
+    "resources under moto are unverified",
 }
 # Every blueprint with its shipped settings: the Fargate image is built by CodeBuild during the
 # deploy (no Docker here); the stand-in answers that build's custom resource with a tag.
