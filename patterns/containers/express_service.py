@@ -47,8 +47,7 @@ SCALING_METRICS: dict[str, str] = {
 # Tag Express Mode puts on everything it creates; the infrastructure role may only change
 # resources that carry it (as in AWS's managed policy for this role).
 MANAGED_TAG = "AmazonECSManaged"
-# ECS requires the task definition's essential container to have this name when it registers
-# one for an Express service; the awslogs stream prefix follows it.
+# Streams are named <prefix>/<container>/<task id> in the service's log group.
 LOG_STREAM_PREFIX = "app"
 
 
