@@ -56,6 +56,11 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   (`containers/web`) a job POSTed to `/jobs` is done by the queue worker (scaled out from zero
   on queue depth: allow a few minutes) and `GET /jobs/<id>` serves the right result. With
   another image, `job` is skipped, saying so.
+- `ContainerWebApp`: `health`, `sample-app`, `database` (http). ServiceUrl (ECS Express Mode's
+  or App Runner's HTTPS URL) answers its health check; the sample app (`containers/web_app`)
+  names the engine; with a database, `GET /visits` writes and counts a row in PostgreSQL
+  through the injected credentials (polling while a paused dev database resumes, ~15 s).
+  With `network: private` the load balancer is internal and the steps are skipped.
 - `UpdateServer`: `manifest`, `download` (http). `ManifestUrl` is served straight from the load
   balancer and the update it names downloads with the manifest's size and SHA-256. With
   `lock_origin`, a direct request must be refused instead (403, or no connection).
@@ -169,6 +174,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from deployment import (
     smoke_account,
     smoke_blog,
+    smoke_container_app,
     smoke_edge,
     smoke_fargate,
     smoke_neptune,
@@ -206,6 +212,7 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "MyBlog": smoke_blog.smoke,
     "NeptuneGraph": smoke_neptune.smoke,
     "FargateService": smoke_fargate.smoke,
+    "ContainerWebApp": smoke_container_app.smoke,
     "UpdateServer": smoke_updates.server_smoke,
     "UpdateOffload": smoke_updates.offload_smoke,
     # The us-east-1 companions of a prod stage elsewhere (house/edge.py).

@@ -394,9 +394,12 @@ class TaskEndpoints(Construct):
         *,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        execute_command: bool,
-        ec2_agent: bool,
+        execute_command: bool = False,
+        ec2_agent: bool = False,
+        services: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
     ) -> None:
+        """`services`: the interface endpoints to create, by name; default TASK_ENDPOINTS (plus
+        ECS Exec's and the EC2 agent's when those are on)."""
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(
             self,
@@ -406,7 +409,7 @@ class TaskEndpoints(Construct):
             description="VPC interface endpoints: HTTPS from the container tasks only",
         )
         wanted = {
-            **TASK_ENDPOINTS,
+            **(TASK_ENDPOINTS if services is None else services),
             **(EXEC_ENDPOINTS if execute_command else {}),
             **(EC2_AGENT_ENDPOINTS if ec2_agent else {}),
         }

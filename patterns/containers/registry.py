@@ -114,10 +114,13 @@ class ContainerRegistry(Construct):
         removal_policy: cdk.RemovalPolicy,
         log_retention_days: int,
         repository_name: str | None = None,
+        sample_app: Path = SAMPLE_APP,
     ) -> None:
         super().__init__(scope, id)
         self.source = image_source(image)
         self._image = image
+        # The folder `codebuild`/`docker` build (containers/web unless a blueprint ships its own).
+        self.sample_app = sample_app
         self._removal_policy = removal_policy
         self._log_retention_days = log_retention_days
         self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
@@ -161,6 +164,28 @@ class ContainerRegistry(Construct):
             return self.build(architecture).to_ecs_docker_image_code()
         return ecs.ContainerImage.from_docker_image_asset(self.asset(architecture))
 
+    def image_uri(self, architecture: CpuArchitecture) -> str:
+        """The image as a reference string, for services that take one instead of an
+        `ecs.ContainerImage` (ECS Express Mode, App Runner). Always a fixed tag or a digest:
+        `codebuild` builds get a fresh random tag each, `repository:<tag>` is immutable."""
+        if self.source == "repository":
+            return self.repository.repository_uri_for_tag(
+                self._image.removeprefix(REPOSITORY_PREFIX)
+            )
+        if self.source in ("public", "private-ecr"):
+            return self._image
+        if self.source == CODEBUILD:
+            return self.build(architecture).image_uri
+        return self.asset(architecture).image_uri
+
+    def grant_pull(self, grantee: iam.IGrantable, architecture: CpuArchitecture) -> None:
+        """Let `grantee` pull `image_uri(architecture)`; nothing for an image elsewhere (a public
+        registry needs no grant; another account's ECR is that account's policy to open)."""
+        if self.source in ("repository", CODEBUILD):
+            self.repository.grant_pull(grantee)
+        elif self.source == DOCKER:
+            self.asset(architecture).repository.grant_pull(grantee)
+
     def asset(self, architecture: CpuArchitecture) -> ecr_assets.DockerImageAsset:
         """`image: docker`: containers/web as a DockerImageAsset (`cdk deploy` runs docker)."""
         name, platform = _PLATFORMS[architecture]
@@ -169,7 +194,7 @@ class ContainerRegistry(Construct):
             self._assets[key] = ecr_assets.DockerImageAsset(
                 self,
                 f"SampleApp{key}",
-                directory=str(SAMPLE_APP),
+                directory=str(self.sample_app),
                 platform=platform,
                 display_name=f"sample app ({name})",
             )
@@ -183,7 +208,7 @@ class ContainerRegistry(Construct):
             self.builds[name] = ContainerImageBuild(
                 self,
                 f"SampleApp{name.capitalize()}Build",
-                directory=str(SAMPLE_APP),
+                directory=str(self.sample_app),
                 platform=platform,
                 repository=self.repository,
                 # No fixed `tag`: the build handler then names each build

@@ -73,6 +73,13 @@ PLACEHOLDER_TYPES = (
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
+    # ECS Express Mode and App Runner (ContainerWebApp): no moto model; nothing runs, and the
+    # load balancer, certificate and scaling Express Mode creates are not modelled at all.
+    "AWS::ECS::ExpressGatewayService",
+    "AWS::AppRunner::Service",
+    "AWS::AppRunner::VpcConnector",
+    "AWS::AppRunner::AutoScalingConfiguration",
+    "AWS::AppRunner::ObservabilityConfiguration",
 )
 
 
