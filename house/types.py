@@ -84,6 +84,8 @@ CloudFrontWebAclArn = matching(
     r"arn:aws:wafv2:us-east-1:\d{12}:global/webacl/.+",
     "the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:...:global/webacl/...)",
 )
+# The path a load balancer (or App Runner) checks a container on: HTTP 200 means healthy.
+HealthCheckPath = matching(r"/[\w\-./~%]{0,1023}", "a URL path starting with '/', e.g. '/health'")
 # One line of text (names, headers): no line breaks, no leading or trailing blanks.
 OneLine = matching(r"\S([^\r\n]*\S)?", "one line of text")
 

@@ -44,6 +44,14 @@ SCALING_METRICS: dict[str, str] = {
     "memory": "AVERAGE_MEMORY",
     "requests": "REQUEST_COUNT_PER_TARGET",
 }
+# What target tracking accepts per metric: percent for cpu/memory, requests per task per minute.
+SCALING_TARGETS: dict[str, tuple[int, int]] = {
+    "cpu": (10, 90),
+    "memory": (10, 90),
+    "requests": (1, 1_000_000),
+}
+# Tasks per service (Express Mode's scaling target MaxTaskCount).
+MAX_TASKS = 1000
 # Tag Express Mode puts on everything it creates; the infrastructure role may only change
 # resources that carry it (as in AWS's managed policy for this role).
 MANAGED_TAG = "AmazonECSManaged"

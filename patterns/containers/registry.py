@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -27,9 +27,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from cdklabs.deploy_time_build import ContainerImageBuild
 from constructs import Construct
+from pydantic import AfterValidator, Field
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
+from house.images import pinned
+from house.types import ALLOWED as ALLOWED_KEY
 from patterns.containers.web_service import APP_UID
 
 SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
@@ -90,6 +93,26 @@ def image_source(image: str) -> ImageSource:
     return "private-ecr" if _PRIVATE_ECR.match(image) else "public"
 
 
+def _image_setting(value: str) -> str:
+    source = image_source(value)  # ValueError naming what is allowed
+    if source in ("public", "private-ecr") and not pinned(value):
+        raise ValueError(
+            f"'{value}' must name a fixed tag or a digest (e.g. "
+            "'public.ecr.aws/nginx/nginx:1.27' or '...@sha256:<digest>'): an untagged or "
+            "':latest' image runs whatever was pushed last, not what was deployed"
+        )
+    return value
+
+
+# The `image` setting of every container blueprint: one of the sources above, and an image
+# reference only with a fixed tag or a digest.
+ImageSetting = Annotated[
+    str,
+    AfterValidator(_image_setting),
+    Field(json_schema_extra={ALLOWED_KEY: ALLOWED + "; never untagged or ':latest'"}),
+]
+
+
 CpuArchitecture = Literal["X86_64", "ARM64"]
 # Docker platform and a short name per CPU architecture. Keyed by name, not by
 # ecs.CpuArchitecture: jsii hands out a new Python proxy per access, so `==` on two
@@ -143,7 +166,7 @@ class ContainerRegistry(Construct):
                 ),
                 ecr.LifecycleRule(
                     rule_priority=2,
-                    description=f"Keep the last {keep_images} images (storage is $0.10/GB-month)",
+                    description=f"Keep the last {keep_images} images",
                     tag_status=ecr.TagStatus.ANY,
                     max_image_count=keep_images,
                 ),

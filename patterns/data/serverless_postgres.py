@@ -23,6 +23,7 @@ from constructs import Construct
 from house.compliance import acknowledge
 from house.defaults import log_group
 from house.names import physical_name
+from house.settings import keeps_data
 
 ENGINE = rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_17_9)
 PORT = 5432
@@ -31,14 +32,8 @@ _CLUSTER_ID_MAX = 63
 # ACU limits of Aurora Serverless v2 (RDS API ServerlessV2ScalingConfiguration): half steps,
 # 0 (auto-pause, recent versions) or 0.5 up to 256.
 MAX_ACU = 256
-AUTO_PAUSE_SECONDS = (300, 86_400)
-
-
-def capacity_problem(value: float) -> str | None:
-    """None if `value` is an ACU value Aurora Serverless v2 accepts, else what it accepts."""
-    if value < 0 or value > MAX_ACU or (value * 2) != int(value * 2):
-        return f"allowed: 0 (pause when idle) or 0.5..{MAX_ACU} ACU in steps of 0.5"
-    return None
+# How long an instance at 0 ACU may idle before it pauses: 5 minutes to 1 day.
+AUTO_PAUSE_MINUTES = (5, 1440)
 
 
 class ServerlessPostgres(Construct):
@@ -52,9 +47,10 @@ class ServerlessPostgres(Construct):
         auto_pause: idle time before an instance at 0 ACU pauses (5 minutes to 1 day).
         readers: Serverless v2 readers besides the writer, each in the next AZ; they scale
             with the writer (promotion tier 0-1), so a failover lands on a warm instance.
-        keep_data: prod. RETAIN (a snapshot is not enough: the cluster outlives the stack),
-            deletion protection; dev destroys the cluster with the stack, taking no snapshot.
-        backup_days: automated backup retention (1-35 days).
+        removal_policy: the stage's; one that keeps data (prod: RETAIN, the cluster outlives
+            the stack) also turns on deletion protection; DESTROY (dev) deletes the cluster
+            with the stack, taking no snapshot.
+        backup_retention_days: automated backup retention (1-35 days).
         log_retention_days: the PostgreSQL log group's retention.
     """
 
@@ -70,12 +66,12 @@ class ServerlessPostgres(Construct):
         max_capacity: float,
         auto_pause: cdk.Duration,
         readers: int,
-        keep_data: bool,
-        backup_days: int,
+        removal_policy: cdk.RemovalPolicy,
+        backup_retention_days: int,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, id)
-        removal = cdk.RemovalPolicy.RETAIN if keep_data else cdk.RemovalPolicy.DESTROY
+        keep_data = keeps_data(removal_policy)
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -91,7 +87,7 @@ class ServerlessPostgres(Construct):
             self,
             "PostgresqlLogs",
             retention_days=log_retention_days,
-            removal_policy=removal,
+            removal_policy=removal_policy,
             log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
         )
         # Connections must use TLS; log connections and slow statements (over 1 s) only.
@@ -134,8 +130,8 @@ class ServerlessPostgres(Construct):
             storage_encrypted=True,
             iam_authentication=True,
             deletion_protection=keep_data,
-            removal_policy=removal,
-            backup=rds.BackupProps(retention=cdk.Duration.days(backup_days)),
+            removal_policy=removal_policy,
+            backup=rds.BackupProps(retention=cdk.Duration.days(backup_retention_days)),
             copy_tags_to_snapshot=True,
             cloudwatch_logs_exports=["postgresql"],
         )
