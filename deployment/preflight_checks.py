@@ -44,6 +44,8 @@ DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
 NO_DOCKER_IMAGE_SETTINGS = {
     "FargateService": "-c fargate-service.image=codebuild (the image is built in AWS CodeBuild "
     "during the deploy)",
+    "ContainerWebApp": "-c container-web-app.image=codebuild (the image is built in AWS "
+    "CodeBuild during the deploy)",
 }
 
 NO_CREDENTIALS_FIX = (

@@ -60,7 +60,7 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   or App Runner's HTTPS URL) answers its health check; the sample app (`containers/web_app`)
   names the engine; with a database, `GET /visits` writes and counts a row in PostgreSQL
   through the injected credentials (polling while a paused dev database resumes, ~15 s).
-  With `network: private` the load balancer is internal and the steps are skipped.
+  With `task_subnets: private` the load balancer is internal and the steps are skipped.
 - `UpdateServer`: `manifest`, `download` (http). `ManifestUrl` is served straight from the load
   balancer and the update it names downloads with the manifest's size and SHA-256. With
   `lock_origin`, a direct request must be refused instead (403, or no connection).

@@ -5,7 +5,7 @@ proving the network path, the security groups and the injected credentials toget
 
 A paused Aurora Serverless v2 instance (dev, 0 ACU) resumes on the first connection in about
 15 seconds (longer after a day paused); the app answers 503 meanwhile, so the database step
-polls. With `network: private` the load balancer is internal: the HTTP steps are skipped,
+polls. With `task_subnets: private` the load balancer is internal: the HTTP steps are skipped,
 saying so. Clean-up: none needed; each run adds one row to the sample's `visits` table.
 """
 
@@ -43,7 +43,7 @@ def smoke(smoke: Smoke) -> None:
         if smoke.outputs.get("ServiceAccess") == "internal":
             raise StepSkipped(
                 "a public URL",
-                "network 'private': the load balancer is internal, reachable only from "
+                "task_subnets 'private': the load balancer is internal, reachable only from "
                 "inside the VPC",
             )
 

@@ -11,7 +11,7 @@ STACK_ID = "ContainerWebApp"
 KEY = "container-web-app"
 
 APP_RUNNER = {"blueprints_only": KEY, f"{KEY}.engine": "apprunner"}
-PRIVATE = {"blueprints_only": KEY, f"{KEY}.network": "private"}
+PRIVATE = {"blueprints_only": KEY, f"{KEY}.task_subnets": "private"}
 PRIVATE_WITH_NAT = {**PRIVATE, f"{KEY}.nat_gateways": "1"}
 NO_DATABASE = {"blueprints_only": KEY, f"{KEY}.database": "false"}
 APP_RUNNER_NO_DATABASE = {**APP_RUNNER, f"{KEY}.database": "false"}

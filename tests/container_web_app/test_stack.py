@@ -10,7 +10,8 @@ import re
 import pytest
 
 from blueprints.container_web_app.stack import VPC_CIDR
-from tests.container_web_app.conftest import STACK_ID
+from patterns.containers.express_service import SCALING_METRICS
+from tests.container_web_app.conftest import KEY, STACK_ID
 from tests.support.synth import region_of
 
 EXPRESS = "AWS::ECS::ExpressGatewayService"
@@ -63,6 +64,12 @@ CREATED_BY_EXPRESS_MODE = {
 }
 
 
+def settings(assembly):
+    """The settings this stage's template was built with (cdk.json's values are checked in
+    test_shipped_settings.py)."""
+    return assembly.settings(KEY)
+
+
 def resources(template: dict, resource_type: str) -> dict[str, dict]:
     return {
         logical_id: resource
@@ -113,11 +120,15 @@ def assert_no_secret_in(pairs: list[dict], template: dict) -> None:
 # -- the engine and what the stack owns -----------------------------------------------------------
 
 
-def test_express_mode_is_the_default_engine(assembly):
+def test_the_stack_runs_the_engine_its_settings_name_and_no_other(assembly):
     template = assembly.template(STACK_ID)
-    assert len(resources(template, EXPRESS)) == 1
-    assert not resources(template, APP_RUNNER)
-    assert not [t for t in {r["Type"] for r in template["Resources"].values()} if "AppRunner" in t]
+    types = {r["Type"] for r in template["Resources"].values()}
+    if settings(assembly).engine == "express":
+        assert len(resources(template, EXPRESS)) == 1
+        assert not [t for t in types if "AppRunner" in t]
+    else:
+        assert len(resources(template, APP_RUNNER)) == 1
+        assert not [t for t in types if t.startswith("AWS::ECS::")]
 
 
 def test_the_stack_owns_exactly_these_resource_types_and_none_express_mode_creates(synth):
@@ -152,25 +163,20 @@ def test_the_image_is_the_fresh_immutable_tag_of_the_deploy_time_build(assembly)
     assert {"Ref": repository_id} in parts
 
 
-@pytest.mark.parametrize(
-    ("stage", "cpu", "memory", "scaling"),
-    [
-        ("dev", "256", "512", {"MinTaskCount": 1, "MaxTaskCount": 2}),
-        ("prod", "512", "1024", {"MinTaskCount": 2, "MaxTaskCount": 10}),
-    ],
-)
-def test_size_and_scaling_are_explicit_and_right_sized(synth, stage, cpu, memory, scaling):
-    _, service = only(synth(stage).template(STACK_ID), EXPRESS)
+def test_size_and_scaling_are_explicit_and_follow_the_settings(assembly):
+    s = settings(assembly)
+    _, service = only(assembly.template(STACK_ID), EXPRESS)
     properties = service["Properties"]
     # Never Express Mode's console default (1 vCPU / 2 GB) by omission.
-    assert (properties["Cpu"], properties["Memory"]) == (cpu, memory)
+    assert (properties["Cpu"], properties["Memory"]) == (str(s.cpu), str(s.memory_mib))
     assert properties["ScalingTarget"] == {
-        **scaling,
-        "AutoScalingMetric": "AVERAGE_CPU",
-        "AutoScalingTargetValue": 60,
+        "MinTaskCount": s.min_tasks,
+        "MaxTaskCount": s.max_tasks,
+        "AutoScalingMetric": SCALING_METRICS[s.scaling_metric],
+        "AutoScalingTargetValue": s.scaling_target,
     }
-    assert properties["HealthCheckPath"] == "/health"
-    assert properties["PrimaryContainer"]["ContainerPort"] == 8080
+    assert properties["HealthCheckPath"] == s.health_check_path
+    assert properties["PrimaryContainer"]["ContainerPort"] == s.container_port
 
 
 def test_logs_go_to_a_group_the_stack_owns_with_the_stages_retention(assembly):
@@ -178,7 +184,7 @@ def test_logs_go_to_a_group_the_stack_owns_with_the_stages_retention(assembly):
     _, service = only(template, EXPRESS)
     logs = service["Properties"]["PrimaryContainer"]["AwsLogsConfiguration"]
     group = template["Resources"][logs["LogGroup"]["Ref"]]
-    assert group["Properties"]["RetentionInDays"] == (14 if assembly.stage == "dev" else 365)
+    assert group["Properties"]["RetentionInDays"] == assembly.stage_settings.log_retention_days
     execution = role_of(service, "ExecutionRoleArn")
     writes = [
         s for s in policy_statements(template, execution) if "logs:PutLogEvents" in actions(s)
@@ -294,30 +300,36 @@ def test_the_service_waits_for_every_policy_of_its_roles(assembly):
 # -- database -------------------------------------------------------------------------------------
 
 
-def test_dev_database_scales_to_zero_and_pauses_after_five_minutes(synth):
-    template = synth("dev").template(STACK_ID)
-    _, cluster = only(template, "AWS::RDS::DBCluster")
+def test_the_database_scales_between_the_settings_and_pauses_only_at_zero(assembly):
+    s = settings(assembly)
+    _, cluster = only(assembly.template(STACK_ID), "AWS::RDS::DBCluster")
     properties = cluster["Properties"]
-    assert properties["ServerlessV2ScalingConfiguration"] == {
-        "MinCapacity": 0,
-        "MaxCapacity": 2,
-        "SecondsUntilAutoPause": 300,
-    }
-    assert cluster["DeletionPolicy"] == "Delete" and properties["DeletionProtection"] is False
-    assert properties["BackupRetentionPeriod"] == 1
+    expected = {"MinCapacity": s.database_min_acu, "MaxCapacity": s.database_max_acu}
+    if s.database_min_acu == 0:
+        expected["SecondsUntilAutoPause"] = s.database_auto_pause_minutes * 60
+    assert properties["ServerlessV2ScalingConfiguration"] == expected
+    assert properties["BackupRetentionPeriod"] == s.database_backup_retention_days
 
 
-def test_prod_database_stays_warm_keeps_its_data_and_has_a_reader(synth):
-    template = synth("prod").template(STACK_ID)
+def test_the_database_keeps_its_data_exactly_when_the_stage_does(assembly):
+    keep = assembly.stage_settings.keep_data
+    template = assembly.template(STACK_ID)
     _, cluster = only(template, "AWS::RDS::DBCluster")
-    properties = cluster["Properties"]
-    assert properties["ServerlessV2ScalingConfiguration"] == {"MinCapacity": 0.5, "MaxCapacity": 8}
-    assert cluster["DeletionPolicy"] == "Retain" and properties["DeletionProtection"] is True
-    assert properties["BackupRetentionPeriod"] == 7
+    assert cluster["DeletionPolicy"] == ("Retain" if keep else "Delete")
+    assert cluster["Properties"]["DeletionProtection"] is keep
     instances = resources(template, "AWS::RDS::DBInstance")
-    assert len(instances) == 2
-    assert sorted(i["Properties"]["PromotionTier"] for i in instances.values()) == [0, 1]
-    assert all(i["DeletionPolicy"] == "Retain" for i in instances.values())
+    assert all(i["DeletionPolicy"] == cluster["DeletionPolicy"] for i in instances.values())
+
+
+def test_readers_scale_with_the_writer_one_per_replica(assembly):
+    s = settings(assembly)
+    instances = resources(assembly.template(STACK_ID), "AWS::RDS::DBInstance")
+    assert len(instances) == 1 + s.database_read_replicas
+    # Promotion tier 0-1: a reader scales with the writer, so a failover lands on a warm one.
+    assert (
+        sorted(i["Properties"]["PromotionTier"] for i in instances.values())
+        == [0] + [1] * s.database_read_replicas
+    )
 
 
 def test_the_database_is_encrypted_private_tls_only_and_on_a_recent_postgres(assembly):
@@ -343,7 +355,8 @@ def test_the_database_is_encrypted_private_tls_only_and_on_a_recent_postgres(ass
         for group in resources(template, "AWS::Logs::LogGroup").values()
         if "postgresql" in json.dumps(group["Properties"].get("LogGroupName", ""))
     ]
-    assert len(logs) == 1 and logs[0]["Properties"]["RetentionInDays"] in (14, 365)
+    assert len(logs) == 1
+    assert logs[0]["Properties"]["RetentionInDays"] == assembly.stage_settings.log_retention_days
 
 
 def test_only_the_tasks_reach_the_database_and_only_the_vpc_reaches_the_tasks(assembly):
@@ -357,13 +370,14 @@ def test_only_the_tasks_reach_the_database_and_only_the_vpc_reaches_the_tasks(as
     port = {"Fn::GetAtt": [cluster_id, "Endpoint.Port"]}  # 5432, the cluster's port
     assert (ingress["Properties"]["FromPort"], ingress["Properties"]["ToPort"]) == (port, port)
     rules = template["Resources"][task_group_id]["Properties"]["SecurityGroupIngress"]
+    port = settings(assembly).container_port
     assert rules == [
         {
             "CidrIp": VPC_CIDR,
             "Description": "From the Express Mode load balancer inside the VPC",
-            "FromPort": 8080,
+            "FromPort": port,
             "IpProtocol": "tcp",
-            "ToPort": 8080,
+            "ToPort": port,
         }
     ]
 
@@ -387,7 +401,9 @@ def endpoint_services(template: dict) -> set[str]:
     return found
 
 
-def test_public_network_needs_neither_nat_nor_endpoints(assembly):
+def test_public_task_subnets_need_neither_nat_nor_endpoints(assembly):
+    if settings(assembly).task_subnets != "public":
+        pytest.skip("this stage's tasks are in private subnets: the private variants cover it")
     template = assembly.template(STACK_ID)
     assert not resources(template, "AWS::EC2::NatGateway")
     assert not resources(template, "AWS::EC2::VPCEndpoint")
@@ -396,7 +412,7 @@ def test_public_network_needs_neither_nat_nor_endpoints(assembly):
         assert "public" in subnet["Ref"]
 
 
-def test_private_network_reaches_aws_through_endpoints_only(private):
+def test_private_task_subnets_reach_aws_through_endpoints_only(private):
     template = private.template(STACK_ID)
     assert not resources(template, "AWS::EC2::NatGateway")
     assert not resources(template, "AWS::EC2::InternetGateway")
@@ -416,7 +432,7 @@ def test_private_network_reaches_aws_through_endpoints_only(private):
     assert outputs["ServiceAccess"]["Value"] == "internal"
 
 
-def test_private_network_with_nat_has_no_endpoints(private_with_nat):
+def test_private_task_subnets_with_nat_have_no_endpoints(private_with_nat):
     template = private_with_nat.template(STACK_ID)
     assert len(resources(template, "AWS::EC2::NatGateway")) == 1
     assert not resources(template, "AWS::EC2::VPCEndpoint")
@@ -429,6 +445,7 @@ def test_private_network_with_nat_has_no_endpoints(private_with_nat):
 
 
 def test_app_runner_runs_the_same_image_and_settings_without_auto_deployments(app_runner):
+    s = app_runner.settings(KEY)
     template = app_runner.template(STACK_ID)
     assert not resources(template, EXPRESS) and not resources(template, "AWS::ECS::Cluster")
     _, service = only(template, APP_RUNNER)
@@ -439,17 +456,21 @@ def test_app_runner_runs_the_same_image_and_settings_without_auto_deployments(ap
     image = source["ImageRepository"]
     assert image["ImageRepositoryType"] == "ECR"
     assert image["ImageIdentifier"]["Fn::Join"][1][-1] == {"Fn::GetAtt": [build_id, "ImageTag"]}
-    assert image["ImageConfiguration"]["Port"] == "8080"
-    assert properties["InstanceConfiguration"]["Cpu"] == "256"
-    assert properties["InstanceConfiguration"]["Memory"] == "512"
-    assert properties["HealthCheckConfiguration"]["Path"] == "/health"
+    assert image["ImageConfiguration"]["Port"] == str(s.container_port)
+    assert properties["InstanceConfiguration"]["Cpu"] == str(s.cpu)
+    assert properties["InstanceConfiguration"]["Memory"] == str(s.memory_mib)
+    assert properties["HealthCheckConfiguration"]["Path"] == s.health_check_path
     access = template["Resources"][
         source["AuthenticationConfiguration"]["AccessRoleArn"]["Fn::GetAtt"][0]
     ]
     (trust,) = access["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "build.apprunner.amazonaws.com"}
     _, scaling = only(template, "AWS::AppRunner::AutoScalingConfiguration")
-    assert (scaling["Properties"]["MinSize"], scaling["Properties"]["MaxSize"]) == (1, 2)
+    assert (scaling["Properties"]["MinSize"], scaling["Properties"]["MaxSize"]) == (
+        s.min_tasks,
+        s.max_tasks,
+    )
+    assert scaling["Properties"]["MaxConcurrency"] == s.app_runner_max_concurrency
     _, tracing = only(template, "AWS::AppRunner::ObservabilityConfiguration")
     assert tracing["Properties"]["TraceConfiguration"] == {"Vendor": "AWSXRAY"}
     assert properties["ObservabilityConfiguration"]["ObservabilityEnabled"] is True
@@ -487,12 +508,13 @@ def test_app_runner_names_carry_the_stack_name(app_runner_prod):
     ):
         _, resource = only(template, resource_type)
         name = resource["Properties"][prop]
-        assert name.startswith("ContainerWebApp-prod") and 4 <= len(name) <= 40, name
+        assert name.startswith(app_runner_prod.stack_name(STACK_ID)) and 4 <= len(name) <= 40, name
 
 
 def test_outputs_name_the_url_engine_and_database(assembly):
+    s = settings(assembly)
     outputs = assembly.template(STACK_ID)["Outputs"]
     assert {"ServiceUrl", "ServiceAccess", "Engine", "RepositoryUri", "Image"} <= set(outputs)
     assert {"DatabaseEndpoint", "DatabaseSecretArn"} <= set(outputs)
-    assert outputs["Engine"]["Value"] == "express"
-    assert outputs["ServiceAccess"]["Value"] == "public"
+    assert outputs["Engine"]["Value"] == s.engine
+    assert outputs["ServiceAccess"]["Value"] == ("internal" if s.private else "public")

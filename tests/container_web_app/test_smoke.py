@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deployment.test_smoke_fakes import fixed_run_id, json_answer, run, statuses, web  # noqa: F401 (fixtures)
+from tests.support.smoke_fakes import (  # noqa: F401 (fixtures)
+    fixed_run_id,
+    json_answer,
+    run,
+    statuses,
+    web,
+)
+from tests.support.synth import requires
+
+pytestmark = requires("container-web-app")
 
 STACK = "ContainerWebApp"
 
