@@ -20,13 +20,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from house.compliance import acknowledge
+from house.compliance import acknowledge, acknowledge_managed_policy
 from house.defaults import log_group
 from house.names import physical_name
 from house.settings import keeps_data
 
 ENGINE = rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_17_9)
 PORT = 5432
+# Enhanced Monitoring's coarsest interval: the cheapest that still shows OS metrics per process.
+ENHANCED_MONITORING_SECONDS = 60
 # RDS limits: DB cluster identifiers are 1-63 characters, letters, digits and hyphens.
 _CLUSTER_ID_MAX = 63
 # ACU limits of Aurora Serverless v2 (RDS API ServerlessV2ScalingConfiguration): half steps,
@@ -134,6 +136,9 @@ class ServerlessPostgres(Construct):
             backup=rds.BackupProps(retention=cdk.Duration.days(backup_retention_days)),
             copy_tags_to_snapshot=True,
             cloudwatch_logs_exports=["postgresql"],
+            # OS metrics per process (what Control Tower's CT.RDS.PR.2 asks for); it does not
+            # keep a paused instance awake, and a paused instance sends none.
+            monitoring_interval=cdk.Duration.seconds(ENHANCED_MONITORING_SECONDS),
         )
         self.cluster.node.add_dependency(self.log_group)
         self.secret = self.cluster.secret
@@ -147,6 +152,13 @@ class ServerlessPostgres(Construct):
         self.secret.grant_read(grantee)
 
     def _acknowledge(self, keep_data: bool) -> None:
+        acknowledge_managed_policy(
+            self.cluster,
+            "service-role/AmazonRDSEnhancedMonitoringRole",
+            "The Enhanced Monitoring role that RDS assumes (trusted by monitoring.rds only) "
+            "holds AWS's policy for exactly that: create and write the RDSOSMetrics log group "
+            "and its streams; RDS names that group, so a narrower policy would copy this one.",
+        )
         acknowledge(
             self.cluster,
             "AwsSolutions-RDS11",

@@ -11,6 +11,7 @@ import pytest
 
 from blueprints.container_web_app.stack import VPC_CIDR
 from patterns.containers.express_service import SCALING_METRICS
+from patterns.data.serverless_postgres import ENHANCED_MONITORING_SECONDS
 from tests.container_web_app.conftest import KEY, STACK_ID
 from tests.support.synth import region_of
 
@@ -345,6 +346,12 @@ def test_the_database_is_encrypted_private_tls_only_and_on_a_recent_postgres(ass
     for instance in resources(template, "AWS::RDS::DBInstance").values():
         assert instance["Properties"]["DBInstanceClass"] == "db.serverless"
         assert instance["Properties"]["PubliclyAccessible"] is False
+        # Enhanced Monitoring (Control Tower CT.RDS.PR.2), through a role only RDS assumes.
+        assert instance["Properties"]["MonitoringInterval"] == ENHANCED_MONITORING_SECONDS
+        role = template["Resources"][instance["Properties"]["MonitoringRoleArn"]["Fn::GetAtt"][0]]
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert properties.get("AutoMinorVersionUpgrade", True) is True  # patches arrive
     _, parameters = only(template, "AWS::RDS::DBClusterParameterGroup")
     assert parameters["Properties"]["Parameters"]["rds.force_ssl"] == "1"
     _, subnet_group = only(template, "AWS::RDS::DBSubnetGroup")
