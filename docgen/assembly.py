@@ -20,12 +20,20 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "deploying": ("AccountBaseline",),
     "neptune-graph": ("NeptuneGraph",),
     "fargate-service": ("FargateService",),
+    "container-web-app": ("ContainerWebApp",),
     "update-offload": ("UpdateServer", "UpdateOffload", "UpdateOffloadEdge"),
     "my-todo-list": ("MyTodoList",),
     "my-blog": ("MyBlog", "MyBlogEdge"),
 }
 # The docs that draw a picture of their stacks (the account baseline is one IAM role).
-BLUEPRINT_DOCS = ("neptune-graph", "fargate-service", "update-offload", "my-todo-list", "my-blog")
+BLUEPRINT_DOCS = (
+    "neptune-graph",
+    "fargate-service",
+    "container-web-app",
+    "update-offload",
+    "my-todo-list",
+    "my-blog",
+)
 
 
 def doc_path(doc: str) -> Path:

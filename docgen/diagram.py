@@ -62,6 +62,11 @@ KINDS = {
     ),
     "AWS::Lambda::Function": Kind("Lambda", "compute/lambda.png", COMPUTE),
     "AWS::ECS::Service": Kind("ECS service", "compute/fargate.png", COMPUTE),
+    # Express Mode's load balancer is outside the template: the service stands for both.
+    "AWS::ECS::ExpressGatewayService": Kind(
+        "ECS Express Mode service (+ its HTTPS load balancer)", "compute/fargate.png", COMPUTE
+    ),
+    "AWS::AppRunner::Service": Kind("App Runner service", "compute/app-runner.png", COMPUTE),
     "AWS::ECS::TaskDefinition": Kind(
         "ECS task", "compute/elastic-container-service-task.png", COMPUTE
     ),
@@ -76,6 +81,7 @@ KINDS = {
     "AWS::DynamoDB::GlobalTable": Kind("DynamoDB global table", "database/dynamodb.png", DATA),
     "AWS::DAX::Cluster": Kind("DAX", "database/dynamodb-dax.png", DATA),
     "AWS::Neptune::DBCluster": Kind("Neptune", "database/neptune.png", DATA),
+    "AWS::RDS::DBCluster": Kind("Aurora PostgreSQL", "database/aurora.png", DATA),
     "AWS::S3::Bucket": Kind("S3 bucket", "storage/simple-storage-service-s3.png", DATA),
     "AWS::EFS::FileSystem": Kind("EFS", "storage/elastic-file-system-efs.png", DATA),
     "AWS::SQS::Queue": Kind("SQS queue", "integration/simple-queue-service-sqs.png", DATA),
@@ -266,7 +272,7 @@ class Picture:
         for logical_id, resource in resources.items():
             p = props(resource)
             parent = None
-            if resource["Type"] == "AWS::Neptune::DBInstance":
+            if resource["Type"] in ("AWS::Neptune::DBInstance", "AWS::RDS::DBInstance"):
                 parent = ref(p.get("DBClusterIdentifier"))
             elif resource["Type"] == "AWS::EFS::MountTarget":
                 parent = ref(p.get("FileSystemId"))
@@ -298,6 +304,21 @@ class Picture:
             return f"{itype}, {p['MinSize']}–{p['MaxSize']} instances"
         if rtype == "AWS::DAX::Cluster":
             return f"{p['ReplicationFactor']} × {p['NodeType']}"
+        if rtype == "AWS::ECS::ExpressGatewayService":
+            scaling = p.get("ScalingTarget", {})
+            cpu, memory = int(p["Cpu"]) / 1024, int(p["Memory"]) / 1024
+            return f"Fargate, {cpu:g} vCPU / {memory:g} GB, min {scaling.get('MinTaskCount', 1)}"
+        if rtype == "AWS::AppRunner::Service":
+            size = p["InstanceConfiguration"]
+            return f"{int(size['Cpu']) / 1024:g} vCPU / {int(size['Memory']) / 1024:g} GB"
+        if rtype == "AWS::RDS::DBCluster":
+            scaling = p.get("ServerlessV2ScalingConfiguration", {})
+            count = sum(
+                ref(props(r).get("DBClusterIdentifier")) == logical_id
+                for r in stack.of_type("AWS::RDS::DBInstance").values()
+            )
+            acu = f"{scaling.get('MinCapacity', 0):g}–{scaling.get('MaxCapacity', 0):g} ACU"
+            return f"{count} × Serverless v2, {acu}"
         if rtype == "AWS::Neptune::DBCluster":
             instances = [
                 props(r)["DBInstanceClass"]
@@ -379,7 +400,8 @@ class Picture:
         subnet_groups = {
             k: refs_in(props(r).get("SubnetIds"))
             for k, r in stack.resources.items()
-            if r["Type"] in ("AWS::Neptune::DBSubnetGroup", "AWS::DAX::SubnetGroup")
+            if r["Type"]
+            in ("AWS::Neptune::DBSubnetGroup", "AWS::DAX::SubnetGroup", "AWS::RDS::DBSubnetGroup")
         }
         placed: dict[str, set[str]] = defaultdict(set)
         for logical_id, resource in stack.resources.items():
@@ -396,7 +418,9 @@ class Picture:
                 subnets = refs_in(p.get("Subnets"))
             elif rtype == "AWS::EC2::VPCEndpoint":
                 subnets = refs_in(p.get("SubnetIds"))
-            elif rtype == "AWS::Neptune::DBCluster":
+            elif rtype == "AWS::ECS::ExpressGatewayService":
+                subnets = refs_in(p.get("NetworkConfiguration"))
+            elif rtype in ("AWS::Neptune::DBCluster", "AWS::RDS::DBCluster"):
                 subnets = subnet_groups.get(ref(p.get("DBSubnetGroupName")), set())
             elif rtype == "AWS::DAX::Cluster":
                 subnets = subnet_groups.get(ref(p.get("SubnetGroupName")), set())
