@@ -433,7 +433,9 @@ class Model:
             raise ValueError(f"{self.stack.id}/{_id}: only Aurora Serverless v2 is priced")
         acu = cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"]
         # At 0 ACU an idle instance pauses and bills no capacity (storage only, per use).
-        self.add("Aurora Serverless v2 minimum ACUs", acu, self.p("aurora_acu_hour"))
+        self.add(
+            "Aurora Serverless v2 minimum ACUs (writer and readers)", acu, self.p("aurora_acu_hour")
+        )
 
     def ecs_cluster(self, cluster_id, r):
         settings = {s["Name"]: s["Value"] for s in props(r).get("ClusterSettings", [])}

@@ -109,6 +109,8 @@ CONNECTORS = {
     "AWS::WAFv2::WebACLAssociation",
     "AWS::ApiGateway::Authorizer",
     "AWS::Cognito::IdentityPoolRoleAttachment",
+    # The secret as attached to its database: a service injecting it reaches both.
+    "AWS::SecretsManager::SecretTargetAttachment",
 }
 IAM = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::InstanceProfile"}
 # Connectors that carry events, drawn dashed from the source to the consumer:
@@ -548,6 +550,10 @@ class Picture:
             for n in self.nodes.values()
             if n.kind.title in ("CloudFront", "API Gateway", "Cognito user pool")
             or (n.kind.title == "Application Load Balancer" and "internet" in n.detail)
+            # Express Mode's load balancer is internet-facing in public subnets; App Runner's
+            # URL always is.
+            or (n.kind.title.startswith("ECS Express") and n.tier == "public")
+            or n.kind.title == "App Runner service"
         ]
         for entry in sorted(entries):
             node = self.nodes[entry]
