@@ -31,11 +31,10 @@ from pydantic import AfterValidator, Field
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
-from house.images import pinned
 from house.types import ALLOWED as ALLOWED_KEY
+from house.types import pinned_image
 from patterns.containers.web_service import APP_UID
 
-SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 CODEBUILD, DOCKER = "codebuild", "docker"
 REPOSITORY_PREFIX = "repository:"
 # What `image` used to accept for the local Docker build; refused by name so an old override
@@ -95,13 +94,7 @@ def image_source(image: str) -> ImageSource:
 
 def _image_setting(value: str) -> str:
     source = image_source(value)  # ValueError naming what is allowed
-    if source in ("public", "private-ecr") and not pinned(value):
-        raise ValueError(
-            f"'{value}' must name a fixed tag or a digest (e.g. "
-            "'public.ecr.aws/nginx/nginx:1.27' or '...@sha256:<digest>'): an untagged or "
-            "':latest' image runs whatever was pushed last, not what was deployed"
-        )
-    return value
+    return pinned_image(value) if source in ("public", "private-ecr") else value
 
 
 # The `image` setting of every container blueprint: one of the sources above, and an image
@@ -136,13 +129,14 @@ class ContainerRegistry(Construct):
         keep_images: int,
         removal_policy: cdk.RemovalPolicy,
         log_retention_days: int,
+        sample_app: Path,
         repository_name: str | None = None,
-        sample_app: Path = SAMPLE_APP,
     ) -> None:
         super().__init__(scope, id)
         self.source = image_source(image)
         self._image = image
-        # The folder `codebuild`/`docker` build (containers/web unless a blueprint ships its own).
+        # The folder `codebuild`/`docker` build: each blueprint names its own sample app, so a
+        # starter kit carries only its blueprint's.
         self.sample_app = sample_app
         self._removal_policy = removal_policy
         self._log_retention_days = log_retention_days
