@@ -80,6 +80,9 @@ PLACEHOLDER_TYPES = (
     "AWS::AppRunner::VpcConnector",
     "AWS::AppRunner::AutoScalingConfiguration",
     "AWS::AppRunner::ObservabilityConfiguration",
+    # Aurora (ContainerWebApp): moto's CloudFormation has no DB cluster model, and the stack reads
+    # the cluster's endpoint; its Serverless v2 instances are created as moto's DB instances.
+    "AWS::RDS::DBCluster",
 )
 
 

@@ -49,9 +49,6 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 LEFT_OUT = {
     "neptune-graph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
     "DBInstance, DBSubnetGroup, parameter groups)",
-    "container-web-app": "moto has no model of AWS::ECS::ExpressGatewayService or App Runner "
-    "(local_endpoint.py has placeholders for them); not yet run here: its Aurora Serverless v2 "
-    "resources under moto are unverified",
 }
 
 
