@@ -190,7 +190,7 @@ class AppRunnerWebService(Construct):
             source_configuration=apprunner.CfnService.SourceConfigurationProperty(
                 authentication_configuration=authentication,
                 # A deploy of this stack is the one way a new image goes live: the tag in the
-                # template changes. Automatic deployments would also bill $1/month each.
+                # template changes. Automatic deployments would also bill a monthly fee per service.
                 auto_deployments_enabled=False,
                 image_repository=apprunner.CfnService.ImageRepositoryProperty(
                     image_identifier=image,
