@@ -11,6 +11,7 @@ tests skip.
 
 from __future__ import annotations
 
+from blueprints.container_web_app import stack as container_web_app
 from blueprints.eks_cluster import stack as eks_cluster
 from blueprints.fargate_service import stack as fargate_service
 from blueprints.microservices import stack as microservices
@@ -20,6 +21,7 @@ from blueprints.neptune_graph import stack as neptune_graph
 from blueprints.update_offload import stack as update_offload
 
 BLUEPRINTS = {
+    "container-web-app": container_web_app,
     "eks-cluster": eks_cluster,
     "fargate-service": fargate_service,
     "microservices": microservices,

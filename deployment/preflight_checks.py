@@ -44,6 +44,8 @@ DEFAULT_BOOTSTRAP_QUALIFIER = "hnb659fds"
 NO_DOCKER_IMAGE_SETTINGS = {
     "FargateService": "-c fargate-service.image=codebuild (the image is built in AWS CodeBuild "
     "during the deploy)",
+    "ContainerWebApp": "-c container-web-app.image=codebuild (the image is built in AWS "
+    "CodeBuild during the deploy)",
 }
 
 NO_CREDENTIALS_FIX = (
@@ -783,6 +785,75 @@ def check_instance_types(preflight: Preflight) -> Iterator[CheckResult]:
             )
 
 
+# --- 9. resource types some regions lack; App Runner's closed door ------------------------
+
+# Newer or regional resource types whose absence from a region fails the deploy at once
+# ("Unrecognized resource types"). CloudFormation's registry answers per region.
+REGIONAL_TYPES = (
+    "AWS::ECS::ExpressGatewayService",
+    "AWS::AppRunner::Service",
+    "AWS::AppRunner::VpcConnector",
+)
+
+
+@check("resource types")
+def check_resource_types(preflight: Preflight) -> Iterator[CheckResult]:
+    account = preflight.account
+    wanted = sorted(
+        {
+            resource.get("Type")
+            for _, resource in resources(preflight.template)
+            if resource.get("Type") in REGIONAL_TYPES
+        }
+    )
+    for type_name in wanted:
+        try:
+            account.call("cloudformation", "describe_type", Type="RESOURCE", TypeName=type_name)
+        except AwsCallFailed as failure:
+            if failure.code in ("TypeNotFoundException", "CFNRegistryException"):
+                yield CheckResult(
+                    FAIL,
+                    "resource types",
+                    f"{type_name} is not available in {account.region}",
+                    "deploy to a region that offers it (stages.<stage>.region in cdk.json)",
+                )
+            else:
+                yield failed("resource types", failure)
+            continue
+        yield CheckResult(PASS, "resource types", f"{type_name} is available in {account.region}")
+
+
+@check("app runner")
+def check_app_runner(preflight: Preflight) -> Iterator[CheckResult]:
+    """App Runner takes no new customers since 2026-04-30: an account that never used it is
+    refused. Services elsewhere in the account are not visible from here, so none in this
+    region is a NOTE, not a FAIL."""
+    if not any(True for _ in resources(preflight.template, "AWS::AppRunner::Service")):
+        return
+    account = preflight.account
+    try:
+        services = account.call("apprunner", "list_services", MaxResults=20).get(
+            "ServiceSummaryList", []
+        )
+    except AwsCallFailed as failure:
+        yield failed("app runner", failure)
+        return
+    if services:
+        yield CheckResult(
+            PASS,
+            "app runner",
+            f"the account already runs {len(services)} App Runner service(s) in {account.region}",
+        )
+        return
+    yield CheckResult(
+        NOTE,
+        "app runner",
+        f"no App Runner service in {account.region}: App Runner is closed to new customers "
+        "since 2026-04-30, so an account that never used it is refused",
+        "deploy with engine express (the default), the service AWS points new users to",
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     check_bootstrap,
     check_account_baseline,
@@ -795,4 +866,6 @@ CHECKS: tuple[Check, ...] = (
     check_availability_zones,
     check_neptune_instances,
     check_instance_types,
+    check_resource_types,
+    check_app_runner,
 )

@@ -198,6 +198,10 @@ EKS_NODEGROUP = ServiceLinkedRole(
     "AWSServiceRoleForAmazonEKSNodegroup", "eks-nodegroup.amazonaws.com"
 )
 EKS_FARGATE = ServiceLinkedRole("AWSServiceRoleForAmazonEKSForFargate", "eks-fargate.amazonaws.com")
+APP_RUNNER = ServiceLinkedRole("AWSServiceRoleForAppRunner", "apprunner.amazonaws.com")
+APP_RUNNER_NETWORKING = ServiceLinkedRole(
+    "AWSServiceRoleForAppRunnerNetworking", "networking.apprunner.amazonaws.com"
+)
 
 _ROLE_BY_TYPE_PREFIX = (("AWS::ECS::", ECS), ("AWS::Neptune::", RDS), ("AWS::RDS::", RDS))
 _ROLE_BY_TYPE = {
@@ -207,6 +211,14 @@ _ROLE_BY_TYPE = {
     "AWS::EFS::FileSystem": EFS,
     "AWS::EKS::Cluster": EKS,  # also what EKS Auto Mode launches nodes with
     "AWS::EKS::FargateProfile": EKS_FARGATE,
+    "AWS::AppRunner::Service": APP_RUNNER,
+    "AWS::AppRunner::VpcConnector": APP_RUNNER_NETWORKING,
+}
+# Resources that make the service create others outside the template: an ECS Express service
+# gets a load balancer and an ECS scalable target, whose services' roles must exist first (the
+# blueprint's infrastructure role may not create them).
+_ROLES_OUTSIDE_TEMPLATE = {
+    "AWS::ECS::ExpressGatewayService": (ELASTIC_LOAD_BALANCING, ECS_SERVICE_AUTO_SCALING),
 }
 _ROLE_BY_SCALING_NAMESPACE = {
     "ecs": ECS_SERVICE_AUTO_SCALING,
@@ -231,6 +243,8 @@ def service_linked_roles(template: dict) -> dict[ServiceLinkedRole, list[str]]:
                 need(role, f"{prefix}*")
         if resource_type in _ROLE_BY_TYPE:
             need(_ROLE_BY_TYPE[resource_type], resource_type)
+        for role in _ROLES_OUTSIDE_TEMPLATE.get(resource_type, ()):
+            need(role, resource_type)
         # A group given its own (custom-suffix) role does not use the default one.
         if (
             resource_type == "AWS::AutoScaling::AutoScalingGroup"

@@ -21,9 +21,15 @@ stage, and for any blueprint added later:
   distribution uses, can only be created in us-east-1.
 - `deploys-without-docker`: a container image asset makes `cdk deploy` run `docker build`
   where you deploy from; the shipped settings of every stage must not need it.
-- `ecs-service-waits-for-capacity-providers`: an ECS service created before its cluster's
-  capacity-provider association can fail ("capacity provider ... is not associated with the
-  cluster"); AWS's guidance is an explicit dependency.
+- `ecs-service-waits-for-capacity-providers`: an ECS service (or Express service) created
+  before its cluster's capacity-provider association can fail ("capacity provider ... is not
+  associated with the cluster"); AWS's guidance is an explicit dependency.
+- `managed-service-waits-for-role-policies`: an ECS Express or App Runner service uses its
+  roles from the moment it is created, and ECS drains an Express service with its
+  infrastructure role after CloudFormation deleted it; each role's separate policy must be a
+  dependency of the service, or the first deploy fails on access denied and the delete hangs.
+- `service-image-is-pinned`: an Express or App Runner service runs a fixed tag or digest, never
+  `:latest`, and App Runner's automatic deployments stay off.
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
@@ -47,6 +53,7 @@ from collections.abc import Callable, Iterable
 from deployment.assembly import Assembly, StackArtifact
 from deployment.preflight_needs import logging_api_stages
 from deployment.rules_eks import EKS_RULES
+from house.images import pinned
 
 BASELINE_STACK_ID = "AccountBaseline"
 
@@ -70,6 +77,10 @@ class Violation:
 UNIQUE_NAMES: dict[str, str] = {
     "AWS::ApiGateway::ApiKey": "Name",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "",  # unique per scalable target only
+    "AWS::AppRunner::AutoScalingConfiguration": "AutoScalingConfigurationName",
+    "AWS::AppRunner::ObservabilityConfiguration": "ObservabilityConfigurationName",
+    "AWS::AppRunner::Service": "ServiceName",
+    "AWS::AppRunner::VpcConnector": "VpcConnectorName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
     "AWS::AutoScaling::LaunchConfiguration": "LaunchConfigurationName",
     "AWS::CertificateManager::Certificate": "",
@@ -93,6 +104,7 @@ UNIQUE_NAMES: dict[str, str] = {
     "AWS::ECS::Cluster": "ClusterName",
     "AWS::ECS::CapacityProvider": "Name",
     "AWS::EKS::Cluster": "Name",
+    "AWS::ECS::ExpressGatewayService": "ServiceName",  # unique per cluster
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
     "AWS::Events::EventBus": "Name",
@@ -105,6 +117,8 @@ UNIQUE_NAMES: dict[str, str] = {
     "AWS::Lambda::Function": "FunctionName",
     "AWS::Lambda::LayerVersion": "LayerName",
     "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
     "AWS::Neptune::DBCluster": "DBClusterIdentifier",
     "AWS::Neptune::DBClusterParameterGroup": "Name",
     "AWS::Neptune::DBInstance": "DBInstanceIdentifier",
@@ -325,7 +339,7 @@ def ecs_service_waits_for_capacity_providers(stack: StackArtifact) -> Iterable[V
         cluster = resource.get("Properties", {}).get("Cluster")
         if isinstance(cluster, dict) and "Ref" in cluster:
             associations[cluster["Ref"]] = logical_id
-    for logical_id, resource in stack.resources("AWS::ECS::Service"):
+    for logical_id, resource in stack.resources("AWS::ECS::Service", EXPRESS_SERVICE):
         cluster = resource.get("Properties", {}).get("Cluster")
         association = associations.get(cluster.get("Ref")) if isinstance(cluster, dict) else None
         depends_on = resource.get("DependsOn", [])
@@ -341,6 +355,89 @@ def ecs_service_waits_for_capacity_providers(stack: StackArtifact) -> Iterable[V
             )
 
 
+EXPRESS_SERVICE = "AWS::ECS::ExpressGatewayService"
+APP_RUNNER_SERVICE = "AWS::AppRunner::Service"
+
+
+def _depends_on(resource: dict) -> list[str]:
+    depends_on = resource.get("DependsOn", [])
+    return [depends_on] if isinstance(depends_on, str) else list(depends_on)
+
+
+def _roles_named(value, roles: set[str]) -> set[str]:
+    """Logical ids of the template's roles whose ARN appears anywhere in `value`."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and len(attribute) == 2 and attribute[0] in roles:
+            found.add(attribute[0])
+        for item in value.values():
+            found |= _roles_named(item, roles)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _roles_named(item, roles)
+    return found
+
+
+def managed_service_waits_for_role_policies(stack: StackArtifact) -> Iterable[Violation]:
+    """An ECS Express service or App Runner service assumes the roles it names as soon as it is
+    created (to pull the image, read secrets, create the load balancer), and ECS drains an
+    Express service with its infrastructure role after CloudFormation reports it deleted. A
+    role's separate AWS::IAM::Policy is ordered against neither: created after the service, the
+    first deploy fails on access denied; deleted in parallel, the service hangs in DRAINING."""
+    roles = {logical_id for logical_id, _ in stack.resources("AWS::IAM::Role")}
+    policies: dict[str, set[str]] = {}
+    for logical_id, policy in stack.resources("AWS::IAM::Policy"):
+        for role in policy.get("Properties", {}).get("Roles", []):
+            if isinstance(role, dict) and role.get("Ref") in roles:
+                policies.setdefault(role["Ref"], set()).add(logical_id)
+    for logical_id, service in stack.resources(EXPRESS_SERVICE, APP_RUNNER_SERVICE):
+        waits_for = set(_depends_on(service))
+        for role in sorted(_roles_named(service.get("Properties", {}), roles)):
+            for policy in sorted(policies.get(role, set()) - waits_for):
+                yield Violation(
+                    "managed-service-waits-for-role-policies",
+                    stack.id,
+                    logical_id,
+                    f"the service assumes role {role} but does not depend on its policy "
+                    f"{policy}: add the dependency (service.node.add_dependency(role)) so the "
+                    "policy exists before the service and outlives it",
+                )
+
+
+def service_image_is_pinned(stack: StackArtifact) -> Iterable[Violation]:
+    """A managed service that runs `:latest` (or an untagged image) runs whatever was pushed
+    last: a rollback redeploys the new image, and two tasks of one deployment can differ; with
+    App Runner's automatic deployments every push goes live without a deploy."""
+    for logical_id, service in stack.resources(EXPRESS_SERVICE):
+        image = _property(service.get("Properties", {}), "PrimaryContainer.Image")
+        if isinstance(image, str) and not pinned(image):
+            yield Violation(
+                "service-image-is-pinned",
+                stack.id,
+                logical_id,
+                f"image {image!r} names no fixed tag or digest: deploy a tag or a digest",
+            )
+    for logical_id, service in stack.resources(APP_RUNNER_SERVICE):
+        source = service.get("Properties", {}).get("SourceConfiguration", {})
+        image = _property(source, "ImageRepository.ImageIdentifier")
+        if isinstance(image, str) and not pinned(image):
+            yield Violation(
+                "service-image-is-pinned",
+                stack.id,
+                logical_id,
+                f"image {image!r} names no fixed tag or digest: deploy a tag or a digest",
+            )
+        if source.get("AutoDeploymentsEnabled") not in (None, False, "false"):
+            yield Violation(
+                "service-image-is-pinned",
+                stack.id,
+                logical_id,
+                "automatic deployments put every push live without a deploy (and outside "
+                "the template): set AutoDeploymentsEnabled false and deploy new tags",
+            )
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -350,6 +447,8 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     deploys_without_docker,
     ecs_service_waits_for_capacity_providers,
     *EKS_RULES,
+    managed_service_waits_for_role_policies,
+    service_image_is_pinned,
 )
 
 

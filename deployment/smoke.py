@@ -64,6 +64,11 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   access entry holds cluster admin (and Auto Mode's node role its EC2 entry); every add-on is
   ACTIVE and every Pod Identity association exists; the EFS file system is encrypted, TLS-only
   and has its access point. It never calls the Kubernetes API (prod's endpoint is private).
+- `ContainerWebApp`: `health`, `sample-app`, `database` (http). ServiceUrl (ECS Express Mode's
+  or App Runner's HTTPS URL) answers its health check; the sample app (`containers/web_app`)
+  names the engine; with a database, `GET /visits` writes and counts a row in PostgreSQL
+  through the injected credentials (polling while a paused dev database resumes, ~15 s).
+  With `task_subnets: private` the load balancer is internal and the steps are skipped.
 - `UpdateServer`: `manifest`, `download` (http). `ManifestUrl` is served straight from the load
   balancer and the update it names downloads with the manifest's size and SHA-256. With
   `lock_origin`, a direct request must be refused instead (403, or no connection).
@@ -183,6 +188,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from deployment import (
     smoke_account,
     smoke_blog,
+    smoke_container_app,
     smoke_edge,
     smoke_eks,
     smoke_fargate,
@@ -222,6 +228,7 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "MyBlog": smoke_blog.smoke,
     "NeptuneGraph": smoke_neptune.smoke,
     "FargateService": smoke_fargate.smoke,
+    "ContainerWebApp": smoke_container_app.smoke,
     "UpdateServer": smoke_updates.server_smoke,
     "UpdateOffload": smoke_updates.offload_smoke,
     "MicroservicesBus": smoke_microservices.bus_smoke,

@@ -22,6 +22,7 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "deploying": ("AccountBaseline",),
     "neptune-graph": ("NeptuneGraph",),
     "fargate-service": ("FargateService",),
+    "container-web-app": ("ContainerWebApp",),
     "update-offload": ("UpdateServer", "UpdateOffload", "UpdateOffloadEdge"),
     "my-todo-list": ("MyTodoList",),
     "my-blog": ("MyBlog", "MyBlogEdge"),
@@ -38,6 +39,7 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
 BLUEPRINT_DOCS = (
     "neptune-graph",
     "fargate-service",
+    "container-web-app",
     "update-offload",
     "my-todo-list",
     "my-blog",

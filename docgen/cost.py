@@ -49,6 +49,13 @@ BOTTLEROCKET_OS_VOLUME_GB = 2
 # for the CoreDNS and metrics-server add-ons), each rounded up by Fargate to its smallest size.
 FARGATE_SYSTEM_PODS = {"coredns": 2, "metrics-server": 2}
 FARGATE_SMALLEST_POD = (0.25, 0.5)  # vCPU, GB
+# What ECS Express Mode creates per service outside the template, with the infrastructure role
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/express-service-work.html): an
+# Application Load Balancer (shared by up to 25 Express services in the same subnets: priced
+# here as one per service, the most it can be), a target-tracking policy (two alarms) and one
+# alarm that rolls a bad deployment back. Its tasks run on Fargate, x86_64 unless told.
+EXPRESS_OUTSIDE = "created by Express Mode, outside the template"
+EXPRESS_ALARMS = TARGET_TRACKING_ALARMS + 1
 
 
 @dataclass(frozen=True)
@@ -378,6 +385,75 @@ class Model:
                 hours = weekly_hours(up["Schedule"], downs[0]["Schedule"])
                 yield up["ScalableTargetAction"]["MinCapacity"] - desired, hours
 
+    def express_service(self, _id, r):
+        """ECS Express Mode: the template holds one resource; the tasks, the load balancer and
+        the alarms it bills for come from its properties (EXPRESS_OUTSIDE)."""
+        p = props(r)
+        scaling = p.get("ScalingTarget", {})
+        tasks = int(scaling.get("MinTaskCount", 1))
+        cpu = int(p.get("Cpu", "256")) / 1024
+        memory = int(p.get("Memory", "512")) / 1024
+        self.fargate_tasks(
+            f"Fargate: Express service tasks (minimum, {EXPRESS_OUTSIDE})",
+            f"{cpu:g} vCPU, {memory:g} GB, x86",
+            tasks,
+            cpu,
+            memory,
+            "X86_64",
+            spot=False,
+            hours=self.hours,
+        )
+        kinds = subnet_kinds(self.stack)
+        subnets = [ref(s) for s in p.get("NetworkConfiguration", {}).get("Subnets", [])]
+        public = bool(subnets) and all(kinds.get(s) == "public" for s in subnets)
+        if public:
+            self.add("Public IPv4: Express service task", tasks, self.p("public_ipv4_hour"))
+        self.add(
+            f"Application Load Balancer ({EXPRESS_OUTSIDE}; shared by up to 25 services)",
+            1,
+            self.p("alb_hour"),
+        )
+        if public:  # internet-facing: one public address per AZ of the subnets
+            self.add(
+                f"Public IPv4: load balancer, one per AZ ({EXPRESS_OUTSIDE})",
+                len(subnets),
+                self.p("public_ipv4_hour"),
+            )
+        self.add(
+            f"CloudWatch alarms (scaling and rollback, {EXPRESS_OUTSIDE})",
+            EXPRESS_ALARMS,
+            self.p("cloudwatch_alarm_month"),
+            hourly=False,
+        )
+
+    def app_runner_service(self, _id, r):
+        """App Runner bills the memory of its provisioned instances while idle (the auto
+        scaling configuration's MinSize), CPU only while they serve requests."""
+        p = props(r)
+        memory = int(p["InstanceConfiguration"]["Memory"]) / 1024
+        scaling_id = ref(p.get("AutoScalingConfigurationArn"))
+        minimum = int(props(self.resource(scaling_id)).get("MinSize", 1)) if scaling_id else 1
+        self.add(
+            f"App Runner provisioned instances ({memory:g} GB memory each)",
+            minimum * memory,
+            self.p("app_runner_provisioned_gb_hour"),
+            note=f"{minimum} × {memory:g} GB",
+        )
+
+    def rds_instance(self, _id, r):
+        p = props(r)
+        cls = p["DBInstanceClass"]
+        if cls != "db.serverless":
+            raise ValueError(f"{self.stack.id}/{_id}: no cost model for RDS class {cls}")
+        cluster = props(self.resource(ref(p["DBClusterIdentifier"])))
+        if not cluster.get("Engine", "").startswith("aurora"):
+            raise ValueError(f"{self.stack.id}/{_id}: only Aurora Serverless v2 is priced")
+        acu = cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"]
+        # At 0 ACU an idle instance pauses and bills no capacity (storage only, per use).
+        self.add(
+            "Aurora Serverless v2 minimum ACUs (writer and readers)", acu, self.p("aurora_acu_hour")
+        )
+
     def ecs_cluster(self, cluster_id, r):
         settings = {s["Name"]: s["Value"] for s in props(r).get("ClusterSettings", [])}
         insights = settings.get("containerInsights", "disabled")
@@ -391,10 +467,17 @@ class Model:
             if ref(p.get("Cluster")) == cluster_id and int(p.get("DesiredCount", 1)) > 0:
                 running.append(ref(p["TaskDefinition"]))
         families = {props(self.resource(t)).get("Family", t) for t in running}
+        # An Express service is one service and one task family (its own task definition).
+        express = [
+            e
+            for e in self.stack.of_type("AWS::ECS::ExpressGatewayService").values()
+            if refs_in(props(e).get("Cluster")) == {cluster_id}
+            and int(props(e).get("ScalingTarget", {}).get("MinTaskCount", 1)) > 0
+        ]
         metrics = (
             CONTAINER_INSIGHTS_METRICS["cluster"]
-            + CONTAINER_INSIGHTS_METRICS["service"] * len(running)
-            + CONTAINER_INSIGHTS_METRICS["task family"] * len(families)
+            + CONTAINER_INSIGHTS_METRICS["service"] * (len(running) + len(express))
+            + CONTAINER_INSIGHTS_METRICS["task family"] * (len(families) + len(express))
         )
         self.add(
             "Container Insights metrics (cluster, running services, task families)",
@@ -606,6 +689,9 @@ IDLE: dict[str, Callable[[Model, str, dict], None]] = {
     "AWS::EKS::Cluster": Model.eks_cluster,
     "AWS::EKS::Nodegroup": Model.eks_nodegroup,
     "AWS::EKS::FargateProfile": Model.eks_fargate_profile,
+    "AWS::ECS::ExpressGatewayService": Model.express_service,
+    "AWS::AppRunner::Service": Model.app_runner_service,
+    "AWS::RDS::DBInstance": Model.rds_instance,
 }
 
 # Types that bill only by use; their unit prices are listed by `per_request_rates`.
@@ -625,6 +711,7 @@ PER_REQUEST = {
     "AWS::CodeBuild::Project",
     "AWS::ECS::TaskDefinition",
     "AWS::Neptune::DBCluster",
+    "AWS::RDS::DBCluster",
     "AWS::Logs::LogGroup",
     "AWS::EC2::FlowLog",
     "Custom::CDKContainerImageBuild",
@@ -646,6 +733,9 @@ FREE = {
     "AWS::ApiGateway::UsagePlan",
     "AWS::ApiGateway::UsagePlanKey",
     "AWS::ApplicationAutoScaling::ScalableTarget",  # scheduled actions: in the service's line
+    "AWS::AppRunner::AutoScalingConfiguration",  # priced through its service
+    "AWS::AppRunner::ObservabilityConfiguration",
+    "AWS::AppRunner::VpcConnector",
     "AWS::CertificateManager::Certificate",
     "AWS::CloudFront::CachePolicy",
     "AWS::CloudFront::OriginAccessControl",
@@ -689,6 +779,8 @@ FREE = {
     "AWS::Neptune::DBClusterParameterGroup",
     "AWS::Neptune::DBParameterGroup",
     "AWS::Neptune::DBSubnetGroup",
+    "AWS::RDS::DBClusterParameterGroup",
+    "AWS::RDS::DBSubnetGroup",
     "AWS::SageMaker::NotebookInstanceLifecycleConfig",
     "AWS::Route53::RecordSet",
     "AWS::S3::BucketPolicy",
@@ -766,7 +858,8 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
         add("WAF requests", "waf_requests_million")
     if types["AWS::ApiGateway::RestApi"]:
         add("API Gateway REST calls", "apigateway_rest_million")
-    if types["AWS::ElasticLoadBalancingV2::LoadBalancer"]:
+    express = stack.of_type("AWS::ECS::ExpressGatewayService")
+    if types["AWS::ElasticLoadBalancingV2::LoadBalancer"] or express:
         add("Load balancer capacity units", "alb_lcu_hour")
     if types["AWS::EC2::NatGateway"]:
         add("NAT gateway data processing", "nat_gateway_gb")
@@ -775,7 +868,13 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
         for e in stack.of_type("AWS::EC2::VPCEndpoint").values()
     ):
         add("Interface endpoint data processing", "interface_endpoint_gb")
-    if types["AWS::ElasticLoadBalancingV2::LoadBalancer"] or types["AWS::EC2::NatGateway"]:
+    app_runner = stack.of_type("AWS::AppRunner::Service")
+    if (
+        types["AWS::ElasticLoadBalancingV2::LoadBalancer"]
+        or types["AWS::EC2::NatGateway"]
+        or express
+        or app_runner
+    ):
         add("Data transfer out to the internet", "data_transfer_out_gb")
     functions = {
         k: r for k, r in stack.of_type("AWS::Lambda::Function").items() if k not in plumbing
@@ -833,6 +932,16 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
     if stack.of_type("AWS::EKS::FargateProfile"):
         add("Fargate pods in your namespaces, vCPU (x86)", "fargate_vcpu_hour", "X86_64")
         add("Fargate pods in your namespaces, memory (x86)", "fargate_gb_hour", "X86_64")
+    if express:
+        add("Fargate tasks beyond the minimum, vCPU (x86)", "fargate_vcpu_hour", "X86_64")
+        add("Fargate tasks beyond the minimum, memory (x86)", "fargate_gb_hour", "X86_64")
+    if app_runner:
+        add("App Runner active instances, vCPU", "app_runner_active_vcpu_hour")
+        add("App Runner active instances, memory", "app_runner_active_gb_hour")
+    if types["AWS::RDS::DBCluster"]:
+        add("Aurora Serverless v2 capacity above the minimum", "aurora_acu_hour")
+        add("Aurora storage", "aurora_storage_gb_month")
+        add("Aurora I/O", "aurora_io_million")
     if types["AWS::StepFunctions::StateMachine"]:
         add("Step Functions state transitions", "step_functions_transitions_thousand")
     if types["AWS::Events::EventBus"]:
@@ -897,10 +1006,15 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
     if types["AWS::Logs::LogGroup"] or types["AWS::EC2::FlowLog"]:
         add("CloudWatch Logs ingestion (incl. VPC flow logs)", "cloudwatch_logs_ingest_gb")
         add("CloudWatch Logs storage", "cloudwatch_logs_storage_gb_month")
-    traced = any(
-        props(f).get("TracingConfig", {}).get("Mode") == "Active" for f in functions.values()
-    ) or any(
-        props(s).get("TracingEnabled") for s in stack.of_type("AWS::ApiGateway::Stage").values()
+    traced = (
+        any(props(f).get("TracingConfig", {}).get("Mode") == "Active" for f in functions.values())
+        or any(
+            props(s).get("TracingEnabled") for s in stack.of_type("AWS::ApiGateway::Stage").values()
+        )
+        or any(
+            props(s).get("ObservabilityConfiguration", {}).get("ObservabilityEnabled")
+            for s in app_runner.values()
+        )
     )
     if traced:
         add("X-Ray traces", "xray_traces_million")

@@ -62,6 +62,11 @@ KINDS = {
     ),
     "AWS::Lambda::Function": Kind("Lambda", "compute/lambda.png", COMPUTE),
     "AWS::ECS::Service": Kind("ECS service", "compute/fargate.png", COMPUTE),
+    # Express Mode's load balancer is outside the template: the service stands for both.
+    "AWS::ECS::ExpressGatewayService": Kind(
+        "ECS Express Mode service (+ its HTTPS load balancer)", "compute/fargate.png", COMPUTE
+    ),
+    "AWS::AppRunner::Service": Kind("App Runner service", "compute/app-runner.png", COMPUTE),
     "AWS::ECS::TaskDefinition": Kind(
         "ECS task", "compute/elastic-container-service-task.png", COMPUTE
     ),
@@ -79,6 +84,7 @@ KINDS = {
     "AWS::DynamoDB::GlobalTable": Kind("DynamoDB global table", "database/dynamodb.png", DATA),
     "AWS::DAX::Cluster": Kind("DAX", "database/dynamodb-dax.png", DATA),
     "AWS::Neptune::DBCluster": Kind("Neptune", "database/neptune.png", DATA),
+    "AWS::RDS::DBCluster": Kind("Aurora PostgreSQL", "database/aurora.png", DATA),
     "AWS::S3::Bucket": Kind("S3 bucket", "storage/simple-storage-service-s3.png", DATA),
     "AWS::EFS::FileSystem": Kind("EFS", "storage/elastic-file-system-efs.png", DATA),
     "AWS::SQS::Queue": Kind("SQS queue", "integration/simple-queue-service-sqs.png", DATA),
@@ -106,6 +112,8 @@ CONNECTORS = {
     "AWS::WAFv2::WebACLAssociation",
     "AWS::ApiGateway::Authorizer",
     "AWS::Cognito::IdentityPoolRoleAttachment",
+    # The secret as attached to its database: a service injecting it reaches both.
+    "AWS::SecretsManager::SecretTargetAttachment",
 }
 IAM = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::InstanceProfile"}
 # The capacity an EKS cluster runs pods on: drawn from the cluster, never to each other.
@@ -271,7 +279,7 @@ class Picture:
         for logical_id, resource in resources.items():
             p = props(resource)
             parent = None
-            if resource["Type"] == "AWS::Neptune::DBInstance":
+            if resource["Type"] in ("AWS::Neptune::DBInstance", "AWS::RDS::DBInstance"):
                 parent = ref(p.get("DBClusterIdentifier"))
             elif resource["Type"] == "AWS::EFS::MountTarget":
                 parent = ref(p.get("FileSystemId"))
@@ -319,6 +327,21 @@ class Picture:
             return ", ".join(s.get("Namespace", "?") for s in p.get("Selectors", []))
         if rtype == "AWS::DAX::Cluster":
             return f"{p['ReplicationFactor']} × {p['NodeType']}"
+        if rtype == "AWS::ECS::ExpressGatewayService":
+            scaling = p.get("ScalingTarget", {})
+            cpu, memory = int(p["Cpu"]) / 1024, int(p["Memory"]) / 1024
+            return f"Fargate, {cpu:g} vCPU / {memory:g} GB, min {scaling.get('MinTaskCount', 1)}"
+        if rtype == "AWS::AppRunner::Service":
+            size = p["InstanceConfiguration"]
+            return f"{int(size['Cpu']) / 1024:g} vCPU / {int(size['Memory']) / 1024:g} GB"
+        if rtype == "AWS::RDS::DBCluster":
+            scaling = p.get("ServerlessV2ScalingConfiguration", {})
+            count = sum(
+                ref(props(r).get("DBClusterIdentifier")) == logical_id
+                for r in stack.of_type("AWS::RDS::DBInstance").values()
+            )
+            acu = f"{scaling.get('MinCapacity', 0):g}–{scaling.get('MaxCapacity', 0):g} ACU"
+            return f"{count} × Serverless v2, {acu}"
         if rtype == "AWS::Neptune::DBCluster":
             instances = [
                 props(r)["DBInstanceClass"]
@@ -400,7 +423,8 @@ class Picture:
         subnet_groups = {
             k: refs_in(props(r).get("SubnetIds"))
             for k, r in stack.resources.items()
-            if r["Type"] in ("AWS::Neptune::DBSubnetGroup", "AWS::DAX::SubnetGroup")
+            if r["Type"]
+            in ("AWS::Neptune::DBSubnetGroup", "AWS::DAX::SubnetGroup", "AWS::RDS::DBSubnetGroup")
         }
         placed: dict[str, set[str]] = defaultdict(set)
         for logical_id, resource in stack.resources.items():
@@ -421,7 +445,9 @@ class Picture:
                 subnets = refs_in((p.get("ResourcesVpcConfig") or {}).get("SubnetIds"))
             elif rtype in ("AWS::EKS::Nodegroup", "AWS::EKS::FargateProfile"):
                 subnets = refs_in(p.get("Subnets"))
-            elif rtype == "AWS::Neptune::DBCluster":
+            elif rtype == "AWS::ECS::ExpressGatewayService":
+                subnets = refs_in(p.get("NetworkConfiguration"))
+            elif rtype in ("AWS::Neptune::DBCluster", "AWS::RDS::DBCluster"):
                 subnets = subnet_groups.get(ref(p.get("DBSubnetGroupName")), set())
             elif rtype == "AWS::DAX::Cluster":
                 subnets = subnet_groups.get(ref(p.get("SubnetGroupName")), set())
@@ -567,6 +593,10 @@ class Picture:
             for n in self.nodes.values()
             if n.kind.title in ("CloudFront", "API Gateway", "Cognito user pool")
             or (n.kind.title == "Application Load Balancer" and "internet" in n.detail)
+            # Express Mode's load balancer is internet-facing in public subnets; App Runner's
+            # URL always is.
+            or (n.kind.title.startswith("ECS Express") and n.tier == "public")
+            or n.kind.title == "App Runner service"
         ]
         for entry in sorted(entries):
             node = self.nodes[entry]

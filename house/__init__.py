@@ -3,6 +3,7 @@
 - `settings`: cdk.json context -> validated stage and blueprint settings.
 - `defaults`: buckets, log groups, queues, file systems, load balancers, keys.
 - `names`: physical names that must be unique per account (carry the stack name).
+- `images`: whether an image reference is pinned (a tag other than latest, or a digest).
 - `network`: VPCs without NAT unless asked, flow logs on.
 - `lambda_function`: the house Lambda (arm64, newest Python, own role and log group, X-Ray).
 - `bundling`: Lambda dependencies installed for the Lambda platform without Docker.

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from house.defaults import RETENTION_DAYS
+from house.images import pinned
 
 # The key the generated settings reference reads a type's allowed values from.
 ALLOWED = "x-allowed"
@@ -125,6 +126,23 @@ Ipv4Cidr = Annotated[
     Field(json_schema_extra={ALLOWED: "an IPv4 CIDR like 203.0.113.7/32 (no host bits set)"}),
 ]
 
+
+def pinned_image(value: str) -> str:
+    """`value`, an image reference, if it names one image for good (a digest, or a tag other
+    than `latest`); else a ValueError saying so. The container blueprints' image settings use
+    it (patterns/containers/registry.py ImageSetting); the deploy rules check the same with
+    house.images.pinned over every template."""
+    if not pinned(value):
+        raise ValueError(
+            f"'{value}' must name a fixed tag or a digest (e.g. "
+            "'public.ecr.aws/nginx/nginx:1.27' or '...@sha256:<digest>'): an untagged or "
+            "':latest' image runs whatever was pushed last, not what was deployed"
+        )
+    return value
+
+
+# The path a load balancer (or App Runner) checks a container on: HTTP 200 means healthy.
+HealthCheckPath = matching(r"/[\w\-./~%]{0,1023}", "a URL path starting with '/', e.g. '/health'")
 # One line of text (names, headers): no line breaks, no leading or trailing blanks.
 OneLine = matching(r"\S([^\r\n]*\S)?", "one line of text")
 

@@ -245,3 +245,83 @@ def test_dev_and_prod_declaring_one_ses_identity_break_the_cross_stage_rule(tmp_
     assert "welcome@example.com" in violation.message
     other = synthesized(tmp_path / "other", build_stage("prod", "welcome+prod@example.com"))
     assert not rules.shared_unique_names(dev, other, region="us-east-1")
+
+
+def express_service(stack: cdk.Stack, *, wait: bool, image: str) -> ecs.CfnExpressGatewayService:
+    """A bare L1 Express service whose execution role has a grant in its own policy."""
+    infrastructure = iam.Role(
+        stack, "Infrastructure", assumed_by=iam.ServicePrincipal("ecs.amazonaws.com")
+    )
+    infrastructure.add_to_principal_policy(
+        iam.PolicyStatement(actions=["elasticloadbalancing:DescribeLoadBalancers"], resources=["*"])
+    )
+    execution = iam.Role(
+        stack, "Execution", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
+    )
+    execution.add_to_principal_policy(
+        iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+    )
+    service = ecs.CfnExpressGatewayService(
+        stack,
+        "Express",
+        infrastructure_role_arn=infrastructure.role_arn,
+        execution_role_arn=execution.role_arn,
+        primary_container=ecs.CfnExpressGatewayService.ExpressGatewayContainerProperty(image=image),
+    )
+    if wait:
+        service.node.add_dependency(infrastructure, execution)
+    return service
+
+
+def test_an_express_service_not_waiting_for_its_roles_policies_breaks_a_rule(tmp_path):
+    def build(app):
+        for id, wait in (("Racing", False), ("Waiting", True)):
+            stack = cdk.Stack(app, id, stack_name=f"{id}-dev")
+            express_service(stack, wait=wait, image="public.ecr.aws/nginx/nginx:1.27")
+
+    assembly = synthesized(tmp_path, build)
+    found = [v for v in rules.violations(assembly.stack("Racing"))]
+    waits = [v for v in found if v.rule == "managed-service-waits-for-role-policies"]
+    # One per role: the infrastructure role's and the execution role's policies.
+    assert len(waits) == 2, found
+    assert "managed-service-waits-for-role-policies" not in broken(assembly, "Waiting")
+
+
+@pytest.mark.parametrize(
+    ("image", "pinned"),
+    [
+        ("public.ecr.aws/nginx/nginx:latest", False),
+        ("public.ecr.aws/nginx/nginx", False),
+        ("public.ecr.aws/nginx/nginx:1.27", True),
+        ("registry.example.com:5000/app@sha256:" + "a" * 64, True),
+    ],
+)
+def test_an_express_service_on_latest_breaks_a_rule(tmp_path, image, pinned):
+    def build(app):
+        express_service(cdk.Stack(app, "Service", stack_name="Service-dev"), wait=True, image=image)
+
+    found = broken(synthesized(tmp_path, build), "Service")
+    assert ("service-image-is-pinned" not in found) == pinned
+
+
+def test_app_runner_automatic_deployments_break_a_rule(tmp_path):
+    from aws_cdk import aws_apprunner as apprunner
+
+    def build(app):
+        for id, automatic in (("Automatic", True), ("Deployed", False)):
+            stack = cdk.Stack(app, id, stack_name=f"{id}-dev")
+            apprunner.CfnService(
+                stack,
+                "Service",
+                source_configuration=apprunner.CfnService.SourceConfigurationProperty(
+                    auto_deployments_enabled=automatic,
+                    image_repository=apprunner.CfnService.ImageRepositoryProperty(
+                        image_identifier="public.ecr.aws/nginx/nginx:1.27",
+                        image_repository_type="ECR_PUBLIC",
+                    ),
+                ),
+            )
+
+    assembly = synthesized(tmp_path, build)
+    assert "service-image-is-pinned" in broken(assembly, "Automatic")
+    assert "service-image-is-pinned" not in broken(assembly, "Deployed")

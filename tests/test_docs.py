@@ -317,8 +317,116 @@ def test_an_auto_scaling_group_bills_its_minimum_with_volumes_addresses_and_moni
 
 
 def test_a_resource_type_without_a_cost_model_fails_naming_it():
-    with pytest.raises(ValueError, match="AWS::RDS::DBInstance"):
-        idle_lines(stack({"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {}}}), prices())
+    with pytest.raises(ValueError, match="AWS::Redshift::Cluster"):
+        idle_lines(stack({"Db": {"Type": "AWS::Redshift::Cluster", "Properties": {}}}), prices())
+
+
+def _public_subnet(name: str) -> dict:
+    return {
+        f"{name}": {"Type": "AWS::EC2::Subnet", "Properties": {}},
+        f"{name}Routes": {"Type": "AWS::EC2::RouteTable", "Properties": {}},
+        f"{name}Association": {
+            "Type": "AWS::EC2::SubnetRouteTableAssociation",
+            "Properties": {"SubnetId": {"Ref": name}, "RouteTableId": {"Ref": f"{name}Routes"}},
+        },
+        f"{name}Default": {
+            "Type": "AWS::EC2::Route",
+            "Properties": {
+                "RouteTableId": {"Ref": f"{name}Routes"},
+                "GatewayId": {"Ref": "Gateway"},
+                "DestinationCidrBlock": "0.0.0.0/0",
+            },
+        },
+    }
+
+
+def test_an_express_service_bills_what_express_mode_creates_outside_the_template():
+    resources = {
+        "Gateway": {"Type": "AWS::EC2::InternetGateway", "Properties": {}},
+        **_public_subnet("A"),
+        **_public_subnet("B"),
+        "Service": {
+            "Type": "AWS::ECS::ExpressGatewayService",
+            "Properties": {
+                "Cpu": "512",
+                "Memory": "1024",
+                "ScalingTarget": {"MinTaskCount": 3, "MaxTaskCount": 6},
+                "NetworkConfiguration": {"Subnets": [{"Ref": "A"}, {"Ref": "B"}]},
+            },
+        },
+    }
+    counts = {line.item: line.count for line in idle_lines(stack(resources), prices())}
+    outside = "created by Express Mode, outside the template"
+    assert counts[f"Fargate: Express service tasks (minimum, {outside})"] == 3
+    assert counts["Public IPv4: Express service task"] == 3
+    assert counts[f"Public IPv4: load balancer, one per AZ ({outside})"] == 2
+    assert counts[f"Application Load Balancer ({outside}; shared by up to 25 services)"] == 1
+    (tasks,) = [line for line in idle_lines(stack(resources), prices()) if "tasks" in line.item]
+    hourly = (
+        0.5 * prices()("fargate_vcpu_hour", "X86_64").usd
+        + 1 * prices()("fargate_gb_hour", "X86_64").usd
+    )
+    assert tasks.price.usd == pytest.approx(hourly, abs=1e-6)
+    # In private subnets: an internal load balancer, no public addresses at all.
+    resources["Service"]["Properties"]["NetworkConfiguration"]["Subnets"] = [{"Ref": "Private"}]
+    resources["Private"] = {"Type": "AWS::EC2::Subnet", "Properties": {}}
+    items = {line.item for line in idle_lines(stack(resources), prices())}
+    assert not [item for item in items if item.startswith("Public IPv4")]
+
+
+def test_aurora_serverless_bills_its_minimum_acus_and_nothing_when_it_pauses():
+    def cluster(minimum):
+        return {
+            "Cluster": {
+                "Type": "AWS::RDS::DBCluster",
+                "Properties": {
+                    "Engine": "aurora-postgresql",
+                    "ServerlessV2ScalingConfiguration": {"MinCapacity": minimum, "MaxCapacity": 8},
+                },
+            },
+            **{
+                name: {
+                    "Type": "AWS::RDS::DBInstance",
+                    "Properties": {
+                        "DBInstanceClass": "db.serverless",
+                        "DBClusterIdentifier": {"Ref": "Cluster"},
+                    },
+                }
+                for name in ("Writer", "Reader")
+            },
+        }
+
+    (line,) = idle_lines(stack(cluster(0.5)), prices())
+    assert line.count == 1 and line.price == prices()("aurora_acu_hour")
+    assert idle_lines(stack(cluster(0)), prices()) == []
+    rates = {rate.price.key for rate in per_request_rates(stack(cluster(0)), prices())}
+    assert {"aurora_storage_gb_month", "aurora_io_million", "aurora_acu_hour"} <= rates
+    provisioned = cluster(0)
+    provisioned["Writer"]["Properties"]["DBInstanceClass"] = "db.r7g.large"
+    with pytest.raises(ValueError, match="db.r7g.large"):
+        idle_lines(stack(provisioned), prices())
+
+
+def test_app_runner_bills_the_memory_of_its_provisioned_instances_while_idle():
+    resources = {
+        "Scaling": {
+            "Type": "AWS::AppRunner::AutoScalingConfiguration",
+            "Properties": {"MinSize": 2, "MaxSize": 5},
+        },
+        "Service": {
+            "Type": "AWS::AppRunner::Service",
+            "Properties": {
+                "InstanceConfiguration": {"Cpu": "1024", "Memory": "2048"},
+                "AutoScalingConfigurationArn": {
+                    "Fn::GetAtt": ["Scaling", "AutoScalingConfigurationArn"]
+                },
+            },
+        },
+    }
+    (line,) = idle_lines(stack(resources), prices())
+    assert line.count == 2 * 2 and line.price == prices()("app_runner_provisioned_gb_hour")
+    rates = {rate.price.key for rate in per_request_rates(stack(resources), prices())}
+    assert {"app_runner_active_vcpu_hour", "app_runner_active_gb_hour"} <= rates
 
 
 def test_a_missing_price_names_the_entry_to_add():

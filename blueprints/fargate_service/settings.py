@@ -3,41 +3,35 @@ profile; docs/fargate-service.md lists every setting with the shipped dev and pr
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from aws_cdk import aws_ecs as ecs
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from house.settings import Settings, require
 from house.types import (
     DomainName,
     EmailAddress,
     GravitonInstanceType,
+    HealthCheckPath,
     HostedZoneId,
     HostedZoneName,
     ScheduleExpression,
     TimeZone,
-    matching,
 )
 from patterns.containers.cluster import FARGATE_SIZES, CapacityStrategy, fargate_size_problem
-from patterns.containers.registry import image_source, runs_sample_app
+from patterns.containers.registry import ImageSetting, image_source, runs_sample_app
 
 FargateCpu = Literal[tuple(FARGATE_SIZES)]
-HealthCheckPath = matching(r"/[\w\-./~%]{0,1023}", "a URL path starting with '/', e.g. '/health'")
-
-
-def _image(value: str) -> str:
-    image_source(value)  # ValueError naming what is allowed
-    return value
 
 
 class FargateServiceSettings(Settings):
-    image: Annotated[str, AfterValidator(_image)] = Field(
+    image: ImageSetting = Field(
         "codebuild",
         description="'codebuild': containers/web built by CodeBuild during the deploy and pushed "
         "to the blueprint's ECR repository (no Docker anywhere); 'docker': built by `cdk deploy` "
         "with your local Docker; 'repository:<tag>': an image you pushed to that repository; "
-        "anything else: an image reference pulled as is (e.g. "
+        "anything else: an image reference with a fixed tag or a digest, pulled as is (e.g. "
         "public.ecr.aws/nginx/nginx:stable-alpine with container_port 80 and "
         "health_check_path /). CodeBuild bills per build minute.",
     )

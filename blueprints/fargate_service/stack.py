@@ -17,6 +17,8 @@ reach AWS through VPC endpoints. docs/fargate-service.md has the measured idle-c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -59,6 +61,9 @@ from patterns.containers.web_service import (
 )
 
 STACK_ID = "FargateService"
+# The sample app `image: codebuild` and `image: docker` build (its web, worker, process-upload
+# and prune commands).
+SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 SETTINGS = FargateServiceSettings
 STACK_IDS = (STACK_ID,)
 
@@ -111,6 +116,7 @@ class FargateServiceStack(cdk.Stack):
             "Registry",
             image=settings.image,
             keep_images=settings.repository_keep_images,
+            sample_app=SAMPLE_APP,
             removal_policy=removal,
             log_retention_days=stage.log_retention_days,
             repository_name=f"{self.stack_name.lower()}/web",

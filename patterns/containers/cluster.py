@@ -394,16 +394,19 @@ class TaskEndpoints(InterfaceEndpoints):
         *,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        execute_command: bool,
-        ec2_agent: bool,
+        execute_command: bool = False,
+        ec2_agent: bool = False,
+        services: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
     ) -> None:
+        """`services`: the interface endpoints to create, by name; default TASK_ENDPOINTS (plus
+        ECS Exec's and the EC2 agent's when those are on)."""
         super().__init__(
             scope,
             id,
             vpc=vpc,
             subnets=subnets,
             services={
-                **TASK_ENDPOINTS,
+                **(TASK_ENDPOINTS if services is None else services),
                 **(EXEC_ENDPOINTS if execute_command else {}),
                 **(EC2_AGENT_ENDPOINTS if ec2_agent else {}),
             },

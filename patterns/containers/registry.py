@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -27,12 +27,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from cdklabs.deploy_time_build import ContainerImageBuild
 from constructs import Construct
+from pydantic import AfterValidator, Field
 
 from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
+from house.types import ALLOWED as ALLOWED_KEY
+from house.types import pinned_image
 from patterns.containers.web_service import APP_UID
 
-SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 CODEBUILD, DOCKER = "codebuild", "docker"
 REPOSITORY_PREFIX = "repository:"
 # What `image` used to accept for the local Docker build; refused by name so an old override
@@ -90,6 +92,20 @@ def image_source(image: str) -> ImageSource:
     return "private-ecr" if _PRIVATE_ECR.match(image) else "public"
 
 
+def _image_setting(value: str) -> str:
+    source = image_source(value)  # ValueError naming what is allowed
+    return pinned_image(value) if source in ("public", "private-ecr") else value
+
+
+# The `image` setting of every container blueprint: one of the sources above, and an image
+# reference only with a fixed tag or a digest.
+ImageSetting = Annotated[
+    str,
+    AfterValidator(_image_setting),
+    Field(json_schema_extra={ALLOWED_KEY: ALLOWED + "; never untagged or ':latest'"}),
+]
+
+
 CpuArchitecture = Literal["X86_64", "ARM64"]
 # Docker platform and a short name per CPU architecture. Keyed by name, not by
 # ecs.CpuArchitecture: jsii hands out a new Python proxy per access, so `==` on two
@@ -113,11 +129,15 @@ class ContainerRegistry(Construct):
         keep_images: int,
         removal_policy: cdk.RemovalPolicy,
         log_retention_days: int,
+        sample_app: Path,
         repository_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.source = image_source(image)
         self._image = image
+        # The folder `codebuild`/`docker` build: each blueprint names its own sample app, so a
+        # starter kit carries only its blueprint's.
+        self.sample_app = sample_app
         self._removal_policy = removal_policy
         self._log_retention_days = log_retention_days
         self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
@@ -140,7 +160,7 @@ class ContainerRegistry(Construct):
                 ),
                 ecr.LifecycleRule(
                     rule_priority=2,
-                    description=f"Keep the last {keep_images} images (storage is $0.10/GB-month)",
+                    description=f"Keep the last {keep_images} images",
                     tag_status=ecr.TagStatus.ANY,
                     max_image_count=keep_images,
                 ),
@@ -161,6 +181,28 @@ class ContainerRegistry(Construct):
             return self.build(architecture).to_ecs_docker_image_code()
         return ecs.ContainerImage.from_docker_image_asset(self.asset(architecture))
 
+    def image_uri(self, architecture: CpuArchitecture) -> str:
+        """The image as a reference string, for services that take one instead of an
+        `ecs.ContainerImage` (ECS Express Mode, App Runner). Always a fixed tag or a digest:
+        `codebuild` builds get a fresh random tag each, `repository:<tag>` is immutable."""
+        if self.source == "repository":
+            return self.repository.repository_uri_for_tag(
+                self._image.removeprefix(REPOSITORY_PREFIX)
+            )
+        if self.source in ("public", "private-ecr"):
+            return self._image
+        if self.source == CODEBUILD:
+            return self.build(architecture).image_uri
+        return self.asset(architecture).image_uri
+
+    def grant_pull(self, grantee: iam.IGrantable, architecture: CpuArchitecture) -> None:
+        """Let `grantee` pull `image_uri(architecture)`; nothing for an image elsewhere (a public
+        registry needs no grant; another account's ECR is that account's policy to open)."""
+        if self.source in ("repository", CODEBUILD):
+            self.repository.grant_pull(grantee)
+        elif self.source == DOCKER:
+            self.asset(architecture).repository.grant_pull(grantee)
+
     def asset(self, architecture: CpuArchitecture) -> ecr_assets.DockerImageAsset:
         """`image: docker`: containers/web as a DockerImageAsset (`cdk deploy` runs docker)."""
         name, platform = _PLATFORMS[architecture]
@@ -169,7 +211,7 @@ class ContainerRegistry(Construct):
             self._assets[key] = ecr_assets.DockerImageAsset(
                 self,
                 f"SampleApp{key}",
-                directory=str(SAMPLE_APP),
+                directory=str(self.sample_app),
                 platform=platform,
                 display_name=f"sample app ({name})",
             )
@@ -183,7 +225,7 @@ class ContainerRegistry(Construct):
             self.builds[name] = ContainerImageBuild(
                 self,
                 f"SampleApp{name.capitalize()}Build",
-                directory=str(SAMPLE_APP),
+                directory=str(self.sample_app),
                 platform=platform,
                 repository=self.repository,
                 # No fixed `tag`: the build handler then names each build

@@ -780,3 +780,61 @@ def test_a_deploy_time_build_notes_the_new_account_codebuild_quota(aws, tmp_path
     assert note.status == "NOTE" and "0 builds in queue" in note.detail
     plain = write_assembly(tmp_path / "plain", {"Resources": {}})
     assert list(check_codebuild(preflight_for(plain, boto3.Session()))) == []
+
+
+# --- resource types by region, App Runner's closed door -----------------------------------
+
+
+def test_a_resource_type_the_region_lacks_fails_naming_it(stubbed, assembly):
+    stubbed.stub("cloudformation").add_client_error(
+        "describe_type",
+        service_error_code="TypeNotFoundException",
+        service_message="The type 'AWS::ECS::ExpressGatewayService' cannot be found.",
+        expected_params={"Type": "RESOURCE", "TypeName": "AWS::ECS::ExpressGatewayService"},
+    )
+    stack = assembly(template(Service=resource("AWS::ECS::ExpressGatewayService")))
+    [result] = run(checks.check_resource_types, stack, stubbed)
+    assert result.status == checks.FAIL
+    assert "AWS::ECS::ExpressGatewayService is not available in us-east-1" in result.detail
+
+
+def test_an_available_resource_type_passes_and_others_are_not_asked(stubbed, assembly):
+    stubber = stubbed.stub("cloudformation")
+    stubber.add_response(
+        "describe_type",
+        {"TypeName": "AWS::ECS::ExpressGatewayService"},
+        expected_params={"Type": "RESOURCE", "TypeName": "AWS::ECS::ExpressGatewayService"},
+    )
+    stack = assembly(
+        template(
+            Service=resource("AWS::ECS::ExpressGatewayService"),
+            Bucket=resource("AWS::S3::Bucket"),
+        )
+    )
+    assert statuses(run(checks.check_resource_types, stack, stubbed)) == [
+        (checks.PASS, "resource types")
+    ]
+    stubber.assert_no_pending_responses()
+
+
+def test_app_runner_in_an_account_that_uses_it_passes(stubbed, assembly):
+    stubbed.stub("apprunner").add_response(
+        "list_services",
+        {"ServiceSummaryList": [{"ServiceName": "existing", "ServiceArn": "arn:aws:apprunner:x"}]},
+        expected_params={"MaxResults": 20},
+    )
+    stack = assembly(template(Service=resource("AWS::AppRunner::Service")))
+    [result] = run(checks.check_app_runner, stack, stubbed)
+    assert result.status == checks.PASS and "already runs 1" in result.detail
+
+
+def test_app_runner_in_an_account_without_services_is_told_it_is_closed(stubbed, assembly):
+    stubbed.stub("apprunner").add_response("list_services", {"ServiceSummaryList": []})
+    stack = assembly(template(Service=resource("AWS::AppRunner::Service")))
+    [result] = run(checks.check_app_runner, stack, stubbed)
+    assert result.status == checks.NOTE
+    assert "closed to new customers" in result.detail and "engine express" in result.fix
+
+
+def test_no_app_runner_in_the_template_asks_nothing(stubbed, assembly):
+    assert run(checks.check_app_runner, assembly(template()), stubbed) == []

@@ -347,3 +347,28 @@ def test_launched_instance_types():
             Parameterised=resource("AWS::EC2::Instance", InstanceType={"Ref": "TypeParameter"}),
         )
     ) == {"t4g.micro": ["Launch", "Old"], "t4g.nano": ["Bastion"], "c7g.medium": ["Mixed"]}
+
+
+def test_an_express_service_needs_the_roles_of_what_ecs_creates_outside_the_template():
+    # Its infrastructure role may not create service-linked roles: the preflight must.
+    assert roles(Service=resource("AWS::ECS::ExpressGatewayService")) == {
+        "AWSServiceRoleForECS": ["AWS::ECS::*"],
+        "AWSServiceRoleForElasticLoadBalancing": ["AWS::ECS::ExpressGatewayService"],
+        "AWSServiceRoleForApplicationAutoScaling_ECSService": ["AWS::ECS::ExpressGatewayService"],
+    }
+
+
+def test_app_runner_needs_its_own_and_its_networking_role():
+    found = {
+        role.role_name: role.service
+        for role in needs.service_linked_roles(
+            template(
+                Service=resource("AWS::AppRunner::Service"),
+                Connector=resource("AWS::AppRunner::VpcConnector"),
+            )
+        )
+    }
+    assert found == {
+        "AWSServiceRoleForAppRunner": "apprunner.amazonaws.com",
+        "AWSServiceRoleForAppRunnerNetworking": "networking.apprunner.amazonaws.com",
+    }

@@ -24,7 +24,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   Gateway deployment before its methods, which API Gateway refuses): the stand-in creates the
   DependsOn targets first, as CloudFormation does. moto also names service-linked roles after
   the service principal's first label (`AWSServiceRoleForelasticloadbalancing`); IAM gives them
-  fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up.
+  fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up. moto has
+  no CloudFormation type registry (DescribeType): the stand-in answers that the region offers
+  every AWS:: type, so the preflight's region check runs without deciding anything.
 
 - EKS: moto has the EKS API for clusters, node groups and Fargate profiles but no
   CloudFormation models for them; the stand-ins create them through moto's EKS backend from
@@ -62,7 +64,9 @@ from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.models import Event, Stack, cloudformation_backends
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
 from moto.efs.models import AccessPoint, FileSystem
 from moto.iam.models import IAMBackend, iam_backends
@@ -101,6 +105,16 @@ PLACEHOLDER_TYPES = (
     "AWS::EKS::Addon",
     "AWS::EKS::AccessEntry",
     "AWS::EKS::PodIdentityAssociation",
+    # ECS Express Mode and App Runner (ContainerWebApp): no moto model; nothing runs, and the
+    # load balancer, certificate and scaling Express Mode creates are not modelled at all.
+    "AWS::ECS::ExpressGatewayService",
+    "AWS::AppRunner::Service",
+    "AWS::AppRunner::VpcConnector",
+    "AWS::AppRunner::AutoScalingConfiguration",
+    "AWS::AppRunner::ObservabilityConfiguration",
+    # Aurora (ContainerWebApp): moto's CloudFormation has no DB cluster model, and the stack reads
+    # the cluster's endpoint; its Serverless v2 instances are created as moto's DB instances.
+    "AWS::RDS::DBCluster",
 )
 
 
@@ -790,7 +804,17 @@ def _install_eks_stand_ins() -> None:
     )
 
 
+def _describe_type(self: CloudFormationResponse) -> ActionResult:
+    """CloudFormation's type registry, which the preflight asks whether the region offers a
+    newer resource type (AWS::ECS::ExpressGatewayService): moto does not implement it. The
+    local endpoint stands for a region that offers every AWS:: type."""
+    name = self._get_param("TypeName")
+    arn = f"arn:aws:cloudformation:{self.region}::type/resource/{name.replace('::', '-')}"
+    return ActionResult({"Arn": arn, "Type": "RESOURCE", "TypeName": name})
+
+
 def install_stand_ins() -> None:
+    CloudFormationResponse.describe_type = _describe_type
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
     IAMBackend.create_service_linked_role = _service_linked_role_named_as_iam_does(

@@ -48,7 +48,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 # Blueprints the local endpoint cannot deploy, and why.
 LEFT_OUT = {
     "neptune-graph": "moto has no CloudFormation support for AWS::Neptune::* (DBCluster, "
-    "DBInstance, DBSubnetGroup, parameter groups)"
+    "DBInstance, DBSubnetGroup, parameter groups)",
 }
 
 

@@ -1,0 +1,1 @@
+"""The container web app's sample: see app.py."""
