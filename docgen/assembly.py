@@ -23,9 +23,21 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "update-offload": ("UpdateServer", "UpdateOffload", "UpdateOffloadEdge"),
     "my-todo-list": ("MyTodoList",),
     "my-blog": ("MyBlog", "MyBlogEdge"),
+    "serverless-web-app": (
+        "ServerlessWebApp",
+        "ServerlessWebAppEdge",
+        "ServerlessWebAppAmplify",
+    ),
 }
 # The docs that draw a picture of their stacks (the account baseline is one IAM role).
-BLUEPRINT_DOCS = ("neptune-graph", "fargate-service", "update-offload", "my-todo-list", "my-blog")
+BLUEPRINT_DOCS = (
+    "neptune-graph",
+    "fargate-service",
+    "update-offload",
+    "my-todo-list",
+    "my-blog",
+    "serverless-web-app",
+)
 
 
 def doc_path(doc: str) -> Path:
