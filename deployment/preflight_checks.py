@@ -783,6 +783,34 @@ def check_instance_types(preflight: Preflight) -> Iterator[CheckResult]:
             )
 
 
+@check("amplify hosting")
+def check_amplify(preflight: Preflight) -> Iterator[CheckResult]:
+    """Amplify Hosting is not offered in every region, and a region without it fails the
+    deploy at its first Amplify resource. Listing apps is the cheapest proof the region serves
+    it (and that the credentials may use it)."""
+    apps = [logical_id for logical_id, _ in resources(preflight.template, "AWS::Amplify::App")]
+    if not apps:
+        return
+    account = preflight.account
+    try:
+        account.call("amplify", "list_apps", maxResults=1)
+    except AwsCallFailed as failure:
+        if isinstance(failure, AwsCallRefused):
+            yield failed("amplify hosting", failure)
+            return
+        yield CheckResult(
+            FAIL,
+            "amplify hosting",
+            f"Amplify Hosting does not answer in {account.region} ({failure.detail})",
+            "deploy this stack to a region Amplify Hosting serves, or set hosting=cloudfront "
+            "(the house static site runs in every region)",
+        )
+        return
+    yield CheckResult(
+        PASS, "amplify hosting", f"Amplify Hosting answers in {account.region} ({', '.join(apps)})"
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     check_bootstrap,
     check_account_baseline,
@@ -795,4 +823,5 @@ CHECKS: tuple[Check, ...] = (
     check_availability_zones,
     check_neptune_instances,
     check_instance_types,
+    check_amplify,
 )
