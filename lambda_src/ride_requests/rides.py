@@ -64,8 +64,10 @@ def request_id(key: str) -> str:
             "Idempotency-Key must be a UUID the client draws once per new request and sends "
             "again on every retry of it"
         ) from None
-    if str(parsed) != key.lower():
-        raise InvalidInput("Idempotency-Key must be a UUID in its usual 8-4-4-4-12 form")
+    if str(parsed) != key:
+        raise InvalidInput(
+            "Idempotency-Key must be a UUID in its usual 8-4-4-4-12 form, in lower case"
+        )
     return str(parsed)
 
 
