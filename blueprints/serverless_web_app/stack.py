@@ -50,14 +50,14 @@ _PRICE_CLASSES = {
 }
 
 
-@jsii.implements(cdk.IStringProducer)
+@jsii.implements(cdk.IStableStringProducer)
 class _Later:
     """A string known once a later construct exists (the API, for the site built before it)."""
 
     def __init__(self, produce: Callable[[], str]) -> None:
         self._produce = produce
 
-    def produce(self, _context) -> str:
+    def produce(self) -> str:
         return self._produce()
 
 
