@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import botocore.exceptions
+from botocore.exceptions import EndpointConnectionError
 
 from deployment.assembly import StackArtifact
 from deployment.preflight_account import Account, AwsCallFailed, AwsCallRefused
@@ -797,14 +798,18 @@ def check_amplify(preflight: Preflight) -> Iterator[CheckResult]:
     except AwsCallFailed as failure:
         if isinstance(failure, AwsCallRefused):
             yield failed("amplify hosting", failure)
-            return
-        yield CheckResult(
-            FAIL,
-            "amplify hosting",
-            f"Amplify Hosting does not answer in {account.region} ({failure.detail})",
-            "deploy this stack to a region Amplify Hosting serves, or set hosting=cloudfront "
-            "(the house static site runs in every region)",
-        )
+        elif isinstance(failure.__cause__, EndpointConnectionError):
+            yield CheckResult(
+                FAIL,
+                "amplify hosting",
+                f"Amplify Hosting does not answer in {account.region} ({failure.detail})",
+                "deploy this stack to a region Amplify Hosting serves, or set "
+                "hosting=cloudfront (the house static site runs in every region)",
+            )
+        else:
+            yield CheckResult(
+                NOTE, "amplify hosting", f"could not check Amplify Hosting: {failure.detail}"
+            )
         return
     yield CheckResult(
         PASS, "amplify hosting", f"Amplify Hosting answers in {account.region} ({', '.join(apps)})"

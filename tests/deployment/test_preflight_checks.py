@@ -814,5 +814,10 @@ def test_an_amplify_app_needs_a_region_that_answers_amplify_hosting(aws, tmp_pat
     (result,) = check_amplify(preflight_for(site, refused))
     assert result.status == "FAIL" and "amplify:ListApps" in result.detail
 
+    broken = StubbedSession()
+    broken.stub("amplify").add_client_error("list_apps", "InternalFailure", "try later")
+    (result,) = check_amplify(preflight_for(site, broken))
+    assert result.status == "NOTE" and "could not check" in result.detail
+
     plain = write_assembly(tmp_path / "plain", {"Resources": {}})
     assert list(check_amplify(preflight_for(plain, boto3.Session()))) == []

@@ -73,6 +73,8 @@ PLACEHOLDER_TYPES = (
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
+    "AWS::Amplify::App",
+    "AWS::Amplify::Branch",
 )
 
 
