@@ -15,7 +15,7 @@ CDK_DEPLOY_FLAGS ?=
 CDK_DESTROY_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev synth test snapshots lint docs cost sdk graphviz rehearse preflight deploy smoke credentials diff destroy clean
+.PHONY: help install install-dev synth test snapshots lint docs cost sdk graphviz rehearse browser-test chromium preflight deploy smoke credentials diff destroy clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -82,6 +82,21 @@ graphviz:
 
 rehearse: install-dev ## Deploy the dev stacks with the real CDK CLI against a local moto endpoint
 	$(VPY) -m pytest -m rehearsal tests/rehearsal
+
+browser-test: install-dev ## Drive the web pages in headless Chromium (the serverless web app's; installs Debian's chromium when missing)
+	@command -v chromedriver >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
+	$(VPY) -m pytest -m browser tests; status=$$?; \
+		if [ $$status -eq 5 ]; then echo "no browser tests in this checkout"; exit 0; fi; exit $$status
+
+# Debian's chromium and its WebDriver, from the distribution (no browser download at run time).
+chromium:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Chromium (apt-get install chromium chromium-driver) for make browser-test"; \
+		apt-get install -y -qq chromium chromium-driver >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null); \
+	else \
+		echo "make browser-test needs chromium and chromedriver: apt-get install chromium chromium-driver (Debian/Ubuntu)"; \
+		exit 2; \
+	fi
 
 preflight: install ## Check your account for what STACK needs (read-only; FIX=1 creates missing service-linked roles)
 	@test -n "$(STACK)" || (echo "usage: make preflight STACK=<stack id> [STAGE=dev|prod] [FIX=1]"; exit 2)

@@ -144,6 +144,18 @@ FUNCTIONS = (
         },
     ),
     Function(
+        "ride_requests",
+        "ride_requests",
+        "handler",
+        clients=("resource dynamodb",),
+        environment={
+            **_TABLE,
+            "RETENTION_DAYS": "30",
+            "MAX_DAYS_AHEAD": "90",
+            "ALLOWED_ORIGINS": "",
+        },
+    ),
+    Function(
         "blog_api",
         "blog_api",
         "handler",

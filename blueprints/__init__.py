@@ -18,6 +18,7 @@ from blueprints.microservices import stack as microservices
 from blueprints.my_blog import stack as my_blog
 from blueprints.my_todo_list import stack as my_todo_list
 from blueprints.neptune_graph import stack as neptune_graph
+from blueprints.serverless_web_app import stack as serverless_web_app
 from blueprints.update_offload import stack as update_offload
 
 BLUEPRINTS = {
@@ -28,5 +29,6 @@ BLUEPRINTS = {
     "my-blog": my_blog,
     "my-todo-list": my_todo_list,
     "neptune-graph": neptune_graph,
+    "serverless-web-app": serverless_web_app,
     "update-offload": update_offload,
 }

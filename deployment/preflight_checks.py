@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import botocore.exceptions
+from botocore.exceptions import EndpointConnectionError
 
 from deployment.assembly import StackArtifact
 from deployment.preflight_account import Account, AwsCallFailed, AwsCallRefused
@@ -854,6 +855,38 @@ def check_app_runner(preflight: Preflight) -> Iterator[CheckResult]:
     )
 
 
+@check("amplify hosting")
+def check_amplify(preflight: Preflight) -> Iterator[CheckResult]:
+    """Amplify Hosting is not offered in every region, and a region without it fails the
+    deploy at its first Amplify resource. Listing apps is the cheapest proof the region serves
+    it (and that the credentials may use it)."""
+    apps = [logical_id for logical_id, _ in resources(preflight.template, "AWS::Amplify::App")]
+    if not apps:
+        return
+    account = preflight.account
+    try:
+        account.call("amplify", "list_apps", maxResults=1)
+    except AwsCallFailed as failure:
+        if isinstance(failure, AwsCallRefused):
+            yield failed("amplify hosting", failure)
+        elif isinstance(failure.__cause__, EndpointConnectionError):
+            yield CheckResult(
+                FAIL,
+                "amplify hosting",
+                f"Amplify Hosting does not answer in {account.region} ({failure.detail})",
+                "deploy this stack to a region Amplify Hosting serves, or set "
+                "hosting=cloudfront (the house static site runs in every region)",
+            )
+        else:
+            yield CheckResult(
+                NOTE, "amplify hosting", f"could not check Amplify Hosting: {failure.detail}"
+            )
+        return
+    yield CheckResult(
+        PASS, "amplify hosting", f"Amplify Hosting answers in {account.region} ({', '.join(apps)})"
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     check_bootstrap,
     check_account_baseline,
@@ -868,4 +901,5 @@ CHECKS: tuple[Check, ...] = (
     check_instance_types,
     check_resource_types,
     check_app_runner,
+    check_amplify,
 )

@@ -30,6 +30,13 @@ stage, and for any blueprint added later:
   dependency of the service, or the first deploy fails on access denied and the delete hangs.
 - `service-image-is-pinned`: an Express or App Runner service runs a fixed tag or digest, never
   `:latest`, and App Runner's automatic deployments stay off.
+- `cognito-domain-prefix-allowed`: Cognito refuses a hosted-UI domain prefix that contains
+  `aws`, `amazon` or `cognito` ("Domain cannot contain reserved word"), or other characters than
+  lower-case letters, digits and hyphens; CDK checks a literal prefix, not one built from the
+  stack name at deploy, which is how a stack named after AWS breaks.
+- `amplify-token-only-by-reference`: an Amplify app's repository token (`AccessToken`,
+  `OauthToken`) and basic-auth passwords must be Secrets Manager (or SSM SecureString) dynamic
+  references, never a value: a template is stored and shown by CloudFormation in plain text.
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
@@ -438,6 +445,80 @@ def service_image_is_pinned(stack: StackArtifact) -> Iterable[Violation]:
             )
 
 
+# Words Cognito refuses in a hosted-UI domain prefix (patterns/identity/user_identity.py).
+COGNITO_RESERVED_WORDS = ("aws", "amazon", "cognito")
+SECRET_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):[^}]+\}\}")
+
+
+def _literals(value) -> list[str]:
+    """The literal strings of a CloudFormation value (what is fixed at synth), not the names in
+    Ref/GetAtt or the delimiters of Fn::Join/Fn::Split."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _literals(item)]
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn in ("Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::GetAZs"):
+            return []
+        if fn in ("Fn::Join", "Fn::Split"):
+            return _literals(arg[1])
+        if fn == "Fn::Select":
+            return _literals(arg[1])
+        return _literals(arg)
+    return []
+
+
+def cognito_domain_prefix_allowed(stack: StackArtifact) -> Iterable[Violation]:
+    for logical_id, resource in stack.resources("AWS::Cognito::UserPoolDomain"):
+        properties = resource.get("Properties", {})
+        if properties.get("CustomDomainConfig"):
+            continue  # a domain of your own (auth.example.com), not a prefix
+        for literal in _literals(properties.get("Domain")):
+            refused = [w for w in COGNITO_RESERVED_WORDS if w in literal.lower()]
+            bad = re.sub(r"[a-z0-9-]", "", literal)
+            if refused or bad:
+                yield Violation(
+                    "cognito-domain-prefix-allowed",
+                    stack.id,
+                    logical_id,
+                    f"Cognito refuses the domain prefix part {literal!r}: "
+                    + (
+                        f"it contains the reserved word(s) {', '.join(refused)}"
+                        if refused
+                        else f"it has characters other than a-z, 0-9 and '-' ({bad!r})"
+                    )
+                    + "; rename the stack or instance",
+                )
+
+
+def amplify_token_only_by_reference(stack: StackArtifact) -> Iterable[Violation]:
+    secrets = {
+        "AWS::Amplify::App": (
+            "AccessToken",
+            "OauthToken",
+            "BasicAuthConfig.Password",
+            "AutoBranchCreationConfig.BasicAuthConfig.Password",
+        ),
+        "AWS::Amplify::Branch": ("BasicAuthConfig.Password",),
+    }
+    for logical_id, resource in stack.resources(*secrets):
+        for path in secrets[resource["Type"]]:
+            value = _property(resource.get("Properties", {}), path)
+            if value is None:
+                continue
+            if isinstance(value, str) and SECRET_REFERENCE.fullmatch(value):
+                continue
+            yield Violation(
+                "amplify-token-only-by-reference",
+                stack.id,
+                logical_id,
+                f"{path} must be a Secrets Manager dynamic reference "
+                "({{resolve:secretsmanager:<name>}}, e.g. cdk.SecretValue.secrets_manager), "
+                "not a value: CloudFormation stores and shows a template in plain text",
+            )
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -449,6 +530,8 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     *EKS_RULES,
     managed_service_waits_for_role_policies,
     service_image_is_pinned,
+    cognito_domain_prefix_allowed,
+    amplify_token_only_by_reference,
 )
 
 

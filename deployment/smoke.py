@@ -76,9 +76,16 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   download through the distribution (checksum as in the manifest); the second download reports
   whether it was an edge cache hit (`x-cache`). A miss is reported, not failed: another edge
   location may have answered.
-- `MyBlogEdge`, `UpdateOffloadEdge` (the us-east-1 companions of a prod stage elsewhere):
-  `web-acl:<output>`, `certificate:<output>`. Each published web ACL exists with CLOUDFRONT
-  scope; each certificate is ISSUED (pending means its DNS validation record is missing).
+- `ServerlessWebApp`, `ServerlessWebAppAmplify`: `page`, `config`, `api-refuses-anonymous`
+  (http); `create-test-user`, `sign-in` (cognito-auth); `book`, `book-again`, `list`, `cancel`
+  (cognito-auth, http). The page has the security headers, its config.json names the stack's own
+  user pool, app client and sign-in pages, the API answers 401 JSON without a token; a user made
+  with the admin APIs signs in with SRP, books a ride, gets the same request back for the same
+  Idempotency-Key, lists it and cancels it (then GET is 404).
+- `MyBlogEdge`, `UpdateOffloadEdge`, `ServerlessWebAppEdge` (the us-east-1 companions of a
+  prod stage elsewhere): `web-acl:<output>`, `certificate:<output>`. Each published web ACL
+  exists with CLOUDFRONT scope; each certificate is ISSUED (pending means its DNS validation
+  record is missing).
 
 Capabilities (`--skip` takes these names): `http` (reaching a URL from the outputs over the
 internet), `cognito-auth` (a real Cognito user pool), `lambda-runs` (Lambda code executing),
@@ -196,6 +203,7 @@ from deployment import (
     smoke_neptune,
     smoke_todo,
     smoke_updates,
+    smoke_webapp,
 )
 from deployment.assembly import Assembly, home_stack_id
 from deployment.smoke_support import (
@@ -239,6 +247,9 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "MyBlogEdge": smoke_edge.smoke,
     "UpdateOffloadEdge": smoke_edge.smoke,
     "EksCluster": smoke_eks.smoke,
+    "ServerlessWebApp": smoke_webapp.smoke,
+    "ServerlessWebAppAmplify": smoke_webapp.smoke,
+    "ServerlessWebAppEdge": smoke_edge.smoke,
 }
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.

@@ -34,6 +34,11 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     ),
     # + EksCluster<Region> for each of `regions` (`describes`).
     "eks-cluster": ("EksCluster",),
+    "serverless-web-app": (
+        "ServerlessWebApp",
+        "ServerlessWebAppEdge",
+        "ServerlessWebAppAmplify",
+    ),
 }
 # The docs that draw a picture of their stacks (the account baseline is one IAM role).
 BLUEPRINT_DOCS = (
@@ -45,6 +50,7 @@ BLUEPRINT_DOCS = (
     "my-blog",
     "microservices",
     "eks-cluster",
+    "serverless-web-app",
 )
 
 

@@ -696,6 +696,7 @@ IDLE: dict[str, Callable[[Model, str, dict], None]] = {
 
 # Types that bill only by use; their unit prices are listed by `per_request_rates`.
 PER_REQUEST = {
+    "AWS::Amplify::App",
     "AWS::Lambda::Function",
     "AWS::ApiGateway::RestApi",
     "AWS::CloudFront::Distribution",
@@ -721,6 +722,8 @@ PER_REQUEST = {
 
 # Types that cost nothing of their own (their cost, if any, is another resource's line).
 FREE = {
+    "AWS::Amplify::Branch",  # billed through its app (builds, storage, data served)
+    "Custom::AWS",  # AwsCustomResource: a deploy-time Lambda call
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::ApiKey",
     "AWS::ApiGateway::Authorizer",
@@ -856,6 +859,11 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
         add("CloudFront Functions", "cloudfront_function_million")
     if types["AWS::WAFv2::WebACL"]:
         add("WAF requests", "waf_requests_million")
+    for app in stack.of_type("AWS::Amplify::App").values():
+        add("Amplify Hosting data served", "amplify_served_gb")
+        add("Amplify Hosting storage", "amplify_storage_gb_month")
+        if props(app).get("Repository"):
+            add("Amplify Hosting build minutes", "amplify_build_minute")
     if types["AWS::ApiGateway::RestApi"]:
         add("API Gateway REST calls", "apigateway_rest_million")
     express = stack.of_type("AWS::ECS::ExpressGatewayService")

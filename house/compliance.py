@@ -178,3 +178,90 @@ def custom_resource_handler(scope: IConstruct) -> IConstruct:
 
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+# CDK's singleton custom-resource functions run the runtime aws-cdk-lib pins for them and are
+# invoked by CloudFormation once per deploy: the same four findings, the same reasons, for each.
+_CDK_HANDLER_FINDINGS = (
+    (
+        "AwsSolutions-L1",
+        "runs the runtime aws-cdk-lib pins for it, which moves forward with aws-cdk-lib "
+        "releases, not with this repository",
+    ),
+    (
+        "Serverless-LambdaLatestVersion",
+        "runs the runtime aws-cdk-lib pins for it, which moves forward with aws-cdk-lib releases",
+    ),
+    (
+        "Serverless-LambdaDLQ",
+        "is a CloudFormation custom-resource handler: a failure fails the deploy and "
+        "CloudFormation reports it",
+    ),
+    (
+        "Serverless-LambdaTracing",
+        "runs once per deploy as a custom-resource handler; its result is in the CloudFormation "
+        "events, nothing to trace",
+    ),
+)
+
+
+def acknowledge_cdk_handler(handler: IConstruct, what: str) -> None:
+    """The findings every CDK singleton custom-resource function raises (its runtime, no DLQ, no
+    tracing), on the function `custom_resource_handler` found; `what` names it in the reasons,
+    e.g. "CDK's site-upload function (BucketDeployment)"."""
+    for rule, reason in _CDK_HANDLER_FINDINGS:
+        acknowledge(handler, rule, f"{what} {reason}.")
+
+
+def acknowledge_bucket_deployment(deployment, *, asset: str, destination: str) -> None:
+    """Everything cdk-nag finds in CDK's BucketDeployment function (code aws-cdk-lib ships and a
+    stack only configures), with the reasons for *this* deployment: `asset` names what it
+    copies (e.g. "the site/ asset"), `destination` where to (e.g. "the site bucket"). The
+    function and the finding names are read from the constructs, so a changed grant fails the
+    synth instead of keeping a reason that no longer holds."""
+    upload = custom_resource_handler(deployment)
+    what = "CDK's site-upload function (BucketDeployment)"
+    role = deployment.handler_role
+    acknowledge_managed_policy(
+        upload,
+        "service-role/AWSLambdaBasicExecutionRole",
+        f"{what} uses the AWS managed basic execution policy, which only lets it write its "
+        "own CloudWatch logs.",
+    )
+    does = {
+        "s3:GetBucket*": "reads the asset and destination buckets' metadata",
+        "s3:GetObject*": f"reads the zipped {asset}",
+        "s3:List*": f"lists {destination} to prune files the asset lacks",
+        "s3:Abort*": "aborts its own failed multipart uploads",
+        "s3:DeleteObject*": f"deletes files of {destination} the asset no longer has",
+    }
+    acknowledge_wildcard_actions(
+        role,
+        {
+            action: f"{what} {it}; the grant is CDK's and limited to the asset bucket and "
+            f"{destination}."
+            for action, it in does.items()
+        },
+    )
+    asset_read = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
+    acknowledge_wildcard_resources(
+        role,
+        asset_read,
+        f"{what} reads {asset} from the CDK bootstrap asset bucket, and only that bucket.",
+        exactly=True,
+    )
+    acknowledge_wildcard_resources(
+        role,
+        asset_read
+        | {"s3:Abort*", "s3:DeleteObject*", "s3:PutObject", "s3:PutObjectLegalHold"}
+        | {"s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+        f"{what} writes the objects of {destination} only.",
+        exactly=True,
+    )
+    acknowledge_wildcard_resources(
+        role,
+        {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
+        f"{what} invalidates the site's cache; CreateInvalidation and GetInvalidation have no "
+        "resource-level permissions.",
+    )
+    acknowledge_cdk_handler(upload, what)

@@ -325,3 +325,49 @@ def test_app_runner_automatic_deployments_break_a_rule(tmp_path):
     assembly = synthesized(tmp_path, build)
     assert "service-image-is-pinned" in broken(assembly, "Automatic")
     assert "service-image-is-pinned" not in broken(assembly, "Deployed")
+
+
+@pytest.mark.parametrize(
+    "stack_name, refused",
+    [("WildRydes-dev", False), ("AwsShop-dev", True), ("MyCognitoApp-prod", True)],
+)
+def test_a_cognito_domain_prefix_with_a_reserved_word_breaks_a_rule(tmp_path, stack_name, refused):
+    """Built at deploy from the stack name, as a template that names itself would: CDK cannot
+    check such a prefix, Cognito refuses it ("Domain cannot contain reserved word")."""
+    from aws_cdk import aws_cognito as cognito
+
+    def build(app):
+        stack = cdk.Stack(app, "Web", stack_name=stack_name)
+        pool = cognito.UserPool(stack, "Pool")
+        pool.add_domain(
+            "Domain",
+            cognito_domain=cognito.CognitoDomainOptions(
+                domain_prefix=cdk.Fn.join("-", [stack_name.lower(), cdk.Aws.ACCOUNT_ID])
+            ),
+        )
+
+    found = broken(synthesized(tmp_path, build), "Web")
+    assert ("cognito-domain-prefix-allowed" in found) is refused
+
+
+@pytest.mark.parametrize(
+    "token, refused",
+    [("ghp_plaintextTOKEN0123456789", True), (None, False)],
+    ids=["plain-text-token", "secrets-manager-reference"],
+)
+def test_an_amplify_token_in_plain_text_breaks_a_rule(tmp_path, token, refused):
+    from aws_cdk import aws_amplify as amplify
+
+    def build(app):
+        stack = cdk.Stack(app, "Site", stack_name="Site-dev")
+        amplify.CfnApp(
+            stack,
+            "App",
+            name="site",
+            repository="https://github.com/you/site",
+            access_token=token
+            or cdk.SecretValue.secrets_manager("amplify/github-token").unsafe_unwrap(),
+        )
+
+    found = broken(synthesized(tmp_path, build), "Site")
+    assert ("amplify-token-only-by-reference" in found) is refused

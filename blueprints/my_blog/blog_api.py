@@ -43,6 +43,7 @@ from house.lambda_function import python_function
 from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
 from house.settings import keeps_data
 from patterns.data.dax_cache import DaxCache
+from patterns.web.rest_api import one_error_body
 
 STAGE_NAME = "v1"
 # Query strings the list route reads; anything else is neither cached on nor forwarded.
@@ -399,62 +400,10 @@ class BlogApi(Construct):
         )
 
     def _gateway_responses(self) -> None:
-        """API Gateway's own errors in the handler's one error body (handler_kit.rest),
-        `{"message": ..., "code": ...}`, never cached.
-
-        An unknown route answers 404 instead of API Gateway's 403 "Missing Authentication
-        Token": the distribution maps 403 to the site's 404 page, so the API never sends 403."""
-
-        def respond(
-            id: str, kind: apigw.ResponseType, message: str, code: str, status: str | None = None
-        ):
-            self.api.add_gateway_response(
-                id,
-                type=kind,
-                status_code=status,
-                response_headers={"Cache-Control": "'no-store'"},
-                templates={
-                    "application/json": '{"message": ' + message + ', "code": "' + code + '"}'
-                },
-            )
-
-        respond(
-            "UnknownRoute",
-            apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-            '"no such route"',
-            "NoSuchRoute",
-            "404",
-        )
-        respond(
-            "AccessDenied",
-            apigw.ResponseType.ACCESS_DENIED,
-            '"sign in as an author (Cognito ID token in Authorization)"',
-            "NotAuthenticated",
-            "401",
-        )
-        respond(
-            "InvalidBody",
-            apigw.ResponseType.BAD_REQUEST_BODY,
-            '"$context.error.validationErrorString"',
-            "InvalidInput",
-        )
-        respond(
-            "InvalidParameters",
-            apigw.ResponseType.BAD_REQUEST_PARAMETERS,
-            '"$context.error.validationErrorString"',
-            "InvalidInput",
-        )
-        respond(
-            "Other4xx",
-            apigw.ResponseType.DEFAULT_4_XX,
-            "$context.error.messageString",
-            "$context.error.responseType",
-        )
-        respond(
-            "Other5xx",
-            apigw.ResponseType.DEFAULT_5_XX,
-            "$context.error.messageString",
-            "$context.error.responseType",
+        """API Gateway's own errors in the handler's one error body (patterns/web/rest_api.py);
+        the distribution maps 403 to the site's 404 page, so the API never sends 403."""
+        one_error_body(
+            self.api, not_authenticated="sign in as an author (Cognito ID token in Authorization)"
         )
 
     def _acknowledge_api(self) -> None:

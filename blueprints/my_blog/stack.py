@@ -33,9 +33,8 @@ from blueprints.my_blog.blog_api import BlogApi
 from blueprints.my_blog.settings import MyBlogSettings
 from house.compliance import (
     acknowledge,
+    acknowledge_bucket_deployment,
     acknowledge_managed_policy,
-    acknowledge_wildcard_actions,
-    acknowledge_wildcard_resources,
     add_serverless_checks,
     custom_resource_handler,
 )
@@ -312,75 +311,9 @@ class MyBlogStack(cdk.Stack):
         """CDK's own helper functions (site upload, bucket notifications): code aws-cdk-lib
         ships and this stack only configures. Only the findings they raise are acknowledged;
         the functions and the finding names are read from the constructs (house/compliance)."""
-        upload = custom_resource_handler(self.site.deployment)
-        role = self.site.deployment.handler_role
-        acknowledge_managed_policy(
-            upload,
-            "service-role/AWSLambdaBasicExecutionRole",
-            "CDK's site-upload function uses the AWS managed basic execution "
-            "policy, which only lets it write its own CloudWatch logs.",
+        acknowledge_bucket_deployment(
+            self.site.deployment, asset="site/ asset", destination="the site bucket"
         )
-        does = {
-            "s3:GetBucket*": "reads the asset and site buckets' metadata",
-            "s3:GetObject*": "reads the zipped site/ asset",
-            "s3:List*": "lists the site bucket to prune files the asset lacks",
-            "s3:Abort*": "aborts its own failed multipart uploads",
-            "s3:DeleteObject*": "deletes site files removed from site/",
-        }
-        acknowledge_wildcard_actions(
-            role,
-            {
-                action: f"CDK's site-upload function (BucketDeployment) {what}; the grant is "
-                "CDK's and limited to the asset and site buckets."
-                for action, what in does.items()
-            },
-        )
-        asset_read = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
-        acknowledge_wildcard_resources(
-            role,
-            asset_read,
-            "CDK's site-upload function (BucketDeployment) reads the site/ asset from the CDK "
-            "bootstrap asset bucket, and only that bucket.",
-            exactly=True,
-        )
-        acknowledge_wildcard_resources(
-            role,
-            asset_read
-            | {"s3:Abort*", "s3:DeleteObject*", "s3:PutObject", "s3:PutObjectLegalHold"}
-            | {"s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
-            "CDK's site-upload function (BucketDeployment) writes the objects of the site "
-            "bucket only.",
-            exactly=True,
-        )
-        acknowledge_wildcard_resources(
-            role,
-            {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
-            "CDK's site-upload function (BucketDeployment) invalidates the site's cache; "
-            "CreateInvalidation and GetInvalidation have no resource-level permissions.",
-        )
-        for rule, reason in (
-            (
-                "AwsSolutions-L1",
-                "runs the Python runtime aws-cdk-lib pins for it, which "
-                "moves forward with aws-cdk-lib releases, not with this repository",
-            ),
-            (
-                "Serverless-LambdaLatestVersion",
-                "runs the Python runtime aws-cdk-lib pins "
-                "for it, which moves forward with aws-cdk-lib releases",
-            ),
-            (
-                "Serverless-LambdaDLQ",
-                "is a CloudFormation custom-resource handler: a "
-                "failure fails the deploy and CloudFormation reports it",
-            ),
-            (
-                "Serverless-LambdaTracing",
-                "runs once per deploy as a custom-resource "
-                "handler; its result is in the CloudFormation events, nothing to trace",
-            ),
-        ):
-            acknowledge(upload, rule, f"CDK's site-upload function (BucketDeployment) {reason}.")
         notifications = self.media.node.try_find_child("Notifications")
         if notifications is not None:
             acknowledge_managed_policy(

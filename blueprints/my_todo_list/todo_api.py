@@ -53,6 +53,7 @@ from house.network import ISOLATED
 from house.settings import require
 from house.types import Origin
 from patterns.data.dax_cache import DaxCache, DaxSettings
+from patterns.web.rest_api import access_log_format, schema_model
 
 SCHEMAS = json.loads((LAMBDA_SRC / "todo_api" / "schemas.json").read_text())
 LAST_WRITE_HEADER = "X-Last-Write"
@@ -292,7 +293,7 @@ class TodoApi(Construct):
                 tracing_enabled=True,
                 metrics_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
-                access_log_format=_access_log_format(),
+                access_log_format=access_log_format(),
                 # Errors only: INFO would log every request again (the access log has them) and
                 # data tracing would copy request bodies (users' to-dos) into the logs.
                 logging_level=apigw.MethodLoggingLevel.ERROR,
@@ -343,13 +344,13 @@ class TodoApi(Construct):
             "NewTodo",
             content_type="application/json",
             model_name="NewTodo",
-            schema=_json_schema(SCHEMAS["create"]),
+            schema=schema_model(SCHEMAS["create"]),
         )
         update_model = self.api.add_model(
             "TodoUpdate",
             content_type="application/json",
             model_name="TodoUpdate",
-            schema=_json_schema(SCHEMAS["update"]),
+            schema=schema_model(SCHEMAS["update"]),
         )
 
         auth = {"authorization_type": apigw.AuthorizationType.COGNITO, "authorizer": authorizer}
@@ -426,72 +427,3 @@ class TodoApi(Construct):
                 "WAF is off in this stage (waf=false saves about $9/month); every method "
                 "needs a Cognito token and the stage is throttled. Prod sets waf=true.",
             )
-
-
-def _access_log_format() -> apigw.AccessLogFormat:
-    f = apigw.AccessLogField
-    return apigw.AccessLogFormat.custom(
-        json.dumps(
-            {
-                "requestId": f.context_request_id(),
-                "extendedRequestId": f.context_extended_request_id(),
-                "requestTime": f.context_request_time(),
-                "ip": f.context_identity_source_ip(),
-                "userAgent": f.context_identity_user_agent(),
-                "caller": f.context_authorizer_claims("sub"),
-                "httpMethod": f.context_http_method(),
-                "resourcePath": f.context_resource_path(),
-                "status": f.context_status(),
-                "protocol": f.context_protocol(),
-                "responseLength": f.context_response_length(),
-                "responseLatency": f.context_response_latency(),
-                "integrationLatency": f.context_integration_latency(),
-                "integrationStatus": f.context_integration_status(),
-                "integrationError": f.context_integration_error_message(),
-                "authorizerError": f.context_authorizer_error(),
-                "wafStatus": f.context_waf_response_code(),
-                "errorMessage": f.context_error_message(),
-                "errorType": f.context_error_response_type(),
-                "xrayTraceId": f.context_xray_trace_id(),
-            }
-        )
-    )
-
-
-_SCHEMA_TYPES = {
-    "object": apigw.JsonSchemaType.OBJECT,
-    "string": apigw.JsonSchemaType.STRING,
-    "boolean": apigw.JsonSchemaType.BOOLEAN,
-    "integer": apigw.JsonSchemaType.INTEGER,
-    "null": apigw.JsonSchemaType.NULL,
-}
-_SCHEMA_KEYWORDS = {
-    "title": "title",
-    "required": "required",
-    "minProperties": "min_properties",
-    "additionalProperties": "additional_properties",
-    "minLength": "min_length",
-    "maxLength": "max_length",
-    "pattern": "pattern",
-    "minimum": "minimum",
-    "maximum": "maximum",
-}
-
-
-def _json_schema(schema: dict) -> apigw.JsonSchema:
-    """schemas.json (the handler's own validation rules) as an API Gateway model schema."""
-    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-    kwargs: dict[str, Any] = {
-        _SCHEMA_KEYWORDS[k]: v for k, v in schema.items() if k in _SCHEMA_KEYWORDS
-    }
-    if "$schema" in schema:
-        kwargs["schema"] = apigw.JsonSchemaVersion.DRAFT4
-    if "properties" in schema:
-        kwargs["properties"] = {n: _json_schema(s) for n, s in schema["properties"].items()}
-    unknown = set(schema) - set(_SCHEMA_KEYWORDS) - {"$schema", "type", "properties"}
-    if unknown:
-        raise ValueError(f"schemas.json uses keywords this converter does not know: {unknown}")
-    return apigw.JsonSchema(
-        type=_SCHEMA_TYPES[types[0]] if len(types) == 1 else [_SCHEMA_TYPES[t] for t in types],
-        **kwargs,
-    )

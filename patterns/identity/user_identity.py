@@ -21,6 +21,8 @@ caller's STS session, so no user can name another user's folder in a request tha
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Literal
 
 import aws_cdk as cdk
@@ -39,9 +41,10 @@ IDENTITY_ID = "${cognito-identity.amazonaws.com:sub}"
 USER_FOLDER = f"private/{IDENTITY_ID}/"
 
 
-class UserIdentityOptions(Settings):
+class SignInOptions(Settings):
     """How strict sign-in is. A blueprint's settings model inherits these fields (MyTodoList's
-    does), so cdk.json names them as they are here. docs/my-todo-list.md has what each costs."""
+    and ServerlessWebApp's do), so cdk.json names them as they are here. docs/my-todo-list.md
+    has what each costs."""
 
     mfa: Literal["OPTIONAL", "REQUIRED"] = Field(
         "OPTIONAL",
@@ -66,6 +69,21 @@ class UserIdentityOptions(Settings):
         le=3650,
         description="Lifetime of the refresh token (how long a user stays signed in), in days.",
     )
+
+    @model_validator(mode="after")
+    def _identity_rules(self) -> SignInOptions:
+        require(
+            self.refresh_token_days * 1440 > self.access_token_minutes,
+            "refresh_token_days",
+            self.refresh_token_days,
+            "must outlive the access token (access_token_minutes)",
+        )
+        return self
+
+
+class UserIdentityOptions(SignInOptions):
+    """Sign-in plus the per-user S3 folders of a mobile app (MyTodoList)."""
+
     allowed_origins: tuple[Origin, ...] = Field(
         (),
         description="Browser origins a hybrid/web build of the app uses (CORS on the API and the "
@@ -79,30 +97,87 @@ class UserIdentityOptions(Settings):
         "or deleted. Stored versions are billed as S3 storage.",
     )
 
-    @model_validator(mode="after")
-    def _identity_rules(self) -> UserIdentityOptions:
-        require(
-            self.refresh_token_days * 1440 > self.access_token_minutes,
-            "refresh_token_days",
-            self.refresh_token_days,
-            "must outlive the access token (access_token_minutes)",
+
+@dataclasses.dataclass(frozen=True)
+class WebSignIn:
+    """Sign-in for a browser app through Cognito's hosted pages: the authorization code flow
+    with PKCE (RFC 7636), no client secret (a page cannot keep one).
+
+    `callback_urls`/`logout_urls`: where Cognito may send the browser back (exact URLs, https
+    except for http://localhost); `domain_prefix`: the hosted pages' domain,
+    `https://<prefix>.auth.<region>.amazoncognito.com`, unique per region across every AWS
+    account, and without the words aws, amazon or cognito (Cognito refuses them). Each may be a
+    token (`domain_prefix(stack)` builds one that is unique per stack).
+    """
+
+    callback_urls: tuple[str, ...]
+    logout_urls: tuple[str, ...]
+    domain_prefix: str
+
+
+# Cognito refuses a hosted-UI domain prefix containing these ("Domain cannot contain reserved
+# word"); deployment/rules.py checks every template for them.
+RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
+# The longest prefix Cognito takes, and the part domain_prefix() appends (- and 8 hex digits).
+DOMAIN_PREFIX_MAX = 63
+_STACK_SUFFIX = 9
+
+
+def domain_prefix(stack: cdk.Stack) -> str:
+    """A hosted-UI domain prefix unique to this stack: its name (lower case, letters, digits and
+    hyphens) and the first 8 hex digits of the stack's own id, which CloudFormation draws at
+    random when it creates the stack, so two accounts deploying the same stack name do not
+    collide. Raises ValueError when the stack name holds a word Cognito refuses."""
+    name = re.sub(r"[^a-z0-9-]+", "-", stack.stack_name.lower()).strip("-")
+    name = name[: DOMAIN_PREFIX_MAX - _STACK_SUFFIX].strip("-")
+    refused = [word for word in RESERVED_DOMAIN_WORDS if word in name]
+    if refused:
+        raise ValueError(
+            f"stack name {stack.stack_name!r}: its Cognito sign-in domain prefix {name!r} would "
+            f"contain {', '.join(refused)}, which Cognito refuses; choose an instance key "
+            "without them"
         )
-        return self
+    stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", stack.stack_id))
+    return cdk.Fn.join("-", [name, cdk.Fn.select(0, cdk.Fn.split("-", stack_uuid))])
 
 
 class UserIdentity(Construct):
-    """User pool + mobile app client + identity pool + per-user S3 folder role and bucket."""
+    """User pool + one app client; for a mobile app (default) also an identity pool and the
+    per-user S3 folder role and bucket, for a browser app (`web`) the hosted sign-in pages.
+
+    Attributes: user_pool, client, identity_pool / authenticated_role / user_files (None without
+    `user_files`), domain and sign_in_url (None without `web`)."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        options: UserIdentityOptions,
+        options: SignInOptions,
         removal_policy: cdk.RemovalPolicy,
-        access_logs: s3.IBucket,
+        access_logs: s3.IBucket | None = None,
+        user_files: bool = True,
+        web: WebSignIn | None = None,
+        mfa_optional_because: str = (
+            "MFA is OPTIONAL (TOTP) in this stage so a test user can sign up and sign in from "
+            "the example client without an authenticator app; prod sets mfa=REQUIRED."
+        ),
+        no_threat_protection_because: str = (
+            "Threat protection needs the Cognito Plus plan (about $0.02 per active user "
+            "per month); this stage runs Essentials with throttled, Cognito-authorized "
+            "APIs, and prod sets threat_protection=true."
+        ),
     ) -> None:
+        """`user_files`: the identity pool and per-user folders (needs `options` to be
+        UserIdentityOptions, and `access_logs`); `web`: a browser client signing in through the
+        hosted pages (authorization code + PKCE) instead of the mobile client.
+        `mfa_optional_because` / `no_threat_protection_because`: why this stage goes without
+        (the cdk-nag acknowledgments COG2 / COG3 and COG8 on the pool say so)."""
         super().__init__(scope, id)
+        if user_files and (access_logs is None or not isinstance(options, UserIdentityOptions)):
+            raise ValueError(
+                f"UserIdentity {id!r}: user_files needs access_logs and UserIdentityOptions"
+            )
         keep = removal_policy == cdk.RemovalPolicy.RETAIN
 
         self.user_pool = cognito.UserPool(
@@ -141,29 +216,16 @@ class UserIdentity(Construct):
             removal_policy=removal_policy,
         )
         if options.mfa != "REQUIRED":
-            acknowledge(
-                self.user_pool,
-                "AwsSolutions-COG2",
-                "MFA is OPTIONAL (TOTP) in this stage so a test user can sign up and sign in from "
-                "the example client without an authenticator app; prod sets mfa=REQUIRED.",
-            )
+            acknowledge(self.user_pool, "AwsSolutions-COG2", mfa_optional_because)
         if not options.threat_protection:
             for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):
-                acknowledge(
-                    self.user_pool,
-                    rule,
-                    "Threat protection needs the Cognito Plus plan (about $0.02 per active user "
-                    "per month); this stage runs Essentials with throttled, Cognito-authorized "
-                    "APIs, and prod sets threat_protection=true.",
-                )
+                acknowledge(self.user_pool, rule, no_threat_protection_because)
 
-        # A public client: a mobile app cannot keep a secret, so SRP proves the password
-        # without sending it, and there is no client secret to leak from the app binary.
-        self.client = self.user_pool.add_client(
-            "MobileClient",
+        # A public client: an app cannot keep a secret, so SRP proves the password without
+        # sending it, and there is no client secret to leak from the app binary or the page.
+        tokens = dict(
             auth_flows=cognito.AuthFlow(user_srp=True),
             generate_secret=False,
-            disable_o_auth=True,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=cdk.Duration.minutes(options.access_token_minutes),
@@ -171,7 +233,46 @@ class UserIdentity(Construct):
             refresh_token_validity=cdk.Duration.days(options.refresh_token_days),
             auth_session_validity=cdk.Duration.minutes(3),
         )
+        self.domain = self.sign_in_url = None
+        if web is None:
+            self.client = self.user_pool.add_client("MobileClient", disable_o_auth=True, **tokens)
+        else:
+            self.client = self._web_client(web, tokens)
 
+        self.identity_pool = self.authenticated_role = self.user_files = None
+        if user_files:
+            self._user_files(options, removal_policy, access_logs)
+
+    def _web_client(self, web: WebSignIn, tokens: dict) -> cognito.UserPoolClient:
+        # The classic hosted UI: sign-up, email verification, password reset and TOTP
+        # enrolment are Cognito's pages, so the browser app holds no password logic at all.
+        # (Managed login, version 2, would also need a branding resource per client.)
+        self.domain = self.user_pool.add_domain(
+            "Domain",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=web.domain_prefix),
+            managed_login_version=cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
+        )
+        self.sign_in_url = self.domain.base_url()
+        # Authorization code only (no implicit grant: tokens never travel in a URL); Cognito
+        # checks the PKCE verifier against the challenge the page sent with the code request.
+        return self.user_pool.add_client(
+            "WebClient",
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+                callback_urls=list(web.callback_urls),
+                logout_urls=list(web.logout_urls),
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            **tokens,
+        )
+
+    def _user_files(
+        self,
+        options: UserIdentityOptions,
+        removal_policy: cdk.RemovalPolicy,
+        access_logs: s3.IBucket,
+    ) -> None:
         self.user_files = secure_bucket(
             self,
             "UserFiles",

@@ -60,6 +60,8 @@ DEFAULT_CSP = (
     "form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
 )
 HSTS_MAX_AGE = cdk.Duration.days(730)
+# No camera, microphone, location or payment APIs for the page or anything it embeds.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
 
 # CloudFront Functions runtime 2.0 (ECMAScript 5.1 plus a few ES6 features). Viewer request.
 SPA_ROUTER_CODE = """\
@@ -344,7 +346,7 @@ class StaticSite(Construct):
                     cloudfront.ResponseCustomHeader(
                         header="Permissions-Policy",
                         override=True,
-                        value="camera=(), microphone=(), geolocation=(), payment=()",
+                        value=PERMISSIONS_POLICY,
                     ),
                     cloudfront.ResponseCustomHeader(
                         header="Cross-Origin-Opener-Policy", value="same-origin", override=True
@@ -357,8 +359,8 @@ class StaticSite(Construct):
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR1",
-            "A public blog is meant to be read from every country; geo restriction would only "
-            "block readers (add it in the distribution if your content has legal limits).",
+            "A public site is meant to be reached from every country; geo restriction would "
+            "only block its users (add it in the distribution if your content has legal limits).",
         )
         if web_acl_arn is None:
             acknowledge(

@@ -838,3 +838,44 @@ def test_app_runner_in_an_account_without_services_is_told_it_is_closed(stubbed,
 
 def test_no_app_runner_in_the_template_asks_nothing(stubbed, assembly):
     assert run(checks.check_app_runner, assembly(template()), stubbed) == []
+
+
+def test_an_amplify_app_needs_a_region_that_answers_amplify_hosting(aws, tmp_path):
+    """Amplify Hosting is not in every region: the check lists apps, and a region whose endpoint
+    does not answer fails naming the way out (another region, or hosting=cloudfront)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from deployment.preflight_checks import check_amplify
+
+    site = write_assembly(
+        tmp_path / "site", {"Resources": {"SiteApp": {"Type": "AWS::Amplify::App"}}}
+    )
+    serving = StubbedSession()
+    serving.stub("amplify").add_response("list_apps", {"apps": []}, {"maxResults": 1})
+    assert lines(list(check_amplify(preflight_for(site, serving)))) == [
+        "PASS  amplify hosting     Amplify Hosting answers in us-east-1 (SiteApp)"
+    ]
+
+    absent = StubbedSession()
+    absent.stub("amplify")
+
+    def unreachable(**_params):
+        raise EndpointConnectionError(endpoint_url="https://amplify.us-east-1.amazonaws.com/apps")
+
+    absent._stubbed["amplify"].list_apps = unreachable
+    (result,) = check_amplify(preflight_for(site, absent))
+    assert result.status == "FAIL" and "does not answer in us-east-1" in result.detail
+    assert "hosting=cloudfront" in result.fix
+
+    refused = StubbedSession()
+    refused.stub("amplify").add_client_error("list_apps", "AccessDeniedException", "no")
+    (result,) = check_amplify(preflight_for(site, refused))
+    assert result.status == "FAIL" and "amplify:ListApps" in result.detail
+
+    broken = StubbedSession()
+    broken.stub("amplify").add_client_error("list_apps", "InternalFailure", "try later")
+    (result,) = check_amplify(preflight_for(site, broken))
+    assert result.status == "NOTE" and "could not check" in result.detail
+
+    plain = write_assembly(tmp_path / "plain", {"Resources": {}})
+    assert list(check_amplify(preflight_for(plain, boto3.Session()))) == []

@@ -115,6 +115,8 @@ PLACEHOLDER_TYPES = (
     # Aurora (ContainerWebApp): moto's CloudFormation has no DB cluster model, and the stack reads
     # the cluster's endpoint; its Serverless v2 instances are created as moto's DB instances.
     "AWS::RDS::DBCluster",
+    "AWS::Amplify::App",
+    "AWS::Amplify::Branch",
 )
 
 

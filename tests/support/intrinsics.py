@@ -134,6 +134,13 @@ class TemplateResolver:
             "AWS::Events::EventBus": lambda: name,
             "AWS::ECS::TaskDefinition": lambda: self.arn("ecs", f"task-definition/{name}:1"),
             "AWS::ECS::Cluster": lambda: name,
+            "AWS::ApiGateway::Stage": lambda: self.resources[logical_id]["Properties"].get(
+                "StageName", name
+            ),
+            # A hosted-UI domain's Ref is its prefix, which the template may build at deploy.
+            "AWS::Cognito::UserPoolDomain": lambda: self.resolve(
+                self.resources[logical_id]["Properties"]["Domain"]
+            ),
         }.get(kind, lambda: name)()
 
     def _get_att(self, logical_id: str, attribute: str) -> Any:

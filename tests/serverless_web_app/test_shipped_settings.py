@@ -1,0 +1,34 @@
+"""The ServerlessWebApp settings cdk.json ships, and why. The only tests that read cdk.json's
+values for its two instances themselves: every other test reads the settings the stage was
+built with."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.synth import shipped_settings
+
+INSTANCES = ("serverless-web-app", "serverless-web-app-amplify")
+
+
+@pytest.mark.parametrize("instance", INSTANCES)
+def test_dev_is_free_while_idle_and_lets_a_test_user_in_without_an_authenticator(instance):
+    dev = shipped_settings(instance, "dev")
+    assert (dev.waf, dev.threat_protection, dev.cross_origin_api) == (False, False, False)
+    assert dev.mfa == "OPTIONAL"
+    assert (dev.api_throttle_rate, dev.api_throttle_burst) == (10, 20)
+
+
+@pytest.mark.parametrize("instance", INSTANCES)
+def test_prod_has_waf_mfa_and_more_throughput_on_the_essentials_tier(instance):
+    prod = shipped_settings(instance, "prod")
+    assert prod.waf and prod.mfa == "REQUIRED"
+    assert prod.threat_protection is False, "Essentials by default; Plus is a per-user price"
+    assert (prod.api_throttle_rate, prod.api_throttle_burst) == (100, 200)
+
+
+def test_one_instance_per_hosting_mode_the_amplify_one_deploying_its_own_files():
+    for stage in ("dev", "prod"):
+        assert shipped_settings("serverless-web-app", stage).hosting == "cloudfront"
+        amplify = shipped_settings("serverless-web-app-amplify", stage)
+        assert amplify.hosting == "amplify" and amplify.amplify_repository is None
