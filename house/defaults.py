@@ -1,11 +1,22 @@
 """The house defaults for buckets, log groups, queues, file systems, load balancers and keys:
-one helper each, used by every pattern. (Names that must be unique per account: house/names.py.)
+one builder each, used by every pattern. (Names that must be unique per account: house/names.py.)
 
 Secure by default (encrypted, private, TLS-only, versioned where data lives), and the stage's
 removal policy decides whether data outlives the stack.
+
+Defaults as data, one override hook: each builder writes its defaults as one dict of the L2's
+properties and lays the caller's `**overrides` over it (`house_props`), like Solutions
+Constructs' `consolidateProps` without the deep merge (an override replaces a default whole).
+An override that is not a property of the L2 fails at synth naming the builder, the key and
+what is allowed; one that replaces a house default is allowed, and leaves a warning on the
+construct (`cdk synth` prints it) naming the default it replaced.
 """
 
 from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 import constructs
@@ -22,6 +33,48 @@ from aws_cdk import region_info
 from constructs import Construct
 
 from house.compliance import acknowledge
+
+
+def house_props(
+    builder: str, construct: type, defaults: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The properties `builder` passes to `construct` (an L2 class): its `defaults` with the
+    caller's `overrides` laid over them. A key the L2 does not take is a ValueError naming it."""
+    allowed = _properties_of(construct)
+    unknown = sorted(set(overrides) - allowed)
+    if unknown:
+        raise ValueError(
+            f"house.defaults.{builder}: {', '.join(map(repr, unknown))} "
+            f"{'is not a property' if len(unknown) == 1 else 'are not properties'} of "
+            f"{construct.__module__}.{construct.__name__}; allowed: {', '.join(sorted(allowed))}"
+        )
+    return {**defaults, **overrides}
+
+
+def note_overrides(
+    made: Construct, builder: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> None:
+    """A warning on `made` for each house default an override replaced (`cdk synth` prints it):
+    a fork that turns off a safety rail does it in the open."""
+    replaced = sorted(key for key in overrides if key in defaults)
+    if replaced:
+        cdk.Annotations.of(made).add_warning_v2(
+            "house:defaultOverridden",
+            f"house.defaults.{builder}: overrides the house default of "
+            f"{', '.join(f'{key} (was {defaults[key]!r})' for key in replaced)}",
+        )
+
+
+def _properties_of(construct: type) -> set[str]:
+    parameters = inspect.signature(construct.__init__).parameters.values()
+    return {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _build(builder: str, construct: type, scope: Construct, id: str, defaults, overrides):
+    made = construct(scope, id, **house_props(builder, construct, defaults, overrides))
+    note_overrides(made, builder, defaults, overrides)
+    return made
+
 
 # The retention periods CloudWatch Logs accepts, in days, and CDK's names for them.
 RETENTION_DAYS = {
@@ -67,16 +120,23 @@ def log_group(
     removal_policy: cdk.RemovalPolicy,
     log_group_name: str | None = None,
     encryption_key: kms.IKey | None = None,
+    **overrides: Any,
 ) -> logs.LogGroup:
-    """A log group with an explicit retention (nothing here keeps logs forever by accident)."""
-    return logs.LogGroup(
-        scope,
-        id,
-        log_group_name=log_group_name,
-        retention=retention(retention_days),
-        removal_policy=removal_policy,
-        encryption_key=encryption_key,
-    )
+    """A log group with an explicit retention (nothing here keeps logs forever by accident).
+
+    `retention_days`: one of CloudWatch Logs' values (RETENTION_DAYS), required.
+    `removal_policy`: the stage's. `log_group_name`: default None, CloudFormation names it.
+    `encryption_key`: default None, CloudWatch Logs' own encryption (a stage that keeps data
+    encrypts every group with the stack's key: `encrypt_log_groups`).
+    `**overrides`: any other logs.LogGroup property, laid over these (`house_props`).
+    """
+    defaults = {
+        "log_group_name": log_group_name,
+        "retention": retention(retention_days),
+        "removal_policy": removal_policy,
+        "encryption_key": encryption_key,
+    }
+    return _build("log_group", logs.LogGroup, scope, id, defaults, overrides)
 
 
 def encrypt_log_groups(stack: cdk.Stack, *, keep_data: bool) -> None:
@@ -150,6 +210,7 @@ def api_execution_log_group(
     stage_name: str,
     retention_days: int,
     removal_policy: cdk.RemovalPolicy,
+    **overrides: Any,
 ) -> logs.LogGroup:
     """The group API Gateway writes a REST stage's execution logs to, created by the stack.
 
@@ -158,28 +219,34 @@ def api_execution_log_group(
     stage's retention and removal policy. Execution logging needs the account's CloudWatch
     Logs role, which the AccountBaseline stack sets.
     """
-    return log_group(
-        scope,
-        id,
-        retention_days=retention_days,
-        removal_policy=removal_policy,
-        log_group_name=cdk.Fn.join(
+    defaults = {
+        "log_group_name": cdk.Fn.join(
             "", ["API-Gateway-Execution-Logs_", rest_api_id, "/", stage_name]
         ),
-    )
+        "retention": retention(retention_days),
+        "removal_policy": removal_policy,
+    }
+    return _build("api_execution_log_group", logs.LogGroup, scope, id, defaults, overrides)
 
 
 def access_log_bucket(
-    scope: Construct, id: str, *, removal_policy: cdk.RemovalPolicy, expire_after_days: int = 90
+    scope: Construct,
+    id: str,
+    *,
+    removal_policy: cdk.RemovalPolicy,
+    expire_after_days: int = 90,
+    **overrides: Any,
 ) -> s3.Bucket:
     """The one bucket a stack's access logs go to (S3 server access logs, CloudFront, ALB).
 
     Versioned, so a log file cannot be overwritten unnoticed; an expired log's old version goes a
     day later, and so does the delete marker left behind.
+
+    `removal_policy`: the stage's (DESTROY also empties the bucket on stack deletion).
+    `expire_after_days`: default 90, how long a log is kept.
+    `**overrides`: any other s3.Bucket property, laid over these (`house_props`).
     """
-    bucket = s3.Bucket(
-        scope,
-        id,
+    defaults = dict(
         # ALB access logs accept SSE-S3 only (ELB docs, "Enable access logs"): the one
         # encryption every log source of the house log bucket can write with.
         encryption=s3.BucketEncryption.S3_MANAGED,
@@ -200,6 +267,7 @@ def access_log_bucket(
             s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
         ],
     )
+    bucket = _build("access_log_bucket", s3.Bucket, scope, id, defaults, overrides)
     _events_to_eventbridge(bucket)
     acknowledge(
         bucket,
@@ -220,7 +288,7 @@ def secure_bucket(
     encryption_key: kms.IKey | None = None,
     cloudfront_origin: bool = False,
     noncurrent_version_days: int = 30,
-    **overrides,
+    **overrides: Any,
 ) -> s3.Bucket:
     """A private data bucket: KMS-encrypted, versioned, TLS-only, no ACLs, access-logged, its
     object events on EventBridge.
@@ -233,6 +301,11 @@ def secure_bucket(
 
     Old object versions expire after `noncurrent_version_days`; in dev (DESTROY) the bucket is
     emptied on stack deletion so `cdk destroy` works, in prod (RETAIN) it stays with its data.
+
+    `removal_policy`: the stage's. `access_logs`: the stack's log bucket (required);
+    `access_logs_prefix`: default `s3/<id>/`. `encryption_key`, `cloudfront_origin`: above
+    (defaults None and False). `noncurrent_version_days`: default 30.
+    `**overrides`: any other s3.Bucket property (`cors`, ...), laid over these (`house_props`).
     """
     if encryption_key:
         encryption = s3.BucketEncryption.KMS
@@ -240,9 +313,7 @@ def secure_bucket(
         encryption = s3.BucketEncryption.S3_MANAGED
     else:
         encryption = s3.BucketEncryption.KMS_MANAGED
-    bucket = s3.Bucket(
-        scope,
-        id,
+    defaults = dict(
         encryption=encryption,
         encryption_key=encryption_key,
         bucket_key_enabled=encryption != s3.BucketEncryption.S3_MANAGED,
@@ -261,8 +332,8 @@ def secure_bucket(
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
             )
         ],
-        **overrides,
     )
+    bucket = _build("secure_bucket", s3.Bucket, scope, id, defaults, overrides)
     _events_to_eventbridge(bucket)
     return bucket
 
@@ -333,14 +404,20 @@ def queue_with_dlq(
     visibility_timeout: cdk.Duration = cdk.Duration.seconds(30),
     max_receive_count: int = 5,
     encryption_key: kms.IKey | None = None,
+    **overrides: Any,
 ) -> tuple[sqs.Queue, sqs.Queue]:
-    """An encrypted, TLS-only work queue and its dead-letter queue (kept 14 days)."""
+    """An encrypted, TLS-only work queue and its dead-letter queue (kept 14 days).
+
+    `removal_policy`: the stage's. `visibility_timeout`: default 30 seconds (at least the
+    consumer's timeout). `max_receive_count`: default 5 receives before a message moves to the
+    dead-letter queue (`<id>DeadLetters`). `encryption_key`: default None, SQS-managed keys.
+    `**overrides`: any other sqs.Queue property of the work queue, laid over these
+    (`house_props`).
+    """
     dlq = dead_letter_queue(
         scope, f"{id}DeadLetters", removal_policy=removal_policy, encryption_key=encryption_key
     )
-    queue = sqs.Queue(
-        scope,
-        id,
+    defaults = dict(
         encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.SQS_MANAGED,
         encryption_master_key=encryption_key,
         enforce_ssl=True,
@@ -348,6 +425,7 @@ def queue_with_dlq(
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
         removal_policy=removal_policy,
     )
+    queue = _build("queue_with_dlq", sqs.Queue, scope, id, defaults, overrides)
     return queue, dlq
 
 
@@ -357,17 +435,21 @@ def dead_letter_queue(
     *,
     removal_policy: cdk.RemovalPolicy,
     encryption_key: kms.IKey | None = None,
+    **overrides: Any,
 ) -> sqs.Queue:
-    """Where failed events end up: encrypted, TLS-only, kept for the SQS maximum of 14 days."""
-    dlq = sqs.Queue(
-        scope,
-        id,
+    """Where failed events end up: encrypted, TLS-only, kept for the SQS maximum of 14 days.
+
+    `removal_policy`: the stage's. `encryption_key`: default None, SQS-managed keys.
+    `**overrides`: any other sqs.Queue property, laid over these (`house_props`).
+    """
+    defaults = dict(
         encryption=sqs.QueueEncryption.KMS if encryption_key else sqs.QueueEncryption.SQS_MANAGED,
         encryption_master_key=encryption_key,
         enforce_ssl=True,
         retention_period=cdk.Duration.days(14),
         removal_policy=removal_policy,
     )
+    dlq = _build("dead_letter_queue", sqs.Queue, scope, id, defaults, overrides)
     acknowledge(
         dlq,
         "AwsSolutions-SQS3",
@@ -393,6 +475,7 @@ def file_system(
     vpc_subnets: ec2.SubnetSelection | None = None,
     encryption_key: kms.IKey | None = None,
     iam_mounts: bool = True,
+    **overrides: Any,
 ) -> efs.FileSystem:
     """An encrypted EFS file system: TLS enforced by its policy and, by default, IAM too.
 
@@ -403,10 +486,13 @@ def file_system(
     `iam_mounts=False` is for clients that cannot present an IAM identity when they mount (the
     Kubernetes EFS CSI driver's node plugin, pods on EKS Fargate): then the security group and
     the access point are what limit who mounts, and TLS is still required.
+
+    `vpc`, `removal_policy` (the stage's), `backups` (AWS Backup's daily plan): required.
+    `vpc_subnets`: default None, the VPC's private subnets (CDK's default). `encryption_key`:
+    default None, EFS's AWS managed key. `**overrides`: any other efs.FileSystem property
+    (`transition_to_archive_policy`, ...), laid over these (`house_props`).
     """
-    fs = efs.FileSystem(
-        scope,
-        id,
+    defaults = dict(
         vpc=vpc,
         vpc_subnets=vpc_subnets,
         encrypted=True,
@@ -418,6 +504,7 @@ def file_system(
         throughput_mode=efs.ThroughputMode.ELASTIC,
         removal_policy=removal_policy,
     )
+    fs = _build("file_system", efs.FileSystem, scope, id, defaults, overrides)
     fs.add_to_resource_policy(
         iam.PolicyStatement(
             sid="DenyUnencryptedTransport",
@@ -452,11 +539,17 @@ def load_balancer(
     deletion_protection: bool,
     internet_facing: bool = True,
     security_group: ec2.ISecurityGroup | None = None,
+    **overrides: Any,
 ) -> elbv2.ApplicationLoadBalancer:
-    """An ALB that drops malformed headers and logs every request to the stack's log bucket."""
-    alb = _AnyRegionLoadBalancer(
-        scope,
-        id,
+    """An ALB that drops malformed headers and logs every request to the stack's log bucket.
+
+    `vpc`, `access_logs` (the stack's log bucket), `deletion_protection` (prod: on): required.
+    `internet_facing`: default True (False: internal, reached through a VPC origin or peer).
+    `security_group`: default None, one made for it. `**overrides`: any other
+    elbv2.ApplicationLoadBalancer property (`vpc_subnets`, `idle_timeout`, ...), laid over
+    these (`house_props`).
+    """
+    defaults = dict(
         vpc=vpc,
         internet_facing=internet_facing,
         security_group=security_group,
@@ -464,6 +557,7 @@ def load_balancer(
         deletion_protection=deletion_protection,
         desync_mitigation_mode=elbv2.DesyncMitigationMode.DEFENSIVE,
     )
+    alb = _build("load_balancer", _AnyRegionLoadBalancer, scope, id, defaults, overrides)
     alb.log_access_logs(access_logs, prefix=f"alb/{id}")
     return alb
 
@@ -485,17 +579,26 @@ class _AnyRegionLoadBalancer(elbv2.ApplicationLoadBalancer):
 
 
 def customer_key(
-    scope: Construct, id: str, *, description: str, removal_policy: cdk.RemovalPolicy
+    scope: Construct,
+    id: str,
+    *,
+    description: str,
+    removal_policy: cdk.RemovalPolicy,
+    **overrides: Any,
 ) -> kms.Key:
     """A customer-managed KMS key with yearly automatic rotation (billed per key-month and per
     request: a line of each stack's idle-cost table in its doc).
 
     Only AWS services may create grants on it (CT.KMS.PR.3): a grant is how EFS, Neptune, Lambda
     or EBS use a key for a resource they manage, and never what a person or an application needs.
+
+    `description`, `removal_policy`: required. `**overrides`: any other kms.Key property
+    (`alias`, `pending_window`, ...), laid over these (`house_props`).
     """
-    key = kms.Key(
-        scope, id, description=description, enable_key_rotation=True, removal_policy=removal_policy
+    defaults = dict(
+        description=description, enable_key_rotation=True, removal_policy=removal_policy
     )
+    key = _build("customer_key", kms.Key, scope, id, defaults, overrides)
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="GrantsOnlyForAwsServices",
