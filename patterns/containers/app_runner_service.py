@@ -63,19 +63,44 @@ def app_runner_size_problem(cpu: int, memory_mib: int) -> str | None:
 class AppRunnerWebService(Construct):
     """One App Runner service running `image`.
 
-    Arguments:
-        image: a fixed tag or digest in private ECR (needs `pull_from`) or ECR Public.
-        pull_from: grants the access role the pull (e.g. `registry.grant_pull`); None for ECR
-            Public.
-        container_port, health_check_path: where App Runner sends traffic and HTTP checks.
-        cpu, memory_mib: instance size (an App Runner combination).
-        min_instances, max_instances, max_concurrency: scaling (provisioned instances idle
-            at memory cost only).
-        environment: plain settings; secrets: name -> Secrets Manager secret ARN, injected at
-            instance start.
-        vpc_subnets, vpc_security_group: when given, a VPC connector sends all egress through
-            them (to reach a database in the VPC).
+    A public HTTPS URL (TLS by App Runner), X-Ray tracing through an observability configuration,
+    an auto scaling configuration, and an instance role for what the app itself may call. A deploy
+    of the stack is the one way a new image goes live: automatic deployments are off.
+
+    Args:
+        `image`: the image to run, with a fixed tag or digest: in private ECR (an access role is
+            then created and handed to `pull_from`) or in ECR Public (`public.ecr.aws/...`: no
+            access role, no authentication). Required.
+        `pull_from`: called with the access role to grant it the image pull (e.g.
+            `registry.grant_pull`); never called for an ECR Public image, so None fits there.
+            Required.
+        `container_port`: the port App Runner sends the traffic to. Required.
+        `health_check_path`: the path of App Runner's HTTP health check (every 10 s, 5 s timeout,
+            healthy after 1 success, unhealthy after 3 failures). Required.
+        `cpu`: CPU units of each instance; with `memory_mib` one of the combinations in
+            APP_RUNNER_SIZES. Required.
+        `memory_mib`: memory of each instance, in MiB. Required.
+        `min_instances`: instances kept provisioned at all times (an idle provisioned instance bills
+            for its memory only). Required.
+        `max_instances`: the most instances App Runner scales out to (quota: 25 per service).
+            Required.
+        `max_concurrency`: concurrent requests per instance before App Runner adds an instance
+            (1..200). Required.
+        `environment`: plain environment variables of the app (visible in the template). Required.
+        `secrets`: environment variable name -> Secrets Manager secret ARN, injected when an
+            instance starts; the caller grants `instance_role` read on each secret. Required.
+        `vpc_subnets`: when non-empty, a VPC connector in these subnets carries all of the service's
+            egress (e.g. to a database in the VPC); ingress stays public. Default: None, egress goes
+            straight to the internet (App Runner's DEFAULT egress) and `vpc_connector` is None.
+        `vpc_security_group`: the VPC connector's security group; needed with `vpc_subnets`.
+            Default: None, which only fits without `vpc_subnets`.
+
+    Attributes: instance_role, access_role (None for ECR Public), scaling, observability,
+    vpc_connector (None without `vpc_subnets`), service, url, endpoint.
     """
+
+    access_role: iam.Role | None
+    vpc_connector: apprunner.CfnVpcConnector | None
 
     def __init__(
         self,
@@ -104,7 +129,7 @@ class AppRunnerWebService(Construct):
             assumed_by=iam.ServicePrincipal("tasks.apprunner.amazonaws.com"),
             description="App Runner instances: read the injected secrets; the app's own calls",
         )
-        self.access_role: iam.Role | None = None
+        self.access_role = None
         if not public:
             self.access_role = iam.Role(
                 self,
@@ -163,7 +188,7 @@ class AppRunnerWebService(Construct):
             "X-Ray's segment and sampling actions support no resource-level permissions; "
             "App Runner's tracing (the observability configuration) sends them.",
         )
-        self.vpc_connector: apprunner.CfnVpcConnector | None = None
+        self.vpc_connector = None
         egress = apprunner.CfnService.EgressConfigurationProperty(egress_type="DEFAULT")
         if vpc_subnets:
             self.vpc_connector = apprunner.CfnVpcConnector(

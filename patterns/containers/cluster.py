@@ -20,6 +20,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -102,7 +103,48 @@ class Ec2Capacity:
 
 
 class ContainerCluster(Construct):
-    """The cluster, its Fargate capacity providers and, optionally, an EC2 capacity provider."""
+    """The cluster, its Fargate capacity providers and, optionally, an EC2 capacity provider.
+
+    Container Insights is on: cluster, service and task metrics billed as custom metrics plus
+    performance logs, a large idle line (docs/fargate-service.md's cost table).
+
+    Args:
+        `vpc`: the VPC of the cluster and of its EC2 capacity. Required.
+        `strategy`: the cluster's default capacity provider strategy: how tasks split between
+            FARGATE and FARGATE_SPOT (CapacityStrategy). Required.
+        `execute_command`: True configures ECS Exec logging: every session's commands and output
+            go to a log group of their own (`exec_log_group`). False leaves ECS Exec unconfigured
+            and `exec_log_group` None. Required.
+        `log_retention_days`: retention of the ECS Exec session log group. Required.
+        `removal_policy`: the stage's; applies to the ECS Exec session log group. Required.
+        `ec2_capacity`: adds an EC2 capacity provider: an Auto Scaling group of
+            `ec2_capacity.instance_type` (Graviton, ECS-optimised AL2023 arm64 AMI, IMDSv2 with hop
+            limit 1, encrypted 30 GiB gp3 root volume, HTTPS-only egress) between its minimum and
+            maximum instances, scaled by ECS managed scaling with managed termination
+            protection. Its instances bill while they run. Default: None, Fargate capacity
+            only: `ec2_provider`, `instance_security_group`, `instance_role` and
+            `instance_group` are None.
+        `ec2_subnets`: the subnets of the EC2 capacity's Auto Scaling group (used only with
+            `ec2_capacity`). Default: None, the Auto Scaling group's default (the VPC's private
+            subnets).
+        `notifications`: an SNS topic the EC2 capacity's Auto Scaling group notifies of its scaling
+            events (launches, terminations, failures); used only with `ec2_capacity`. Default: None,
+            no notifications.
+        `notifications_key`: the KMS key of `notifications`: a statement in its key policy lets Auto
+            Scaling's service-linked role encrypt for the topic. Used only with `ec2_capacity` and
+            `notifications`. Default: None, the key policy is left alone (a topic without a customer
+            key).
+
+    Attributes: vpc, strategy, cluster, exec_log_group (None without `execute_command`),
+    ec2_provider, instance_security_group, instance_role, instance_group (each None without
+    `ec2_capacity`).
+    """
+
+    exec_log_group: logs.LogGroup | None
+    ec2_provider: ecs.AsgCapacityProvider | None
+    instance_security_group: ec2.SecurityGroup | None
+    instance_role: iam.Role | None
+    instance_group: autoscaling.AutoScalingGroup | None
 
     def __init__(
         self,
@@ -123,6 +165,7 @@ class ContainerCluster(Construct):
         self.vpc = vpc
         self.strategy = strategy
         self.exec_log_group = None
+        self.instance_security_group = self.instance_role = self.instance_group = None
         exec_config = None
         if execute_command:
             # Every ECS Exec session's commands and output land here, with the stage's retention.
@@ -151,7 +194,7 @@ class ContainerCluster(Construct):
             execute_command_configuration=exec_config,
         )
         self.cluster.add_default_capacity_provider_strategy(strategy.providers())
-        self.ec2_provider: ecs.AsgCapacityProvider | None = None
+        self.ec2_provider = None
         if ec2_capacity:
             self.ec2_provider = self._ec2_capacity(
                 ec2_capacity, ec2_subnets, notifications, notifications_key
@@ -385,7 +428,20 @@ def s3_gateway_endpoint(
 
 class TaskEndpoints(InterfaceEndpoints):
     """Interface endpoints in `subnets` behind one security group that admits HTTPS only from
-    the groups passed to `allow_from` (the tasks), not from the whole VPC."""
+    the groups passed to `allow_from` (the tasks), not from the whole VPC.
+
+    Each interface endpoint bills per AZ-hour and per GB processed.
+
+    Args:
+        `vpc`: the VPC the endpoints belong to. Required.
+        `subnets`: where the endpoints' network interfaces go. Required.
+        `execute_command`: also the SSM Messages endpoint that ECS Exec sessions need. Default:
+            False, no ECS Exec endpoint.
+        `ec2_agent`: also the ECS, ECS agent and ECS telemetry endpoints the ECS agent on EC2
+            capacity needs. Default: False, none of them.
+        `services`: the interface endpoints to create, by name (the ones above are added to them).
+            Default: None, TASK_ENDPOINTS (ECR API, ECR Docker, CloudWatch Logs, SQS).
+    """
 
     def __init__(
         self,
@@ -398,8 +454,6 @@ class TaskEndpoints(InterfaceEndpoints):
         ec2_agent: bool = False,
         services: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
     ) -> None:
-        """`services`: the interface endpoints to create, by name; default TASK_ENDPOINTS (plus
-        ECS Exec's and the EC2 agent's when those are on)."""
         super().__init__(
             scope,
             id,

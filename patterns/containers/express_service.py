@@ -87,18 +87,34 @@ class SecretReference:
 class ExpressWebService(Construct):
     """One container behind an HTTPS load balancer that ECS Express Mode manages.
 
-    Arguments:
-        cluster: the cluster the service joins (it must have the FARGATE capacity provider).
-        vpc, subnets, security_group: where tasks run and what they may reach; the security
-            group must admit `container_port` from the load balancer.
-        image: an image reference with a fixed tag or a digest (never `latest`).
-        container_port, health_check_path: what the load balancer sends traffic and health
-            checks to (HTTP 200 means healthy).
-        cpu, memory_mib: the task size (a Fargate combination).
-        scaling: min/max tasks and the target-tracking metric.
-        environment: plain settings; refused when a name looks like a secret.
-        secrets: environment variables read from Secrets Manager at task start.
-        log_retention_days, removal_policy: for the service's log group.
+    Args:
+        `cluster`: the cluster the service joins (it must have the FARGATE capacity provider).
+            Required.
+        `vpc`: the VPC of `subnets`; the infrastructure role may create security groups in this
+            VPC only. Required.
+        `subnets`: where the tasks run; Express Mode puts the load balancer there too, so public
+            subnets give an internet-facing service and private subnets an internal one. Required.
+        `security_group`: the tasks' security group (what they may reach); it must admit
+            `container_port` from the load balancer. Required.
+        `image`: an image reference with a fixed tag or a digest (never `latest`). Required.
+        `container_port`: the port the load balancer sends traffic to. Required.
+        `health_check_path`: where the load balancer sends health checks (HTTP 200 means healthy).
+            Required.
+        `cpu`: task CPU units; with `memory_mib` a Fargate combination. Always explicit here: the
+            console and CloudFormation default to different sizes. Required.
+        `memory_mib`: task memory, in MiB. Required.
+        `scaling`: minimum and maximum tasks and the target-tracking metric and target
+            (ExpressScaling). Required.
+        `environment`: plain environment variables; a name that looks like a secret (PASSWORD,
+            SECRET, TOKEN, PRIVATE_KEY, API_KEY) raises ValueError. Required.
+        `secrets`: environment variables read from Secrets Manager at task start (SecretReference:
+            a whole secret or one of its JSON keys); only the references reach the template. The
+            caller grants `execution_role` read on each secret. Required.
+        `log_retention_days`: retention of the service's log group. Required.
+        `removal_policy`: the stage's; applies to the service's log group. Required.
+
+    Attributes: log_group, execution_role, task_role, infrastructure_role, service,
+    security_group, endpoint, url, service_arn.
     """
 
     def __init__(

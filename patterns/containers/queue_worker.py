@@ -20,7 +20,36 @@ from patterns.containers.cluster import CapacityStrategy, wait_for_capacity_prov
 
 
 class QueueWorker(Construct):
-    """Runs `task_definition` as a service consuming `queue`; task count follows the backlog."""
+    """Runs `task_definition` as a service consuming `queue`; task count follows the backlog.
+
+    Deployments replace every task at once (minimum healthy 0 %): nothing routes traffic to a
+    worker, and an unfinished message simply reappears. The circuit breaker rolls a failed
+    deployment back.
+
+    Args:
+        `cluster`: the cluster the service runs in. Required.
+        `task_definition`: the worker's task; its task role gets sqs:ReceiveMessage and
+            sqs:DeleteMessage on `queue` (and kms:Decrypt on the queue's customer key, if any).
+            Required.
+        `queue`: the queue the worker consumes; its visible messages (1-minute maximum) drive the
+            step scaling. Required.
+        `task_subnets`: the subnets of the tasks. Required.
+        `assign_public_ip`: a public IP for each Fargate task (to reach AWS APIs from public subnets
+            without NAT or endpoints); not applied on EC2 capacity, where awsvpc tasks get none.
+            Required.
+        `security_group`: the tasks' security group. Required.
+        `min_tasks`: the desired count at deploy and the floor of scaling; 0 lets an empty queue
+            scale the worker away. Required.
+        `max_tasks`: the ceiling of scaling. Required.
+        `strategy`: run on Fargate with this capacity provider strategy (a FargateService).
+            Default: None; give exactly one of `strategy` and `ec2_provider` (ValueError otherwise).
+        `ec2_provider`: run on the cluster's EC2 capacity provider instead (an Ec2Service).
+            Default: None, see `strategy`.
+        `scale_out_backlog`: visible messages from which a scale-out step adds 3 tasks instead of
+            1 (an empty queue removes one task; cooldown 120 s). Default: 100.
+
+    Attributes: service, scaling, backlog (the metric scaling follows).
+    """
 
     def __init__(
         self,

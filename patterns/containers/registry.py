@@ -118,7 +118,28 @@ _PLATFORMS: dict[str, tuple[str, ecr_assets.Platform]] = {
 
 class ContainerRegistry(Construct):
     """The ECR repository for your own images, and the image every container of the blueprint
-    runs."""
+    runs.
+
+    The repository scans on push, keeps tags immutable and is encrypted with the AWS managed
+    aws/ecr key.
+
+    Args:
+        `image`: the image setting (see the module docstring): "codebuild", "docker",
+            "repository:<tag>" or an image reference; it decides what `image()` and `image_uri()`
+            return, and an unknown form raises ValueError. Required.
+        `keep_images`: the lifecycle rule keeps this many images (untagged layers expire after a
+            day). Required.
+        `removal_policy`: the stage's: the repository's (DESTROY also empties it on delete) and,
+            with "codebuild", the build log group's and the build handler's log group's. Required.
+        `log_retention_days`: retention of the CodeBuild project's log group and of the build
+            handler's log group (image "codebuild" only). Required.
+        `sample_app`: the folder "codebuild" and "docker" build (the blueprint's sample app).
+            Required.
+        `repository_name`: the ECR repository's name. Default: None, a name CloudFormation
+            generates.
+
+    Attributes: source, sample_app, repository, builds.
+    """
 
     def __init__(
         self,

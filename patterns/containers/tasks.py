@@ -47,7 +47,27 @@ class RetryPolicy:
 
 class ObjectCreatedTask(Construct):
     """Runs `task_definition` once per object created in `bucket`, with the key in OBJECT_KEY.
-    `enabled=False` creates the rule switched off (for an image that cannot run the task)."""
+
+    Args:
+        `cluster`: the cluster the tasks run in. Required.
+        `task_definition`: the task started per object; its task role gets s3:GetObject on the
+            objects of `bucket` (no list, no write). Required.
+        `container`: the container that receives OBJECT_KEY (the created object's key) as an
+            environment override. Required.
+        `bucket`: the bucket whose Object Created events start tasks; it must send its events to
+            EventBridge (house buckets do: secure_bucket). Required.
+        `task_subnets`: the subnets of each task. Required.
+        `assign_public_ip`: a public IP for each task. Required.
+        `security_group`: the security group of each task. Required.
+        `strategy`: the capacity provider strategy each task runs on, in place of CDK's fixed
+            FARGATE launch type (so Spot in dev applies here too). Required.
+        `retry`: how EventBridge retries a failed RunTask (attempts, maximum event age) and the
+            dead-letter queue that then receives the event. Required.
+        `enabled`: False creates the rule switched off (for an image that cannot run the task).
+            Default: True, every new object starts a task.
+
+    Attributes: rule, target.
+    """
 
     def __init__(
         self,
@@ -134,7 +154,24 @@ class ObjectCreatedTask(Construct):
 
 class ScheduledTask(Construct):
     """Runs `task_definition` on an EventBridge Scheduler expression (cron/rate, with time zone).
-    `enabled=False` creates the schedule switched off (for an image that cannot run the task)."""
+
+    Args:
+        `cluster`: the cluster the tasks run in. Required.
+        `task_definition`: the task the schedule starts. Required.
+        `expression`: an EventBridge Scheduler expression, e.g. "cron(0 3 * * ? *)" or
+            "rate(1 day)". Required.
+        `time_zone`: the IANA time zone `expression` is read in (e.g. "Europe/Paris"). Required.
+        `task_subnets`: the subnets of each task. Required.
+        `assign_public_ip`: a public IP for each task. Required.
+        `security_group`: the security group of each task. Required.
+        `strategy`: the capacity provider strategy each task runs on. Required.
+        `retry`: how the scheduler retries a failed RunTask (attempts, maximum event age) and the
+            dead-letter queue that then receives the event. Required.
+        `enabled`: False creates the schedule switched off (for an image that cannot run the task).
+            Default: True, the schedule runs.
+
+    Attributes: schedule.
+    """
 
     def __init__(
         self,
@@ -200,7 +237,18 @@ def operations_topic(
 
 class StoppedTaskNotifications(Construct):
     """Every task of `cluster` that stops (crash, failed health check, Spot interruption,
-    deploy, scale-in) -> one readable message on `topic`."""
+    deploy, scale-in) -> one readable message on `topic`.
+
+    Args:
+        `cluster`: only this cluster's tasks (by cluster ARN) with last status STOPPED match.
+            Required.
+        `topic`: receives one text message per stopped task: task ARN, group, stop code and
+            reason. Required.
+        `retry`: how EventBridge retries a failed publish (attempts, maximum event age) and the
+            dead-letter queue that then receives the event. Required.
+
+    Attributes: rule.
+    """
 
     def __init__(
         self,

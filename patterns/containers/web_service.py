@@ -37,7 +37,19 @@ APP_UID = "1000"  # the sample image's user; the access point enforces it for ev
 
 
 class SharedStorage(Construct):
-    """An encrypted EFS file system reached only through one access point, with TLS and IAM."""
+    """An encrypted EFS file system reached only through one access point, with TLS and IAM.
+
+    Every client is uid/gid 1000 under /app, whatever user its image runs as; `mount()` adds the
+    volume to a task and admits its security group on NFS.
+
+    Args:
+        `vpc`: the VPC of the file system. Required.
+        `subnets`: the subnets of its mount targets. Required.
+        `removal_policy`: the file system's; one that keeps data (RETAIN or SNAPSHOT) also turns on
+            AWS Backup for it. Required.
+
+    Attributes: file_system, access_point.
+    """
 
     def __init__(
         self,
@@ -48,7 +60,6 @@ class SharedStorage(Construct):
         subnets: ec2.SubnetSelection,
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
-        """`removal_policy`: RETAIN (or SNAPSHOT) also turns on AWS Backup for the file system."""
         super().__init__(scope, id)
         self.file_system = file_system(
             self,
@@ -134,7 +145,48 @@ class WebDomain:
 
 
 class WebService(Construct):
-    """The public entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load."""
+    """The public entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load.
+
+    The internet-facing load balancer drops invalid headers and writes access logs; the service
+    rolls a failed deployment back (circuit breaker) and scales on CPU, memory and requests per
+    target (scale out after 60 s, in after 300 s).
+
+    Args:
+        `cluster`: the cluster the service runs in. Required.
+        `vpc`: the VPC of the load balancer and of the security groups. Required.
+        `task_definition`: the service's task. Required.
+        `container`: the container the load balancer targets. Required.
+        `container_port`: the port of `container` the target group sends traffic to; the tasks'
+            security group admits it from the load balancer's group only. Required.
+        `health_check_path`: the target group's HTTP health check (every 15 s, 5 s timeout, HTTP
+            200 healthy; 2 successes healthy, 3 failures unhealthy). Required.
+        `task_subnets`: the subnets of the tasks. Required.
+        `assign_public_ip`: a public IP for each task (reaching AWS APIs from public subnets
+            without NAT or endpoints). Required.
+        `strategy`: the service's capacity provider strategy (FARGATE / FARGATE_SPOT). Required.
+        `scaling`: minimum and maximum tasks (the minimum is also the desired count at deploy), the
+            CPU, memory and requests-per-target targets and an optional scheduled window of a
+            higher minimum (WebScaling). Required.
+        `min_healthy_percent`: during a deployment, the lowest percentage of the desired count
+            kept running and healthy. Required.
+        `max_healthy_percent`: during a deployment, the highest percentage of the desired count
+            running (old and new tasks together). Required.
+        `execute_command`: turns on ECS Exec for the tasks (the cluster must log the sessions).
+            Required.
+        `access_logs`: the bucket the load balancer writes its access logs to. Required.
+        `removal_policy`: one that keeps data (RETAIN or SNAPSHOT) turns on the load balancer's
+            deletion protection, so the name clients resolve is not lost with a stack. Required.
+        `domain`: a DNS name in a Route 53 hosted zone you own (WebDomain): a DNS-validated ACM
+            certificate (`certificate`), an HTTPS listener on 443 with the recommended TLS policy,
+            a redirect from HTTP 80 to HTTPS and an alias A record; `url` is https://<name>.
+            Default: None, a plain HTTP listener on port 80 at the load balancer's DNS name and no
+            certificate (`certificate` is None): fine for a dev sample only.
+
+    Attributes: alb_security_group, load_balancer, task_security_group, service, certificate (None
+    without `domain`), listener, url, target_group, scaling.
+    """
+
+    certificate: acm.Certificate | None
 
     def __init__(
         self,
@@ -158,8 +210,6 @@ class WebService(Construct):
         removal_policy: cdk.RemovalPolicy,
         domain: WebDomain | None = None,
     ) -> None:
-        """`removal_policy`: RETAIN (or SNAPSHOT) turns on the load balancer's deletion
-        protection, so the name clients resolve is not lost with a stack."""
         super().__init__(scope, id)
         self.alb_security_group = ec2.SecurityGroup(
             self,
@@ -220,6 +270,7 @@ class WebService(Construct):
         target = self.service.load_balancer_target(
             container_name=container.container_name, container_port=container_port
         )
+        self.certificate = None
         if domain:
             zone = route53.HostedZone.from_hosted_zone_attributes(
                 self,

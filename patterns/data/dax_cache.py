@@ -119,20 +119,25 @@ _WRITE_ACTIONS = [
 class DaxCache(Construct):
     """A TLS-only, encrypted DAX cluster for `tables`, reachable only by the clients you allow.
 
-    Arguments:
-        vpc: the VPC the nodes live in.
-        tables: the tables this cluster fronts; DAX's own role may read/write exactly these.
-        clients: connectables (functions, security groups) admitted on the TLS port now;
-            `allow_client()` admits more later.
-        node_type: one of NODE_TYPES. t3 nodes are burstable: fine for spiky, mostly idle
-            traffic; r5 for sustained load.
-        nodes: 1..11 (replication factor). 1 = no failover (dev); 3 = one per AZ (prod).
-        subnets: which subnets of `vpc` get the nodes (default: the isolated ones); the nodes
-            go to the AZs of these subnets in turn.
-        item_ttl / query_ttl: how long GetItem results / Query and Scan results stay cached.
-            Writes refresh the item cache, never the query cache, so keep `query_ttl` short.
-        maintenance_window: e.g. "sun:05:00-sun:06:00" (UTC), or None for one DAX picks.
-        description: shown in the console.
+    Args:
+        `vpc`: the VPC the nodes live in. Required.
+        `tables`: the tables this cluster fronts (at least one, ValueError otherwise); DAX's own
+            role may call DescribeTable on exactly these (and use their customer keys), plus the
+            DynamoDB actions behind what clients are granted. Required.
+        `clients`: connectables (functions, security groups) admitted on the TLS port now;
+            `allow_client()` admits more later. Default: (), nobody until `allow_client()`.
+        `node_type`: one of NODE_TYPES. t3 nodes are burstable: fine for spiky, mostly idle
+            traffic; r5 for sustained load. Default: "dax.t3.small", the smallest burstable node.
+        `nodes`: 1..11 (replication factor), placed over the AZs of `subnets` in turn.
+            Default: 1, a single node with no failover (dev); 3 gives one per AZ (prod).
+        `subnets`: which subnets of `vpc` get the nodes. Default: ISOLATED, the VPC's isolated
+            subnets (no route to the internet).
+        `item_ttl`: how long GetItem results stay cached; writes through the cluster refresh the
+            item cache. Default: 5 minutes.
+        `query_ttl`: how long Query and Scan results stay cached; writes never refresh the query
+            cache, so keep it short. Default: 1 minute.
+        `maintenance_window`: e.g. "sun:05:00-sun:06:00" (UTC). Default: None, a window DAX picks.
+        `description`: shown in the console. Default: None, no description.
 
     Attributes: cluster, subnet_group, parameter_group, security_group, role, endpoint_url,
     cluster_arn, environment, port. Methods: allow_client, grant, grant_read_data,

@@ -42,18 +42,29 @@ class ServerlessPostgres(Construct):
     """An Aurora PostgreSQL cluster of Serverless v2 instances that only the clients passed to
     `allow_from` reach.
 
-    Arguments:
-        vpc, subnets: where the instances live (isolated subnets: no route to the internet).
-        database_name: the database created with the cluster.
-        min_capacity, max_capacity: ACU per instance (see the module docstring for 0).
-        auto_pause: idle time before an instance at 0 ACU pauses (5 minutes to 1 day).
-        readers: Serverless v2 readers besides the writer, each in the next AZ; they scale
-            with the writer (promotion tier 0-1), so a failover lands on a warm instance.
-        removal_policy: the stage's; one that keeps data (prod: RETAIN, the cluster outlives
-            the stack) also turns on deletion protection; DESTROY (dev) deletes the cluster
-            with the stack, taking no snapshot.
-        backup_retention_days: automated backup retention (1-35 days).
-        log_retention_days: the PostgreSQL log group's retention.
+    Storage is encrypted, IAM authentication is on, connections must use TLS, connections and
+    statements slower than 1 s are logged, and the credentials are a generated secret ("app").
+
+    Args:
+        `vpc`: the VPC of the cluster. Required.
+        `subnets`: where the instances live (isolated subnets: no route to the internet).
+            Required.
+        `database_name`: the database created with the cluster. Required.
+        `min_capacity`: ACU per instance at the least; 0 lets an instance pause after `auto_pause`
+            with no connections (storage and backups still bill; the first connection then waits
+            while it resumes), 0.5 or more never pauses. Required.
+        `max_capacity`: ACU per instance at the most (up to 256). Required.
+        `auto_pause`: idle time before an instance at 0 ACU pauses (5 minutes to 1 day); only used
+            when `min_capacity` is 0. Required.
+        `readers`: Serverless v2 readers besides the writer, each in the next AZ; they scale with
+            the writer (promotion tier 0-1), so a failover lands on a warm instance. Required.
+        `removal_policy`: the stage's, for the cluster and its log group; one that keeps data
+            (prod: RETAIN, the cluster outlives the stack) also turns on deletion protection;
+            DESTROY (dev) deletes the cluster with the stack, taking no snapshot. Required.
+        `backup_retention_days`: automated backup retention (1-35 days). Required.
+        `log_retention_days`: the PostgreSQL log group's retention. Required.
+
+    Attributes: security_group, log_group, cluster, secret, endpoint.
     """
 
     def __init__(

@@ -27,6 +27,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from house.compliance import acknowledge
@@ -37,7 +38,42 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 class PhotoThumbnails(Construct):
-    """Attributes: bucket, function, rejected (queue), topic, ready_queue (or None)."""
+    """Uploads under `upload_prefix` of `bucket` become JPEG thumbnails under `thumbnail_prefix`.
+
+    The function reads only under the upload prefix and writes only under the thumbnail prefix;
+    rejected uploads and failed invocations (after Lambda's two retries) go to the `rejected`
+    queue.
+
+    Args:
+        `bucket`: the private media bucket; its object-created notifications (one per suffix, under
+            `upload_prefix`) invoke the function, which CDK's notifications custom resource
+            configures. Required.
+        `table`: the function puts one item per photo in it (dynamodb:PutItem only): sizes,
+            dimensions, source and thumbnail keys. Required.
+        `log_retention_days`: retention of the function's log group. Required.
+        `removal_policy`: the function's log group's and the queues'. Required.
+        `upload_prefix`: the folder uploads arrive in, like "uploads/" (ends with "/", no leading
+            "/", no "*"); must not overlap `thumbnail_prefix` (ValueError otherwise).
+            Default: "uploads/".
+        `thumbnail_prefix`: the folder thumbnails are written to, same rules. Default:
+            "thumbnails/".
+        `suffixes`: the file extensions that invoke the function (each starting with ".").
+            Default: IMAGE_SUFFIXES, ".jpg", ".jpeg" and ".png".
+        `thumbnail_size`: the longest side of a thumbnail, in pixels (the handler accepts
+            16..4096). Default: 256.
+        `max_upload_bytes`: larger uploads are rejected (logged and sent to the rejected queue)
+            without being decoded. Default: 20 MiB.
+        `memory_size`: the function's memory in MB (Lambda's CPU share grows with it).
+            Default: 1024.
+        `ready_queue`: an SQS queue (with its own dead-letter queue, and one for failed
+            deliveries) subscribed to the "thumbnail ready" topic with raw message delivery.
+            Default: True; False leaves only the topic, and `ready_queue` is None.
+
+    Attributes: bucket, function, rejected (queue), topic, ready_queue (None without
+    `ready_queue`).
+    """
+
+    ready_queue: sqs.Queue | None
 
     def __init__(
         self,

@@ -66,7 +66,39 @@ def idempotency_table(
 
 
 class QueueConsumer(Construct):
-    """Attributes: queue, dead_letters, function, event_source."""
+    """An SQS work queue with its dead-letter queue and the function that consumes it.
+
+    Args:
+        `source`: the `lambda_src/<source>/` folder of the function (a
+            `handler_kit.messages.QueueConsumer`). Required.
+        `description`: the function's description. Required.
+        `idempotency`: the table Powertools idempotency keeps its records in
+            (`idempotency_table()`); the function gets Get/Put/Update/DeleteItem on it. Required.
+        `remember`: how long a processed message's id is kept (a redelivery within it is
+            dropped): IDEMPOTENCY_SECONDS. Required.
+        `log_retention_days`: retention of the function's log group. Required.
+        `removal_policy`: the function's log group's, the queue's and the dead-letter queue's.
+            Required.
+        `handler`: the handler, as module.function inside `source`. Default: "handler.handler".
+        `environment`: more environment variables of the function (DEAD_LETTER_URL,
+            IDEMPOTENCY_TABLE and IDEMPOTENCY_SECONDS are always set). Default: None, only those
+            three.
+        `layers`: layers besides the house handler_kit layer every function gets. Default: None,
+            handler_kit only.
+        `maximum_concurrency`: the most concurrent invocations the event source starts (2..1000,
+            ValueError otherwise); further messages wait in the queue instead of being throttled.
+            Default: 2.
+        `reserved_concurrent_executions`: concurrency reserved for (and capping) the function.
+            Default: None, no reservation (the account's unreserved concurrency).
+        `batch_size`: messages per invocation. Default: 10.
+        `max_batching_window`: how long the event source gathers a batch. Default: 1 second.
+        `timeout`: the function's timeout per batch; the queue's visibility timeout is six times
+            it. Default: 30 seconds.
+        `max_receive_count`: receives before SQS moves a message to the dead-letter queue.
+            Default: 5.
+
+    Attributes: queue, dead_letters, function, event_source.
+    """
 
     def __init__(
         self,
@@ -89,9 +121,6 @@ class QueueConsumer(Construct):
         timeout: cdk.Duration = cdk.Duration.seconds(30),
         max_receive_count: int = 5,
     ) -> None:
-        """`remember`: how long a processed message's id is kept (a redelivery within it is
-        dropped). Defaults: batches of 10 (gathered for up to 1 s), 2 concurrent invocations,
-        30 s per batch, 5 receives before the DLQ."""
         super().__init__(scope, id)
         if not 2 <= maximum_concurrency <= 1000:
             raise ValueError(

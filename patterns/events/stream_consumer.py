@@ -63,7 +63,45 @@ class _OnFailureQueue:
 
 
 class StreamConsumer(Construct):
-    """Attributes: function, failures (the on-failure SQS queue), event_source, mapping_id."""
+    """A function consuming a DynamoDB table's stream or a Kinesis data stream.
+
+    A failing batch is bisected and retried, then the failed records' coordinates go to an
+    encrypted on-failure queue (`failures`, kept 14 days) and the shard moves on.
+
+    Args:
+        `table`: a table with a stream (a table without one raises ValueError). Default: None;
+            give exactly one of `table` and `stream` (ValueError otherwise).
+        `stream`: a Kinesis data stream. Default: None, see `table`.
+        `source`: the `lambda_src/<source>/` folder of the function. Required.
+        `description`: the function's description. Required.
+        `log_retention_days`: retention of the function's log group. Required.
+        `removal_policy`: the function's log group's and the on-failure queue's. Required.
+        `filters`: Lambda filter criteria; records that match none are dropped before invocation
+            and cost nothing. Default: (), every record invokes the function.
+        `environment`: environment variables of the function. Default: None, none (DEAD_LETTER_URL
+            only with `parks_poison`).
+        `handler`: the handler, as module.function inside `source`. Default: "handler.handler".
+        `memory_size`: the function's memory in MB. Default: 256.
+        `timeout`: the function's timeout per batch. Default: 30 seconds.
+        `batch_size`: records per invocation (1..10000). Default: 25.
+        `max_batching_window`: how long the event source gathers a batch. Default: 1 second.
+        `retry_attempts`: retries of a failing batch before its records go to the on-failure
+            queue (0..10000). Default: 3.
+        `max_record_age`: records older than this are not retried but sent to the on-failure
+            queue. Default: 6 hours.
+        `parallelization_factor`: concurrent batches per shard (1..10). Default: 1, a shard's
+            records in order.
+        `starting_position`: where a new mapping starts reading. Default: TRIM_HORIZON, the oldest
+            record the stream still holds.
+        `reserved_concurrent_executions`: concurrency reserved for (and capping) the function.
+            Default: None, no reservation.
+        `layers`: layers besides the house handler_kit layer. Default: None, handler_kit only.
+        `parks_poison`: True sets DEAD_LETTER_URL (the on-failure queue), so the function sends a
+            record it can never process there itself, with the reason, instead of spending the
+            retries on it. Default: False.
+
+    Attributes: function, failures (the on-failure SQS queue), event_source, mapping_id.
+    """
 
     def __init__(
         self,

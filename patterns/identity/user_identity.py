@@ -145,8 +145,40 @@ class UserIdentity(Construct):
     """User pool + one app client; for a mobile app (default) also an identity pool and the
     per-user S3 folder role and bucket, for a browser app (`web`) the hosted sign-in pages.
 
+    Users sign up themselves and sign in with their email (verified); passwords need lower and
+    upper case, digits and symbols; the second factor is TOTP only; the app client has no secret.
+
+    Args:
+        `options`: how strict sign-in is (SignInOptions; UserIdentityOptions with `user_files`):
+            MFA, threat protection (the Plus feature plan), password length, token lifetimes, and
+            for user files the CORS origins and how long old versions are kept. Required.
+        `removal_policy`: the user pool's and the user-files bucket's; RETAIN also turns on the
+            user pool's deletion protection. Required.
+        `access_logs`: the bucket the user-files bucket writes its access logs to; needed with
+            `user_files` (ValueError otherwise). Default: None, which only fits `user_files=False`.
+        `user_files`: an identity pool for signed-in users only, the AuthenticatedRole its users
+            assume, and a bucket where each user reaches only their own `private/<identity id>/`
+            folder; needs UserIdentityOptions and `access_logs` (ValueError otherwise). Default:
+            True; False leaves `identity_pool`, `authenticated_role` and `user_files` None.
+        `web`: a browser client signing in through Cognito's classic hosted pages (authorization
+            code + PKCE, no client secret) on a Cognito domain (WebSignIn). Default: None, a mobile
+            client (SRP, no OAuth); `domain` and `sign_in_url` are then None.
+        `mfa_optional_because`: the reason of the AwsSolutions-COG2 acknowledgment on the pool
+            when `options.mfa` is not REQUIRED. Default: a dev-stage reason (TOTP optional so a test
+            user can sign up from the example client; prod requires it).
+        `no_threat_protection_because`: the reason of the AwsSolutions-COG3 and COG8
+            acknowledgments when `options.threat_protection` is off. Default: a reason for a stage
+            on the Essentials plan (the Plus plan bills per active user; prod turns it on).
+
     Attributes: user_pool, client, identity_pool / authenticated_role / user_files (None without
-    `user_files`), domain and sign_in_url (None without `web`)."""
+    `user_files`), domain and sign_in_url (None without `web`).
+    """
+
+    domain: cognito.UserPoolDomain | None
+    sign_in_url: str | None
+    identity_pool: cognito.CfnIdentityPool | None
+    authenticated_role: iam.Role | None
+    user_files: s3.Bucket | None
 
     def __init__(
         self,
@@ -168,11 +200,6 @@ class UserIdentity(Construct):
             "APIs, and prod sets threat_protection=true."
         ),
     ) -> None:
-        """`user_files`: the identity pool and per-user folders (needs `options` to be
-        UserIdentityOptions, and `access_logs`); `web`: a browser client signing in through the
-        hosted pages (authorization code + PKCE) instead of the mobile client.
-        `mfa_optional_because` / `no_threat_protection_because`: why this stage goes without
-        (the cdk-nag acknowledgments COG2 / COG3 and COG8 on the pool say so)."""
         super().__init__(scope, id)
         if user_files and (access_logs is None or not isinstance(options, UserIdentityOptions)):
             raise ValueError(

@@ -75,19 +75,31 @@ class PodIdentity:
 class KubernetesCluster(Construct):
     """The control plane: cluster, secrets key, control-plane logs, access, add-ons.
 
-    Arguments:
-        vpc, subnets: where the control plane's network interfaces (and, by default, the
-            nodes) go; subnets in at least two AZs.
-        cluster_name: unique per account and region (carry the stack name).
-        version: "1.xx", one of KUBERNETES_VERSIONS.
-        public_access_cidrs: empty = private endpoint only; else the endpoint is also public,
-            for these CIDRs only.
-        log_types: control-plane log types sent to CloudWatch Logs.
-        auto_mode_node_role: the node role for EKS Auto Mode; None = no Auto Mode (node groups
-            or Fargate add capacity, see patterns/kubernetes/compute.py).
-        deletion_protection: EKS refuses DeleteCluster (and so a stack delete) while set.
-        admin_principal_arns: IAM roles/users given cluster-admin access entries besides the
-            stack's own admin role.
+    Args:
+        `vpc`: the VPC of the cluster. Required.
+        `subnets`: where the control plane's network interfaces (and, by default, the nodes) go;
+            subnets in at least two AZs. Required.
+        `cluster_name`: unique per account and region (carry the stack name); also names the
+            control-plane log group /aws/eks/<name>/cluster. Required.
+        `version`: "1.xx", one of KUBERNETES_VERSIONS (ValueError otherwise); upgrade policy
+            STANDARD, so the cluster never bills extended support. Required.
+        `public_access_cidrs`: empty = private endpoint only; else the endpoint is also public, for
+            these CIDRs only (nodes still use the private one). Required.
+        `log_types`: control-plane log types sent to CloudWatch Logs, of CONTROL_PLANE_LOG_TYPES
+            (ValueError otherwise). Required.
+        `log_retention_days`: retention of the control-plane log group. Required.
+        `removal_policy`: the secrets key's and the control-plane log group's. Required.
+        `deletion_protection`: EKS refuses DeleteCluster (and so a stack delete) while set.
+            Required.
+        `auto_mode_node_role`: the node role for EKS Auto Mode (its system and general-purpose
+            node pools; the cluster role then also holds the four Auto Mode policies). Default:
+            None, no Auto Mode and no default capacity: node groups or Fargate add capacity (see
+            patterns/kubernetes/compute.py).
+        `admin_principal_arns`: IAM roles/users given cluster-admin access entries besides the
+            stack's own admin role (`admin_role`). Default: (), the admin role only.
+
+    Attributes: cluster_name, secrets_key, role, log_group, cluster, resource, admin_role, addons,
+    pod_identity_roles, security_group.
     """
 
     def __init__(

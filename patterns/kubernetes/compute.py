@@ -91,8 +91,22 @@ class ManagedNodeGroups(Construct):
     1, encrypted gp3 data disk) and one node role.
 
     Node groups only change size when told: their desired size from the settings, or an
-    autoscaler you install (Cluster Autoscaler, Karpenter). `after`: what the nodes need
-    before they boot (the path out of their subnets, the VPC CNI add-on).
+    autoscaler you install (Cluster Autoscaler, Karpenter). EKS repairs unhealthy nodes.
+
+    Args:
+        `cluster`: the cluster the nodes join. Required.
+        `subnets`: the nodes' subnets. Required.
+        `node_os`: "al2023" or "bottlerocket" (the EKS AMI type; arm64 or x86_64 follows each
+            group's first instance type); ValueError otherwise. Required.
+        `on_demand`: instance types and minimum, desired and maximum size of the On-Demand group
+            (NodeGroupSize). Required.
+        `spot`: the same for the Spot group; several instance types let Spot capacity come from
+            whichever has it. Required.
+        `disk_gib`: size of each node's encrypted gp3 data volume, in GiB. Required.
+        `after`: what must exist before the nodes boot (the path out of their subnets, the VPC
+            CNI add-on). Default: (), nothing.
+
+    Attributes: role, launch_template, groups (by "OnDemand" / "Spot").
     """
 
     def __init__(
@@ -171,7 +185,17 @@ class ManagedNodeGroups(Construct):
 class FargateProfiles(Construct):
     """One Fargate profile for kube-system and one per namespace; pods in those namespaces
     run on Fargate, each in its own micro-VM, in `subnets` (which must have no route to an
-    internet gateway: EKS refuses public subnets for Fargate)."""
+    internet gateway: EKS refuses public subnets for Fargate).
+
+    Args:
+        `cluster`: the cluster of the profiles; the pod execution role trusts only this cluster's
+            Fargate profiles. Required.
+        `vpc`: the VPC of `subnets`. Required.
+        `subnets`: the pods' subnets, without a route to an internet gateway. Required.
+        `namespaces`: a profile for each, besides kube-system's. Required.
+
+    Attributes: pod_execution_role, profiles (by namespace), system (kube-system's).
+    """
 
     def __init__(
         self,

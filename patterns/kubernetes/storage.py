@@ -32,7 +32,21 @@ POSIX_ID = "1000"
 
 
 class SharedFiles(Construct):
-    """The EFS file system and access point pods share (ReadWriteMany)."""
+    """The EFS file system and access point pods share (ReadWriteMany).
+
+    Encrypted, TLS required (no IAM on mounts); every pod mounting the /shared access point is
+    POSIX user 1000:1000.
+
+    Args:
+        `vpc`: the VPC of the file system. Required.
+        `subnets`: the subnets of its mount targets (the nodes' subnets). Required.
+        `clients`: the security group admitted on NFS (the cluster security group, which nodes and
+            Fargate pods carry). Required.
+        `removal_policy`: the file system's. Required.
+        `backups`: True turns on AWS Backup for the file system. Required.
+
+    Attributes: file_system, access_point.
+    """
 
     def __init__(
         self,

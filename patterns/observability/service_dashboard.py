@@ -35,7 +35,18 @@ DASHBOARD_NAME_MAX = 255
 
 
 class ServiceDashboard(Construct):
-    """Attributes: dashboard, alarms (list)."""
+    """One CloudWatch dashboard per service, and the alarms that say it is unwell.
+
+    Args:
+        `service`: the service's name: the dashboard's name (with the stack's), its title and the
+            start of every alarm description. Required.
+        `latency_threshold`: the API's p99 latency at which its latency alarm fires
+            (`add_rest_api`, `add_http_api`). Default: 2 seconds.
+        `iterator_age_threshold`: the iterator age at which a stream consumer's alarm fires
+            (`add_stream_consumers`). Default: 5 minutes.
+
+    Attributes: dashboard, alarms (list).
+    """
 
     def __init__(
         self,

@@ -94,8 +94,29 @@ def _requires_key(document: dict[str, Any]) -> bool:
 
 
 class OpenApiRestApi(Construct):
-    """Attributes: api (SpecRestApi), stage, operations, usage_plan, api_key (or None),
-    access_logs, execution_logs, url."""
+    """A regional REST API imported from an OpenAPI document, every operation a Lambda proxy.
+
+    Args:
+        `document`: the OpenAPI document; every operation gets the request validator (body and
+            parameters) and a proxy integration with `function`. A document without operations
+            raises ValueError; one whose security requires an `x-api-key` key gets a first API key
+            (`api_key`) in the usage plan. Required.
+        `function`: the function behind every operation; API Gateway may invoke it for exactly
+            these operations on this stage. Required.
+        `description`: the API's, the usage plan's and the API key's description. Required.
+        `throttle_rate`: steady requests per second, on the stage and per key in the usage plan.
+            Required.
+        `throttle_burst`: the burst above `throttle_rate`, on the stage and per key. Required.
+        `quota_per_day`: requests per API key per day (the usage plan's quota). Required.
+        `log_retention_days`: retention of the access and execution log groups. Required.
+        `removal_policy`: the access and execution log groups'. Required.
+        `stage_name`: the stage, which is also the first segment of the URL path. Default: "v1".
+
+    Attributes: api (SpecRestApi), stage, operations, usage_plan, api_key (None unless the document
+    requires a key), access_logs, execution_logs, url.
+    """
+
+    api_key: apigw.IApiKey | None
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ import dataclasses
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
@@ -35,6 +36,7 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from house.compliance import acknowledge
@@ -92,8 +94,47 @@ class CustomDomain:
 
 
 class StaticSite(Construct):
-    """Attributes: bucket, distribution, origin_access_control, headers_policy, router,
-    web_acl (or None), certificate (or None), deployment (or None), url."""
+    """A private S3 bucket served only through CloudFront, with security headers on every answer.
+
+    Args:
+        `access_logs`: the stack's access-log bucket: the site bucket's S3 access logs (prefix
+            s3/<id>/) and CloudFront's standard logs (prefix cloudfront/<id>/). Required.
+        `removal_policy`: the site bucket's and the content deployment's log group's. Required.
+        `log_retention_days`: retention of the content deployment's log group. Required.
+        `content`: a folder of files deployed to the bucket with every stack deploy, which then
+            invalidates the distribution's whole cache. Default: None, no deployment (you upload
+            the files); `deployment` is None.
+        `content_security_policy`: the Content-Security-Policy header of every answer; one line
+            with a default-src (ValueError otherwise). Default: DEFAULT_CSP, everything from the
+            site's own origin only, no framing, upgrade-insecure-requests.
+        `index_document`: the default root object, and what the router serves for every path
+            without a file extension. Default: "index.html".
+        `not_found_document`: served with status 404 when S3 answers 403 (a missing file).
+            Default: "404.html".
+        `price_class`: the edge locations that serve the site. Default: PRICE_CLASS_100, the
+            lowest-priced class (edge locations in the USA, Canada, Europe and Israel).
+        `domain`: your own names on the distribution (CustomDomain): a certificate in us-east-1
+            (given, or created DNS-validated), TLSv1.2_2021 at the least, and alias A/AAAA records
+            when a hosted zone is given; `url` uses the first name. Default: None, the
+            distribution's *.cloudfront.net name and no certificate (`certificate` is None).
+        `waf`: create a web ACL rate-limited per IP at `waf_rate_limit`; not with `web_acl_arn`
+            (ValueError). Default: False.
+        `waf_rate_limit`: requests per IP per 5 minutes that the created web ACL allows; used only
+            with `waf`. Default: 2000.
+        `web_acl_arn`: an existing CLOUDFRONT-scope web ACL to use instead (its ARN is checked).
+            Default: None; with `waf` False too, no WAF and `web_acl` is None.
+        `comment`: the distribution's comment. Default: None, no comment.
+        `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
+            companion). Default: None, this construct's stack, which must then be in us-east-1.
+
+    Attributes: bucket, distribution, origin_access_control, headers_policy, router, web_acl (None
+    without `waf`), certificate (None without `domain`), deployment (None without `content`),
+    url.
+    """
+
+    web_acl: wafv2.CfnWebACL | None
+    certificate: acm.ICertificate | None
+    deployment: s3deploy.BucketDeployment | None
 
     def __init__(
         self,
@@ -115,12 +156,6 @@ class StaticSite(Construct):
         comment: str | None = None,
         edge: CloudFrontEdge | None = None,
     ) -> None:
-        """`waf`: create a web ACL (rate-limited per IP at `waf_rate_limit` requests per 5
-        minutes); `web_acl_arn`: use an existing CLOUDFRONT-scope one instead; neither: no WAF.
-
-        `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
-        companion); without it, this construct's stack, which must then be in us-east-1.
-        """
         super().__init__(scope, id)
         self.bucket = secure_bucket(
             self,
