@@ -85,6 +85,10 @@ class ContainerWebAppStack(cdk.Stack):
         self.registry = ContainerRegistry(
             self,
             "Images",
+            # Named as FargateService's: lower case (all ECR takes), unique per account with the
+            # stack name. The rehearsal needs it too: moto's generated name keeps the stack's
+            # capitals, which ECR's name rule refuses.
+            repository_name=f"{self.stack_name.lower()}/web-app",
             image=settings.image,
             keep_images=settings.repository_keep_images,
             removal_policy=stage.removal_policy,
