@@ -13,6 +13,11 @@ using any other keyword is refused when it is loaded, not silently half-checked.
 `re.fullmatch`. For anchored `^...$` patterns the two agree, and a string with a trailing newline
 fails both (Python's `re.search` would accept it: its `$` also matches before a final newline).
 The tests check every pattern is anchored.
+
+A property may be a reference to a rule the whole library shares, and nothing else:
+`{"$ref": "handler_kit/definitions.json#/EmailAddress"}` (handler_kit/definitions.json). It is
+replaced by that rule when the file is loaded; house/api_models.py does the same for the API
+Gateway model, so the gateway, this check and every other reader of the rule see one rule.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ KEYWORDS = {
     "items",
     "maxItems",
 }
+# `{"$ref": REFERENCE_PREFIX + name}`: the rule `name` of handler_kit/definitions.json.
+REFERENCE_PREFIX = "handler_kit/definitions.json#/"
+DEFINITIONS = Path(__file__).with_name("definitions.json")
 
 
 @functools.cache
@@ -58,9 +66,36 @@ def load(path: str) -> dict[str, dict]:
     """The schemas of a `schemas.json` (name -> schema), checked for unknown keywords; read on
     first use, so a cold start that serves a GET never parses it."""
     schemas = json.loads(Path(path).read_text())
+    definitions = json.loads(DEFINITIONS.read_text())
     for name, schema in schemas.items():
-        _check_keywords(schema, name)
+        schemas[name] = resolved(schema, definitions, name)
+        _check_keywords(schemas[name], name)
     return schemas
+
+
+def resolved(schema: dict, definitions: dict, where: str) -> dict:
+    """`schema` with every `{"$ref": "handler_kit/definitions.json#/<name>"}` property (or
+    array item) replaced by that definition."""
+
+    def rule(value: dict, at: str) -> dict:
+        if "$ref" not in value:
+            return resolved(value, definitions, at)
+        reference = value["$ref"]
+        name = reference.removeprefix(REFERENCE_PREFIX) if isinstance(reference, str) else ""
+        if set(value) != {"$ref"} or not reference.startswith(REFERENCE_PREFIX):
+            raise ValueError(f"schema {at}: only {{'$ref': '{REFERENCE_PREFIX}<name>'}} alone")
+        if name not in definitions:
+            raise ValueError(f"schema {at}: no definition {name!r} in {DEFINITIONS.name}")
+        return dict(definitions[name])
+
+    schema = dict(schema)
+    if "properties" in schema:
+        schema["properties"] = {
+            name: rule(value, f"{where}.{name}") for name, value in schema["properties"].items()
+        }
+    if isinstance(schema.get("items"), dict):
+        schema["items"] = rule(schema["items"], f"{where}[]")
+    return schema
 
 
 def _check_keywords(schema: dict, where: str) -> None:
