@@ -40,9 +40,8 @@ def seen():
 
 @pytest.fixture
 def api(rest, origin, errors, seen):
-    api = rest.RestApi(
-        max_body_bytes=64, origin_lock=origin.OriginLock.of(HEADER, [CURRENT, PREVIOUS])
-    )
+    lock = origin.OriginLock.of(HEADER, [CURRENT, PREVIOUS])
+    api = rest.RestApi(max_body_bytes=64, origin_lock=lambda: lock)
 
     @api.route("POST", "/things")
     def things(request):

@@ -213,7 +213,7 @@ class Request:
         headers = {
             name.lower(): value for name, value in _strings(event, "headers", "header").items()
         }
-        lock = api.origin_lock
+        lock = api.origin_lock()
         return cls(
             method=_text(event.get("httpMethod"), "the method"),
             resource=_text(event.get("resource"), "the resource"),
@@ -385,9 +385,10 @@ class RestApi:
             any. Empty: no CORS headers (a same-origin API, or one behind CloudFront).
         cache_control: send `Cache-Control` (no-store, or public max-age=Response.cache_seconds)
             for a CDN in front of the API.
-        origin_lock: behind CloudFront, the secret header its origin requests carry
-            (handler_kit.origin.from_environment()); a request without it is a 403, whatever its
-            route, before anything else is read. None: no lock.
+        origin_lock: behind CloudFront, the secret header its origin requests carry, read per
+            request (e.g. from settings(), which read handler_kit.origin.from_environment());
+            a request without it is a 403, whatever its route, before anything else is read.
+            None: no lock.
     """
 
     def __init__(
@@ -399,7 +400,7 @@ class RestApi:
         cache_control: bool = False,
         allow_headers: Sequence[str] = ("Authorization", "Content-Type"),
         expose_headers: Sequence[str] = ("Location",),
-        origin_lock: OriginLock | None = None,
+        origin_lock: Callable[[], OriginLock | None] = lambda: None,
     ) -> None:
         self.max_body_bytes = max_body_bytes
         self.origin_lock = origin_lock
@@ -439,7 +440,7 @@ class RestApi:
     def _answer(self, event: Any) -> Response:
         try:
             request = Request.of(event, self)
-            if self.origin_lock is not None and not request.through_origin_lock:
+            if not request.through_origin_lock and self.origin_lock() is not None:
                 raise Forbidden(
                     "this API answers through its site's CloudFront distribution only "
                     "(<site>/api/...), not at its own execute-api address",
