@@ -584,19 +584,29 @@ def customer_key(
     *,
     description: str,
     removal_policy: cdk.RemovalPolicy,
+    mac: bool = False,
     **overrides: Any,
 ) -> kms.Key:
     """A customer-managed KMS key with yearly automatic rotation (billed per key-month and per
     request: a line of each stack's idle-cost table in its doc).
 
+    `mac=True`: an HMAC_256 key that only makes and checks MACs (GenerateMac/VerifyMac, e.g.
+    handler_kit.signed_tokens); KMS rotates no HMAC key automatically, and rotating it would
+    invalidate every link already sent, so it has none.
+
     Only AWS services may create grants on it (CT.KMS.PR.3): a grant is how EFS, Neptune, Lambda
     or EBS use a key for a resource they manage, and never what a person or an application needs.
 
-    `description`, `removal_policy`: required. `**overrides`: any other kms.Key property
+    `description`, `removal_policy`: required. `mac`: default False (above).
+    `**overrides`: any other kms.Key property
     (`alias`, `pending_window`, ...), laid over these (`house_props`).
     """
     defaults = dict(
-        description=description, enable_key_rotation=True, removal_policy=removal_policy
+        description=description,
+        enable_key_rotation=not mac,
+        key_spec=kms.KeySpec.HMAC_256 if mac else None,
+        key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC if mac else None,
+        removal_policy=removal_policy,
     )
     key = _build("customer_key", kms.Key, scope, id, defaults, overrides)
     key.add_to_resource_policy(

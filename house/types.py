@@ -49,9 +49,17 @@ HostedZoneName = matching(
     rf"{DOMAIN_NAME}\.?", "a lowercase DNS zone name like example.com (or example.com.)"
 )
 HostedZoneId = matching(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
+# The one address rule (lambda_src/layers/handler_kit/handler_kit/definitions.json, which the
+# API models, the handlers and the mailer read): an address SES can deliver to. A test keeps
+# this copy equal to it (tests/handler_kit/test_email_address.py).
+EMAIL_ADDRESS = (
+    r"(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+)
 EmailAddress = matching(
-    r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
-    "an e-mail address like welcome@example.com",
+    EMAIL_ADDRESS,
+    "an e-mail address SES can deliver to, like welcome@example.com (ASCII, no quoted local "
+    "part, a domain name with a top-level label)",
 )
 REGION = r"[a-z]{2}(-[a-z]+)+-\d"
 Region = matching(REGION, "an AWS region name like eu-west-1")

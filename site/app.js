@@ -57,11 +57,43 @@ async function showPost(slug) {
   view.replaceChildren(article, el("a", "All posts", { href: "/" }));
 }
 
+// The links in subscription mails: /subscription#confirm=<token> or #unsubscribe=<token>. The
+// token is in the fragment, which browsers never send, so it is in no access log; the page asks
+// before it posts the token to the API, so a mail scanner that opens every link does nothing.
+function showSubscriptionLink() {
+  const [action, token] = location.hash.slice(1).split("=", 2);
+  history.replaceState(null, "", "/subscription");  // the token leaves the address bar
+  if (!["confirm", "unsubscribe"].includes(action) || !token) {
+    view.replaceChildren(el("p", "This link is incomplete.", { class: "muted" }), el("a", "All posts", { href: "/" }));
+    return;
+  }
+  const button = el("button", action === "confirm" ? "Confirm my subscription" : "Unsubscribe me");
+  const status = el("p", "", { class: "muted", role: "status" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const response = await fetch(`/api/subscribers/${action}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token: decodeURIComponent(token) }),
+      });
+      const body = await response.json().catch(() => ({}));
+      const done = action === "confirm" ? "Subscribed: a welcome email is on its way." : "Unsubscribed: no more emails.";
+      status.textContent = response.ok ? done : body.message || `HTTP ${response.status}`;
+    } catch (error) {
+      status.textContent = `Could not reach the blog: ${error.message}`;
+      button.disabled = false;
+    }
+  });
+  view.replaceChildren(button, status, el("a", "All posts", { href: "/" }));
+}
+
 async function route() {
   // The CloudFront Function serves index.html for every extensionless path, so /post/<slug>
   // deep links reach this code with the address intact.
   const match = location.pathname.match(/^\/post\/([a-z0-9-]+)\/?$/);
   try {
+    if (location.pathname === "/subscription" && location.hash) return showSubscriptionLink();
     await (match ? showPost(match[1]) : showList());
   } catch (error) {
     view.replaceChildren(el("p", `Could not load: ${error.message}`, { class: "muted" }));
@@ -90,7 +122,7 @@ document.getElementById("subscribe").addEventListener("submit", async (event) =>
       body: JSON.stringify({ email }),
     });
     const body = await response.json().catch(() => ({}));
-    status.textContent = response.ok ? "Thanks! A welcome email is on its way." : body.message || `HTTP ${response.status}`;
+    status.textContent = response.ok ? "Almost done: open the link in the email we sent to confirm." : body.message || `HTTP ${response.status}`;
   } catch (error) {
     status.textContent = `Could not subscribe: ${error.message}`;
   }

@@ -406,7 +406,8 @@ def test_the_functions_checked_are_every_function_of_ours(every_stage_function):
     expected = {
         "MyBlog/Api/Handler",
         "MyBlog/Thumbnails/Function",
-        "MyBlog/WelcomeEmail/Function",
+        "MyBlog/Subscriptions/Handler",
+        "MyBlog/Subscriptions/WelcomeEmail/Function",
         "MyTodoList/TodoApi/Handler",
         "NeptuneGraph/BulkLoad/StartLoad",
         "NeptuneGraph/BulkLoad/LoadStatus",

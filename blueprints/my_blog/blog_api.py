@@ -1,12 +1,22 @@
 """BlogApi: the blog's REST API, meant to sit behind the site's CloudFront distribution at /api/*.
 
-    CloudFront /api/*  (cache key: path + ?limit&cursor + Authorization; GET/HEAD cached)
+    CloudFront /api/*  (cache key: path + ?limit&cursor + Authorization; GET/HEAD cached;
+        |               origin lock: adds the secret X-Origin-Verify header)
         --> API Gateway REST, regional, stage v1 (request validation, throttling, JSON access log)
               GET  /api/posts, /api/posts/{slug}      public
-              POST /api/subscribers                   public
               POST /api/posts, /api/uploads           Cognito user pool "authors" (ID token)
+              POST /api/subscribers{,/confirm,/unsubscribe}  public, with `subscriptions`
         --> Lambda (lambda_src/blog_api) --> DynamoDB table, optionally through DAX (in the VPC)
                                          --> pre-signed S3 POSTs for s3://media/<upload_prefix>
+        --> the subscriptions function (blueprints/my_blog/subscriptions.py), if given
+
+Direct calls, decided: with `origin_lock` every function behind the API refuses (403, before
+anything else) a request without the header CloudFront adds (handler_kit.origin; the secret and
+its rotation: house/origin_verify.py). A check in the handlers, not in front of them: a REST API
+resource policy cannot test a header, a Lambda authorizer would replace the Cognito one on the
+authors' routes, and a regional WAF web ACL on the stage bills per month, per rule and per
+request. The price: a direct call still reaches a function (throttled by the stage like any
+other request) and is refused there, in microseconds.
 
 Authentication for writing, decided: a Cognito user pool of authors, not IAM. An IAM (SigV4)
 signature covers the Host header, and through CloudFront the host the author signs is not the
@@ -37,10 +47,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from house.api_models import json_schema, request_schemas
 from house.compliance import acknowledge
 from house.defaults import api_execution_log_group, log_group
 from house.lambda_function import python_function
 from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
+from house.origin_verify import OriginVerify
 from house.settings import keeps_data
 from patterns.data.dax_cache import DaxCache
 from patterns.web.rest_api import one_error_body
@@ -50,7 +62,13 @@ STAGE_NAME = "v1"
 CACHED_QUERY_STRINGS = ("limit", "cursor")
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 TAG_PATTERN = "^[a-z0-9][a-z0-9-]{0,29}$"
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+# What CloudFront adds for the subscriptions' per-source limit (handler_kit.rest Request.source).
+VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
+SUBSCRIPTION_ROUTES = {  # resource below /api/subscribers -> schemas.json model
+    "": "Subscription",
+    "confirm": "Confirmation",
+    "unsubscribe": "Unsubscription",
+}
 
 _NO_XRAY_IN_VPC = (
     "with DAX it runs in isolated subnets with no route to the X-Ray API; an X-Ray interface "
@@ -59,8 +77,9 @@ _NO_XRAY_IN_VPC = (
 
 
 class BlogApi(Construct):
-    """Attributes: authors (user pool), authors_client, function, api, origin, cache_policy,
-    origin_request_policy, access_logs, security_group (with a VPC, else None)."""
+    """Attributes: authors (user pool), authors_client, function, functions (every function
+    behind the API), api, origin, cache_policy, origin_request_policy, access_logs,
+    security_group (with a VPC, else None), origin_lock (or None)."""
 
     def __init__(
         self,
@@ -83,8 +102,14 @@ class BlogApi(Construct):
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         dax: DaxCache | None = None,
+        subscriptions: lambda_.Function | None = None,
+        origin_lock: OriginVerify | None = None,
     ) -> None:
+        """`subscriptions`: the function behind POST /api/subscribers{,/confirm,/unsubscribe}
+        (lambda_src/subscriptions); None: no such routes. `origin_lock`: every function here
+        refuses requests without CloudFront's secret header."""
         super().__init__(scope, id)
+        self.origin_lock = origin_lock
         if dax is not None and vpc is None:
             raise ValueError(
                 f"BlogApi {id!r}: a DAX cluster is reached from inside its VPC; pass vpc"
@@ -137,6 +162,11 @@ class BlogApi(Construct):
             invoked_synchronously_by="API Gateway, which returns its error to the caller",
             tracing_off_because=_NO_XRAY_IN_VPC if vpc is not None else None,
         )
+        self.functions = [self.function, *([subscriptions] if subscriptions else [])]
+        if origin_lock is not None:
+            for function in self.functions:
+                for name, value in origin_lock.function_environment.items():
+                    function.add_environment(name, value)
         self._grant_data(table, media_bucket, upload_prefix)
         if dax is not None:
             dax.allow_client(self.function)
@@ -188,10 +218,15 @@ class BlogApi(Construct):
         # distribution's /api/ (cached, behind the optional WAF), so the stack does not print it.
         self.api.node.try_remove_child("Endpoint")
         self._routes(max_upload_bytes)
+        self.subscribe = self.confirm = self.unsubscribe = None
+        if subscriptions is not None:
+            self._subscription_routes(subscriptions)
         self._gateway_responses()
         self._acknowledge_api()
 
-        self.origin = origins.RestApiOrigin(self.api)
+        self.origin = origins.RestApiOrigin(
+            self.api, custom_headers=origin_lock.origin_headers if origin_lock else None
+        )
         self.cache_policy = cloudfront.CachePolicy(
             self,
             "EdgeCache",
@@ -211,15 +246,18 @@ class BlogApi(Construct):
             enable_accept_encoding_brotli=True,
         )
         # Cache-key values are forwarded anyway; this adds only what a POST needs. Never Host
-        # (API Gateway routes on its own host name).
+        # (API Gateway routes on its own host name). The viewer's address only for the
+        # subscriptions' per-source limit.
+        forwarded = ["Content-Type", *([VIEWER_ADDRESS_HEADER] if subscriptions else [])]
         self.origin_request_policy = cloudfront.OriginRequestPolicy(
             self,
             "OriginRequests",
             origin_request_policy_name=physical_name(
                 self, "OriginRequests", max_length=CLOUDFRONT_POLICY_NAME_MAX
             ),
-            comment="MyBlog API: forward Content-Type; no cookies, no other query strings",
-            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list("Content-Type"),
+            comment=f"MyBlog API: forward {', '.join(forwarded)}; no cookies, no other query "
+            "strings",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*forwarded),
             query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
         )
@@ -308,7 +346,7 @@ class BlogApi(Construct):
             cognito_user_pools=[self.authors],
             results_cache_ttl=cdk.Duration.minutes(5),
         )
-        validator = self.api.add_request_validator(
+        self.validator = validator = self.api.add_request_validator(
             "Validate", validate_request_body=True, validate_request_parameters=True
         )
         authors_only = dict(
@@ -354,18 +392,6 @@ class BlogApi(Construct):
             request_validator=validator,
             request_parameters={"method.request.path.slug": True},
         )
-        self.subscribe = root.add_resource("subscribers").add_method(
-            "POST",
-            integration,
-            request_validator=validator,
-            request_models={
-                "application/json": self._model(
-                    "Subscription",
-                    {"email": _string(max_length=254, pattern=EMAIL_PATTERN)},
-                    required=["email"],
-                )
-            },
-        )
         self.upload_url = root.add_resource("uploads").add_method(
             "POST",
             integration,
@@ -382,6 +408,35 @@ class BlogApi(Construct):
                 )
             },
             **authors_only,
+        )
+
+    def _subscription_routes(self, function: lambda_.Function) -> None:
+        """POST /api/subscribers, .../confirm, .../unsubscribe: public, each body checked by a
+        model built from lambda_src/subscriptions/schemas.json (the handler's own schemas, the
+        address rule resolved from handler_kit/definitions.json)."""
+        integration = apigw.LambdaIntegration(function, allow_test_invoke=False)
+        schemas = request_schemas("subscriptions")
+        resource = self.api.root.get_resource("api").add_resource("subscribers")
+        methods = {}
+        for path, model in SUBSCRIPTION_ROUTES.items():
+            target = resource.add_resource(path) if path else resource
+            methods[path] = target.add_method(
+                "POST",
+                integration,
+                request_validator=self.validator,
+                request_models={
+                    "application/json": self.api.add_model(
+                        model,
+                        content_type="application/json",
+                        model_name=model,
+                        schema=json_schema(schemas[model]),
+                    )
+                },
+            )
+        self.subscribe, self.confirm, self.unsubscribe = (
+            methods[""],
+            methods["confirm"],
+            methods["unsubscribe"],
         )
 
     def _model(self, name: str, properties: dict, *, required: list[str]) -> apigw.Model:
@@ -401,7 +456,8 @@ class BlogApi(Construct):
 
     def _gateway_responses(self) -> None:
         """API Gateway's own errors in the handler's one error body (patterns/web/rest_api.py);
-        the distribution maps 403 to the site's 404 page, so the API never sends 403."""
+        the distribution maps 403 to the site's 404 page, so nothing that comes through
+        CloudFront is answered 403 (only a direct call, refused by the origin lock)."""
         one_error_body(
             self.api, not_authenticated="sign in as an author (Cognito ID token in Authorization)"
         )
@@ -418,8 +474,12 @@ class BlogApi(Construct):
         for method, what in (
             (self.list_posts, "lists published posts"),
             (self.get_post, "reads one published post"),
-            (self.subscribe, "takes an email address for the newsletter"),
+            (self.subscribe, "takes an address to send a confirmation link to (double opt-in)"),
+            (self.confirm, "confirms a subscription with the signed link from its mail"),
+            (self.unsubscribe, "forgets an address with the signed link from any of its mails"),
         ):
+            if method is None:
+                continue
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
                 acknowledge(
                     method,

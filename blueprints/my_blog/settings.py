@@ -56,6 +56,21 @@ class MyBlogSettings(DaxSettings):
         description="Retries of a failing stream batch before its records go to the failures "
         "queue.",
     )
+    # -- subscriptions (on with sender_email) --
+    confirm_link_hours: int = Field(
+        48,
+        ge=1,
+        le=168,
+        description="How long a confirmation link works; an address nobody confirms is deleted "
+        "then (double opt-in: the welcome mail follows the confirmation only).",
+    )
+    subscribe_rate_limit: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Subscription requests (subscribe, confirm, unsubscribe) one source address "
+        "may make per hour; more are refused with 429 and change nothing.",
+    )
     # -- site (CloudFront) --
     content_security_policy: OneLine = Field(
         DEFAULT_CSP,
@@ -112,6 +127,20 @@ class MyBlogSettings(DaxSettings):
     )
     api_throttle_burst: int = Field(
         40, ge=1, le=5_000, description="Requests the API stage accepts in a burst."
+    )
+    lock_origin: bool = Field(
+        False,
+        description="The API answers only requests that come through the site's CloudFront "
+        "distribution (a secret header CloudFront adds, from Secrets Manager); direct calls to "
+        "its execute-api URL get 403. Required where data is kept (prod). Billed per secret-month "
+        "(two after the first rotation).",
+    )
+    origin_secret_generation: int = Field(
+        1,
+        ge=1,
+        le=1_000_000,
+        description="Bump by one and deploy to rotate the lock_origin secret: the API accepts the "
+        "new and the previous value while CloudFront switches over, then the older is deleted.",
     )
     # -- data --
     replica_regions: tuple[Region, ...] = Field(
@@ -196,6 +225,13 @@ class MyBlogSettings(DaxSettings):
         )
         stage = (info.context or {}).get("stage")
         if stage is not None:
+            require(
+                self.lock_origin or not stage.keep_data,
+                "lock_origin",
+                self.lock_origin,
+                f"stages.{stage.name} keeps data (prod): the API must refuse calls that do not "
+                "come through CloudFront; set it to true",
+            )
             # The table's own region in replica_regions is dropped by the stack, with a warning.
             require(
                 not self.replica_regions or stage.region is not None,

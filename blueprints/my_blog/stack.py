@@ -4,16 +4,18 @@
                        outside us-east-1 the web ACL and certificate are in MyBlogEdge there)
         /*             --OAC--> site bucket (sample site from site/, deployed with the stack)
         /api/*         -------> API Gateway REST --> blog API Lambda --> DynamoDB TableV2
-                                  (authors: Cognito)      (prod: in a VPC, through DAX)
+                       (lock_origin: a secret      (authors: Cognito)  (prod: in a VPC, DAX)
+                        header; direct calls 403)  --> subscriptions Lambda (with sender_email)
         /thumbnails/*  --OAC--> media bucket, thumbnails/ prefix only
-    table stream --(new SUBSCRIBER# items)--> welcome-email Lambda --> SES (verified identity;
-                                              only with sender_email set)
+    subscribers table stream --> welcome-email Lambda --> SES: confirmation link, then welcome
+                                 (double opt-in; only with sender_email set)
     media bucket uploads/*.jpg|png --> thumbnail Lambda --> thumbnails/, PHOTO# item, SNS topic
     everything that logs --> one access-log bucket
 
 dev: one region, no replicas, no DAX, no VPC, everything DESTROYed with the stack.
 prod: global-table replicas, a 3-node DAX cluster in an isolated VPC, RETAIN + deletion
-protection. See docs/my-blog.md.
+protection, the origin lock, subscriber addresses under a customer-managed key. See
+docs/my-blog.md.
 """
 
 from __future__ import annotations
@@ -24,13 +26,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from blueprints.my_blog.blog_api import BlogApi
 from blueprints.my_blog.settings import MyBlogSettings
+from blueprints.my_blog.subscriptions import Subscriptions
 from house.compliance import (
     acknowledge,
     acknowledge_bucket_deployment,
@@ -42,10 +43,10 @@ from house.defaults import access_log_bucket, secure_bucket
 from house.lambda_function import python_layer
 from house.network import ISOLATED
 from house.network import vpc as house_vpc
+from house.origin_verify import OriginVerify
 from house.settings import Instance
 from patterns.data.dax_cache import DaxCache
 from patterns.events.photo_thumbnails import PhotoThumbnails
-from patterns.events.stream_consumer import StreamConsumer
 from patterns.web.static_site import CustomDomain, StaticSite
 
 STACK_ID = "MyBlog"
@@ -143,6 +144,40 @@ class MyBlogStack(cdk.Stack):
                 "the API queries through DAX); index ARNs are the table ARN plus /index/<name>.",
             )
 
+        # Subscriptions need someone to send their mail: with sender_email only.
+        self.sender = self.subscriptions = self.welcome = None
+        self.sandbox_recipients = []
+        if settings.sender_email is not None:
+            self.sender = self._ses_identity(settings)
+            self.subscriptions = Subscriptions(
+                self,
+                "Subscriptions",
+                sender=settings.sender_email,
+                sender_identity_arns=[
+                    self.format_arn(
+                        service="ses", resource="identity", resource_name=i.email_identity_name
+                    )
+                    for i in (self.sender, *self.sandbox_recipients)
+                ],
+                blog_name=settings.blog_name,
+                site_url=self.site.url,
+                confirm_link_hours=settings.confirm_link_hours,
+                requests_per_hour=settings.subscribe_rate_limit,
+                retry_attempts=settings.welcome_retry_attempts,
+                **logs,
+            )
+            self.welcome = self.subscriptions.mailer
+
+        self.origin_lock = (
+            OriginVerify(
+                self,
+                "OriginVerify",
+                generation=settings.origin_secret_generation,
+                what=f"{self.stack_name}'s REST API",
+            )
+            if settings.lock_origin
+            else None
+        )
         max_upload_bytes = settings.max_upload_mb * 1024 * 1024
         self.api = BlogApi(
             self,
@@ -166,6 +201,8 @@ class MyBlogStack(cdk.Stack):
             vpc=self.vpc,
             vpc_subnets=ISOLATED if self.vpc else None,
             dax=self.dax,
+            subscriptions=self.subscriptions.function if self.subscriptions else None,
+            origin_lock=self.origin_lock,
             **logs,
         )
         self.site.add_dynamic_path(
@@ -174,41 +211,8 @@ class MyBlogStack(cdk.Stack):
             cache_policy=self.api.cache_policy,
             origin_request_policy=self.api.origin_request_policy,
         )
-
-        self.sender = self.welcome = None
-        self.sandbox_recipients = []
-        if settings.sender_email is not None:
-            self.sender = self._ses_identity(settings)
-            self.welcome = StreamConsumer(
-                self,
-                "WelcomeEmail",
-                table=self.table,
-                source="welcome_email",
-                description="Sends one welcome email per new subscriber (table stream -> SES)",
-                environment={
-                    "TABLE_NAME": self.table.table_name,
-                    "SENDER": settings.sender_email,
-                    "BLOG_NAME": settings.blog_name,
-                    "SITE_URL": self.site.url,
-                },
-                # Only new subscriber items wake the function: posts, photos and the welcomedAt
-                # update the function itself makes are filtered out by Lambda, free of charge.
-                filters=[
-                    lambda_.FilterCriteria.filter(
-                        {
-                            "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                            "dynamodb": {
-                                "NewImage": {
-                                    "pk": {"S": lambda_.FilterRule.begins_with("SUBSCRIBER#")}
-                                }
-                            },
-                        }
-                    )
-                ],
-                retry_attempts=settings.welcome_retry_attempts,
-                **logs,
-            )
-            self._grant_welcome(settings)
+        if self.origin_lock is not None:
+            self.origin_lock.checkers_before(self.site.distribution, *self.api.functions)
 
         self.photos = PhotoThumbnails(
             self,
@@ -249,7 +253,8 @@ class MyBlogStack(cdk.Stack):
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             # On-demand: a blog is idle most of the time; no capacity to pay for while it is.
             billing=dynamodb.Billing.on_demand(),
-            # NEW_IMAGE is all the welcome function reads; global tables need a stream anyway.
+            # Global tables replicate through the stream (nothing else reads it: subscribers
+            # have their own table, blueprints/my_blog/subscriptions.py).
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -284,26 +289,6 @@ class MyBlogStack(cdk.Stack):
             for i, address in enumerate(settings.ses_sandbox_recipients)
         ]
         return sender
-
-    def _grant_welcome(self, settings: MyBlogSettings) -> None:
-        function = self.welcome.function
-        function.add_to_role_policy(
-            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[self.table.table_arn])
-        )
-        # SendEmail on the verified sender identity only, and only with the configured From.
-        identities = [self.sender, *self.sandbox_recipients]
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ses:SendEmail"],
-                resources=[
-                    self.format_arn(
-                        service="ses", resource="identity", resource_name=i.email_identity_name
-                    )
-                    for i in identities
-                ],
-                conditions={"StringEquals": {"ses:FromAddress": settings.sender_email}},
-            )
-        )
 
     # -- compliance and outputs -------------------------------------------------------------------
 
@@ -344,9 +329,17 @@ class MyBlogStack(cdk.Stack):
             cdk.CfnOutput(
                 self,
                 "WelcomeEmail",
-                description="Welcome emails to new subscribers (SES)",
+                description="Subscriptions by e-mail (double opt-in, SES)",
                 value=f"off: set {instance.setting('sender_email')} in cdk.json (or deploy with "
                 f"{instance.override('sender_email', 'welcome@your-domain')}) to turn them on",
+            )
+        if self.origin_lock is not None:
+            cdk.CfnOutput(
+                self,
+                "ApiDirectUrl",
+                value=self.api.api.url,
+                description="API Gateway's own address: it refuses every call (403, lock_origin); "
+                "readers and authors use ApiBaseUrl",
             )
         cdk.CfnOutput(self, "AuthorsUserPoolId", value=self.api.authors.user_pool_id)
         cdk.CfnOutput(self, "AuthorsClientId", value=self.api.authors_client.user_pool_client_id)
@@ -385,7 +378,8 @@ class MyBlogStack(cdk.Stack):
         cdk.CfnOutput(self, "MediaBucketName", value=self.media.bucket_name)
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "RejectedUploadsQueueUrl", value=self.photos.rejected.queue_url)
-        if self.welcome is not None:
+        if self.subscriptions is not None:
+            cdk.CfnOutput(self, "SubscribersTableName", value=self.subscriptions.table.table_name)
             cdk.CfnOutput(self, "WelcomeFailuresQueueUrl", value=self.welcome.failures.queue_url)
 
 

@@ -1,11 +1,8 @@
-"""The blog's logic: what a post and a subscription are, decided here; no HTTP, no boto3.
+"""The blog's logic: what a post is, decided here; no HTTP, no boto3.
 
 Bodies arrive checked against schemas.json (types, lengths, patterns, unknown fields); this adds
 what a schema cannot say: a title or body is not blank, a slug comes from the title when none is
-given, an address is ASCII (SES sends to ASCII addresses only; the model's ECMAScript `\\s` and
-Python's also disagree outside ASCII: U+FEFF is whitespace to ECMAScript only), and a second
-subscription of the same address is answered like the first (the API does not reveal who is
-subscribed).
+given.
 """
 
 from __future__ import annotations
@@ -93,25 +90,6 @@ def create_post(author: Caller, fields: dict) -> dict:
     logger.info("post created", extra={"slug": slug, "author": author.sub})
     count("PostsCreated")
     return public(item)
-
-
-def subscribe(fields: dict) -> str:
-    """The address, lowercased, subscribed once however often it is sent."""
-    email = fields["email"]
-    if not email.isascii():
-        raise InvalidInput("field 'email' must be an ASCII address (SES sends to no other)")
-    email = email.lower()
-    added = store.put_new(
-        {
-            "pk": f"SUBSCRIBER#{email}",
-            "sk": "SUBSCRIBER",
-            "email": email,
-            "subscribedAt": _now(),
-        }
-    )
-    if added:
-        count("Subscribed")
-    return email
 
 
 def upload(content_type: str) -> dict:

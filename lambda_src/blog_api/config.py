@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+from handler_kit import origin
 from handler_kit.settings import environment
 
 
@@ -18,12 +19,13 @@ class Settings:
     thumbnail_prefix: str
     max_upload_bytes: int
     cache_seconds: int  # CloudFront keeps GET answers this long
+    origin_lock: origin.OriginLock | None  # requests must come through CloudFront
 
 
 @functools.cache
 def settings() -> Settings:
     with environment() as env:
-        return Settings(
+        values = dict(
             table_name=env.text("TABLE_NAME"),
             posts_index=env.text("POSTS_INDEX"),
             media_bucket=env.text("MEDIA_BUCKET"),
@@ -32,3 +34,4 @@ def settings() -> Settings:
             max_upload_bytes=env.integer("MAX_UPLOAD_BYTES", minimum=1),
             cache_seconds=env.integer("CACHE_SECONDS", default=60, minimum=1),
         )
+    return Settings(**values, origin_lock=origin.from_environment())

@@ -3,7 +3,6 @@
     GET  /api/posts?limit=&cursor=   newest posts first (public, cached at the edge)
     GET  /api/posts/{slug}           one post (public, cached at the edge)
     POST /api/posts                  create a post            (authors: Cognito ID token)
-    POST /api/subscribers            subscribe an email address (public)
     POST /api/uploads                pre-signed S3 POST for one photo (authors)
 
 This module parses and answers; blog.py decides; store.py does the I/O; config.py is the
@@ -11,6 +10,9 @@ configuration. The REST kit (handler_kit.rest, a layer) does what every API does
 type and UTF-8 checks, JSON bodies checked against schemas.json (kept equal to the API Gateway
 models of blueprints/my_blog/blog_api.py by a test), domain errors to 4xx, store failures to
 503/500, and one error body `{"message": ..., "code": ...}`. A bad request changes nothing.
+With the origin lock configured (handler_kit.origin), a request that did not come through the
+site's CloudFront distribution is a 403 before anything else is read. (Subscriptions are
+lambda_src/subscriptions, a function of their own.)
 GET answers carry `Cache-Control: public, max-age=N` so CloudFront keeps them N seconds;
 everything else is `no-store`.
 
@@ -44,6 +46,7 @@ api = RestApi(
     max_body_bytes=MAX_BODY_BYTES,
     schemas=Path(__file__).with_name("schemas.json"),
     cache_control=True,
+    origin_lock=lambda: config.settings().origin_lock,
 )
 handler = api.handler
 
@@ -117,12 +120,6 @@ def create_post(request: Request) -> Response:
     author = request.caller()
     post = blog.create_post(author, request.body("NewPost"))
     return Response(201, post, headers={"Location": f"/api/posts/{post['slug']}"})
-
-
-@api.route("POST", "/api/subscribers")
-def subscribe(request: Request) -> Response:
-    email = blog.subscribe(request.body("Subscription"))
-    return Response(202, {"status": "subscribed", "email": email})
 
 
 @api.route("POST", "/api/uploads")

@@ -1,7 +1,7 @@
 """Data access for the blog: one table and the media bucket's upload signer. Only I/O here.
 
 Table: posts `pk=POST#<slug>, sk=POST` (+ `gsi1pk=POSTS, gsi1sk=<createdAt>#<slug>` for the
-newest-first index), subscribers `pk=SUBSCRIBER#<email>, sk=SUBSCRIBER`. Reads and writes go
+newest-first index) and photos `pk=PHOTO#<id>` (the thumbnail function's). Reads and writes go
 through DAX when the function is given DAX_ENDPOINT (the dynamodb_client layer), else DynamoDB.
 The table is made by the first request that needs it, the S3 client only by the upload route
 (the public GETs never pay for it). Failures other than a failed condition propagate: the REST

@@ -1,28 +1,40 @@
-"""Welcome email: DynamoDB stream (new subscriber items only) -> one SES email per subscriber.
+"""Subscription mail: the subscribers table's stream -> SES, double opt-in.
 
-The event source mapping filters the stream to INSERTs of `SUBSCRIBER#...` items, reports
-partial batch failures, bisects a failing batch and retries a bounded number of times before
-the failed records' coordinates go to the encrypted on-failure queue. This handler:
+    INSERT (or re-request) of a pending subscriber  -> the confirmation mail: a signed link that
+                                                       expires with the pending item
+    MODIFY pending -> confirmed                      -> the welcome mail
+    every mail                                       -> a signed unsubscribe link
 
-- validates each record; one it cannot use (not a stream record, no email, an address SES can
-  never send to, wrong key) is a poison record: it is reported as a batch item failure, never
-  silently dropped, and never stops the records after it;
-- claims the subscriber with a conditional update (`SET welcomedAt` only if it is not set)
-  *before* sending, so a retried batch, a bisected half, or a duplicate stream record never
-  sends the same welcome twice; if SES then refuses or cannot be reached, the claim is released
-  and the record is reported failed, so the retry sends it. If SES may have sent it (the answer
-  was lost: a read timeout, a dropped connection), the claim is kept and nothing is resent.
-  (The one gap: the function dies between the claim and SendEmail, or cannot release the claim
-  after SES refused. That subscriber is then marked welcomed without an email, and the second
-  case is logged as an error naming them; at most once is the right side to err on for email.)
+The event source mapping passes only those records (its filters, blueprints/my_blog/
+subscriptions.py: a pending subscriber not yet sent a confirmation, a confirmed one not yet
+welcomed), reports partial batch failures, bisects a failing batch and retries a bounded number
+of times before the failed records' coordinates go to the encrypted on-failure queue. This
+handler:
+
+- validates each record; one it cannot use (not a stream record, no email, an address outside
+  the one address rule (handler_kit.email_address), a key that does not match its address, no
+  link expiry) is a poison record: it is reported as a batch item failure, never silently
+  dropped, and never stops the records after it. Any other record is ignored;
+- signs the links first (KMS GenerateMac: this function can sign, the API can only verify), then
+  claims the mail with a conditional update before sending (`confirmationFor = requestedAt` for
+  a confirmation, so a new request after the link expired gets a new mail; `welcomedAt` for the
+  welcome), so a retried batch, a bisected half or a duplicate record never sends the same mail
+  twice; if SES then refuses or cannot be reached, the claim is released and the record is
+  reported failed, so the retry sends it. If SES may have sent it (the answer was lost: a read
+  timeout, a dropped connection), the claim is kept and nothing is resent. (The one gap: the
+  function dies between the claim and SendEmail, or cannot release the claim after SES refused.
+  That mail is then never sent, and the second case is logged as an error naming the
+  subscriber; at most once is the right side to err on for email.) A claim's condition also
+  requires the item as the record saw it: an address unsubscribed (deleted) or re-requested in
+  the meantime is not mailed for the old record.
 
 A batch in which every record failed raises BatchFailed, so the mapping bisects it; an event
 that is not a stream batch has no record to retry and is answered with no failures.
 
-Every log line carries the record's eventID as its correlation id; metrics count the welcomes
-sent, the duplicates skipped and the records failed (handler_kit.observability).
+Every log line carries the record's eventID as its correlation id; metrics count the mails sent,
+the duplicates skipped and the records failed (handler_kit.observability).
 
-Environment: TABLE_NAME, SENDER, SITE_URL, BLOG_NAME (read once, at import, by settings()).
+Environment: TABLE_NAME, SENDER, SITE_URL, BLOG_NAME, TOKEN_KEY_ID (read once, at import).
 """
 
 from __future__ import annotations
@@ -30,20 +42,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import re
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+from handler_kit import signed_tokens
+from handler_kit.email_address import deliverable
 from handler_kit.errors import InvalidInput
 from handler_kit.observability import correlate, count, first_record, instrumented, logger
 from handler_kit.settings import environment
 
 SUBSCRIBER_PREFIX = "SUBSCRIBER#"
-# One @, a dot in the domain, printable 7-bit ASCII only: SES takes no other address (no
-# SMTPUTF8), so anything else could never be sent and would only churn claims and retries.
-EMAIL = re.compile(r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-# A lost answer may mean SES sent it: resending could send a second welcome.
+# The page of the site that reads the token from the URL fragment (never sent to a server, so
+# never in an access log) and asks before it confirms or unsubscribes: a mail scanner that
+# follows every link does neither.
+LINK_PATH = "/subscription"
+CONFIRM, UNSUBSCRIBE = "confirm", "unsubscribe"
+# A lost answer may mean SES sent it: resending could send a second mail.
 OUTCOME_UNKNOWN = (ReadTimeoutError, ConnectionClosedError)
 
 
@@ -53,6 +68,7 @@ class Settings:
     sender: str
     site_url: str
     blog_name: str
+    token_key_id: str
 
 
 @functools.cache
@@ -62,8 +78,9 @@ def settings() -> Settings:
         return Settings(
             table_name=env.text("TABLE_NAME"),
             sender=env.text("SENDER"),
-            site_url=env.text("SITE_URL", default=""),
+            site_url=env.text("SITE_URL").rstrip("/"),
             blog_name=env.text("BLOG_NAME", default="MyBlog"),
+            token_key_id=env.text("TOKEN_KEY_ID"),
         )
 
 
@@ -96,58 +113,148 @@ class BatchFailed(Exception):
         self.errors = errors
 
 
+@dataclasses.dataclass(frozen=True)
+class Mail:
+    """One mail to one subscriber, and the claim that makes it at-most-once."""
+
+    kind: str  # "confirmation" or "welcome", for logs and metrics
+    key: dict
+    email: str
+    subject: str
+    text: str
+    claim: str  # the attribute the claim sets, REMOVEd again if SES refuses
+    claim_value: str
+    condition: str  # what the item must still be for this mail
+    values: dict
+
+
 def _string(image: dict, name: str) -> str | None:
     """A string attribute of a stream image (`{"S": "..."}`), or None."""
     value = image.get(name)
     return value["S"] if isinstance(value, dict) and isinstance(value.get("S"), str) else None
 
 
+def _number(image: dict, name: str) -> int | None:
+    value = image.get(name)
+    text = value.get("N") if isinstance(value, dict) else None
+    return int(text) if isinstance(text, str) and text.isascii() and text.isdigit() else None
+
+
+def _link(action: str, token: str) -> str:
+    return f"{settings().site_url}{LINK_PATH}#{action}={token}"
+
+
 def record_handler(record: Any) -> str:
     if not isinstance(record, dict) or not isinstance(record.get("dynamodb"), dict):
         raise PoisonRecord("not a DynamoDB stream record")
     event_name = record.get("eventName")
-    if event_name in ("MODIFY", "REMOVE"):
-        return "ignored"  # the mapping's filter passes INSERTs only; an update is not new
-    if event_name != "INSERT":
+    if event_name == "REMOVE":
+        return "ignored"  # an unsubscribe or an expired link: nothing to send
+    if event_name not in ("INSERT", "MODIFY"):
         raise PoisonRecord(f"unknown eventName {event_name!r:.40}")
     image = record["dynamodb"].get("NewImage")
     image = image if isinstance(image, dict) else {}
+    old = record["dynamodb"].get("OldImage")
+    old = old if isinstance(old, dict) else {}
     pk, sk, email = _string(image, "pk"), _string(image, "sk"), _string(image, "email")
     if pk is None or not pk.startswith(SUBSCRIBER_PREFIX) or sk is None:
         raise PoisonRecord(f"not a subscriber item: pk={pk!r:.80}")
-    if email is None or len(email) > 254 or not EMAIL.match(email):
-        raise PoisonRecord(f"subscriber {pk!r:.80} has no valid email address")
+    if not deliverable(email):
+        raise PoisonRecord(f"subscriber {pk!r:.80} has no address we can deliver to")
     if pk != SUBSCRIBER_PREFIX + email.lower():
         raise PoisonRecord(f"subscriber {pk!r:.80} does not match its email attribute")
-
     key = {"pk": pk, "sk": sk}
-    claimed_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    status = _string(image, "status")
+    if status == "pending" and "confirmationFor" not in image:
+        return _send(_confirmation(key, email, image))
+    if status == "confirmed" and "welcomedAt" not in image and _string(old, "status") != status:
+        return _send(_welcome(key, email))
+    return "ignored"  # the function's own claims, or an update that asks for no mail
+
+
+def _confirmation(key: dict, email: str, image: dict) -> Mail:
+    requested, expires_at = _string(image, "requestedAt"), _number(image, "expiresAt")
+    if requested is None or not expires_at:
+        raise PoisonRecord(f"pending subscriber {key['pk']!r:.80} has no request time or expiry")
+    key_id, blog = settings().token_key_id, settings().blog_name
+    confirm = signed_tokens.sign(key_id, CONFIRM, email, expires_at=expires_at)
+    forget = signed_tokens.sign(key_id, UNSUBSCRIBE, email)
+    until = dt.datetime.fromtimestamp(expires_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (
+        f"Hello,\n\nsomeone, hopefully you, asked to receive the new posts of {blog} at "
+        f"{email}.\nTo confirm, open this link and press Confirm (it works until {until}):\n\n"
+        f"{_link(CONFIRM, confirm)}\n\nNot you? Ignore this mail: nothing is sent to this "
+        "address again, and it is forgotten when the link expires. Or forget it now:\n\n"
+        f"{_link(UNSUBSCRIBE, forget)}\n"
+    )
+    return Mail(
+        kind="confirmation",
+        key=key,
+        email=email,
+        subject=f"Confirm your subscription to {blog}",
+        text=text,
+        claim="confirmationFor",
+        claim_value=requested,
+        condition="#status = :pending AND requestedAt = :claim AND "
+        "attribute_not_exists(confirmationFor)",
+        values={":pending": "pending"},
+    )
+
+
+def _welcome(key: dict, email: str) -> Mail:
+    blog, site = settings().blog_name, settings().site_url
+    forget = signed_tokens.sign(settings().token_key_id, UNSUBSCRIBE, email)
+    text = (
+        f"Hello {email},\n\nthank you for subscribing to {blog}: new posts appear at {site}\n\n"
+        f"To unsubscribe, open this link and press Unsubscribe:\n\n"
+        f"{_link(UNSUBSCRIBE, forget)}\n"
+    )
+    return Mail(
+        kind="welcome",
+        key=key,
+        email=email,
+        subject=f"Welcome to {blog}",
+        text=text,
+        claim="welcomedAt",
+        claim_value=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        condition="#status = :confirmed AND attribute_not_exists(welcomedAt)",
+        values={":confirmed": "confirmed"},
+    )
+
+
+def _send(mail: Mail) -> str:
+    pk = mail.key["pk"]
     try:
         table().update_item(
-            Key=key,
-            UpdateExpression="SET welcomedAt = :now",
-            # attribute_exists: an unsubscribed (deleted) address is not written back.
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(welcomedAt)",
-            ExpressionAttributeValues={":now": claimed_at},
+            Key=mail.key,
+            UpdateExpression=f"SET {mail.claim} = :claim",
+            # The item as the record saw it: an unsubscribed (deleted) address is not written
+            # back, a re-requested one is mailed for its new request only.
+            ConditionExpression=mail.condition,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":claim": mail.claim_value, **mail.values},
         )
     except ClientError as err:
         if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            logger.info("already welcomed (or unsubscribed); not sending again", extra={"pk": pk})
+            logger.info(
+                f"{mail.kind} already sent (or no longer wanted); not sending again",
+                extra={"pk": pk},
+            )
             count("DuplicatesSkipped")
             return "duplicate"
         raise
     try:
         ses().send_email(
             Source=settings().sender,
-            Destination={"ToAddresses": [email]},
+            Destination={"ToAddresses": [mail.email]},
             Message={
-                "Subject": {"Data": f"Welcome to {settings().blog_name}", "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": _text(email), "Charset": "UTF-8"}},
+                "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": mail.text, "Charset": "UTF-8"}},
             },
         )
     except OUTCOME_UNKNOWN as err:
         logger.error(
-            "SES did not answer; the welcome may have been sent and is not sent again",
+            f"SES did not answer; the {mail.kind} may have been sent and is not sent again",
             extra={"pk": pk, "error": str(err)},
         )
         return "unknown"
@@ -155,29 +262,22 @@ def record_handler(record: Any) -> str:
         # Release the claim so the retry of this record can send.
         try:
             table().update_item(
-                Key=key,
-                UpdateExpression="REMOVE welcomedAt",
-                ConditionExpression="welcomedAt = :now",
-                ExpressionAttributeValues={":now": claimed_at},
+                Key=mail.key,
+                UpdateExpression=f"REMOVE {mail.claim}",
+                ConditionExpression=f"{mail.claim} = :claim",
+                ExpressionAttributeValues={":claim": mail.claim_value},
             )
         except Exception:
             logger.exception(
-                "SES failed and the claim could not be released: this subscriber "
-                "will not be welcomed by a retry",
+                f"SES failed and the claim could not be released: the {mail.kind} of this "
+                "subscriber will not be sent by a retry",
                 extra={"pk": pk},
             )
             raise
         raise
-    logger.info("welcome sent", extra={"pk": pk})
-    count("WelcomesSent")
+    logger.info(f"{mail.kind} sent", extra={"pk": pk})
+    count("ConfirmationsSent" if mail.kind == "confirmation" else "WelcomesSent")
     return "sent"
-
-
-def _text(email: str) -> str:
-    lines = [f"Hello {email},", "", f"thank you for subscribing to {settings().blog_name}."]
-    if settings().site_url:
-        lines += ["", f"New posts appear at {settings().site_url}"]
-    return "\n".join(lines) + "\n"
 
 
 def _item_identifier(record: Any) -> str:

@@ -108,10 +108,12 @@ def test_ses_domain_identity_and_sandbox_recipient_are_the_only_send_resources(t
 def test_dax_with_one_node_and_a_replica_in_dev(t):
     _, cluster = only(t, "AWS::DAX::Cluster")
     assert cluster["Properties"]["ReplicationFactor"] == 1
-    _, table = only(t, "AWS::DynamoDB::GlobalTable")
+    _, table = by_path(t, "MyBlog/Table/Resource")  # the posts (the subscribers': one region)
     regions = sorted(r["Region"] for r in table["Properties"]["Replicas"])
     assert regions == ["eu-west-1", "us-east-1"]
     assert table["DeletionPolicy"] == "Delete"  # still dev: disposable
+    _, subscribers = by_path(t, "Subscriptions/Table/Resource")
+    assert [r["Region"] for r in subscribers["Properties"]["Replicas"]] == ["us-east-1"]
 
 
 def test_no_ready_queue_means_no_subscription(t):

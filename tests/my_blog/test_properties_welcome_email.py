@@ -1,15 +1,16 @@
-"""Property-based bad-input tests of the welcome-email stream handler (Hypothesis, the house
+"""Property-based bad-input tests of the subscription mail stream handler (Hypothesis, the house
 profile in tests/conftest.py: bounded and derandomized).
 
-For any batch mixing real subscriber records with poison records (anything JSON can carry where
-a record, an attribute or a sequence number should be; addresses with arbitrary Unicode), the
-handler
+For any batch mixing real subscriber records (new requests, confirmations, records the function
+already handled, deleted subscribers, its own claims) with poison records (anything JSON can carry
+where a record, an attribute or a sequence number should be; addresses outside the one address
+rule), the handler
   - reports exactly the poison records, in order, by sequence number ("" if a record has none),
     and raises nothing but BatchFailed, only when every record failed (so the mapping bisects);
-  - sends exactly one email to each new subscriber and none to anyone else, and no second one
-    when the mapping delivers the batch again;
+  - sends exactly one confirmation to each new request and one welcome to each confirmation, and
+    nothing to anyone else, and no second mail when the mapping delivers the batch again;
 and with throttling, timeouts and lost SES answers injected per record, no subscriber is ever
-emailed twice, and one retry welcomes everyone whose failure left nothing ambiguous.
+mailed twice, and one retry mails everyone whose failure left nothing ambiguous.
 
 One moto mock per test, emptied between examples (a fresh mock per example costs ~0.4 s); the
 handler module is imported once.
@@ -17,6 +18,7 @@ handler module is imported once.
 
 from __future__ import annotations
 
+import re
 from unittest import mock
 
 import boto3
@@ -25,6 +27,7 @@ from hypothesis import strategies as st
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from house.types import EMAIL_ADDRESS
 from tests.my_blog.events import stream_record
 from tests.my_blog.test_handler_welcome_email import (  # noqa: F401 (fixtures)
     ENVIRONMENT,
@@ -33,7 +36,13 @@ from tests.my_blog.test_handler_welcome_email import (  # noqa: F401 (fixtures)
     welcome_module,
     welcome_resources,
 )
-from tests.support.strategies import ANY_TEXT, JSON_VALUES, NOT_OBJECTS, utf8
+from tests.support.strategies import (
+    ANY_TEXT,
+    DELIVERABLE_ADDRESSES,
+    JSON_VALUES,
+    NOT_OBJECTS,
+    utf8,
+)
 from tests.support.wiring import LambdaContext
 
 
@@ -46,27 +55,40 @@ def emptied() -> None:
     ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages.clear()
 
 
-# Addresses SES can send to: printable ASCII local part, a dotted ASCII domain.
-LOCAL = st.text("abcdefXYZ0123456789.+_-!#$%&'*/=?^`{|}~", min_size=1, max_size=12)
-DOMAIN = st.from_regex(r"[a-z0-9-]{1,8}(\.[a-z]{2,4}){1,2}", fullmatch=True)
-ADDRESSES = st.builds(lambda local, domain: f"{local}@{domain}", LOCAL, DOMAIN)
-# Text that can never be one: no "@", or a character outside printable ASCII; and addresses
-# that look right but for one such character in the local part (SES has no SMTPUTF8).
+ADDRESSES = DELIVERABLE_ADDRESSES
+# Text that can never be one: anything outside the one address rule (handler_kit/definitions.json,
+# house.types.EMAIL_ADDRESS), and addresses that look right but for one character outside it.
 NOT_PRINTABLE_ASCII = st.characters(exclude_categories=()).filter(lambda c: not "!" <= c <= "~")
 NEAR_ADDRESSES = st.builds(
     lambda head, bad, tail, domain: f"{head}{bad}{tail}@{domain}",
     st.text("abc.+_-", max_size=4),
     NOT_PRINTABLE_ASCII,
     st.text("xyz0-9", max_size=4),
-    DOMAIN,
+    st.from_regex(r"[a-z0-9-]{1,8}(\.[a-z]{2,4}){1,2}", fullmatch=True),
 )
-NOT_ADDRESSES = NEAR_ADDRESSES | ANY_TEXT.filter(
-    lambda t: "@" not in t or not all("!" <= c <= "~" for c in t)
+NOT_ADDRESSES = (NEAR_ADDRESSES | ANY_TEXT).filter(
+    lambda t: not (len(t) <= 254 and re.fullmatch(EMAIL_ADDRESS, t))
 )
+LATER = 1_900_000_000
+REQUESTED = "2026-11-23T10:00:00+00:00"
 
 
 def item(email: str, **extra) -> dict:
-    return {"pk": f"SUBSCRIBER#{email.lower()}", "sk": "SUBSCRIBER", "email": email, **extra}
+    """A pending subscriber, as the subscriptions API stores it."""
+    return {
+        "pk": f"SUBSCRIBER#{email.lower()}",
+        "sk": "SUBSCRIBER",
+        "email": email,
+        "status": "pending",
+        "requestedAt": REQUESTED,
+        "expiresAt": LATER,
+        **extra,
+    }
+
+
+def confirmed(subscriber: dict) -> dict:
+    new = {k: v for k, v in subscriber.items() if k != "expiresAt"}
+    return {**new, "status": "confirmed", "confirmationFor": REQUESTED}
 
 
 @st.composite
@@ -88,9 +110,9 @@ def poison(draw, sequence: str) -> tuple[dict | object, str, dict | None]:
     )
     if kind == "not-a-record":
         return draw(NOT_OBJECTS), "", None
-    # Its own domain (ADDRESSES never ends in ".example"): a stored poison item never
-    # overwrites the item of another record of the batch.
-    good = item(f"{draw(LOCAL)}@poison.example")
+    # Its own domain (ADDRESSES' top-level labels are at most 6 letters, never "example"): a
+    # stored poison item never overwrites the item of another record of the batch.
+    good = item(f"{draw(st.from_regex(r'[a-z0-9]{1,12}', fullmatch=True))}@poison.example")
     record = stream_record("INSERT", good, sequence)
     stored = None
     if kind == "no-dynamodb":
@@ -141,12 +163,16 @@ def poison(draw, sequence: str) -> tuple[dict | object, str, dict | None]:
 
 @st.composite
 def batches(draw) -> dict:
-    """A batch: records of five kinds, each with what the handler must do with it."""
-    kinds = draw(st.lists(st.sampled_from(["new", "old", "gone", "modify", "poison"]), max_size=7))
+    """A batch: records of six kinds, each with what the handler must do with it."""
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["new", "old", "gone", "claim", "confirmed", "poison"]), max_size=7
+        )
+    )
     addresses = draw(
         st.lists(ADDRESSES, min_size=len(kinds), max_size=len(kinds), unique_by=str.lower)
     )
-    batch = {"records": [], "stored": [], "new": [], "poison": []}
+    batch = {"records": [], "stored": [], "mails": [], "poison": []}
     for n, (kind, address) in enumerate(zip(kinds, addresses, strict=True), start=1):
         sequence = f"{n:021d}"
         subscriber = item(address)
@@ -154,28 +180,31 @@ def batches(draw) -> dict:
             record, identifier, stored = draw(poison(sequence))
             batch["poison"].append(identifier)
             batch["stored"] += [stored] if stored else []
-        elif kind == "new":
+        elif kind == "new":  # a new request: one confirmation
             record = stream_record("INSERT", subscriber, sequence)
             batch["stored"].append(subscriber)
-            batch["new"].append(address)
-        elif kind == "old":
-            welcomed = {**subscriber, "welcomedAt": "2026-11-01T00:00:00+00:00"}
+            batch["mails"].append((address, "Confirm"))
+        elif kind == "old":  # a request whose confirmation went out already
             record = stream_record("INSERT", subscriber, sequence)
-            batch["stored"].append(welcomed)
+            batch["stored"].append({**subscriber, "confirmationFor": REQUESTED})
         elif kind == "gone":  # unsubscribed before the record was processed
             record = stream_record("INSERT", subscriber, sequence)
-        else:
-            record = stream_record(
-                "MODIFY", {**subscriber, "name": "x"}, sequence, old_image=subscriber
-            )
-            batch["stored"].append(subscriber)
+        elif kind == "claim":  # the function's own claim: asks for nothing
+            claimed = {**subscriber, "confirmationFor": REQUESTED}
+            record = stream_record("MODIFY", claimed, sequence, old_image=subscriber)
+            batch["stored"].append(claimed)
+        else:  # the confirmation: one welcome
+            record = stream_record("MODIFY", confirmed(subscriber), sequence, old_image=subscriber)
+            batch["stored"].append(confirmed(subscriber))
+            batch["mails"].append((address, "Welcome"))
         batch["records"].append(record)
     return batch
 
 
-def emailed() -> list[str]:
+def emailed() -> list[tuple[str, str]]:
+    """(recipient, "Confirm" or "Welcome") of every mail sent, sorted."""
     messages = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-    return sorted(m.destinations["ToAddresses"][0] for m in messages)
+    return sorted((m.destinations["ToAddresses"][0], m.subject[:7]) for m in messages)
 
 
 def store(items: list[dict]) -> None:
@@ -195,21 +224,20 @@ def outcome(welcome, event) -> list[str] | str:
 
 
 @given(batch=batches())
-def test_welcome_reports_every_poison_record_and_emails_each_new_subscriber_once(welcome, batch):
+def test_mail_reports_every_poison_record_and_mails_each_event_once(welcome, batch):
     emptied()
     store(batch["stored"])
     records = batch["records"]
     expected = "all failed" if records and len(batch["poison"]) == len(records) else batch["poison"]
     assert outcome(welcome, {"Records": records}) == expected
-    assert emailed() == sorted(batch["new"])
+    assert emailed() == sorted(batch["mails"])
     # The mapping delivers the same batch again (a retry, a bisected half, a duplicate).
     assert outcome(welcome, {"Records": records}) == expected
-    assert emailed() == sorted(batch["new"])
+    assert emailed() == sorted(batch["mails"])
     table = boto3.resource("dynamodb").Table(TABLE)
-    for address in batch["new"]:
-        assert table.get_item(Key={"pk": f"SUBSCRIBER#{address.lower()}", "sk": "SUBSCRIBER"})[
-            "Item"
-        ]["welcomedAt"]
+    for address, kind in batch["mails"]:
+        stored = table.get_item(Key={"pk": f"SUBSCRIBER#{address.lower()}", "sk": "SUBSCRIBER"})
+        assert stored["Item"]["confirmationFor" if kind == "Confirm" else "welcomedAt"]
 
 
 @given(
@@ -217,7 +245,7 @@ def test_welcome_reports_every_poison_record_and_emails_each_new_subscriber_once
         lambda e: not (isinstance(e, dict) and isinstance(e.get("Records"), list))
     )
 )
-def test_welcome_answers_an_event_that_is_not_a_batch_with_no_failures(welcome, event):
+def test_mail_answers_an_event_that_is_not_a_batch_with_no_failures(welcome, event):
     assert welcome.handler(event, LambdaContext("welcome-email")) == {"batchItemFailures": []}
     assert emailed() == []
 
@@ -255,7 +283,7 @@ FAULTS = {
         unique_by=lambda p: p[0].lower(),
     )
 )
-def test_welcome_under_botocore_errors_never_emails_twice_and_one_retry_finishes(welcome, plan):
+def test_mail_under_botocore_errors_never_mails_twice_and_one_retry_finishes(welcome, plan):
     emptied()
     store([item(address) for address, _ in plan])
     records = [
@@ -295,7 +323,7 @@ def test_welcome_under_botocore_errors_never_emails_twice_and_one_retry_finishes
         first = outcome(welcome, {"Records": records})
     failing = [f"{n:021d}" for n, (_, fault) in enumerate(plan, start=1) if FAULTS[fault]]
     assert first == ("all failed" if len(failing) == len(plan) else failing)
-    # The mapping retries the batch once the faults have passed: everyone is welcomed,
+    # The mapping retries the batch once the faults have passed: everyone gets a confirmation,
     # nobody twice.
     assert outcome(welcome, {"Records": records}) == []
-    assert emailed() == sorted(address for address, _ in plan)
+    assert emailed() == sorted((address, "Confirm") for address, _ in plan)

@@ -54,6 +54,10 @@ def test_settings_are_frozen():
             "e-mail",
         ),
         ({"welcome_retry_attempts": 11}, "welcome_retry_attempts", "0..10"),
+        ({"confirm_link_hours": 0}, "confirm_link_hours", "1..168"),
+        ({"subscribe_rate_limit": 101}, "subscribe_rate_limit", "1..100"),
+        ({"origin_secret_generation": 0}, "origin_secret_generation", "1..1000000"),
+        ({"lock_origin": "maybe"}, "lock_origin", "true/false"),
         ({"welcome_max_retries": 1}, "welcome_max_retries", "renamed to welcome_retry_attempts"),
         (
             {"content_security_policy": "script-src 'self'"},
@@ -147,3 +151,13 @@ def test_three_dax_nodes_need_three_azs():
         dax=True,
         dax_nodes=3,
     )
+
+
+def test_a_stage_that_keeps_data_must_lock_the_origin():
+    """Prod (keep_data) without the origin lock would let anyone call the API around the
+    distribution's WAF and cache: a ValueError naming lock_origin and the stage."""
+    keeping = stage("prod", "us-east-1", keep_data=True)
+    with pytest.raises(ValueError, match=r"lock_origin.*stages\.prod keeps data"):
+        parse(keeping)
+    assert parse(keeping, lock_origin=True).lock_origin
+    assert not parse(stage("dev")).lock_origin  # a disposable stage may go without

@@ -11,6 +11,7 @@ def test_dev_is_the_cheap_profile():
     dev = shipped_settings("my-blog", "dev")
     assert (dev.dax, dev.waf, dev.replica_regions) == (False, False, ())
     assert dev.price_class == "PriceClass_100", "North America and Europe edges only"
+    assert not dev.lock_origin, "no secret billed per month in a disposable stage"
 
 
 def test_prod_is_global_cached_and_guarded():
@@ -21,6 +22,7 @@ def test_prod_is_global_cached_and_guarded():
     assert prod.replica_regions == ("eu-west-1", "ap-southeast-2"), "readers in EU and APAC"
     assert (prod.api_throttle_rate, prod.api_throttle_burst) == (100, 200)
     assert prod.welcome_retry_attempts == 5
+    assert prod.lock_origin and prod.origin_secret_generation == 1, "no way around the edge"
 
 
 def test_the_welcome_email_is_off_until_you_set_a_sender():

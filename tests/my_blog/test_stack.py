@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from house.bundling import LAMBDA_SRC
 from patterns.web.static_site import DEFAULT_CSP
 from tests.my_blog.conftest import SENDER
 from tests.support.iam_statements import all_statements, as_list, statements_of
@@ -295,14 +296,23 @@ def _routes(t: dict) -> dict[tuple[str, str], dict]:
     }
 
 
-def test_api_routes_writes_need_an_author_and_everything_is_validated(t):
+SUBSCRIPTION_ROUTES = {
+    ("POST", "/api/subscribers"),
+    ("POST", "/api/subscribers/confirm"),
+    ("POST", "/api/subscribers/unsubscribe"),
+}
+
+
+@pytest.mark.parametrize("sender", [False, True], ids=["no-sender", "sender"])
+def test_api_routes_writes_need_an_author_and_everything_is_validated(t, sender_t, sender):
+    t = sender_t if sender else t
     routes = _routes(t)
     assert set(routes) == {
         ("GET", "/api/posts"),
         ("POST", "/api/posts"),
         ("GET", "/api/posts/{slug}"),
-        ("POST", "/api/subscribers"),
         ("POST", "/api/uploads"),
+        *(SUBSCRIPTION_ROUTES if sender else ()),
     }
     authorizer_id, authorizer = only(t, "AWS::ApiGateway::Authorizer")
     pool_id, _ = only(t, "AWS::Cognito::UserPool")
@@ -322,10 +332,72 @@ def test_api_routes_writes_need_an_author_and_everything_is_validated(t):
         r["Properties"]["Name"]: json.loads(json.dumps(r["Properties"]["Schema"]))
         for r in resources(t, "AWS::ApiGateway::Model").values()
     }
-    assert models["Subscription"]["required"] == ["email"]
     assert models["NewPost"]["additionalProperties"] is False
     upload = models["UploadRequest"]["properties"]["contentType"]
     assert upload["enum"] == ["image/jpeg", "image/png"]
+
+
+def test_subscription_routes_go_to_their_own_function_with_the_one_address_rule(sender_t):
+    """The gateway checks each body against the subscriptions function's own schemas.json, the
+    address with handler_kit's one rule (house/api_models.py); the viewer's address is forwarded
+    for the per-source limit, nothing else is added."""
+    t = sender_t
+    routes = _routes(t)
+    fn_id, _ = by_path(t, "Subscriptions/Handler/Resource")
+    for route in SUBSCRIPTION_ROUTES:
+        uri = json.dumps(routes[route]["Integration"]["Uri"])
+        assert fn_id in uri, route
+    models = {
+        r["Properties"]["Name"]: r["Properties"]["Schema"]
+        for r in resources(t, "AWS::ApiGateway::Model").values()
+    }
+    schemas = json.loads((LAMBDA_SRC / "subscriptions" / "schemas.json").read_text())
+    rule = json.loads((LAMBDA_SRC / "layers/handler_kit/handler_kit/definitions.json").read_text())[
+        "EmailAddress"
+    ]
+    assert models["Subscription"]["properties"]["email"]["pattern"] == rule["pattern"]
+    assert models["Subscription"]["properties"]["email"]["maxLength"] == rule["maxLength"]
+    for name in ("Subscription", "Confirmation", "Unsubscription"):
+        assert models[name]["required"] == schemas[name]["required"]
+        assert models[name]["additionalProperties"] is False
+    (_, request) = only(t, "AWS::CloudFront::OriginRequestPolicy")
+    headers = request["Properties"]["OriginRequestPolicyConfig"]["HeadersConfig"]["Headers"]
+    assert headers == ["Content-Type", "CloudFront-Viewer-Address"]
+
+
+@pytest.mark.parametrize("sender", [False, True], ids=["no-sender", "sender"])
+def test_the_origin_lock_where_the_setting_asks(t, sender_t, settings, sender):
+    """lock_origin: CloudFront adds the current secret's value in X-Origin-Verify, every function
+    behind the API gets the accepted values, and the distribution waits for those functions
+    (a rotation: checkers first). Never the value itself in the template: a dynamic reference."""
+    t = sender_t if sender else t
+    api = behaviour(t, "/api/*")
+    api_origin = origin(t, api["TargetOriginId"])
+    paths = ["Api/Handler/Resource", *(["Subscriptions/Handler/Resource"] if sender else [])]
+    functions = dict(by_path(t, p) for p in paths)
+    secrets = resources(t, "AWS::SecretsManager::Secret")
+    if not settings.lock_origin:
+        assert not secrets and "OriginCustomHeaders" not in api_origin
+        for fn in functions.values():
+            assert "ORIGIN_VERIFY_VALUES" not in fn["Properties"]["Environment"]["Variables"]
+        return
+    ((secret_id, secret),) = secrets.items()  # generation 1: no previous value yet
+    assert "Generation1" in secret["Metadata"]["aws:cdk:path"]
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert (generated["PasswordLength"], generated["ExcludePunctuation"]) == (32, True)
+    reference = {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]
+    }
+    assert api_origin["OriginCustomHeaders"] == [
+        {"HeaderName": "X-Origin-Verify", "HeaderValue": reference}
+    ]
+    for fn in functions.values():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert variables["ORIGIN_VERIFY_HEADER"] == "X-Origin-Verify"
+        assert variables["ORIGIN_VERIFY_VALUES"] == reference
+    dist_id, dist = only(t, "AWS::CloudFront::Distribution")
+    assert set(functions) <= set(dist["DependsOn"])
+    assert "ApiDirectUrl" in t["Outputs"]
 
 
 def test_api_is_regional_throttled_traced_and_access_logged_as_json(t, settings):
@@ -472,7 +544,7 @@ def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(
     t = sender_t
     _, mapping = only(t, "AWS::Lambda::EventSourceMapping")
     props = mapping["Properties"]
-    table_id, _ = only(t, "AWS::DynamoDB::GlobalTable")
+    table_id, _ = by_path(t, "Subscriptions/Table/Resource")
     assert props["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
@@ -486,11 +558,31 @@ def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(
     }
     assert failures["Properties"]["SqsManagedSseEnabled"] is True
     assert failures["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
-    (pattern,) = props["FilterCriteria"]["Filters"]
-    assert json.loads(pattern["Pattern"]) == {
-        "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUBSCRIBER#"}]}}},
-    }
+    # A request not mailed yet, and a confirmation not welcomed yet: nothing else wakes it.
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    subscriber = {"pk": {"S": [{"prefix": "SUBSCRIBER#"}]}}
+    assert patterns == [
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {
+                "NewImage": {
+                    **subscriber,
+                    "status": {"S": ["pending"]},
+                    "confirmationFor": [{"exists": False}],
+                }
+            },
+        },
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "NewImage": {
+                    **subscriber,
+                    "status": {"S": ["confirmed"]},
+                    "welcomedAt": [{"exists": False}],
+                }
+            },
+        },
+    ]
     fn_id, _ = by_path(t, "WelcomeEmail/Function/Resource")
     assert props["FunctionName"] == {"Ref": fn_id}
 
@@ -515,6 +607,94 @@ def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(send
     assert welcome["Properties"]["Environment"]["Variables"]["SENDER"] == SENDER
     assert {"SesIdentityToVerify", "WelcomeFailuresQueueUrl"} <= set(t["Outputs"])
     assert "WelcomeEmail" not in t["Outputs"]
+
+
+def test_subscribers_have_their_own_table_under_a_customer_key_where_data_is_kept(
+    sender_assembly, sender_t
+):
+    """Personal data: its own table, PITR, a TTL for what nobody confirmed; where data is kept
+    (prod) a customer-managed key with yearly rotation, dev DynamoDB's own key (no key-month)."""
+    t = sender_t
+    keep = sender_assembly.stage_settings.keep_data
+    table_id, table = by_path(t, "Subscriptions/Table/Resource")
+    props = table["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    (replica,) = props["Replicas"]  # no cache, no replicas: nothing needs them
+    assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == ("Retain" if keep else "Delete")
+    keys = {
+        k: r
+        for k, r in resources(t, "AWS::KMS::Key").items()
+        if "/Subscriptions/" in r["Metadata"]["aws:cdk:path"]
+    }
+    if not keep:
+        assert "KMSMasterKeyId" not in json.dumps(props)
+        assert props["SSESpecification"] == {"SSEEnabled": False}
+        assert [k["Properties"].get("KeySpec") for k in keys.values()] == ["HMAC_256"]
+        return
+    key_id, key = by_path(t, "Subscriptions/TableKey/Resource")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    assert replica["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
+    # The posts table stays on DynamoDB's key: DAX cannot cache a table under a customer key.
+    others = [
+        r
+        for r in resources(t, "AWS::DynamoDB::GlobalTable").values()
+        if "/Subscriptions/" not in r["Metadata"]["aws:cdk:path"]
+    ]
+    assert len(others) == 1
+    assert "KMS" not in json.dumps(others[0]["Properties"].get("SSESpecification", {}))
+
+
+def _grants(t: dict, function_suffix: str) -> dict[str, list]:
+    """action -> (resource, condition) of every statement of the function's role giving it."""
+    role_id = by_path(t, function_suffix)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    found: dict[str, list] = {}
+    for s in statements_of(t, role_id):
+        for action in as_list(s["Action"]):
+            found.setdefault(action, []).append((s["Resource"], s.get("Condition")))
+    return found
+
+
+def test_subscription_grants_are_exactly_what_each_function_calls(sender_assembly, sender_t):
+    """The public API function counts, adds, confirms and forgets (no read), and only checks
+    links; the mailer only signs links and marks what it sent; the blog API never touches the
+    subscribers table or its keys."""
+    t = sender_t
+    table_id, _ = by_path(t, "Subscriptions/Table/Resource")
+    link_id, link_key = by_path(t, "Subscriptions/LinkKey/Resource")
+    assert (link_key["Properties"]["KeySpec"], link_key["Properties"]["KeyUsage"]) == (
+        "HMAC_256",
+        "GENERATE_VERIFY_MAC",
+    )
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    link_arn = {"Fn::GetAtt": [link_id, "Arn"]}
+    public = _grants(t, "Subscriptions/Handler/Resource")
+    data = {a: v for a, v in public.items() if a.split(":")[0] in {"dynamodb", "kms"}}
+    expected = {
+        "dynamodb:PutItem": [(table_arn, None)],
+        "dynamodb:UpdateItem": [(table_arn, None)],
+        "dynamodb:DeleteItem": [(table_arn, None)],
+        "kms:VerifyMac": [(link_arn, None)],
+    }
+    if sender_assembly.stage_settings.keep_data:
+        key_id, _ = by_path(t, "Subscriptions/TableKey/Resource")
+        region = sender_assembly.stage_settings.region or "${AWS::Region}"
+        ((resource, condition),) = data.pop("kms:Decrypt")  # through DynamoDB only
+        assert resource == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert flat(condition["StringEquals"]["kms:ViaService"]) == (
+            f"dynamodb.{region}.amazonaws.com"
+        )
+    assert data == expected
+    mailer = _grants(t, "WelcomeEmail/Function/Resource")
+    assert mailer["kms:GenerateMac"] == [(link_arn, None)] and "kms:VerifyMac" not in mailer
+    assert mailer["dynamodb:UpdateItem"] == [(table_arn, None)]
+    assert not set(mailer) & {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem"}
+    api_role = by_path(t, "Api/Handler/Resource")[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    mentioned = json.dumps(statements_of(t, api_role))
+    assert table_id not in mentioned and link_id not in mentioned
 
 
 # -- thumbnails -----------------------------------------------------------------------------------
@@ -583,7 +763,8 @@ def test_every_function_is_arm64_python_314_with_stage_log_retention(
         for r in resources(template, "AWS::Lambda::Function").values()
         if r["Properties"].get("Runtime") == "python3.14"
     ]
-    assert len(mine) == (3 if welcome else 2)  # API, thumbnails (and the welcome email)
+    # API, thumbnails (and the subscriptions API and the mailer)
+    assert len(mine) == (4 if welcome else 2)
     groups = resources(template, "AWS::Logs::LogGroup")
     for fn in mine:
         assert fn["Properties"]["Architectures"] == ["arm64"]

@@ -14,6 +14,8 @@ ARN AWS evaluates instead:
     SNS               TopicArn / TargetArn       -> that ARN
     SES (v1)          SendEmail/SendRawEmail     -> arn:aws:ses:R:A:identity/<Source address, or
                                                     its domain if only the domain is verified>
+    KMS               KeyId (an id, ARN or alias) -> arn:aws:kms:R:A:key/<id> (CreateKey, ListKeys:
+                                                    "*")
     CloudWatch Logs   logGroupName[, logStreamName] -> arn:aws:logs:R:A:log-group:G:log-stream:S
                                                     (G:* without a stream)
     X-Ray             (action name only) moto's xray:TraceSegments -> xray:PutTraceSegments,
@@ -76,6 +78,7 @@ def _recording(check):
 def _handler_classes() -> dict[type, Any]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.kms.responses import KmsResponse
     from moto.logs.responses import LogsResponse
     from moto.ses.responses import EmailResponse
     from moto.sns.responses import SNSResponse
@@ -86,6 +89,7 @@ def _handler_classes() -> dict[type, Any]:
         SNSResponse: _sns_resource,
         EmailResponse: _ses_resource,
         LogsResponse: _logs_resource,
+        KmsResponse: _kms_resource,
     }
 
 
@@ -154,6 +158,20 @@ def _ses_resource(response) -> str:
     identities = ses_backends[response.current_account][response.region].email_identities
     identity = address if address in identities else address.split("@", 1)[-1]
     return f"arn:{_PARTITION}:ses:{response.region}:{response.current_account}:identity/{identity}"
+
+
+def _kms_resource(response) -> str:
+    key = _param(response, "KeyId")
+    if not isinstance(key, str) or not key:
+        return "*"
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[response.current_account][response.region]
+    try:
+        key_id = backend.any_id_to_key_id(key)
+    except Exception:  # noqa: BLE001 - an unknown key: let moto answer NotFound as AWS would
+        return key
+    return f"arn:{_PARTITION}:kms:{response.region}:{response.current_account}:key/{key_id}"
 
 
 def _logs_resource(response) -> str:

@@ -40,6 +40,9 @@ class TemplateResolver:
         self.region = region
         self.resources: dict[str, dict] = template.get("Resources", {})
         self.names = {lid: self._physical_name(lid, r) for lid, r in self.resources.items()}
+        # What a service chose when the resource was created in moto (a KMS key's id, a secret's
+        # ARN with its random suffix): Ref/Fn::GetAtt answer it once known.
+        self.physical_ids: dict[str, str] = {}
         self._conditions: dict[str, bool] = {}
 
     # -- finding things -------------------------------------------------------------------------
@@ -126,8 +129,11 @@ class TemplateResolver:
         if logical_id not in self.resources:
             raise UnresolvableIntrinsic(f"Ref to unknown {logical_id}")
         kind, name = self.resources[logical_id]["Type"], self.names[logical_id]
+        if logical_id in self.physical_ids:
+            return self.physical_ids[logical_id]
         return {
             "AWS::SQS::Queue": lambda: f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{name}",
+            "AWS::SecretsManager::Secret": lambda: self.arn("secretsmanager", f"secret:{name}"),
             "AWS::SNS::Topic": lambda: self.arn("sns", name),
             "AWS::StepFunctions::StateMachine": lambda: self.arn("states", f"stateMachine:{name}"),
             "AWS::KMS::Key": lambda: _key_id(name),
@@ -169,8 +175,8 @@ class TemplateResolver:
             ("AWS::Logs::LogGroup", "Arn"): lambda: self.arn("logs", f"log-group:{name}:*"),
             ("AWS::StepFunctions::StateMachine", "Arn"): lambda: self._ref(logical_id),
             ("AWS::StepFunctions::StateMachine", "Name"): lambda: name,
-            ("AWS::KMS::Key", "Arn"): lambda: self.arn("kms", f"key/{_key_id(name)}"),
-            ("AWS::KMS::Key", "KeyId"): lambda: _key_id(name),
+            ("AWS::KMS::Key", "Arn"): lambda: self.arn("kms", f"key/{self._ref(logical_id)}"),
+            ("AWS::KMS::Key", "KeyId"): lambda: self._ref(logical_id),
             ("AWS::EFS::FileSystem", "Arn"): lambda: self.arn(
                 "elasticfilesystem", f"file-system/fs-{_key_id(name)[:8]}"
             ),
@@ -209,7 +215,27 @@ class TemplateResolver:
         return self._conditions[name]
 
     def resolve(self, value: Any) -> Any:
-        """`value` with every intrinsic function replaced by its local value."""
+        """`value` with every intrinsic function replaced by its local value, and every
+        CloudFormation dynamic reference to a Secrets Manager secret by the secret's value."""
+        resolved = self._resolve(value)
+        if isinstance(resolved, str) and "{{resolve:secretsmanager:" in resolved:
+            return _DYNAMIC_SECRET.sub(self._secret_value, resolved)
+        return resolved
+
+    def _secret_value(self, match: re.Match) -> str:
+        """A `{{resolve:secretsmanager:<id>:SecretString:<json key>:<stage>:<version>}}`, as
+        CloudFormation resolves it at deploy (from moto's Secrets Manager)."""
+        secret, json_key, stage, version = match.groups()
+        kwargs = {"SecretId": secret}
+        if version:
+            kwargs["VersionId"] = version
+        elif stage:
+            kwargs["VersionStage"] = stage
+        client = boto3.client("secretsmanager", region_name=self.region)
+        text = client.get_secret_value(**kwargs)["SecretString"]
+        return str(json.loads(text)[json_key]) if json_key else text
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             items = [self.resolve(v) for v in value]
             return [v for v in items if v is not NO_VALUE]
@@ -240,6 +266,12 @@ class TemplateResolver:
             return str(self._ref(name))
 
         return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+
+_DYNAMIC_SECRET = re.compile(
+    r"\{\{resolve:secretsmanager:(arn:[^:]+:secretsmanager:[^:]+:[0-9]+:secret:[^:}]+|[^:}]+)"
+    r":SecretString:([^:}]*):([^:}]*):([^:}]*)\}\}"
+)
 
 
 def _stream_arn(stack: TemplateResolver, table: str) -> str:

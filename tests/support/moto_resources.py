@@ -2,7 +2,9 @@
 
 For the types below, the resource is created in moto with what the template gives it (key
 schemas, indexes and streams of tables, queue attributes, versioning, SES identities, state
-machine definitions, log groups), under the physical name `TemplateResolver` resolves `Ref` to.
+machine definitions, log groups, KMS keys' spec and usage, secrets' generated values), under the
+physical name `TemplateResolver` resolves `Ref` to (or, for a KMS key or a secret, the id or ARN
+moto chose, recorded in `physical_ids`).
 IAM is created as the template declares it: every `AWS::IAM::Role` with its trust policy and
 inline `Policies`, every `AWS::IAM::Policy` / `AWS::IAM::ManagedPolicy` attached to the roles
 it names, and the role's `ManagedPolicyArns` (AWS managed ones with the document moto ships,
@@ -188,6 +190,31 @@ def _create_email_identity(stack: StackInMoto, logical_id: str, props: dict) -> 
         ses.verify_domain_identity(Domain=identity)
 
 
+def _create_key(stack: StackInMoto, logical_id: str, props: dict) -> None:
+    """A KMS key of the template's spec and usage (an HMAC key signs and checks MACs in moto),
+    under the id moto chooses, which Ref and Fn::GetAtt then answer."""
+    metadata = stack.client("kms").create_key(
+        KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        Description=props.get("Description", ""),
+    )["KeyMetadata"]
+    stack.physical_ids[logical_id] = metadata["KeyId"]
+
+
+def _create_secret(stack: StackInMoto, logical_id: str, props: dict) -> None:
+    """A secret with a value generated as the template asks (length, punctuation), under the ARN
+    moto chooses (random suffix), which Ref then answers and dynamic references resolve."""
+    generate = props.get("GenerateSecretString", {})
+    value = stack.client("secretsmanager").get_random_password(
+        PasswordLength=int(generate.get("PasswordLength", 32)),
+        ExcludePunctuation=bool(generate.get("ExcludePunctuation", False)),
+    )["RandomPassword"]
+    arn = stack.client("secretsmanager").create_secret(
+        Name=props.get("Name", stack.names[logical_id]), SecretString=value
+    )["ARN"]
+    stack.physical_ids[logical_id] = arn
+
+
 def _create_state_machine(stack: StackInMoto, logical_id: str, props: dict) -> None:
     definition = props.get("DefinitionString") or json.dumps(props.get("Definition", {}))
     stack.client("stepfunctions").create_state_machine(
@@ -229,6 +256,8 @@ _CREATORS = {
     "AWS::IAM::Role": create_role,
     "AWS::SES::EmailIdentity": _create_email_identity,
     "AWS::StepFunctions::StateMachine": _create_state_machine,
+    "AWS::KMS::Key": _create_key,
+    "AWS::SecretsManager::Secret": _create_secret,
 }
 
 # After every role exists (a policy may precede the role it names in the template).

@@ -62,3 +62,16 @@ def request_bodies(draw, valid, fields: tuple[str, ...], *, text, values):
     if draw(st.booleans()):  # well-formed base64, of UTF-8 or (surrogates) of invalid UTF-8
         return base64.b64encode(body.encode("utf-8", "surrogatepass")).decode(), True
     return body, True
+
+
+# Addresses the one address rule accepts (handler_kit/definitions.json), built from its parts:
+# RFC 5322 atoms for the local part, DNS labels for the domain, a letters-only top-level label.
+_ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-"
+_ATOM = st.text(st.sampled_from(_ATEXT), min_size=1, max_size=12)
+_LABEL = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,10}[A-Za-z0-9])?", fullmatch=True)
+DELIVERABLE_ADDRESSES = st.builds(
+    lambda atoms, labels, tld: ".".join(atoms)[:64] + "@" + ".".join([*labels, tld]),
+    st.lists(_ATOM, min_size=1, max_size=4),
+    st.lists(_LABEL, min_size=1, max_size=3),
+    st.from_regex(r"[A-Za-z]{2,6}", fullmatch=True),
+).filter(lambda a: not a.split("@")[0].endswith("."))

@@ -27,6 +27,11 @@ class NotAuthenticated(DomainError):
     """No verified identity where one is required."""
 
 
+class Forbidden(DomainError):
+    """The caller may not make this request, whoever they are (e.g. not through the API's
+    CloudFront distribution)."""
+
+
 class NotFound(DomainError):
     """No such thing, or not the caller's: the two are told apart by no one."""
 
@@ -41,3 +46,12 @@ class TooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     """The input is not in a format the function reads (a body that is not JSON)."""
+
+
+class TooManyRequests(DomainError):
+    """The caller sent more requests than its limit allows; `retry_after` seconds from now it may
+    try again."""
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import ipaddress
 import json
 import re
 import socket
@@ -51,22 +52,27 @@ from handler_kit import schema
 from handler_kit.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotAuthenticated,
     NotFound,
     TooLarge,
+    TooManyRequests,
     UnsupportedMediaType,
 )
 from handler_kit.observability import count, instrumented, logger, path
+from handler_kit.origin import OriginLock
 
 # Domain errors -> HTTP: the one place.
 STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     NotAuthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
     UnsupportedMediaType: 415,
+    TooManyRequests: 429,
 }
 # AWS error codes worth a retry after a short wait (DynamoDB, DAX, S3, ...).
 RETRYABLE_CODES = {
@@ -79,6 +85,8 @@ RETRYABLE_CODES = {
     "SlowDown",
     "NoRouteException",
     "ConnectionException",
+    "KMSInternalException",
+    "DependencyTimeoutException",
 }
 # Timeouts and broken connections: botocore's, and the DAX client's, which talks over its own
 # sockets and raises TimeoutError or the socket's OSError once its retries are spent.
@@ -87,6 +95,8 @@ RETRY_AFTER_SECONDS = 1
 # Bounded: int() refuses more than 4300 digits, and no parameter here needs 16.
 DIGITS = re.compile(r"[0-9]{1,15}")
 CORS_MAX_AGE_SECONDS = 600
+# Set by CloudFront on origin requests when the origin request policy names it: "<ip>:<port>".
+VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
 
 
 # -- the answer -----------------------------------------------------------------------------------
@@ -113,7 +123,12 @@ def error_response(
 def refusal(error: DomainError, *, cache_seconds: int | None = None) -> Response:
     """The answer to a domain error (4xx), e.g. a 404 a route wants cached briefly."""
     status = next(s for kind, s in STATUS.items() if isinstance(error, kind))
-    return error_response(status, error.code, error.message, cache_seconds=cache_seconds)
+    headers = (
+        {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else None
+    )
+    return error_response(
+        status, error.code, error.message, headers=headers, cache_seconds=cache_seconds
+    )
 
 
 def failure(error: Exception) -> Response:
@@ -177,6 +192,8 @@ class Request:
     base64: bool
     claims: dict
     request_id: str | None
+    source_ip: str | None  # API Gateway's: the address of whoever opened the connection
+    through_origin_lock: bool  # carried the secret header of the API's CloudFront origin
     api: RestApi = dataclasses.field(repr=False, compare=False)
 
     @classmethod
@@ -191,23 +208,50 @@ class Request:
         authorizer = context.get("authorizer")
         claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
         request_id = context.get("requestId")
+        identity = context.get("identity")
+        source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+        headers = {
+            name.lower(): value for name, value in _strings(event, "headers", "header").items()
+        }
+        lock = api.origin_lock()
         return cls(
             method=_text(event.get("httpMethod"), "the method"),
             resource=_text(event.get("resource"), "the resource"),
             path=_strings(event, "pathParameters", "path parameter"),
             query=_strings(event, "queryStringParameters", "query parameter"),
-            headers={
-                name.lower(): value for name, value in _strings(event, "headers", "header").items()
-            },
+            headers=headers,
             raw_body=body,
             base64=bool(event.get("isBase64Encoded")),
             claims=claims if isinstance(claims, dict) else {},
             request_id=request_id if isinstance(request_id, str) else None,
+            source_ip=source_ip if isinstance(source_ip, str) else None,
+            through_origin_lock=lock is not None and lock.admits(headers.get(lock.header)),
             api=api,
         )
 
     def path_parameter(self, name: str) -> str:
         return self.path.get(name, "")
+
+    @property
+    def source(self) -> str:
+        """Who sent the request, for a per-source limit. Through the origin lock: the viewer's
+        address, from the CloudFront-Viewer-Address header CloudFront sets (the origin request
+        policy must forward it; a viewer cannot forge it, CloudFront overwrites it). Otherwise
+        API Gateway's source IP, which behind CloudFront is the edge's address: a coarse limit
+        shared per edge, never one a forged header could dodge (and the fallback when the
+        viewer header is missing). An IPv6 address stands for its /64 (one host has a whole /64
+        to rotate through); with no readable address at all, "unknown"."""
+        viewer = self.header(VIEWER_ADDRESS_HEADER) if self.through_origin_lock else None
+        # "<ip>:<port>", an IPv6 address unbracketed (brackets are tolerated).
+        for candidate in ((viewer or "").rpartition(":")[0].strip("[]"), self.source_ip or ""):
+            try:
+                ip = ipaddress.ip_address(candidate)
+            except ValueError:
+                continue
+            if ip.version == 6:
+                return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+            return str(ip)
+        return "unknown"
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -341,6 +385,10 @@ class RestApi:
             any. Empty: no CORS headers (a same-origin API, or one behind CloudFront).
         cache_control: send `Cache-Control` (no-store, or public max-age=Response.cache_seconds)
             for a CDN in front of the API.
+        origin_lock: behind CloudFront, the secret header its origin requests carry, read per
+            request (e.g. from settings(), which read handler_kit.origin.from_environment());
+            a request without it is a 403, whatever its route, before anything else is read.
+            None: no lock.
     """
 
     def __init__(
@@ -352,8 +400,10 @@ class RestApi:
         cache_control: bool = False,
         allow_headers: Sequence[str] = ("Authorization", "Content-Type"),
         expose_headers: Sequence[str] = ("Location",),
+        origin_lock: Callable[[], OriginLock | None] = lambda: None,
     ) -> None:
         self.max_body_bytes = max_body_bytes
+        self.origin_lock = origin_lock
         self.schemas = schemas
         self.allowed_origins = allowed_origins
         self.cache_control = cache_control
@@ -390,6 +440,12 @@ class RestApi:
     def _answer(self, event: Any) -> Response:
         try:
             request = Request.of(event, self)
+            if not request.through_origin_lock and self.origin_lock() is not None:
+                raise Forbidden(
+                    "this API answers through its site's CloudFront distribution only "
+                    "(<site>/api/...), not at its own execute-api address",
+                    code="NotThroughCloudFront",
+                )
             route = self.routes.get((request.method, request.resource))
             if route is None:
                 if request.method == "OPTIONS" and self.allowed_origins():

@@ -18,6 +18,11 @@ gateway's models, the generated clients and the handler's check.
 `re.fullmatch`. For anchored `^...$` patterns the two agree, and a string with a trailing newline
 fails both (Python's `re.search` would accept it: its `$` also matches before a final newline).
 The tests check every pattern is anchored.
+
+A property may be a reference to a rule the whole library shares, and nothing else:
+`{"$ref": "handler_kit/definitions.json#/EmailAddress"}` (handler_kit/definitions.json). It is
+replaced by that rule when the file is loaded; house/api_models.py does the same for the API
+Gateway model, so the gateway, this check and every other reader of the rule see one rule.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ KEYWORDS = {
     "minItems",
     "maxItems",
 }
+# `{"$ref": REFERENCE_PREFIX + name}`: the rule `name` of handler_kit/definitions.json.
+REFERENCE_PREFIX = "handler_kit/definitions.json#/"
+DEFINITIONS = Path(__file__).with_name("definitions.json")
 
 
 @functools.cache
@@ -66,14 +74,41 @@ def load(path: str) -> dict[str, dict]:
     schemas = json.loads(Path(path).read_text())
     if "openapi" in schemas:
         schemas = schemas.get("components", {}).get("schemas", {})
+    definitions = json.loads(DEFINITIONS.read_text())
     for name, schema in schemas.items():
-        _check_keywords(schema, name)
+        schemas[name] = resolved(schema, definitions, name)
+        _check_keywords(schemas[name], name)
     return schemas
 
 
 def checked(schema: dict, name: str) -> dict:
     """`schema` (one JSON Schema document, e.g. an event's), checked for unknown keywords."""
     _check_keywords(schema, name)
+    return schema
+
+
+def resolved(schema: dict, definitions: dict, where: str) -> dict:
+    """`schema` with every `{"$ref": "handler_kit/definitions.json#/<name>"}` property (or
+    array item) replaced by that definition."""
+
+    def rule(value: dict, at: str) -> dict:
+        if "$ref" not in value:
+            return resolved(value, definitions, at)
+        reference = value["$ref"]
+        name = reference.removeprefix(REFERENCE_PREFIX) if isinstance(reference, str) else ""
+        if set(value) != {"$ref"} or not reference.startswith(REFERENCE_PREFIX):
+            raise ValueError(f"schema {at}: only {{'$ref': '{REFERENCE_PREFIX}<name>'}} alone")
+        if name not in definitions:
+            raise ValueError(f"schema {at}: no definition {name!r} in {DEFINITIONS.name}")
+        return dict(definitions[name])
+
+    schema = dict(schema)
+    if "properties" in schema:
+        schema["properties"] = {
+            name: rule(value, f"{where}.{name}") for name, value in schema["properties"].items()
+        }
+    if isinstance(schema.get("items"), dict):
+        schema["items"] = rule(schema["items"], f"{where}[]")
     return schema
 
 
