@@ -166,13 +166,21 @@ class _GlobalTableAsTable(CloudFormationModel):
         )
 
 
+# The port a database engine listens on unless its template says otherwise (a security group
+# rule reads `Endpoint.Port`, and moto's needs a number): aurora-postgresql, aurora-mysql.
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+
+
 def _placeholder(resource_type: str) -> type:
     class Placeholder(CloudFormationModel):
         __module__ = "moto.cloudformation.rehearsal"
 
-        def __init__(self, name: str, account_id: str = "", region_name: str = "") -> None:
+        def __init__(
+            self, name: str, account_id: str = "", region_name: str = "", properties=None
+        ) -> None:
             self.physical_resource_id = name
             self.account_id, self.region_name = account_id, region_name
+            self.properties = properties or {}
 
         @staticmethod
         def cloudformation_name_type() -> str:
@@ -195,13 +203,18 @@ def _placeholder(resource_type: str) -> type:
                     f"arn:aws:{service}:{self.region_name}:{self.account_id}:"
                     f"{self.physical_resource_id}"
                 )
+            if attribute_name.endswith("Port"):  # a number where a template reads one
+                engine = str(self.properties.get("Engine", ""))
+                default = DEFAULT_PORTS.get(engine.split("-")[-1], 443)
+                return str(self.properties.get("Port", default))
             return f"{self.physical_resource_id}.{attribute_name}"
 
         @classmethod
         def create_from_cloudformation_json(
             cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
         ):  # noqa: ANN001
-            return cls(resource_name, account_id, region_name)
+            properties = cloudformation_json.get("Properties", {})
+            return cls(resource_name, account_id, region_name, properties)
 
     Placeholder.__name__ = "Placeholder" + resource_type.replace("::", "")
     return Placeholder
