@@ -18,8 +18,11 @@ import aws_cdk as cdk
 import blueprints
 from blueprints import BLUEPRINTS
 from house import account_baseline
+from house.backup import protect_data
 from house.compliance import add_compliance_checks
 from house.defaults import encrypt_log_groups
+from house.network import limit_endpoints_to_account
+from house.operations import watch_failures
 from house.settings import Instance, blueprint_settings, plan_instances, stage_from_context
 
 # The construct metadata on every blueprint stack naming its instance and blueprint: in the
@@ -53,6 +56,14 @@ def build_app(app: cdk.App) -> list[cdk.Stack]:
         for name, value in stage.cost_allocation_tags().items():
             cdk.Tags.of(stack).add(name, value)
         encrypt_log_groups(stack, keep_data=stage.keep_data)
+        protect_data(
+            stack,
+            keep_data=stage.keep_data,
+            retention_days=stage.backup_retention_days,
+            copy_to_vault_arn=stage.backup_copy_vault_arn,
+        )
+        watch_failures(stack, keep_data=stage.keep_data, email=stage.operations_email)
+        limit_endpoints_to_account(stack)
     account_baseline.require_baseline(baseline, stacks)
     add_compliance_checks(app)
     return [baseline, *stacks]

@@ -7,7 +7,7 @@ fit *that* resource; a reason that would fit any resource is a finding to fix in
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -142,6 +142,26 @@ def acknowledge_managed_policy(scope: IConstruct, policy_name: str, reason: str)
     if not rules:
         raise ValueError(f"no role under {scope.node.path} attaches the AWS policy {policy_name}")
     return rules
+
+
+def synthesized_properties(resource: cdk.CfnResource) -> dict:
+    """A resource's properties as its template will have them (property overrides aside), for
+    the house mechanisms that act on what a stack declares, whoever declared it."""
+    stack = cdk.Stack.of(resource)
+    # Resolved first: rendering checks the types, and lazy values are only lists once resolved.
+    properties = stack.resolve(resource._cfn_properties)  # noqa: SLF001
+    return stack.resolve(resource._render_properties(properties)) or {}  # noqa: SLF001
+
+
+def stack_resources(stack: cdk.Stack, types: Collection[str]) -> list[cdk.CfnResource]:
+    """The resources of `types` in `stack` itself (not in a nested stack), in construct order."""
+    return [
+        node
+        for node in stack.node.find_all()
+        if isinstance(node, cdk.CfnResource)
+        and node.cfn_resource_type in types
+        and cdk.Stack.of(node).node.path == stack.node.path
+    ]
 
 
 def custom_resource_handler(scope: IConstruct) -> IConstruct:
