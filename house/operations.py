@@ -271,6 +271,8 @@ class _FailureAlarms:
     def topic(self) -> sns.Topic:
         if self._topic is None:
             self._topic = self._operations_topic()
+            if self._email:
+                self._subscribe(self._topic, self._email)
         return self._topic
 
     def _operations_topic(self) -> sns.Topic:
@@ -319,19 +321,6 @@ class _FailureAlarms:
                 "through a customer-managed key billed per month, which disposable stages do "
                 "without; stages that keep data encrypt it with one.",
             )
-        if self._email:
-            # An e-mail that cannot be delivered waits here instead of vanishing (and alarms).
-            undelivered = dead_letter_queue(
-                scope, "UndeliveredEmail", removal_policy=cdk.RemovalPolicy.DESTROY
-            )
-            topic.add_subscription(
-                subscriptions.EmailSubscription(self._email, dead_letter_queue=undelivered)
-            )
-            self._watch_queue(
-                stack.get_logical_id(undelivered.node.default_child),
-                undelivered.node.default_child,
-                {"MessageRetentionPeriod": 14 * 86400},
-            )
         cdk.CfnOutput(
             stack,
             "OperationsTopicArn",
@@ -339,6 +328,19 @@ class _FailureAlarms:
             description="Alarms of this stack (dead-letter queues, stream lag): subscribe here",
         )
         return topic
+
+    def _subscribe(self, topic: sns.Topic, email: str) -> None:
+        # An e-mail that cannot be delivered waits here instead of vanishing (and alarms).
+        undelivered = dead_letter_queue(
+            self.scope, "UndeliveredEmail", removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        topic.add_subscription(
+            subscriptions.EmailSubscription(email, dead_letter_queue=undelivered)
+        )
+        queue = undelivered.node.default_child
+        self._watch_queue(
+            self._stack.get_logical_id(queue), queue, {"MessageRetentionPeriod": 14 * 86400}
+        )
 
 
 def _path(construct: Construct) -> str:
