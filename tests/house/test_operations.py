@@ -205,3 +205,14 @@ def test_a_stack_with_nothing_to_watch_gets_no_topic(synthesized):
     template = synthesized(quiet)
     assert not resources(template, "AWS::SNS::Topic")
     assert not resources(template, "AWS::CloudWatch::Alarm")
+
+
+def test_the_pictures_leave_out_the_construct_ids_these_mechanisms_use():
+    """docgen reads JSON only and names the ids itself; they must stay the house's."""
+    from docgen import diagram
+    from house import backup, operations
+
+    assert (diagram.OPERATIONS_ID, diagram.BACKUP_ID) == (
+        operations.OPERATIONS_ID,
+        backup.BACKUP_ID,
+    )
