@@ -38,6 +38,7 @@ from house.compliance import (
     acknowledge_wildcard_resources,
     add_serverless_checks,
     custom_resource_handler,
+    narrow_wildcard_resources,
 )
 from house.defaults import access_log_bucket, secure_bucket
 from house.lambda_function import python_layer
@@ -135,13 +136,6 @@ class MyBlogStack(cdk.Stack):
                 query_ttl=cdk.Duration.seconds(settings.dax_query_ttl_seconds),
                 subnets=ISOLATED,
                 description=f"{settings.blog_name} posts read cache",
-            )
-            acknowledge(
-                self.dax.role,
-                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.table.node.default_child)}"
-                ".Arn>/index/*]",
-                "DAX's own role reaches the indexes of this one table (the newest-posts index "
-                "the API queries through DAX); index ARNs are the table ARN plus /index/<name>.",
             )
 
         max_upload_bytes = settings.max_upload_mb * 1024 * 1024
@@ -352,11 +346,11 @@ class MyBlogStack(cdk.Stack):
             "bucket only.",
             exactly=True,
         )
-        acknowledge_wildcard_resources(
+        # CDK grants the invalidation on "*"; both actions take the distribution's ARN.
+        narrow_wildcard_resources(
             role,
             {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
-            "CDK's site-upload function (BucketDeployment) invalidates the site's cache; "
-            "CreateInvalidation and GetInvalidation have no resource-level permissions.",
+            [self.site.distribution.distribution_arn],
         )
         for rule, reason in (
             (
