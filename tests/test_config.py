@@ -75,7 +75,8 @@ def test_unknown_stage_names_the_setting_and_allowed_values():
         ),
         (
             {"backup_copy_vault_arn": "arn:aws:s3:::bucket"},
-            r"'stages.dev.backup_copy_vault_arn' is 'arn:aws:s3:::bucket'; expected a backup vault ARN",
+            r"'stages.dev.backup_copy_vault_arn' is 'arn:aws:s3:::bucket'; "
+            r"expected a backup vault ARN",
         ),
     ],
 )
