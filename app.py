@@ -18,9 +18,18 @@ import aws_cdk as cdk
 import blueprints
 from blueprints import BLUEPRINTS
 from house import account_baseline
+from house.backup import protect_data
 from house.compliance import add_compliance_checks
 from house.defaults import encrypt_log_groups
-from house.settings import Instance, blueprint_settings, plan_instances, stage_from_context
+from house.network import limit_endpoints_to_account
+from house.operations import watch_failures
+from house.settings import (
+    Instance,
+    StageSettings,
+    blueprint_settings,
+    plan_instances,
+    stage_from_context,
+)
 
 # The construct metadata on every blueprint stack naming its instance and blueprint: in the
 # cloud assembly's manifest (not the template), for the tests and deployment tools.
@@ -50,12 +59,26 @@ def build_app(app: cdk.App) -> list[cdk.Stack]:
             stack.node.add_metadata(INSTANCE_METADATA, {"instance": key, "blueprint": blueprint})
         stacks.extend(built)
     for stack in stacks:
-        for name, value in stage.cost_allocation_tags().items():
-            cdk.Tags.of(stack).add(name, value)
-        encrypt_log_groups(stack, keep_data=stage.keep_data)
+        add_house_mechanisms(stack, stage)
     account_baseline.require_baseline(baseline, stacks)
     add_compliance_checks(app)
     return [baseline, *stacks]
+
+
+def add_house_mechanisms(stack: cdk.Stack, stage: StageSettings) -> None:
+    """What every blueprint stack gets from the house: cost-allocation tags, log-group keys,
+    backups of kept data, alarms on parked failures, account-only VPC endpoints."""
+    for name, value in stage.cost_allocation_tags().items():
+        cdk.Tags.of(stack).add(name, value)
+    encrypt_log_groups(stack, keep_data=stage.keep_data)
+    protect_data(
+        stack,
+        keep_data=stage.keep_data,
+        retention_days=stage.backup_retention_days,
+        copy_to_vault_arn=stage.backup_copy_vault_arn,
+    )
+    watch_failures(stack, keep_data=stage.keep_data, email=stage.operations_email)
+    limit_endpoints_to_account(stack)
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ deploy first) and asks the account for it with your own credentials, the way `cd
 would find them (AWS_PROFILE, AWS_REGION, ...). One line per check: PASS, FAIL with what is
 missing and the command that fixes it, or NOTE for something to do after the deploy; then a
 summary. The exit status is 1 when any check FAILs, else 0. It changes nothing in the account,
-except that `--fix` creates missing service-linked roles (and nothing else).
+except that `--fix` creates missing service-linked roles and turns on advanced DynamoDB backup
+for a plan that copies tables (and nothing else).
 
 What each check proves, and what it cannot:
 
@@ -50,6 +51,7 @@ service-linked role
         AWSServiceRoleForAmazonEKSNodegroup        EKS managed node groups (+ the Auto
                                                    Scaling role: each group is an ASG)
         AWSServiceRoleForAmazonEKSForFargate       EKS Fargate profiles
+        AWSServiceRoleForBackup                    any AWS::Backup:: resource
     Services create these on first use, and first use inside a CloudFormation deploy can race
     ("Unable to assume the service linked role"); a template cannot create them safely
     (AWS::IAM::ServiceLinkedRole fails when the role exists). A missing one FAILs with
@@ -99,6 +101,15 @@ eks version / eks zones / eks endpoint / eks quota / log groups / endpoint servi
     quotas; named log groups not left over from an earlier stack; interface endpoint services
     the region offers.
 
+backup copy
+    Only for a backup plan that copies recovery points (`backup_copy_vault_arn`): where it backs
+    up a DynamoDB table, the region's advanced DynamoDB backup features are on
+    (`backup describe-region-settings`, ResourceTypeManagementPreference DynamoDB); without
+    them a table's recovery point is a DynamoDB backup that AWS Backup cannot copy, and every
+    copy job fails. `--fix` turns them on. A copy to another account is a NOTE: the accounts
+    must share an AWS Organization with cross-account backup on (only the management account can
+    read or set that) and the destination vault must admit this account; neither is checked.
+
 AWS permissions it uses (all read-only but the last): sts:GetCallerIdentity, ssm:GetParameter,
 apigateway:GET, iam:GetRole, servicequotas:GetServiceQuota,
 servicequotas:GetAWSDefaultServiceQuota, ec2:DescribeVpcs, ec2:DescribeInternetGateways,
@@ -106,9 +117,9 @@ ec2:DescribeNatGateways, ec2:DescribeSubnets, ec2:DescribeAddresses,
 ec2:DescribeAvailabilityZones, ec2:DescribeInstanceTypeOfferings, ses:GetEmailIdentity,
 ses:GetAccount, cloudformation:ListStackResources, cloudformation:ListExports,
 rds:DescribeOrderableDBInstanceOptions, eks:DescribeClusterVersions, eks:ListClusters,
-ec2:DescribeVpcEndpointServices, logs:DescribeLogGroups; with --fix,
-iam:CreateServiceLinkedRole. A refused read is a FAIL that names the call and the
-permission it needs.
+ec2:DescribeVpcEndpointServices, logs:DescribeLogGroups, backup:DescribeRegionSettings; with
+--fix, iam:CreateServiceLinkedRole and backup:UpdateRegionSettings. A refused read is a FAIL
+that names the call and the permission it needs.
 
 Python API: `run_checks(Assembly("cdk.out").stack("MyBlog"), boto3.Session())` returns the
 `CheckResult`s; `format_report` renders them as the command prints them.

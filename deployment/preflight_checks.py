@@ -21,6 +21,7 @@ from deployment.preflight_needs import (
     QUOTAS,
     Quota,
     availability_zones,
+    backup_copies,
     email_identities,
     export_names,
     launched_instance_types,
@@ -887,6 +888,75 @@ def check_amplify(preflight: Preflight) -> Iterator[CheckResult]:
     )
 
 
+# --- 9. AWS Backup copies -----------------------------------------------------------------
+
+DYNAMODB_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+
+
+@check("backup copy")
+def check_backup_copies(preflight: Preflight) -> Iterator[CheckResult]:
+    """A plan that copies recovery points (`backup_copy_vault_arn`) needs, for DynamoDB tables,
+    the region's advanced DynamoDB backup features (on by default only in accounts that started
+    using AWS Backup after November 2021; without them the copy job fails) and, for another
+    account, AWS Organizations' cross-account backup, which only the management account can
+    turn on (so that is a NOTE)."""
+    account = preflight.account
+    for copy in backup_copies(preflight.template):
+        if any(t in DYNAMODB_TYPES for t in copy.selected_types):
+            try:
+                settings = account.call("backup", "describe_region_settings")
+            except AwsCallFailed as failure:
+                yield failed("backup copy", failure)
+                continue
+            advanced = settings.get("ResourceTypeManagementPreference", {}).get("DynamoDB")
+            command = (
+                "aws backup update-region-settings --resource-type-management-preference "
+                f"DynamoDB=true --region {account.region}"
+            )
+            if advanced:
+                yield CheckResult(
+                    PASS,
+                    "backup copy",
+                    f"advanced DynamoDB backup is on in {account.region}: {copy.plan} can copy "
+                    "its tables' recovery points",
+                )
+            elif preflight.fix:
+                try:
+                    account.call(
+                        "backup",
+                        "update_region_settings",
+                        ResourceTypeManagementPreference={"DynamoDB": True},
+                    )
+                except AwsCallFailed as failure:
+                    yield failed("backup copy", failure)
+                    continue
+                yield CheckResult(
+                    PASS,
+                    "backup copy",
+                    f"advanced DynamoDB backup turned on (--fix) for {copy.plan}",
+                )
+            else:
+                yield CheckResult(
+                    FAIL,
+                    "backup copy",
+                    f"{copy.plan} copies DynamoDB recovery points, which needs advanced DynamoDB "
+                    f"backup in {account.region} (off: every copy job would fail)",
+                    f"{command} (or: make preflight STACK={preflight.stack.id} "
+                    f"STAGE={preflight.stage} FIX=1)",
+                )
+        destination_account = copy.destination.split(":")[4] if copy.destination else None
+        if destination_account and destination_account != account.account_id:
+            yield CheckResult(
+                NOTE,
+                "backup copy",
+                f"{copy.plan} copies to account {destination_account}: both accounts must be in "
+                "one AWS Organization with cross-account backup on, and that vault's access "
+                "policy must allow backup:CopyIntoBackupVault from this account",
+                "in the management account: aws backup update-global-settings --global-settings "
+                "isCrossAccountBackupEnabled=true; then docs/deploying.md#backups",
+            )
+
+
 CHECKS: tuple[Check, ...] = (
     check_bootstrap,
     check_account_baseline,
@@ -902,4 +972,5 @@ CHECKS: tuple[Check, ...] = (
     check_resource_types,
     check_app_runner,
     check_amplify,
+    check_backup_copies,
 )

@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from house.failures import referenced
+
 # An Availability Zone as the template names it: a literal name ("us-east-1a") or the index
 # into `Fn::GetAZs` of the stack's own region (what CDK writes for an environment-agnostic VPC).
 AzRef = str | int
@@ -192,6 +194,8 @@ DYNAMODB_TABLE_AUTO_SCALING = ServiceLinkedRole(
 DYNAMODB_REPLICATION = ServiceLinkedRole(
     "AWSServiceRoleForDynamoDBReplication", "replication.dynamodb.amazonaws.com"
 )
+# AWS Backup creates it on first use; a plan's first job can race that like any other service.
+BACKUP = ServiceLinkedRole("AWSServiceRoleForBackup", "backup.amazonaws.com")
 
 EKS = ServiceLinkedRole("AWSServiceRoleForAmazonEKS", "eks.amazonaws.com")
 EKS_NODEGROUP = ServiceLinkedRole(
@@ -203,7 +207,12 @@ APP_RUNNER_NETWORKING = ServiceLinkedRole(
     "AWSServiceRoleForAppRunnerNetworking", "networking.apprunner.amazonaws.com"
 )
 
-_ROLE_BY_TYPE_PREFIX = (("AWS::ECS::", ECS), ("AWS::Neptune::", RDS), ("AWS::RDS::", RDS))
+_ROLE_BY_TYPE_PREFIX = (
+    ("AWS::ECS::", ECS),
+    ("AWS::Neptune::", RDS),
+    ("AWS::RDS::", RDS),
+    ("AWS::Backup::", BACKUP),
+)
 _ROLE_BY_TYPE = {
     "AWS::DAX::Cluster": DAX,
     "AWS::ElasticLoadBalancingV2::LoadBalancer": ELASTIC_LOAD_BALANCING,
@@ -266,6 +275,44 @@ def service_linked_roles(template: dict) -> dict[ServiceLinkedRole, list[str]]:
             if not isinstance(replicas, list) or len(replicas) > 1:
                 need(DYNAMODB_REPLICATION, f"{resource_type} (replicas)")
     return needed
+
+
+# --- AWS Backup ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BackupCopy:
+    plan: str  # logical id of the AWS::Backup::BackupPlan
+    destination: str | None  # the vault ARN, None when only known at deploy time
+    # Resource types the plan's selections name (by the logical id they reference).
+    selected_types: tuple[str, ...]
+
+
+def backup_copies(template: dict) -> list[BackupCopy]:
+    """Every backup plan that copies its recovery points to another vault, with what it backs
+    up: a DynamoDB table's copy needs the account's advanced DynamoDB backup features, a copy
+    to another account needs AWS Organizations' cross-account backup."""
+    selected: dict[str, set[str]] = {}
+    all_resources = template.get("Resources", {})
+    for _, selection in resources(template, "AWS::Backup::BackupSelection"):
+        props = properties(selection)
+        plan = props.get("BackupPlanId")
+        plan_id = plan.get("Fn::GetAtt", [None])[0] if isinstance(plan, dict) else None
+        for logical_id in referenced(props.get("BackupSelection", {}).get("Resources")):
+            selected.setdefault(plan_id, set()).add(all_resources.get(logical_id, {}).get("Type"))
+    copies = []
+    for logical_id, plan in resources(template, "AWS::Backup::BackupPlan"):
+        for rule in properties(plan).get("BackupPlan", {}).get("BackupPlanRule", []):
+            for action in rule.get("CopyActions") or []:
+                destination = action.get("DestinationBackupVaultArn")
+                copies.append(
+                    BackupCopy(
+                        logical_id,
+                        destination if isinstance(destination, str) else None,
+                        tuple(sorted(t for t in selected.get(logical_id, ()) if t)),
+                    )
+                )
+    return copies
 
 
 # --- quotas -------------------------------------------------------------------------------

@@ -37,6 +37,18 @@ stage, and for any blueprint added later:
 - `amplify-token-only-by-reference`: an Amplify app's repository token (`AccessToken`,
   `OauthToken`) and basic-auth passwords must be Secrets Manager (or SSM SecureString) dynamic
   references, never a value: a template is stored and shown by CloudFormation in plain text.
+- `failures-raise-an-alarm`: every queue or topic something names as its dead-letter queue or
+  on-failure destination (house/failures.py), and every DynamoDB or Kinesis stream mapping, has
+  a CloudWatch alarm on it (first message waiting; iterator age) that notifies an SNS topic:
+  otherwise failed work waits unseen until its retention deletes it (14 days for a house
+  dead-letter queue; a stream's records after 24 hours).
+- `kept-data-is-backed-up`: every data store kept when its stack is deleted (DynamoDB table,
+  EFS file system, Neptune/RDS/DocumentDB cluster, RDS instance) is selected by an AWS Backup
+  plan of its stack, or (EFS) has its automatic backups on: keeping a store without a copy
+  protects it from `cdk destroy`, not from a bad write, a deleted table or a lost region.
+- `endpoints-have-policies`: every VPC endpoint has a policy, and none allows every action on
+  every resource to every principal without a condition (the default when the policy is left
+  out): a compromised task could otherwise copy data to any account through it.
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
@@ -60,6 +72,8 @@ from collections.abc import Callable, Iterable
 from deployment.assembly import Assembly, StackArtifact
 from deployment.preflight_needs import logging_api_stages
 from deployment.rules_eks import EKS_RULES
+from house import failures
+from house.backup import needs_backup
 from house.images import pinned
 
 BASELINE_STACK_ID = "AccountBaseline"
@@ -90,6 +104,7 @@ UNIQUE_NAMES: dict[str, str] = {
     "AWS::AppRunner::VpcConnector": "VpcConnectorName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
     "AWS::AutoScaling::LaunchConfiguration": "LaunchConfigurationName",
+    "AWS::Backup::BackupVault": "BackupVaultName",
     "AWS::CertificateManager::Certificate": "",
     "AWS::CloudFront::CachePolicy": "CachePolicyConfig.Name",
     "AWS::CloudFront::Function": "Name",
@@ -519,6 +534,123 @@ def amplify_token_only_by_reference(stack: StackArtifact) -> Iterable[Violation]
             )
 
 
+def _alarms(stack: StackArtifact) -> list[dict]:
+    """The properties of every alarm of the stack that notifies an SNS topic."""
+    found = []
+    for _, alarm in stack.resources("AWS::CloudWatch::Alarm"):
+        properties = alarm.get("Properties", {})
+        actions = properties.get("AlarmActions") or []
+        if any(
+            stack.template["Resources"].get(target, {}).get("Type") == "AWS::SNS::Topic"
+            for target in failures.referenced(actions)
+        ) or any(isinstance(a, str) and ":sns:" in a for a in actions):
+            found.append(properties)
+    return found
+
+
+def _watched(alarms: list[dict], metric: str, dimension: str, value) -> bool:
+    return any(
+        alarm.get("MetricName") == metric
+        and any(
+            d.get("Name") == dimension and d.get("Value") == value
+            for d in alarm.get("Dimensions") or []
+        )
+        for alarm in alarms
+    )
+
+
+def failures_raise_an_alarm(stack: StackArtifact) -> Iterable[Violation]:
+    resources = stack.template.get("Resources", {})
+    alarms = _alarms(stack)
+    for target, sources in sorted(failures.watched_destinations(resources).items()):
+        if resources[target]["Type"] == failures.QUEUE:
+            watched = _watched(
+                alarms,
+                "ApproximateNumberOfMessagesVisible",
+                "QueueName",
+                {"Fn::GetAtt": [target, "QueueName"]},
+            )
+        else:
+            watched = _watched(
+                alarms,
+                "NumberOfMessagesPublished",
+                "TopicName",
+                {"Fn::GetAtt": [target, "TopicName"]},
+            )
+        if not watched:
+            yield Violation(
+                "failures-raise-an-alarm",
+                stack.id,
+                target,
+                f"failed work of {', '.join(sorted(sources))} lands here and no alarm that "
+                "notifies an SNS topic watches it: it would wait unseen until its retention "
+                "deletes it (house/operations.py adds the alarm to every stack app.py builds)",
+            )
+    for mapping, properties in sorted(failures.stream_mappings(resources).items()):
+        if not _watched(alarms, "IteratorAge", "FunctionName", properties.get("FunctionName")):
+            yield Violation(
+                "failures-raise-an-alarm",
+                stack.id,
+                mapping,
+                "no alarm that notifies an SNS topic watches this stream mapping's iterator age: "
+                "a stuck shard would go unseen until the stream drops its records",
+            )
+
+
+def kept_data_is_backed_up(stack: StackArtifact) -> Iterable[Violation]:
+    resources = stack.template.get("Resources", {})
+    selected = {
+        target
+        for _, selection in stack.resources("AWS::Backup::BackupSelection")
+        for target in failures.referenced(
+            selection.get("Properties", {}).get("BackupSelection", {}).get("Resources")
+        )
+    }
+    for logical_id, resource in resources.items():
+        if needs_backup(resource) and logical_id not in selected:
+            yield Violation(
+                "kept-data-is-backed-up",
+                stack.id,
+                logical_id,
+                f"this {resource['Type']} is kept when the stack is deleted but no AWS Backup "
+                "selection of the stack names it: a bad write or a deleted store could not be "
+                "undone (house/backup.py selects every kept store of the stacks app.py builds)",
+            )
+
+
+def _allows_everything(statement: dict) -> bool:
+    def every(value) -> bool:
+        return value == "*" or (isinstance(value, list) and "*" in value)
+
+    principal = statement.get("Principal")
+    return (
+        statement.get("Effect") == "Allow"
+        and not statement.get("Condition")
+        and (every(principal) or (isinstance(principal, dict) and every(principal.get("AWS"))))
+        and every(statement.get("Action"))
+        and every(statement.get("Resource"))
+    )
+
+
+def endpoints_have_policies(stack: StackArtifact) -> Iterable[Violation]:
+    for logical_id, endpoint in stack.resources("AWS::EC2::VPCEndpoint"):
+        policy = endpoint.get("Properties", {}).get("PolicyDocument")
+        if policy is None:
+            problem = "has no policy, so it admits any principal to any resource of any account"
+        elif any(_allows_everything(s) for s in policy.get("Statement", [])):
+            problem = "has a policy statement that allows everything to everyone, unconditionally"
+        else:
+            continue
+        yield Violation(
+            "endpoints-have-policies",
+            stack.id,
+            logical_id,
+            f"this VPC endpoint {problem}: a compromised task could copy data to another "
+            "account through it (house/network.limit_endpoints_to_account gives every endpoint "
+            "without a policy the account-only one)",
+        )
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -532,6 +664,9 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     service_image_is_pinned,
     cognito_domain_prefix_allowed,
     amplify_token_only_by_reference,
+    failures_raise_an_alarm,
+    kept_data_is_backed_up,
+    endpoints_have_policies,
 )
 
 

@@ -726,6 +726,9 @@ FREE = {
     "Custom::AWS",  # AwsCustomResource: a deploy-time Lambda call
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::ApiKey",
+    "AWS::Backup::BackupPlan",  # its storage: per-request rates (backed_up)
+    "AWS::Backup::BackupSelection",
+    "AWS::Backup::BackupVault",
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Deployment",
     "AWS::ApiGateway::GatewayResponse",
@@ -1007,6 +1010,14 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
         add("EFS Elastic throughput writes", "efs_elastic_write_gb")
         if props(fs).get("BackupPolicy", {}).get("Status") == "ENABLED":
             add("AWS Backup of EFS", "backup_efs_gb_month")
+    for item, key in backed_up(stack):
+        add(item, key)
+    if any(
+        rule.get("CopyActions")
+        for plan in stack.of_type("AWS::Backup::BackupPlan").values()
+        for rule in props(plan).get("BackupPlan", {}).get("BackupPlanRule", [])
+    ):
+        add("AWS Backup copies to another region", "backup_copy_transfer_gb")
     if types["AWS::ECR::Repository"]:
         add("ECR image storage", "ecr_storage_gb_month")
     if types["AWS::KMS::Key"]:
@@ -1027,6 +1038,35 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
     if traced:
         add("X-Ray traces", "xray_traces_million")
     return rates
+
+
+# What the stack's AWS Backup selections store, per selected resource type.
+BACKUP_STORAGE = {
+    "AWS::DynamoDB::Table": ("AWS Backup of DynamoDB", "backup_dynamodb_gb_month"),
+    "AWS::DynamoDB::GlobalTable": ("AWS Backup of DynamoDB", "backup_dynamodb_gb_month"),
+    "AWS::EFS::FileSystem": ("AWS Backup of EFS", "backup_efs_gb_month"),
+    "AWS::Neptune::DBCluster": ("AWS Backup of Neptune (snapshots)", "backup_neptune_gb_month"),
+    "AWS::RDS::DBCluster": ("AWS Backup of Aurora (snapshots)", "backup_aurora_gb_month"),
+    "AWS::RDS::DBInstance": ("AWS Backup of RDS (snapshots)", "backup_aurora_gb_month"),
+}
+
+
+def backed_up(stack: Stack) -> list[tuple[str, str]]:
+    """(item, price key) of every resource type a backup selection of the stack names."""
+    found = []
+    for selection in stack.of_type("AWS::Backup::BackupSelection").values():
+        for target in refs_in(props(selection).get("BackupSelection", {}).get("Resources")):
+            if target not in stack.resources:  # a pseudo parameter (AWS::AccountId, ...)
+                continue
+            kind = stack.resources[target]["Type"]
+            if kind not in BACKUP_STORAGE:
+                raise ValueError(
+                    f"{stack.id}: a backup selection names a {kind}; add its backup storage "
+                    "price to BACKUP_STORAGE in docgen/cost.py"
+                )
+            if BACKUP_STORAGE[kind] not in found:
+                found.append(BACKUP_STORAGE[kind])
+    return found
 
 
 def stack_cost(stack: Stack, stage: str, table: PriceTable | None = None) -> StackCost:

@@ -4,7 +4,8 @@
 architecture: users on the left, then the edge (CloudFront, WAF), the entry points (load
 balancers, APIs, sign-in), compute, and data on the right; VPC subnets as boxes by tier (public,
 private, isolated). Plumbing is left out: IAM roles and policies, security groups, routes, log
-groups, log buckets, dead-letter queues and the Lambda functions behind CDK's custom resources.
+groups, log buckets, dead-letter queues, the operations topic and backup vault every stack gets,
+and the Lambda functions behind CDK's custom resources.
 An arrow means "calls, reads or writes" (found through the template's references, IAM policies
 included); a dashed arrow is an event (S3 notification, queue/stream poll, EventBridge rule,
 subscription).
@@ -28,6 +29,11 @@ from pathlib import Path
 
 from docgen.assembly import BLUEPRINT_DOCS, REPO_ROOT, Assembly, Stack
 from docgen.cost import plumbing_functions, props, ref, refs_in, subnet_kinds
+from house.failures import failure_destinations
+
+# Construct ids of what app.py adds to every stack (house/operations.py, house/backup.py),
+# not imported from there: that would load aws-cdk-lib into a tool that reads JSON.
+OPERATIONS_ID, BACKUP_ID = "Operations", "Backup"
 
 IMAGES = REPO_ROOT / "docs" / "images"
 PICTURES = IMAGES / "pictures.json"
@@ -249,6 +255,8 @@ class Picture:
                 continue
             if rtype == "AWS::ECS::TaskDefinition" and logical_id in served_tasks:
                 continue
+            if construct_path(resource)[:1] in ([OPERATIONS_ID], [BACKUP_ID]):
+                continue  # the alarms' topic and the backup vault every stack gets
             if rtype == "AWS::EC2::VPCEndpoint":
                 endpoints[p.get("VpcEndpointType", "Gateway")].append(logical_id)
                 continue
@@ -408,13 +416,7 @@ class Picture:
     def _dead_letter_queues(stack: Stack) -> set[str]:
         found: set[str] = set()
         for resource in stack.resources.values():
-            p = props(resource)
-            found |= refs_in(p.get("RedrivePolicy", {}).get("deadLetterTargetArn"))
-            found |= refs_in(p.get("DeadLetterConfig"))
-            found |= refs_in(p.get("DestinationConfig", {}).get("OnFailure"))
-            for target in p.get("Targets", []):
-                found |= refs_in(target.get("DeadLetterConfig"))
-            found |= refs_in(p.get("Target", {}).get("DeadLetterConfig"))
+            found |= failure_destinations(props(resource))
         return found
 
     def _place(self, stack: Stack) -> None:

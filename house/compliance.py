@@ -7,9 +7,10 @@ fit *that* resource; a reason that would fit any resource is a finding to fix in
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from constructs import IConstruct
@@ -77,7 +78,8 @@ def acknowledge_wildcard_resources(
     policy = role.node.try_find_child("DefaultPolicy") if role else None
     if policy is None:
         return []
-    document = cdk.Stack.of(policy).resolve(policy.document)  # type: ignore[attr-defined]
+    # The document as written (after narrow_wildcard_resources), not as CDK built it.
+    document = cdk.Stack.of(policy).resolve(policy.node.default_child.policy_document)
     rules = []
     for statement in document.get("Statement", []):
         statement_actions = statement.get("Action", [])
@@ -94,6 +96,84 @@ def acknowledge_wildcard_resources(
     for rule in dict.fromkeys(rules):
         acknowledge(policy, rule, reason)
     return rules
+
+
+def narrow_wildcard_resources(
+    role: iam.IRole, actions: Collection[str], resources: Sequence[str]
+) -> None:
+    """Where a grant CDK makes (inside a construct of its own) names a wildcard resource ("*",
+    an ARN with "*" for the account, `<function ARN>:*`) although the actions support an ARN
+    that is known here, name `resources` instead: in the Allow statements of `role`'s default
+    policy whose resources contain a "*", the actions in `actions` get `resources` (split into a
+    statement of their own, with the same condition, when CDK merged them with other actions).
+
+    Applied when the template is written (the policy's other statements are kept as CDK renders
+    them); the synth fails if no such statement exists, so a CDK upgrade that drops or scopes
+    the grant itself shows up instead of leaving a no-op here.
+    """
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        raise ValueError(f"narrow_wildcard_resources: {role.node.path} has no default policy")
+    cfn_policy = policy.node.default_child
+    document = cfn_policy.policy_document
+    if not isinstance(document, _NarrowedDocument):
+        document = _NarrowedDocument(policy, role.node.path)
+        cfn_policy.policy_document = document
+    document.narrowings.append((set(actions), list(resources)))
+
+
+@jsii.implements(cdk.IResolvable)
+class _NarrowedDocument:
+    def __init__(self, policy, where: str) -> None:
+        self._policy = policy
+        self._where = where
+        self.narrowings: list[tuple[set[str], list[str]]] = []
+
+    @property
+    def creation_stack(self) -> list[str]:
+        return []
+
+    @property
+    def type_hint(self):
+        return None
+
+    def to_string(self) -> str:
+        return cdk.Token.as_string(self)
+
+    def resolve(self, _context):
+        stack = cdk.Stack.of(self._policy)
+        rendered = stack.resolve(self._policy.document)
+        statements = rendered.get("Statement", [])
+        for actions, resources in self.narrowings:
+            scoped = stack.resolve(resources[0] if len(resources) == 1 else resources)
+            split, narrowed = [], 0
+            for statement in statements:
+                written = _as_list(statement.get("Action", []))
+                named = [action for action in written if action in actions]
+                if (
+                    statement.get("Effect") != "Allow"
+                    or not named
+                    or "*" not in json.dumps(statement.get("Resource"))
+                ):
+                    continue
+                narrowed += 1
+                rest = [action for action in written if action not in actions]
+                if not rest:
+                    statement["Resource"] = scoped
+                    continue
+                statement["Action"] = _one_or_list(rest)
+                split.append({**statement, "Action": _one_or_list(named), "Resource": scoped})
+            if not narrowed:
+                raise ValueError(
+                    f"narrow_wildcard_resources({self._where}): no Allow statement of "
+                    f"{sorted(actions)} on a wildcard resource is left to narrow"
+                )
+            statements.extend(split)
+        return rendered
+
+
+def _one_or_list(values: list):
+    return values[0] if len(values) == 1 else values
 
 
 def acknowledge_wildcard_actions(role: iam.IRole, reasons: Mapping[str, str]) -> list[str]:
@@ -142,6 +222,26 @@ def acknowledge_managed_policy(scope: IConstruct, policy_name: str, reason: str)
     if not rules:
         raise ValueError(f"no role under {scope.node.path} attaches the AWS policy {policy_name}")
     return rules
+
+
+def synthesized_properties(resource: cdk.CfnResource) -> dict:
+    """A resource's properties as its template will have them (property overrides aside), for
+    the house mechanisms that act on what a stack declares, whoever declared it."""
+    stack = cdk.Stack.of(resource)
+    # Resolved first: rendering checks the types, and lazy values are only lists once resolved.
+    properties = stack.resolve(resource._cfn_properties)  # noqa: SLF001
+    return stack.resolve(resource._render_properties(properties)) or {}  # noqa: SLF001
+
+
+def stack_resources(stack: cdk.Stack, types: Collection[str]) -> list[cdk.CfnResource]:
+    """The resources of `types` in `stack` itself (not in a nested stack), in construct order."""
+    return [
+        node
+        for node in stack.node.find_all()
+        if isinstance(node, cdk.CfnResource)
+        and node.cfn_resource_type in types
+        and cdk.Stack.of(node).node.path == stack.node.path
+    ]
 
 
 def custom_resource_handler(scope: IConstruct) -> IConstruct:
@@ -213,12 +313,16 @@ def acknowledge_cdk_handler(handler: IConstruct, what: str) -> None:
         acknowledge(handler, rule, f"{what} {reason}.")
 
 
-def acknowledge_bucket_deployment(deployment, *, asset: str, destination: str) -> None:
+def acknowledge_bucket_deployment(
+    deployment, *, asset: str, destination: str, distribution=None
+) -> None:
     """Everything cdk-nag finds in CDK's BucketDeployment function (code aws-cdk-lib ships and a
     stack only configures), with the reasons for *this* deployment: `asset` names what it
     copies (e.g. "the site/ asset"), `destination` where to (e.g. "the site bucket"). The
     function and the finding names are read from the constructs, so a changed grant fails the
-    synth instead of keeping a reason that no longer holds."""
+    synth instead of keeping a reason that no longer holds. `distribution`: the CloudFront
+    distribution the deployment invalidates, if any: CDK grants the invalidation on "*", and
+    both actions take the distribution's ARN, which is named instead."""
     upload = custom_resource_handler(deployment)
     what = "CDK's site-upload function (BucketDeployment)"
     role = deployment.handler_role
@@ -258,10 +362,10 @@ def acknowledge_bucket_deployment(deployment, *, asset: str, destination: str) -
         f"{what} writes the objects of {destination} only.",
         exactly=True,
     )
-    acknowledge_wildcard_resources(
-        role,
-        {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
-        f"{what} invalidates the site's cache; CreateInvalidation and GetInvalidation have no "
-        "resource-level permissions.",
-    )
+    if distribution is not None:
+        narrow_wildcard_resources(
+            role,
+            {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
+            [distribution.distribution_arn],
+        )
     acknowledge_cdk_handler(upload, what)

@@ -240,7 +240,9 @@ def access_log_bucket(
     """The one bucket a stack's access logs go to (S3 server access logs, CloudFront, ALB).
 
     Versioned, so a log file cannot be overwritten unnoticed; an expired log's old version goes a
-    day later, and so does the delete marker left behind.
+    day later, and so does the delete marker left behind. Where logs are kept (`removal_policy`
+    not DESTROY), nobody may delete a log object or version: only the expiry rule removes them
+    (docs/compliance.md says why this, not S3 Object Lock).
 
     `removal_policy`: the stage's (DESTROY also empties the bucket on stack deletion).
     `expire_after_days`: default 90, how long a log is kept.
@@ -268,6 +270,19 @@ def access_log_bucket(
         ],
     )
     bucket = _build("access_log_bucket", s3.Bucket, scope, id, defaults, overrides)
+    if removal_policy != cdk.RemovalPolicy.DESTROY:
+        # S3 applies lifecycle expiry whatever the bucket policy says, so this stops people and
+        # roles with delete rights, not the expiry above. Lifting it takes s3:PutBucketPolicy,
+        # a separate right, and CloudTrail records its use.
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogsAreNotDeleted",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[bucket.arn_for_objects("*")],
+            )
+        )
     _events_to_eventbridge(bucket)
     acknowledge(
         bucket,

@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from house.bundling import ARCHITECTURE, LAMBDA_SRC, RUNTIME, bundled_asset, lambda_code
-from house.compliance import acknowledge
+from house.compliance import acknowledge, finding_name
 from house.defaults import log_group
 
 __all__ = [
@@ -121,24 +121,10 @@ def python_function(
         ]
     )
     if vpc is not None:
-        # What AWSLambdaVPCAccessExecutionRole grants, inline: Lambda manages the function's
-        # ENIs with these, and none of them can be scoped to a resource ARN known at synth.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSubnets",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:AssignPrivateIpAddresses",
-                    "ec2:UnassignPrivateIpAddresses",
-                ],
-                resources=["*"],
-            )
-        )
         wildcard_reasons.append(
-            "the ec2 network-interface actions Lambda uses to attach the function to its VPC "
-            "act on ENIs created at run time and Describe* has no resource-level permissions"
+            "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda calls to attach "
+            "the function to its VPC and which support no resource-level permissions (the "
+            "network-interface actions are scoped below)"
         )
     module = handler.rpartition(".")[0]
     observability = {
@@ -171,6 +157,8 @@ def python_function(
         dead_letter_queue=dead_letter_queue,
         layers=[handler_kit_layer(scope), *(layers or [])],
     )
+    if vpc is not None:
+        _grant_network_interfaces(function, vpc, vpc_subnets)
     if wildcard_reasons:
         acknowledge(
             role,
@@ -191,3 +179,63 @@ def python_function(
             "error and retries or reports it; Lambda never queues an event for it to lose.",
         )
     return function
+
+
+def _grant_network_interfaces(
+    function: lambda_.Function, vpc: ec2.IVpc, vpc_subnets: ec2.SubnetSelection | None
+) -> None:
+    """What AWSLambdaVPCAccessExecutionRole grants on "*", scoped: Lambda creates the function's
+    network interfaces in its own subnets with its own security groups, and manages interfaces
+    of this account and region. (Lambda checks CreateNetworkInterface on `network-interface/*`
+    when the function is created or updated; the subnet and security-group ARNs are the other
+    two resources the real call is authorized against.) Only the two Describe calls need "*".
+    """
+    stack = cdk.Stack.of(function)
+
+    def ec2_arn(resource: str, name: str) -> str:
+        return stack.format_arn(service="ec2", resource=resource, resource_name=name)
+
+    interfaces = ec2_arn("network-interface", "*")
+    selection = vpc_subnets or ec2.SubnetSelection()  # CDK's default: the private subnets
+    subnets = vpc.select_subnets(
+        subnet_type=selection.subnet_type,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+    ).subnet_ids
+    groups = [group.security_group_id for group in function.connections.security_groups]
+    role = function.role
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], resources=["*"]
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkInterface"],
+            resources=[
+                interfaces,
+                *(ec2_arn("subnet", subnet) for subnet in subnets),
+                *(ec2_arn("security-group", group) for group in groups),
+            ],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=[
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            resources=[interfaces],
+        )
+    )
+    acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::{finding_name(stack.resolve(interfaces))}]",
+        "Lambda creates, re-addresses and deletes this function's network interfaces; their ids "
+        "exist only once Lambda has created them, so the resource is the interfaces of this "
+        "account and region (creation is also limited to the function's subnets and security "
+        "groups).",
+    )

@@ -9,12 +9,16 @@ why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from house.compliance import finding_name
 from house.defaults import log_group
 
 ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
@@ -148,3 +152,104 @@ class InterfaceEndpoints(Construct):
     def allow_from(self, *clients: ec2.IConnectable, description: str) -> None:
         for client in clients:
             self.security_group.connections.allow_from(client, ec2.Port.tcp(443), description)
+
+
+# -- VPC endpoint policies -----------------------------------------------------------------------
+
+# Buckets AWS owns that instances and tasks in a VPC read through the S3 gateway endpoint, some
+# of them without credentials (so no account condition can admit them): ECR's image layers,
+# the Amazon Linux 2023 package repositories, the SSM agent's and the CloudWatch agent's
+# downloads, and CloudFormation's custom-resource and wait-condition responses. From the AWS
+# data perimeter examples (aws-samples/data-perimeter-policy-examples, s3_endpoint_policy.json).
+AWS_OWNED_BUCKETS = (
+    "prod-{region}-starport-layer-bucket",
+    "al2023-repos-{region}-de612dc2",
+    "al2023-{region}",
+    "amazonlinux-2-repos-{region}",
+    "aws-ssm-{region}",
+    "amazon-ssm-{region}",
+    "amazon-ssm-packages-{region}",
+    "{region}-birdwatcher-prod",
+    "aws-ssm-document-attachments-{region}",
+    "amazoncloudwatch-agent-{region}",
+    "cloudformation-waitcondition-{region}",
+)
+
+
+def limit_endpoints_to_account(stack: cdk.Stack) -> None:
+    """Every VPC endpoint of `stack` that has no policy of its own gets the house one: principals
+    of this account to resources of this account (`aws:PrincipalAccount`, `aws:ResourceAccount`),
+    AWS services acting for it (`aws:PrincipalIsAWSService`), and, on an S3 endpoint, reads of
+    the AWS-owned buckets above. Without a policy an endpoint lets a compromised task copy data
+    to any account's bucket or queue; a pattern that knows exactly what its VPC reaches (the
+    to-do table, the graph staging bucket) writes its own, narrower policy and keeps it.
+
+    An aspect, so endpoints created by CDK and by constructs added later are covered too."""
+    cdk.Aspects.of(stack).add(_EndpointPolicies())
+
+
+def endpoint_service(service_name) -> str:
+    """`s3` for `com.amazonaws.<region>.s3` (also written as a Join with the region's Ref)."""
+    text = finding_name(service_name)
+    return re.sub(r"^(aws\.sagemaker\.|com\.amazonaws\.)[^.]+\.", "", text)
+
+
+@jsii.implements(cdk.IAspect)
+class _EndpointPolicies:
+    def visit(self, node) -> None:
+        if not isinstance(node, ec2.CfnVPCEndpoint):
+            return
+        stack = cdk.Stack.of(node)
+        if stack.resolve(node.policy_document) is not None:
+            return
+        own = {"StringEquals": {"aws:PrincipalAccount": stack.account}}
+        statements = [
+            iam.PolicyStatement(
+                sid="ThisAccountToThisAccount",
+                principals=[iam.AnyPrincipal()],
+                actions=["*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "aws:PrincipalAccount": stack.account,
+                        "aws:ResourceAccount": stack.account,
+                    }
+                },
+            ),
+            iam.PolicyStatement(
+                sid="AwsServicesActingForThisAccount",
+                principals=[iam.AnyPrincipal()],
+                actions=["*"],
+                resources=["*"],
+                conditions={"Bool": {"aws:PrincipalIsAWSService": "true"}},
+            ),
+        ]
+        service = endpoint_service(stack.resolve(node.service_name))
+        if service == "s3":
+            statements.append(
+                iam.PolicyStatement(
+                    sid="AwsOwnedBuckets",
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:GetObject"],
+                    resources=[
+                        f"arn:{stack.partition}:s3:::{bucket.format(region=stack.region)}/*"
+                        for bucket in AWS_OWNED_BUCKETS
+                    ],
+                )
+            )
+        elif service == "ssm":
+            # Documents and public parameters AWS owns (AWS-RunShellScript, /aws/service/...)
+            # have no account in their ARN.
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ThisAccountToAwsOwnedSsmResources",
+                    principals=[iam.AnyPrincipal()],
+                    actions=["ssm:*"],
+                    resources=[
+                        f"arn:{stack.partition}:ssm:{stack.region}::document/*",
+                        f"arn:{stack.partition}:ssm:{stack.region}::parameter/aws/*",
+                    ],
+                    conditions=own,
+                )
+            )
+        node.policy_document = iam.PolicyDocument(statements=statements)

@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from house.edge import CloudFrontEdge
-from house.types import ALLOWED, LogRetentionDays, Region
+from house.types import ALLOWED, BackupVaultArn, EmailAddress, LogRetentionDays, Region
 
 STAGES = ("dev", "prod")
 # The instance block's key that names its blueprint (when the instance key is not one).
@@ -298,6 +298,28 @@ class StageSettings(Settings):
         description="true: every data store (tables, buckets, file systems, clusters, logs) is "
         "RETAINed when its stack is deleted, with deletion protection and backups where the "
         "service has them; false: disposable, deleted with the stack.",
+    )
+
+    operations_email: EmailAddress | None = Field(
+        None,
+        description="E-mail address subscribed to every stack's operations topic, where the "
+        "alarms on dead-letter queues and stream lag go (SNS asks it to confirm first); null = "
+        "no subscription (each stack outputs OperationsTopicArn to subscribe to).",
+    )
+    backup_retention_days: int = Field(
+        35,
+        ge=1,
+        le=36500,
+        description="Where the stage keeps data: days AWS Backup keeps each daily recovery point "
+        "of every table, file system and database cluster (and each copy). Backup storage is "
+        "billed per GB-month.",
+    )
+    backup_copy_vault_arn: BackupVaultArn | None = Field(
+        None,
+        description="Where the stage keeps data: a backup vault in another region or account "
+        "that every recovery point is also copied to; null = no copy. Another account must be in "
+        "the same AWS Organization with cross-account backup turned on, and its vault's access "
+        "policy must admit this account (docs/deploying.md#backups).",
     )
 
     @model_validator(mode="after")

@@ -94,6 +94,10 @@ S3FolderOrRoot = matching(
 ScheduleExpression = matching(
     r"(cron|rate|at)\(.+\)", "a schedule expression: cron(...), rate(...) or at(...)"
 )
+BackupVaultArn = matching(
+    rf"arn:aws(-[a-z]+)*:backup:{REGION}:\d{{12}}:backup-vault:[A-Za-z0-9_-]{{2,50}}",
+    "a backup vault ARN like arn:aws:backup:eu-west-1:111122223333:backup-vault:Name",
+)
 SecurityGroupId = matching(r"sg-[0-9a-f]{8,17}", "a security group id like sg-0123456789abcdef0")
 VpcId = matching(r"vpc-[0-9a-f]{8,17}", "a VPC id like vpc-0123456789abcdef0")
 PrefixListId = matching(r"pl-[0-9a-f]{8,17}", "a managed prefix list id like pl-3b927c52")

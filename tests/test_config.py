@@ -65,6 +65,19 @@ def test_unknown_stage_names_the_setting_and_allowed_values():
         ({"region": "mars-1"}, r"'stages.dev.region' is 'mars-1'; expected an AWS region name"),
         ({"region": "eu-west-1\n"}, r"'stages.dev.region' is 'eu-west-1\\n'"),
         ({"colour": "blue"}, r"unknown setting\(s\) stages.dev.colour; allowed settings"),
+        (
+            {"operations_email": "ops"},
+            r"'stages.dev.operations_email' is 'ops'; expected an e-mail address",
+        ),
+        (
+            {"backup_retention_days": 0},
+            r"'stages.dev.backup_retention_days' is 0; allowed: 1..36500",
+        ),
+        (
+            {"backup_copy_vault_arn": "arn:aws:s3:::bucket"},
+            r"'stages.dev.backup_copy_vault_arn' is 'arn:aws:s3:::bucket'; "
+            r"expected a backup vault ARN",
+        ),
     ],
 )
 def test_malformed_stage_settings_fail_with_the_key(stage_override, message):

@@ -23,6 +23,7 @@ from house.defaults import (
     queue_with_dlq,
     secure_bucket,
 )
+from house.operations import watch_failures
 from tests.support.synth import Synthesized, cdk_json_context
 
 # One cfn-guard run per assembly per test worker, whichever test asks first.
@@ -186,7 +187,8 @@ def test_the_gate_names_stack_control_and_resource_and_fails_make_synth(
 
 def test_the_house_defaults_pass_the_controls_they_carry(tmp_path):
     """secure_bucket, access_log_bucket, queues, customer_key and (where data is kept) log-group
-    encryption: only what docs/compliance.md documents for every stack remains."""
+    encryption, with the alarms app.py adds to every stack: only what docs/compliance.md
+    documents for every stack remains."""
 
     def house(stack: Construct) -> None:
         removal = cdk.RemovalPolicy.RETAIN
@@ -197,14 +199,16 @@ def test_the_house_defaults_pass_the_controls_they_carry(tmp_path):
         customer_key(stack, "Key", description="probe", removal_policy=removal)
         log_group(stack, "Logs", retention_days=365, removal_policy=removal)
         encrypt_log_groups(cdk.Stack.of(stack), keep_data=True)
+        watch_failures(cdk.Stack.of(stack), keep_data=True, email="ops@example.com")
 
     failures = controls.assembly_failures(probe(tmp_path, house))["Probe"]
     assert {(f.control, f.path) for f in failures} == {
         ("CT.S3.PR.2", "AccessLogs"),  # the log bucket does not log into itself
-        ("CT.S3.PR.10", "AccessLogs"),  # ALB logs need SSE-S3
-        ("CT.S3.PR.9", "AccessLogs"),  # Object Lock: pending decision
+        ("CT.S3.PR.10", "AccessLogs"),  # server access logs and ALB logs need SSE-S3
+        ("CT.S3.PR.9", "AccessLogs"),  # no Object Lock retention fits (docs/compliance.md)
         ("CT.S3.PR.9", "Data"),
-        ("CT.SQS.PR.1", "JobsDeadLetters"),  # dead-letter queues
+        # Failures: a dead-letter queue nothing sends to is a queue without one (CT.SQS.PR.1);
+        # JobsDeadLetters and the operations e-mail's own dead-letter queue say what they are.
         ("CT.SQS.PR.1", "Failures"),
     }
 

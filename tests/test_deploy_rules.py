@@ -20,6 +20,9 @@ from aws_cdk import aws_wafv2 as wafv2
 from deployment import rules
 from deployment.assembly import Assembly
 from house.account_baseline import AccountBaselineStack, require_baseline
+from house.backup import protect_data
+from house.network import limit_endpoints_to_account
+from house.operations import watch_failures
 from tests.conftest import ANOTHER_REGION
 
 
@@ -371,3 +374,147 @@ def test_an_amplify_token_in_plain_text_breaks_a_rule(tmp_path, token, refused):
 
     found = broken(synthesized(tmp_path, build), "Site")
     assert ("amplify-token-only-by-reference" in found) is refused
+
+
+# -- the house mechanisms' rules, each shown failing without the mechanism ----------------------
+
+
+def test_a_dead_letter_queue_or_stream_without_an_alarm_breaks_a_rule(tmp_path):
+    """Failed work parked unseen: a queue's DLQ, an asynchronous function's DLQ, a stream
+    mapping (iterator age and its on-failure queue). house/operations.py fixes all four."""
+
+    def failing(stack: cdk.Stack) -> None:
+        dlq = cdk.aws_sqs.Queue(stack, "DeadLetters")
+        cdk.aws_sqs.Queue(
+            stack,
+            "Work",
+            dead_letter_queue=cdk.aws_sqs.DeadLetterQueue(queue=dlq, max_receive_count=3),
+        )
+        table = cdk.aws_dynamodb.Table(
+            stack,
+            "Table",
+            partition_key=cdk.aws_dynamodb.Attribute(
+                name="pk", type=cdk.aws_dynamodb.AttributeType.STRING
+            ),
+            stream=cdk.aws_dynamodb.StreamViewType.NEW_IMAGE,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        consumer = cdk.aws_lambda.Function(
+            stack,
+            "Consumer",
+            runtime=cdk.aws_lambda.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=cdk.aws_lambda.Code.from_inline("def handler(e, c): pass"),
+            dead_letter_queue=cdk.aws_sqs.Queue(stack, "AsyncDeadLetters"),
+        )
+        consumer.add_event_source(
+            cdk.aws_lambda_event_sources.DynamoEventSource(
+                table,
+                starting_position=cdk.aws_lambda.StartingPosition.LATEST,
+                on_failure=cdk.aws_lambda_event_sources.SqsDlq(
+                    cdk.aws_sqs.Queue(stack, "FailedRecords")
+                ),
+            )
+        )
+
+    def build(app):
+        failing(cdk.Stack(app, "Unwatched", stack_name="Unwatched-dev"))
+        watched = cdk.Stack(app, "Watched", stack_name="Watched-dev")
+        failing(watched)
+        watch_failures(watched, keep_data=False, email=None)
+
+    assembly = synthesized(tmp_path, build)
+    found = rules.violations(assembly.stack("Unwatched"))
+    assert {v.rule for v in found} == {"failures-raise-an-alarm"}
+    assert sorted(v.resource.rstrip("0123456789ABCDEF") for v in found) == [
+        "AsyncDeadLetters",
+        "ConsumerDynamoDBEventSourceUnwatchedTable",
+        "DeadLetters",
+        "FailedRecords",
+    ]
+    assert not broken(assembly, "Watched")
+
+
+def test_an_alarm_that_notifies_nobody_does_not_count(tmp_path):
+    def build(app):
+        stack = cdk.Stack(app, "Silent", stack_name="Silent-dev")
+        dlq = cdk.aws_sqs.Queue(stack, "DeadLetters")
+        cdk.aws_sqs.Queue(
+            stack,
+            "Work",
+            dead_letter_queue=cdk.aws_sqs.DeadLetterQueue(queue=dlq, max_receive_count=3),
+        )
+        dlq.metric_approximate_number_of_messages_visible().create_alarm(
+            stack, "Alarm", threshold=1, evaluation_periods=1
+        )
+
+    assert "failures-raise-an-alarm" in broken(synthesized(tmp_path, build), "Silent")
+
+
+def test_a_kept_store_without_a_backup_breaks_a_rule(tmp_path):
+    """A table kept on stack deletion is protected from `cdk destroy`, not from a bad write: it
+    must be in a backup plan (house/backup.py), a disposable one need not."""
+
+    def tables(stack: cdk.Stack) -> None:
+        for id, removal in (
+            ("Kept", cdk.RemovalPolicy.RETAIN),
+            ("Scratch", cdk.RemovalPolicy.DESTROY),
+        ):
+            cdk.aws_dynamodb.Table(
+                stack,
+                id,
+                partition_key=cdk.aws_dynamodb.Attribute(
+                    name="pk", type=cdk.aws_dynamodb.AttributeType.STRING
+                ),
+                removal_policy=removal,
+            )
+
+    def build(app):
+        tables(cdk.Stack(app, "Unprotected", stack_name="Unprotected-prod"))
+        protected = cdk.Stack(app, "Protected", stack_name="Protected-prod")
+        tables(protected)
+        protect_data(protected, keep_data=True, retention_days=35, copy_to_vault_arn=None)
+
+    assembly = synthesized(tmp_path, build)
+    (violation,) = rules.violations(assembly.stack("Unprotected"))
+    assert violation.rule == "kept-data-is-backed-up" and violation.resource.startswith("Kept")
+    assert not broken(assembly, "Protected")
+
+
+@pytest.mark.parametrize("policy", ["none", "allow-all"])
+def test_a_vpc_endpoint_open_to_every_account_breaks_a_rule(tmp_path, policy):
+    def endpoint(stack: cdk.Stack) -> None:
+        vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
+        s3 = vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        if policy == "allow-all":
+            s3.add_to_policy(
+                iam.PolicyStatement(principals=[iam.AnyPrincipal()], actions=["*"], resources=["*"])
+            )
+
+    def build(app):
+        endpoint(cdk.Stack(app, "Open", stack_name="Open-dev"))
+        limited = cdk.Stack(app, "Limited", stack_name="Limited-dev")
+        endpoint(limited)
+        if policy == "none":
+            limit_endpoints_to_account(limited)
+
+    assembly = synthesized(tmp_path, build)
+    assert broken(assembly, "Open") == {"endpoints-have-policies"}
+    if policy == "none":  # the house policy is given only where a construct wrote none
+        assert not broken(assembly, "Limited")
+
+
+def test_two_stages_naming_one_backup_vault_break_the_cross_stage_rule(tmp_path):
+    """Backup vault names are unique per account and region: the house names carry the stack."""
+
+    def build_stage(stage: str, name: str) -> Callable[[cdk.App], None]:
+        def build(app):
+            stack = cdk.Stack(app, "Data", stack_name=f"Data-{stage}")
+            cdk.aws_backup.BackupVault(stack, "Vault", backup_vault_name=name)
+
+        return build
+
+    dev = synthesized(tmp_path / "dev", build_stage("dev", "Backups"))
+    prod = synthesized(tmp_path / "prod", build_stage("prod", "Backups"))
+    assert rules.shared_unique_names(dev, prod, region="us-east-1")
+    assert "unique-names-carry-the-stack-name" in broken(dev, "Data")

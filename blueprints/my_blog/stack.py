@@ -33,7 +33,6 @@ from blueprints.my_blog.blog_api import BlogApi
 from blueprints.my_blog.settings import MyBlogSettings
 from blueprints.my_blog.subscriptions import Subscriptions
 from house.compliance import (
-    acknowledge,
     acknowledge_bucket_deployment,
     acknowledge_managed_policy,
     add_serverless_checks,
@@ -135,13 +134,6 @@ class MyBlogStack(cdk.Stack):
                 query_ttl=cdk.Duration.seconds(settings.dax_query_ttl_seconds),
                 subnets=ISOLATED,
                 description=f"{settings.blog_name} posts read cache",
-            )
-            acknowledge(
-                self.dax.role,
-                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.table.node.default_child)}"
-                ".Arn>/index/*]",
-                "DAX's own role reaches the indexes of this one table (the newest-posts index "
-                "the API queries through DAX); index ARNs are the table ARN plus /index/<name>.",
             )
 
         # Subscriptions need someone to send their mail: with sender_email only.
@@ -297,7 +289,10 @@ class MyBlogStack(cdk.Stack):
         ships and this stack only configures. Only the findings they raise are acknowledged;
         the functions and the finding names are read from the constructs (house/compliance)."""
         acknowledge_bucket_deployment(
-            self.site.deployment, asset="site/ asset", destination="the site bucket"
+            self.site.deployment,
+            asset="site/ asset",
+            destination="the site bucket",
+            distribution=self.site.distribution,
         )
         notifications = self.media.node.try_find_child("Notifications")
         if notifications is not None:

@@ -23,7 +23,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from blueprints.neptune_graph.cluster import NeptuneCluster
-from house.compliance import acknowledge
+from house.compliance import acknowledge, narrow_wildcard_resources
 from house.defaults import dead_letter_queue, log_group
 from house.lambda_function import python_function
 
@@ -194,13 +194,13 @@ class NeptuneBulkLoader(Construct):
             "The state machine role's '*' statements are CloudWatch Logs log-delivery actions "
             "(no resource-level permissions) and X-Ray trace uploads, as Step Functions requires.",
         )
-        for function in (self.start_load, self.load_status):
-            acknowledge(
-                machine.role,
-                f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(function.node.default_child)}.Arn>:*]",
-                "lambda:InvokeFunction on the function's versions and aliases (ARN + ':*'), "
-                "which is how Step Functions' Lambda integration is granted; no other function.",
-            )
+        # CDK's Lambda integration also grants every version and alias (`<ARN>:*`); the
+        # workflow invokes the unqualified functions only.
+        narrow_wildcard_resources(
+            machine.role,
+            {"lambda:InvokeFunction"},
+            [self.start_load.function_arn, self.load_status.function_arn],
+        )
         return machine
 
     @staticmethod

@@ -207,6 +207,7 @@ class ServerlessWebAppStack(cdk.Stack):
                 self.site.deployment,
                 asset="site folder and config.json",
                 destination="the site bucket",
+                distribution=self.site.distribution,
             )
         else:
             self.amplify.publish(self.config, access_logs=self.access_logs, **logs)

@@ -23,7 +23,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from house.compliance import acknowledge_wildcard_resources
+from house.compliance import acknowledge_wildcard_resources, narrow_wildcard_resources
 from patterns.containers.cluster import CapacityStrategy
 
 
@@ -144,11 +144,18 @@ class ObjectCreatedTask(Construct):
             "The process-upload task reads whichever object the S3 event names, so it may get "
             "any object of the upload bucket, and only get: no list, no write, no other bucket.",
         )
+        events_role = task_definition.node.try_find_child("EventsRole")
+        # CDK's EcsTask target names the tasks of this cluster in any account ("*"); they are
+        # started in this one.
+        tasks_of_cluster = cdk.Stack.of(self).format_arn(
+            service="ecs", resource="task", resource_name=f"{cluster.cluster_name}/*"
+        )
+        narrow_wildcard_resources(events_role, {"ecs:TagResource"}, [tasks_of_cluster])
         acknowledge_wildcard_resources(
-            task_definition.node.try_find_child("EventsRole"),
+            events_role,
             {"ecs:TagResource"},
             "EventBridge tags the tasks it starts (propagate_tags); their task ids do not exist "
-            "before RunTask, so the resource is this cluster's task ARNs.",
+            "before RunTask, so the resource is this cluster's task ARNs in this account.",
         )
 
 

@@ -218,7 +218,9 @@ class DaxCache(Construct):
         self.tables = list(tables)
         self._service_actions: set[str] = set()
         for table in tables:
-            table.grant(self.role, *_SERVICE_ACTIONS)
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=_SERVICE_ACTIONS, resources=[table.table_arn])
+            )
             if table.encryption_key is not None:  # customer-managed key: DAX reads through it
                 table.encryption_key.grant_encrypt_decrypt(self.role)
 
@@ -281,4 +283,26 @@ class DaxCache(Construct):
         if new:
             self._service_actions.update(new)
             for table in self.tables:
-                table.grant(self.role, *new)
+                self.role.add_to_policy(
+                    iam.PolicyStatement(actions=new, resources=_table_and_index_arns(table))
+                )
+
+
+def _table_and_index_arns(table: dynamodb.ITable) -> list[str]:
+    """The table's ARN and one per index it declares: a query through DAX on an index is made on
+    `<table ARN>/index/<name>`, and the names are known here (CDK's own table grants use
+    `index/*`)."""
+    cfn_table = table.node.default_child
+    if not isinstance(cfn_table, dynamodb.CfnTable | dynamodb.CfnGlobalTable):
+        raise ValueError(
+            f"DaxCache: {table.node.path} is not a table of this app; its index names are unknown"
+        )
+    stack = cdk.Stack.of(cfn_table)
+    indexes = [
+        *(stack.resolve(cfn_table.global_secondary_indexes) or []),
+        *(stack.resolve(cfn_table.local_secondary_indexes) or []),
+    ]
+    return [
+        table.table_arn,
+        *(f"{table.table_arn}/index/{index['indexName']}" for index in indexes),
+    ]

@@ -879,3 +879,92 @@ def test_an_amplify_app_needs_a_region_that_answers_amplify_hosting(aws, tmp_pat
 
     plain = write_assembly(tmp_path / "plain", {"Resources": {}})
     assert list(check_amplify(preflight_for(plain, boto3.Session()))) == []
+
+
+# --- 9. AWS Backup copies -------------------------------------------------------------------
+
+
+def backup_template(destination: str) -> dict:
+    """What house/backup.py writes: a table selected by a plan that copies to `destination`."""
+    return template(
+        Table=resource("AWS::DynamoDB::Table"),
+        Plan=resource(
+            "AWS::Backup::BackupPlan",
+            BackupPlan={
+                "BackupPlanName": "Blueprint-dev-DailyBackups",
+                "BackupPlanRule": [
+                    {
+                        "RuleName": "Daily",
+                        "CopyActions": [{"DestinationBackupVaultArn": destination}],
+                    }
+                ],
+            },
+        ),
+        Selection=resource(
+            "AWS::Backup::BackupSelection",
+            BackupPlanId={"Fn::GetAtt": ["Plan", "BackupPlanId"]},
+            BackupSelection={"Resources": [{"Fn::GetAtt": ["Table", "Arn"]}]},
+        ),
+    )
+
+
+SAME_ACCOUNT_COPY = f"arn:aws:backup:eu-west-1:{MOTO_ACCOUNT}:backup-vault:Archive"
+OTHER_ACCOUNT_COPY = "arn:aws:backup:us-east-1:999988887777:backup-vault:Archive"
+
+
+def test_copying_dynamodb_backups_without_advanced_features_fails_with_the_command(
+    stubbed, assembly
+):
+    stubbed.stub("backup").add_response(
+        "describe_region_settings", {"ResourceTypeManagementPreference": {"DynamoDB": False}}
+    )
+    [result] = run(
+        checks.check_backup_copies, assembly(backup_template(SAME_ACCOUNT_COPY)), stubbed
+    )
+    assert result.status == "FAIL"
+    assert result.fix.startswith(
+        "aws backup update-region-settings --resource-type-management-preference DynamoDB=true"
+    )
+
+
+def test_fix_turns_advanced_dynamodb_backup_on(stubbed, assembly):
+    backup = stubbed.stub("backup")
+    backup.add_response("describe_region_settings", {"ResourceTypeManagementPreference": {}})
+    backup.add_response(
+        "update_region_settings",
+        {},
+        {"ResourceTypeManagementPreference": {"DynamoDB": True}},
+    )
+    [result] = run(
+        checks.check_backup_copies, assembly(backup_template(SAME_ACCOUNT_COPY)), stubbed, fix=True
+    )
+    assert (result.status, result.detail) == (
+        "PASS",
+        "advanced DynamoDB backup turned on (--fix) for Plan",
+    )
+    backup.assert_no_pending_responses()
+
+
+def test_a_copy_to_another_account_is_a_note_on_organizations(stubbed, assembly):
+    stubbed.stub("backup").add_response(
+        "describe_region_settings", {"ResourceTypeManagementPreference": {"DynamoDB": True}}
+    )
+    results = run(
+        checks.check_backup_copies, assembly(backup_template(OTHER_ACCOUNT_COPY)), stubbed
+    )
+    assert statuses(results) == [("PASS", "backup copy"), ("NOTE", "backup copy")]
+    assert "999988887777" in results[1].detail
+    assert "isCrossAccountBackupEnabled=true" in results[1].fix
+
+
+def test_a_plan_without_copies_needs_nothing(session, assembly):
+    body = backup_template(SAME_ACCOUNT_COPY)
+    body["Resources"]["Plan"]["Properties"]["BackupPlan"]["BackupPlanRule"][0].pop("CopyActions")
+    assert run(checks.check_backup_copies, assembly(body), session) == []
+
+
+def test_backup_needs_its_service_linked_role(session, assembly):
+    [result] = run(
+        checks.check_service_linked_roles, assembly(backup_template(SAME_ACCOUNT_COPY)), session
+    )
+    assert result.detail.startswith("AWSServiceRoleForBackup missing")

@@ -741,10 +741,14 @@ def test_thumbnail_function_size_dead_letters_and_least_privilege(t, settings):
 
 
 def test_thumbnail_ready_topic_is_encrypted_with_an_sqs_subscriber(t):
-    topic_id, topic = only(t, "AWS::SNS::Topic")
+    # The stack's other topic is the house operations topic (tests/house/test_operations.py).
+    topic_id, topic = by_path(t, "/Thumbnails/Ready/Resource")
     assert flat(topic["Properties"]["KmsMasterKeyId"]).endswith(":alias/aws/sns")
-    _, subscription = only(t, "AWS::SNS::Subscription")
-    assert subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
+    (subscription,) = [
+        s
+        for s in resources(t, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
     assert subscription["Properties"]["Protocol"] == "sqs"
     assert "RedrivePolicy" in subscription["Properties"]
 
@@ -785,3 +789,27 @@ def test_outputs_a_user_needs_right_after_deploy(t):
 
 def test_snapshot(assembly, snapshot):
     assert_blueprint_matches_snapshots(assembly, "my-blog", snapshot)
+
+
+def test_grants_name_the_distribution_and_the_index_not_a_wildcard(t):
+    """The cache invalidation of the site upload names this distribution, and every Query (the
+    API's, DAX's where the read cache is on) names the newest-posts index, not `index/*`."""
+    from blueprints.my_blog.stack import POSTS_INDEX
+
+    dist_id, _ = only(t, "AWS::CloudFront::Distribution")
+    invalidations = [
+        s for _, s in all_statements(t) if "cloudfront:CreateInvalidation" in as_list(s["Action"])
+    ]
+    assert invalidations
+    for statement in invalidations:
+        assert flat(statement["Resource"]).endswith(flat({"Ref": dist_id})), statement
+    queries = [s for _, s in all_statements(t) if "dynamodb:Query" in as_list(s["Action"])]
+    assert queries
+    for statement in queries:
+        for resource in as_list(statement["Resource"]):
+            assert "index/*" not in flat(resource), statement
+    assert any(
+        flat(resource).endswith(f"/index/{POSTS_INDEX}")
+        for statement in queries
+        for resource in as_list(statement["Resource"])
+    )

@@ -20,6 +20,12 @@ ARN AWS evaluates instead:
                                                     (G:* without a stream)
     X-Ray             (action name only) moto's xray:TraceSegments -> xray:PutTraceSegments,
                       xray:TelemetryRecords -> xray:PutTelemetryRecords
+    EC2 (Lambda's network interfaces)
+                      CreateNetworkInterface     -> arn:aws:ec2:R:A:network-interface/* (what
+                                                    Lambda checks when a VPC function is created;
+                                                    the subnet and security-group ARNs the real
+                                                    call is also authorized against are not)
+                      Delete/Assign/Unassign...  -> arn:aws:ec2:R:A:network-interface/<id>
 
 S3 (bucket / bucket/key, with moto's per-request action names such as GetObjectVersion), SQS
 (queue ARN), IAM and STS (role ARN) already give moto their resource. Every other service stays
@@ -78,6 +84,7 @@ def _recording(check):
 def _handler_classes() -> dict[type, Any]:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.ec2.responses import EC2Response
     from moto.kms.responses import KmsResponse
     from moto.logs.responses import LogsResponse
     from moto.ses.responses import EmailResponse
@@ -90,6 +97,7 @@ def _handler_classes() -> dict[type, Any]:
         EmailResponse: _ses_resource,
         LogsResponse: _logs_resource,
         KmsResponse: _kms_resource,
+        EC2Response: _ec2_resource,
     }
 
 
@@ -181,6 +189,25 @@ def _logs_resource(response) -> str:
     base = f"arn:{_PARTITION}:logs:{response.region}:{response.current_account}:log-group:{group}"
     stream = _param(response, "logStreamName")
     return f"{base}:log-stream:{stream}" if stream else f"{base}:*"
+
+
+_INTERFACE_ACTIONS = {
+    "DeleteNetworkInterface",
+    "AssignPrivateIpAddresses",
+    "UnassignPrivateIpAddresses",
+}
+
+
+def _ec2_resource(response) -> str:
+    action = response._get_action()
+    interfaces = (
+        f"arn:{_PARTITION}:ec2:{response.region}:{response.current_account}:network-interface"
+    )
+    if action == "CreateNetworkInterface":
+        return f"{interfaces}/*"
+    if action in _INTERFACE_ACTIONS:
+        return f"{interfaces}/{_param(response, 'NetworkInterfaceId')}"
+    return "*"
 
 
 _XRAY_ACTIONS = {

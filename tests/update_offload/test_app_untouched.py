@@ -21,6 +21,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
+from app import add_house_mechanisms
 from blueprints.update_offload import stack as update_offload
 from house.compliance import add_compliance_checks
 from house.settings import Instance, blueprint_settings, stage_from_context
@@ -72,8 +73,7 @@ def variants(tmp_path_factory) -> Variants:
     )
     # What app.py's build_app adds to every stack, so templates compare like for like.
     for stack in [alone_app, *alone_offload, *locked]:
-        for name, value in stage.cost_allocation_tags().items():
-            cdk.Tags.of(stack).add(name, value)
+        add_house_mechanisms(stack, stage)
     add_compliance_checks(app)
     error = None
     try:
