@@ -11,6 +11,7 @@ tests skip.
 
 from __future__ import annotations
 
+from blueprints.employee_directory import stack as employee_directory
 from blueprints.fargate_service import stack as fargate_service
 from blueprints.my_blog import stack as my_blog
 from blueprints.my_todo_list import stack as my_todo_list
@@ -18,6 +19,7 @@ from blueprints.neptune_graph import stack as neptune_graph
 from blueprints.update_offload import stack as update_offload
 
 BLUEPRINTS = {
+    "employee-directory": employee_directory,
     "fargate-service": fargate_service,
     "my-blog": my_blog,
     "my-todo-list": my_todo_list,

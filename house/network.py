@@ -9,7 +9,7 @@ why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -106,3 +106,45 @@ def availability_zones(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | None) -> li
         one_per_az=subnets.one_per_az,
     )
     return list(dict.fromkeys(subnet.availability_zone for subnet in selected.subnets))
+
+
+class InterfaceEndpoints(Construct):
+    """Interface endpoints (PrivateLink) to AWS APIs in `subnets`, with private DNS, behind one
+    security group that admits HTTPS only from what `allow_from` names (not the whole VPC).
+
+    Each endpoint bills per AZ it is placed in, every hour, whether used or not: list only the
+    APIs the subnets' clients call. `services`: construct id -> service, e.g.
+    {"Sts": ec2.InterfaceVpcEndpointAwsService.STS}.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        services: Mapping[str, ec2.IInterfaceVpcEndpointService],
+        description: str,
+    ) -> None:
+        super().__init__(scope, id)
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, allow_all_outbound=False, description=description
+        )
+        self.endpoints = {
+            name: ec2.InterfaceVpcEndpoint(
+                self,
+                name,
+                vpc=vpc,
+                service=service,
+                subnets=subnets,
+                private_dns_enabled=True,
+                security_groups=[self.security_group],
+                open=False,
+            )
+            for name, service in services.items()
+        }
+
+    def allow_from(self, *clients: ec2.IConnectable, description: str) -> None:
+        for client in clients:
+            self.security_group.connections.allow_from(client, ec2.Port.tcp(443), description)

@@ -22,8 +22,9 @@ import config
 import contract
 import directory
 from handler_kit import schema
-from handler_kit.errors import InvalidInput, NotAllowed
-from handler_kit.rest import Request, Response, RestApi
+from handler_kit.errors import InvalidInput
+from handler_kit.observability import count, logger
+from handler_kit.rest import Request, Response, RestApi, error_response
 
 MAX_BODY_BYTES = 16 * 1024
 GROUPS_CLAIM = "cognito:groups"
@@ -58,13 +59,17 @@ def groups(request: Request) -> set[str]:
     return {g for g in re.split(r"[\s,]+", str(raw).strip("[]")) if g}
 
 
-def authorize(request: Request, operation_id: str) -> None:
+def refused(request: Request, operation_id: str) -> Response | None:
+    """The 403 for a caller who may not make this request, or None when it may."""
     group = config.settings().hr_admin_group
     if not group or not contract.operations()[operation_id].secured:
-        return
+        return None
     request.caller()  # NotAuthenticated (401) without a verified identity
-    if group not in groups(request):
-        raise NotAllowed(f"only members of the {group} group may do this", code="NotHrAdmin")
+    if group in groups(request):
+        return None
+    logger.info("request refused", extra={"code": "NotHrAdmin"})
+    count("RequestsRefused")
+    return error_response(403, "NotHrAdmin", f"only members of the {group} group may do this")
 
 
 # -- routes -----------------------------------------------------------------------------------
@@ -89,19 +94,22 @@ def get_employee(request: Request) -> Response:
 
 
 def create_employee(request: Request) -> Response:
-    authorize(request, "createEmployee")
+    if denied := refused(request, "createEmployee"):
+        return denied
     created = directory.create(body(request, "createEmployee"))
     return Response(201, created, {"Location": f"/api/employees/{created['employeeId']}"})
 
 
 def update_employee(request: Request) -> Response:
-    authorize(request, "updateEmployee")
+    if denied := refused(request, "updateEmployee"):
+        return denied
     key = employee_id(request, "updateEmployee")
     return Response(200, directory.update(key, body(request, "updateEmployee")))
 
 
 def delete_employee(request: Request) -> Response:
-    authorize(request, "deleteEmployee")
+    if denied := refused(request, "deleteEmployee"):
+        return denied
     directory.delete(employee_id(request, "deleteEmployee"))
     return Response(204)
 
@@ -112,7 +120,8 @@ def get_employee_photo(request: Request) -> Response:
 
 
 def request_photo_upload(request: Request) -> Response:
-    authorize(request, "requestPhotoUpload")
+    if denied := refused(request, "requestPhotoUpload"):
+        return denied
     key = employee_id(request, "requestPhotoUpload")
     fields = body(request, "requestPhotoUpload")
     return Response(201, directory.photo_upload(key, fields["contentType"]))

@@ -12,7 +12,12 @@ Usage:
     identity = UserIdentity(self, "Identity", options=settings,  # a UserIdentityOptions
                             removal_policy=stage.removal_policy, access_logs=log_bucket)
     identity.user_pool, identity.client, identity.identity_pool, identity.authenticated_role,
-    identity.user_files
+    identity.user_files, identity.groups
+
+A pool of invited staff instead of self-registered app users (e.g. HR admins who may write to
+a directory) is the same pattern with `self_sign_up=False, user_files=False` (no identity pool,
+role or bucket), `groups={"hr-admin": "..."}` and `password_sign_in=True` for a web page or the
+CLI that cannot do SRP.
 
 The per-user folder is `private/${cognito-identity.amazonaws.com:sub}/`: the *identity pool*
 identity id (e.g. `us-east-1:0f7c...`), not the user pool `sub`. IAM substitutes it from the
@@ -21,6 +26,7 @@ caller's STS session, so no user can name another user's folder in a request tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import aws_cdk as cdk
@@ -101,14 +107,26 @@ class UserIdentity(Construct):
         options: UserIdentityOptions,
         removal_policy: cdk.RemovalPolicy,
         access_logs: s3.IBucket,
+        self_sign_up: bool = True,
+        user_files: bool = True,
+        groups: Mapping[str, str] | None = None,
+        password_sign_in: bool = False,
+        mfa_optional_because: str = "a test user can sign up and sign in from the example "
+        "client without an authenticator app",
     ) -> None:
+        """`self_sign_up`: anyone may register (False: an administrator invites users).
+        `user_files`: the identity pool, its role and the per-user bucket (False: none of them;
+        the attributes are None). `groups`: user pool groups to create, name -> description.
+        `password_sign_in`: the app client also takes USER_PASSWORD_AUTH (the password travels
+        over TLS to Cognito) besides SRP. `mfa_optional_because`: finishes the sentence "MFA is
+        OPTIONAL in this stage so ..." that acknowledges cdk-nag's COG2 when MFA is optional."""
         super().__init__(scope, id)
         keep = removal_policy == cdk.RemovalPolicy.RETAIN
 
         self.user_pool = cognito.UserPool(
             self,
             "UserPool",
-            self_sign_up_enabled=True,
+            self_sign_up_enabled=self_sign_up,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
@@ -144,8 +162,8 @@ class UserIdentity(Construct):
             acknowledge(
                 self.user_pool,
                 "AwsSolutions-COG2",
-                "MFA is OPTIONAL (TOTP) in this stage so a test user can sign up and sign in from "
-                "the example client without an authenticator app; prod sets mfa=REQUIRED.",
+                f"MFA is OPTIONAL (TOTP) in this stage so {mfa_optional_because}; prod sets "
+                "mfa=REQUIRED.",
             )
         if not options.threat_protection:
             for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):
@@ -161,7 +179,7 @@ class UserIdentity(Construct):
         # without sending it, and there is no client secret to leak from the app binary.
         self.client = self.user_pool.add_client(
             "MobileClient",
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=password_sign_in or None),
             generate_secret=False,
             disable_o_auth=True,
             prevent_user_existence_errors=True,
@@ -172,6 +190,23 @@ class UserIdentity(Construct):
             auth_session_validity=cdk.Duration.minutes(3),
         )
 
+        self.groups = {
+            name: cognito.CfnUserPoolGroup(
+                self,
+                f"Group{''.join(part.title() for part in name.split('-'))}",
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=name,
+                description=description,
+            )
+            for name, description in (groups or {}).items()
+        }
+        self.user_files = self.identity_pool = self.authenticated_role = None
+        if user_files:
+            self._user_files(options, removal_policy, access_logs)
+
+    def _user_files(
+        self, options: UserIdentityOptions, removal_policy: cdk.RemovalPolicy, access_logs
+    ) -> None:
         self.user_files = secure_bucket(
             self,
             "UserFiles",

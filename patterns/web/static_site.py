@@ -25,6 +25,7 @@ Routing and errors, decided for a single-page app behind which an API may also l
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -37,7 +38,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from house.compliance import acknowledge
+from house.compliance import (
+    acknowledge,
+    acknowledge_managed_policy,
+    acknowledge_wildcard_actions,
+    acknowledge_wildcard_resources,
+    custom_resource_handler,
+)
 from house.defaults import log_group, secure_bucket, uses_aws_managed_key
 from house.edge import (
     CloudFrontEdge,
@@ -112,12 +119,22 @@ class StaticSite(Construct):
         web_acl_arn: str | None = None,
         comment: str | None = None,
         edge: CloudFrontEdge | None = None,
+        error_pages: bool = True,
+        extra_content: Sequence[s3deploy.ISource] = (),
     ) -> None:
         """`waf`: create a web ACL (rate-limited per IP at `waf_rate_limit` requests per 5
         minutes); `web_acl_arn`: use an existing CLOUDFRONT-scope one instead; neither: no WAF.
 
         `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
         companion); without it, this construct's stack, which must then be in us-east-1.
+
+        `error_pages`: S3's 403 for a missing file becomes `not_found_document` with a 404. The
+        mapping applies to every origin of the distribution, so an API behind the site that
+        answers 403 itself (a caller who may not write) sets it False and keeps its JSON body;
+        a missing site file then answers S3's own 403.
+
+        `extra_content`: more files deployed with `content`, e.g. a configuration file with
+        deploy-time values (`s3deploy.Source.json_data("config.json", {...})`).
         """
         super().__init__(scope, id)
         self.bucket = secure_bucket(
@@ -196,7 +213,9 @@ class StaticSite(Construct):
                     response_page_path="/" + not_found_document,
                     ttl=cdk.Duration.seconds(60),
                 )
-            ],
+            ]
+            if error_pages
+            else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             # Only meaningful with a custom certificate (the *.cloudfront.net one is fixed).
             minimum_protocol_version=(
@@ -238,7 +257,7 @@ class StaticSite(Construct):
             self.deployment = s3deploy.BucketDeployment(
                 self,
                 "Content",
-                sources=[s3deploy.Source.asset(str(content))],
+                sources=[s3deploy.Source.asset(str(content)), *extra_content],
                 destination_bucket=self.bucket,
                 distribution=self.distribution,
                 distribution_paths=["/*"],
@@ -250,6 +269,7 @@ class StaticSite(Construct):
                     removal_policy=removal_policy,
                 ),
             )
+            self._acknowledge_content_upload()
 
     # -- more paths on the same distribution ----------------------------------------------------
 
@@ -310,6 +330,80 @@ class StaticSite(Construct):
         )
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _acknowledge_content_upload(self) -> None:
+        """CDK's site-upload function (BucketDeployment): code aws-cdk-lib ships and this
+        construct only configures. Only the findings it raises are acknowledged; the function
+        and the finding names are read from the constructs (house/compliance)."""
+        upload = custom_resource_handler(self.deployment)
+        role = self.deployment.handler_role
+        acknowledge_managed_policy(
+            upload,
+            "service-role/AWSLambdaBasicExecutionRole",
+            "CDK's site-upload function uses the AWS managed basic execution "
+            "policy, which only lets it write its own CloudWatch logs.",
+        )
+        does = {
+            "s3:GetBucket*": "reads the asset and site buckets' metadata",
+            "s3:GetObject*": "reads the zipped site asset",
+            "s3:List*": "lists the site bucket to prune files the asset lacks",
+            "s3:Abort*": "aborts its own failed multipart uploads",
+            "s3:DeleteObject*": "deletes site files removed from the asset",
+        }
+        acknowledge_wildcard_actions(
+            role,
+            {
+                action: f"CDK's site-upload function (BucketDeployment) {what}; the grant is "
+                "CDK's and limited to the asset and site buckets."
+                for action, what in does.items()
+            },
+        )
+        asset_read = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
+        acknowledge_wildcard_resources(
+            role,
+            asset_read,
+            "CDK's site-upload function (BucketDeployment) reads the site asset from the CDK "
+            "bootstrap asset bucket, and only that bucket.",
+            exactly=True,
+        )
+        acknowledge_wildcard_resources(
+            role,
+            asset_read
+            | {"s3:Abort*", "s3:DeleteObject*", "s3:PutObject", "s3:PutObjectLegalHold"}
+            | {"s3:PutObjectRetention", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+            "CDK's site-upload function (BucketDeployment) writes the objects of the site "
+            "bucket only.",
+            exactly=True,
+        )
+        acknowledge_wildcard_resources(
+            role,
+            {"cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"},
+            "CDK's site-upload function (BucketDeployment) invalidates the site's cache; "
+            "CreateInvalidation and GetInvalidation have no resource-level permissions.",
+        )
+        for rule, reason in (
+            (
+                "AwsSolutions-L1",
+                "runs the Python runtime aws-cdk-lib pins for it, which "
+                "moves forward with aws-cdk-lib releases, not with this repository",
+            ),
+            (
+                "Serverless-LambdaLatestVersion",
+                "runs the Python runtime aws-cdk-lib pins "
+                "for it, which moves forward with aws-cdk-lib releases",
+            ),
+            (
+                "Serverless-LambdaDLQ",
+                "is a CloudFormation custom-resource handler: a "
+                "failure fails the deploy and CloudFormation reports it",
+            ),
+            (
+                "Serverless-LambdaTracing",
+                "runs once per deploy as a custom-resource "
+                "handler; its result is in the CloudFormation events, nothing to trace",
+            ),
+        ):
+            acknowledge(upload, rule, f"CDK's site-upload function (BucketDeployment) {reason}.")
 
     def _headers_policy(self, csp: str) -> cloudfront.ResponseHeadersPolicy:
         if not csp.strip() or "\n" in csp or "default-src" not in csp:

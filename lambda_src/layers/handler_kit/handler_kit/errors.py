@@ -27,10 +27,6 @@ class NotAuthenticated(DomainError):
     """No verified identity where one is required."""
 
 
-class NotAllowed(DomainError):
-    """A verified caller who may not do this (not in the group the operation needs)."""
-
-
 class NotFound(DomainError):
     """No such thing, or not the caller's: the two are told apart by no one."""
 

@@ -52,7 +52,6 @@ from handler_kit.errors import (
     Conflict,
     DomainError,
     InvalidInput,
-    NotAllowed,
     NotAuthenticated,
     NotFound,
     TooLarge,
@@ -64,7 +63,6 @@ from handler_kit.observability import count, instrumented, logger, path
 STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     NotAuthenticated: 401,
-    NotAllowed: 403,
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
