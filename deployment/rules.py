@@ -24,6 +24,9 @@ stage, and for any blueprint added later:
 - `ecs-service-waits-for-capacity-providers`: an ECS service created before its cluster's
   capacity-provider association can fail ("capacity provider ... is not associated with the
   cluster"); AWS's guidance is an explicit dependency.
+- `no-launch-configuration`: accounts created on or after 1 October 2024 cannot create
+  `AWS::AutoScaling::LaunchConfiguration` by any means (CloudFormation included), and no
+  instance type newer than 2022 works in one; an Auto Scaling group must use a launch template.
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
@@ -336,6 +339,19 @@ def ecs_service_waits_for_capacity_providers(stack: StackArtifact) -> Iterable[V
             )
 
 
+def no_launch_configuration(stack: StackArtifact) -> Iterable[Violation]:
+    for logical_id, _ in stack.resources("AWS::AutoScaling::LaunchConfiguration"):
+        yield Violation(
+            "no-launch-configuration",
+            stack.id,
+            logical_id,
+            "accounts created on or after 2024-10-01 cannot create launch configurations "
+            "(not even through CloudFormation): give the Auto Scaling group a launch template "
+            "(CDK: `launch_template=`, or the feature flag "
+            "@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig)",
+        )
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -344,6 +360,7 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     cloudfront_scope_in_us_east_1,
     deploys_without_docker,
     ecs_service_waits_for_capacity_providers,
+    no_launch_configuration,
 )
 
 

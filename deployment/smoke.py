@@ -63,8 +63,18 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   download through the distribution (checksum as in the manifest); the second download reports
   whether it was an edge cache hit (`x-cache`). A miss is reported, not failed: another edge
   location may have answered.
-- `MyBlogEdge`, `UpdateOffloadEdge` (the us-east-1 companions of a prod stage elsewhere):
-  `web-acl:<output>`, `certificate:<output>`. Each published web ACL exists with CLOUDFRONT
+- `EmployeeDirectoryServerless`: `site`, `api-list` (http); with the HR admin sign-in
+  `api-refuses-anonymous-write` (http), else `api-round-trip` (http, lambda-runs). The page
+  and the list answer through the distribution with the security headers; an anonymous write
+  is refused 401 with the JSON error body, or (no sign-in) an employee is created, read back
+  and deleted through the API (deployment/smoke_employees.py).
+- `EmployeeDirectoryClassic`: `instances`; `site`, `health`, `api-round-trip` (http, from a
+  network in `allowed_cidrs`). The Auto Scaling group has an instance in service; the load
+  balancer serves the page with the security headers and the health check, and an employee is
+  created, read back and deleted through `/api/`.
+- `MyBlogEdge`, `UpdateOffloadEdge`, `EmployeeDirectoryServerlessEdge` (the us-east-1
+  companions of a prod stage elsewhere): `web-acl:<output>`, `certificate:<output>`. Each
+  published web ACL exists with CLOUDFRONT
   scope; each certificate is ISSUED (pending means its DNS validation record is missing).
 
 Capabilities (`--skip` takes these names): `http` (reaching a URL from the outputs over the
@@ -170,6 +180,7 @@ from deployment import (
     smoke_account,
     smoke_blog,
     smoke_edge,
+    smoke_employees,
     smoke_fargate,
     smoke_neptune,
     smoke_todo,
@@ -208,9 +219,12 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "FargateService": smoke_fargate.smoke,
     "UpdateServer": smoke_updates.server_smoke,
     "UpdateOffload": smoke_updates.offload_smoke,
+    "EmployeeDirectoryClassic": smoke_employees.classic_smoke,
+    "EmployeeDirectoryServerless": smoke_employees.serverless_smoke,
     # The us-east-1 companions of a prod stage elsewhere (house/edge.py).
     "MyBlogEdge": smoke_edge.smoke,
     "UpdateOffloadEdge": smoke_edge.smoke,
+    "EmployeeDirectoryServerlessEdge": smoke_edge.smoke,
 }
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.

@@ -23,9 +23,21 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "update-offload": ("UpdateServer", "UpdateOffload", "UpdateOffloadEdge"),
     "my-todo-list": ("MyTodoList",),
     "my-blog": ("MyBlog", "MyBlogEdge"),
+    "employee-directory": (
+        "EmployeeDirectoryClassic",
+        "EmployeeDirectoryServerless",
+        "EmployeeDirectoryServerlessEdge",
+    ),
 }
 # The docs that draw a picture of their stacks (the account baseline is one IAM role).
-BLUEPRINT_DOCS = ("neptune-graph", "fargate-service", "update-offload", "my-todo-list", "my-blog")
+BLUEPRINT_DOCS = (
+    "neptune-graph",
+    "fargate-service",
+    "update-offload",
+    "my-todo-list",
+    "my-blog",
+    "employee-directory",
+)
 
 
 def doc_path(doc: str) -> Path:

@@ -143,8 +143,11 @@ class DirectoryData(Construct):
         role that serves several), and the acknowledgment of the prefix wildcards among them."""
         pairs = list(dict.fromkeys(p for o in operation_ids for p in OPERATION_GRANTS[o]))
         for where, action in pairs:
+            # A Sid of its own keeps CDK from merging it with the same action elsewhere (the
+            # delete's two prefixes): each grant stays one statement, removable on its own.
+            sid = action.split(":")[1] + where.title()
             role.add_to_principal_policy(
-                iam.PolicyStatement(actions=[action], resources=[self.resource(where)])
+                iam.PolicyStatement(sid=sid, actions=[action], resources=[self.resource(where)])
             )
         stack = cdk.Stack.of(self)
         bucket = f"<{stack.get_logical_id(self.bucket.node.default_child)}.Arn>"
