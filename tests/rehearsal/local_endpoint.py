@@ -73,6 +73,8 @@ PLACEHOLDER_TYPES = (
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
+    # Unmodelled by moto's CloudFormation; a dashboard's alarm widget reads each alarm's Arn.
+    "AWS::CloudWatch::Alarm",
 )
 
 
