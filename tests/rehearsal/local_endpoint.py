@@ -24,7 +24,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   Gateway deployment before its methods, which API Gateway refuses): the stand-in creates the
   DependsOn targets first, as CloudFormation does. moto also names service-linked roles after
   the service principal's first label (`AWSServiceRoleForelasticloadbalancing`); IAM gives them
-  fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up.
+  fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up. And moto
+  has no `...FullName` attributes of load balancers and target groups (what CloudWatch's ALB
+  metrics and request-count scaling name): the stand-in derives them from the ARNs.
 
 Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
 failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
@@ -50,6 +52,7 @@ from moto.cloudformation.models import Event, Stack, cloudformation_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models.table import Table
 from moto.efs.models import AccessPoint, FileSystem
+from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
 from moto.iam.models import IAMBackend, iam_backends
 from moto.kms.models import Key
 
@@ -342,6 +345,29 @@ def _efs_attributes(model: type, attributes: dict[str, str]) -> None:
     model.get_cfn_attribute = lambda self, attr: getattr(self, attributes[attr])
 
 
+def _full_names(original):
+    """The `...FullName` attributes CloudWatch's ALB metrics (and request-count scaling) name:
+    the ARN's resource after `loadbalancer/` (app/<name>/<id>) or from `targetgroup/`. moto 5.2.5
+    has none: a target group has no `Fn::GetAtt` at all (an AttributeError, a 500 the CLI
+    retries into "already exists"), a load balancer refuses LoadBalancerFullName."""
+
+    def get(self, attribute_name: str):
+        resource = self.arn.split(":", 5)[5]
+        if attribute_name == "LoadBalancerFullName":
+            return resource.removeprefix("loadbalancer/")
+        if attribute_name == "TargetGroupFullName":
+            return resource
+        if attribute_name == "TargetGroupName":
+            return self.name
+        return original(self, attribute_name)
+
+    return get
+
+
+def _no_attributes(self, attribute_name: str):
+    raise NotImplementedError(f'"Fn::GetAtt" : [ "{{0}}" , "{attribute_name}" ]"')
+
+
 def _mock_integration_allowed(original):
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json["Properties"]
@@ -439,6 +465,9 @@ def install_stand_ins() -> None:
     Method.create_from_cloudformation_json = _mock_integration_allowed(
         Method.create_from_cloudformation_json
     )
+    FakeLoadBalancer.get_cfn_attribute = _full_names(FakeLoadBalancer.get_cfn_attribute)
+    FakeTargetGroup.has_cfn_attr = classmethod(lambda cls, attr: True)
+    FakeTargetGroup.get_cfn_attribute = _full_names(_no_attributes)
     _efs_attributes(FileSystem, {"Arn": "file_system_arn", "FileSystemId": "file_system_id"})
     _efs_attributes(AccessPoint, {"Arn": "access_point_arn", "AccessPointId": "access_point_id"})
     # Subclassing CloudFormationModel registers a model; clear moto's cached lookups after.
