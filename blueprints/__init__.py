@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from blueprints.container_web_app import stack as container_web_app
 from blueprints.eks_cluster import stack as eks_cluster
+from blueprints.employee_directory import stack as employee_directory
 from blueprints.fargate_service import stack as fargate_service
 from blueprints.microservices import stack as microservices
 from blueprints.my_blog import stack as my_blog
@@ -24,6 +25,7 @@ from blueprints.update_offload import stack as update_offload
 BLUEPRINTS = {
     "container-web-app": container_web_app,
     "eks-cluster": eks_cluster,
+    "employee-directory": employee_directory,
     "fargate-service": fargate_service,
     "microservices": microservices,
     "my-blog": my_blog,

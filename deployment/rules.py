@@ -49,6 +49,12 @@ stage, and for any blueprint added later:
 - `endpoints-have-policies`: every VPC endpoint has a policy, and none allows every action on
   every resource to every principal without a condition (the default when the policy is left
   out): a compromised task could otherwise copy data to any account through it.
+- `ecs-service-waits-for-capacity-providers`: an ECS service created before its cluster's
+  capacity-provider association can fail ("capacity provider ... is not associated with the
+  cluster"); AWS's guidance is an explicit dependency.
+- `no-launch-configuration`: accounts created on or after 1 October 2024 cannot create
+  `AWS::AutoScaling::LaunchConfiguration` by any means (CloudFormation included), and no
+  instance type newer than 2022 works in one; an Auto Scaling group must use a launch template.
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
@@ -651,6 +657,19 @@ def endpoints_have_policies(stack: StackArtifact) -> Iterable[Violation]:
         )
 
 
+def no_launch_configuration(stack: StackArtifact) -> Iterable[Violation]:
+    for logical_id, _ in stack.resources("AWS::AutoScaling::LaunchConfiguration"):
+        yield Violation(
+            "no-launch-configuration",
+            stack.id,
+            logical_id,
+            "accounts created on or after 2024-10-01 cannot create launch configurations "
+            "(not even through CloudFormation): give the Auto Scaling group a launch template "
+            "(CDK: `launch_template=`, or the feature flag "
+            "@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig)",
+        )
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -667,6 +686,7 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     failures_raise_an_alarm,
     kept_data_is_backed_up,
     endpoints_have_policies,
+    no_launch_configuration,
 )
 
 

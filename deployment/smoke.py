@@ -82,10 +82,19 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   user pool, app client and sign-in pages, the API answers 401 JSON without a token; a user made
   with the admin APIs signs in with SRP, books a ride, gets the same request back for the same
   Idempotency-Key, lists it and cancels it (then GET is 404).
-- `MyBlogEdge`, `UpdateOffloadEdge`, `ServerlessWebAppEdge` (the us-east-1 companions of a
-  prod stage elsewhere): `web-acl:<output>`, `certificate:<output>`. Each published web ACL
-  exists with CLOUDFRONT scope; each certificate is ISSUED (pending means its DNS validation
-  record is missing).
+- `EmployeeDirectoryServerless`: `site`, `api-list` (http); with the HR admin sign-in
+  `api-refuses-anonymous-write` (http), else `api-round-trip` (http, lambda-runs). The page
+  and the list answer through the distribution with the security headers; an anonymous write
+  is refused 401 with the JSON error body, or (no sign-in) an employee is created, read back
+  and deleted through the API (deployment/smoke_employees.py).
+- `EmployeeDirectoryClassic`: `instances`; `site`, `health`, `api-round-trip` (http, from a
+  network in `allowed_cidrs`). The Auto Scaling group has an instance in service; the load
+  balancer serves the page with the security headers and the health check, and an employee is
+  created, read back and deleted through `/api/`.
+- `MyBlogEdge`, `UpdateOffloadEdge`, `ServerlessWebAppEdge`, `EmployeeDirectoryServerlessEdge`
+  (the us-east-1 companions of a prod stage elsewhere): `web-acl:<output>`,
+  `certificate:<output>`. Each published web ACL exists with CLOUDFRONT scope; each
+  certificate is ISSUED (pending means its DNS validation record is missing).
 
 Capabilities (`--skip` takes these names): `http` (reaching a URL from the outputs over the
 internet), `cognito-auth` (a real Cognito user pool), `lambda-runs` (Lambda code executing),
@@ -198,6 +207,7 @@ from deployment import (
     smoke_container_app,
     smoke_edge,
     smoke_eks,
+    smoke_employees,
     smoke_fargate,
     smoke_microservices,
     smoke_neptune,
@@ -250,6 +260,9 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "ServerlessWebApp": smoke_webapp.smoke,
     "ServerlessWebAppAmplify": smoke_webapp.smoke,
     "ServerlessWebAppEdge": smoke_edge.smoke,
+    "EmployeeDirectoryClassic": smoke_employees.classic_smoke,
+    "EmployeeDirectoryServerless": smoke_employees.serverless_smoke,
+    "EmployeeDirectoryServerlessEdge": smoke_edge.smoke,
 }
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.

@@ -23,6 +23,7 @@ from types import ModuleType
 GENERATORS = (
     "docgen.diagram",  # picture of each blueprint (generated:picture)
     "docgen.cost",  # idle-cost tables and per-request prices (generated:cost)
+    "docgen.request_cost",  # per million requests, front end against front end (generated:requests)
     # every setting: type, allowed values, default, dev/prod values (generated:settings)
     "docgen.settings_reference",
 )

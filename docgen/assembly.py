@@ -39,6 +39,11 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
         "ServerlessWebAppEdge",
         "ServerlessWebAppAmplify",
     ),
+    "employee-directory": (
+        "EmployeeDirectoryClassic",
+        "EmployeeDirectoryServerless",
+        "EmployeeDirectoryServerlessEdge",
+    ),
 }
 # The docs that draw a picture of their stacks (the account baseline is one IAM role).
 BLUEPRINT_DOCS = (
@@ -51,6 +56,7 @@ BLUEPRINT_DOCS = (
     "microservices",
     "eks-cluster",
     "serverless-web-app",
+    "employee-directory",
 )
 
 

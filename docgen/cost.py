@@ -751,6 +751,7 @@ FREE = {
     "AWS::Cognito::IdentityPoolRoleAttachment",
     "AWS::Cognito::UserPoolClient",
     "AWS::Cognito::UserPoolDomain",
+    "AWS::Cognito::UserPoolGroup",
     "AWS::DAX::ParameterGroup",
     "AWS::DAX::SubnetGroup",
     "AWS::EC2::InternetGateway",

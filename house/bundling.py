@@ -56,9 +56,11 @@ def _fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def install_dependencies(requirements: Path) -> Path:
-    """Wheels of `requirements` for the Lambda platform, installed once into a shared cache."""
-    python_version = RUNTIME.name.removeprefix("python")
+def install_dependencies(requirements: Path, *, python_version: str | None = None) -> Path:
+    """Wheels of `requirements` for the Lambda platform (arm64, manylinux_2_28: also Amazon Linux
+    2023 on Graviton), installed once into a shared cache; for the Lambda runtime's Python unless
+    `python_version` (e.g. "3.12") says otherwise."""
+    python_version = python_version or RUNTIME.name.removeprefix("python")
     key = hashlib.sha256(
         f"{python_version}|{WHEEL_PLATFORM}|".encode() + requirements.read_bytes()
     ).hexdigest()[:24]

@@ -85,6 +85,12 @@ Origin = matching(
     r"\*|[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(:\d{1,5})?",
     "an origin scheme://host[:port] without a path (each origin), or *",
 )
+# An IPv4 network in CIDR notation, e.g. 203.0.113.0/24 (0.0.0.0/0 is the whole internet).
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+Ipv4Cidr = matching(
+    rf"{_OCTET}(\.{_OCTET}){{3}}/(3[0-2]|[12]?[0-9])",
+    "an IPv4 network in CIDR notation like 203.0.113.0/24",
+)
 # S3 "folders": key prefixes of safe characters, each ending in '/'.
 _S3_FOLDER = r"[A-Za-z0-9!_.'()-]+/"
 S3Folder = matching(f"({_S3_FOLDER})+", "an S3 folder ending in '/', like 'uploads/'")

@@ -9,6 +9,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -202,6 +203,33 @@ def test_an_ecs_service_racing_its_capacity_providers_breaks_a_rule(tmp_path):
     assembly = synthesized(tmp_path, build)
     assert "ecs-service-waits-for-capacity-providers" in broken(assembly, "Racing")
     assert "ecs-service-waits-for-capacity-providers" not in broken(assembly, "Waiting")
+
+
+def test_an_auto_scaling_group_from_a_launch_configuration_breaks_a_rule(tmp_path):
+    """What the copied samples do (an Auto Scaling group given an instance type and an image,
+    CDK's default without the feature flag) emits a launch configuration; with the flag, or
+    `launch_template=`, the group launches from a launch template."""
+    flag = "@aws-cdk/aws-autoscaling:generateLaunchTemplateInsteadOfLaunchConfig"
+
+    def build(app):
+        for id, templated in (("Sample", False), ("Templated", True)):
+            stack = cdk.Stack(app, id, stack_name=f"{id}-dev")
+            stack.node.set_context(flag, templated)
+            vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
+            autoscaling.AutoScalingGroup(
+                stack,
+                "Group",
+                vpc=vpc,
+                vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+                instance_type=ec2.InstanceType("t4g.micro"),
+                machine_image=ec2.MachineImage.latest_amazon_linux2023(
+                    cpu_type=ec2.AmazonLinuxCpuType.ARM_64
+                ),
+            )
+
+    assembly = synthesized(tmp_path, build)
+    assert "no-launch-configuration" in broken(assembly, "Sample")
+    assert "no-launch-configuration" not in broken(assembly, "Templated")
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,6 @@ from blueprints.my_blog.blog_api import BlogApi
 from blueprints.my_blog.settings import MyBlogSettings
 from blueprints.my_blog.subscriptions import Subscriptions
 from house.compliance import (
-    acknowledge_bucket_deployment,
     acknowledge_managed_policy,
     add_serverless_checks,
     custom_resource_handler,
@@ -285,15 +284,9 @@ class MyBlogStack(cdk.Stack):
     # -- compliance and outputs -------------------------------------------------------------------
 
     def _acknowledge_cdk_singletons(self) -> None:
-        """CDK's own helper functions (site upload, bucket notifications): code aws-cdk-lib
-        ships and this stack only configures. Only the findings they raise are acknowledged;
-        the functions and the finding names are read from the constructs (house/compliance)."""
-        acknowledge_bucket_deployment(
-            self.site.deployment,
-            asset="site/ asset",
-            destination="the site bucket",
-            distribution=self.site.distribution,
-        )
+        """CDK's bucket-notification function (StaticSite acknowledges its own site upload):
+        code aws-cdk-lib ships and this stack only configures. Only the findings it raises are
+        acknowledged; the function and the finding names are read from the constructs."""
         notifications = self.media.node.try_find_child("Notifications")
         if notifications is not None:
             acknowledge_managed_policy(

@@ -32,7 +32,7 @@ from constructs import Construct
 from blueprints.serverless_web_app.amplify_site import AmplifySite
 from blueprints.serverless_web_app.requests_api import RideRequestsApi
 from blueprints.serverless_web_app.settings import ServerlessWebAppSettings
-from house.compliance import acknowledge_bucket_deployment, add_serverless_checks
+from house.compliance import add_serverless_checks
 from house.defaults import access_log_bucket
 from house.settings import Instance
 from patterns.identity.user_identity import UserIdentity, WebSignIn, domain_prefix
@@ -203,12 +203,6 @@ class ServerlessWebAppStack(cdk.Stack):
         }
         if self.site is not None:
             self.site.deployment.add_source(s3deploy.Source.json_data(CONFIG_FILE, self.config))
-            acknowledge_bucket_deployment(
-                self.site.deployment,
-                asset="site folder and config.json",
-                destination="the site bucket",
-                distribution=self.site.distribution,
-            )
         else:
             self.amplify.publish(self.config, access_logs=self.access_logs, **logs)
         self.site_url = site_url

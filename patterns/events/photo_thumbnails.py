@@ -30,7 +30,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from house.compliance import acknowledge
+from house.compliance import acknowledge, acknowledge_managed_policy, custom_resource_handler
 from house.defaults import dead_letter_queue, queue_with_dlq, without_eventbridge_property
 from house.lambda_function import python_function
 
@@ -204,3 +204,9 @@ class PhotoThumbnails(Construct):
                 s3n.LambdaDestination(self.function),
                 s3.NotificationKeyFilter(prefix=upload_prefix, suffix=suffix),
             )
+        acknowledge_managed_policy(
+            custom_resource_handler(bucket.node.find_child("Notifications")),
+            "service-role/AWSLambdaBasicExecutionRole",
+            "CDK's bucket-notification function uses the AWS managed basic "
+            "execution policy, which only lets it write its own CloudWatch logs.",
+        )

@@ -12,7 +12,12 @@ Usage:
     identity = UserIdentity(self, "Identity", options=settings,  # a UserIdentityOptions
                             removal_policy=stage.removal_policy, access_logs=log_bucket)
     identity.user_pool, identity.client, identity.identity_pool, identity.authenticated_role,
-    identity.user_files
+    identity.user_files, identity.groups
+
+A pool of invited staff instead of self-registered app users (e.g. HR admins who may write to
+a directory) is the same pattern with `self_sign_up=False, user_files=False` (no identity pool,
+role or bucket), `groups={"hr-admin": "..."}` and `password_sign_in=True` for a web page or the
+CLI that cannot do SRP.
 
 The per-user folder is `private/${cognito-identity.amazonaws.com:sub}/`: the *identity pool*
 identity id (e.g. `us-east-1:0f7c...`), not the user pool `sub`. IAM substitutes it from the
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 import aws_cdk as cdk
@@ -145,8 +151,9 @@ class UserIdentity(Construct):
     """User pool + one app client; for a mobile app (default) also an identity pool and the
     per-user S3 folder role and bucket, for a browser app (`web`) the hosted sign-in pages.
 
-    Users sign up themselves and sign in with their email (verified); passwords need lower and
-    upper case, digits and symbols; the second factor is TOTP only; the app client has no secret.
+    Users sign up themselves (unless `self_sign_up` is off) and sign in with their email
+    (verified); passwords need lower and upper case, digits and symbols; the second factor is
+    TOTP only; the app client has no secret.
 
     Args:
         `options`: how strict sign-in is (SignInOptions; UserIdentityOptions with `user_files`):
@@ -160,6 +167,13 @@ class UserIdentity(Construct):
             assume, and a bucket where each user reaches only their own `private/<identity id>/`
             folder; needs UserIdentityOptions and `access_logs` (ValueError otherwise). Default:
             True; False leaves `identity_pool`, `authenticated_role` and `user_files` None.
+        `self_sign_up`: anyone may register. Default: True; False: an administrator invites
+            users (a pool of staff, not of the public).
+        `groups`: user pool groups to create, name -> description (`groups` attribute: name ->
+            CfnUserPoolGroup). Default: None, no groups.
+        `password_sign_in`: the app client also takes USER_PASSWORD_AUTH (the password travels
+            over TLS to Cognito) besides SRP, for a page or a CLI that cannot do SRP. Default:
+            False, SRP only.
         `web`: a browser client signing in through Cognito's classic hosted pages (authorization
             code + PKCE, no client secret) on a Cognito domain (WebSignIn). Default: None, a mobile
             client (SRP, no OAuth); `domain` and `sign_in_url` are then None.
@@ -170,8 +184,8 @@ class UserIdentity(Construct):
             acknowledgments when `options.threat_protection` is off. Default: a reason for a stage
             on the Essentials plan (the Plus plan bills per active user; prod turns it on).
 
-    Attributes: user_pool, client, identity_pool / authenticated_role / user_files (None without
-    `user_files`), domain and sign_in_url (None without `web`).
+    Attributes: user_pool, client, groups, identity_pool / authenticated_role / user_files (None
+    without `user_files`), domain and sign_in_url (None without `web`).
     """
 
     domain: cognito.UserPoolDomain | None
@@ -189,6 +203,9 @@ class UserIdentity(Construct):
         removal_policy: cdk.RemovalPolicy,
         access_logs: s3.IBucket | None = None,
         user_files: bool = True,
+        self_sign_up: bool = True,
+        groups: Mapping[str, str] | None = None,
+        password_sign_in: bool = False,
         web: WebSignIn | None = None,
         mfa_optional_because: str = (
             "MFA is OPTIONAL (TOTP) in this stage so a test user can sign up and sign in from "
@@ -210,7 +227,7 @@ class UserIdentity(Construct):
         self.user_pool = cognito.UserPool(
             self,
             "UserPool",
-            self_sign_up_enabled=True,
+            self_sign_up_enabled=self_sign_up,
             sign_in_aliases=cognito.SignInAliases(email=True),
             sign_in_case_sensitive=False,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
@@ -251,7 +268,7 @@ class UserIdentity(Construct):
         # A public client: an app cannot keep a secret, so SRP proves the password without
         # sending it, and there is no client secret to leak from the app binary or the page.
         tokens = dict(
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=password_sign_in or None),
             generate_secret=False,
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
@@ -266,6 +283,16 @@ class UserIdentity(Construct):
         else:
             self.client = self._web_client(web, tokens)
 
+        self.groups = {
+            name: cognito.CfnUserPoolGroup(
+                self,
+                f"Group{''.join(part.title() for part in name.split('-'))}",
+                user_pool_id=self.user_pool.user_pool_id,
+                group_name=name,
+                description=description,
+            )
+            for name, description in (groups or {}).items()
+        }
         self.identity_pool = self.authenticated_role = self.user_files = None
         if user_files:
             self._user_files(options, removal_policy, access_logs)

@@ -25,6 +25,7 @@ Routing and errors, decided for a single-page app behind which an API may also l
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -39,7 +40,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from house.compliance import acknowledge
+from house.compliance import acknowledge, acknowledge_bucket_deployment
 from house.defaults import log_group, secure_bucket, uses_aws_managed_key
 from house.edge import (
     CloudFrontEdge,
@@ -126,6 +127,13 @@ class StaticSite(Construct):
         `comment`: the distribution's comment. Default: None, no comment.
         `edge`: where a created web ACL and certificate go (us-east-1: this stack, or its
             companion). Default: None, this construct's stack, which must then be in us-east-1.
+        `error_pages`: S3's 403 for a missing file becomes `not_found_document` with a 404. The
+            mapping applies to every origin of the distribution, so an API behind the site that
+            answers 403 itself (a caller who may not write) sets it False and keeps its JSON
+            body; a missing site file then answers S3's own 403. Default: True.
+        `extra_content`: more files deployed with `content`, e.g. a configuration file with
+            deploy-time values (`s3deploy.Source.json_data("config.json", {...})`). Default: (),
+            none.
 
     Attributes: bucket, distribution, origin_access_control, headers_policy, router, web_acl (None
     without `waf`), certificate (None without `domain`), deployment (None without `content`),
@@ -155,6 +163,8 @@ class StaticSite(Construct):
         web_acl_arn: str | None = None,
         comment: str | None = None,
         edge: CloudFrontEdge | None = None,
+        error_pages: bool = True,
+        extra_content: Sequence[s3deploy.ISource] = (),
     ) -> None:
         super().__init__(scope, id)
         self.bucket = secure_bucket(
@@ -233,7 +243,9 @@ class StaticSite(Construct):
                     response_page_path="/" + not_found_document,
                     ttl=cdk.Duration.seconds(60),
                 )
-            ],
+            ]
+            if error_pages
+            else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             # Only meaningful with a custom certificate (the *.cloudfront.net one is fixed).
             minimum_protocol_version=(
@@ -275,7 +287,7 @@ class StaticSite(Construct):
             self.deployment = s3deploy.BucketDeployment(
                 self,
                 "Content",
-                sources=[s3deploy.Source.asset(str(content))],
+                sources=[s3deploy.Source.asset(str(content)), *extra_content],
                 destination_bucket=self.bucket,
                 distribution=self.distribution,
                 distribution_paths=["/*"],
@@ -287,6 +299,7 @@ class StaticSite(Construct):
                     removal_policy=removal_policy,
                 ),
             )
+            self._acknowledge_content_upload()
 
     # -- more paths on the same distribution ----------------------------------------------------
 
@@ -347,6 +360,16 @@ class StaticSite(Construct):
         )
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _acknowledge_content_upload(self) -> None:
+        """CDK's site-upload function (BucketDeployment): the house acknowledgments of its
+        findings, and its CloudFront invalidation narrowed to this distribution."""
+        acknowledge_bucket_deployment(
+            self.deployment,
+            asset="the site's files",
+            destination="the site bucket",
+            distribution=self.distribution,
+        )
 
     def _headers_policy(self, csp: str) -> cloudfront.ResponseHeadersPolicy:
         if not csp.strip() or "\n" in csp or "default-src" not in csp:

@@ -42,6 +42,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   access point is its id (moto answers the object's repr). NAT gateways, route tables,
   gateway endpoints and internet gateways are deleted with their stack (moto leaves them, so
   no VPC could be destroyed).
+  fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up. And moto
+  has no `...FullName` attributes of load balancers and target groups (what CloudWatch's ALB
+  metrics and request-count scaling name): the stand-in derives them from the ARNs.
 
 Account state, where AWS refuses a first deploy and moto would not (each refusal becomes the
 failed resource's CREATE_FAILED event and a ROLLBACK_COMPLETE stack, as in AWS, and the CLI
@@ -69,6 +72,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
 from moto.efs.models import AccessPoint, FileSystem
+from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
 from moto.iam.models import IAMBackend, iam_backends
 from moto.kms.models import Key
 
@@ -117,6 +121,8 @@ PLACEHOLDER_TYPES = (
     "AWS::RDS::DBCluster",
     "AWS::Amplify::App",
     "AWS::Amplify::Branch",
+    # Unmodelled by moto's CloudFormation; a dashboard's alarm widget reads each alarm's Arn.
+    "AWS::CloudWatch::Alarm",
 )
 
 
@@ -395,6 +401,29 @@ def _efs_attributes(model: type, attributes: dict[str, str]) -> None:
     """`Fn::GetAtt` names -> the moto object's attribute holding the value."""
     model.has_cfn_attr = classmethod(lambda cls, attr: attr in attributes)
     model.get_cfn_attribute = lambda self, attr: getattr(self, attributes[attr])
+
+
+def _full_names(original):
+    """The `...FullName` attributes CloudWatch's ALB metrics (and request-count scaling) name:
+    the ARN's resource after `loadbalancer/` (app/<name>/<id>) or from `targetgroup/`. moto 5.2.5
+    has none: a target group has no `Fn::GetAtt` at all (an AttributeError, a 500 the CLI
+    retries into "already exists"), a load balancer refuses LoadBalancerFullName."""
+
+    def get(self, attribute_name: str):
+        resource = self.arn.split(":", 5)[5]
+        if attribute_name == "LoadBalancerFullName":
+            return resource.removeprefix("loadbalancer/")
+        if attribute_name == "TargetGroupFullName":
+            return resource
+        if attribute_name == "TargetGroupName":
+            return self.name
+        return original(self, attribute_name)
+
+    return get
+
+
+def _no_attributes(self, attribute_name: str):
+    raise NotImplementedError(f'"Fn::GetAtt" : [ "{{0}}" , "{attribute_name}" ]"')
 
 
 def _mock_integration_allowed(original):
@@ -846,6 +875,9 @@ def install_stand_ins() -> None:
     FileSystem.create_from_cloudformation_json = _file_system_keeps_its_policy(
         FileSystem.create_from_cloudformation_json
     )
+    FakeLoadBalancer.get_cfn_attribute = _full_names(FakeLoadBalancer.get_cfn_attribute)
+    FakeTargetGroup.has_cfn_attr = classmethod(lambda cls, attr: True)
+    FakeTargetGroup.get_cfn_attribute = _full_names(_no_attributes)
     _efs_attributes(FileSystem, {"Arn": "file_system_arn", "FileSystemId": "file_system_id"})
     _efs_attributes(AccessPoint, {"Arn": "access_point_arn", "AccessPointId": "access_point_id"})
     # `Ref` to an access point is its id (moto answers the object's repr).

@@ -1,0 +1,11 @@
+"""The Lambda function of the getEmployeePhoto operation (openapi.json), answered by routes.py.
+
+Its role may do what getEmployeePhoto needs and nothing else (the blueprint's directory_api.py).
+"""
+
+import config
+import routes
+
+config.settings()  # at import: a function without its configuration fails its init
+
+handler = routes.api_for("getEmployeePhoto").handler

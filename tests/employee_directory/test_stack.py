@@ -1,0 +1,297 @@
+"""Employee directory template assertions: each security, durability and cost property issue 17
+lists, in both stages, written so that removing the feature fails a test. What a setting decides
+is read from the settings the stage was built with (cdk.json's values are asserted in
+test_shipped_settings.py only)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from blueprints.employee_directory.contract import contract
+from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STACK_ID
+from house.settings import keeps_data
+from tests.employee_directory.contract_checks import operation
+from tests.support.iam_statements import as_list
+from tests.support.template import only, resources
+
+INSTANCE = "employee-directory"
+ISOLATED_ROUTES = ("GatewayId", "NatGatewayId", "InstanceId", "TransitGatewayId")
+
+
+@pytest.fixture
+def settings(assembly):
+    return assembly.settings(INSTANCE)
+
+
+@pytest.fixture
+def classic(assembly) -> dict:
+    return assembly.template(CLASSIC_STACK_ID)
+
+
+@pytest.fixture
+def serverless(assembly) -> dict:
+    return assembly.template(SERVERLESS_STACK_ID)
+
+
+def props(resource: dict) -> dict:
+    return resource["Properties"]
+
+
+# -- classic: the web tier ------------------------------------------------------------------------
+
+
+def test_the_group_launches_from_a_launch_template_never_a_launch_configuration(classic):
+    assert not resources(classic, "AWS::AutoScaling::LaunchConfiguration")
+    template_id, _ = only(classic, "AWS::EC2::LaunchTemplate")
+    _, group = only(classic, "AWS::AutoScaling::AutoScalingGroup")
+    assert props(group)["LaunchTemplate"]["LaunchTemplateId"] == {"Ref": template_id}
+
+
+def test_instances_are_graviton_al2023_with_imdsv2_no_key_pair_no_public_ip(classic, settings):
+    _, launch = only(classic, "AWS::EC2::LaunchTemplate")
+    data = props(launch)["LaunchTemplateData"]
+    assert data["InstanceType"] == settings.instance_type
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert "KeyName" not in data, "Session Manager instead of SSH keys"
+    assert "al2023" in json.dumps(data["ImageId"]) and "arm64" in json.dumps(data["ImageId"])
+    assert [n["AssociatePublicIpAddress"] for n in data["NetworkInterfaces"]] == [False]
+    assert all(d["Ebs"]["Encrypted"] for d in data["BlockDeviceMappings"])
+
+
+def test_the_group_scales_on_cpu_and_on_requests_within_its_bounds(classic, settings):
+    _, group = only(classic, "AWS::AutoScaling::AutoScalingGroup")
+    assert (props(group)["MinSize"], props(group)["MaxSize"]) == (
+        str(settings.min_instances),
+        str(settings.max_instances),
+    )
+    assert props(group)["HealthCheckType"] == "ELB"
+    targets = {
+        props(p)["TargetTrackingConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]: props(p)["TargetTrackingConfiguration"]["TargetValue"]
+        for p in resources(classic, "AWS::AutoScaling::ScalingPolicy").values()
+    }
+    assert targets == {
+        "ASGAverageCPUUtilization": settings.cpu_target_percent,
+        "ALBRequestCountPerTarget": settings.requests_per_instance_per_minute,
+    }
+    # A new launch template version (any change of the app) replaces the instances.
+    assert "AutoScalingRollingUpdate" in group["UpdatePolicy"]
+
+
+def _isolated(template: dict) -> set[str]:
+    """Subnets whose route table has no route out of the VPC."""
+    tables_out = {
+        props(r)["RouteTableId"]["Ref"]
+        for r in resources(template, "AWS::EC2::Route").values()
+        if any(k in props(r) for k in ISOLATED_ROUTES)
+    }
+    return {
+        props(a)["SubnetId"]["Ref"]
+        for a in resources(template, "AWS::EC2::SubnetRouteTableAssociation").values()
+        if props(a)["RouteTableId"]["Ref"] not in tables_out
+    }
+
+
+def test_instances_sit_in_isolated_subnets_and_there_is_no_nat(classic):
+    assert not resources(classic, "AWS::EC2::NatGateway")
+    _, group = only(classic, "AWS::AutoScaling::AutoScalingGroup")
+    subnets = {s["Ref"] for s in props(group)["VPCZoneIdentifier"]}
+    assert subnets and subnets <= _isolated(classic)
+
+
+def test_gateway_endpoints_admit_only_this_stacks_table_bucket_and_boot_reads(classic):
+    gateways = {
+        json.dumps(props(e)["ServiceName"]).rsplit(".", 1)[-1].strip('"]}'): props(e)
+        for e in resources(classic, "AWS::EC2::VPCEndpoint").values()
+        if props(e).get("VpcEndpointType", "Gateway") == "Gateway"
+    }
+    assert set(gateways) == {"s3", "dynamodb"}
+    (table,) = resources(classic, "AWS::DynamoDB::Table")
+    for service, endpoint in gateways.items():
+        for statement in as_list(endpoint["PolicyDocument"]["Statement"]):
+            assert statement["Effect"] == "Allow"
+            assert "*" not in as_list(statement["Resource"]), service
+            assert not any(a.endswith(":*") or a == "*" for a in as_list(statement["Action"]))
+    (table_statement,) = as_list(gateways["dynamodb"]["PolicyDocument"]["Statement"])
+    assert table in json.dumps(table_statement["Resource"])
+
+
+def test_interface_endpoints_follow_the_setting(classic, settings, assembly):
+    interface = [
+        props(e)
+        for e in resources(classic, "AWS::EC2::VPCEndpoint").values()
+        if props(e).get("VpcEndpointType") == "Interface"
+    ]
+    if settings.instance_endpoints == "none":
+        assert not interface
+        return
+    zones = len(assembly.stage_settings.availability_zones or ()) or 2
+    per_endpoint = 1 if settings.instance_endpoints == "one-az" else zones
+    assert len(interface) == 4
+    assert {len(e["SubnetIds"]) for e in interface} == {per_endpoint}
+    assert all(e["PrivateDnsEnabled"] for e in interface)
+
+
+def _ingress(template: dict, group_id: str) -> list[dict]:
+    inline = props(template["Resources"][group_id]).get("SecurityGroupIngress", [])
+    separate = [
+        props(r)
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if props(r)["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    ]
+    return inline + separate
+
+
+def _group(template: dict, path: str) -> str:
+    (found,) = [
+        lid
+        for lid, r in resources(template, "AWS::EC2::SecurityGroup").items()
+        if r["Metadata"]["aws:cdk:path"].endswith(f"/{path}/Resource")
+    ]
+    return found
+
+
+def test_instances_take_the_app_port_from_the_load_balancer_only_no_ssh(classic):
+    instances = _group(classic, "Web/InstanceSecurityGroup")
+    balancer = _group(classic, "Web/LoadBalancerSecurityGroup")
+    rules = _ingress(classic, instances)
+    assert rules and all(
+        r.get("SourceSecurityGroupId") == {"Fn::GetAtt": [balancer, "GroupId"]} for r in rules
+    )
+    assert all(r["FromPort"] != 22 for r in rules)
+
+
+def test_the_load_balancer_admits_allowed_cidrs_only(classic, settings):
+    balancer = _group(classic, "Web/LoadBalancerSecurityGroup")
+    cidrs = sorted(r["CidrIp"] for r in _ingress(classic, balancer))
+    assert cidrs == sorted(settings.allowed_cidrs)
+
+
+def test_alarms_notify_an_encrypted_topic_and_a_dashboard_shows_the_tier(classic, settings):
+    alarms = [
+        props(a)
+        for a in resources(classic, "AWS::CloudWatch::Alarm").values()
+        if "AlarmActions" in props(a)
+    ]
+    assert len(alarms) == 4
+    topics = resources(classic, "AWS::SNS::Topic")
+    (topic_id,) = [t for t in topics if t.startswith("Alarms")]
+    topic = topics[topic_id]
+    assert "KmsMasterKeyId" in props(topic)
+    assert all(a["AlarmActions"] == [{"Ref": topic_id}] for a in alarms)
+    subscriptions = props(topic).get("Subscription", [])
+    assert [s["Endpoint"] for s in subscriptions] == (
+        [settings.alarm_email] if settings.alarm_email else []
+    )
+    only(classic, "AWS::CloudWatch::Dashboard")
+
+
+def test_the_instance_role_has_session_manager_and_no_wildcard_resource(classic):
+    (role_id,) = [
+        lid
+        for lid, r in resources(classic, "AWS::IAM::Role").items()
+        if r["Metadata"]["aws:cdk:path"].endswith("/Web/InstanceRole/Resource")
+    ]
+    managed = json.dumps(props(classic["Resources"][role_id])["ManagedPolicyArns"])
+    assert "AmazonSSMManagedInstanceCore" in managed
+    for policy in resources(classic, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in props(policy)["Roles"]:
+            for statement in as_list(props(policy)["PolicyDocument"]["Statement"]):
+                assert "*" not in as_list(statement["Resource"]), statement
+
+
+# -- serverless -------------------------------------------------------------------------------
+
+
+def _methods(template: dict) -> dict[tuple[str, str], dict]:
+    parts = {lid: props(r) for lid, r in resources(template, "AWS::ApiGateway::Resource").items()}
+
+    def path(ref) -> str:
+        if isinstance(ref, dict) and ref.get("Ref") in parts:
+            part = parts[ref["Ref"]]
+            return path(part["ParentId"]) + "/" + part["PathPart"]
+        return ""
+
+    return {
+        (props(m)["HttpMethod"], path(props(m)["ResourceId"])): props(m)
+        for m in resources(template, "AWS::ApiGateway::Method").values()
+        if props(m)["HttpMethod"] != "OPTIONS"
+    }
+
+
+def test_the_api_is_the_contract_one_function_per_operation(serverless):
+    methods = _methods(serverless)
+    expected = {operation(o)[:2] for o in contract.operations()}
+    assert set(methods) == expected
+    functions = [
+        json.dumps(m["Integration"]["Uri"]).split('"Fn::GetAtt": ["', 1)[1].split('"', 1)[0]
+        for m in methods.values()
+    ]
+    assert len(set(functions)) == len(methods), "one function per operation"
+
+
+def test_writes_need_the_hr_admin_authorizer_reads_are_public(serverless, settings):
+    for (verb, path), method in _methods(serverless).items():
+        secured = next(o for o in contract.operations() if operation(o)[:2] == (verb, path))
+        write = contract.operations()[secured].secured
+        expected = "COGNITO_USER_POOLS" if settings.hr_admin and write else "NONE"
+        assert method["AuthorizationType"] == expected, (verb, path)
+    pools = resources(serverless, "AWS::Cognito::UserPool")
+    assert bool(pools) == settings.hr_admin
+    for pool in pools.values():
+        assert props(pool)["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+        assert props(pool)["MfaConfiguration"] == (
+            "ON" if settings.hr_admin_mfa == "REQUIRED" else "OPTIONAL"
+        )
+
+
+def test_the_api_stage_is_throttled_as_set(serverless, settings):
+    _, stage = only(serverless, "AWS::ApiGateway::Stage")
+    (throttle,) = [s for s in props(stage)["MethodSettings"] if s["HttpMethod"] == "*"]
+    assert throttle["ThrottlingRateLimit"] == settings.api_throttle_rate
+    assert throttle["ThrottlingBurstLimit"] == settings.api_throttle_burst
+
+
+def test_site_and_api_share_one_distribution_site_through_oac(serverless, settings):
+    _, distribution = only(serverless, "AWS::CloudFront::Distribution")
+    config = props(distribution)["DistributionConfig"]
+    assert [b["PathPattern"] for b in config.get("CacheBehaviors", [])] == ["/api/*"]
+    s3_origins = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    assert s3_origins and all(o.get("OriginAccessControlId") for o in s3_origins)
+    assert config["PriceClass"] == settings.price_class
+    assert bool(config.get("WebACLId")) == settings.waf
+
+
+# -- both: one data model, durable where the stage keeps data ------------------------------------
+
+
+def test_both_stacks_keep_the_directory_in_one_table_schema(classic, serverless):
+    def schema(template):
+        _, table = only(template, "AWS::DynamoDB::Table")
+        p = props(table)
+        return (p["KeySchema"], p["AttributeDefinitions"], p["GlobalSecondaryIndexes"])
+
+    assert schema(classic) == schema(serverless)
+
+
+@pytest.mark.parametrize("stack_id", [CLASSIC_STACK_ID, SERVERLESS_STACK_ID])
+def test_data_is_recoverable_and_kept_where_the_stage_keeps_data(assembly, stack_id):
+    template = assembly.template(stack_id)
+    keep = keeps_data(assembly.stage_settings.removal_policy)
+    _, table = only(template, "AWS::DynamoDB::Table")
+    assert props(table)["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    assert props(table)["DeletionProtectionEnabled"] is keep
+    assert (table["DeletionPolicy"] == "Retain") is keep
+    photos = [
+        (lid, b)
+        for lid, b in resources(template, "AWS::S3::Bucket").items()
+        if b["Metadata"]["aws:cdk:path"].endswith("/Data/Photos/Resource")
+    ]
+    ((_, bucket),) = photos
+    assert props(bucket)["VersioningConfiguration"]["Status"] == "Enabled"
+    assert (bucket["DeletionPolicy"] == "Retain") is keep
+    assert props(bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
