@@ -425,6 +425,11 @@ def file_system(
     return fs
 
 
+# The TLS policy of every HTTPS listener: ELB's recommended policy, TLS 1.3 and 1.2 only with
+# forward-secret ciphers (cdk.json's usePostQuantumTlsPolicy flag picks its post-quantum variant).
+LOAD_BALANCER_TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS
+
+
 def load_balancer(
     scope: Construct,
     id: str,
@@ -434,12 +439,18 @@ def load_balancer(
     deletion_protection: bool,
     internet_facing: bool = True,
     security_group: ec2.ISecurityGroup | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
 ) -> elbv2.ApplicationLoadBalancer:
-    """An ALB that drops malformed headers and logs every request to the stack's log bucket."""
+    """An ALB that drops malformed headers and logs every request to the stack's log bucket.
+
+    `internet_facing=False`: an internal ALB (private addresses only), e.g. a CloudFront VPC
+    origin; `vpc_subnets`: where it goes (omitted: the public subnets for an internet-facing
+    one, the private ones for an internal one, as CDK chooses)."""
     alb = _AnyRegionLoadBalancer(
         scope,
         id,
         vpc=vpc,
+        vpc_subnets=vpc_subnets,
         internet_facing=internet_facing,
         security_group=security_group,
         drop_invalid_header_fields=True,

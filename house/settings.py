@@ -67,6 +67,33 @@ def require(condition: bool, setting: str, value: Any, allowed: str) -> None:
         raise SettingError(setting, value, allowed)
 
 
+def require_domain_in_prod(
+    info: ValidationInfo,
+    *,
+    domain_setting: str,
+    domain: Any,
+    opt_out_setting: str,
+    opt_out: bool,
+    gives_up: str,
+) -> None:
+    """Prod serves only HTTPS with a certificate of yours, TLS 1.2 or newer: a prod stage
+    without a domain is a SettingError naming `domain_setting`, unless `opt_out_setting` (a
+    boolean whose name says what it gives up) is true. `gives_up`: what a stage without a
+    domain serves, in words. Dev may go without (its *.cloudfront.net or load-balancer name)."""
+    stage = (info.context or {}).get("stage")
+    if stage is None or stage.name != "prod":
+        return
+    require(
+        bool(domain) or opt_out,
+        domain_setting,
+        domain,
+        f"prod serves only HTTPS with a certificate of yours (TLS 1.2+): set {domain_setting} "
+        "with hosted_zone_id and hosted_zone_name (a Route 53 public zone of yours; "
+        "docs/deploying.md#custom-domains), or set "
+        f"{opt_out_setting} true to accept {gives_up}",
+    )
+
+
 def did_you_mean(name: str, choices) -> str:
     """` (did you mean 'x'?)` for the closest of `choices`, or '' when none is close."""
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
