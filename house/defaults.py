@@ -393,11 +393,17 @@ def file_system(
     vpc_subnets: ec2.SubnetSelection | None = None,
     encryption_key: kms.IKey | None = None,
 ) -> efs.FileSystem:
-    """An encrypted EFS file system: no anonymous access, TLS + IAM enforced by its policy.
+    """An encrypted EFS file system whose every client is authorised by IAM, over TLS only.
 
     Clients mount with `-o tls,iam`; the security group admits nobody until a pattern calls
-    `fs.connections.allow_default_port_from(<client>)`. Backups (AWS Backup, daily) bill per
-    GB-month and are what prod pays for (docgen/prices.toml has the price).
+    `fs.connections.allow_default_port_from(<client>)`. The file system policy allows nothing
+    and denies non-TLS access: each client gets exactly its IAM grant (`grant_read`:
+    ClientMount, a read-only mount with root squashed; `grant_read_write` adds ClientWrite;
+    root only with ClientRootAccess), and a client without IAM (anonymous) none. CDK's own
+    "no anonymous access" statement is left out on purpose: it allows ClientWrite and
+    ClientRootAccess to every principal that mounts, which would turn any read-only grant into
+    root read-write. Backups (AWS Backup, daily) bill per GB-month and are what prod pays for
+    (docgen/prices.toml has the price).
     """
     fs = efs.FileSystem(
         scope,
@@ -406,7 +412,9 @@ def file_system(
         vpc_subnets=vpc_subnets,
         encrypted=True,
         kms_key=encryption_key,
-        allow_anonymous_access=False,
+        # True only keeps CDK from adding its allow-write-and-root-to-everyone statement; the
+        # policy below has no allow at all, so an anonymous client cannot even mount.
+        allow_anonymous_access=True,
         enable_automatic_backups=backups,
         lifecycle_policy=efs.LifecyclePolicy.AFTER_30_DAYS,
         out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,

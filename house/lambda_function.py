@@ -143,6 +143,12 @@ def python_function(
             "the ec2 network-interface actions Lambda uses to attach the function to its VPC "
             "act on ENIs created at run time and Describe* has no resource-level permissions"
         )
+    if filesystem is not None:
+        wildcard_reasons.append(
+            "elasticfilesystem:ClientMount, which aws-cdk-lib grants for the function's EFS "
+            "access point on Resource '*' with the condition elasticfilesystem:AccessPointArn = "
+            "that access point, so the role mounts nothing else"
+        )
     module = handler.rpartition(".")[0]
     observability = {
         "POWERTOOLS_SERVICE_NAME": service

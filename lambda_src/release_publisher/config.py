@@ -25,7 +25,7 @@ def settings() -> Settings:
     with environment() as env:
         return Settings(
             releases_bucket=env.text("RELEASES_BUCKET"),
-            releases_path=env.text("RELEASES_PATH", pattern=r"/mnt/[0-9A-Za-z._/-]+"),
+            releases_path=env.text("RELEASES_PATH", pattern=r"/[0-9A-Za-z._/-]+"),
             updates_prefix=env.text("UPDATES_PREFIX", pattern=SAFE_NAME),
             manifest_name=env.text("MANIFEST_NAME", pattern=SAFE_NAME),
         )

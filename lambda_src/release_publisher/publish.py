@@ -8,6 +8,7 @@ update files for a year, so a second upload of `<version>/<file>` must carry the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -55,9 +56,11 @@ def publish(
     if file == manifest_name:
         raise Refused(f"{file!r} is the manifest's name; name the release file otherwise")
     folder = root / version
+    created = not folder.exists()
     folder.mkdir(mode=0o755, exist_ok=True)
     target = folder / file
     temporary = folder / f".{file}.{uuid.uuid4().hex}.tmp"
+    published = False
     try:
         digest, size = _write(temporary, chunks)
         if size == 0:
@@ -72,15 +75,19 @@ def publish(
             # never replace each other's file, and a published file is never changed.
             os.link(temporary, target)
         except FileExistsError:
-            published, _ = _digest(target)
-            if published != digest:
+            existing, _ = _digest(target)
+            if existing != digest:
                 raise Conflict(
-                    f"{version}/{file} is published already with SHA-256 {published}; release "
+                    f"{version}/{file} is published already with SHA-256 {existing}; release "
                     "files never change (clients cache them for a year): publish a new version",
                     code="ReleaseExists",
                 ) from None
+        published = True
     finally:
         temporary.unlink(missing_ok=True)
+        if created and not published:
+            with contextlib.suppress(OSError):  # another publisher's file may be in it now
+                folder.rmdir()
     manifest = {
         "version": version,
         "url": f"/{updates_prefix}/{version}/{file}",
