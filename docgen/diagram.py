@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docgen.assembly import BLUEPRINT_DOCS, REPO_ROOT, Assembly, Stack
-from docgen.cost import plumbing_functions, props, ref, refs_in, subnet_kinds
+from docgen.cost import (
+    launch_template_of,
+    plumbing_functions,
+    props,
+    ref,
+    refs_in,
+    subnet_kinds,
+)
 
 IMAGES = REPO_ROOT / "docs" / "images"
 PICTURES = IMAGES / "pictures.json"
@@ -293,7 +300,7 @@ class Picture:
         if rtype == "AWS::ECS::TaskDefinition":
             return f"Fargate, {int(p['Cpu']) / 1024:g} vCPU / {int(p['Memory']) / 1024:g} GB"
         if rtype == "AWS::AutoScaling::AutoScalingGroup":
-            template = ref(p.get("LaunchTemplate", {}).get("LaunchTemplateId"))
+            template = launch_template_of(p)
             itype = props(stack.resources[template])["LaunchTemplateData"]["InstanceType"]
             return f"{itype}, {p['MinSize']}–{p['MaxSize']} instances"
         if rtype == "AWS::DAX::Cluster":
