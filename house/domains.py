@@ -3,9 +3,9 @@
 Prod serves only over HTTPS with a certificate for a domain of yours (docs/deploying.md, "Custom
 domains"), and a template must synthesize without an AWS account, so the prod profiles in
 cdk.json ship names under `example.com` and a hosted-zone id that says what to put there. The
-synth accepts them (with a warning); `make preflight` refuses them, and any hosted zone that is
-not in the account or not the one the internet asks for the name, before a deploy would wait an
-hour for a certificate that can never be validated.
+synth accepts them; `make preflight` refuses them (its `domain` check,
+deployment/preflight_checks.py) before a deploy would wait for a certificate that can never be
+validated.
 
 Pure Python on purpose: the preflight imports it without loading aws-cdk-lib.
 """
