@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from house.domains import zone_covers
 from house.edge import CloudFrontEdge
 from house.types import ALLOWED, LogRetentionDays, Region
 
@@ -92,6 +93,19 @@ def require_domain_in_prod(
         "docs/deploying.md#custom-domains), or set "
         f"{opt_out_setting} true to accept {gives_up}",
     )
+
+
+def require_in_zone(setting: str, value: Any, names: Sequence[str], zone_name: str | None) -> None:
+    """Each of `names` is the Route 53 zone `zone_name`'s apex or a name below it (its
+    certificate is validated, and its alias record written, in that zone); nothing to check
+    without a zone."""
+    for name in names if zone_name else ():
+        require(
+            zone_covers(zone_name, name),
+            setting,
+            value,
+            f"{name!r} is not in the hosted zone {zone_name!r}",
+        )
 
 
 def did_you_mean(name: str, choices) -> str:

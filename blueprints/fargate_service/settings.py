@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 from aws_cdk import aws_ecs as ecs
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
-from house.domains import zone_covers
-from house.settings import Settings, require, require_domain_in_prod
+from house.settings import Settings, require, require_domain_in_prod, require_in_zone
 from house.types import (
     DomainName,
     EmailAddress,
@@ -243,13 +242,12 @@ class FargateServiceSettings(Settings):
             self.domain_name,
             "give domain_name, hosted_zone_id and hosted_zone_name together, or none",
         )
-        if self.domain_name:
-            require(
-                zone_covers(self.hosted_zone_name, self.domain_name),
-                "domain_name",
-                self.domain_name,
-                f"must be in the hosted zone {self.hosted_zone_name!r}",
-            )
+        require_in_zone(
+            "domain_name",
+            self.domain_name,
+            [self.domain_name] if self.domain_name else [],
+            self.hosted_zone_name,
+        )
         require_domain_in_prod(
             info,
             domain_setting="domain_name",

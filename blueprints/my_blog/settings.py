@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from house.domains import zone_covers
-from house.settings import require, require_domain_in_prod
+from house.settings import require, require_domain_in_prod, require_in_zone
 from house.types import (
     CloudFrontCertificateArn,
     DomainName,
@@ -184,13 +183,7 @@ class MyBlogSettings(DaxSettings):
             self.hosted_zone_name,
             "names the hosted_zone_id zone: set hosted_zone_id too",
         )
-        for name in self.domain_names if self.hosted_zone_name else ():
-            require(
-                zone_covers(self.hosted_zone_name, name),
-                "domain_names",
-                self.domain_names,
-                f"{name!r} is not in the hosted zone {self.hosted_zone_name!r}",
-            )
+        require_in_zone("domain_names", self.domain_names, self.domain_names, self.hosted_zone_name)
         require_domain_in_prod(
             info,
             domain_setting="domain_names",

@@ -14,8 +14,13 @@ from blueprints.update_offload.update_distribution import (
     query_string_problem,
 )
 from blueprints.update_offload.update_server import UPDATES_PREFIX
-from house.domains import zone_covers
-from house.settings import Settings, StageSettings, require, require_domain_in_prod
+from house.settings import (
+    Settings,
+    StageSettings,
+    require,
+    require_domain_in_prod,
+    require_in_zone,
+)
 from house.types import (
     ALLOWED,
     CloudFrontCertificateArn,
@@ -287,13 +292,7 @@ class UpdateOffloadSettings(Settings):
             self.domain_names,
             f"the origin name {self.origin_name!r} is longer than DNS allows (253)",
         )
-        for name in self.domain_names if self.hosted_zone_name else ():
-            require(
-                zone_covers(self.hosted_zone_name, name),
-                "domain_names",
-                self.domain_names,
-                f"{name!r} is not in the hosted zone {self.hosted_zone_name!r}",
-            )
+        require_in_zone("domain_names", self.domain_names, self.domain_names, self.hosted_zone_name)
         require_domain_in_prod(
             info,
             domain_setting="domain_names",

@@ -67,7 +67,7 @@ def settings(**raw):
                 "hosted_zone_name": "example.com",
             },
             "domain_name",
-            "must be in the hosted zone",
+            "is not in the hosted zone",
         ),
         (
             {"image": "Not An Image!"},
