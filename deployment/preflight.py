@@ -81,6 +81,13 @@ docker
     `docker info` (or $CDK_DOCKER) must succeed. It does not build the image. FargateService
     can instead build in AWS CodeBuild during the deploy (`-c fargate-service.image=codebuild`).
 
+domain
+    No certificate name, alias record, its hosted zone or CloudFront alias is a shipped
+    placeholder: a name under example.com (or another reserved domain) or the zone id
+    ZREPLACEWITHYOURZONE, which the prod profiles name so that they synthesize without an
+    account. A certificate for them could never be validated. Read from the template only: it
+    does not check that a real zone is in the account or delegated to.
+
 availability zones / neptune instance / instance type
     Explicit AZ names in the template exist in the region, and `Fn::GetAZs` positions are
     within the region's zones. Each Neptune instance class is orderable for the cluster's

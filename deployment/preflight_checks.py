@@ -32,6 +32,7 @@ from deployment.preflight_needs import (
     resources,
     service_linked_roles,
 )
+from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, reserved_domain
 
 PASS, FAIL, NOTE = "PASS", "FAIL", "NOTE"
 # Wide enough for the longest check name ("service-linked role"), so reports line up.
@@ -624,6 +625,46 @@ def check_codebuild(preflight: Preflight) -> Iterator[CheckResult]:
     )
 
 
+@check("domain")
+def check_domains(preflight: Preflight) -> Iterator[CheckResult]:
+    """The shipped prod profiles name `example.com` names and the hosted-zone id
+    ZREPLACEWITHYOURZONE so that they synthesize without an account (house/domains.py). No
+    certificate for such a name can ever be validated: a deploy would wait for DNS validation
+    until CloudFormation gives up. Read from the template alone: certificate names, alias
+    records and their zones, CloudFront aliases."""
+    names: set[str] = set()
+    zones: set[str] = set()
+    for _, r in resources(preflight.template, "AWS::CertificateManager::Certificate"):
+        p = r.get("Properties", {})
+        names.update(x for x in [p.get("DomainName"), *p.get("SubjectAlternativeNames", [])] if x)
+        zones.update(o.get("HostedZoneId") for o in p.get("DomainValidationOptions", []))
+    for _, r in resources(preflight.template, "AWS::Route53::RecordSet"):
+        p = r.get("Properties", {})
+        names.add(p.get("Name"))
+        zones.add(p.get("HostedZoneId"))
+    for _, r in resources(preflight.template, "AWS::CloudFront::Distribution"):
+        names.update(r.get("Properties", {}).get("DistributionConfig", {}).get("Aliases", []))
+    names = {n.rstrip(".") for n in names if isinstance(n, str)}
+    zones = {z for z in zones if isinstance(z, str)}
+    if not names and not zones:
+        return
+    placeholders = sorted(n for n in names if reserved_domain(n)) + sorted(
+        z for z in zones if z == PLACEHOLDER_HOSTED_ZONE_ID
+    )
+    if not placeholders:
+        yield CheckResult(PASS, "domain", f"{', '.join(sorted(names))}: no placeholder name")
+        return
+    yield CheckResult(
+        FAIL,
+        "domain",
+        f"{', '.join(placeholders)} are the shipped placeholders (no certificate for them can "
+        "ever be validated)",
+        "set the blueprint's domain settings (domain_name(s), hosted_zone_id, hosted_zone_name) "
+        f"in cdk.json blueprints.<blueprint>.{preflight.stage} to a Route 53 public zone of "
+        "yours and synthesize again (docs/deploying.md)",
+    )
+
+
 # --- 8. Availability Zones, Neptune instance classes, EC2 instance types ------------------
 
 
@@ -966,6 +1007,7 @@ CHECKS: tuple[Check, ...] = (
     check_exports,
     check_docker,
     check_codebuild,
+    check_domains,
     check_availability_zones,
     check_neptune_instances,
     check_instance_types,

@@ -69,9 +69,12 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   names the engine; with a database, `GET /visits` writes and counts a row in PostgreSQL
   through the injected credentials (polling while a paused dev database resumes, ~15 s).
   With `task_subnets: private` the load balancer is internal and the steps are skipped.
-- `UpdateServer`: `manifest`, `download` (http). `ManifestUrl` is served straight from the load
-  balancer and the update it names downloads with the manifest's size and SHA-256. With
-  `lock_origin`, a direct request must be refused instead (403, or no connection).
+- `UpdateServer`: `targets`; `publish` (lambda-runs); `failed-publications`. The load balancer
+  is internal (only CloudFront's VPC origin reaches it), so nothing is fetched from it: every
+  registered instance is healthy (mounted the releases, serves /health); the release publisher
+  publishes the newest upload of the releases bucket (when there is none yet, the sample
+  `0.0.0-smoke/sample.txt` is uploaded first and stays the published release) and answers its
+  manifest; the failed-publications queue is empty.
 - `UpdateOffload`: `manifest`, `download`, `download-again` (http). The manifest and the update
   download through the distribution (checksum as in the manifest); the second download reports
   whether it was an edge cache hit (`x-cache`). A miss is reported, not failed: another edge
@@ -184,7 +187,7 @@ threat protection; if a CI runner's sign-in is judged risky, `sign-in` fails wit
 
 `outputs` is OutputKey -> OutputValue, `deadline` a `time.monotonic()` value (a `time.time()`
 one is converted), `template` the synthesized template (optional: MyBlog's prefixes, the
-Fargate health path and UpdateServer's origin lock are read from it; defaults otherwise).
+Fargate health path is read from it; defaults otherwise).
 `LOCAL_ENDPOINT_SKIP` is every capability: what remains against moto is the plain AWS API
 steps (the baseline role and account setting, buckets, the photo upload and its clean-up, the
 CSV staging, the job queue) and the check that every output a step reads exists.

@@ -1,36 +1,28 @@
-"""UpdateServer and UpdateOffload smokes: the manifest (`/updates/latest.json`) and the update
-it names, straight from the server's load balancer, and through the CloudFront distribution,
-twice, reporting whether the second download was an edge cache hit. Read-only: nothing to
-clean up.
+"""UpdateServer and UpdateOffload smokes.
+
+UpdateServer's load balancer is internal (only CloudFront's VPC origin reaches it), so its smoke
+asks AWS instead of the load balancer: every registered instance is healthy (it mounted the
+releases and serves /health), the release publisher publishes the newest upload of the releases
+bucket (invoked with the event that upload makes; when the bucket holds no release yet, a small
+sample release `0.0.0-smoke/sample.txt` is uploaded first, and stays published), and no
+publication has failed. UpdateOffload's: the manifest (`/updates/latest.json`) and the update it
+names through the CloudFront distribution, twice, reporting whether the second download was an
+edge cache hit. Neither deletes anything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import urllib.parse
 
-from deployment.smoke_support import (
-    HttpResponse,
-    Smoke,
-    StepFailed,
-    expect_status,
-    join_url,
-    resource_properties,
-)
+from deployment.smoke_support import HttpResponse, Smoke, StepFailed, expect_status, join_url
 
 MANIFEST_PATH = "updates/latest.json"
-
-
-def origin_locked(template) -> bool:
-    """`lock_origin`: the listener's default answer is a fixed 403 (only requests carrying
-    CloudFront's secret header are forwarded), so a direct request is refused by design."""
-    for properties in resource_properties(template, "AWS::ElasticLoadBalancingV2::Listener"):
-        for action in properties.get("DefaultActions", []):
-            if (
-                action.get("Type") == "fixed-response"
-                and str(action.get("FixedResponseConfig", {}).get("StatusCode")) == "403"
-            ):
-                return True
-    return False
+SAMPLE_KEY = "0.0.0-smoke/sample.txt"
+SAMPLE = (
+    b"Sample release published by the UpdateServer smoke: publish your own with PublishCommand.\n"
+)
 
 
 def read_manifest(response: HttpResponse) -> dict:
@@ -60,30 +52,102 @@ def check_download(response: HttpResponse, manifest: dict) -> str:
     return f"{response.size} bytes, SHA-256 as in the manifest"
 
 
+def upload_event(bucket: str, key: str, version_id: str | None) -> dict:
+    """The EventBridge event S3 sends for an upload (what the publisher's rule passes on)."""
+    obj = {"key": urllib.parse.quote_plus(key, safe="/")}
+    if version_id:
+        obj["version-id"] = version_id
+    return {
+        "id": "smoke",
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "detail": {"bucket": {"name": bucket}, "object": obj},
+    }
+
+
 def server_smoke(smoke: Smoke) -> None:
-    state: dict = {}
-    http = {"http": "requests the update server's load balancer"}
-    locked = origin_locked(smoke.template)
+    def targets() -> str:
+        health = smoke.client("elbv2").describe_target_health(
+            TargetGroupArn=smoke.output("TargetGroupArn")
+        )["TargetHealthDescriptions"]
+        states = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health}
+        if not states:
+            raise StepFailed("no instance is registered with the load balancer")
+        sick = {target: state for target, state in states.items() if state != "healthy"}
+        if sick:
+            raise StepFailed(
+                f"not healthy: {', '.join(f'{t} ({s})' for t, s in sorted(sick.items()))}; an "
+                "instance turns healthy only after it mounted the releases and started Apache"
+            )
+        return f"{len(states)} instance(s) healthy: each mounted the releases and serves /health"
 
-    def manifest() -> str:
-        url = smoke.output("ManifestUrl")
-        if locked:
-            try:
-                response = smoke.http("GET", url, timeout=10)
-            except StepFailed:
-                return f"{url} unreachable directly: the origin lock admits CloudFront only"
-            expect_status(response, 403)
-            return f"{url}: 403 directly, as the origin lock intends"
-        state["manifest"] = read_manifest(smoke.http("GET", url))
-        return f"{url}: version {state['manifest']['version']}"
+    def publish() -> str:
+        bucket = smoke.output("ReleasesBucketName")
+        s3 = smoke.client("s3")
+        newest = _newest_upload(s3, bucket)
+        seeded = ""
+        if newest is None:
+            s3.put_object(
+                Bucket=bucket,
+                Key=SAMPLE_KEY,
+                Body=SAMPLE,
+                Metadata={"sha256": hashlib.sha256(SAMPLE).hexdigest()},
+            )
+            newest = _newest_upload(s3, bucket)
+            seeded = f"no release yet: uploaded the sample {SAMPLE_KEY}; "
+        key, version_id = newest
+        answer = smoke.client("lambda", read_timeout=330).invoke(
+            FunctionName=smoke.output("PublisherFunctionName"),
+            Payload=json.dumps(upload_event(bucket, key, version_id)).encode(),
+        )
+        payload = answer["Payload"].read()
+        if answer.get("FunctionError"):
+            raise StepFailed(f"publishing {key} failed: {payload[:300]!r}")
+        manifest = (json.loads(payload) or {}).get("published") or {}
+        if not str(manifest.get("url", "")).endswith("/" + key):
+            raise StepFailed(f"publishing {key} answered {payload[:300]!r}, not its manifest")
+        return (
+            f"{seeded}{key} published: {manifest['url']}, SHA-256 {manifest.get('sha256')}, "
+            f"{manifest.get('size')} bytes"
+        )
 
-    def download() -> str:
-        url = urllib.parse.urljoin(smoke.output("ManifestUrl"), state["manifest"]["url"])
-        return f"GET {url}: " + check_download(smoke.http("GET", url), state["manifest"])
+    def failures() -> str:
+        url = smoke.output("FailedPublicationsQueueUrl")
+        attributes = smoke.client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        waiting = int(attributes.get("ApproximateNumberOfMessages", "0"))
+        if waiting:
+            raise StepFailed(
+                f"{waiting} failed publication(s) in {url}: each message holds the upload's "
+                "event and the error (an upload that cannot become a release, or S3/EFS failing)"
+            )
+        return "no failed publication"
 
-    smoke.step("manifest", manifest, uses=["ManifestUrl"], needs=http)
-    if not locked:
-        smoke.step("download", download, needs=http, after=["manifest"])
+    smoke.step("targets", targets, uses=["TargetGroupArn"])
+    smoke.step(
+        "publish",
+        publish,
+        uses=["ReleasesBucketName", "PublisherFunctionName"],
+        needs={"lambda-runs": "the publisher function writes the release to EFS"},
+    )
+    smoke.step("failed-publications", failures, uses=["FailedPublicationsQueueUrl"])
+
+
+def _newest_upload(s3, bucket: str) -> tuple[str, str | None] | None:
+    """(key, version id) of the most recently uploaded object (current versions only; of two
+    uploaded within the same second, the later key in S3's order, e.g. 2.0.0 after 1.0.0)."""
+    newest = None
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []):
+            if version.get("IsLatest") and (
+                newest is None or version["LastModified"] >= newest["LastModified"]
+            ):
+                newest = version
+    if newest is None:
+        return None
+    version_id = newest.get("VersionId")
+    return newest["Key"], None if version_id in (None, "null") else version_id
 
 
 def offload_smoke(smoke: Smoke) -> None:

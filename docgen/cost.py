@@ -125,6 +125,17 @@ def ref(value) -> str | None:
     return None
 
 
+def launch_template_of(group_properties: dict) -> str | None:
+    """Logical id of an Auto Scaling group's launch template: its own, or its mixed instances
+    policy's (fallback instance types)."""
+    spec = group_properties.get("LaunchTemplate") or (
+        group_properties.get("MixedInstancesPolicy", {})
+        .get("LaunchTemplate", {})
+        .get("LaunchTemplateSpecification", {})
+    )
+    return ref(spec.get("LaunchTemplateId"))
+
+
 def refs_in(value) -> set[str]:
     """Every logical id a value refers to, at any depth."""
     found: set[str] = set()
@@ -243,10 +254,11 @@ class Model:
     def auto_scaling_group(self, _id, r):
         p = props(r)
         count = int(p.get("DesiredCapacity", p.get("MinSize", 0)))
-        template_id = ref(p.get("LaunchTemplate", {}).get("LaunchTemplateId"))
+        template_id = launch_template_of(p)
         if not template_id:
             raise ValueError(f"{self.stack.id}/{_id}: no cost model without a launch template")
         data = props(self.resource(template_id))["LaunchTemplateData"]
+        # Priced at the type it launches first; fallbacks run only when that one has no capacity.
         itype = data["InstanceType"]
         self.add(f"EC2 {itype} (Auto Scaling minimum)", count, self.p("ec2_instance_hour", itype))
         kinds = subnet_kinds(self.stack)
@@ -746,6 +758,9 @@ FREE = {
     "AWS::CloudFront::CachePolicy",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudFront::OriginRequestPolicy",
+    # No charge of its own (CloudFront's VPC origins launch note, 2024-11): requests and bytes
+    # bill as for any origin, and the internal load balancer it reaches is its stack's line.
+    "AWS::CloudFront::VpcOrigin",
     "AWS::CloudFront::ResponseHeadersPolicy",
     "AWS::Cognito::IdentityPool",
     "AWS::Cognito::IdentityPoolRoleAttachment",

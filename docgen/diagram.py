@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docgen.assembly import BLUEPRINT_DOCS, REPO_ROOT, Assembly, Stack
-from docgen.cost import plumbing_functions, props, ref, refs_in, subnet_kinds
+from docgen.cost import (
+    launch_template_of,
+    plumbing_functions,
+    props,
+    ref,
+    refs_in,
+    subnet_kinds,
+)
 from house.failures import failure_destinations
 
 # Construct ids of what app.py adds to every stack (house/operations.py, house/backup.py),
@@ -314,7 +321,7 @@ class Picture:
         if rtype == "AWS::ECS::TaskDefinition":
             return f"Fargate, {int(p['Cpu']) / 1024:g} vCPU / {int(p['Memory']) / 1024:g} GB"
         if rtype == "AWS::AutoScaling::AutoScalingGroup":
-            template = ref(p.get("LaunchTemplate", {}).get("LaunchTemplateId"))
+            template = launch_template_of(p)
             itype = props(stack.resources[template])["LaunchTemplateData"]["InstanceType"]
             return f"{itype}, {p['MinSize']}–{p['MaxSize']} instances"
         if rtype == "AWS::EKS::Cluster":

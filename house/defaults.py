@@ -492,15 +492,23 @@ def file_system(
     iam_mounts: bool = True,
     **overrides: Any,
 ) -> efs.FileSystem:
-    """An encrypted EFS file system: TLS enforced by its policy and, by default, IAM too.
+    """An encrypted EFS file system: TLS enforced by its policy and, by default, every client
+    authorised by IAM.
 
     Clients mount with `-o tls,iam`; the security group admits nobody until a pattern calls
-    `fs.connections.allow_default_port_from(<client>)`. Backups (AWS Backup, daily) bill per
-    GB-month and are what prod pays for (docgen/prices.toml has the price).
+    `fs.connections.allow_default_port_from(<client>)`. The file system policy allows nothing
+    and denies non-TLS access: each client gets exactly its IAM grant (`grant_read`:
+    ClientMount, a read-only mount with root squashed; `grant_read_write` adds ClientWrite;
+    root only with ClientRootAccess), and a client without IAM (anonymous) none. CDK's own
+    "no anonymous access" statement is left out on purpose: it allows ClientWrite and
+    ClientRootAccess to every principal that mounts, which would turn any read-only grant into
+    root read-write. Backups (AWS Backup, daily) bill per GB-month and are what prod pays for
+    (docgen/prices.toml has the price).
 
     `iam_mounts=False` is for clients that cannot present an IAM identity when they mount (the
-    Kubernetes EFS CSI driver's node plugin, pods on EKS Fargate): then the security group and
-    the access point are what limit who mounts, and TLS is still required.
+    Kubernetes EFS CSI driver's node plugin, pods on EKS Fargate): then the policy allows
+    mounting and writing through a mount target, the security group and the access point are
+    what limit who mounts, and TLS is still required.
 
     `vpc`, `removal_policy` (the stage's), `backups` (AWS Backup's daily plan): required.
     `vpc_subnets`: default None, the VPC's private subnets (CDK's default). `encryption_key`:
@@ -512,7 +520,10 @@ def file_system(
         vpc_subnets=vpc_subnets,
         encrypted=True,
         kms_key=encryption_key,
-        allow_anonymous_access=not iam_mounts,
+        # True only keeps CDK from adding its allow-write-and-root-to-everyone statement; the
+        # policy below allows nothing unless `iam_mounts` is off, so an anonymous client
+        # cannot even mount.
+        allow_anonymous_access=True,
         enable_automatic_backups=backups,
         lifecycle_policy=efs.LifecyclePolicy.AFTER_30_DAYS,
         out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
@@ -545,6 +556,11 @@ def file_system(
     return fs
 
 
+# The TLS policy of every HTTPS listener: ELB's recommended policy, TLS 1.3 and 1.2 only with
+# forward-secret ciphers (cdk.json's usePostQuantumTlsPolicy flag picks its post-quantum variant).
+LOAD_BALANCER_TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS
+
+
 def load_balancer(
     scope: Construct,
     id: str,
@@ -554,18 +570,22 @@ def load_balancer(
     deletion_protection: bool,
     internet_facing: bool = True,
     security_group: ec2.ISecurityGroup | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
     **overrides: Any,
 ) -> elbv2.ApplicationLoadBalancer:
     """An ALB that drops malformed headers and logs every request to the stack's log bucket.
 
     `vpc`, `access_logs` (the stack's log bucket), `deletion_protection` (prod: on): required.
-    `internet_facing`: default True (False: internal, reached through a VPC origin or peer).
+    `internet_facing`: default True; False: an internal ALB (private addresses only), e.g. a
+    CloudFront VPC origin. `vpc_subnets`: where it goes; default None: the public subnets for
+    an internet-facing one, the private ones for an internal one, as CDK chooses.
     `security_group`: default None, one made for it. `**overrides`: any other
-    elbv2.ApplicationLoadBalancer property (`vpc_subnets`, `idle_timeout`, ...), laid over
-    these (`house_props`).
+    elbv2.ApplicationLoadBalancer property (`idle_timeout`, ...), laid over these
+    (`house_props`).
     """
     defaults = dict(
         vpc=vpc,
+        vpc_subnets=vpc_subnets,
         internet_facing=internet_facing,
         security_group=security_group,
         drop_invalid_header_fields=True,

@@ -16,12 +16,26 @@ certificate CloudFront uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_wafv2 as wafv2
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from house.compliance import acknowledge, acknowledge_managed_policy, custom_resource_handler
+from house.defaults import log_group
+
 US_EAST_1 = "us-east-1"
+# The viewer TLS floor of every distribution with a certificate of yours: TLS 1.2 with forward-
+# secret ciphers only. (Without one CloudFront serves *.cloudfront.net and accepts TLSv1
+# whatever the policy says: the blueprints refuse that in prod unless told by name.)
+VIEWER_SECURITY_POLICY = cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
 
 # AWS managed rule groups in the default web ACL. They carry no fee beyond WAF's own (per web
 # ACL, per rule and per request: the idle-cost tables in the docs price each web ACL).
@@ -197,6 +211,16 @@ def require_cloudfront_web_acl_arn(web_acl_arn: str) -> None:
         )
 
 
+def hosted_zone(
+    scope: Construct, id: str, *, hosted_zone_id: str, hosted_zone_name: str
+) -> route53.IHostedZone:
+    """A Route 53 hosted zone of yours, by id and name (no lookup: the synth needs no account;
+    `make preflight` checks that it exists and is the one the internet asks)."""
+    return route53.HostedZone.from_hosted_zone_attributes(
+        scope, id, hosted_zone_id=hosted_zone_id, zone_name=hosted_zone_name.rstrip(".")
+    )
+
+
 def viewer_certificate(
     scope: Construct,
     id: str,
@@ -204,13 +228,16 @@ def viewer_certificate(
     domain_names: list[str],
     certificate_arn: str | None,
     edge: CloudFrontEdge | None = None,
+    hosted_zone_id: str | None = None,
+    hosted_zone_name: str | None = None,
 ) -> acm.ICertificate:
     """The us-east-1 certificate for a distribution's custom domain names.
 
     With `certificate_arn` it is imported into `scope` (any region may deploy the distribution
     then); without, a DNS-validated certificate is created in `edge.scope_for(scope)` (or in
-    `scope`, then in us-east-1), and the validation CNAME must be added to your DNS (the ACM
-    console shows it while the deploy waits).
+    `scope`, then in us-east-1). With `hosted_zone_id` (and its `hosted_zone_name`)
+    CloudFormation writes the validation records into that zone itself; without, the validation
+    CNAME must be added to your DNS by hand (the ACM console shows it while the deploy waits).
     """
     if not domain_names:
         raise ValueError("a custom domain needs at least one domain name")
@@ -220,10 +247,134 @@ def viewer_certificate(
     if edge is not None:
         scope = edge.scope_for(scope, "An ACM certificate")
     require_us_east_1(scope, "An ACM certificate")
+    return domain_certificate(
+        scope,
+        id,
+        domain_names=domain_names,
+        hosted_zone_id=hosted_zone_id,
+        hosted_zone_name=hosted_zone_name,
+    )
+
+
+def domain_certificate(
+    scope: Construct,
+    id: str,
+    *,
+    domain_names: Sequence[str],
+    hosted_zone_id: str | None,
+    hosted_zone_name: str | None,
+) -> acm.Certificate:
+    """A DNS-validated ACM certificate for `domain_names` in `scope`'s region (us-east-1 for
+    CloudFront, the load balancer's region for an ALB), validated in the hosted zone when one
+    is given. The zone is imported next to the certificate, so a us-east-1 companion stack
+    needs no reference back to the stack that asked for it."""
+    if not domain_names:
+        raise ValueError("a certificate needs at least one domain name")
+    if bool(hosted_zone_id) != bool(hosted_zone_name):
+        raise ValueError("give hosted_zone_id and hosted_zone_name together (or neither)")
+    zone = (
+        hosted_zone(
+            scope, f"{id}Zone", hosted_zone_id=hosted_zone_id, hosted_zone_name=hosted_zone_name
+        )
+        if hosted_zone_id and hosted_zone_name
+        else None
+    )
     return acm.Certificate(
         scope,
         id,
         domain_name=domain_names[0],
-        subject_alternative_names=domain_names[1:] or None,
-        validation=acm.CertificateValidation.from_dns(),
+        subject_alternative_names=list(domain_names[1:]) or None,
+        validation=acm.CertificateValidation.from_dns(zone),
     )
+
+
+def cloudfront_alias_records(
+    scope: Construct,
+    *,
+    distribution: cloudfront.IDistribution,
+    names: Sequence[str],
+    zone: route53.IHostedZone,
+) -> list[route53.RecordSet]:
+    """An alias A and AAAA record in `zone` for every name, pointing at `distribution`
+    (CloudFront answers both; alias queries to CloudFront cost nothing in Route 53)."""
+    target = route53.RecordTarget.from_alias(route53_targets.CloudFrontTarget(distribution))
+    records: list[route53.RecordSet] = []
+    for index, name in enumerate(names):
+        records.append(
+            route53.ARecord(scope, f"Alias{index}", zone=zone, record_name=name, target=target)
+        )
+        records.append(
+            route53.AaaaRecord(
+                scope, f"AliasIpv6{index}", zone=zone, record_name=name, target=target
+            )
+        )
+    return records
+
+
+# The AWS-managed prefix list of CloudFront's origin-facing servers: what a CloudFront VPC origin
+# connects from, so what an internal origin's security group admits (a rule on the VPC's CIDR
+# does not). Its id differs per region.
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+
+
+def cloudfront_origin_facing_prefix_list(
+    scope: Construct, id: str, *, log_retention_days: int, removal_policy: cdk.RemovalPolicy
+) -> str:
+    """The id of the region's CLOUDFRONT_ORIGIN_FACING prefix list, read at deploy time.
+
+    Each region has its own id and a synth needs no account, so a custom resource asks EC2
+    (`DescribeManagedPrefixLists`, read-only) on every deploy; CDK's one shared function per
+    stack answers it. Returns a token for the id.
+    """
+    call = cr.AwsSdkCall(
+        service="EC2",
+        action="describeManagedPrefixLists",
+        parameters={
+            "Filters": [{"Name": "prefix-list-name", "Values": [CLOUDFRONT_ORIGIN_FACING]}]
+        },
+        physical_resource_id=cr.PhysicalResourceId.of(CLOUDFRONT_ORIGIN_FACING),
+        output_paths=["PrefixLists.0.PrefixListId"],
+    )
+    lookup = cr.AwsCustomResource(
+        scope,
+        id,
+        on_update=call,  # also the create call
+        policy=cr.AwsCustomResourcePolicy.from_statements(
+            [iam.PolicyStatement(actions=["ec2:DescribeManagedPrefixLists"], resources=["*"])]
+        ),
+        install_latest_aws_sdk=False,
+        memory_size=256,
+        log_group=log_group(
+            scope,
+            f"{id}Logs",
+            retention_days=log_retention_days,
+            removal_policy=removal_policy,
+        ),
+    )
+    acknowledge(
+        lookup,
+        "AwsSolutions-IAM5[Resource::*]",
+        "ec2:DescribeManagedPrefixLists has no resource-level permissions; this read-only call "
+        "finds the id of CloudFront's origin-facing prefix list, which the stack cannot know.",
+    )
+    handler = custom_resource_handler(lookup)
+    acknowledge_managed_policy(
+        handler,
+        "service-role/AWSLambdaBasicExecutionRole",
+        "CDK's AwsCustomResource function uses the AWS managed basic execution policy, which "
+        "only lets it write CloudWatch logs.",
+    )
+    for rule, reason in (
+        (
+            "Serverless-LambdaDLQ",
+            "is a CloudFormation custom-resource handler: a failure fails the deploy and "
+            "CloudFormation reports it",
+        ),
+        (
+            "Serverless-LambdaTracing",
+            "runs once per deploy as a custom-resource handler making one EC2 read; its result "
+            "is in the CloudFormation events, nothing to trace",
+        ),
+    ):
+        acknowledge(handler, rule, f"CDK's AwsCustomResource function {reason}.")
+    return lookup.get_response_field("PrefixLists.0.PrefixListId")

@@ -88,6 +88,7 @@ def python_function(
     layers: list[lambda_.ILayerVersion] | None = None,
     tracing_off_because: str | None = None,
     service: str | None = None,
+    filesystem: lambda_.FileSystem | None = None,
 ) -> lambda_.Function:
     """A function from `lambda_src/<source>/` with the house defaults.
 
@@ -96,6 +97,8 @@ def python_function(
     X-Ray is on unless `tracing_off_because` says why not (e.g. a VPC with no path to X-Ray).
     `service` names the function in its logs, traces and metrics (default: the source folder,
     plus the handler module when it is not `handler`, e.g. "neptune-data-loader").
+    `filesystem`: an EFS access point mounted in the function (`lambda_.FileSystem.
+    from_efs_access_point`; needs `vpc`); none when omitted.
     """
     if (dead_letter_queue is None) == (invoked_synchronously_by is None):
         raise ValueError(
@@ -125,6 +128,12 @@ def python_function(
             "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda calls to attach "
             "the function to its VPC and which support no resource-level permissions (the "
             "network-interface actions are scoped below)"
+        )
+    if filesystem is not None:
+        wildcard_reasons.append(
+            "elasticfilesystem:ClientMount, which aws-cdk-lib grants for the function's EFS "
+            "access point on Resource '*' with the condition elasticfilesystem:AccessPointArn = "
+            "that access point, so the role mounts nothing else"
         )
     module = handler.rpartition(".")[0]
     observability = {
@@ -156,6 +165,7 @@ def python_function(
         reserved_concurrent_executions=reserved_concurrent_executions,
         dead_letter_queue=dead_letter_queue,
         layers=[handler_kit_layer(scope), *(layers or [])],
+        filesystem=filesystem,
     )
     if vpc is not None:
         _grant_network_interfaces(function, vpc, vpc_subnets)

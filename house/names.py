@@ -20,6 +20,8 @@ from constructs import Construct
 CLOUDFRONT_POLICY_NAME_MAX = 128
 CLOUDFRONT_OAC_NAME_MAX = 64
 CLOUDFRONT_FUNCTION_NAME_MAX = 64
+# CloudFront VPC origins: 64 characters (the limit aws-cdk-lib names them within).
+CLOUDFRONT_VPC_ORIGIN_NAME_MAX = 64
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _NAME_HASH_LENGTH = 8
 

@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from house.domains import zone_covers
 from house.edge import CloudFrontEdge
 from house.types import ALLOWED, BackupVaultArn, EmailAddress, LogRetentionDays, Region
 
@@ -65,6 +66,46 @@ def require(condition: bool, setting: str, value: Any, allowed: str) -> None:
     """The one way a settings model states a rule between fields (in its model validator)."""
     if not condition:
         raise SettingError(setting, value, allowed)
+
+
+def require_domain_in_prod(
+    info: ValidationInfo,
+    *,
+    domain_setting: str,
+    domain: Any,
+    opt_out_setting: str,
+    opt_out: bool,
+    gives_up: str,
+) -> None:
+    """Prod serves only HTTPS with a certificate of yours, TLS 1.2 or newer: a prod stage
+    without a domain is a SettingError naming `domain_setting`, unless `opt_out_setting` (a
+    boolean whose name says what it gives up) is true. `gives_up`: what a stage without a
+    domain serves, in words. Dev may go without (its *.cloudfront.net or load-balancer name)."""
+    stage = (info.context or {}).get("stage")
+    if stage is None or stage.name != "prod":
+        return
+    require(
+        bool(domain) or opt_out,
+        domain_setting,
+        domain,
+        f"prod serves only HTTPS with a certificate of yours (TLS 1.2+): set {domain_setting} "
+        "with hosted_zone_id and hosted_zone_name (a Route 53 public zone of yours; "
+        "docs/deploying.md#custom-domains), or set "
+        f"{opt_out_setting} true to accept {gives_up}",
+    )
+
+
+def require_in_zone(setting: str, value: Any, names: Sequence[str], zone_name: str | None) -> None:
+    """Each of `names` is the Route 53 zone `zone_name`'s apex or a name below it (its
+    certificate is validated, and its alias record written, in that zone); nothing to check
+    without a zone."""
+    for name in names if zone_name else ():
+        require(
+            zone_covers(zone_name, name),
+            setting,
+            value,
+            f"{name!r} is not in the hosted zone {zone_name!r}",
+        )
 
 
 def did_you_mean(name: str, choices) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Literal
 
 from aws_cdk import aws_ecs as ecs
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from house.settings import Settings, require
+from house.settings import Settings, require, require_domain_in_prod, require_in_zone
 from house.types import (
     DomainName,
     EmailAddress,
@@ -106,12 +106,19 @@ class FargateServiceSettings(Settings):
     )
     domain_name: DomainName | None = Field(
         None,
-        description="HTTPS on this name (in a Route 53 zone you own, with hosted_zone_id and "
-        "hosted_zone_name); null = plain HTTP on the ALB's name.",
+        description="HTTPS on this name (TLS 1.2+, in a Route 53 zone you own, with "
+        "hosted_zone_id and hosted_zone_name); port 80 then only redirects to it. null = plain "
+        "HTTP on the ALB's name (prod refuses that unless allow_plain_http).",
     )
     hosted_zone_id: HostedZoneId | None = Field(None, description="Route 53 zone of domain_name.")
     hosted_zone_name: HostedZoneName | None = Field(
         None, description="Name of the hosted_zone_id zone."
+    )
+    allow_plain_http: bool = Field(
+        False,
+        description="Prod only: true lets prod go without domain_name, serving the app over "
+        "plain HTTP (no TLS at all) on the load balancer's name. Off, prod without a domain is "
+        "an error.",
     )
     task_subnets: Literal["public", "private"] = Field(
         "public",
@@ -170,7 +177,7 @@ class FargateServiceSettings(Settings):
     )
 
     @model_validator(mode="after")
-    def _service_rules(self) -> FargateServiceSettings:
+    def _service_rules(self, info: ValidationInfo) -> FargateServiceSettings:
         source = image_source(self.image)
         require(
             self.container_port != 2049,
@@ -229,14 +236,20 @@ class FargateServiceSettings(Settings):
             self.domain_name,
             "give domain_name, hosted_zone_id and hosted_zone_name together, or none",
         )
-        if self.domain_name:
-            zone = self.hosted_zone_name.rstrip(".")
-            require(
-                self.domain_name == zone or self.domain_name.endswith("." + zone),
-                "domain_name",
-                self.domain_name,
-                f"must be in the hosted zone {self.hosted_zone_name!r}",
-            )
+        require_in_zone(
+            "domain_name",
+            self.domain_name,
+            [self.domain_name] if self.domain_name else [],
+            self.hosted_zone_name,
+        )
+        require_domain_in_prod(
+            info,
+            domain_setting="domain_name",
+            domain=self.domain_name,
+            opt_out_setting="allow_plain_http",
+            opt_out=self.allow_plain_http,
+            gives_up="plain HTTP, with no TLS at all",
+        )
         require(
             self.nat_gateways == 0 or self.task_subnets == "private",
             "nat_gateways",

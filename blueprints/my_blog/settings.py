@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from house.settings import require
+from house.settings import require, require_domain_in_prod, require_in_zone
 from house.types import (
     CloudFrontCertificateArn,
     DomainName,
@@ -83,7 +83,10 @@ class MyBlogSettings(DaxSettings):
         "prices.",
     )
     domain_names: tuple[DomainName, ...] = Field(
-        (), description="Your own names for the site; none = the *.cloudfront.net name."
+        (),
+        description="Your own names for the site, served with TLS 1.2+ only; none = the "
+        "*.cloudfront.net name, with which CloudFront also accepts TLS 1.0/1.1 (prod refuses "
+        "that unless allow_tls_below_1_2).",
     )
     certificate_arn: CloudFrontCertificateArn | None = Field(
         None,
@@ -96,6 +99,12 @@ class MyBlogSettings(DaxSettings):
     )
     hosted_zone_name: HostedZoneName | None = Field(
         None, description="Name of the hosted_zone_id zone."
+    )
+    allow_tls_below_1_2: bool = Field(
+        False,
+        description="Prod only: true lets prod go without domain_names, on the *.cloudfront.net "
+        "certificate, with which CloudFront accepts TLS 1.0 and 1.1 from viewers whatever the "
+        "security policy says. Off, prod without a domain is an error.",
     )
     waf: bool = Field(
         False,
@@ -196,6 +205,22 @@ class MyBlogSettings(DaxSettings):
             "domain_names",
             self.domain_names,
             "certificate_arn/hosted_zone_id need at least one domain name",
+        )
+        require(
+            self.hosted_zone_name is None or self.hosted_zone_id is not None,
+            "hosted_zone_name",
+            self.hosted_zone_name,
+            "names the hosted_zone_id zone: set hosted_zone_id too",
+        )
+        require_in_zone("domain_names", self.domain_names, self.domain_names, self.hosted_zone_name)
+        require_domain_in_prod(
+            info,
+            domain_setting="domain_names",
+            domain=self.domain_names,
+            opt_out_setting="allow_tls_below_1_2",
+            opt_out=self.allow_tls_below_1_2,
+            gives_up="the *.cloudfront.net certificate, with which CloudFront accepts TLS 1.0 "
+            "and 1.1",
         )
         require(
             self.api_cache_ttl_seconds <= self.api_cache_max_ttl_seconds,

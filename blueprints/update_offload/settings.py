@@ -14,14 +14,21 @@ from blueprints.update_offload.update_distribution import (
     query_string_problem,
 )
 from blueprints.update_offload.update_server import UPDATES_PREFIX
-from house.settings import Settings, StageSettings, require
+from house.settings import (
+    Settings,
+    StageSettings,
+    require,
+    require_domain_in_prod,
+    require_in_zone,
+)
 from house.types import (
     ALLOWED,
     CloudFrontCertificateArn,
     CloudFrontWebAclArn,
     DomainName,
     GravitonInstanceType,
-    PrefixListId,
+    HostedZoneId,
+    HostedZoneName,
     PriceClass,
     Region,
 )
@@ -59,6 +66,13 @@ class UpdateOffloadSettings(Settings):
         description="Instance type of the update server (Graviton, arm64 AMI). Billed per "
         "instance-hour; larger types burst more network.",
     )
+    fallback_instance_types: tuple[GravitonInstanceType, ...] = Field(
+        (),
+        max_length=5,
+        description="Graviton types the group launches, in this order, when instance_type has "
+        "no capacity in an AZ (billed per instance-hour like it while they run); none = "
+        "instance_type only.",
+    )
     min_instances: int = Field(1, ge=1, le=100, description="Fewest update-server instances.")
     max_instances: int = Field(2, ge=1, le=100, description="Most update-server instances.")
     cpu_target_percent: int = Field(
@@ -89,9 +103,10 @@ class UpdateOffloadSettings(Settings):
         "my-alb-123.eu-west-1.elb.amazonaws.com.",
     )
     origin_protocol: Literal["http", "https"] = Field(
-        "http",
-        description="How CloudFront reaches the origin; 'https' only with origin_domain_name "
-        "(an ALB's *.elb.amazonaws.com name never matches a certificate you own).",
+        "https",
+        description="How CloudFront reaches origin_domain_name (update_server false); 'http' "
+        "only in dev. The UpdateServer built here is reached through a VPC origin: over HTTPS "
+        "with domain_names (origin.<first domain name>), else HTTP inside the VPC.",
     )
     update_path_patterns: tuple[PathPattern, ...] = Field(
         (f"/{UPDATES_PREFIX}/*",),
@@ -143,21 +158,30 @@ class UpdateOffloadSettings(Settings):
     )
     domain_names: tuple[DomainName, ...] = Field(
         (),
-        description="Your own names for the distribution; a certificate is created unless "
-        "certificate_arn is given.",
+        description="Your own names for the distribution, served with TLS 1.2+ only; a "
+        "certificate is created unless certificate_arn is given. With update_server, the load "
+        "balancer gets a certificate for origin.<first name> and CloudFront reaches it over "
+        "HTTPS. None = the *.cloudfront.net name, on which CloudFront also accepts TLS 1.0/1.1 "
+        "(prod refuses that unless allow_tls_below_1_2).",
     )
     certificate_arn: CloudFrontCertificateArn | None = Field(
-        None, description="An existing ACM certificate for domain_names."
+        None, description="An existing us-east-1 ACM certificate for domain_names."
     )
-    lock_origin: bool = Field(
-        False,
-        description="The one optional change on the app side: its ALB accepts only CloudFront's "
-        "origin-facing prefix list and requests carrying a secret header.",
-    )
-    cloudfront_prefix_list_id: PrefixListId | None = Field(
+    hosted_zone_id: HostedZoneId | None = Field(
         None,
-        description="Id of com.amazonaws.global.cloudfront.origin-facing in your region (for "
-        "lock_origin; docs/update-offload.md shows how to find it).",
+        description="Route 53 public zone of domain_names: certificate validation (the "
+        "distribution's and the load balancer's) and alias records. Needed with domain_names "
+        "and update_server.",
+    )
+    hosted_zone_name: HostedZoneName | None = Field(
+        None, description="Name of the hosted_zone_id zone."
+    )
+    allow_tls_below_1_2: bool = Field(
+        False,
+        description="Prod only: true lets prod go without domain_names, on the *.cloudfront.net "
+        "certificate, with which CloudFront accepts TLS 1.0 and 1.1 from clients, and with "
+        "plain HTTP from CloudFront to the update server inside the VPC. Off, prod without a "
+        "domain is an error.",
     )
 
     @model_validator(mode="after")
@@ -195,10 +219,18 @@ class UpdateOffloadSettings(Settings):
             "false to put the offload in front of another origin",
         )
         require(
-            self.origin_protocol == "http" or self.origin_domain_name is not None,
+            not self.update_server or self.origin_protocol == "https",
             "origin_protocol",
             self.origin_protocol,
-            "'https' needs origin_domain_name (a name the origin's certificate covers)",
+            "is for origin_domain_name (update_server false); the UpdateServer built here is "
+            "reached over HTTPS with domain_names, else over HTTP inside its VPC",
+        )
+        require(
+            len(set(self.fallback_instance_types)) == len(self.fallback_instance_types)
+            and self.instance_type not in self.fallback_instance_types,
+            "fallback_instance_types",
+            self.fallback_instance_types,
+            f"each type once, and not instance_type ({self.instance_type}) itself",
         )
         patterns = [*self.manifest_path_patterns, *self.update_path_patterns]
         require(
@@ -235,23 +267,58 @@ class UpdateOffloadSettings(Settings):
             "a certificate is used only with domain_names",
         )
         require(
-            not self.lock_origin or self.update_server,
-            "lock_origin",
-            self.lock_origin,
-            "locks the UpdateServer built here (update_server true); lock your own origin as "
-            "docs/update-offload.md shows",
+            (self.hosted_zone_id is None) == (self.hosted_zone_name is None),
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            "give hosted_zone_id and hosted_zone_name together",
         )
         require(
-            not self.lock_origin or self.cloudfront_prefix_list_id is not None,
-            "cloudfront_prefix_list_id",
-            self.cloudfront_prefix_list_id,
-            "lock_origin needs the id of com.amazonaws.global.cloudfront.origin-facing in your "
-            "region",
+            self.hosted_zone_id is None or bool(self.domain_names),
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            "the zone is for domain_names: set them too",
+        )
+        require(
+            not (self.update_server and self.domain_names) or self.hosted_zone_id is not None,
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            "with domain_names the UpdateServer's load balancer gets a certificate for "
+            f"origin.{self.domain_names[0] if self.domain_names else '<name>'}, validated in "
+            "this Route 53 zone: set hosted_zone_id and hosted_zone_name",
+        )
+        require(
+            not self.update_server or not self.domain_names or len(self.origin_name) <= 253,
+            "domain_names",
+            self.domain_names,
+            f"the origin name {self.origin_name!r} is longer than DNS allows (253)",
+        )
+        require_in_zone("domain_names", self.domain_names, self.domain_names, self.hosted_zone_name)
+        require_domain_in_prod(
+            info,
+            domain_setting="domain_names",
+            domain=self.domain_names,
+            opt_out_setting="allow_tls_below_1_2",
+            opt_out=self.allow_tls_below_1_2,
+            gives_up="the *.cloudfront.net certificate, with which CloudFront accepts TLS 1.0 "
+            "and 1.1, and plain HTTP from CloudFront to the update server inside its VPC",
         )
         stage = (info.context or {}).get("stage")
         if stage is not None:
             self.shield_region(stage)
+            require(
+                stage.name != "prod" or self.origin_protocol == "https",
+                "origin_protocol",
+                self.origin_protocol,
+                "prod reaches your origin over HTTPS only: give it a certificate for "
+                "origin_domain_name",
+            )
         return self
+
+    @property
+    def origin_name(self) -> str | None:
+        """The name CloudFront uses for the UpdateServer built here (TLS server name and Host),
+        the one its load balancer's certificate is for: origin.<first domain name>."""
+        return f"origin.{self.domain_names[0]}" if self.domain_names else None
 
     def ttl(self, kind: Literal["update", "manifest"]) -> CacheTtl:
         return CacheTtl(

@@ -1,16 +1,21 @@
-"""Software-update offload: CloudFront in front of an existing EC2 update server, app untouched.
+"""Software-update offload: CloudFront in front of an EC2 update server, which only CloudFront
+can reach.
 
-Two stacks, because the point is that the first one does not change:
+Two stacks, because the offload must not depend on how the app is built:
 
-- `UpdateServer`: the application a user already runs (ALB -> Auto Scaling group -> EFS). It
-  exports its load balancer's DNS name under a fixed name whether or not anything uses it.
-- `UpdateOffload`: the CloudFront distribution, whose origin is that DNS name (imported by export
-  name, so building the offload adds nothing to the app's template), or, with `update_server`
-  false and `origin_domain_name` set, any other HTTP origin; then only the offload is built.
+- `UpdateServer`: the application (internal ALB -> Auto Scaling group -> EFS, read-only) and its
+  release publisher (S3 -> Lambda -> EFS). It exports its load balancer's ARN and DNS name under
+  fixed names whether or not anything uses them.
+- `UpdateOffload`: the CloudFront distribution and the VPC origin through which it reaches that
+  load balancer (imported by export name, so building the offload adds nothing to the app's
+  template), or, with `update_server` false and `origin_domain_name` set, any other HTTPS
+  origin; then only the offload is built.
 - `UpdateOffloadEdge` (only outside us-east-1, only with `waf` or a created certificate): the
   web ACL and certificate CloudFront reads from us-east-1 (house/edge.py).
 
-`lock_origin` is the one documented change on the app side (see update_server.py).
+With `domain_names`, clients use the first name over TLS 1.2+, and CloudFront reaches the load
+balancer over HTTPS as `origin.<first name>` (a certificate in the app's own region, validated in
+`hosted_zone_id`; the name needs no DNS record: a VPC origin is reached by its id).
 """
 
 from __future__ import annotations
@@ -20,11 +25,20 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from blueprints.update_offload.release_publisher import ReleasePublisher
 from blueprints.update_offload.settings import UpdateOffloadSettings
 from blueprints.update_offload.update_distribution import UpdateDistribution
-from blueprints.update_offload.update_server import UPDATES_PREFIX, OriginLock, UpdateServer
+from blueprints.update_offload.update_server import MANIFEST_NAME, UPDATES_PREFIX, UpdateServer
 from house.defaults import access_log_bucket
-from house.edge import cloudfront_web_acl, viewer_certificate
+from house.edge import (
+    cloudfront_alias_records,
+    cloudfront_origin_facing_prefix_list,
+    cloudfront_web_acl,
+    domain_certificate,
+    hosted_zone,
+    viewer_certificate,
+)
+from house.names import CLOUDFRONT_VPC_ORIGIN_NAME_MAX, physical_name
 from house.network import ISOLATED, PRIVATE_WITH_EGRESS, PUBLIC, vpc
 from house.settings import Instance, StageSettings
 
@@ -36,17 +50,17 @@ STACK_IDS = (APP_STACK_ID, OFFLOAD_STACK_ID)
 
 
 def dns_name_export(app_stack_name: str) -> str:
-    """The export the app stack always publishes and the offload imports (no cross-stack token,
+    """The exports the app stack always publishes and the offload imports (no cross-stack token,
     so the app's template is the same whether or not the offload exists)."""
     return f"{app_stack_name}-LoadBalancerDnsName"
 
 
-def origin_verify_secret_name(app_stack_name: str) -> str:
-    return f"{app_stack_name}/origin-verify"
+def load_balancer_arn_export(app_stack_name: str) -> str:
+    return f"{app_stack_name}-LoadBalancerArn"
 
 
 class UpdateServerStack(cdk.Stack):
-    """The existing application: VPC, ALB, Auto Scaling group, EFS."""
+    """The application: VPC, internal ALB, Auto Scaling group, EFS, release publisher."""
 
     def __init__(
         self,
@@ -58,7 +72,9 @@ class UpdateServerStack(cdk.Stack):
         **kwargs,
     ) -> None:
         kwargs.setdefault(
-            "description", "Existing update server: ALB, Graviton Auto Scaling group, EFS"
+            "description",
+            "Update server: internal ALB (CloudFront VPC origin), Graviton Auto Scaling group, "
+            "EFS read-only, release publisher",
         )
         super().__init__(scope, id, **kwargs)
         public = settings.instance_subnets == "public"
@@ -68,56 +84,117 @@ class UpdateServerStack(cdk.Stack):
             availability_zones=stage.availability_zones,
             log_retention_days=stage.log_retention_days,
             removal_policy=stage.removal_policy,
+            # Public subnets and an internet gateway in both stages: dev instances reach dnf and
+            # SSM through it, prod's NAT gateways live there, and a VPC origin needs the gateway.
             public_subnets=True,
             nat_gateways=settings.nat_gateways,
         )
         # dnf repositories of Amazon Linux live in S3: a free gateway endpoint keeps that traffic
-        # off the NAT gateways (billed per GB) in prod and off the internet in both stages.
+        # off the NAT gateways (billed per GB) in prod and off the internet in both stages; the
+        # release publisher in the isolated subnets reaches S3 only through it.
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         self.access_logs = access_log_bucket(
             self, "AccessLogs", removal_policy=stage.removal_policy
         )
-        lock = (
-            OriginLock(
-                prefix_list_id=settings.cloudfront_prefix_list_id,
-                secret_name=origin_verify_secret_name(self.stack_name),
+        self.origin_certificate = (
+            domain_certificate(
+                self,
+                "OriginCertificate",
+                domain_names=[settings.origin_name],
+                hosted_zone_id=settings.hosted_zone_id,
+                hosted_zone_name=settings.hosted_zone_name,
             )
-            if settings.lock_origin
+            if settings.origin_name
             else None
+        )
+        logs = dict(
+            log_retention_days=stage.log_retention_days, removal_policy=stage.removal_policy
         )
         self.server = UpdateServer(
             self,
             "UpdateServer",
             vpc=self.vpc,
             instance_subnets=PUBLIC if public else PRIVATE_WITH_EGRESS,
+            load_balancer_subnets=ISOLATED,
             file_system_subnets=ISOLATED,
             access_logs=self.access_logs,
             instance_type=settings.instance_type,
+            fallback_instance_types=settings.fallback_instance_types,
             min_instances=settings.min_instances,
             max_instances=settings.max_instances,
             cpu_target_percent=settings.cpu_target_percent,
             public_instance_ips=public,
             removal_policy=stage.removal_policy,
-            origin_lock=lock,
+            cloudfront_prefix_list_id=cloudfront_origin_facing_prefix_list(
+                self, "CloudFrontOriginFacing", **logs
+            ),
+            origin_certificate=self.origin_certificate,
         )
+        self.publisher = ReleasePublisher(
+            self,
+            "ReleasePublisher",
+            vpc=self.vpc,
+            subnets=ISOLATED,
+            file_system=self.server.file_system,
+            updates_prefix=UPDATES_PREFIX,
+            manifest_name=MANIFEST_NAME,
+            access_logs=self.access_logs,
+            **logs,
+        )
+        load_balancer = self.server.load_balancer
         cdk.CfnOutput(
             self,
             "LoadBalancerDnsName",
             value=self.server.dns_name,
-            description="The update server's own address (what clients use before the offload)",
+            description="The update server's internal name (reachable only inside its VPC)",
             export_name=dns_name_export(self.stack_name),
         )
         cdk.CfnOutput(
             self,
-            "ManifestUrl",
-            value=f"http://{self.server.dns_name}/{UPDATES_PREFIX}/latest.json",
-            description="The manifest served directly by the update server",
+            "LoadBalancerArn",
+            value=load_balancer.load_balancer_arn,
+            description="What the offload's CloudFront VPC origin connects to",
+            export_name=load_balancer_arn_export(self.stack_name),
+        )
+        cdk.CfnOutput(
+            self,
+            "ReleasesBucketName",
+            value=self.publisher.bucket.bucket_name,
+            description="Upload a release here as <version>/<file>: it is published and becomes "
+            f"/{UPDATES_PREFIX}/{MANIFEST_NAME}'s release",
+        )
+        cdk.CfnOutput(
+            self,
+            "PublishCommand",
+            value=cdk.Fn.join(
+                "",
+                [
+                    "aws s3 cp app-1.2.3.tar.gz s3://",
+                    self.publisher.bucket.bucket_name,
+                    "/1.2.3/app-1.2.3.tar.gz --checksum-algorithm SHA256",
+                ],
+            ),
+            description="Publish a release (replace the version and file); the SHA-256 is "
+            "checked against the bytes written",
+        )
+        cdk.CfnOutput(
+            self,
+            "PublisherFunctionName",
+            value=self.publisher.function.function_name,
+            description="Publishes each upload; its failures go to FailedPublicationsQueueUrl",
+        )
+        cdk.CfnOutput(self, "FailedPublicationsQueueUrl", value=self.publisher.failures.queue_url)
+        cdk.CfnOutput(
+            self,
+            "TargetGroupArn",
+            value=self.server.target_group.target_group_arn,
+            description="The instances' health as the load balancer sees it",
         )
         cdk.CfnOutput(
             self,
             "FileSystemId",
             value=self.server.file_system.file_system_id,
-            description="EFS file system holding the update files (publish releases here)",
+            description="EFS file system holding the update files (read-only to the servers)",
         )
         cdk.CfnOutput(
             self,
@@ -128,7 +205,8 @@ class UpdateServerStack(cdk.Stack):
 
 
 class UpdateOffloadStack(cdk.Stack):
-    """The CloudFront distribution in front of the update server (or any HTTP origin)."""
+    """The CloudFront distribution in front of the update server (through a VPC origin to its
+    internal load balancer), or in front of any HTTPS origin (`update_server` false)."""
 
     def __init__(
         self,
@@ -137,7 +215,6 @@ class UpdateOffloadStack(cdk.Stack):
         *,
         stage: StageSettings,
         settings: UpdateOffloadSettings,
-        origin_domain_name: str,
         app_stack_name: str,
         **kwargs,
     ) -> None:
@@ -156,23 +233,47 @@ class UpdateOffloadStack(cdk.Stack):
                 domain_names=list(settings.domain_names),
                 certificate_arn=settings.certificate_arn,
                 edge=self.edge,
+                hosted_zone_id=settings.hosted_zone_id,
+                hosted_zone_name=settings.hosted_zone_name,
             )
             if settings.domain_names
             else None
         )
-        headers = None
-        if settings.lock_origin:
-            # Resolved by CloudFormation at deploy time from the secret the app stack created;
-            # referenced by name so no export is added to the app stack.
-            headers = {
-                "X-Origin-Verify": cdk.SecretValue.secrets_manager(
-                    origin_verify_secret_name(app_stack_name)
-                ).unsafe_unwrap()
-            }
+        self.vpc_origin = None
+        origin_domain_name = settings.origin_domain_name
+        if settings.update_server:
+            # The app's internal load balancer, reached through CloudFront's own network
+            # interfaces in its VPC: over HTTPS as origin.<domain> (the name its certificate
+            # carries), else over HTTP to its own name (no certificate can cover that name).
+            self.vpc_origin = cloudfront.CfnVpcOrigin(
+                self,
+                "VpcOrigin",
+                vpc_origin_endpoint_config=cloudfront.CfnVpcOrigin.VpcOriginEndpointConfigProperty(
+                    arn=cdk.Fn.import_value(load_balancer_arn_export(app_stack_name)),
+                    name=physical_name(
+                        self, "VpcOrigin", max_length=CLOUDFRONT_VPC_ORIGIN_NAME_MAX
+                    ),
+                    http_port=80,
+                    https_port=443,
+                    origin_protocol_policy="https-only" if settings.origin_name else "http-only",
+                    origin_ssl_protocols=["TLSv1.2"],
+                ),
+            )
+            origin_domain_name = settings.origin_name or cdk.Fn.import_value(
+                dns_name_export(app_stack_name)
+            )
         self.offload = UpdateDistribution(
             self,
             "UpdateDistribution",
             origin_domain_name=origin_domain_name,
+            vpc_origin=cloudfront.VpcOrigin.from_vpc_origin_attributes(
+                self,
+                "UpdateServerOrigin",
+                vpc_origin_id=self.vpc_origin.attr_id,
+                vpc_origin_arn=self.vpc_origin.attr_arn,
+            )
+            if self.vpc_origin is not None
+            else None,
             log_bucket=logs,
             origin_protocol=settings.origin_protocol,
             update_path_patterns=settings.update_path_patterns,
@@ -181,12 +282,23 @@ class UpdateOffloadStack(cdk.Stack):
             manifest_ttl=settings.ttl("manifest"),
             cache_key_query_strings=settings.cache_key_query_strings,
             origin_shield_region=settings.shield_region(stage),
-            origin_custom_headers=headers,
             price_class=getattr(cloudfront.PriceClass, _PRICE_CLASSES[settings.price_class]),
             web_acl_arn=web_acl_arn,
             domain_names=settings.domain_names,
             certificate=certificate,
         )
+        if settings.hosted_zone_id:
+            cloudfront_alias_records(
+                self,
+                distribution=self.offload.distribution,
+                names=settings.domain_names,
+                zone=hosted_zone(
+                    self,
+                    "Zone",
+                    hosted_zone_id=settings.hosted_zone_id,
+                    hosted_zone_name=settings.hosted_zone_name,
+                ),
+            )
         distribution = self.offload.distribution
         cdk.CfnOutput(
             self,
@@ -229,24 +341,21 @@ def build(app: cdk.App, instance: Instance[UpdateOffloadSettings]) -> list[cdk.S
     app_stack_id, offload_stack_id = instance.stack_ids(*STACK_IDS)
     app_stack_name = stage.stack_name(app_stack_id)
     stacks: list[cdk.Stack] = []
-    origin = settings.origin_domain_name
     if settings.update_server:
         server = UpdateServerStack(
             app, app_stack_id, stage=stage, settings=settings, **stage.stack_kwargs(app_stack_id)
         )
         stacks.append(server)
-        origin = cdk.Fn.import_value(dns_name_export(app_stack_name))
     offload = UpdateOffloadStack(
         app,
         offload_stack_id,
         stage=stage,
         settings=settings,
-        origin_domain_name=origin,
         app_stack_name=app_stack_name,
         **stage.stack_kwargs(offload_stack_id, cross_region_references=True),
     )
     if stacks:
         offload.add_stack_dependency(
-            stacks[0], "imports the update server's load balancer DNS name"
+            stacks[0], "imports the update server's load balancer ARN and DNS name"
         )
     return [*stacks, offload, *offload.edge.stacks]

@@ -1,8 +1,8 @@
 """A CloudFront distribution that offloads software-update downloads from an existing HTTP app.
 
-The origin is referenced by DNS name only, so it fits in front of any HTTP application: the
-update server built by this library, an ALB deployed by something else, or a server outside AWS.
-Three kinds of request, in the order CloudFront matches them:
+The origin is either a VPC origin (an internal load balancer, like the update server built by
+this library: nothing on the internet reaches it) or a DNS name (an origin elsewhere, reached
+over HTTPS). Three kinds of request, in the order CloudFront matches them:
 
     manifest paths (e.g. /updates/latest.json)  -> cached briefly: clients see a release quickly
     update paths   (e.g. /updates/*)            -> cached long: published files never change
@@ -29,6 +29,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from house.compliance import acknowledge
+from house.edge import VIEWER_SECURITY_POLICY
 from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
 from house.types import REGION
 
@@ -81,7 +82,13 @@ class CacheTtl:
 
 
 class UpdateDistribution(Construct):
-    """CloudFront in front of `origin_domain_name`, caching only update files and manifests."""
+    """CloudFront in front of `origin_domain_name`, caching only update files and manifests.
+
+    `vpc_origin`: reach the origin through this CloudFront VPC origin (an internal load
+    balancer); its own protocol policy decides HTTP or HTTPS, and `origin_domain_name` is then
+    the name CloudFront sends as Host and checks the origin's certificate against. Omitted: the
+    origin is reached at `origin_domain_name` over the internet with `origin_protocol`.
+    """
 
     def __init__(
         self,
@@ -90,6 +97,7 @@ class UpdateDistribution(Construct):
         *,
         origin_domain_name: str,
         log_bucket: s3.IBucket,
+        vpc_origin: cloudfront.IVpcOrigin | None = None,
         origin_protocol: Literal["http", "https"] = "https",
         update_path_patterns: Sequence[str] = ("/updates/*",),
         manifest_path_patterns: Sequence[str] = ("/updates/latest.json",),
@@ -117,19 +125,26 @@ class UpdateDistribution(Construct):
             certificate,
         )
 
-        # An ALB's own DNS name (*.elb.amazonaws.com) can never match a certificate you own, so
-        # HTTPS to the origin needs the origin reached by a name of yours; HTTP otherwise.
-        self.origin = origins.HttpOrigin(
-            origin_domain_name,
-            protocol_policy=(
-                cloudfront.OriginProtocolPolicy.HTTPS_ONLY
-                if origin_protocol == "https"
-                else cloudfront.OriginProtocolPolicy.HTTP_ONLY
-            ),
-            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+        shield = dict(
             origin_shield_enabled=origin_shield_region is not None,
             origin_shield_region=origin_shield_region,
             custom_headers=dict(origin_custom_headers or {}) or None,
+        )
+        self.origin: cloudfront.IOrigin = (
+            origins.VpcOrigin.with_vpc_origin(vpc_origin, domain_name=origin_domain_name, **shield)
+            if vpc_origin is not None
+            else origins.HttpOrigin(
+                origin_domain_name,
+                # An ALB's own DNS name (*.elb.amazonaws.com) can never match a certificate you
+                # own, so HTTPS to the origin needs the origin reached by a name of yours.
+                protocol_policy=(
+                    cloudfront.OriginProtocolPolicy.HTTPS_ONLY
+                    if origin_protocol == "https"
+                    else cloudfront.OriginProtocolPolicy.HTTP_ONLY
+                ),
+                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+                **shield,
+            )
         )
 
         query_strings = (
@@ -178,10 +193,8 @@ class UpdateDistribution(Construct):
             price_class=price_class,
             domain_names=list(domain_names) or None,
             certificate=certificate,
-            # Only a custom certificate can raise the viewer TLS floor (see CFR4 below).
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
-            if certificate
-            else None,
+            # Only a certificate of yours can raise the viewer TLS floor (see CFR4 below).
+            minimum_protocol_version=VIEWER_SECURITY_POLICY if certificate else None,
             web_acl_id=web_acl_arn,
             enable_logging=True,
             log_bucket=log_bucket,
@@ -198,18 +211,18 @@ class UpdateDistribution(Construct):
             acknowledge(
                 self.distribution,
                 "AwsSolutions-CFR4",
-                "Without a custom domain this distribution uses the *.cloudfront.net certificate, "
-                "whose viewer TLS policy CloudFront fixes; set domain_names and certificate_arn to "
-                "get TLSv1.2_2021.",
+                "This distribution has no custom domain, so clients get the *.cloudfront.net "
+                "certificate, with which CloudFront negotiates TLSv1 and TLSv1.1 too whatever the "
+                "security policy says; domain_names sets TLSv1.2_2021. The blueprint builds this "
+                "only in dev, or in prod when allow_tls_below_1_2 is true.",
             )
-        if origin_protocol == "http":
+        if vpc_origin is None and origin_protocol == "http":
             acknowledge(
                 self.distribution,
                 "AwsSolutions-CFR5",
-                "The origin is reached by a load balancer DNS name (*.elb.amazonaws.com) that no "
-                "certificate of yours can cover, so CloudFront could not verify HTTPS to it; set "
-                "origin_domain_name to a name on the origin's certificate and origin_protocol to "
-                "https.",
+                "This dev distribution reaches its origin over plain HTTP because origin_protocol "
+                "says 'http' (the origin has no certificate for its name); the blueprint refuses "
+                "that in prod.",
             )
         if web_acl_arn is None:
             acknowledge(

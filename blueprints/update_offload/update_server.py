@@ -1,62 +1,69 @@
-"""The existing update server: an internet-facing ALB in front of an Auto Scaling group of
-Graviton instances that serve update files from an encrypted EFS file system.
+"""The update server: an internal ALB in front of an Auto Scaling group of Graviton instances
+that serve update files, read-only, from an encrypted EFS file system.
 
 It stands in for the application a user already runs (and is useful on its own): clients fetch
-`/updates/latest.json`, read the version and relative URL of the newest release from it, then
-download `/updates/<version>/<file>`. Every instance mounts the same EFS file system, so an
-update published once (by an operator over SSM, or a pipeline) is served by all of them.
+`/updates/latest.json`, read the version, relative URL, SHA-256 and size of the newest release
+from it, then download `/updates/<version>/<file>`. Every instance mounts the same EFS file
+system, so a release published once is served by all of them.
 
 Reading order follows a request: load balancer -> target group -> instances -> file system.
 
-`origin_lock` is the one optional change the CloudFront offload asks of this side: the load
-balancer then accepts only CloudFront's origin-facing addresses, and only requests that carry
-the secret origin-verify header of *this* deployment's distribution.
+    CloudFront VPC origin --HTTPS :443 (origin certificate) or HTTP :80 (no domain)-->
+      internal ALB (isolated subnets; admits only CloudFront's origin-facing addresses)
+      --> target group (/health) --> instances (Apache) --NFS, TLS + IAM, read-only--> EFS
+
+Nothing on the internet reaches the load balancer: it has private addresses only, and CloudFront
+reaches it through a VPC origin (the UpdateOffload stack). The instances may not write to the
+file system at all (IAM grants them ClientMount only, no ClientWrite or ClientRootAccess, and
+they mount it `ro`): one compromised web server cannot change what every client downloads.
+Releases are written by one other principal, the ReleasePublisher (release_publisher.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from house.compliance import acknowledge
-from house.defaults import file_system, load_balancer
+from house.compliance import acknowledge, acknowledge_wildcard_resources
+from house.defaults import LOAD_BALANCER_TLS_POLICY, file_system, load_balancer
 from house.network import availability_zones
 from house.settings import keeps_data
 
 # Where the instances mount EFS, and the URL prefix the files are served under.
 MOUNT_POINT = "/mnt/efs"
 UPDATES_PREFIX = "updates"
+MANIFEST_NAME = "latest.json"
 HEALTH_CHECK_PATH = "/health"
-# The header CloudFront adds to every origin request when the origin is locked.
-ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
-SAMPLE_VERSION = "1.0.0"
 
-
-@dataclasses.dataclass(frozen=True)
-class OriginLock:
-    """Accept only this deployment's CloudFront distribution.
-
-    `prefix_list_id`: the region's `com.amazonaws.global.cloudfront.origin-facing` managed
-    prefix list (network level: only CloudFront's origin fleet reaches the ALB).
-    `secret_name`: a generated Secrets Manager secret whose value CloudFront sends in
-    `X-Origin-Verify`; the listener forwards only requests that carry it (application level:
-    some *other* CloudFront distribution pointed at this ALB gets 403).
-    """
-
-    prefix_list_id: str
-    secret_name: str
+# What Session Manager needs on an instance, and nothing else of AmazonSSMManagedInstanceCore
+# (which also reads every SSM parameter of the account, documents, associations, ...): the agent
+# registers the instance, then opens the session's control and data channels.
+SESSION_MANAGER_CHANNELS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
 
 
 class UpdateServer(Construct):
-    """ALB + ASG (Graviton, AL2023, IMDSv2, encrypted EBS, SSM) + encrypted EFS."""
+    """Internal ALB + ASG (Graviton, AL2023, IMDSv2, encrypted EBS, Session Manager) + EFS.
+
+    `cloudfront_prefix_list_id`: the region's CloudFront origin-facing prefix list, the only
+    source the load balancer admits. `origin_certificate`: a certificate (in this region) for
+    the name CloudFront uses for the origin; with it the load balancer listens on HTTPS :443
+    only (TLS 1.2+), without it on plain HTTP :80 (inside the VPC; the blueprint allows that in
+    dev, or in prod only when told by name). `fallback_instance_types`: types the group may
+    launch, in this order, when `instance_type` has no capacity (omitted: `instance_type` only).
+    """
 
     def __init__(
         self,
@@ -65,6 +72,7 @@ class UpdateServer(Construct):
         *,
         vpc: ec2.IVpc,
         instance_subnets: ec2.SubnetSelection,
+        load_balancer_subnets: ec2.SubnetSelection,
         file_system_subnets: ec2.SubnetSelection,
         access_logs: s3.IBucket,
         instance_type: str,
@@ -73,36 +81,34 @@ class UpdateServer(Construct):
         cpu_target_percent: int,
         public_instance_ips: bool,
         removal_policy: cdk.RemovalPolicy,
-        origin_lock: OriginLock | None = None,
+        cloudfront_prefix_list_id: str,
+        origin_certificate: acm.ICertificate | None = None,
+        fallback_instance_types: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
+        if instance_type in fallback_instance_types or len(set(fallback_instance_types)) != len(
+            fallback_instance_types
+        ):
+            raise ValueError(
+                f"fallback_instance_types {list(fallback_instance_types)}: each type once, and "
+                f"not instance_type ({instance_type}) itself"
+            )
+        port = 443 if origin_certificate else 80
 
-        # -- load balancer: the only way in -----------------------------------------------------
+        # -- load balancer: internal, CloudFront's only way in ----------------------------------
         self.load_balancer_security_group = ec2.SecurityGroup(
             self,
             "LoadBalancerSecurityGroup",
             vpc=vpc,
-            description=(
-                "Update server load balancer: HTTP from clients (or only CloudFront when locked)"
-            ),
+            description="Update server load balancer (internal): CloudFront VPC origin only",
             allow_all_outbound=False,
         )
-        if origin_lock:
-            self.load_balancer_security_group.add_ingress_rule(
-                ec2.Peer.prefix_list(origin_lock.prefix_list_id),
-                ec2.Port.tcp(80),
-                "HTTP from CloudFront origin-facing servers only (origin lock)",
-            )
-        else:
-            self.load_balancer_security_group.add_ingress_rule(
-                ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "HTTP from update clients on the internet"
-            )
-            acknowledge(
-                self.load_balancer_security_group,
-                "AwsSolutions-EC23",
-                "This is the internet-facing listener of a public update server: clients anywhere "
-                "download updates from it; instances and EFS admit only this load balancer.",
-            )
+        self.load_balancer_security_group.add_ingress_rule(
+            ec2.Peer.prefix_list(cloudfront_prefix_list_id),
+            ec2.Port.tcp(port),
+            f"{'HTTPS' if origin_certificate else 'HTTP'} from CloudFront's origin-facing servers "
+            "(the VPC origin) only",
+        )
         self.load_balancer = load_balancer(
             self,
             "LoadBalancer",
@@ -110,6 +116,8 @@ class UpdateServer(Construct):
             access_logs=access_logs,
             deletion_protection=keeps_data(removal_policy),
             security_group=self.load_balancer_security_group,
+            internet_facing=False,
+            vpc_subnets=load_balancer_subnets,
         )
 
         # -- instances --------------------------------------------------------------------------
@@ -143,22 +151,41 @@ class UpdateServer(Construct):
             "InstanceRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description=(
-                "Update server instances: SSM Session Manager and mounting the update files"
+                "Update server instances: Session Manager, and mounting the releases read-only"
             ),
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
-            ],
         )
-        acknowledge(
+        stack = cdk.Stack.of(self)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RegisterWithSessionManager",
+                actions=["ssm:UpdateInstanceInformation"],
+                resources=[stack.format_arn(service="ec2", resource="instance", resource_name="*")],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SessionManagerChannels",
+                actions=list(SESSION_MANAGER_CHANNELS),
+                resources=["*"],
+            )
+        )
+        acknowledge_wildcard_resources(
             self.role,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-            "AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, which "
-            "replaces SSH on these instances; AWS updates it when the agent needs new actions.",
+            {"ssm:UpdateInstanceInformation"},
+            "The SSM agent registers the instance it runs on, whose id is known only at launch; "
+            "the resource is this account's and region's EC2 instances.",
+            exactly=True,
         )
-        # Read to serve, write to publish (an operator copies a release over SSM) and to seed the
-        # sample release on first boot; root access because user data runs as root.
-        self.file_system.grant_read_write(self.role)
-        self.file_system.grant_root_access(self.role)
+        acknowledge_wildcard_resources(
+            self.role,
+            set(SESSION_MANAGER_CHANNELS),
+            "Session Manager's ssmmessages channel actions have no resource-level permissions; "
+            "they carry the sessions an operator opens, nothing else.",
+            exactly=True,
+        )
+        # ClientMount only: IAM-authorised NFS clients without ClientWrite get a read-only mount,
+        # and without ClientRootAccess root on the instance is squashed to nobody.
+        self.file_system.grant_read(self.role)
 
         self.launch_template = ec2.LaunchTemplate(
             self,
@@ -187,12 +214,34 @@ class UpdateServer(Construct):
                 )
             ],
         )
+        # With fallbacks, the group launches the first type that has capacity, in this order,
+        # on demand: instance_type while it can (same price and behaviour as without), another
+        # when an AZ runs out of it (CT.AUTOSCALING.PR.6).
+        launch = (
+            {
+                "mixed_instances_policy": autoscaling.MixedInstancesPolicy(
+                    launch_template=self.launch_template,
+                    launch_template_overrides=[
+                        autoscaling.LaunchTemplateOverrides(instance_type=ec2.InstanceType(t))
+                        for t in (instance_type, *fallback_instance_types)
+                    ],
+                    instances_distribution=autoscaling.InstancesDistribution(
+                        on_demand_allocation_strategy=(
+                            autoscaling.OnDemandAllocationStrategy.PRIORITIZED
+                        ),
+                        on_demand_base_capacity=0,
+                        on_demand_percentage_above_base_capacity=100,
+                    ),
+                )
+            }
+            if fallback_instance_types
+            else {"launch_template": self.launch_template}
+        )
         self.auto_scaling_group = autoscaling.AutoScalingGroup(
             self,
             "Instances",
             vpc=vpc,
             vpc_subnets=instance_subnets,
-            launch_template=self.launch_template,
             min_capacity=min_instances,
             max_capacity=max_instances,
             health_checks=autoscaling.HealthChecks.with_additional_checks(
@@ -204,7 +253,16 @@ class UpdateServer(Construct):
                 min_instances_in_service=min_instances if max_instances > min_instances else 0
             ),
             group_metrics=[autoscaling.GroupMetrics.all()],
+            **launch,
         )
+        if fallback_instance_types:
+            acknowledge(
+                self.auto_scaling_group,
+                "AwsSolutions-EC26",
+                "cdk-nag cannot follow this group's mixed-instances policy to its launch template "
+                "(the rule errors on the reference); that template's one EBS volume, the root "
+                "gp3 volume, is encrypted, for every instance type the policy lists.",
+            )
         # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
         # what Control Tower checks (CT.AUTOSCALING.PR.1).
         self.auto_scaling_group.node.default_child.availability_zones = availability_zones(
@@ -219,8 +277,8 @@ class UpdateServer(Construct):
             "metrics are published to CloudWatch; a notification topic nobody subscribes to adds "
             "nothing.",
         )
-        # The surge the offload removes is CPU-bound (TLS-less HTTP + NFS reads on small
-        # instances), so CPU is the signal that tracks it.
+        # The surge the offload removes is CPU-bound (HTTP + NFS reads on small instances), so
+        # CPU is the signal that tracks it.
         self.auto_scaling_group.scale_on_cpu_utilization(
             "CpuTarget", target_utilization_percent=cpu_target_percent
         )
@@ -243,86 +301,42 @@ class UpdateServer(Construct):
             ),
         )
         forward = elbv2.ListenerAction.forward([self.target_group])
-        self.listener = self.load_balancer.add_listener(
-            "Http",
-            port=80,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            open=False,  # ingress is exactly what the security group above says
-            default_action=(
-                elbv2.ListenerAction.fixed_response(
-                    403, content_type="text/plain", message_body="Forbidden"
-                )
-                if origin_lock
-                else forward
-            ),
+        # One listener: HTTPS when there is a certificate (no port 80 at all then), else HTTP.
+        self.listener = (
+            self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[origin_certificate],
+                ssl_policy=LOAD_BALANCER_TLS_POLICY,
+                open=False,  # ingress is exactly what the security group above says
+                default_action=forward,
+            )
+            if origin_certificate
+            else self.load_balancer.add_listener(
+                "Http",
+                port=80,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                open=False,
+                default_action=forward,
+            )
         )
-        self.origin_verify_secret: secretsmanager.Secret | None = None
-        if origin_lock:
-            self.origin_verify_secret = secretsmanager.Secret(
-                self,
-                "OriginVerifySecret",
-                secret_name=origin_lock.secret_name,
-                description=(
-                    "Value CloudFront sends in X-Origin-Verify; the update server's listener "
-                    "requires it"
-                ),
-                generate_secret_string=secretsmanager.SecretStringGenerator(
-                    exclude_punctuation=True, password_length=32
-                ),
-                removal_policy=cdk.RemovalPolicy.DESTROY,
-            )
-            acknowledge(
-                self.origin_verify_secret,
-                "AwsSolutions-SMG4",
-                "This shared origin-verify value is copied into the listener rule and the "
-                "CloudFront "
-                "origin when CloudFormation deploys them; rotation has to update both in order, "
-                "which "
-                "docs/update-offload.md describes as an operator step instead of a rotation "
-                "Lambda.",
-            )
-            self.listener.add_action(
-                "FromCloudFront",
-                priority=1,
-                conditions=[
-                    elbv2.ListenerCondition.http_header(
-                        ORIGIN_VERIFY_HEADER,
-                        [self.origin_verify_secret.secret_value.unsafe_unwrap()],
-                    )
-                ],
-                action=forward,
-            )
 
     def _user_data(self) -> ec2.UserData:
-        """Install Apache and the EFS mount helper, mount EFS over TLS, serve it under /updates/."""
+        """Install Apache and the EFS mount helper, mount EFS read-only over TLS, serve it under
+        /updates/."""
         user_data = ec2.UserData.for_linux()
         updates = f"{MOUNT_POINT}/{UPDATES_PREFIX}"
-        sample = f"{updates}/{SAMPLE_VERSION}"
         user_data.add_commands(
             "set -euo pipefail",
             "dnf install -y httpd amazon-efs-utils",
             f"mkdir -p {MOUNT_POINT}",
             # tls: encryption in transit (the file system policy denies anything else);
-            # iam: the instance role authorises the mount; _netdev: wait for the network at boot.
-            f"echo '{self._file_system_id}:/ {MOUNT_POINT} efs _netdev,tls,iam 0 0' >> /etc/fstab",
+            # iam: the instance role authorises the mount (read-only: ClientMount only);
+            # ro: the kernel refuses writes before EFS would; _netdev: wait for the network.
+            f"echo '{self._file_system_id}:/ {MOUNT_POINT} efs _netdev,tls,iam,ro 0 0' "
+            ">> /etc/fstab",
             f"mount {MOUNT_POINT}",
-            f"mkdir -p {updates}",
-            # First instance to boot seeds a sample release; mkdir is atomic on NFS, so exactly one
-            # of several instances booting together does it.
-            f"if mkdir {sample} 2>/dev/null; then",
-            "  work=$(mktemp -d)",
-            f"  echo 'Sample update {SAMPLE_VERSION}: replace with your own release.' > "
-            '"$work/README"',
-            f'  tar -C "$work" -czf {sample}/app-{SAMPLE_VERSION}.tar.gz README',
-            f"  sum=$(sha256sum {sample}/app-{SAMPLE_VERSION}.tar.gz | cut -d' ' -f1)",
-            f"  size=$(stat -c %s {sample}/app-{SAMPLE_VERSION}.tar.gz)",
-            f'  printf \'{{"version": "%s", "url": "%s", "sha256": "%s", "size": %s}}\\n\' '
-            f"'{SAMPLE_VERSION}' '/{UPDATES_PREFIX}/{SAMPLE_VERSION}/app-{SAMPLE_VERSION}.tar.gz' "
-            f'"$sum" "$size" > {updates}/latest.json.tmp',
-            # Rename is atomic: a client never reads a half-written manifest.
-            f"  mv {updates}/latest.json.tmp {updates}/latest.json",
-            '  rm -rf "$work"',
-            "fi",
             "cat > /etc/httpd/conf.d/updates.conf <<'CONF'",
             "ServerTokens Prod",
             "ServerSignature Off",

@@ -1,8 +1,9 @@
 """A Fargate web service behind an ALB, with service auto scaling and shared EFS storage.
 
 internet --80/443--> ALB (access logs, drops invalid headers)
-                      | HTTPS + certificate + DNS record when a domain is given,
-                      | else plain HTTP (dev); HTTP -> HTTPS redirect with a domain
+                      | with a domain: HTTPS (TLS 1.2+) + certificate + DNS record, and port 80
+                      | only redirects to it; without one: plain HTTP (the blueprint's prod
+                      | refuses that unless told by name)
                       v  container port, from the ALB's security group only
                Fargate service (circuit breaker with rollback, health checks on /health)
                | scaling: target tracking on CPU, memory, ALB requests per target;
@@ -28,7 +29,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from house.compliance import acknowledge
-from house.defaults import file_system, load_balancer
+from house.defaults import LOAD_BALANCER_TLS_POLICY, file_system, load_balancer
 from house.settings import keeps_data
 from patterns.containers.cluster import CapacityStrategy, wait_for_capacity_providers
 
@@ -289,7 +290,7 @@ class WebService(Construct):
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
                 certificates=[self.certificate],
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                ssl_policy=LOAD_BALANCER_TLS_POLICY,
                 open=True,
             )
             self.load_balancer.add_redirect(source_port=80, target_port=443)
@@ -305,7 +306,7 @@ class WebService(Construct):
             self.url = f"https://{domain.domain_name}"
         else:
             # Plain HTTP: without a domain there is no certificate to serve. Fine for a dev
-            # sample; give `domain_name` for anything real (see docs/fargate-service.md).
+            # sample; FargateServiceSettings refuses it in prod unless allow_plain_http.
             self.listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=True
             )

@@ -33,8 +33,6 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_wafv2 as wafv2
@@ -43,8 +41,11 @@ from constructs import Construct
 from house.compliance import acknowledge, acknowledge_bucket_deployment
 from house.defaults import log_group, secure_bucket, uses_aws_managed_key
 from house.edge import (
+    VIEWER_SECURITY_POLICY,
     CloudFrontEdge,
+    cloudfront_alias_records,
     cloudfront_web_acl,
+    hosted_zone,
     require_cloudfront_web_acl_arn,
     viewer_certificate,
 )
@@ -83,10 +84,11 @@ function handler(event) {
 
 @dataclasses.dataclass(frozen=True)
 class CustomDomain:
-    """Serve the site at your own names. The certificate must be in us-east-1 (CloudFront):
-    give its ARN, or leave it None to have one created (DNS-validated) in us-east-1 (see
-    `StaticSite(edge=...)`). With a hosted zone, alias A/AAAA records are created for every
-    name."""
+    """Serve the site at your own names, over TLS 1.2+ only (`house.edge.VIEWER_SECURITY_POLICY`).
+    The certificate must be in us-east-1 (CloudFront): give its ARN, or leave it None to have
+    one created (DNS-validated) in us-east-1 (see `StaticSite(edge=...)`). With a hosted zone
+    (id and name), the created certificate is validated in it and alias A/AAAA records are
+    created for every name; without, you add the validation and alias records to your DNS."""
 
     names: tuple[str, ...]
     certificate_arn: str | None = None
@@ -215,6 +217,10 @@ class StaticSite(Construct):
                 domain_names=list(domain.names),
                 certificate_arn=domain.certificate_arn,
                 edge=edge,
+                hosted_zone_id=domain.hosted_zone_id,
+                hosted_zone_name=(domain.hosted_zone_name or domain.names[0])
+                if domain.hosted_zone_id
+                else None,
             )
 
         self.distribution = cloudfront.Distribution(
@@ -247,10 +253,9 @@ class StaticSite(Construct):
             if error_pages
             else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-            # Only meaningful with a custom certificate (the *.cloudfront.net one is fixed).
-            minimum_protocol_version=(
-                cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if domain else None
-            ),
+            # Only a certificate of yours can raise the floor: with *.cloudfront.net CloudFront
+            # accepts TLSv1 whatever the policy says (the CFR4 acknowledgment below).
+            minimum_protocol_version=VIEWER_SECURITY_POLICY if domain else None,
             price_class=price_class,
             enable_logging=True,
             log_bucket=access_logs,
@@ -267,20 +272,15 @@ class StaticSite(Construct):
         self._acknowledge(domain, web_acl_arn)
 
         if domain is not None and domain.hosted_zone_id:
-            zone = route53.HostedZone.from_hosted_zone_attributes(
+            zone = hosted_zone(
                 self,
                 "Zone",
                 hosted_zone_id=domain.hosted_zone_id,
-                zone_name=domain.hosted_zone_name or domain.names[0],
+                hosted_zone_name=domain.hosted_zone_name or domain.names[0],
             )
-            target = route53.RecordTarget.from_alias(
-                route53_targets.CloudFrontTarget(self.distribution)
+            cloudfront_alias_records(
+                self, distribution=self.distribution, names=domain.names, zone=zone
             )
-            for index, name in enumerate(domain.names):
-                route53.ARecord(self, f"Alias{index}", zone=zone, record_name=name, target=target)
-                route53.AaaaRecord(
-                    self, f"AliasIpv6{index}", zone=zone, record_name=name, target=target
-                )
 
         self.deployment = None
         if content is not None:
@@ -431,6 +431,8 @@ class StaticSite(Construct):
             acknowledge(
                 self.distribution,
                 "AwsSolutions-CFR4",
-                "Without a custom domain the distribution uses the *.cloudfront.net certificate, "
-                "for which CloudFront fixes the TLS policy; with a domain, TLSv1.2_2021 is set.",
+                "This distribution has no custom domain, so viewers get the *.cloudfront.net "
+                "certificate, with which CloudFront negotiates TLSv1 and TLSv1.1 too whatever "
+                "the security policy says; a CustomDomain sets TLSv1.2_2021. The blueprints "
+                "build this only in dev, or in prod when its allow_tls_below_1_2 is true.",
             )

@@ -968,3 +968,39 @@ def test_backup_needs_its_service_linked_role(session, assembly):
         checks.check_service_linked_roles, assembly(backup_template(SAME_ACCOUNT_COPY)), session
     )
     assert result.detail.startswith("AWSServiceRoleForBackup missing")
+
+
+def test_the_shipped_placeholder_domain_fails_until_it_is_yours(aws, tmp_path):
+    """Issue 12 item 1: the prod profiles synthesize with example.com and ZREPLACEWITHYOURZONE;
+    the preflight refuses them (a certificate for them would wait for validation forever)."""
+    from deployment.preflight_checks import check_domains
+
+    def stack(name: str, zone: str, folder: str):
+        return write_assembly(
+            tmp_path / folder,
+            template(
+                Certificate=resource(
+                    "AWS::CertificateManager::Certificate",
+                    DomainName=name,
+                    DomainValidationOptions=[{"DomainName": name, "HostedZoneId": zone}],
+                ),
+                Alias=resource(
+                    "AWS::Route53::RecordSet", Name=f"{name}.", HostedZoneId=zone, Type="A"
+                ),
+            ),
+            stack_id="FargateService",
+            stack_name="FargateService-prod",
+        )
+
+    (fail,) = check_domains(
+        preflight_for(stack("app.example.com", "ZREPLACEWITHYOURZONE", "shipped"), boto3.Session())
+    )
+    assert fail.status == "FAIL"
+    assert "app.example.com" in fail.detail and "ZREPLACEWITHYOURZONE" in fail.detail
+    assert "blueprints.<blueprint>.prod" in fail.fix
+    (ok,) = check_domains(
+        preflight_for(stack("app.mycorp.io", "Z0123456789ABCDEFGHIJ", "yours"), boto3.Session())
+    )
+    assert ok.status == "PASS"
+    plain = write_assembly(tmp_path / "plain", {"Resources": {}})
+    assert list(check_domains(preflight_for(plain, boto3.Session()))) == []

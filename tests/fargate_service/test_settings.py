@@ -67,7 +67,7 @@ def settings(**raw):
                 "hosted_zone_name": "example.com",
             },
             "domain_name",
-            "must be in the hosted zone",
+            "is not in the hosted zone",
         ),
         (
             {"image": "Not An Image!"},
@@ -171,3 +171,22 @@ def test_a_command_line_override_replaces_one_setting_of_the_stage():
         blueprint_settings(
             SETTINGS, {**context, "fargate-service.min_tasks": "x"}.get, "fargate-service", stage
         )
+
+
+def test_prod_without_a_domain_names_the_setting_and_the_opt_out():
+    """Issue 12 item 1: prod serves HTTPS (TLS 1.2+, port 80 only redirecting) on a domain of
+    yours, or says by name that it serves plain HTTP; dev may go without."""
+    prod = StageSettings(name="prod", project="p", team="t", region="us-east-1")
+    with pytest.raises(ValueError) as err:
+        parse_settings(SETTINGS, {}, WHERE, stage=prod)
+    message = str(err.value)
+    assert message.startswith(f"setting '{WHERE}.domain_name' is None"), message
+    assert "allow_plain_http" in message
+    assert parse_settings(SETTINGS, {"allow_plain_http": True}, WHERE, stage=prod).allow_plain_http
+    domain = {
+        "domain_name": "app.example.com",
+        "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+        "hosted_zone_name": "example.com",
+    }
+    assert parse_settings(SETTINGS, domain, WHERE, stage=prod).domain_name == "app.example.com"
+    assert settings().domain_name is None

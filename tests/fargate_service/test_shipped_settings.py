@@ -4,6 +4,7 @@ so a fork that changes a value here changes this file (and the snapshots), nothi
 
 from __future__ import annotations
 
+from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, is_placeholder
 from tests.support.synth import shipped_settings
 
 
@@ -32,3 +33,17 @@ def test_both_stages_build_the_sample_app_in_codebuild_so_nobody_needs_docker():
         settings = shipped_settings("fargate-service", stage)
         assert settings.image == "codebuild" and settings.cpu_architecture == "X86_64"
         assert not settings.ec2_capacity
+
+
+def test_prod_ships_placeholder_domain_settings_the_preflight_refuses_until_they_are_yours():
+    """Prod serves HTTPS (TLS 1.2+) on a domain of yours, port 80 only redirecting; cdk.json
+    cannot know yours, so it names example.com and a zone id that says what to put there
+    (house/domains.py), and never turns allow_plain_http on. Dev serves plain HTTP."""
+    prod = shipped_settings("fargate-service", "prod")
+    assert prod.domain_name == "app.example.com" and is_placeholder(prod.domain_name)
+    assert (prod.hosted_zone_id, prod.hosted_zone_name) == (
+        PLACEHOLDER_HOSTED_ZONE_ID,
+        "example.com",
+    )
+    assert not prod.allow_plain_http
+    assert shipped_settings("fargate-service", "dev").domain_name is None

@@ -408,7 +408,35 @@ def test_only_the_load_balancer_listens_to_the_world(assembly):
         properties = rule["Properties"]
         if properties.get("CidrIp") == "0.0.0.0/0" or properties.get("CidrIpv6") == "::/0":
             open_rules.append((properties["GroupId"]["Fn::GetAtt"][0], properties["FromPort"]))
-    assert open_rules == [(alb_group, 80)]
+    # With a domain (prod) port 80 only redirects to 443 (the test below); without, plain HTTP.
+    ports = [443, 80] if settings(assembly).domain_name else [80]
+    assert sorted(open_rules, key=lambda r: -r[1]) == [(alb_group, port) for port in ports]
+
+
+def test_with_a_domain_port_80_only_redirects_to_tls_1_2_or_newer(assembly):
+    """Issue 12: prod never serves plain HTTP; its HTTPS listener refuses TLS below 1.2."""
+    template = assembly.template(STACK_ID)
+    listeners = {
+        r["Properties"]["Port"]: r["Properties"]
+        for r in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+    s = settings(assembly)
+    if not s.domain_name:
+        assert assembly.stage == "dev" or s.allow_plain_http
+        assert set(listeners) == {80} and listeners[80]["Protocol"] == "HTTP"
+        return
+    assert set(listeners) == {80, 443}
+    assert listeners[80]["DefaultActions"] == [
+        {
+            "Type": "redirect",
+            "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"},
+        }
+    ]
+    assert listeners[443]["Protocol"] == "HTTPS"
+    assert listeners[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
+    ((_, certificate),) = resources(template, "AWS::CertificateManager::Certificate").items()
+    assert certificate["Properties"]["DomainName"] == s.domain_name
+    assert template["Outputs"]["ServiceUrl"]["Value"] == f"https://{s.domain_name}"
 
 
 def test_web_tasks_admit_only_the_load_balancer_on_the_container_port(assembly):

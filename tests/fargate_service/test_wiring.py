@@ -263,11 +263,13 @@ def test_the_web_task_cannot_write_shared_storage(stack):
 
 def test_the_port_the_app_listens_on_is_the_one_the_target_group_uses(stack):
     web = Container(stack, "Web")
-    group = stack.properties(
-        stack.logical_id(
-            "Web/LoadBalancer/Http/TasksGroup", "AWS::ElasticLoadBalancingV2::TargetGroup"
-        )
-    )
+    # Under the HTTPS listener with a domain, under the HTTP one without: the stack's only group.
+    (group_id,) = [
+        logical_id
+        for logical_id, resource in stack.resources.items()
+        if resource["Type"] == "AWS::ElasticLoadBalancingV2::TargetGroup"
+    ]
+    group = stack.properties(group_id)
     port = int(web.environment["PORT"])
     assert group["Port"] == port
     assert web.definition["PortMappings"][0]["ContainerPort"] == port

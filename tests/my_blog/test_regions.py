@@ -91,8 +91,18 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
     assert moved.stack_output_read_by(web_acl) == {"Fn::GetAtt": [acl_id, "Arn"]}
     # `cdk deploy MyBlog-prod` deploys the companion first.
     assert EDGE in moved.stacks[STACK]["dependencies"]
-    # Nothing else moved: the companion holds the web ACL only (no certificate without a domain).
-    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {"AWS::WAFv2::WebACL"}
+    # Nothing else moved: the companion holds the web ACL, and the certificate the stack creates
+    # for domain_names (prod ships them; without a certificate_arn one is created there).
+    s = moved.settings("my-blog")
+    created = (
+        {"AWS::CertificateManager::Certificate"}
+        if s.domain_names and not s.certificate_arn
+        else set()
+    )
+    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {
+        "AWS::WAFv2::WebACL",
+        *created,
+    }
 
 
 def test_replica_regions_exclude_the_home_region_with_a_warning(moved):

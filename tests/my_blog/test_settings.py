@@ -132,7 +132,24 @@ def test_waf_and_a_created_certificate_are_allowed_in_any_region():
     for region in ("eu-west-1", "eu-central-1", "ap-southeast-2", "us-east-1"):
         parse(stage("prod", region), waf=True, domain_names=["blog.example.com"])
     # The table's own region in the replica list is dropped by the stack, not refused here.
-    parse(stage("prod", "eu-west-1"), replica_regions=["eu-west-1", "us-east-1"])
+    parse(stage("prod", "eu-west-1"), replica_regions=["eu-west-1", "us-east-1"], **DOMAIN)
+
+
+# What prod needs to serve TLS 1.2+ (the prod-without-a-domain test below).
+DOMAIN = {"domain_names": ["blog.example.com"]}
+
+
+def test_prod_without_a_domain_names_the_setting_and_the_opt_out():
+    """Issue 12 item 1: prod serves TLS 1.2+ with a certificate of yours, or says by name that
+    it accepts TLS 1.0/1.1 on the *.cloudfront.net certificate; dev may go without."""
+    with pytest.raises(ValueError) as err:
+        parse(stage("prod", "us-east-1"))
+    message = str(err.value)
+    assert message.startswith(f"setting '{WHERE}.domain_names' is ()"), message
+    assert "set allow_tls_below_1_2 true to accept" in message and "TLS 1.0 and 1.1" in message
+    assert parse(stage("prod", "us-east-1"), allow_tls_below_1_2=True).domain_names == ()
+    assert parse(stage("prod", "us-east-1"), **DOMAIN).domain_names == ("blog.example.com",)
+    assert parse(stage("dev", "us-east-1")).domain_names == ()
 
 
 def test_a_brought_certificate_must_be_in_us_east_1():
@@ -145,11 +162,12 @@ def test_a_brought_certificate_must_be_in_us_east_1():
 
 def test_three_dax_nodes_need_three_azs():
     with pytest.raises(ValueError, match="dax_nodes.*availability_zones"):
-        parse(stage("prod", "us-east-1"), dax=True, dax_nodes=3)
+        parse(stage("prod", "us-east-1"), dax=True, dax_nodes=3, **DOMAIN)
     parse(
         stage("prod", "us-east-1", availability_zones=("us-east-1a", "us-east-1b", "us-east-1c")),
         dax=True,
         dax_nodes=3,
+        **DOMAIN,
     )
 
 

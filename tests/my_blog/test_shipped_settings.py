@@ -4,6 +4,7 @@ changes a value here changes this file (and the snapshots), nothing else."""
 
 from __future__ import annotations
 
+from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, is_placeholder
 from tests.support.synth import shipped_settings
 
 
@@ -35,3 +36,19 @@ def test_thumbnails_get_the_memory_the_benchmark_measured():
     """benchmarks/thumbnail.py: the worst accepted upload peaks about 410 MB."""
     for stage in ("dev", "prod"):
         assert shipped_settings("my-blog", stage).thumbnail_memory_mb == 1024
+
+
+def test_prod_ships_placeholder_domain_settings_the_preflight_refuses_until_they_are_yours():
+    """Prod serves TLS 1.2+ on a domain of yours only; cdk.json cannot know yours, so it names
+    example.com and a zone id that says what to put there (house/domains.py), and never turns
+    the opt-out on. Dev goes without a domain."""
+    prod = shipped_settings("my-blog", "prod")
+    assert prod.domain_names == ("blog.example.com",)
+    assert all(is_placeholder(name) for name in prod.domain_names)
+    assert (prod.hosted_zone_id, prod.hosted_zone_name) == (
+        PLACEHOLDER_HOSTED_ZONE_ID,
+        "example.com",
+    )
+    assert prod.certificate_arn is None, "the stack creates and validates the certificate"
+    assert not prod.allow_tls_below_1_2
+    assert shipped_settings("my-blog", "dev").domain_names == ()

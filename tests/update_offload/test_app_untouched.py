@@ -1,15 +1,15 @@
-"""The point of the blueprint: the existing app's template does not change because of the offload,
-and the opt-in origin lock changes exactly what the docs say, nothing else.
+"""The app's template does not depend on the offload, the offload fits in front of any HTTPS
+origin, and with a domain both sides speak TLS: viewers to CloudFront and CloudFront to the
+update server's internal load balancer.
 
 One extra synth for the whole module (the session `synth` fixture holds the normal app, built
 with its offload by `build()`). The extra app holds, side by side:
 
-- `UpdateServer`          — the app stack alone: no offload anywhere in the app;
-- `UpdateOffload`         — what `build()` returns with `update_server` false: the offload alone
-                            in front of someone else's origin;
-- `Default/UpdateServer` + `Default/UpdateOffload` — what `build()` returns with `lock_origin`
-  on, inside a Stage. CDK leaves a construct named "Default" out of logical and unique ids, so
-  these stacks get the same logical ids as the normal ones and templates compare one to one.
+- `UpdateServer`   — the app stack alone: no offload anywhere in the app;
+- `UpdateOffload`  — what `build()` returns with `update_server` false: the offload alone in
+                     front of someone else's origin;
+- `Domain/UpdateServer` + `Domain/UpdateOffload` — what `build()` returns with `domain_names`
+  and a hosted zone (in a Stage, so their ids do not collide with the ones above).
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ from tests.support.gates import nag_findings
 from tests.support.synth import Synthesized, cdk_json_context
 
 APP, OFFLOAD = update_offload.APP_STACK_ID, update_offload.OFFLOAD_STACK_ID
-PREFIX_LIST = "pl-3b927c52"  # us-east-1's com.amazonaws.global.cloudfront.origin-facing
 OTHER_ORIGIN = "updates.example.com"
-LOCKED = "Default"
+DOMAIN = "Domain"
+NAME, ZONE_ID, ZONE = "downloads.example.org", "Z0123456789ABCDEFGHIJ", "example.org"
 
 
 @dataclasses.dataclass
 class Variants:
     top: Synthesized  # UpdateServer alone, UpdateOffload alone
-    locked: Synthesized  # the Stage: UpdateServer + UpdateOffload with lock_origin
+    domain: Synthesized  # the Stage: UpdateServer + UpdateOffload with a domain
     built_alone: list[str]
-    built_locked: list[str]
+    built_with_domain: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +64,14 @@ def variants(tmp_path_factory) -> Variants:
         return Instance("update-offload", "update-offload", stage, settings.with_changes(**changes))
 
     alone_offload = update_offload.build(
-        app,
-        instance(update_server=False, origin_domain_name=OTHER_ORIGIN, origin_protocol="https"),
+        app, instance(update_server=False, origin_domain_name=OTHER_ORIGIN)
     )
-    locked = update_offload.build(
-        cdk.Stage(app, LOCKED),
-        instance(lock_origin=True, cloudfront_prefix_list_id=PREFIX_LIST),
+    with_domain = update_offload.build(
+        cdk.Stage(app, DOMAIN, env=cdk.Environment(region="us-east-1")),
+        instance(domain_names=(NAME,), hosted_zone_id=ZONE_ID, hosted_zone_name=ZONE),
     )
     # What app.py's build_app adds to every stack, so templates compare like for like.
-    for stack in [alone_app, *alone_offload, *locked]:
+    for stack in [alone_app, *alone_offload, *with_domain]:
         add_house_mechanisms(stack, stage)
     add_compliance_checks(app)
     error = None
@@ -82,23 +81,14 @@ def variants(tmp_path_factory) -> Variants:
         error = str(err)
     return Variants(
         top=Synthesized(stage="dev", outdir=Path(outdir), error=error),
-        locked=Synthesized(stage="dev", outdir=Path(outdir) / f"assembly-{LOCKED}", error=error),
+        domain=Synthesized(stage="dev", outdir=Path(outdir) / f"assembly-{DOMAIN}", error=error),
         built_alone=[s.node.id for s in alone_offload],
-        built_locked=[s.node.id for s in locked],
+        built_with_domain=[s.node.id for s in with_domain],
     )
 
 
-def as_top_level(template: dict) -> dict:
-    """A template of the Stage as if it were top-level: construct paths (metadata, Name tags)
-    and asset paths (the Stage's assembly is a subfolder) without the Stage."""
-    return json.loads(
-        json.dumps(template).replace(f'"{LOCKED}/', '"').replace('"../asset.', '"asset.')
-    )
-
-
-def copy_of(template: dict) -> dict:
-    """Session templates are shared by every test: never mutate them."""
-    return json.loads(json.dumps(template))
+def resources_of(template: dict, resource_type: str) -> dict[str, dict]:
+    return {lid: r for lid, r in template["Resources"].items() if r["Type"] == resource_type}
 
 
 def test_app_template_is_identical_with_and_without_the_offload(synth, variants):
@@ -116,137 +106,71 @@ def test_app_template_is_identical_with_and_without_the_offload(synth, variants)
 
 
 def test_every_variant_is_cdk_nag_clean(variants):
-    assert variants.built_locked == [APP, OFFLOAD]
-    assert nag_findings(variants.top) == [] and nag_findings(variants.locked) == []
+    assert variants.built_with_domain == [APP, OFFLOAD]
+    assert nag_findings(variants.top) == [] and nag_findings(variants.domain) == []
     assert variants.top.error is None
 
 
-def diff(before: dict, after: dict) -> tuple[set, set, set]:
-    b, a = before["Resources"], after["Resources"]
-    changed = {lid for lid in b.keys() & a.keys() if b[lid] != a[lid]}
-    return set(a) - set(b), set(b) - set(a), changed
-
-
-def test_lock_origin_changes_only_the_documented_resources(synth, variants):
-    before = copy_of(synth("dev").template(APP))
-    after = as_top_level(variants.locked.template(APP))
-    added, removed, changed = diff(before, after)
-    types = {lid: after["Resources"][lid]["Type"] for lid in added | changed}
-    assert removed == set()
-    assert sorted(types[lid] for lid in added) == [
-        "AWS::EC2::SecurityGroupIngress",
-        "AWS::ElasticLoadBalancingV2::ListenerRule",
-        "AWS::SecretsManager::Secret",
-    ]
-    assert sorted(types[lid] for lid in changed) == [
-        "AWS::EC2::SecurityGroup",
-        "AWS::ElasticLoadBalancingV2::Listener",
-    ]
-    assert before["Outputs"] == after["Outputs"] and before["Parameters"] == after["Parameters"]
-
-    resources = after["Resources"]
-    group = next(lid for lid in changed if types[lid] == "AWS::EC2::SecurityGroup")
-    assert "LoadBalancerSecurityGroup" in resources[group]["Metadata"]["aws:cdk:path"]
-    # 1. the ALB no longer admits 0.0.0.0/0 but only CloudFront's origin-facing prefix list ...
-    assert (
-        before["Resources"][group]["Properties"].pop("SecurityGroupIngress")[0]["CidrIp"]
-        == "0.0.0.0/0"
-    )
-    assert "SecurityGroupIngress" not in resources[group]["Properties"]
-    assert before["Resources"][group] == resources[group]
-    ingress = next(
-        r for lid, r in resources.items() if lid in added and types[lid].endswith("Ingress")
-    )
-    assert ingress["Properties"] == {
-        "Description": "HTTP from CloudFront origin-facing servers only (origin lock)",
-        "FromPort": 80,
-        "GroupId": {"Fn::GetAtt": [group, "GroupId"]},
-        "IpProtocol": "tcp",
-        "SourcePrefixListId": PREFIX_LIST,
-        "ToPort": 80,
-    }
-    listener = next(lid for lid in changed if types[lid] == "AWS::ElasticLoadBalancingV2::Listener")
-    # 2. ... answers 403 by default ...
-    assert resources[listener]["Properties"]["DefaultActions"] == [
-        {
-            "FixedResponseConfig": {
-                "ContentType": "text/plain",
-                "MessageBody": "Forbidden",
-                "StatusCode": "403",
-            },
-            "Type": "fixed-response",
-        }
-    ]
-    assert {
-        k: v for k, v in resources[listener]["Properties"].items() if k != "DefaultActions"
-    } == {
-        k: v
-        for k, v in before["Resources"][listener]["Properties"].items()
-        if k != "DefaultActions"
-    }
-    # 3. ... and forwards to the same targets only requests carrying the secret header.
-    rule = next(
-        r for lid, r in resources.items() if lid in added and types[lid].endswith("ListenerRule")
-    )
-    secret = next(lid for lid in added if types[lid] == "AWS::SecretsManager::Secret")
-    assert (
-        rule["Properties"]["Actions"]
-        == before["Resources"][listener]["Properties"]["DefaultActions"]
-    )
-    assert (
-        rule["Properties"]["ListenerArn"] == {"Ref": listener}
-        and rule["Properties"]["Priority"] == 1
-    )
-    assert rule["Properties"]["Conditions"] == [
-        {
-            "Field": "http-header",
-            "HttpHeaderConfig": {
-                "HttpHeaderName": "X-Origin-Verify",
-                "Values": [
-                    {
-                        "Fn::Join": [
-                            "",
-                            ["{{resolve:secretsmanager:", {"Ref": secret}, ":SecretString:::}}"],
-                        ]
-                    }
-                ],
-            },
-        }
-    ]
-    assert resources[secret]["Properties"]["Name"] == "UpdateServer-dev/origin-verify"
-
-
-def test_locked_offload_sends_the_secret_the_app_checks(synth, variants):
-    locked = as_top_level(variants.locked.template(OFFLOAD))
-    (distribution,) = [
-        r for r in locked["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
-    ]
-    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
-    assert origin["OriginCustomHeaders"] == [
-        {
-            "HeaderName": "X-Origin-Verify",
-            "HeaderValue": (
-                "{{resolve:secretsmanager:UpdateServer-dev/origin-verify:SecretString:::}}"
-            ),
-        }
-    ]
-    # Apart from that header the locked offload is the normal one.
-    normal = copy_of(synth("dev").template(OFFLOAD))
-    del origin["OriginCustomHeaders"]
-    assert locked == normal
-
-
-def test_offload_alone_in_front_of_any_origin(variants):
+def test_offload_alone_in_front_of_any_https_origin(variants):
     assert variants.built_alone == [OFFLOAD]  # build() made no UpdateServer
     template = variants.top.template(OFFLOAD)
-    (distribution,) = [
-        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFront::Distribution"
-    ]
+    (distribution,) = resources_of(template, "AWS::CloudFront::Distribution").values()
     (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
     assert origin["DomainName"] == OTHER_ORIGIN
     assert origin["CustomOriginConfig"] == {
         "OriginProtocolPolicy": "https-only",
         "OriginSSLProtocols": ["TLSv1.2"],
     }
+    assert resources_of(template, "AWS::CloudFront::VpcOrigin") == {}
     assert "Fn::ImportValue" not in json.dumps(template)
     assert variants.top.stacks[OFFLOAD].get("dependencies", []) == [f"{OFFLOAD}.assets"]
+
+
+def test_with_a_domain_the_load_balancer_listens_on_https_only_for_the_origin_name(variants):
+    server = variants.domain.template(APP)
+    (certificate_id, certificate), *more = resources_of(
+        server, "AWS::CertificateManager::Certificate"
+    ).items()
+    assert more == []
+    assert certificate["Properties"]["DomainName"] == f"origin.{NAME}"
+    assert certificate["Properties"]["DomainValidationOptions"] == [
+        {"DomainName": f"origin.{NAME}", "HostedZoneId": ZONE_ID}
+    ]
+    (listener,) = resources_of(server, "AWS::ElasticLoadBalancingV2::Listener").values()
+    assert listener["Properties"]["Port"] == 443
+    assert listener["Properties"]["Protocol"] == "HTTPS"
+    assert listener["Properties"]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listener["Properties"]["Certificates"] == [{"CertificateArn": {"Ref": certificate_id}}]
+    (alb,) = resources_of(server, "AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+    (group,) = alb["Properties"]["SecurityGroups"]
+    (rule,) = server["Resources"][group["Fn::GetAtt"][0]]["Properties"]["SecurityGroupIngress"]
+    assert (rule["FromPort"], rule["ToPort"]) == (443, 443) and "SourcePrefixListId" in rule
+
+
+def test_with_a_domain_cloudfront_speaks_tls_1_2_to_viewers_and_to_the_origin(variants):
+    offload = variants.domain.template(OFFLOAD)
+    (vpc_origin,) = resources_of(offload, "AWS::CloudFront::VpcOrigin").values()
+    assert vpc_origin["Properties"]["VpcOriginEndpointConfig"] | {"Arn": None, "Name": None} == {
+        "Arn": None,
+        "Name": None,
+        "HTTPPort": 80,
+        "HTTPSPort": 443,
+        "OriginProtocolPolicy": "https-only",
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
+    (distribution,) = resources_of(offload, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == f"origin.{NAME}"  # what the origin certificate is for
+    assert config["Aliases"] == [NAME]
+    (certificate_id,) = resources_of(offload, "AWS::CertificateManager::Certificate")
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": {"Ref": certificate_id},
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "SslSupportMethod": "sni-only",
+    }
+    records = resources_of(offload, "AWS::Route53::RecordSet").values()
+    assert sorted(
+        (r["Properties"]["Name"], r["Properties"]["Type"], r["Properties"]["HostedZoneId"])
+        for r in records
+    ) == [(f"{NAME}.", "A", ZONE_ID), (f"{NAME}.", "AAAA", ZONE_ID)]

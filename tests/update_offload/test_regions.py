@@ -13,7 +13,6 @@ from tests.support.gates import assert_gates_pass
 from tests.support.synth import (
     Synthesized,
     region_of,
-    stages_with_prod_in,
     synthesize,
 )
 from tests.support.template import only, resources
@@ -26,20 +25,6 @@ REGIONS = ("eu-central-1",)
 def moved(prod_in_another_region) -> Synthesized:
     """The whole prod app in eu-central-1, built once per session (tests/conftest.py)."""
     return prod_in_another_region
-
-
-@pytest.fixture(scope="module")
-def with_domain(tmp_path_factory) -> Synthesized:
-    """eu-central-1 with a custom domain whose certificate the stack creates."""
-    return synthesize(
-        "prod",
-        tmp_path_factory.mktemp("update-offload-prod-domain"),
-        {
-            "blueprints_only": "update-offload",
-            "stages": stages_with_prod_in("eu-central-1"),
-            "update-offload.domain_names": "updates.example.com",
-        },
-    )
 
 
 def needs(assembly: Synthesized, setting: str, value=True) -> None:
@@ -72,7 +57,10 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
         "Fn::GetAtt": [acl_id, "Arn"]
     }
     assert EDGE in moved.stacks[OFFLOAD]["dependencies"]
-    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} == {"AWS::WAFv2::WebACL"}
+    assert {r["Type"] for r in moved.template(EDGE)["Resources"].values()} <= {
+        "AWS::WAFv2::WebACL",
+        "AWS::CertificateManager::Certificate",  # with domain_names (the next test)
+    }
 
 
 def test_origin_shield_follows_the_origin_region(moved):
@@ -81,16 +69,28 @@ def test_origin_shield_follows_the_origin_region(moved):
     assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": region_of(moved, APP)}
 
 
-def test_a_created_certificate_is_in_the_companion_too(with_domain):
-    assert_gates_pass(with_domain)
-    assert not resources(with_domain.template(OFFLOAD), "AWS::CertificateManager::Certificate")
-    cert_id, cert = only(with_domain.template(EDGE), "AWS::CertificateManager::Certificate")
-    assert cert["Properties"]["DomainName"] == "updates.example.com"
-    config = distribution(with_domain)
-    assert config["Aliases"] == ["updates.example.com"]
+def test_a_created_certificate_is_in_the_companion_validated_in_the_zone(moved):
+    """The distribution's certificate in us-east-1, DNS-validated in hosted_zone_id; the load
+    balancer's origin certificate in the app's own region."""
+    needs(moved, "certificate_arn", None)
+    s = moved.settings("update-offload")
+    if not s.domain_names:
+        pytest.skip("no domain_names in prod's settings")
+    assert_gates_pass(moved)
+    assert not resources(moved.template(OFFLOAD), "AWS::CertificateManager::Certificate")
+    cert_id, cert = only(moved.template(EDGE), "AWS::CertificateManager::Certificate")
+    assert cert["Properties"]["DomainName"] == s.domain_names[0]
+    assert cert["Properties"]["DomainValidationOptions"] == [
+        {"DomainName": s.domain_names[0], "HostedZoneId": s.hosted_zone_id}
+    ]
+    config = distribution(moved)
+    assert config["Aliases"] == list(s.domain_names)
     viewer = config["ViewerCertificate"]
-    assert with_domain.stack_output_read_by(viewer["AcmCertificateArn"]) == {"Ref": cert_id}
+    assert moved.stack_output_read_by(viewer["AcmCertificateArn"]) == {"Ref": cert_id}
     assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    _, origin_cert = only(moved.template(APP), "AWS::CertificateManager::Certificate")
+    assert origin_cert["Properties"]["DomainName"] == s.origin_name
+    assert region_of(moved, APP) in REGIONS
 
 
 def test_an_environment_agnostic_stage_with_waf_names_the_region_setting(tmp_path):

@@ -71,7 +71,7 @@ def test_defaults_are_the_cheap_profile():
             "origin_domain_name",
             "set update_server false",
         ),
-        ({"origin_protocol": "https"}, "origin_protocol", "needs origin_domain_name"),
+        ({"origin_protocol": "http"}, "origin_protocol", "is for origin_domain_name"),
         (
             {"cache_key_query_strings": [f"q{i}" for i in range(11)]},
             "cache_key_query_strings",
@@ -125,21 +125,40 @@ def test_defaults_are_the_cheap_profile():
         ({"cpu_target_percent": 95}, "cpu_target_percent", "10..90"),
         ({"instance_subnets": "private"}, "nat_gateways", "at least one NAT"),
         ({"nat_gateways": 1}, "nat_gateways", "no NAT gateway"),
-        ({"lock_origin": True}, "cloudfront_prefix_list_id", "origin-facing"),
         (
-            {
-                "lock_origin": True,
-                "cloudfront_prefix_list_id": "pl-3b927c52",
-                "update_server": False,
-                "origin_domain_name": "updates.example.com",
-            },
-            "lock_origin",
-            "lock your own origin",
+            {"fallback_instance_types": ["t4g.micro"]},
+            "fallback_instance_types",
+            "not instance_type (t4g.micro) itself",
         ),
         (
-            {"cloudfront_prefix_list_id": "sg-12345678"},
-            "cloudfront_prefix_list_id",
-            "a managed prefix list id",
+            {"fallback_instance_types": ["t4g.small", "t4g.small"]},
+            "fallback_instance_types",
+            "each type once",
+        ),
+        ({"fallback_instance_types": ["m7i.large"]}, "fallback_instance_types", "Graviton"),
+        (
+            {"domain_names": ["updates.example.com"]},
+            "hosted_zone_id",
+            "certificate for origin.updates.example.com",
+        ),
+        (
+            {"domain_names": ["updates.example.com"], "hosted_zone_id": "Z0123456789ABC"},
+            "hosted_zone_id",
+            "together",
+        ),
+        (
+            {"hosted_zone_id": "Z0123456789ABC", "hosted_zone_name": "example.com"},
+            "hosted_zone_id",
+            "set them too",
+        ),
+        (
+            {
+                "domain_names": ["updates.example.com"],
+                "hosted_zone_id": "Z0123456789ABC",
+                "hosted_zone_name": "example.org",
+            },
+            "domain_names",
+            "not in the hosted zone 'example.org'",
         ),
     ],
 )
@@ -187,6 +206,49 @@ def test_stack_region_shield_in_an_environment_agnostic_stage_names_the_region_s
         parse_settings(
             SETTINGS, {"origin_shield_region": STACK_REGION}, WHERE, stage=stage("dev", None)
         )
+
+
+PROD = "blueprints.update-offload.prod"
+
+
+def prod_settings(**raw) -> UpdateOffloadSettings:
+    return parse_settings(SETTINGS, raw, PROD, stage=stage("prod", "us-east-1"))
+
+
+def test_prod_without_a_domain_names_the_setting_and_the_opt_out():
+    """Issue 12 item 1: prod serves TLS 1.2+ on a domain of yours, or says by name that it
+    accepts TLS 1.0/1.1 on *.cloudfront.net and HTTP to the origin."""
+    with pytest.raises(ValueError) as err:
+        prod_settings()
+    message = str(err.value)
+    assert message.startswith(f"setting '{PROD}.domain_names' is ()"), message
+    assert "set allow_tls_below_1_2 true to accept" in message and "TLS 1.0" in message
+    assert prod_settings(allow_tls_below_1_2=True).domain_names == ()
+    assert settings().domain_names == ()  # dev may go without
+
+
+def test_prod_reaches_an_origin_of_yours_over_https_only():
+    with pytest.raises(ValueError, match=rf"setting '{PROD}.origin_protocol' is 'http'; prod"):
+        prod_settings(
+            update_server=False,
+            origin_domain_name="updates.example.com",
+            origin_protocol="http",
+            allow_tls_below_1_2=True,
+        )
+    dev = settings(
+        update_server=False, origin_domain_name="updates.example.com", origin_protocol="http"
+    )
+    assert dev.origin_protocol == "http"
+
+
+def test_a_domain_gives_the_update_server_an_origin_name_below_it():
+    s = prod_settings(
+        domain_names=["updates.example.com", "dl.example.com"],
+        hosted_zone_id="Z0123456789ABC",
+        hosted_zone_name="example.com.",
+    )
+    assert s.origin_name == "origin.updates.example.com"
+    assert settings().origin_name is None
 
 
 def test_offload_alone_with_https_origin_is_accepted():

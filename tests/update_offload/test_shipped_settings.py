@@ -5,6 +5,7 @@ so a fork that changes a value here changes this file (and the snapshots), nothi
 from __future__ import annotations
 
 from blueprints.update_offload.settings import STACK_REGION
+from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, is_placeholder
 from tests.support.synth import shipped_settings
 
 
@@ -14,6 +15,11 @@ def test_dev_is_one_small_graviton_instance_in_a_public_subnet():
     assert (dev.instance_subnets, dev.nat_gateways) == ("public", 0), "no NAT gateway"
     assert dev.price_class == "PriceClass_100" and not dev.waf
     assert dev.origin_shield_region is None
+    assert dev.fallback_instance_types == (), (
+        "t4g is not a Nitro type with encryption in transit, the only fallbacks Control Tower "
+        "accepts (docs/compliance.md)"
+    )
+    assert dev.domain_names == (), "dev: *.cloudfront.net, HTTP inside the VPC to the origin"
 
 
 def test_prod_has_network_optimised_instances_behind_nat_and_a_shielded_guarded_edge():
@@ -22,6 +28,23 @@ def test_prod_has_network_optimised_instances_behind_nat_and_a_shielded_guarded_
     assert (prod.instance_subnets, prod.nat_gateways) == ("private", 3), "one NAT per AZ"
     assert prod.price_class == "PriceClass_All" and prod.waf
     assert prod.origin_shield_region == STACK_REGION, "the shield follows the origin's region"
+    assert prod.fallback_instance_types == ("m7g.medium", "c7gd.medium"), (
+        "same vCPU, Graviton, Nitro encryption in transit; launched only when c7g runs out"
+    )
+
+
+def test_prod_ships_placeholder_domain_settings_the_preflight_refuses_until_they_are_yours():
+    """Prod serves TLS 1.2+ on a domain of yours and reaches the update server over HTTPS as
+    origin.<domain>; cdk.json cannot know yours, so it names example.com and a zone id that
+    says what to put there (house/domains.py), and never turns the opt-out on."""
+    prod = shipped_settings("update-offload", "prod")
+    assert prod.domain_names == ("updates.example.com",)
+    assert all(is_placeholder(name) for name in prod.domain_names)
+    assert (prod.hosted_zone_id, prod.hosted_zone_name) == (
+        PLACEHOLDER_HOSTED_ZONE_ID,
+        "example.com",
+    )
+    assert prod.certificate_arn is None and not prod.allow_tls_below_1_2
 
 
 def test_both_stages_build_the_app_and_put_the_offload_in_front_of_it():

@@ -35,24 +35,88 @@ def cache_policy(assembly, reference: dict) -> dict:
     ]
 
 
-def test_origin_is_the_update_servers_load_balancer_dns_name(assembly):
-    """The offload imports exactly what the app exports: the ALB's DNSName attribute."""
+def vpc_origin(assembly) -> dict:
+    (found,) = [
+        r
+        for r in assembly.template(OFFLOAD)["Resources"].values()
+        if r["Type"] == "AWS::CloudFront::VpcOrigin"
+    ]
+    return found["Properties"]["VpcOriginEndpointConfig"]
+
+
+def test_origin_is_the_update_servers_internal_load_balancer_through_a_vpc_origin(assembly):
+    """Nothing on the internet reaches the origin: CloudFront connects through a VPC origin to
+    the load balancer whose ARN the app exports; the distribution's origin has no public
+    (custom) origin config at all."""
     (origin,) = distribution_config(assembly)["Origins"]
-    export = assembly.template(APP_STACK_ID)["Outputs"]["LoadBalancerDnsName"]
-    assert origin["DomainName"] == {"Fn::ImportValue": export["Export"]["Name"]}
-    alb = export["Value"]["Fn::GetAtt"]
-    assert (
-        assembly.template(APP_STACK_ID)["Resources"][alb[0]]["Type"]
-        == ("AWS::ElasticLoadBalancingV2::LoadBalancer")
-        and alb[1] == "DNSName"
-    )
-    # The ALB has no certificate of its own name, so CloudFront talks HTTP to it (see docs).
-    assert origin["CustomOriginConfig"] == {
-        "OriginProtocolPolicy": "http-only",
-        "OriginSSLProtocols": ["TLSv1.2"],
-    }
-    # Deploy order: the app (and its export) before the offload.
+    app = assembly.template(APP_STACK_ID)
+    arn_export = app["Outputs"]["LoadBalancerArn"]
+    assert vpc_origin(assembly)["Arn"] == {"Fn::ImportValue": arn_export["Export"]["Name"]}
+    (alb,) = [
+        lid
+        for lid, r in app["Resources"].items()
+        if r["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    ]
+    assert arn_export["Value"] == {"Ref": alb}
+    assert app["Resources"][alb]["Properties"]["Scheme"] == "internal"
+    (vpc_origin_id,) = [
+        lid
+        for lid, r in assembly.template(OFFLOAD)["Resources"].items()
+        if r["Type"] == "AWS::CloudFront::VpcOrigin"
+    ]
+    assert origin["VpcOriginConfig"]["VpcOriginId"] == {"Fn::GetAtt": [vpc_origin_id, "Id"]}
+    assert "CustomOriginConfig" not in origin and "S3OriginConfig" not in origin
+    # Deploy order: the app (and its exports) before the offload.
     assert APP_STACK_ID in assembly.stacks[OFFLOAD]["dependencies"]
+
+
+def test_the_origin_hop_is_https_with_a_domain_else_http_inside_the_vpc(assembly):
+    """With domain_names CloudFront reaches the load balancer over HTTPS (TLS 1.2) as
+    origin.<domain>, the name the load balancer's certificate carries; without (dev), over HTTP
+    to the load balancer's own name, which no certificate can cover."""
+    (origin,) = distribution_config(assembly)["Origins"]
+    config = vpc_origin(assembly)
+    s = settings(assembly)
+    assert config["OriginSSLProtocols"] == ["TLSv1.2"]
+    if s.domain_names:
+        assert config["OriginProtocolPolicy"] == "https-only"
+        assert origin["DomainName"] == f"origin.{s.domain_names[0]}" == s.origin_name
+        (certificate,) = [
+            r["Properties"]
+            for r in assembly.template(APP_STACK_ID)["Resources"].values()
+            if r["Type"] == "AWS::CertificateManager::Certificate"
+        ]
+        assert certificate["DomainName"] == s.origin_name
+        assert certificate["DomainValidationOptions"] == [
+            {"DomainName": s.origin_name, "HostedZoneId": s.hosted_zone_id}
+        ]
+    else:
+        assert config["OriginProtocolPolicy"] == "http-only"
+        export = assembly.template(APP_STACK_ID)["Outputs"]["LoadBalancerDnsName"]
+        assert origin["DomainName"] == {"Fn::ImportValue": export["Export"]["Name"]}
+
+
+def test_viewers_get_tls_1_2_or_newer_on_the_domain_in_prod(assembly):
+    """Prod serves only its own names with an ACM certificate, SNI and TLSv1.2_2021; a stage
+    without a domain (dev) has CloudFront's default certificate (docs/compliance.md)."""
+    config = distribution_config(assembly)
+    s = settings(assembly)
+    if assembly.stage_settings.name == "prod":
+        assert s.domain_names and not s.allow_tls_below_1_2
+    viewer = config.get("ViewerCertificate")
+    if s.domain_names:
+        assert config["Aliases"] == list(s.domain_names)
+        assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+        assert viewer["SslSupportMethod"] == "sni-only"
+        assert "AcmCertificateArn" in viewer and "CloudFrontDefaultCertificate" not in viewer
+        records = {
+            (r["Properties"]["Name"], r["Properties"]["Type"])
+            for r in assembly.template(OFFLOAD)["Resources"].values()
+            if r["Type"] == "AWS::Route53::RecordSet"
+        }
+        assert records == {(f"{n}.", t) for n in s.domain_names for t in ("A", "AAAA")}
+    else:
+        assert viewer is None or viewer == {"CloudFrontDefaultCertificate": True}
 
 
 def test_behaviours_manifest_first_then_updates_default_uncached(assembly):
@@ -138,12 +202,20 @@ def test_outputs_give_the_url_clients_switch_to(assembly):
         for lid, r in assembly.template(OFFLOAD)["Resources"].items()
         if r["Type"] == "AWS::CloudFront::Distribution"
     )
-    domain = {"Fn::GetAtt": [distribution, "DomainName"]}
-    assert outputs["DistributionDomainName"]["Value"] == domain
-    assert outputs["UpdateBaseUrl"]["Value"] == {"Fn::Join": ["", ["https://", domain, "/"]]}
-    assert outputs["ManifestUrl"]["Value"] == {
-        "Fn::Join": ["", ["https://", domain, "/updates/latest.json"]]
-    }
+    cloudfront_name = {"Fn::GetAtt": [distribution, "DomainName"]}
+    assert outputs["DistributionDomainName"]["Value"] == cloudfront_name
+    s = settings(assembly)
+    if s.domain_names:  # clients use the first name of yours
+        assert outputs["UpdateBaseUrl"]["Value"] == f"https://{s.domain_names[0]}/"
+        assert outputs["ManifestUrl"]["Value"] == (
+            f"https://{s.domain_names[0]}/updates/latest.json"
+        )
+    else:
+        domain = cloudfront_name
+        assert outputs["UpdateBaseUrl"]["Value"] == {"Fn::Join": ["", ["https://", domain, "/"]]}
+        assert outputs["ManifestUrl"]["Value"] == {
+            "Fn::Join": ["", ["https://", domain, "/updates/latest.json"]]
+        }
     assert outputs["InvalidateManifestCommand"]["Value"] == {
         "Fn::Join": [
             "",
@@ -162,6 +234,7 @@ def test_access_log_bucket_is_private_tls_only_and_expires(assembly, stack_id):
         r
         for r in assembly.template(stack_id)["Resources"].values()
         if r["Type"] == "AWS::S3::Bucket"
+        and r["Metadata"]["aws:cdk:path"] == f"{stack_id}/AccessLogs/Resource"
     ]
     assert len(buckets) == 1
     props = buckets[0]["Properties"]

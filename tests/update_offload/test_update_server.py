@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 
@@ -9,8 +11,16 @@ import pytest
 from aws_cdk.assertions import Match
 
 from blueprints.update_offload.stack import APP_STACK_ID
+from house.compliance import finding_name
 
 APP = APP_STACK_ID
+# ELB policies that accept TLS 1.2 and 1.3 only (what house LOAD_BALANCER_TLS_POLICY may render).
+TLS_1_2_OR_NEWER = {
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+}
 
 
 def resources(assembly, resource_type: str) -> dict[str, dict]:
@@ -88,28 +98,63 @@ def test_launch_template_graviton_al2023_imdsv2_encrypted_ebs_no_ssh(assembly):
     )
 
 
-def test_ssm_instead_of_ssh(assembly):
-    template = assembly.assertions(APP)
-    template.has_resource_properties(
-        "AWS::IAM::Role",
+def instance_role(assembly) -> tuple[str, dict]:
+    (found,) = [
+        (lid, r)
+        for lid, r in resources(assembly, "AWS::IAM::Role").items()
+        if "InstanceRole" in r["Metadata"]["aws:cdk:path"]
+    ]
+    return found
+
+
+def policy_statements_of(assembly, role_id: str) -> list[dict]:
+    return [
+        statement
+        for policy in resources(assembly, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_session_manager_instead_of_ssh_with_only_what_sessions_need(assembly):
+    """No AmazonSSMManagedInstanceCore (it reads every SSM parameter of the account): the
+    instances may register with Systems Manager and open session channels, nothing else."""
+    role_id, role = instance_role(assembly)
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "ec2.amazonaws.com"
+    }
+    assert "ManagedPolicyArns" not in role["Properties"]
+    statements = policy_statements_of(assembly, role_id)
+    ssm = [st for st in statements if "Sid" in st]
+    register = ssm.pop(0)
+    assert re.fullmatch(
+        r"arn:(aws|<AWS::Partition>):ec2:([a-z0-9-]+|<AWS::Region>):<AWS::AccountId>:instance/\*",
+        finding_name(register.pop("Resource")),
+    ), "this account's and region's instances"
+    assert register == {
+        "Action": "ssm:UpdateInstanceInformation",
+        "Effect": "Allow",
+        "Sid": "RegisterWithSessionManager",
+    }
+    assert ssm == [
         {
-            "AssumeRolePolicyDocument": Match.object_like(
-                {"Statement": [Match.object_like({"Principal": {"Service": "ec2.amazonaws.com"}})]}
-            ),
-            "ManagedPolicyArns": [
-                {
-                    "Fn::Join": [
-                        "",
-                        [
-                            "arn:",
-                            {"Ref": "AWS::Partition"},
-                            ":iam::aws:policy/AmazonSSMManagedInstanceCore",
-                        ],
-                    ]
-                }
+            "Action": [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
             ],
+            "Effect": "Allow",
+            "Resource": "*",
+            "Sid": "SessionManagerChannels",
         },
-    )
+    ]
+    actions = {
+        action
+        for st in statements
+        for action in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert not {a for a in actions if a.startswith(("ssm:Get", "ssm:Describe", "ec2messages:"))}
     for group in resources(assembly, "AWS::EC2::SecurityGroup").values():
         for rule in group["Properties"].get("SecurityGroupIngress", []):
             assert rule["FromPort"] != 22
@@ -136,7 +181,49 @@ def test_instances_public_without_nat_or_private_behind_nat_as_set(assembly):
         assert len(nats) == min(settings(assembly).nat_gateways, az_count(assembly))
 
 
-def test_only_the_load_balancer_reaches_instances_and_only_instances_reach_efs(assembly):
+def origin_port(assembly) -> int:
+    """HTTPS with a domain (the origin certificate), HTTP inside the VPC without one."""
+    return 443 if settings(assembly).domain_names else 80
+
+
+def test_only_cloudfront_reaches_the_load_balancer_which_is_internal(assembly):
+    """The load balancer has private addresses only (isolated subnets, scheme internal) and its
+    one ingress rule admits CloudFront's origin-facing prefix list, looked up at deploy time."""
+    alb = only(assembly, "AWS::ElasticLoadBalancingV2::LoadBalancer")["Properties"]
+    template = assembly.template(APP)["Resources"]
+    assert alb["Scheme"] == "internal"
+    assert {
+        template[ref_id(s)]["Metadata"]["aws:cdk:path"].split("/")[2].rstrip("0123456789")
+        for s in alb["Subnets"]
+    } == {"isolatedSubnet"}
+    (group,) = [ref_id(g) for g in alb["SecurityGroups"]]
+    assert "SecurityGroupIngress" not in template[group]["Properties"]
+    (rule,) = [
+        r["Properties"]
+        for r in resources(assembly, "AWS::EC2::SecurityGroupIngress").values()
+        if ref_id(r["Properties"]["GroupId"]) == group
+    ]
+    lookup = rule["SourcePrefixListId"]["Fn::GetAtt"]
+    assert template[lookup[0]]["Type"] == "Custom::AWS" and lookup[1] == (
+        "PrefixLists.0.PrefixListId"
+    )
+    update = template[lookup[0]]["Properties"]["Update"]
+    call = json.loads(update if isinstance(update, str) else update["Fn::Join"][1][0])
+    assert call["parameters"]["Filters"] == [
+        {"Name": "prefix-list-name", "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}
+    ]
+    assert (rule["FromPort"], rule["ToPort"]) == (origin_port(assembly),) * 2
+    # Nothing in the stack admits the internet.
+    for lid, r in template.items():
+        for ingress in r["Properties"].get("SecurityGroupIngress", []) if "Properties" in r else []:
+            assert ingress.get("CidrIp") != "0.0.0.0/0", lid
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress":
+            assert r["Properties"].get("CidrIp") != "0.0.0.0/0", lid
+
+
+def test_only_the_load_balancer_reaches_instances_and_only_instances_and_publisher_reach_efs(
+    assembly,
+):
     template = assembly.template(APP)["Resources"]
     groups = resources(assembly, "AWS::EC2::SecurityGroup")
     by_path = {
@@ -145,23 +232,16 @@ def test_only_the_load_balancer_reaches_instances_and_only_instances_reach_efs(a
         else r["Metadata"]["aws:cdk:path"].split("/")[-1]: lid
         for lid, r in groups.items()
     }
-    alb_sg, instance_sg, efs_sg = (
+    alb_sg, instance_sg, efs_sg, publisher_sg = (
         by_path["LoadBalancerSecurityGroup"],
         by_path["InstanceSecurityGroup"],
         by_path["EfsSecurityGroup"],
+        by_path["SecurityGroup"],
     )
-    # The internet-facing listener is the only rule open to the world.
-    assert template[alb_sg]["Properties"]["SecurityGroupIngress"] == [
-        {
-            "CidrIp": "0.0.0.0/0",
-            "Description": "HTTP from update clients on the internet",
-            "FromPort": 80,
-            "IpProtocol": "tcp",
-            "ToPort": 80,
-        }
-    ]
+    assert "ReleasePublisher" in groups[publisher_sg]["Metadata"]["aws:cdk:path"]
     assert "SecurityGroupIngress" not in template[instance_sg]["Properties"]
     assert "SecurityGroupIngress" not in template[efs_sg]["Properties"]
+    assert "SecurityGroupIngress" not in template[publisher_sg]["Properties"]
     ingress = {
         (
             ref_id(r["Properties"]["GroupId"]),
@@ -169,8 +249,13 @@ def test_only_the_load_balancer_reaches_instances_and_only_instances_reach_efs(a
             r["Properties"]["FromPort"],
         )
         for r in resources(assembly, "AWS::EC2::SecurityGroupIngress").values()
+        if "SourceSecurityGroupId" in r["Properties"]  # (the ALB's: the test above)
     }
-    assert ingress == {(instance_sg, alb_sg, 80), (efs_sg, instance_sg, 2049)}
+    assert ingress == {
+        (instance_sg, alb_sg, 80),
+        (efs_sg, instance_sg, 2049),
+        (efs_sg, publisher_sg, 2049),
+    }
     # Instances talk HTTPS out (dnf, SSM) and NFS to EFS, nothing else.
     assert template[instance_sg]["Properties"]["SecurityGroupEgress"] == [
         {
@@ -213,25 +298,64 @@ def test_efs_encrypted_tls_only_backed_up_and_retained_in_prod(assembly):
         )
 
 
-def test_instance_role_may_mount_only_this_file_system(assembly):
+def efs_statements(assembly) -> dict[str, list[dict]]:
+    """Role path -> the statements of its policies that name an elasticfilesystem action."""
+    roles = resources(assembly, "AWS::IAM::Role")
+    found: dict[str, list[dict]] = {}
+    for policy in resources(assembly, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            if any(a.startswith("elasticfilesystem:") for a in actions):
+                for role in policy["Properties"]["Roles"]:
+                    path = roles[role["Ref"]]["Metadata"]["aws:cdk:path"]
+                    found.setdefault(path, []).append(statement)
+    return found
+
+
+def test_servers_mount_the_releases_read_only_and_only_the_publisher_writes(assembly):
+    """Issue 12: a compromised web server must not change what every client downloads. The
+    instance role may mount this file system with ClientMount only (read-only, root squashed);
+    the publisher's role is the one principal that may write, and only through its access point
+    (the file system policy grants nobody anything)."""
     fs_id = next(iter(resources(assembly, "AWS::EFS::FileSystem")))
-    policy = next(
-        p
-        for p in resources(assembly, "AWS::IAM::Policy").values()
-        if "InstanceRole" in p["Properties"]["PolicyName"]
-    )
-    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+    statements = efs_statements(assembly)
+    (instance_role_path,) = [p for p in statements if "InstanceRole" in p]
+    assert statements[instance_role_path] == [
         {
-            "Action": [
-                "elasticfilesystem:ClientMount",
-                "elasticfilesystem:ClientRootAccess",
-                "elasticfilesystem:ClientWrite",
-            ],
+            "Action": "elasticfilesystem:ClientMount",
             "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
             "Effect": "Allow",
             "Resource": {"Fn::GetAtt": [fs_id, "Arn"]},
         }
     ]
+    writers = {
+        path
+        for path, found in statements.items()
+        for statement in found
+        if "elasticfilesystem:ClientWrite" in json.dumps(statement["Action"])
+        or "elasticfilesystem:ClientRootAccess" in json.dumps(statement["Action"])
+    }
+    assert writers == {"UpdateServer/ReleasePublisher/FunctionRole/Resource"}
+    # The publisher mounts only through its own access point (ClientMount is conditioned on
+    # that access point's ARN), so its writes land under /updates, as uid 1001.
+    mount, write = statements["UpdateServer/ReleasePublisher/FunctionRole/Resource"]
+    (access_point,) = resources(assembly, "AWS::EFS::AccessPoint")
+    assert (mount["Action"], write["Action"]) == (
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+    )
+    (condition,) = mount["Condition"]["StringEquals"].items()
+    assert condition[0] == "elasticfilesystem:AccessPointArn"
+    assert {"Ref": access_point} in condition[1]["Fn::Join"][1]
+    ap = only(assembly, "AWS::EFS::AccessPoint")["Properties"]
+    assert ap["RootDirectory"] == {
+        "CreationInfo": {"OwnerGid": "1001", "OwnerUid": "1001", "Permissions": "755"},
+        "Path": "/updates",
+    }
+    assert ap["PosixUser"] == {"Gid": "1001", "Uid": "1001"}
+    policy = only(assembly, "AWS::EFS::FileSystem")["Properties"]["FileSystemPolicy"]
+    assert [st["Effect"] for st in policy["Statement"]] == ["Deny"]
 
 
 def user_data_script(assembly) -> str:
@@ -242,7 +366,7 @@ def user_data_script(assembly) -> str:
     return "".join(p if isinstance(p, str) else "fs-0123456789abcdef0" for p in parts)
 
 
-def test_user_data_mounts_efs_with_tls_and_serves_it(assembly):
+def test_user_data_mounts_efs_read_only_with_tls_and_serves_it(assembly):
     script = user_data_script(assembly)
     parts = only(assembly, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"][
         "UserData"
@@ -251,9 +375,11 @@ def test_user_data_mounts_efs_with_tls_and_serves_it(assembly):
     assert {"Ref": fs_id} in parts
     assert script.startswith("#!/bin/bash\nset -euo pipefail\n")
     assert "dnf install -y httpd amazon-efs-utils" in script
-    assert "fs-0123456789abcdef0:/ /mnt/efs efs _netdev,tls,iam 0 0" in script
+    assert "fs-0123456789abcdef0:/ /mnt/efs efs _netdev,tls,iam,ro 0 0" in script
     assert "Alias /updates/ /mnt/efs/updates/" in script
-    assert "mv /mnt/efs/updates/latest.json.tmp /mnt/efs/updates/latest.json" in script
+    # The servers write nothing to the releases (the publisher does).
+    for line in script.splitlines():
+        assert not (line.startswith(("mkdir", "mv", "tar", "printf", "cp")) and "/mnt/efs/" in line)
     assert script.index("mount /mnt/efs") < script.index("echo ok > /var/www/html/health")
     assert script.rstrip().endswith("systemctl enable --now httpd")
 
@@ -287,8 +413,46 @@ def test_load_balancer_logs_and_is_protected_when_the_stage_keeps_data(assembly)
     assert values["access_logs.s3.enabled"] == "true"
     assert values["routing.http.drop_invalid_header_fields.enabled"] == "true"
     assert values["deletion_protection.enabled"] == str(assembly.stage_settings.keep_data).lower()
+
+
+def test_one_listener_https_only_with_a_domain_else_http(assembly):
+    """With a domain: HTTPS :443 with the origin certificate and a TLS 1.2+ policy, and no port
+    80 at all; without (dev): HTTP :80, reached only by the VPC origin."""
     listener = only(assembly, "AWS::ElasticLoadBalancingV2::Listener")["Properties"]
     assert listener["DefaultActions"][0]["Type"] == "forward"
+    if settings(assembly).domain_names:
+        certificate = only(assembly, "AWS::CertificateManager::Certificate")
+        assert (listener["Port"], listener["Protocol"]) == (443, "HTTPS")
+        assert listener["SslPolicy"] in TLS_1_2_OR_NEWER
+        (cert_id,) = resources(assembly, "AWS::CertificateManager::Certificate")
+        assert listener["Certificates"] == [{"CertificateArn": {"Ref": cert_id}}]
+        assert certificate["Properties"]["ValidationMethod"] == "DNS"
+    else:
+        assert (listener["Port"], listener["Protocol"]) == (80, "HTTP")
+        assert assembly.stage_settings.name == "dev" or settings(assembly).allow_tls_below_1_2
+
+
+def test_fallback_instance_types_in_a_mixed_instances_policy(assembly):
+    """CT.AUTOSCALING.PR.6: with fallback_instance_types the group launches instance_type first
+    and the fallbacks, in order, when an AZ has no capacity; all on demand."""
+    group = only(assembly, "AWS::AutoScaling::AutoScalingGroup")["Properties"]
+    s = settings(assembly)
+    if not s.fallback_instance_types:
+        assert "MixedInstancesPolicy" not in group and "LaunchTemplate" in group
+        return
+    policy = group["MixedInstancesPolicy"]
+    assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == [
+        s.instance_type,
+        *s.fallback_instance_types,
+    ]
+    assert policy["InstancesDistribution"] == {
+        "OnDemandAllocationStrategy": "prioritized",
+        "OnDemandBaseCapacity": 0,
+        "OnDemandPercentageAboveBaseCapacity": 100,
+    }
+    (template_id,) = resources(assembly, "AWS::EC2::LaunchTemplate")
+    spec = policy["LaunchTemplate"]["LaunchTemplateSpecification"]
+    assert spec["LaunchTemplateId"] == {"Ref": template_id}
 
 
 def test_instances_boot_only_after_the_efs_mount_targets_exist(assembly):
@@ -301,7 +465,11 @@ def test_alb_log_delivery_account_is_the_regions_own(assembly):
     the account up per region at deploy time (house/defaults.py)."""
     from aws_cdk.region_info import RegionInfo
 
-    policy = only(assembly, "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in resources(assembly, "AWS::S3::BucketPolicy").values()
+        if r["Metadata"]["aws:cdk:path"] == f"{APP}/AccessLogs/Policy/Resource"
+    ]
     (alb_logs,) = [
         s for s in policy if s["Action"] == "s3:PutObject" and "AWS" in s.get("Principal", {})
     ]
@@ -327,12 +495,16 @@ def test_alb_log_delivery_account_is_the_regions_own(assembly):
         }
 
 
-def test_dns_name_is_exported_under_a_fixed_name(assembly):
+def test_arn_and_dns_name_are_exported_under_fixed_names(assembly):
     outputs = assembly.template(APP)["Outputs"]
     alb_id = next(iter(resources(assembly, "AWS::ElasticLoadBalancingV2::LoadBalancer")))
     assert outputs["LoadBalancerDnsName"]["Value"] == {"Fn::GetAtt": [alb_id, "DNSName"]}
     assert outputs["LoadBalancerDnsName"]["Export"] == {
         "Name": f"{assembly.stack_name(APP)}-LoadBalancerDnsName"
+    }
+    assert outputs["LoadBalancerArn"]["Value"] == {"Ref": alb_id}
+    assert outputs["LoadBalancerArn"]["Export"] == {
+        "Name": f"{assembly.stack_name(APP)}-LoadBalancerArn"
     }
 
 
