@@ -26,6 +26,7 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "microservices": (
         "MicroservicesBus",
         "MicroservicesInventory",
+        "MicroservicesStock",
         "MicroservicesOrders",
         "MicroservicesNotifications",
     ),

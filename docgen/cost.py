@@ -494,6 +494,7 @@ IDLE: dict[str, Callable[[Model, str, dict], None]] = {
 PER_REQUEST = {
     "AWS::Lambda::Function",
     "AWS::ApiGateway::RestApi",
+    "AWS::ApiGatewayV2::Api",
     "AWS::CloudFront::Distribution",
     "AWS::CloudFront::Function",
     "AWS::S3::Bucket",
@@ -527,6 +528,12 @@ FREE = {
     "AWS::ApiGateway::Resource",
     "AWS::ApiGateway::UsagePlan",
     "AWS::ApiGateway::UsagePlanKey",
+    # HTTP APIs: routes, integrations and stages bill nothing of their own; a VPC link (v2, for
+    # HTTP APIs) has no charge of its own either: the calls through it are the API's calls.
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::VpcLink",
     "AWS::ApplicationAutoScaling::ScalableTarget",  # scheduled actions: in the service's line
     "AWS::CertificateManager::Certificate",
     "AWS::CloudFront::CachePolicy",
@@ -645,6 +652,8 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
         add("WAF requests", "waf_requests_million")
     if types["AWS::ApiGateway::RestApi"]:
         add("API Gateway REST calls", "apigateway_rest_million")
+    if types["AWS::ApiGatewayV2::Api"]:
+        add("API Gateway HTTP API calls", "apigateway_http_million")
     if types["AWS::ElasticLoadBalancingV2::LoadBalancer"]:
         add("Load balancer capacity units", "alb_lcu_hour")
     if types["AWS::EC2::NatGateway"]:

@@ -434,12 +434,16 @@ def load_balancer(
     deletion_protection: bool,
     internet_facing: bool = True,
     security_group: ec2.ISecurityGroup | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
 ) -> elbv2.ApplicationLoadBalancer:
-    """An ALB that drops malformed headers and logs every request to the stack's log bucket."""
+    """An ALB that drops malformed headers and logs every request to the stack's log bucket.
+    `vpc_subnets`: where it is placed (@default CDK's: public subnets when internet-facing,
+    else private ones)."""
     alb = _AnyRegionLoadBalancer(
         scope,
         id,
         vpc=vpc,
+        vpc_subnets=vpc_subnets,
         internet_facing=internet_facing,
         security_group=security_group,
         drop_invalid_header_fields=True,

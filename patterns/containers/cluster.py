@@ -118,7 +118,10 @@ class ContainerCluster(Construct):
         ec2_subnets: ec2.SubnetSelection | None = None,
         notifications: sns.ITopic | None = None,
         notifications_key: kms.IKey | None = None,
+        container_insights: bool = True,
     ) -> None:
+        """`container_insights`: cluster, service and task metrics (billed as custom metrics,
+        see CONTAINER_INSIGHTS_METRICS in docgen/cost.py); False leaves them off."""
         super().__init__(scope, id)
         self.vpc = vpc
         self.strategy = strategy
@@ -146,7 +149,9 @@ class ContainerCluster(Construct):
             vpc=vpc,
             # Cluster/service/task CPU, memory, network and storage metrics. Billed as custom
             # metrics + performance logs: a large idle line (docs/fargate-service.md's cost table).
-            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            container_insights_v2=ecs.ContainerInsights.ENABLED
+            if container_insights
+            else ecs.ContainerInsights.DISABLED,
             enable_fargate_capacity_providers=True,
             execute_command_configuration=exec_config,
         )
@@ -394,9 +399,12 @@ class TaskEndpoints(Construct):
         *,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
-        execute_command: bool,
-        ec2_agent: bool,
+        execute_command: bool = False,
+        ec2_agent: bool = False,
+        services: Mapping[str, ec2.InterfaceVpcEndpointAwsService] | None = None,
     ) -> None:
+        """`services`: the interface endpoints to create, by name; default TASK_ENDPOINTS (plus
+        ECS Exec's and the EC2 agent's when those are on)."""
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(
             self,
@@ -406,7 +414,7 @@ class TaskEndpoints(Construct):
             description="VPC interface endpoints: HTTPS from the container tasks only",
         )
         wanted = {
-            **TASK_ENDPOINTS,
+            **(TASK_ENDPOINTS if services is None else services),
             **(EXEC_ENDPOINTS if execute_command else {}),
             **(EC2_AGENT_ENDPOINTS if ec2_agent else {}),
         }

@@ -1,6 +1,8 @@
 """A Fargate web service behind an ALB, with service auto scaling and shared EFS storage.
 
 internet --80/443--> ALB (access logs, drops invalid headers)
+  (or, `internet_facing=False`: an internal ALB in `load_balancer_subnets` that admits only
+   the clients the caller allows, e.g. an API Gateway VPC link)
                       | HTTPS + certificate + DNS record when a domain is given,
                       | else plain HTTP (dev); HTTP -> HTTPS redirect with a domain
                       v  container port, from the ALB's security group only
@@ -134,7 +136,12 @@ class WebDomain:
 
 
 class WebService(Construct):
-    """The public entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load."""
+    """The entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load.
+
+    `internet_facing`: True (the default) opens the listener to the internet; False makes an
+    internal load balancer in `load_balancer_subnets` (@default CDK's choice: the private
+    subnets) whose security group admits no one until the caller allows a client
+    (`service.load_balancer.connections.allow_from(...)`)."""
 
     def __init__(
         self,
@@ -157,16 +164,23 @@ class WebService(Construct):
         access_logs: s3.IBucket,
         removal_policy: cdk.RemovalPolicy,
         domain: WebDomain | None = None,
+        internet_facing: bool = True,
+        load_balancer_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         """`removal_policy`: RETAIN (or SNAPSHOT) turns on the load balancer's deletion
         protection, so the name clients resolve is not lost with a stack."""
         super().__init__(scope, id)
+        if domain and not internet_facing:
+            # Its HTTPS listener and the HTTP redirect would be open to any address.
+            raise ValueError(f"{id}: an internal WebService takes no domain")
         self.alb_security_group = ec2.SecurityGroup(
             self,
             "LoadBalancerSecurityGroup",
             vpc=vpc,
             allow_all_outbound=False,
-            description="Internet-facing ALB: HTTP(S) in from anywhere, out to the web tasks only",
+            description="Internet-facing ALB: HTTP(S) in from anywhere, out to the web tasks only"
+            if internet_facing
+            else "Internal ALB: HTTP in from the clients allowed by name, out to the tasks only",
         )
         self.load_balancer = load_balancer(
             self,
@@ -175,6 +189,8 @@ class WebService(Construct):
             access_logs=access_logs,
             deletion_protection=keeps_data(removal_policy),
             security_group=self.alb_security_group,
+            internet_facing=internet_facing,
+            vpc_subnets=load_balancer_subnets,
         )
         self.task_security_group = ec2.SecurityGroup(
             self,
@@ -256,7 +272,7 @@ class WebService(Construct):
             # Plain HTTP: without a domain there is no certificate to serve. Fine for a dev
             # sample; give `domain_name` for anything real (see docs/fargate-service.md).
             self.listener = self.load_balancer.add_listener(
-                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=True
+                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=internet_facing
             )
             self.url = cdk.Fn.join("", ["http://", self.load_balancer.load_balancer_dns_name])
         self.target_group = self.listener.add_targets(
@@ -268,13 +284,17 @@ class WebService(Construct):
             # Short drain: the app answers in milliseconds; long drains only slow deploys down.
             deregistration_delay=cdk.Duration.seconds(30),
         )
+        if internet_facing:
+            self._acknowledge_open_listener()
+        self._scale(scaling)
+
+    def _acknowledge_open_listener(self) -> None:
         acknowledge(
             self.alb_security_group,
             "AwsSolutions-EC23",
             "This is the internet-facing load balancer's group: its listener ports (80, and 443 "
             "with a domain) must admit any client; the tasks behind it admit only this group.",
         )
-        self._scale(scaling)
 
     def _scale(self, scaling: WebScaling) -> None:
         self.scaling = self.service.auto_scale_task_count(
