@@ -28,5 +28,7 @@ def test_prod_has_the_stream_reservations_and_room_to_scale():
     assert (prod.api_throttle_rate, prod.api_throttle_burst) == (200, 400)
     assert prod.event_archive_days == 90
     assert prod.container_service is True, "the stock API on Fargate, called with SigV4"
+    assert prod.container_subnets == "private", "no public address on a prod task (CT.ECS.PR.9)"
+    assert prod.container_insights is True, "task and service metrics in prod (CT.ECS.PR.2)"
     assert (prod.container_min_tasks, prod.container_max_tasks) == (2, 6)
     assert prod.dashboards is True
