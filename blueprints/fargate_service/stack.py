@@ -17,6 +17,8 @@ reach AWS through VPC endpoints. docs/fargate-service.md has the measured idle-c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -61,6 +63,8 @@ from patterns.containers.web_service import (
 STACK_ID = "FargateService"
 SETTINGS = FargateServiceSettings
 STACK_IDS = (STACK_ID,)
+# The sample app CodeBuild (or your Docker) builds: one image, four roles (containers/web).
+SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 
 
 class FargateServiceStack(cdk.Stack):
@@ -114,6 +118,7 @@ class FargateServiceStack(cdk.Stack):
             removal_policy=removal,
             log_retention_days=stage.log_retention_days,
             repository_name=f"{self.stack_name.lower()}/web",
+            sample_app=SAMPLE_APP,
         )
         self.containers = ContainerCluster(
             self,

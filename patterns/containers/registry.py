@@ -33,7 +33,6 @@ from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import log_group
 from patterns.containers.web_service import APP_UID
 
-SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 CODEBUILD, DOCKER = "codebuild", "docker"
 REPOSITORY_PREFIX = "repository:"
 # What `image` used to accept for the local Docker build; refused by name so an old override
@@ -115,14 +114,17 @@ class ContainerRegistry(Construct):
         removal_policy: cdk.RemovalPolicy,
         log_retention_days: int,
         repository_name: str | None = None,
-        sample_app: Path = SAMPLE_APP,
+        sample_app: Path,
     ) -> None:
         """`sample_app`: the folder `codebuild` and `docker` build (a Dockerfile and what it
-        copies). @default containers/web"""
+        copies), e.g. containers/web. The blueprint names it, so an exported kit takes only
+        its own app."""
         super().__init__(scope, id)
         self.source = image_source(image)
         self._image = image
         self.sample_app = sample_app
+        # As the repository names it (containers/<app>), for messages and push commands.
+        self._folder = f"{sample_app.parent.name}/{sample_app.name}"
         self._removal_policy = removal_policy
         self._log_retention_days = log_retention_days
         self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
@@ -273,7 +275,7 @@ class ContainerRegistry(Construct):
             "has no resource-level permissions; the push is scoped to that one repository.",
         )
         read_source = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
-        folder = self.sample_app.relative_to(SAMPLE_APP.parents[1]).as_posix()
+        folder = self._folder
         reason = (
             f"The build downloads its source, {folder} zipped by `cdk deploy`, from "
             "the CDK bootstrap asset bucket: CDK's read grant on that one bucket."
@@ -358,7 +360,7 @@ class ContainerRegistry(Construct):
 
     def push_commands(self, platform: str = "linux/amd64") -> str:
         """The shell lines that build the sample app and push it as `v1` (tags are immutable)."""
-        folder = self.sample_app.relative_to(SAMPLE_APP.parents[1]).as_posix()
+        folder = self._folder
         return cdk.Fn.sub(
             "aws ecr get-login-password --region ${AWS::Region} | docker login --username AWS "
             "--password-stdin ${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix} && "

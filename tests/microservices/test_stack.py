@@ -10,6 +10,7 @@ import json
 import pytest
 
 from blueprints.microservices.common import openapi
+from blueprints.microservices.discovery import parameter_name
 from blueprints.microservices.stack import STACK_IDS, built_stacks
 from patterns.web.openapi_rest_api import operations
 from tests.support.iam_statements import all_statements, as_list
@@ -37,6 +38,17 @@ def ssm_reads(template: dict) -> set[str]:
 # -- independence ---------------------------------------------------------------------------------
 
 
+def test_no_parameter_name_is_one_ssm_reserves(assembly, settings):
+    """SSM refuses a hierarchy whose first level begins with "aws" or "ssm"."""
+    for stack_id in built_stacks(settings):
+        template = assembly.template(stack_id)
+        names = [
+            r["Properties"]["Name"] for r in resources(template, "AWS::SSM::Parameter").values()
+        ]
+        for name in names + sorted(ssm_reads(template)):
+            assert not name.lstrip("/").lower().startswith(("aws", "ssm")), name
+
+
 def test_the_stock_api_stack_is_built_exactly_when_the_container_service_is_on(assembly, settings):
     assert (STOCK in assembly.stacks) is settings.container_service
     assert [s for s in STACK_IDS if s in assembly.stacks] == list(built_stacks(settings))
@@ -58,8 +70,8 @@ def test_each_service_reads_the_bus_from_ssm_under_its_stack_name(assembly, sett
     bus_name = assembly.stack_name(BUS)
     reads = ssm_reads(assembly.template(stack_id))
     assert (
-        f"/{project}/{bus_name}/topic-arn" in reads
-        or f"/{project}/{bus_name}/event-bus-arn" in reads
+        parameter_name(project, bus_name, "topic-arn") in reads
+        or parameter_name(project, bus_name, "event-bus-arn") in reads
     )
     published = {
         r["Properties"]["Name"]

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from blueprints.microservices.common import openapi
+from blueprints.microservices.discovery import parameter_name
 from blueprints.microservices.stack import STACK_IDS
 from blueprints.microservices.stock import STOCK_ENDPOINTS, stock_routes
 from patterns.web.openapi_rest_api import operations
@@ -147,7 +148,9 @@ def test_the_tasks_run_the_stock_app_hardened_on_graviton(built):
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     parameter = template["Parameters"][environment["STOCK_TABLE"]["Ref"]]
     project = assembly.stage_settings.project
-    assert parameter["Default"] == (f"/{project}/{assembly.stack_name(INVENTORY)}/stock-table-name")
+    assert parameter["Default"] == parameter_name(
+        project, assembly.stack_name(INVENTORY), "stock-table-name"
+    )
 
 
 def test_codebuild_builds_the_image_from_containers_stock(built):
@@ -293,12 +296,16 @@ def test_orders_may_call_only_the_stock_route_and_reads_its_url_from_ssm(built):
         for p in template["Parameters"].values()
         if p["Type"] == "AWS::SSM::Parameter::Value<String>"
     }
-    assert {f"/{project}/{stock}/stock-api-url", f"/{project}/{stock}/stock-api-id"} <= reads
+    wanted = {
+        parameter_name(project, stock, "stock-api-url"),
+        parameter_name(project, stock, "stock-api-id"),
+    }
+    assert wanted <= reads
     published = {
         r["Properties"]["Name"]
         for r in resources(assembly.template(STOCK), "AWS::SSM::Parameter").values()
     }
-    assert published == {f"/{project}/{stock}/stock-api-url", f"/{project}/{stock}/stock-api-id"}
+    assert published == wanted
     functions = [
         f["Properties"]
         for f in resources(template, "AWS::Lambda::Function").values()
