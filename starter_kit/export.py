@@ -41,7 +41,7 @@ LAMBDA_SRC = "lambda_src"
 LAYERS = f"{LAMBDA_SRC}/layers"
 # Folders holding many separately chosen things: a path naming the folder itself takes nothing
 # (tests/support/lambda_runner.py looks up `REPO_ROOT / "lambda_src"`, not every function).
-CONTAINERS = frozenset({"", LAMBDA_SRC, LAYERS, "docs", "tests"})
+CONTAINERS = frozenset({"", LAMBDA_SRC, LAYERS, "containers", "docs", "tests"})
 # The export is the library's tool; a kit does not export itself.
 TOOL_ITSELF = "starter_kit"
 # Lines of the Makefile between these markers are the library's only (`make export`).

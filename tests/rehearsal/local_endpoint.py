@@ -24,7 +24,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   JSON text, and answers its `Ref` with no name: the stand-in hands the pattern over as text
   and makes `Ref` the archive's name, as CloudFormation does. An AWS::SSM::Parameter's Tags (a
   key-value map in a template) crash moto, which expects a list of {Key, Value}: the stand-in
-  converts them.
+  converts them. A REST API imported from an OpenAPI `Body` (SpecRestApi) is created without
+  its methods, so its deployment is refused ("The REST API doesn't contain any methods"): the
+  stand-in imports the body's paths as `PutRestApi` would.
   And moto creates a resource early when another one refers to it, skipping that resource's
   own DependsOn (an API Gateway deployment before its methods, which API Gateway refuses): the
   stand-in creates the
@@ -48,7 +50,7 @@ import json
 import secrets
 import sys
 
-from moto.apigateway.models import Method, apigateway_backends
+from moto.apigateway.models import Method, RestAPI, apigateway_backends
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.cloudformation.custom_model import CustomModel
@@ -78,6 +80,7 @@ PLACEHOLDER_TYPES = (
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Model",
     "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::ApiKey",  # its id is a stack output (MicroservicesOrders)
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
@@ -397,6 +400,18 @@ def _parameter_tags_as_list(original):
     return classmethod(create)
 
 
+def _rest_api_imports_its_body(original):
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        api = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        body = cloudformation_json.get("Properties", {}).get("Body")
+        if isinstance(body, dict) and str(body.get("openapi", "")).startswith("3"):
+            backend = apigateway_backends[account_id][region_name]
+            backend.put_rest_api(api.id, body, fail_on_warnings=False, mode="overwrite")
+        return api
+
+    return classmethod(create)
+
+
 def _dependencies_first(original):
     def getitem(self, key: str):  # noqa: ANN001
         if key not in self._parsed_resources:
@@ -473,6 +488,9 @@ def install_stand_ins() -> None:
     Archive.physical_resource_id = property(lambda archive: archive.name)
     Parameter.create_from_cloudformation_json = _parameter_tags_as_list(
         Parameter.create_from_cloudformation_json
+    )
+    RestAPI.create_from_cloudformation_json = _rest_api_imports_its_body(
+        RestAPI.create_from_cloudformation_json
     )
     Method.create_from_cloudformation_json = _mock_integration_allowed(
         Method.create_from_cloudformation_json
