@@ -64,8 +64,15 @@ quota
     already uses, this stack's own resources left out, plus what the template creates fits the
     quota. The quota is the applied value from Service Quotas, else the AWS default from
     Service Quotas, else the documented default (5 for each); the line says which. Other
-    quotas (Lambda concurrency, ENIs, Fargate vCPUs, security groups, ...) are not checked,
-    and other deploys running at the same time can still use up the headroom.
+    quotas (ENIs, Fargate vCPUs, security groups, ...) are not checked, and other deploys
+    running at the same time can still use up the headroom.
+
+concurrency
+    Only for functions with reserved concurrency: their reservations fit what the account
+    leaves unreserved (`lambda get-account-settings`; an update's own functions give back
+    what `get-function-concurrency` says they hold) less the 100 AWS always keeps unreserved,
+    so an account limited to 100 or fewer concurrent executions (as many new ones are) can
+    reserve none. A FAIL prints the quota increase (lambda L-B99A9384) that makes room.
 
 ses identity / ses sandbox / exports
     An SES identity the template creates must not exist already unless this very stack owns
@@ -124,9 +131,10 @@ ec2:DescribeNatGateways, ec2:DescribeSubnets, ec2:DescribeAddresses,
 ec2:DescribeAvailabilityZones, ec2:DescribeInstanceTypeOfferings, ses:GetEmailIdentity,
 ses:GetAccount, cloudformation:ListStackResources, cloudformation:ListExports,
 rds:DescribeOrderableDBInstanceOptions, eks:DescribeClusterVersions, eks:ListClusters,
-ec2:DescribeVpcEndpointServices, logs:DescribeLogGroups, backup:DescribeRegionSettings; with
---fix, iam:CreateServiceLinkedRole and backup:UpdateRegionSettings. A refused read is a FAIL
-that names the call and the permission it needs.
+ec2:DescribeVpcEndpointServices, logs:DescribeLogGroups, backup:DescribeRegionSettings,
+lambda:GetAccountSettings, lambda:GetFunctionConcurrency; with --fix,
+iam:CreateServiceLinkedRole and backup:UpdateRegionSettings. A refused read is a FAIL that
+names the call and the permission it needs.
 
 Python API: `run_checks(Assembly("cdk.out").stack("MyBlog"), boto3.Session())` returns the
 `CheckResult`s; `format_report` renders them as the command prints them.

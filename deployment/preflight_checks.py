@@ -438,6 +438,66 @@ def check_quotas(preflight: Preflight) -> Iterator[CheckResult]:
             )
 
 
+# AWS keeps this many of an account's concurrent executions unreserved: PutFunctionConcurrency
+# is refused when a reservation would leave fewer (so an account limited to 100 or fewer, as
+# many new accounts are, can reserve none).
+MIN_UNRESERVED_CONCURRENCY = 100
+LAMBDA_CONCURRENCY_QUOTA = "L-B99A9384"  # Lambda "Concurrent executions" in Service Quotas
+
+
+def reserved_concurrency(template: dict) -> dict[str, int]:
+    """Logical id -> the concurrency each function of the template reserves."""
+    return {
+        logical_id: value
+        for logical_id, function in resources(template, "AWS::Lambda::Function")
+        if isinstance(
+            value := function.get("Properties", {}).get("ReservedConcurrentExecutions"), int
+        )
+    }
+
+
+@check("concurrency")
+def check_reserved_concurrency(preflight: Preflight) -> Iterator[CheckResult]:
+    """The functions' reserved concurrency fits what the account leaves unreserved, less the
+    100 AWS keeps; an update's own functions give back what they hold now."""
+    wanted = reserved_concurrency(preflight.template)
+    if not wanted:
+        return
+    account = preflight.account
+    try:
+        limits = account.call("lambda", "get_account_settings")["AccountLimit"]
+        held = sum(
+            account.call("lambda", "get_function_concurrency", FunctionName=name).get(
+                "ReservedConcurrentExecutions", 0
+            )
+            for name in sorted(account.stack_physical_ids("AWS::Lambda::Function"))
+        )
+    except AwsCallFailed as failure:
+        yield failed("concurrency", failure)
+        return
+    limit = limits["ConcurrentExecutions"]
+    unreserved = limits["UnreservedConcurrentExecutions"] + held
+    adding = sum(wanted.values())
+    text = (
+        f"{len(wanted)} function(s) reserve {adding}; the account's limit is {limit}, "
+        f"{unreserved} unreserved"
+        + (f" (with the {held} this stack holds now)" if held else "")
+        + f", of which AWS keeps {MIN_UNRESERVED_CONCURRENCY}"
+    )
+    if adding <= unreserved - MIN_UNRESERVED_CONCURRENCY:
+        yield CheckResult(PASS, "concurrency", text)
+        return
+    needed = limit + adding - (unreserved - MIN_UNRESERVED_CONCURRENCY)
+    yield CheckResult(
+        FAIL,
+        "concurrency",
+        text,
+        f"aws service-quotas request-service-quota-increase --service-code lambda --quota-code "
+        f"{LAMBDA_CONCURRENCY_QUOTA} --desired-value {needed} --region {account.region}, or "
+        "reserve less (the blueprint's reserved concurrency setting for this stage)",
+    )
+
+
 # --- 6. SES identities and CloudFormation exports -----------------------------------------
 
 
@@ -1003,6 +1063,7 @@ CHECKS: tuple[Check, ...] = (
     check_account_baseline,
     check_service_linked_roles,
     check_quotas,
+    check_reserved_concurrency,
     check_ses,
     check_exports,
     check_docker,

@@ -254,6 +254,7 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "UpdateOffload": smoke_updates.offload_smoke,
     "MicroservicesBus": smoke_microservices.bus_smoke,
     "MicroservicesInventory": smoke_microservices.inventory_smoke,
+    "MicroservicesStock": smoke_microservices.stock_smoke,
     "MicroservicesOrders": smoke_microservices.orders_smoke,
     "MicroservicesNotifications": smoke_microservices.notifications_smoke,
     # The us-east-1 companions of a prod stage elsewhere (house/edge.py).

@@ -29,6 +29,7 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "microservices": (
         "MicroservicesBus",
         "MicroservicesInventory",
+        "MicroservicesStock",
         "MicroservicesOrders",
         "MicroservicesNotifications",
     ),

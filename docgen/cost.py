@@ -711,6 +711,7 @@ PER_REQUEST = {
     "AWS::Amplify::App",
     "AWS::Lambda::Function",
     "AWS::ApiGateway::RestApi",
+    "AWS::ApiGatewayV2::Api",
     "AWS::CloudFront::Distribution",
     "AWS::CloudFront::Function",
     "AWS::S3::Bucket",
@@ -750,6 +751,12 @@ FREE = {
     "AWS::ApiGateway::Resource",
     "AWS::ApiGateway::UsagePlan",
     "AWS::ApiGateway::UsagePlanKey",
+    # HTTP APIs: routes, integrations and stages bill nothing of their own; a VPC link (v2, for
+    # HTTP APIs) has no charge of its own either: the calls through it are the API's calls.
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::VpcLink",
     "AWS::ApplicationAutoScaling::ScalableTarget",  # scheduled actions: in the service's line
     "AWS::AppRunner::AutoScalingConfiguration",  # priced through its service
     "AWS::AppRunner::ObservabilityConfiguration",
@@ -885,6 +892,8 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
             add("Amplify Hosting build minutes", "amplify_build_minute")
     if types["AWS::ApiGateway::RestApi"]:
         add("API Gateway REST calls", "apigateway_rest_million")
+    if types["AWS::ApiGatewayV2::Api"]:
+        add("API Gateway HTTP API calls", "apigateway_http_million")
     express = stack.of_type("AWS::ECS::ExpressGatewayService")
     if types["AWS::ElasticLoadBalancingV2::LoadBalancer"] or express:
         add("Load balancer capacity units", "alb_lcu_hour")

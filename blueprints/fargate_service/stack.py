@@ -66,6 +66,8 @@ STACK_ID = "FargateService"
 SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 SETTINGS = FargateServiceSettings
 STACK_IDS = (STACK_ID,)
+# The sample app CodeBuild (or your Docker) builds: one image, four roles (containers/web).
+SAMPLE_APP = Path(__file__).resolve().parents[2] / "containers" / "web"
 
 
 class FargateServiceStack(cdk.Stack):

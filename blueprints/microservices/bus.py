@@ -28,6 +28,7 @@ from house.settings import StageSettings
 BUS = "MicroservicesBus"
 # EventBridge event bus names: up to 256 of [/.\-_A-Za-z0-9] (EventBridge API reference).
 EVENT_BUS_NAME_MAX = 256
+ARCHIVE_NAME_MAX = 48  # EventBridge: [.-_A-Za-z0-9]+, at most 48 characters
 
 
 class MicroservicesBusStack(cdk.Stack):
@@ -58,8 +59,11 @@ class MicroservicesBusStack(cdk.Stack):
             event_bus_name=physical_name(self, "Shop", max_length=EVENT_BUS_NAME_MAX),
         )
         # Every event of the bus, kept for replay (EventBridge "start replay" into the bus).
+        # Named: an archive name is at most 48 characters, and the one CloudFormation would
+        # generate from the stack name and logical id can be longer.
         self.archive = self.bus.archive(
             "Archive",
+            archive_name=physical_name(self, "ShopArchive", max_length=ARCHIVE_NAME_MAX),
             description="Every shop event, for replay",
             event_pattern=events.EventPattern(account=[self.account]),
             retention=cdk.Duration.days(settings.event_archive_days),

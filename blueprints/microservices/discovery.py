@@ -1,7 +1,10 @@
 """How the shop's services find each other: SSM parameters, never CloudFormation exports.
 
-    /<project>/<publishing stack's name>/<name>
-    e.g. /aws-architecture-blueprints/MicroservicesBus-dev/topic-arn
+    /shop/<project>/<publishing stack's name>/<name>
+    e.g. /shop/aws-architecture-blueprints/MicroservicesBus-dev/topic-arn
+
+The fixed first level: SSM refuses a hierarchy whose first level begins with "aws" or "ssm"
+("No access to reserved parameter name"), as this repository's own project name does.
 
 The stack name carries the instance, the service and the stage (`TeamShopBus-prod`), so two
 stages or two instances never share a parameter, and deployment/rules.py's unique-name rule
@@ -18,9 +21,11 @@ from __future__ import annotations
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+ROOT = "shop"
+
 
 def parameter_name(project: str, stack_name: str, name: str) -> str:
-    return f"/{project}/{stack_name}/{name}"
+    return f"/{ROOT}/{project}/{stack_name}/{name}"
 
 
 class Directory:

@@ -5,10 +5,12 @@
     stock bucket imports/*.json --S3 event via EventBridge (default bus)--> queue
         --> stock_import (idempotent) --> stock table
     [order-activity stream --> demand (bisect, partial batch, on-failure queue) --> stock table]
-    [container_service: HTTP API (IAM auth) --VPC link--> internal ALB --> Fargate stock API]
+    stock table name and ARN --SSM--> [MicroservicesStock: the stock API on Fargate
+        (container_service), which reads the table]
 
 Every queue has a dead-letter queue; a message that breaks its contract is parked there at once
-with the reason. Reads the bus's parameters from SSM at deploy; exports nothing.
+with the reason. Reads the bus's parameters from SSM at deploy and publishes its stock table's;
+exports nothing.
 """
 
 from __future__ import annotations
@@ -217,6 +219,7 @@ class MicroservicesInventoryStack(cdk.Stack):
             "Dashboard",
             service="inventory",
             latency_threshold=cdk.Duration.millis(settings.latency_alarm_ms),
+            dashboard=settings.dashboards,
         )
         consumers = [self.reserve, self.stock_import]
         self.dashboard.add_functions(*(c.function for c in consumers))
@@ -229,5 +232,16 @@ class MicroservicesInventoryStack(cdk.Stack):
             self.dashboard.add_dead_letter_queues(self.demand.failures)
             self.dashboard.add_stream_consumers(self.demand.function)
 
+        # For Inventory's own stock API (MicroservicesStock), which reads the table.
+        directory.publish(
+            self, INVENTORY, "stock-table-name", self.table.table_name, "Inventory's stock table"
+        )
+        directory.publish(
+            self,
+            INVENTORY,
+            "stock-table-arn",
+            self.table.table_arn,
+            "Inventory's stock table (ARN)",
+        )
         cdk.CfnOutput(self, "StockBucketName", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "StockTableName", value=self.table.table_name)

@@ -100,6 +100,7 @@ class MicroservicesNotificationsStack(cdk.Stack):
             "Dashboard",
             service="notifications",
             latency_threshold=cdk.Duration.millis(settings.latency_alarm_ms),
+            dashboard=settings.dashboards,
         )
         self.dashboard.add_functions(self.notify.function)
         self.dashboard.add_queues(self.notify.queue)

@@ -2,7 +2,8 @@
 
     storefront --SigV4 + x-api-key--> REST API (from shop_contracts/openapi/orders.json,
         validated, throttled, usage plan) --> orders function --> orders table (on demand, PITR)
-            [--SigV4--> Inventory's stock API (container_service: checks stock before accepting)]
+            [--SigV4--> Inventory's stock API, MicroservicesStock (container_service: checks
+             stock before accepting)]
     orders table stream (new orders only) --> publisher (bisect, partial batch, on-failure queue)
         --> OrderPlaced on the shop's SNS topic (eventType + correlationId attributes),
             its EventBridge bus, [the order-activity Kinesis stream]
@@ -22,7 +23,8 @@ from blueprints.microservices.bus import BUS
 from blueprints.microservices.common import contracts_layer, openapi
 from blueprints.microservices.discovery import Directory
 from blueprints.microservices.settings import MicroservicesSettings
-from house.compliance import add_serverless_checks
+from blueprints.microservices.stock import STOCK
+from house.compliance import acknowledge, add_serverless_checks, finding_name
 from house.lambda_function import python_function
 from house.settings import StageSettings, keeps_data
 from patterns.events.stream_consumer import StreamConsumer
@@ -30,7 +32,6 @@ from patterns.observability.service_dashboard import ServiceDashboard
 from patterns.web.openapi_rest_api import OpenApiRestApi
 
 ORDERS = "MicroservicesOrders"
-INVENTORY = "MicroservicesInventory"
 STAGE_NAME = "v1"
 
 
@@ -73,7 +74,7 @@ class MicroservicesOrdersStack(cdk.Stack):
         environment = {"TABLE_NAME": self.table.table_name}
         stock_api = None
         if settings.container_service:
-            stock_api = directory.lookup(self, INVENTORY, "stock-api-url")
+            stock_api = directory.lookup(self, STOCK, "stock-api-url")
             environment["INVENTORY_URL"] = stock_api
         self.function = python_function(
             self,
@@ -90,18 +91,19 @@ class MicroservicesOrdersStack(cdk.Stack):
         self.table.grant(self.function, "dynamodb:GetItem", "dynamodb:PutItem")
         if stock_api is not None:
             # execute-api:Invoke on exactly the one route Orders calls (IAM auth on the HTTP API).
-            api_id = directory.lookup(self, INVENTORY, "stock-api-id")
+            stock_route = self.format_arn(
+                service="execute-api",
+                resource=directory.lookup(self, STOCK, "stock-api-id"),
+                resource_name="$default/GET/stock/*",
+            )
             self.function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["execute-api:Invoke"],
-                    resources=[
-                        self.format_arn(
-                            service="execute-api",
-                            resource=api_id,
-                            resource_name="$default/GET/stock/*",
-                        )
-                    ],
-                )
+                iam.PolicyStatement(actions=["execute-api:Invoke"], resources=[stock_route])
+            )
+            acknowledge(
+                self.function.role,
+                f"AwsSolutions-IAM5[Resource::{finding_name(self.resolve(stock_route))}]",
+                "Orders may call one route of the stock API, GET /stock/{sku}, for any SKU an "
+                "order names: the wildcard is that path parameter, on that API's one stage.",
             )
 
         self.api = OpenApiRestApi(
@@ -158,6 +160,7 @@ class MicroservicesOrdersStack(cdk.Stack):
             "Dashboard",
             service="orders",
             latency_threshold=cdk.Duration.millis(settings.latency_alarm_ms),
+            dashboard=settings.dashboards,
         )
         self.dashboard.add_rest_api(self.api.api, STAGE_NAME, self.api.api.rest_api_name)
         self.dashboard.add_functions(self.function, publisher)

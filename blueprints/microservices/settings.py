@@ -34,8 +34,9 @@ class MicroservicesSettings(Settings):
         ge=1,
         le=1000,
         description="Concurrent executions reserved for (and capping) each service's functions; "
-        "null: none. AWS refuses a reservation that leaves the account fewer than 10 unreserved "
-        "(new accounts may have a limit of 10: the preflight checks it).",
+        "null: none. AWS refuses a reservation that leaves the account fewer than 100 unreserved "
+        "(all of them where the account's limit is 100 or less, as in many new accounts): "
+        "`make preflight` checks the account's headroom.",
     )
     consumer_max_concurrency: int = Field(
         2,
@@ -81,9 +82,22 @@ class MicroservicesSettings(Settings):
     # -- the container service (Inventory's stock API) --------------------------------------------
     container_service: bool = Field(
         False,
-        description="Inventory's stock API as a Fargate service behind an internal ALB, reached "
-        "by Orders through an HTTP API with IAM (SigV4) auth and a VPC link. Its load balancer "
+        description="Inventory's stock API as a Fargate service behind an internal ALB (its own "
+        "stack, MicroservicesStock), reached by Orders through an HTTP API with IAM (SigV4) auth "
+        "and a VPC link; Orders then checks stock before it accepts an order. Its load balancer "
         "and tasks bill by the hour.",
+    )
+    container_subnets: Literal["public", "private"] = Field(
+        "public",
+        description="Where the stock-API tasks run. public: public subnets, a public IPv4 address "
+        "per task (billed per hour) and a security group that admits only the load balancer; "
+        "private: isolated subnets that reach ECR and CloudWatch Logs through interface "
+        "endpoints (billed per endpoint and AZ-hour). Neither has a NAT gateway.",
+    )
+    container_insights: bool = Field(
+        False,
+        description="ECS Container Insights on the stock API's cluster (task and service CPU, "
+        "memory, network metrics; billed as custom metrics per month).",
     )
     container_cpu: FargateCpu = Field(
         256, description="CPU units of a stock-API task (1024 = 1 vCPU). Billed per vCPU-hour."
@@ -95,9 +109,28 @@ class MicroservicesSettings(Settings):
     )
     container_min_tasks: int = Field(1, ge=1, le=100, description="Stock-API tasks always running.")
     container_max_tasks: int = Field(
-        2, ge=1, le=100, description="Most stock-API tasks CPU target tracking may run."
+        2,
+        ge=1,
+        le=100,
+        description="Most stock-API tasks target tracking (CPU, memory, requests per task) "
+        "may run.",
     )
-    # -- alarms -----------------------------------------------------------------------------------
+    stock_api_throttle_rate: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="Requests per second the stock API's HTTP API stage accepts (Orders calls it "
+        "once per SKU of an order).",
+    )
+    stock_api_throttle_burst: int = Field(
+        200, ge=1, le=10_000, description="Requests the stock API's stage accepts in a burst."
+    )
+    # -- dashboards and alarms --------------------------------------------------------------------
+    dashboards: bool = Field(
+        True,
+        description="A CloudWatch dashboard per service (billed per dashboard-month). The alarms "
+        "exist either way.",
+    )
     latency_alarm_ms: int = Field(
         2000,
         ge=50,
@@ -112,6 +145,12 @@ class MicroservicesSettings(Settings):
             "api_throttle_burst",
             self.api_throttle_burst,
             f"allowed: {self.api_throttle_rate} (api_throttle_rate)..10000",
+        )
+        require(
+            self.stock_api_throttle_rate <= self.stock_api_throttle_burst,
+            "stock_api_throttle_burst",
+            self.stock_api_throttle_burst,
+            f"allowed: {self.stock_api_throttle_rate} (stock_api_throttle_rate)..10000",
         )
         require(
             self.container_min_tasks <= self.container_max_tasks,

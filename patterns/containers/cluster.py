@@ -160,7 +160,10 @@ class ContainerCluster(Construct):
         ec2_subnets: ec2.SubnetSelection | None = None,
         notifications: sns.ITopic | None = None,
         notifications_key: kms.IKey | None = None,
+        container_insights: bool = True,
     ) -> None:
+        """`container_insights`: cluster, service and task metrics (billed as custom metrics,
+        see CONTAINER_INSIGHTS_METRICS in docgen/cost.py); False leaves them off."""
         super().__init__(scope, id)
         self.vpc = vpc
         self.strategy = strategy
@@ -189,7 +192,9 @@ class ContainerCluster(Construct):
             vpc=vpc,
             # Cluster/service/task CPU, memory, network and storage metrics. Billed as custom
             # metrics + performance logs: a large idle line (docs/fargate-service.md's cost table).
-            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            container_insights_v2=ecs.ContainerInsights.ENABLED
+            if container_insights
+            else ecs.ContainerInsights.DISABLED,
             enable_fargate_capacity_providers=True,
             execute_command_configuration=exec_config,
         )

@@ -2,10 +2,11 @@
 
 ECR repository (scan on push, immutable tags, lifecycle, KMS)   <- `docker push` your images
 image source, one of:
-  "codebuild"        containers/web zipped to the CDK asset bucket at deploy; a CodeBuild
-                     project builds it and pushes it to the repository above (no Docker on
-                     the deploying machine; synth and tests only hash the folder)
-  "docker"           containers/web built by `cdk deploy` with the local Docker engine
+  "codebuild"        the sample app's folder (containers/web unless the blueprint names its
+                     own) zipped to the CDK asset bucket at deploy; a CodeBuild project
+                     builds it and pushes it to the repository above (no Docker on the
+                     deploying machine; synth and tests only hash the folder)
+  "docker"           that folder built by `cdk deploy` with the local Docker engine
                      (DockerImageAsset, pushed to the CDK bootstrap repository)
   "repository:<tag>" an image you pushed to the repository above
   anything else      an image reference, pulled as is (no build, no Docker anywhere)
@@ -159,6 +160,8 @@ class ContainerRegistry(Construct):
         # The folder `codebuild`/`docker` build: each blueprint names its own sample app, so a
         # starter kit carries only its blueprint's.
         self.sample_app = sample_app
+        # As the repository names it (containers/<app>), for messages and push commands.
+        self._folder = f"{sample_app.parent.name}/{sample_app.name}"
         self._removal_policy = removal_policy
         self._log_retention_days = log_retention_days
         self._assets: dict[str, ecr_assets.DockerImageAsset] = {}
@@ -331,8 +334,9 @@ class ContainerRegistry(Construct):
             "has no resource-level permissions; the push is scoped to that one repository.",
         )
         read_source = {"s3:GetBucket*", "s3:GetObject*", "s3:List*"}
+        folder = self._folder
         reason = (
-            "The build downloads its source, containers/web zipped by `cdk deploy`, from "
+            f"The build downloads its source, {folder} zipped by `cdk deploy`, from "
             "the CDK bootstrap asset bucket: CDK's read grant on that one bucket."
         )
         if acknowledge_wildcard_resources(role, read_source, reason):
@@ -414,11 +418,12 @@ class ContainerRegistry(Construct):
         return SAMPLE_APP_USER if self.runs_our_app else None
 
     def push_commands(self, platform: str = "linux/amd64") -> str:
-        """The shell lines that build containers/web and push it as `v1` (tags are immutable)."""
+        """The shell lines that build the sample app and push it as `v1` (tags are immutable)."""
+        folder = self._folder
         return cdk.Fn.sub(
             "aws ecr get-login-password --region ${AWS::Region} | docker login --username AWS "
             "--password-stdin ${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix} && "
-            f"docker build --platform {platform} -t ${{Uri}}:v1 containers/web && "
+            f"docker build --platform {platform} -t ${{Uri}}:v1 {folder} && "
             "docker push ${Uri}:v1",
             {"Uri": self.repository.repository_uri},
         )

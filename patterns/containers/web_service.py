@@ -4,6 +4,8 @@ internet --80/443--> ALB (access logs, drops invalid headers)
                       | with a domain: HTTPS (TLS 1.2+) + certificate + DNS record, and port 80
                       | only redirects to it; without one: plain HTTP (the blueprint's prod
                       | refuses that unless told by name)
+                      | (or, `internet_facing=False`: an internal ALB in `load_balancer_subnets`
+                      | that admits only the clients the caller allows, e.g. a VPC link)
                       v  container port, from the ALB's security group only
                Fargate service (circuit breaker with rollback, health checks on /health)
                | scaling: target tracking on CPU, memory, ALB requests per target;
@@ -146,9 +148,9 @@ class WebDomain:
 
 
 class WebService(Construct):
-    """The public entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load.
+    """The entry point: ALB -> Fargate tasks in `task_subnets`, scaled on load.
 
-    The internet-facing load balancer drops invalid headers and writes access logs; the service
+    The load balancer drops invalid headers and writes access logs; the service
     rolls a failed deployment back (circuit breaker) and scales on CPU, memory and requests per
     target (scale out after 60 s, in after 300 s).
 
@@ -182,6 +184,12 @@ class WebService(Construct):
             a redirect from HTTP 80 to HTTPS and an alias A record; `url` is https://<name>.
             Default: None, a plain HTTP listener on port 80 at the load balancer's DNS name and no
             certificate (`certificate` is None): fine for a dev sample only.
+        `internet_facing`: the load balancer's listener is open to the internet. Default:
+            True; False: an internal load balancer in `load_balancer_subnets` whose security
+            group admits no one until the caller allows a client
+            (`service.load_balancer.connections.allow_from(...)`).
+        `load_balancer_subnets`: where an internal load balancer goes. Default: None, CDK's
+            choice (the public subnets when internet-facing, else the private ones).
 
     Attributes: alb_security_group, load_balancer, task_security_group, service, certificate (None
     without `domain`), listener, url, target_group, scaling.
@@ -210,14 +218,21 @@ class WebService(Construct):
         access_logs: s3.IBucket,
         removal_policy: cdk.RemovalPolicy,
         domain: WebDomain | None = None,
+        internet_facing: bool = True,
+        load_balancer_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if domain and not internet_facing:
+            # Its HTTPS listener and the HTTP redirect would be open to any address.
+            raise ValueError(f"{id}: an internal WebService takes no domain")
         self.alb_security_group = ec2.SecurityGroup(
             self,
             "LoadBalancerSecurityGroup",
             vpc=vpc,
             allow_all_outbound=False,
-            description="Internet-facing ALB: HTTP(S) in from anywhere, out to the web tasks only",
+            description="Internet-facing ALB: HTTP(S) in from anywhere, out to the web tasks only"
+            if internet_facing
+            else "Internal ALB: HTTP in from the clients allowed by name, out to the tasks only",
         )
         self.load_balancer = load_balancer(
             self,
@@ -226,6 +241,8 @@ class WebService(Construct):
             access_logs=access_logs,
             deletion_protection=keeps_data(removal_policy),
             security_group=self.alb_security_group,
+            internet_facing=internet_facing,
+            vpc_subnets=load_balancer_subnets,
         )
         self.task_security_group = ec2.SecurityGroup(
             self,
@@ -308,7 +325,7 @@ class WebService(Construct):
             # Plain HTTP: without a domain there is no certificate to serve. Fine for a dev
             # sample; FargateServiceSettings refuses it in prod unless allow_plain_http.
             self.listener = self.load_balancer.add_listener(
-                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=True
+                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=internet_facing
             )
             self.url = cdk.Fn.join("", ["http://", self.load_balancer.load_balancer_dns_name])
         self.target_group = self.listener.add_targets(
@@ -320,13 +337,17 @@ class WebService(Construct):
             # Short drain: the app answers in milliseconds; long drains only slow deploys down.
             deregistration_delay=cdk.Duration.seconds(30),
         )
+        if internet_facing:
+            self._acknowledge_open_listener()
+        self._scale(scaling)
+
+    def _acknowledge_open_listener(self) -> None:
         acknowledge(
             self.alb_security_group,
             "AwsSolutions-EC23",
             "This is the internet-facing load balancer's group: its listener ports (80, and 443 "
             "with a domain) must admit any client; the tasks behind it admit only this group.",
         )
-        self._scale(scaling)
 
     def _scale(self, scaling: WebScaling) -> None:
         self.scaling = self.service.auto_scale_task_count(

@@ -7,6 +7,9 @@
                         -> iterator age (max)               alarm: older than a threshold
     queues              -> depth, age of the oldest message
 
+    container service   -> CPU and memory utilisation (graphs only: the service's target
+                           tracking acts on them)
+
 Usage:
     board = ServiceDashboard(self, "Dashboard", service="orders", latency_threshold=Duration...)
     board.add_rest_api(api.api, stage_name); board.add_functions(fn, ...)
@@ -14,7 +17,8 @@ Usage:
     board.alarms  # every alarm made, for actions (the house operations topic subscribes)
 
 The alarms have no actions of their own: where they notify is a stack-wide decision (the house
-operations topic). Dashboards bill per dashboard-month beyond the free ones; alarms per alarm.
+operations topic). `dashboard=False` makes the alarms only: a dashboard bills per
+dashboard-month beyond the free ones, an alarm per alarm-month.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -44,8 +49,10 @@ class ServiceDashboard(Construct):
             (`add_rest_api`, `add_http_api`). Default: 2 seconds.
         `iterator_age_threshold`: the iterator age at which a stream consumer's alarm fires
             (`add_stream_consumers`). Default: 5 minutes.
+        `dashboard`: make the CloudWatch dashboard (billed per dashboard-month). Default:
+            True; False makes the alarms only.
 
-    Attributes: dashboard, alarms (list).
+    Attributes: dashboard (None with `dashboard=False`), alarms (list).
     """
 
     def __init__(
@@ -56,34 +63,38 @@ class ServiceDashboard(Construct):
         service: str,
         latency_threshold: cdk.Duration = cdk.Duration.seconds(2),
         iterator_age_threshold: cdk.Duration = cdk.Duration.minutes(5),
+        dashboard: bool = True,
     ) -> None:
         super().__init__(scope, id)
         self.service = service
         self.latency_threshold = latency_threshold
         self.iterator_age_threshold = iterator_age_threshold
         self.alarms: list[cloudwatch.Alarm] = []
-        self.dashboard = cloudwatch.Dashboard(
-            self,
-            "Dashboard",
-            dashboard_name=physical_name(self, service, max_length=DASHBOARD_NAME_MAX),
-            default_interval=cdk.Duration.hours(3),
-        )
-        self.dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown=f"# {service}", width=24, height=1)
-        )
+        self.dashboard: cloudwatch.Dashboard | None = None
+        if dashboard:
+            self.dashboard = cloudwatch.Dashboard(
+                self,
+                "Dashboard",
+                dashboard_name=physical_name(self, service, max_length=DASHBOARD_NAME_MAX),
+                default_interval=cdk.Duration.hours(3),
+            )
+            self._widgets(cloudwatch.TextWidget(markdown=f"# {service}", width=24, height=1))
+
+    def _widgets(self, *widgets: cloudwatch.IWidget) -> None:
+        if self.dashboard is not None:
+            self.dashboard.add_widgets(*widgets)
 
     def _alarm(self, id: str, metric: cloudwatch.IMetric, threshold: float, what: str) -> None:
-        self.alarms.append(
-            metric.create_alarm(
-                self,
-                id,
-                alarm_description=f"{self.service}: {what}",
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        alarm = metric.create_alarm(
+            self,
+            id,
+            alarm_description=f"{self.service}: {what}",
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        self.alarms.append(alarm)
 
     def add_rest_api(self, api: apigw.IRestApi, stage_name: str, name: str) -> None:
         errors = cloudwatch.Metric(
@@ -115,14 +126,14 @@ class ServiceDashboard(Construct):
             self.latency_threshold.to_milliseconds(),
             f"the {kind}'s p99 latency reached {self.latency_threshold.to_milliseconds()} ms",
         )
-        self.dashboard.add_widgets(
+        self._widgets(
             cloudwatch.GraphWidget(title=f"{kind} 5XX", left=[errors], width=12),
             cloudwatch.GraphWidget(title=f"{kind} p99 latency (ms)", left=[latency], width=12),
         )
 
     def add_functions(self, *functions: lambda_.IFunction) -> None:
         for function in functions:
-            self.dashboard.add_widgets(
+            self._widgets(
                 cloudwatch.GraphWidget(
                     title=f"{function.node.path.split('/')[-2]} invocations",
                     left=[
@@ -140,7 +151,7 @@ class ServiceDashboard(Construct):
             )
 
     def add_queues(self, *queues: sqs.IQueue) -> None:
-        self.dashboard.add_widgets(
+        self._widgets(
             cloudwatch.GraphWidget(
                 title="work queues: messages waiting",
                 left=[
@@ -169,7 +180,7 @@ class ServiceDashboard(Construct):
                 1,
                 f"a message is waiting in dead-letter queue {queue.node.path}",
             )
-        self.dashboard.add_widgets(
+        self._widgets(
             cloudwatch.GraphWidget(title="dead-letter queues: depth", left=metrics, width=24)
         )
 
@@ -188,8 +199,20 @@ class ServiceDashboard(Construct):
                 f"{function.node.path} is {self.iterator_age_threshold.to_minutes()} min or more "
                 "behind its stream",
             )
-        self.dashboard.add_widgets(
+        self._widgets(
             cloudwatch.GraphWidget(
                 title="stream consumers: iterator age (ms)", left=metrics, width=24
+            )
+        )
+
+    def add_container_service(self, service: ecs.BaseService) -> None:
+        self._widgets(
+            cloudwatch.GraphWidget(
+                title="tasks: CPU and memory utilisation (%)",
+                left=[
+                    service.metric_cpu_utilization(period=PERIOD),
+                    service.metric_memory_utilization(period=PERIOD),
+                ],
+                width=24,
             )
         )

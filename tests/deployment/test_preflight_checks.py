@@ -1004,3 +1004,88 @@ def test_the_shipped_placeholder_domain_fails_until_it_is_yours(aws, tmp_path):
     assert ok.status == "PASS"
     plain = write_assembly(tmp_path / "plain", {"Resources": {}})
     assert list(check_domains(preflight_for(plain, boto3.Session()))) == []
+
+
+# --- reserved concurrency -----------------------------------------------------------------
+
+
+def reserving(*values: int) -> dict:
+    return template(
+        **{
+            f"Fn{i}": resource("AWS::Lambda::Function", ReservedConcurrentExecutions=value)
+            for i, value in enumerate(values)
+        },
+        Plain=resource("AWS::Lambda::Function"),
+    )
+
+
+def lambda_account(stubbed, limit: int, unreserved: int):
+    stub = stubbed.stub("lambda")
+    stub.add_response(
+        "get_account_settings",
+        {
+            "AccountLimit": {
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": unreserved,
+            }
+        },
+    )
+    return stub
+
+
+def test_no_reservation_needs_no_concurrency_check(session, assembly):
+    assert run(checks.check_reserved_concurrency, assembly(reserving()), session) == []
+
+
+def test_reservations_that_leave_100_unreserved_pass(stubbed, assembly):
+    lambda_account(stubbed, 1000, 1000)
+    (result,) = run(checks.check_reserved_concurrency, assembly(reserving(20, 20)), stubbed)
+    assert result.line() == (
+        "PASS  concurrency         2 function(s) reserve 40; the account's limit is 1000, "
+        "1000 unreserved, of which AWS keeps 100"
+    )
+
+
+def test_a_new_accounts_limit_of_10_fails_with_the_increase_request(stubbed, assembly):
+    lambda_account(stubbed, 10, 10)
+    (result,) = run(checks.check_reserved_concurrency, assembly(reserving(20)), stubbed)
+    assert result.status == "FAIL"
+    assert result.fix.startswith(
+        "aws service-quotas request-service-quota-increase --service-code lambda --quota-code "
+        "L-B99A9384 --desired-value 120 --region us-east-1"
+    )
+    assert "reserve less" in result.fix
+
+
+def test_an_update_gets_back_what_its_own_functions_hold(stubbed, assembly):
+    stub = lambda_account(stubbed, 1000, 110)
+    stub.add_response(
+        "get_function_concurrency",
+        {"ReservedConcurrentExecutions": 20},
+        {"FunctionName": "shop-orders"},
+    )
+    stubbed.stub("cloudformation").add_response(
+        "list_stack_resources",
+        {
+            "StackResourceSummaries": [
+                {
+                    "LogicalResourceId": "Fn0",
+                    "PhysicalResourceId": "shop-orders",
+                    "ResourceType": "AWS::Lambda::Function",
+                    "LastUpdatedTimestamp": "2026-12-01T00:00:00Z",
+                    "ResourceStatus": "CREATE_COMPLETE",
+                }
+            ]
+        },
+    )
+    (result,) = run(checks.check_reserved_concurrency, assembly(reserving(30)), stubbed)
+    assert result.status == "PASS", result.line()
+    assert "130 unreserved (with the 20 this stack holds now)" in result.detail
+
+
+def test_a_refused_account_settings_read_fails_naming_the_permission(stubbed, assembly):
+    stubbed.stub("lambda").add_client_error(
+        "get_account_settings", service_error_code="AccessDeniedException", http_status_code=403
+    )
+    (result,) = run(checks.check_reserved_concurrency, assembly(reserving(5)), stubbed)
+    assert result.status == "FAIL" and "lambda:GetAccountSettings" in result.line()

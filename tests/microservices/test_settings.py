@@ -34,6 +34,12 @@ WHERE = "blueprints.microservices.dev"
             {"container_min_tasks": 3, "container_max_tasks": 2},
             f"setting '{WHERE}.container_max_tasks' is 2; allowed: 3 (container_min_tasks)..100",
         ),
+        (
+            {"stock_api_throttle_rate": 300, "stock_api_throttle_burst": 100},
+            f"setting '{WHERE}.stock_api_throttle_burst' is 100; "
+            "allowed: 300 (stock_api_throttle_rate)..10000",
+        ),
+        ({"container_subnets": "nat"}, f"setting '{WHERE}.container_subnets' is 'nat'"),
         ({"kinesiss": True}, "did you mean 'kinesis'"),
     ],
 )

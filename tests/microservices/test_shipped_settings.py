@@ -10,7 +10,10 @@ def test_dev_bills_nothing_while_idle():
     dev = shipped_settings("microservices", "dev")
     assert dev.kinesis is False, "a stream bills by the hour"
     assert dev.container_service is False, "an ALB and a task bill by the hour"
-    assert dev.reserved_concurrency is None, "a new account may have only 10 to share"
+    assert dev.reserved_concurrency is None, (
+        "a new account may have a limit of 10, all of it unreservable"
+    )
+    assert dev.dashboards is False, "a dashboard bills per month beyond the free ones"
     assert (dev.api_throttle_rate, dev.api_throttle_burst) == (20, 40)
     assert dev.event_archive_days == 7
 
@@ -24,3 +27,8 @@ def test_prod_has_the_stream_reservations_and_room_to_scale():
     assert prod.consumer_max_concurrency == 10
     assert (prod.api_throttle_rate, prod.api_throttle_burst) == (200, 400)
     assert prod.event_archive_days == 90
+    assert prod.container_service is True, "the stock API on Fargate, called with SigV4"
+    assert prod.container_subnets == "private", "no public address on a prod task (CT.ECS.PR.9)"
+    assert prod.container_insights is True, "task and service metrics in prod (CT.ECS.PR.2)"
+    assert (prod.container_min_tasks, prod.container_max_tasks) == (2, 6)
+    assert prod.dashboards is True

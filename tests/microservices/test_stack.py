@@ -10,14 +10,15 @@ import json
 import pytest
 
 from blueprints.microservices.common import openapi
-from blueprints.microservices.stack import STACK_IDS
+from blueprints.microservices.discovery import parameter_name
+from blueprints.microservices.stack import STACK_IDS, built_stacks
 from patterns.web.openapi_rest_api import operations
 from tests.support.iam_statements import all_statements, as_list
 from tests.support.template import only, resources
 
 INSTANCE = "microservices"
-BUS, INVENTORY, ORDERS, NOTIFICATIONS = STACK_IDS
-SERVICES = (INVENTORY, ORDERS, NOTIFICATIONS)
+BUS, INVENTORY, STOCK, ORDERS, NOTIFICATIONS = STACK_IDS
+SERVICES = (INVENTORY, ORDERS, NOTIFICATIONS)  # the Lambda services (STOCK: test_stock.py)
 
 
 @pytest.fixture
@@ -37,8 +38,26 @@ def ssm_reads(template: dict) -> set[str]:
 # -- independence ---------------------------------------------------------------------------------
 
 
+def test_no_parameter_name_is_one_ssm_reserves(assembly, settings):
+    """SSM refuses a hierarchy whose first level begins with "aws" or "ssm"."""
+    for stack_id in built_stacks(settings):
+        template = assembly.template(stack_id)
+        names = [
+            r["Properties"]["Name"] for r in resources(template, "AWS::SSM::Parameter").values()
+        ]
+        for name in names + sorted(ssm_reads(template)):
+            assert not name.lstrip("/").lower().startswith(("aws", "ssm")), name
+
+
+def test_the_stock_api_stack_is_built_exactly_when_the_container_service_is_on(assembly, settings):
+    assert (STOCK in assembly.stacks) is settings.container_service
+    assert [s for s in STACK_IDS if s in assembly.stacks] == list(built_stacks(settings))
+
+
 @pytest.mark.parametrize("stack_id", STACK_IDS)
-def test_no_stack_exports_or_imports_anything(assembly, stack_id):
+def test_no_stack_exports_or_imports_anything(assembly, settings, stack_id):
+    if stack_id not in built_stacks(settings):
+        pytest.skip(f"{stack_id} is not built with these settings")
     template = assembly.template(stack_id)
     text = json.dumps(template)
     assert "Fn::ImportValue" not in text
@@ -46,13 +65,13 @@ def test_no_stack_exports_or_imports_anything(assembly, stack_id):
 
 
 @pytest.mark.parametrize("stack_id", SERVICES)
-def test_each_service_reads_the_bus_from_ssm_under_its_stack_name(assembly, stack_id):
+def test_each_service_reads_the_bus_from_ssm_under_its_stack_name(assembly, settings, stack_id):
     project = assembly.stage_settings.project
     bus_name = assembly.stack_name(BUS)
     reads = ssm_reads(assembly.template(stack_id))
     assert (
-        f"/{project}/{bus_name}/topic-arn" in reads
-        or f"/{project}/{bus_name}/event-bus-arn" in reads
+        parameter_name(project, bus_name, "topic-arn") in reads
+        or parameter_name(project, bus_name, "event-bus-arn") in reads
     )
     published = {
         r["Properties"]["Name"]
@@ -60,7 +79,7 @@ def test_each_service_reads_the_bus_from_ssm_under_its_stack_name(assembly, stac
     }
     assert reads <= published | {
         r["Properties"]["Name"]
-        for other in STACK_IDS
+        for other in built_stacks(settings)
         for r in resources(assembly.template(other), "AWS::SSM::Parameter").values()
     }, "every parameter a service reads is published by a stack of the shop"
 
@@ -68,7 +87,15 @@ def test_each_service_reads_the_bus_from_ssm_under_its_stack_name(assembly, stac
 def test_the_services_depend_on_the_bus_for_deploy_order_only(assembly):
     for stack_id in SERVICES:
         assert BUS in assembly.require(stack_id).get("dependencies", [])
-    assert not any(s in assembly.require(BUS).get("dependencies", []) for s in SERVICES)
+    assert not any(s in assembly.require(BUS).get("dependencies", []) for s in STACK_IDS)
+
+
+def test_orders_deploys_after_the_stock_api_only_when_it_calls_it(assembly, settings):
+    orders = assembly.require(ORDERS).get("dependencies", [])
+    assert (STOCK in orders) is settings.container_service
+    if settings.container_service:
+        assert INVENTORY in assembly.require(STOCK).get("dependencies", [])
+        assert STOCK not in assembly.require(INVENTORY).get("dependencies", [])
 
 
 # -- the front door -------------------------------------------------------------------------------
@@ -235,18 +262,22 @@ def test_functions_reserve_the_stages_concurrency_and_none_is_in_a_vpc(assembly,
         (NOTIFICATIONS, {"DeadLetters"}),
     ],
 )
-def test_each_service_has_a_dashboard_and_its_alarms(assembly, stack_id, wanted):
+def test_each_service_has_its_alarms_and_a_dashboard_where_the_stage_wants_one(
+    assembly, settings, stack_id, wanted
+):
     template = assembly.template(stack_id)
-    only(template, "AWS::CloudWatch::Dashboard")
+    dashboards = resources(template, "AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == (1 if settings.dashboards else 0)
     alarms = [k.removeprefix("Dashboard") for k in resources(template, "AWS::CloudWatch::Alarm")]
     assert {w for w in wanted if any(a.startswith(w) for a in alarms)} == wanted
 
 
-def test_no_nat_gateway_and_no_vpc_in_the_serverless_stacks(assembly):
-    for stack_id in STACK_IDS:
+def test_no_nat_gateway_anywhere_and_no_vpc_in_the_serverless_stacks(assembly, settings):
+    for stack_id in built_stacks(settings):
         template = assembly.template(stack_id)
         assert resources(template, "AWS::EC2::NatGateway") == {}
-        assert resources(template, "AWS::EC2::VPC") == {}
+        if stack_id != STOCK:
+            assert resources(template, "AWS::EC2::VPC") == {}
 
 
 def test_publisher_may_publish_only_to_the_shops_topic_bus_and_stream(assembly):

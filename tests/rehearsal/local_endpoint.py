@@ -19,9 +19,17 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   (every key here is tagged) crashes moto on the tag shape;
   `Fn::GetAtt` on an EFS file system or access point is unimplemented; and a Lambda function
   created from CloudFormation loses its Architectures (recorded as x86_64). The stand-ins fix
-  those three so the rehearsal can check what the CLI actually deployed. And moto creates a
-  resource early when another one refers to it, skipping that resource's own DependsOn (an API
-  Gateway deployment before its methods, which API Gateway refuses): the stand-in creates the
+  those three so the rehearsal can check what the CLI actually deployed. An
+  AWS::Events::Archive's EventPattern (an object in a template) crashes moto, which parses it as
+  JSON text, and answers its `Ref` with no name: the stand-in hands the pattern over as text
+  and makes `Ref` the archive's name, as CloudFormation does. An AWS::SSM::Parameter's Tags (a
+  key-value map in a template) crash moto, which expects a list of {Key, Value}: the stand-in
+  converts them. A REST API imported from an OpenAPI `Body` (SpecRestApi) is created without
+  its methods, so its deployment is refused ("The REST API doesn't contain any methods"): the
+  stand-in imports the body's paths as `PutRestApi` would.
+  And moto creates a resource early when another one refers to it, skipping that resource's
+  own DependsOn (an API Gateway deployment before its methods, which API Gateway refuses): the
+  stand-in creates the
   DependsOn targets first, as CloudFormation does. moto also names service-linked roles after
   the service principal's first label (`AWSServiceRoleForelasticloadbalancing`); IAM gives them
   fixed names (`AWSServiceRoleForElasticLoadBalancing`), which the preflight looks up. moto has
@@ -62,7 +70,7 @@ import json
 import secrets
 import sys
 
-from moto.apigateway.models import Method, apigateway_backends
+from moto.apigateway.models import Method, RestAPI, apigateway_backends
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.cloudformation.custom_model import CustomModel
@@ -73,8 +81,10 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
 from moto.efs.models import AccessPoint, FileSystem
 from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
+from moto.events.models import Archive
 from moto.iam.models import IAMBackend, iam_backends
 from moto.kms.models import Key
+from moto.ssm.models import Parameter
 
 # Types created by a stand-in of this module through moto's own APIs, not by a model of moto's
 # CloudFormation: the rehearsal names them in its report.
@@ -102,6 +112,7 @@ PLACEHOLDER_TYPES = (
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Model",
     "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::ApiKey",  # its id is a stack output (MicroservicesOrders)
     "AWS::Scheduler::Schedule",
     "AWS::SecretsManager::RotationSchedule",
     "AWS::CodeBuild::Project",
@@ -446,6 +457,43 @@ def _function_keeps_architecture(original):
         function = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
         function.architectures = cloudformation_json["Properties"].get("Architectures", ["x86_64"])
         return function
+
+    return classmethod(create)
+
+
+def _archive_pattern_as_text(original):
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        if isinstance(properties.get("EventPattern"), dict):
+            properties = {**properties, "EventPattern": json.dumps(properties["EventPattern"])}
+            cloudformation_json = {**cloudformation_json, "Properties": properties}
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    return classmethod(create)
+
+
+def _parameter_tags_as_list(original):
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        if isinstance(properties.get("Tags"), dict):
+            tags = [{"Key": k, "Value": v} for k, v in properties["Tags"].items()]
+            cloudformation_json = {
+                **cloudformation_json,
+                "Properties": {**properties, "Tags": tags},
+            }
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    return classmethod(create)
+
+
+def _rest_api_imports_its_body(original):
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        api = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        body = cloudformation_json.get("Properties", {}).get("Body")
+        if isinstance(body, dict) and str(body.get("openapi", "")).startswith("3"):
+            backend = apigateway_backends[account_id][region_name]
+            backend.put_rest_api(api.id, body, fail_on_warnings=False, mode="overwrite")
+        return api
 
     return classmethod(create)
 
@@ -868,6 +916,16 @@ def install_stand_ins() -> None:
     Key.create_from_cloudformation_json = _key_with_tags(Key.create_from_cloudformation_json)
     LambdaFunction.create_from_cloudformation_json = _function_keeps_architecture(
         LambdaFunction.create_from_cloudformation_json
+    )
+    Archive.create_from_cloudformation_json = _archive_pattern_as_text(
+        Archive.create_from_cloudformation_json
+    )
+    Archive.physical_resource_id = property(lambda archive: archive.name)
+    Parameter.create_from_cloudformation_json = _parameter_tags_as_list(
+        Parameter.create_from_cloudformation_json
+    )
+    RestAPI.create_from_cloudformation_json = _rest_api_imports_its_body(
+        RestAPI.create_from_cloudformation_json
     )
     Method.create_from_cloudformation_json = _mock_integration_allowed(
         Method.create_from_cloudformation_json
