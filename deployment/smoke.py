@@ -106,11 +106,11 @@ internet), `cognito-auth` (a real Cognito user pool), `lambda-runs` (Lambda code
 (<why>)`; steps that build on a failed or skipped step are skipped naming it. A missing stack
 output fails the step that reads it, naming the output, even when the step is skipped.
 
-Cost: cents or less per run. Requests: a few dozen S3, DynamoDB, SQS, API Gateway, Lambda and
-CloudFront requests (fractions of a cent); the MyBlog thumbnail is one 1024 MB Lambda run
-(~$0.000003); the Neptune bulk load a handful of Step Functions transitions ($0.000025 each).
-`MyTodoList` signs in one monthly active user per run: free within Cognito Essentials' 10,000
-MAU (dev), ~$0.02 per run on the Plus plan (prod). What costs money is the deployed stack
+Cost: cents or less per run (unit prices: docgen/prices.toml). Requests: a few dozen S3,
+DynamoDB, SQS, API Gateway, Lambda and CloudFront requests; the MyBlog thumbnail is one 1024 MB
+Lambda run; the Neptune bulk load a handful of Step Functions transitions. `MyTodoList` signs
+in one monthly active user per run: free within Cognito Essentials' monthly allowance (dev),
+one Plus-plan active user per run (prod). What costs money is the deployed stack
 itself while it exists (docs/<blueprint>.md), so deploy, smoke and destroy in one job.
 
 Left behind, on purpose: the MyBlog "thumbnail ready" message in its SQS queue (expires with

@@ -72,7 +72,7 @@ SUBSCRIPTION_ROUTES = {  # resource below /api/subscribers -> schemas.json model
 
 _NO_XRAY_IN_VPC = (
     "with DAX it runs in isolated subnets with no route to the X-Ray API; an X-Ray interface "
-    "endpoint would cost about $7.30/month per AZ, and API Gateway still traces every request"
+    "endpoint would bill per AZ-hour, and API Gateway still traces every request"
 )
 
 
@@ -462,8 +462,8 @@ class BlogApi(Construct):
             stage,
             "AwsSolutions-APIG3",
             "The stage is published through the site's CloudFront distribution, where the "
-            "optional CLOUDFRONT web ACL applies; a second, regional web ACL would cost another "
-            "$5/month+ and the stage has its own throttling.",
+            "optional CLOUDFRONT web ACL applies; a second, regional web ACL would bill its "
+            "monthly fees again and the stage has its own throttling.",
         )
         for method, what in (
             (self.list_posts, "lists published posts"),

@@ -424,6 +424,6 @@ class TodoApi(Construct):
             acknowledge(
                 stage,
                 "AwsSolutions-APIG3",
-                "WAF is off in this stage (waf=false saves about $9/month); every method "
-                "needs a Cognito token and the stage is throttled. Prod sets waf=true.",
+                "WAF is off in this stage (waf=false saves the web ACL's monthly fees); every "
+                "method needs a Cognito token and the stage is throttled. Prod sets waf=true.",
             )

@@ -29,7 +29,7 @@ from house.lambda_function import python_function
 
 _NO_XRAY = (
     "it runs in isolated subnets with no route to X-Ray; an X-Ray interface endpoint "
-    "would cost about $7.30/month per AZ to trace two API calls, and the state machine's "
+    "would bill per AZ-hour to trace two API calls, and the state machine's "
     "own X-Ray trace and execution history already show every step"
 )
 

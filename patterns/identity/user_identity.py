@@ -212,8 +212,8 @@ class UserIdentity(Construct):
             "the example client without an authenticator app; prod sets mfa=REQUIRED."
         ),
         no_threat_protection_because: str = (
-            "Threat protection needs the Cognito Plus plan (about $0.02 per active user "
-            "per month); this stage runs Essentials with throttled, Cognito-authorized "
+            "Threat protection needs the Cognito Plus plan (billed per monthly active "
+            "user); this stage runs Essentials with throttled, Cognito-authorized "
             "APIs, and prod sets threat_protection=true."
         ),
     ) -> None:

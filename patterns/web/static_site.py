@@ -424,8 +424,8 @@ class StaticSite(Construct):
             acknowledge(
                 self.distribution,
                 "AwsSolutions-CFR2",
-                "WAF is a setting here (waf) and off by default: it costs at least $5/month "
-                "plus $1 per rule; the site is static files and an API with its own throttling.",
+                "WAF is a setting here (waf) and off by default: a web ACL bills per month and "
+                "per rule; the site is static files and an API with its own throttling.",
             )
         if domain is None:
             acknowledge(

@@ -62,6 +62,15 @@ reports the message):
   account's API Gateway settings name a CloudWatch Logs role ("CloudWatch Logs role ARN must
   be set in account settings to enable logging"). `AWS::ApiGateway::Account` sets that role,
   and is itself refused unless the role exists and API Gateway may assume it.
+- The rehearsed account has asked for more VPCs per region (service quota L-F678F1CE, applied
+  value VPC_QUOTA): every dev stack with a VPC stays deployed side by side, more than the
+  default 5, and the preflight would refuse the sixth as it refuses it in a real account
+  (`make preflight` prints the request-service-quota-increase command).
+
+Three more gaps of moto's, filled so the deploy goes on: an Aurora Serverless v2 instance
+(`aurora-postgresql`, no engine version on the instance) gets a default version as RDS gives
+it; a security group ingress whose only source is a prefix list (CloudFront's origin-facing
+list) is a placeholder (moto's model refuses it; nothing here reads the rule back).
 """
 
 from __future__ import annotations
@@ -905,7 +914,44 @@ def _describe_type(self: CloudFormationResponse) -> ActionResult:
     return ActionResult({"Arn": arn, "Type": "RESOURCE", "TypeName": name})
 
 
+VPC_QUOTA = 20
+
+
+def _vpc_quota_raised(original):
+    def get_service_quota(self, service_code: str, quota_code: str):
+        quota = original(self, service_code, quota_code)
+        if (service_code, quota_code) == ("vpc", "L-F678F1CE"):
+            return {**quota, "Value": float(VPC_QUOTA)}
+        return quota
+
+    return get_service_quota
+
+
+def _prefix_list_ingress_as_placeholder(original):
+    sources = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName")
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        if properties.get("SourcePrefixListId") and not any(properties.get(k) for k in sources):
+            placeholder = _placeholder("AWS::EC2::SecurityGroupIngress")
+            return placeholder(resource_name, account_id, region_name, properties)
+        return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    return classmethod(create)
+
+
 def install_stand_ins() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+    from moto.rds.models import DBInstance
+    from moto.servicequotas.models import ServiceQuotasBackend
+
+    ServiceQuotasBackend.get_service_quota = _vpc_quota_raised(
+        ServiceQuotasBackend.get_service_quota
+    )
+    DBInstance.default_engine_versions.setdefault("aurora-postgresql", "16.6")
+    SecurityGroupIngress.create_from_cloudformation_json = _prefix_list_ingress_as_placeholder(
+        SecurityGroupIngress.create_from_cloudformation_json
+    )
     CloudFormationResponse.describe_type = _describe_type
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
