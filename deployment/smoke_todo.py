@@ -10,14 +10,9 @@ proves the documented client works against the deployment, not a second implemen
 
 from __future__ import annotations
 
-import importlib.util
-import secrets
-import sys
-from functools import cache
-from pathlib import Path
-
 from botocore.exceptions import ClientError
 
+from deployment.smoke_cognito import no_prompt, srp_client, throwaway_password
 from deployment.smoke_support import (
     HTTP_TIMEOUT,
     Smoke,
@@ -28,22 +23,8 @@ from deployment.smoke_support import (
 )
 
 OUTPUTS = ("ApiUrl", "UserPoolId", "UserPoolClientId", "IdentityPoolId", "UserFilesBucketName")
-CLIENT_PATH = Path(__file__).resolve().parent.parent / "examples" / "todo_client.py"
-
-
-@cache
-def todo_client():
-    """examples/todo_client.py as a module (examples/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("blueprints_todo_client", CLIENT_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look the module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-def throwaway_password() -> str:
-    # The pools ask for >= 12 characters with lower, upper, digit and symbol.
-    return secrets.token_urlsafe(24) + "aA1!"
+# The SRP client (examples/todo_client.py), shared with ServerlessWebApp's smoke.
+todo_client = srp_client
 
 
 def delete_versions_if_allowed(s3, bucket: str, prefix: str) -> str:
@@ -61,12 +42,6 @@ def delete_versions_if_allowed(s3, bucket: str, prefix: str) -> str:
             "with the bucket's lifecycle rule (the smoke's role may not delete versions)"
         )
     return f"{count} object version(s) under {prefix} deleted"
-
-
-def _no_prompt(question: str) -> str:
-    raise StepFailed(
-        f"the sign-in asked a person for input ({question.strip()}); a smoke cannot answer"
-    )
 
 
 def smoke(smoke: Smoke) -> None:
@@ -130,7 +105,7 @@ def smoke(smoke: Smoke) -> None:
             outputs(),
             email,
             state["password"],
-            prompt=_no_prompt,
+            prompt=no_prompt,
             idp=smoke.client("cognito-idp", region=region),
             identity=smoke.client("cognito-identity", region=region),
             # The enrolment URI carries the TOTP secret: keep it out of CI logs.

@@ -19,8 +19,8 @@ import uuid
 
 from botocore.exceptions import ClientError
 
+from deployment.smoke_cognito import no_prompt, srp_client, throwaway_password
 from deployment.smoke_support import Smoke, StepFailed, expect_status, join_url
-from deployment.smoke_todo import _no_prompt, throwaway_password, todo_client
 
 SECURITY_HEADERS = (
     "strict-transport-security",
@@ -38,7 +38,7 @@ CONFIG_OUTPUTS = {
 
 
 def smoke(smoke: Smoke) -> None:
-    client = todo_client()
+    client = srp_client()
     state: dict = {}
     region = smoke.outputs.get("Region") or smoke.session.region_name
     email = f"smoke-{smoke.run_id}@example.com"
@@ -119,7 +119,7 @@ def smoke(smoke: Smoke) -> None:
             outputs,
             email,
             state["password"],
-            prompt=_no_prompt,
+            prompt=no_prompt,
             idp=smoke.client("cognito-idp", region=region),
             identity=None,
             # The enrolment URI carries the TOTP secret: keep it out of CI logs.

@@ -340,8 +340,10 @@ def contract_problems(functions: list[DeployedFunction]) -> list[str]:
     by_key: dict[str, list[DeployedFunction]] = {}
     for function in functions:
         by_key.setdefault(function.key, []).append(function)
+    # A variable read with a default is dead when no template of any function sets it: shared
+    # layer code (handler_kit's origin lock) reads options that only some functions turn on.
+    set_anywhere = {name for function in functions for name in function.variables}
     for key, deployments in sorted(by_key.items()):
-        set_somewhere = set()
         for function in deployments:
             reads, unreadable = environment_reads(function.folders, function.module)
             problems += [
@@ -349,7 +351,6 @@ def contract_problems(functions: list[DeployedFunction]) -> list[str]:
             ]
             read_names = {r.name for r in reads} - LAMBDA_RESERVED
             template = set(function.variables) - LAMBDA_RESERVED
-            set_somewhere |= template
             for name in sorted(template - read_names):
                 problems.append(
                     f"{function.label}: the template sets {name}, the code never reads it"
@@ -366,11 +367,11 @@ def contract_problems(functions: list[DeployedFunction]) -> list[str]:
             if (
                 not read.required
                 and read.name not in LAMBDA_RESERVED
-                and read.name not in set_somewhere
+                and read.name not in set_anywhere
             ):
                 problems.append(
                     f"{key}: {read.where} reads {read.name} (with a default), "
-                    "no template of any stage sets it"
+                    "no template of any function sets it"
                 )
     return sorted(set(problems))
 
@@ -476,7 +477,7 @@ def test_a_variable_with_a_default_renamed_in_the_code_is_reported(every_stage_f
             in problems
         )
     assert any(
-        "reads CACHE_TTL_SECONDS (with a default), no template of any stage sets it" in p
+        "reads CACHE_TTL_SECONDS (with a default), no template of any function sets it" in p
         for p in problems
     )
 
@@ -502,8 +503,8 @@ def test_handler_kit_reads_are_found_required_unless_given_a_default(tmp_path):
     function = DeployedFunction("S/F [dev]", "S/F", [tmp_path], "handler", {"STRICT": "true"})
     assert contract_problems([function]) == [
         "S/F [dev]: handler.py:4 needs TABLE, the template does not set it",
-        "S/F: handler.py:5 reads LIMIT (with a default), no template of any stage sets it",
-        "S/F: handler.py:6 reads MODE (with a default), no template of any stage sets it",
+        "S/F: handler.py:5 reads LIMIT (with a default), no template of any function sets it",
+        "S/F: handler.py:6 reads MODE (with a default), no template of any function sets it",
     ]
 
 

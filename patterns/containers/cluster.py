@@ -134,6 +134,8 @@ class ContainerCluster(Construct):
             Scaling's service-linked role encrypt for the topic. Used only with `ec2_capacity` and
             `notifications`. Default: None, the key policy is left alone (a topic without a customer
             key).
+        `container_insights`: cluster, service and task metrics (billed as custom metrics, see
+            CONTAINER_INSIGHTS_METRICS in docgen/cost.py). Default: True; False leaves them off.
 
     Attributes: vpc, strategy, cluster, exec_log_group (None without `execute_command`),
     ec2_provider, instance_security_group, instance_role, instance_group (each None without
@@ -162,8 +164,6 @@ class ContainerCluster(Construct):
         notifications_key: kms.IKey | None = None,
         container_insights: bool = True,
     ) -> None:
-        """`container_insights`: cluster, service and task metrics (billed as custom metrics,
-        see CONTAINER_INSIGHTS_METRICS in docgen/cost.py); False leaves them off."""
         super().__init__(scope, id)
         self.vpc = vpc
         self.strategy = strategy

@@ -55,6 +55,8 @@ class ServiceDashboard(Construct):
     Attributes: dashboard (None with `dashboard=False`), alarms (list).
     """
 
+    dashboard: cloudwatch.Dashboard | None
+
     def __init__(
         self,
         scope: Construct,
@@ -70,7 +72,7 @@ class ServiceDashboard(Construct):
         self.latency_threshold = latency_threshold
         self.iterator_age_threshold = iterator_age_threshold
         self.alarms: list[cloudwatch.Alarm] = []
-        self.dashboard: cloudwatch.Dashboard | None = None
+        self.dashboard = None
         if dashboard:
             self.dashboard = cloudwatch.Dashboard(
                 self,

@@ -31,7 +31,7 @@ def test_settings_are_frozen():
             f"setting '{WHERE}.min_instances' is 3; must not exceed max_instances (2)",
         ),
         ({"allowed_cidrs": ["10.0.0.0/33"]}, f"setting '{WHERE}.allowed_cidrs[0]'"),
-        ({"allowed_cidrs": ["203.0.113.7"]}, "expected an IPv4 network in CIDR notation"),
+        ({"allowed_cidrs": ["203.0.113.7"]}, "expected an IPv4 CIDR with no host bits set"),
         ({"instance_endpoints": "two-az"}, "expected one of 'none', 'one-az', 'every-az'"),
         (
             {"classic": False, "serverless": False},

@@ -1,6 +1,7 @@
 """The one e-mail address rule (handler_kit/definitions.json): what it accepts and refuses, that
 every reader gets the same rule (the settings' type, handler_kit.email_address, the schemas'
-`$ref`, the API Gateway models built by house/api_models.py), and that an ECMAScript engine (API
+`$ref`; the API Gateway models house/api_models.py builds: tests/my_blog/test_email_rule.py),
+and that an ECMAScript engine (API
 Gateway models are JSON Schema with ECMAScript patterns) reads it as Python does."""
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from house import api_models
 from house.types import EMAIL_ADDRESS, EmailAddress
 from tests.support.strategies import DELIVERABLE_ADDRESSES
 from tests.support.synth import REPO_ROOT
@@ -102,45 +102,6 @@ def test_the_layer_and_the_settings_type_agree_on_every_string(email_address, te
     assert email_address.deliverable(text) == (
         len(text) <= 254 and re.fullmatch(EMAIL_ADDRESS, text) is not None
     )
-
-
-def test_a_reference_to_the_rule_is_the_rule_in_the_handler_and_in_the_api_model(schema, tmp_path):
-    file = tmp_path / "schemas.json"
-    file.write_text(
-        json.dumps(
-            {
-                "Signup": {
-                    "type": "object",
-                    "properties": {"email": {"$ref": "handler_kit/definitions.json#/EmailAddress"}},
-                    "required": ["email"],
-                }
-            }
-        )
-    )
-    rule = json.loads(DEFINITIONS.read_text())["EmailAddress"]
-    handler_side = schema.load(str(file))["Signup"]["properties"]["email"]
-    gateway_side = api_models.resolved(json.loads(file.read_text())["Signup"])
-    assert handler_side == gateway_side["properties"]["email"] == rule
-    schema.validate({"email": "reader@example.com"}, schema.load(str(file))["Signup"])
-    with pytest.raises(Exception, match="does not match"):
-        schema.validate({"email": "reader@example"}, schema.load(str(file))["Signup"])
-
-
-@pytest.mark.parametrize(
-    "reference",
-    [
-        {"$ref": "handler_kit/definitions.json#/NoSuchRule"},
-        {"$ref": "https://example.com/schema.json"},
-        {"$ref": "handler_kit/definitions.json#/EmailAddress", "maxLength": 5},
-    ],
-)
-def test_a_reference_to_anything_else_is_refused_when_loaded(schema, tmp_path, reference):
-    file = tmp_path / "schemas.json"
-    file.write_text(json.dumps({"S": {"type": "object", "properties": {"x": reference}}}))
-    with pytest.raises(ValueError, match=r"\$ref|definition|rule"):
-        schema.load(str(file))
-    with pytest.raises(ValueError):
-        api_models.resolved(json.loads(file.read_text())["S"])
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="no node to run ECMAScript")

@@ -139,6 +139,9 @@ PLACEHOLDER_TYPES = (
     # Aurora (ContainerWebApp): moto's CloudFormation has no DB cluster model, and the stack reads
     # the cluster's endpoint; its Serverless v2 instances are created as moto's DB instances.
     "AWS::RDS::DBCluster",
+    # Attaches the database secret to its cluster; moto has no model (its Ref, the secret's
+    # ARN, is what the app's execution role is granted).
+    "AWS::SecretsManager::SecretTargetAttachment",
     "AWS::Amplify::App",
     "AWS::Amplify::Branch",
     # Unmodelled by moto's CloudFormation; a dashboard's alarm widget reads each alarm's Arn.
@@ -240,7 +243,10 @@ def _placeholder(resource_type: str) -> type:
             cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
         ):  # noqa: ANN001
             properties = cloudformation_json.get("Properties", {})
-            return cls(resource_name, account_id, region_name, properties)
+            # CloudFormation's Ref of a SecretTargetAttachment is the secret's ARN (the one
+            # a database secret's readers are granted).
+            name = properties.get("SecretId") or resource_name
+            return cls(str(name), account_id, region_name, properties)
 
     Placeholder.__name__ = "Placeholder" + resource_type.replace("::", "")
     return Placeholder
@@ -932,7 +938,7 @@ def _prefix_list_ingress_as_placeholder(original):
 
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json.get("Properties", {})
-        if properties.get("SourcePrefixListId") and not any(properties.get(k) for k in sources):
+        if "SourcePrefixListId" in properties and not any(properties.get(k) for k in sources):
             placeholder = _placeholder("AWS::EC2::SecurityGroupIngress")
             return placeholder(resource_name, account_id, region_name, properties)
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)

@@ -87,6 +87,17 @@ def variants(tmp_path_factory) -> Variants:
     )
 
 
+def in_domain_stage(variants: Variants, stack_id: str) -> dict:
+    """The template of `stack_id` built inside the Domain stage, whose artifact ids CDK derives
+    from the stage path (`DomainUpdateServer<hash>`); its display name is `Domain/<id>`."""
+    (artifact,) = [
+        name
+        for name, artifact in variants.domain.stacks.items()
+        if artifact.get("displayName") == f"{DOMAIN}/{stack_id}"
+    ]
+    return variants.domain.template(artifact)
+
+
 def resources_of(template: dict, resource_type: str) -> dict[str, dict]:
     return {lid: r for lid, r in template["Resources"].items() if r["Type"] == resource_type}
 
@@ -127,7 +138,7 @@ def test_offload_alone_in_front_of_any_https_origin(variants):
 
 
 def test_with_a_domain_the_load_balancer_listens_on_https_only_for_the_origin_name(variants):
-    server = variants.domain.template(APP)
+    server = in_domain_stage(variants, APP)
     (certificate_id, certificate), *more = resources_of(
         server, "AWS::CertificateManager::Certificate"
     ).items()
@@ -143,12 +154,20 @@ def test_with_a_domain_the_load_balancer_listens_on_https_only_for_the_origin_na
     assert listener["Properties"]["Certificates"] == [{"CertificateArn": {"Ref": certificate_id}}]
     (alb,) = resources_of(server, "AWS::ElasticLoadBalancingV2::LoadBalancer").values()
     (group,) = alb["Properties"]["SecurityGroups"]
-    (rule,) = server["Resources"][group["Fn::GetAtt"][0]]["Properties"]["SecurityGroupIngress"]
+    group_id = group["Fn::GetAtt"][0]
+    # Inline on the group, or (a rule CDK places on its own) an AWS::EC2::SecurityGroupIngress.
+    inline = server["Resources"][group_id]["Properties"].get("SecurityGroupIngress", [])
+    separate = [
+        r["Properties"]
+        for r in resources_of(server, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    ]
+    (rule,) = inline + separate
     assert (rule["FromPort"], rule["ToPort"]) == (443, 443) and "SourcePrefixListId" in rule
 
 
 def test_with_a_domain_cloudfront_speaks_tls_1_2_to_viewers_and_to_the_origin(variants):
-    offload = variants.domain.template(OFFLOAD)
+    offload = in_domain_stage(variants, OFFLOAD)
     (vpc_origin,) = resources_of(offload, "AWS::CloudFront::VpcOrigin").values()
     assert vpc_origin["Properties"]["VpcOriginEndpointConfig"] | {"Arn": None, "Name": None} == {
         "Arn": None,
