@@ -267,9 +267,10 @@ def cdk_json_blueprints(**changes) -> dict:
             r"^-c my-todo-list.waf_enabled was renamed to my-todo-list.waf$",
             marks=requires("my-todo-list"),
         ),
-        (
+        pytest.param(
             {"my_blog.dax": "true"},
             r"'my_blog' is no instance in cdk.json blueprints \(did you mean 'my-blog'\?\)",
+            marks=requires("my-blog"),
         ),
         ({"stge": "prod"}, r"unknown setting 'stge' \(did you mean 'stage'\?\)"),
         pytest.param(

@@ -107,6 +107,12 @@ def registered() -> dict:
     return BLUEPRINTS
 
 
+def starter_kit() -> bool:
+    """Whether this checkout is a starter kit (`make export`: one blueprint, its marker file at
+    the root), where the library-wide tables (docs/compliance.md) name blueprints it left out."""
+    return (REPO_ROOT / ".starter-kit.json").exists()
+
+
 def not_built_reason(context: dict) -> str | None:
     """Why an app built from `context` cannot build every blueprint the repository has, or None:
     `BLUEPRINTS=...` limits the session, or BLUEPRINTS leaves blueprints out (a fork keeping
