@@ -70,7 +70,8 @@ reports the message):
 Three more gaps of moto's, filled so the deploy goes on: an Aurora Serverless v2 instance
 (`aurora-postgresql`, no engine version on the instance) gets a default version as RDS gives
 it; a security group ingress whose only source is a prefix list (CloudFront's origin-facing
-list) is a placeholder (moto's model refuses it; nothing here reads the rule back).
+list), or a source moto resolves to nothing, is a placeholder (moto's model refuses it; nothing
+here reads the rule back).
 """
 
 from __future__ import annotations
@@ -244,9 +245,13 @@ def _placeholder(resource_type: str) -> type:
         ):  # noqa: ANN001
             properties = cloudformation_json.get("Properties", {})
             # CloudFormation's Ref of a SecretTargetAttachment is the secret's ARN (the one
-            # a database secret's readers are granted).
-            name = properties.get("SecretId") or resource_name
-            return cls(str(name), account_id, region_name, properties)
+            # a database secret's readers are granted; moto's IAM takes only ARNs).
+            name = properties.get("SecretId")
+            if resource_type == "AWS::SecretsManager::SecretTargetAttachment" and not (
+                isinstance(name, str) and name.startswith("arn:")
+            ):
+                name = f"arn:aws:secretsmanager:{region_name}:{account_id}:secret:{resource_name}"
+            return cls(str(name or resource_name), account_id, region_name, properties)
 
     Placeholder.__name__ = "Placeholder" + resource_type.replace("::", "")
     return Placeholder
@@ -938,7 +943,9 @@ def _prefix_list_ingress_as_placeholder(original):
 
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json.get("Properties", {})
-        if "SourcePrefixListId" in properties and not any(properties.get(k) for k in sources):
+        # A prefix list (CloudFront's origin-facing list, read by a Custom::AWS lookup), or a
+        # source moto resolved to nothing: moto's model asserts a CIDR or a group.
+        if not any(properties.get(k) for k in sources):
             placeholder = _placeholder("AWS::EC2::SecurityGroupIngress")
             return placeholder(resource_name, account_id, region_name, properties)
         return original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
