@@ -50,9 +50,7 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
 # account baseline is one IAM role). A starter kit holds its own blueprint's doc only; in the
 # library, tests/test_docs.py fails on a built stack whose doc is missing.
 BLUEPRINT_DOCS = tuple(
-    doc
-    for doc in DOC_STACKS
-    if doc != "deploying" and (REPO_ROOT / "docs" / f"{doc}.md").exists()
+    doc for doc in DOC_STACKS if doc != "deploying" and (REPO_ROOT / "docs" / f"{doc}.md").exists()
 )
 
 
