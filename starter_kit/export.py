@@ -396,6 +396,11 @@ class _Plan:
             kit.files[path] = self.sources[path].text if path in kit.pruned else None
         kit.pruned = {p: keys for p, keys in kit.pruned.items() if p in kit.files}
         kit.files["cdk.json"] = _kit_cdk_json(self.blueprint.key)
+        if DEPLOYING in kit.files:
+            kit.files[DEPLOYING] = _kit_deploying(
+                (ROOT / DEPLOYING).read_text(),
+                {*self.blueprint.stack_ids, *self.inv.shared_stack_ids},
+            )
         kit.files["Makefile"] = _kit_makefile((ROOT / "Makefile").read_text())
         kit.files["README.md"] = kit_readme(
             upstream_readme=(ROOT / "README.md").read_text(),
@@ -406,6 +411,20 @@ class _Plan:
             version=version,
         )
         return kit
+
+
+def _kit_deploying(text: str, stack_ids: set[str]) -> str:
+    """docs/deploying.md with its generated idle-cost table cut to the kit's stacks (a row
+    names its stack first, `| `<id>` | ...`), as `make docs` in the kit writes it."""
+    begin, end = "<!-- generated:cost:begin -->", "<!-- generated:cost:end -->"
+    head, _, rest = text.partition(begin)
+    table, _, tail = rest.partition(end)
+    kept = [
+        line
+        for line in table.splitlines(keepends=True)
+        if not (m := re.match(r"\| `(\w+)` \|", line)) or m.group(1) in stack_ids
+    ]
+    return head + begin + "".join(kept) + end + tail if rest else text
 
 
 def plan_kit(

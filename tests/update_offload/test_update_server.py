@@ -126,7 +126,7 @@ def test_session_manager_instead_of_ssh_with_only_what_sessions_need(assembly):
     assert "ManagedPolicyArns" not in role["Properties"]
     statements = policy_statements_of(assembly, role_id)
     ssm = [st for st in statements if "Sid" in st]
-    register = ssm.pop(0)
+    register = dict(ssm.pop(0))  # a copy: the session's template is shared by every test
     assert re.fullmatch(
         r"arn:(aws|<AWS::Partition>):ec2:([a-z0-9-]+|<AWS::Region>):<AWS::AccountId>:instance/\*",
         finding_name(register.pop("Resource")),
