@@ -108,6 +108,8 @@ STAND_IN_TYPES = (
 # Unmodelled types whose attributes our templates read: placeholders keep moto going.
 PLACEHOLDER_TYPES = (
     "AWS::CloudFront::Distribution",
+    # UpdateOffload's origin inside the update server's VPC (moto has no model for it).
+    "AWS::CloudFront::VpcOrigin",
     "AWS::CloudFront::Function",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudFront::CachePolicy",
