@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from deployment.smoke_cognito import no_prompt, srp_client, throwaway_password
+from deployment.smoke_cognito import confirmed_test_user, no_prompt, srp_client
 from deployment.smoke_support import (
     HTTP_TIMEOUT,
     Smoke,
@@ -71,34 +71,8 @@ def smoke(smoke: Smoke) -> None:
         return f"GET {url} without a token: 401"
 
     def create_user() -> str:
-        idp = smoke.client("cognito-idp", region=region)
-        pool = smoke.output("UserPoolId")
-        idp.admin_create_user(
-            UserPoolId=pool,
-            Username=email,
-            MessageAction="SUPPRESS",
-            TemporaryPassword=throwaway_password(),
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-            ],
-        )
-        smoke.cleanup("delete-test-user", lambda: delete_user(pool))
-        state["password"] = throwaway_password()
-        idp.admin_set_user_password(
-            UserPoolId=pool, Username=email, Password=state["password"], Permanent=True
-        )
+        state["password"] = confirmed_test_user(smoke, region, email)
         return f"{email} (confirmed, email verified, no email sent)"
-
-    def delete_user(pool: str) -> str:
-        try:
-            smoke.client("cognito-idp", region=region).admin_delete_user(
-                UserPoolId=pool, Username=email
-            )
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "UserNotFoundException":
-                raise
-        return f"{email} deleted"
 
     def sign_in() -> str:
         user = client.CognitoUser(
