@@ -24,6 +24,7 @@ import config
 from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from handler_kit.item_updates import condition_failed, update_expression
 
 PROFILE = "PROFILE"
 THUMBNAIL = "THUMBNAIL"
@@ -61,10 +62,6 @@ def s3():
     )
 
 
-def _condition_failed(err: ClientError) -> bool:
-    return err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 # -- employees --------------------------------------------------------------------------------
 
 
@@ -90,7 +87,7 @@ def put_new(item: dict) -> bool:
     try:
         table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return False
         raise
     return True
@@ -106,15 +103,7 @@ def update_if_version(
     names = {"#version": "version"}
     values: dict[str, Any] = {":expected": expected, ":one": 1}
     sets = ["#version = #version + :one"]
-    removes = []
-    for index, (name, value) in enumerate(sorted(changes.items())):
-        names[f"#f{index}"] = name
-        if value is None:
-            removes.append(f"#f{index}")
-        else:
-            values[f":v{index}"] = value
-            sets.append(f"#f{index} = :v{index}")
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    expression = update_expression(changes, sets=sets, names=names, values=values)
     try:
         updated = table().update_item(
             Key=employee_key(employee_id),
@@ -126,7 +115,7 @@ def update_if_version(
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return None, _stored(err)
         raise
     return updated["Attributes"], None
@@ -150,7 +139,7 @@ def delete(employee_id: str) -> bool:
             Key=employee_key(employee_id), ConditionExpression="attribute_exists(pk)"
         )
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return False
         raise
     return True

@@ -20,6 +20,7 @@ import boto3
 import config
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
+from handler_kit.item_updates import condition_failed, update_expression
 
 NEW_ITEM_ONLY = "attribute_not_exists(requestId)"
 
@@ -33,10 +34,6 @@ def _table(name: str):
     return boto3.resource("dynamodb").Table(name)
 
 
-def _condition_failed(err: ClientError) -> bool:
-    return err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 def put_new(item: dict) -> dict | None:
     """Store `item` unless its key exists: None if stored, else the item already there (read in
     the same call, so a retry of a create sees what the first attempt stored)."""
@@ -47,7 +44,7 @@ def put_new(item: dict) -> dict | None:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return _unmarshalled(err.response.get("Item")) or get(item["userId"], item["requestId"])
         raise
     return None
@@ -78,15 +75,8 @@ def update(user: str, request_id: str, *, changes: dict[str, Any], at: str) -> d
     if the user has no such item."""
     names = {"#updatedAt": "updatedAt"}
     values: dict[str, Any] = {":updatedAt": at}
-    sets, removes = ["#updatedAt = :updatedAt"], []
-    for index, (name, value) in enumerate(sorted(changes.items())):
-        names[f"#f{index}"] = name
-        if value is None:
-            removes.append(f"#f{index}")
-        else:
-            values[f":v{index}"] = value
-            sets.append(f"#f{index} = :v{index}")
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    sets = ["#updatedAt = :updatedAt"]
+    expression = update_expression(changes, sets=sets, names=names, values=values)
     try:
         return table().update_item(
             Key={"userId": user, "requestId": request_id},
@@ -97,7 +87,7 @@ def update(user: str, request_id: str, *, changes: dict[str, Any], at: str) -> d
             ReturnValues="ALL_NEW",
         )["Attributes"]
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return None
         raise
 
@@ -110,7 +100,7 @@ def delete(user: str, request_id: str) -> bool:
             ConditionExpression="attribute_exists(requestId)",
         )
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return False
         raise
     return True

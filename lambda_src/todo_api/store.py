@@ -16,6 +16,7 @@ import config
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from dynamodb_client import dynamodb_resource
+from handler_kit.item_updates import condition_failed, update_expression
 
 
 def table():
@@ -25,10 +26,6 @@ def table():
 @functools.cache
 def _table(name: str):
     return dynamodb_resource().Table(name)
-
-
-def _condition_failed(err: ClientError) -> bool:
-    return err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def page(user: str, *, limit: int, after: str | None, consistent: bool) -> tuple[list, str | None]:
@@ -55,7 +52,7 @@ def put_new(item: dict) -> bool:
     try:
         table().put_item(Item=item, ConditionExpression="attribute_not_exists(todoId)")
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return False
         raise
     return True
@@ -69,15 +66,7 @@ def update_if_version(
     names = {"#version": "version", "#updatedAt": "updatedAt"}
     values: dict[str, Any] = {":expected": expected, ":one": 1, ":updatedAt": updated_at}
     sets = ["#version = #version + :one", "#updatedAt = :updatedAt"]
-    removes = []
-    for index, (name, value) in enumerate(sorted(changes.items())):
-        names[f"#f{index}"] = name
-        if value is None:
-            removes.append(f"#f{index}")
-        else:
-            values[f":v{index}"] = value
-            sets.append(f"#f{index} = :v{index}")
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    expression = update_expression(changes, sets=sets, names=names, values=values)
     try:
         return table().update_item(
             Key={"userId": user, "todoId": todo_id},
@@ -88,7 +77,7 @@ def update_if_version(
             ReturnValues="ALL_NEW",
         )["Attributes"]
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return None
         raise
 
@@ -100,7 +89,7 @@ def delete(user: str, todo_id: str) -> bool:
             Key={"userId": user, "todoId": todo_id}, ConditionExpression="attribute_exists(todoId)"
         )
     except ClientError as err:
-        if _condition_failed(err):
+        if condition_failed(err):
             return False
         raise
     return True
