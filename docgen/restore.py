@@ -24,50 +24,6 @@ from docgen.protected_stores import (
 )
 
 SECTION = "restore"
-# The restore metadata `aws backup start-restore-job --metadata` takes per store type, from the
-# AWS Backup Developer Guide ("Restore a backup by resource type": DynamoDB, EFS, Neptune,
-# Aurora; the cluster keys are RestoreDBClusterFromSnapshot's parameters) and the
-# StartRestoreJob API reference. tests/test_restore_runbooks.py holds every command to them.
-METADATA_KEYS: dict[str, frozenset[str]] = {
-    "AWS::DynamoDB::Table": frozenset({"targetTableName", "encryptionType", "kmsMasterKeyArn"}),
-    "AWS::EFS::FileSystem": frozenset(
-        {
-            "file-system-id",
-            "Encrypted",
-            "KmsKeyId",
-            "PerformanceMode",
-            "CreationToken",
-            "newFileSystem",
-            "itemsToRestore",
-        }
-    ),
-    "AWS::RDS::DBCluster": frozenset(
-        {
-            "DBClusterIdentifier",
-            "Engine",
-            "EngineVersion",
-            "DBSubnetGroupName",
-            "VpcSecurityGroupIds",
-            "KmsKeyId",
-            "Port",
-            "DBClusterParameterGroupName",
-            "EnableIAMDatabaseAuthentication",
-            "DatabaseName",
-            "CopyTagsToSnapshot",
-            "DeletionProtection",
-            "AvailabilityZones",
-        }
-    ),
-}
-METADATA_KEYS["AWS::DynamoDB::GlobalTable"] = METADATA_KEYS["AWS::DynamoDB::Table"]
-METADATA_KEYS["AWS::Neptune::DBCluster"] = METADATA_KEYS["AWS::RDS::DBCluster"]
-REQUIRED_METADATA_KEYS: dict[str, frozenset[str]] = {
-    "AWS::DynamoDB::Table": frozenset({"targetTableName"}),
-    "AWS::DynamoDB::GlobalTable": frozenset({"targetTableName"}),
-    "AWS::EFS::FileSystem": frozenset({"file-system-id", "newFileSystem"}),
-    "AWS::RDS::DBCluster": frozenset({"DBClusterIdentifier", "Engine"}),
-    "AWS::Neptune::DBCluster": frozenset({"DBClusterIdentifier", "Engine"}),
-}
 # The role AWS Backup's console creates for restores where no stack made one (EFS automatic
 # backups have no plan in the template, so no role of the stack's).
 DEFAULT_ROLE = "AWSBackupDefaultServiceRole"
@@ -173,30 +129,35 @@ def _physical_id(variable: str, store: Store) -> list[str]:
 
 def _recovery_point(arn_variable: str) -> list[str]:
     return [
-        f'aws backup list-recovery-points-by-resource --region "$REGION" --resource-arn "${arn_variable}" \\',
-        "  --query 'RecoveryPoints[].[CreationDate,Status,BackupVaultName,RecoveryPointArn]' --output table",
-        "# The newest; to go back further, set RECOVERY_POINT_ARN to another ARN of the table above.",
-        f'RECOVERY_POINT_ARN=$(aws backup list-recovery-points-by-resource --region "$REGION" --resource-arn "${arn_variable}" \\',
-        "  --query 'max_by(RecoveryPoints, &CreationDate).RecoveryPointArn' --output text)",
+        'aws backup list-recovery-points-by-resource --region "$REGION" \\',
+        f'  --resource-arn "${arn_variable}" --output table \\',
+        "  --query 'RecoveryPoints[].[CreationDate,Status,BackupVaultName,RecoveryPointArn]'",
+        "# The newest; to go back further, set RECOVERY_POINT_ARN to another one listed above.",
+        'RECOVERY_POINT_ARN=$(aws backup list-recovery-points-by-resource --region "$REGION" \\',
+        f'  --resource-arn "${arn_variable}" --output text \\',
+        "  --query 'max_by(RecoveryPoints, &CreationDate).RecoveryPointArn')",
     ]
 
 
 def _role(store: Store) -> list[str]:
     if store.automatic:
         return [
-            f"# EFS automatic backups have no plan in the stack, so no role of its own: {DEFAULT_ROLE}",
-            "# (the AWS Backup console creates it; `aws iam get-role` fails if it does not exist yet).",
-            f"ROLE_ARN=$(aws iam get-role --role-name {DEFAULT_ROLE} --query Role.Arn --output text)",
+            "# EFS automatic backups have no plan in the stack, so no role of its own:",
+            f"# {DEFAULT_ROLE} (the AWS Backup console creates it; get-role fails",
+            "# while it does not exist).",
+            f"ROLE_ARN=$(aws iam get-role --role-name {DEFAULT_ROLE} \\",
+            "  --query Role.Arn --output text)",
         ]
     output = _role_output(store)
     if output:
         return [
-            f'ROLE_ARN=$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \\',
-            f"  --query \"Stacks[0].Outputs[?OutputKey=='{output}'].OutputValue\" --output text)",
+            'ROLE_ARN=$(aws cloudformation describe-stacks --region "$REGION" \\',
+            '  --stack-name "$STACK" --output text \\',
+            f"  --query \"Stacks[0].Outputs[?OutputKey=='{output}'].OutputValue\")",
         ]
     role_id = _selection_role(store)
     return [
-        f'ROLE_NAME=$(aws cloudformation describe-stack-resource --region "$REGION" \\',
+        'ROLE_NAME=$(aws cloudformation describe-stack-resource --region "$REGION" \\',
         f'  --stack-name "$STACK" --logical-resource-id {role_id} \\',
         "  --query StackResourceDetail.PhysicalResourceId --output text)",
         'ROLE_ARN=$(aws iam get-role --role-name "$ROLE_NAME" --query Role.Arn --output text)',
@@ -253,6 +214,20 @@ def _table_encrypted(store: Store) -> bool:
     return bool((store.properties.get("SSESpecification") or {}).get("SSEEnabled"))
 
 
+def _replicas(store: Store) -> str:
+    regions = [
+        r.get("Region")
+        for r in store.properties.get("Replicas", [])
+        if r.get("Region") != store.stack.region
+    ]
+    if store.type != "AWS::DynamoDB::GlobalTable" or not regions:
+        return ""
+    return (
+        " The restored table is a table of this region only; what is copied into the global "
+        f"table replicates to its other replicas ({', '.join(f'`{r}`' for r in regions)})."
+    )
+
+
 def _table(store: Store) -> list[str]:
     if _table_encrypted(store):
         key = [
@@ -287,17 +262,18 @@ def _table(store: Store) -> list[str]:
     lines = _fence(find + [""] + start + [""] + _watch())
     lines += [
         "",
-        "4. Put the data back. The stack keeps its own table (it is retained and protected from "
-        "deletion) and no setting of this blueprint points the app at another table, so the "
+        "4. Put the data back. The stack keeps its own table (it is retained when the stack "
+        "goes) and no setting of this blueprint points the app at another table, so the "
         "restored items are copied into the stack's table: items with the same key get their "
-        "restored version back, items written since the recovery point stay. Then the restored "
-        "table, which has no point-in-time recovery, streams or time-to-live of its own, is "
-        "deleted.",
+        "restored version back, items written since the recovery point stay."
+        + _replicas(store)
+        + " Then the restored table, which has no point-in-time recovery, streams or "
+        "time-to-live of its own, is deleted.",
         "",
     ]
     lines += _fence(
         [
-            f'AWS_DEFAULT_REGION="$REGION" python3 - "$RESTORED_TABLE" "$TABLE" <<\'EOF\'',
+            'AWS_DEFAULT_REGION="$REGION" python3 - "$RESTORED_TABLE" "$TABLE" <<\'EOF\'',
             "import sys",
             "import boto3",
             "",
@@ -356,7 +332,8 @@ def _file_system(store: Store) -> list[str]:
         *_header(store),
         *_physical_id("FILE_SYSTEM_ID", store),
         'FILE_SYSTEM_ARN=$(aws efs describe-file-systems --region "$REGION" \\',
-        "  --file-system-id \"$FILE_SYSTEM_ID\" --query 'FileSystems[0].FileSystemArn' --output text)",
+        '  --file-system-id "$FILE_SYSTEM_ID" --output text \\',
+        "  --query 'FileSystems[0].FileSystemArn')",
         *_recovery_point("FILE_SYSTEM_ARN"),
     ]
     start = [
@@ -431,8 +408,8 @@ def _cluster_identifier(store: Store) -> list[str]:
 def _describe(store: Store, variable: str, query: str) -> list[str]:
     cli = _cluster_cli(store)
     return [
-        f'{variable}=$(aws {cli} describe-db-clusters --region "$REGION" --db-cluster-identifier "$CLUSTER" \\',
-        f"  --query '{query}' --output text)",
+        f'{variable}=$(aws {cli} describe-db-clusters --region "$REGION" \\',
+        f"  --db-cluster-identifier \"$CLUSTER\" --query '{query}' --output text)",
     ]
 
 
@@ -469,7 +446,8 @@ def _cluster(store: Store) -> list[str]:
         *_start(
             [
                 f'{{"DBClusterIdentifier": "${{RESTORED_CLUSTER}}", "Engine": "{engine}",',
-                ' "DBSubnetGroupName": "${SUBNET_GROUP}", "VpcSecurityGroupIds": "[\\"${SECURITY_GROUP}\\"]",',
+                ' "DBSubnetGroupName": "${SUBNET_GROUP}",',
+                ' "VpcSecurityGroupIds": "[\\"${SECURITY_GROUP}\\"]",',
                 ' "KmsKeyId": "${KEY_ARN}", "DBClusterParameterGroupName": "${PARAMETERS}",',
                 f' "EnableIAMDatabaseAuthentication": "{str(bool(iam)).lower()}"}}',
             ]
@@ -491,7 +469,8 @@ def _cluster(store: Store) -> list[str]:
                 *network,
                 'RESTORE_TIME="2026-01-31T09:30:00Z"  # edit: the moment to go back to (UTC)',
                 f'aws {cli} restore-db-cluster-to-point-in-time --region "$REGION" \\',
-                '  --source-db-cluster-identifier "$CLUSTER" --db-cluster-identifier "$RESTORED_CLUSTER" \\',
+                '  --source-db-cluster-identifier "$CLUSTER" \\',
+                '  --db-cluster-identifier "$RESTORED_CLUSTER" \\',
                 '  --restore-to-time "$RESTORE_TIME" --db-subnet-group-name "$SUBNET_GROUP" \\',
                 '  --vpc-security-group-ids "$SECURITY_GROUP" --kms-key-id "$KEY_ARN" \\',
                 '  --db-cluster-parameter-group-name "$PARAMETERS"'
@@ -509,23 +488,32 @@ def _add_instance(store: Store) -> list[str]:
     scaling = store.properties.get("ServerlessV2ScalingConfiguration")
     if scaling:
         lines += [
-            f'aws {cli} modify-db-cluster --region "$REGION" --db-cluster-identifier "$RESTORED_CLUSTER" \\',
+            f'aws {cli} modify-db-cluster --region "$REGION" \\',
+            '  --db-cluster-identifier "$RESTORED_CLUSTER" \\',
             f"  --serverless-v2-scaling-configuration MinCapacity={scaling['MinCapacity']},"
             f"MaxCapacity={scaling['MaxCapacity']} --apply-immediately",
         ]
     lines += [
-        f'aws {cli} create-db-instance --region "$REGION" --db-instance-identifier "$RESTORED_CLUSTER-1" \\',
+        f'aws {cli} create-db-instance --region "$REGION" \\',
+        '  --db-instance-identifier "$RESTORED_CLUSTER-1" \\',
         f'  --db-cluster-identifier "$RESTORED_CLUSTER" --engine {_engine(store)} '
         f"--db-instance-class {instance_class}",
-        f'aws {cli} wait db-instance-available --region "$REGION" --db-instance-identifier "$RESTORED_CLUSTER-1"',
+        f'aws {cli} wait db-instance-available --region "$REGION" \\',
+        '  --db-instance-identifier "$RESTORED_CLUSTER-1"',
     ]
     return lines
 
 
+def _literal_or(value, default: str) -> str:
+    """A template value that is a plain string, or the default (the CDK's master user name,
+    PostgreSQL's default database) where the template computes it."""
+    return value if isinstance(value, str) else default
+
+
 def _cluster_back(store: Store, cli: str) -> list[str]:
-    if cli == "rds":
-        user = store.properties.get("MasterUsername", "<user>")
-        database = store.properties.get("DatabaseName", "<database>")
+    if _engine(store).startswith("aurora-postgresql"):
+        user = _literal_or(store.properties.get("MasterUsername"), "postgres")
+        database = _literal_or(store.properties.get("DatabaseName"), "postgres")
         copy = [
             "",
             "For PostgreSQL, from a host in the stack's VPC that the database security group "
@@ -534,7 +522,8 @@ def _cluster_back(store: Store, cli: str) -> list[str]:
             *_fence(
                 [
                     'RESTORED_ENDPOINT=$(aws rds describe-db-clusters --region "$REGION" \\',
-                    "  --db-cluster-identifier \"$RESTORED_CLUSTER\" --query 'DBClusters[0].Endpoint' --output text)",
+                    '  --db-cluster-identifier "$RESTORED_CLUSTER" --output text \\',
+                    "  --query 'DBClusters[0].Endpoint')",
                     *_describe(store, "ENDPOINT", "DBClusters[0].Endpoint"),
                     f'pg_dump --host "$RESTORED_ENDPOINT" --username {user} --dbname {database} '
                     "--format custom --file restored.dump",
@@ -542,6 +531,13 @@ def _cluster_back(store: Store, cli: str) -> list[str]:
                     "--clean --if-exists restored.dump",
                 ]
             ),
+        ]
+    elif cli == "rds":
+        copy = [
+            "",
+            "From a host in the stack's VPC that the database security group admits, dump the "
+            "restored cluster's database with the engine's own tool and load it into the "
+            "stack's.",
         ]
     else:
         copy = [
@@ -560,10 +556,12 @@ def _cluster_back(store: Store, cli: str) -> list[str]:
         "",
         *_fence(
             [
-                f'aws {cli} delete-db-instance --region "$REGION" --db-instance-identifier "$RESTORED_CLUSTER-1"',
-                f'aws {cli} wait db-instance-deleted --region "$REGION" --db-instance-identifier "$RESTORED_CLUSTER-1"',
-                f'aws {cli} delete-db-cluster --region "$REGION" --db-cluster-identifier "$RESTORED_CLUSTER" \\',
-                "  --skip-final-snapshot",
+                f'aws {cli} delete-db-instance --region "$REGION" \\',
+                '  --db-instance-identifier "$RESTORED_CLUSTER-1"',
+                f'aws {cli} wait db-instance-deleted --region "$REGION" \\',
+                '  --db-instance-identifier "$RESTORED_CLUSTER-1"',
+                f'aws {cli} delete-db-cluster --region "$REGION" \\',
+                '  --db-cluster-identifier "$RESTORED_CLUSTER" --skip-final-snapshot',
             ]
         ),
     ]
