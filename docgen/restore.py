@@ -265,7 +265,8 @@ def _table(store: Store) -> list[str]:
         "4. Put the data back. The stack keeps its own table (it is retained when the stack "
         "goes) and no setting of this blueprint points the app at another table, so the "
         "restored items are copied into the stack's table: items with the same key get their "
-        "restored version back, items written since the recovery point stay."
+        "restored version back, items written since the recovery point stay (the copy needs "
+        "Python 3 with boto3)."
         + _replicas(store)
         + " Then the restored table, which has no point-in-time recovery, streams or "
         "time-to-live of its own, is deleted.",
@@ -548,8 +549,9 @@ def _cluster_back(store: Store, cli: str) -> list[str]:
             "does), from a host in the stack's VPC.",
         ]
     return [
-        "4. Put the data back. The stack keeps its own cluster (retained, deletion "
-        "protection on) and no setting of this blueprint points the app at another cluster, so "
+        "4. Put the data back. The stack keeps its own cluster (retained when the stack goes"
+        + (", deletion protection on" if store.properties.get("DeletionProtection") else "")
+        + ") and no setting of this blueprint points the app at another cluster, so "
         "the data you need is copied from the restored cluster into the stack's; then the "
         "restored cluster is deleted.",
         *copy,
