@@ -352,8 +352,9 @@ def _file_system(store: Store) -> list[str]:
     ]
     lines = _fence(find + [""] + start + [""] + _watch())
     points = _access_points(store)
+    plural = "s" if len(points) > 1 else ""
     seen = (
-        f"the blueprint's tasks mount it through its access point{'s' if len(points) > 1 else ''} "
+        f"the blueprint's clients mount it through its access point{plural} "
         f"({', '.join(f'`{p}`' for p in points)}) and cannot see that directory"
         if points
         else "the blueprint's clients do not read that directory"
@@ -364,7 +365,7 @@ def _file_system(store: Store) -> list[str]:
         "`aws-backup-restore_<time>` at the root of the file system, never over the files in "
         f"use; {seen}. No setting or task of this blueprint moves them: from a host in the "
         "stack's VPC that the file system's security group admits, mount the root over TLS "
-        "and move back what you need, e.g.:",
+        "(amazon-efs-utils) and copy back what you need, e.g.:",
         "",
     ]
     target = points[0] if points else "/"
