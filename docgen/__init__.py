@@ -26,6 +26,7 @@ GENERATORS = (
     "docgen.request_cost",  # per million requests, front end against front end (generated:requests)
     # every setting: type, allowed values, default, dev/prod values (generated:settings)
     "docgen.settings_reference",
+    "docgen.restore",  # what prod can get back and the commands to (generated:restore)
 )
 
 
