@@ -47,16 +47,14 @@ class SiteDomainSettings(Settings):
     @model_validator(mode="after")
     def _site_domain_rules(self, info: ValidationInfo) -> SiteDomainSettings:
         require(
-            not self.certificate_arn or bool(self.domain_names),
+            bool(self.domain_names)
+            or (
+                self.certificate_arn is None
+                and (self.hosted_zone_id is None or self._names_in_zone())
+            ),
             "domain_names",
             self.domain_names,
-            "certificate_arn is the certificate of domain_names: give at least one name",
-        )
-        require(
-            self.hosted_zone_id is None or bool(self._names_in_zone()),
-            "hosted_zone_id",
-            self.hosted_zone_id,
-            "the zone is for the domain names: set domain_names too",
+            "certificate_arn/hosted_zone_id need at least one domain name",
         )
         require(
             (self.hosted_zone_id is None) == (self.hosted_zone_name is None),

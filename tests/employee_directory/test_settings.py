@@ -82,7 +82,7 @@ def test_settings_are_frozen():
             {"domain_names": ["people.other.io"], **ZONE},
             "'people.other.io' is not in the hosted zone 'corp.io'",
         ),
-        ({**ZONE}, f"setting '{WHERE}.hosted_zone_id'"),
+        ({**ZONE}, f"setting '{WHERE}.domain_names' is (); certificate_arn/hosted_zone_id need"),
         (
             {"domain_names": ["people.corp.io"], "hosted_zone_id": "Z0123456789ABCDEFGHIJ"},
             f"setting '{WHERE}.hosted_zone_name' is None",

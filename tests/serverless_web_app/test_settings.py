@@ -106,11 +106,12 @@ def test_prod_without_a_domain_names_the_setting_and_the_opt_out(hosting):
         ),
         (
             {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "corp.io"},
-            "set domain_names too",
+            "need at least one domain name",
         ),
         (
             {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"},
-            f"setting '{WHERE}.domain_names' is (); certificate_arn is the certificate of",
+            f"setting '{WHERE}.domain_names' is (); certificate_arn/hosted_zone_id need at least "
+            "one domain name",
         ),
     ],
 )
