@@ -691,7 +691,7 @@ def check_domains(preflight: Preflight) -> Iterator[CheckResult]:
     ZREPLACEWITHYOURZONE so that they synthesize without an account (house/domains.py). No
     certificate for such a name can ever be validated: a deploy would wait for DNS validation
     until CloudFormation gives up. Read from the template alone: certificate names, alias
-    records and their zones, CloudFront aliases."""
+    records and their zones, CloudFront aliases, Amplify Hosting domain associations."""
     names: set[str] = set()
     zones: set[str] = set()
     for _, r in resources(preflight.template, "AWS::CertificateManager::Certificate"):
@@ -704,6 +704,11 @@ def check_domains(preflight: Preflight) -> Iterator[CheckResult]:
         zones.add(p.get("HostedZoneId"))
     for _, r in resources(preflight.template, "AWS::CloudFront::Distribution"):
         names.update(r.get("Properties", {}).get("DistributionConfig", {}).get("Aliases", []))
+    for _, r in resources(preflight.template, "AWS::Amplify::Domain"):
+        zone = r.get("Properties", {}).get("DomainName")
+        if isinstance(zone, str):
+            prefixes = [s.get("Prefix") for s in r["Properties"].get("SubDomainSettings", [])]
+            names.update(f"{p}.{zone}" if p else zone for p in prefixes if isinstance(p, str))
     names = {n.rstrip(".") for n in names if isinstance(n, str)}
     zones = {z for z in zones if isinstance(z, str)}
     if not names and not zones:

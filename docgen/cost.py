@@ -736,6 +736,9 @@ PER_REQUEST = {
 # Types that cost nothing of their own (their cost, if any, is another resource's line).
 FREE = {
     "AWS::Amplify::Branch",  # billed through its app (builds, storage, data served)
+    # A domain association and its Amplify-managed certificate: Amplify Hosting's price list has
+    # no line for either (only builds, storage, data served and requests).
+    "AWS::Amplify::Domain",
     "Custom::AWS",  # AwsCustomResource: a deploy-time Lambda call
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::ApiKey",

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from house.settings import Settings, require
-from house.types import EmailAddress, GravitonInstanceType, Ipv4Cidr, PriceClass
+from house.settings import require, require_domain_in_prod, require_in_zone
+from house.types import DomainName, EmailAddress, GravitonInstanceType, Ipv4Cidr, PriceClass
+from patterns.web.site_domain import SiteDomainSettings
 
 
-class EmployeeDirectorySettings(Settings):
+class EmployeeDirectorySettings(SiteDomainSettings):
+    """The serverless site's domain settings (domain_names, certificate_arn, hosted_zone_id,
+    hosted_zone_name, allow_tls_below_1_2) are `SiteDomainSettings`'; the classic load balancer
+    has its own name (classic_domain_name) in the same hosted zone."""
+
     # -- which stacks ---------------------------------------------------------------------------
     classic: bool = Field(
         True,
@@ -36,6 +41,13 @@ class EmployeeDirectorySettings(Settings):
         description="Instance type of the classic app (Graviton, arm64 AMI). Billed per "
         "instance-hour, idle or not.",
     )
+    fallback_instance_types: tuple[GravitonInstanceType, ...] = Field(
+        (),
+        max_length=5,
+        description="Graviton types the classic group launches, in this order, when "
+        "instance_type has no capacity in an AZ (billed per instance-hour like it while they "
+        "run); none = instance_type only.",
+    )
     min_instances: int = Field(1, ge=1, le=100, description="Fewest classic app instances.")
     max_instances: int = Field(2, ge=1, le=100, description="Most classic app instances.")
     cpu_target_percent: int = Field(
@@ -47,9 +59,22 @@ class EmployeeDirectorySettings(Settings):
         le=100_000,
         description="Load balancer requests per instance per minute the group scales to keep.",
     )
+    classic_domain_name: DomainName | None = Field(
+        None,
+        description="The classic app on this name, over HTTPS (an ACM certificate validated in "
+        "hosted_zone_id's zone, ELB's TLS 1.2+ policy, an alias A record); port 80 then only "
+        "redirects to it. null = plain HTTP on the load balancer's name (prod refuses that "
+        "unless allow_plain_http).",
+    )
+    allow_plain_http: bool = Field(
+        False,
+        description="Prod only: true lets the classic app go without classic_domain_name, "
+        "serving the directory over plain HTTP (no TLS at all) on the load balancer's name. "
+        "Off, prod without it is an error.",
+    )
     allowed_cidrs: tuple[Ipv4Cidr, ...] = Field(
         (),
-        description="Networks whose clients may reach the classic app's load balancer (HTTP): "
+        description="Networks whose clients may reach the classic app's load balancer: "
         "your office or VPN, e.g. 203.0.113.0/24. Empty: no one (deploys, serves nobody). "
         "0.0.0.0/0 opens the directory, writes included, to the internet.",
     )
@@ -109,13 +134,43 @@ class EmployeeDirectorySettings(Settings):
     )
 
     @model_validator(mode="after")
-    def _rules(self) -> EmployeeDirectorySettings:
+    def _rules(self, info: ValidationInfo) -> EmployeeDirectorySettings:
         require(
             self.classic or self.serverless,
             "classic",
             self.classic,
             "at least one of classic and serverless must be true",
         )
+        require(
+            len(set(self.fallback_instance_types)) == len(self.fallback_instance_types)
+            and self.instance_type not in self.fallback_instance_types,
+            "fallback_instance_types",
+            self.fallback_instance_types,
+            f"each type once, and not instance_type ({self.instance_type}) itself",
+        )
+        require(
+            self.classic_domain_name is None or self.hosted_zone_id is not None,
+            "hosted_zone_id",
+            self.hosted_zone_id,
+            "classic_domain_name's certificate is validated, and its alias record written, in "
+            "this Route 53 zone: set hosted_zone_id and hosted_zone_name",
+        )
+        if self.classic_domain_name is not None:
+            require_in_zone(
+                "classic_domain_name",
+                self.classic_domain_name,
+                [self.classic_domain_name],
+                self.hosted_zone_name,
+            )
+        if self.classic:
+            require_domain_in_prod(
+                info,
+                domain_setting="classic_domain_name",
+                domain=self.classic_domain_name,
+                opt_out_setting="allow_plain_http",
+                opt_out=self.allow_plain_http,
+                gives_up="plain HTTP, with no TLS at all",
+            )
         require(
             self.min_instances <= self.max_instances,
             "min_instances",
@@ -135,3 +190,9 @@ class EmployeeDirectorySettings(Settings):
             "MFA and threat protection are settings of the HR admin sign-in: set hr_admin true",
         )
         return self
+
+    def _builds_site(self) -> bool:
+        return self.serverless
+
+    def _names_in_zone(self) -> tuple[str, ...]:
+        return (*self.domain_names, *filter(None, [self.classic_domain_name]))

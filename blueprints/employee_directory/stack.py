@@ -4,7 +4,8 @@ docs/employee-directory.md.
 
 EmployeeDirectoryClassic (`EmployeeDirectoryClassic-<stage>`), the notes' first design:
 
-    browsers in allowed_cidrs --HTTP--> ALB (public subnets, access logs)
+    browsers in allowed_cidrs --HTTPS--> ALB (public subnets, access logs; with
+        classic_domain_name HTTPS with TLS 1.2+ and port 80 only redirecting, else plain HTTP)
         --> Auto Scaling group of Graviton instances (isolated subnets: no internet route,
             no NAT; launch template, IMDSv2, no key pair; CPU and request-count scaling)
               app: classic_server/ on waitress, the shared routes (classic_app.py)
@@ -14,8 +15,8 @@ EmployeeDirectoryClassic (`EmployeeDirectoryClassic-<stage>`), the notes' first 
 
 EmployeeDirectoryServerless (`EmployeeDirectoryServerless-<stage>`), the redesign:
 
-    browsers --HTTPS--> CloudFront (security headers, optional WAF; +Edge companion outside
-                        us-east-1 for the WAF)
+    browsers --HTTPS--> CloudFront (security headers, optional WAF, domain_names with TLS 1.2+;
+                        +Edge companion outside us-east-1 for the WAF and certificate)
         /*      --OAC--> the site bucket (the same page as classic)
         /api/*  -------> API Gateway REST (from the contract) --> one Lambda per operation
                          (HR admin group's Cognito authorizer on the writes)
@@ -51,7 +52,7 @@ from house.compliance import acknowledge, add_serverless_checks
 from house.defaults import access_log_bucket, customer_key, log_group
 from house.network import ISOLATED, InterfaceEndpoints, vpc
 from house.settings import Instance
-from patterns.compute.web_tier import WebTier
+from patterns.compute.web_tier import WebTier, WebTierDomain
 from patterns.identity.user_identity import UserIdentity, UserIdentityOptions
 from patterns.web.static_site import StaticSite
 
@@ -167,6 +168,12 @@ class EmployeeDirectoryClassicStack(cdk.Stack):
             instance_subnets=ISOLATED,
             access_logs=self.access_logs,
             instance_type=settings.instance_type,
+            fallback_instance_types=settings.fallback_instance_types,
+            domain=WebTierDomain(
+                settings.classic_domain_name, settings.hosted_zone_id, settings.hosted_zone_name
+            )
+            if settings.classic_domain_name
+            else None,
             min_instances=settings.min_instances,
             max_instances=settings.max_instances,
             cpu_target_percent=settings.cpu_target_percent,
@@ -183,7 +190,9 @@ class EmployeeDirectoryClassicStack(cdk.Stack):
                 pause_time=cdk.Duration.minutes(5),
             ),
             descriptions={
-                "load_balancer": "Employee directory load balancer: HTTP from allowed_cidrs only",
+                "load_balancer": "Employee directory load balancer: "
+                f"{'HTTPS (port 80 redirects)' if settings.classic_domain_name else 'HTTP'} "
+                "from allowed_cidrs only",
                 "instances": "Employee directory instances: the app port from the load balancer "
                 "only, no SSH",
                 "egress": "HTTPS to the VPC endpoints (the subnets have no other route)",
@@ -191,8 +200,9 @@ class EmployeeDirectoryClassicStack(cdk.Stack):
                 "prefixes, the app's asset and log group, Session Manager",
             },
         )
+        protocol = "HTTPS" if settings.classic_domain_name else "HTTP"
         for cidr in settings.allowed_cidrs:
-            self.web.allow_clients(ec2.Peer.ipv4(cidr), f"HTTP from {cidr} (allowed_cidrs)")
+            self.web.allow_clients(ec2.Peer.ipv4(cidr), f"{protocol} from {cidr} (allowed_cidrs)")
         if "0.0.0.0/0" in settings.allowed_cidrs:
             acknowledge(
                 self.web.load_balancer_security_group,
@@ -212,7 +222,11 @@ class EmployeeDirectoryClassicStack(cdk.Stack):
         # The load balancer's name is AWS's choice (known after the deploy), and naming it here
         # would make the bucket wait for it while its access logs wait for the bucket: the
         # region's load balancer names instead. The pre-signed POST is what admits an upload.
-        self.data.allow_uploads_from([f"http://*.{self.region}.elb.{self.url_suffix}"])
+        self.data.allow_uploads_from(
+            [self.web.url]
+            if settings.classic_domain_name
+            else [f"http://*.{self.region}.elb.{self.url_suffix}"]
+        )
         self._gateway_endpoints()
         self._monitoring(settings, stage.removal_policy)
         self._outputs(settings)
@@ -377,7 +391,7 @@ class EmployeeDirectoryClassicStack(cdk.Stack):
         cdk.CfnOutput(
             self,
             "SiteUrl",
-            value=f"http://{self.web.dns_name}",
+            value=self.web.url,
             description="The directory (reachable from allowed_cidrs only)",
         )
         cdk.CfnOutput(
@@ -467,6 +481,7 @@ class EmployeeDirectoryServerlessStack(cdk.Stack):
             extra_content=[s3deploy.Source.json_data("config.json", site_config)],
             content_security_policy=content_security_policy(self.data, *connect),
             price_class=_PRICE_CLASSES[settings.price_class],
+            domain=settings.site_domain(),
             waf=settings.waf,
             waf_rate_limit=settings.waf_rate_limit,
             comment=f"Employee directory ({stage.name})",
@@ -495,7 +510,9 @@ class EmployeeDirectoryServerlessStack(cdk.Stack):
         # The distribution's name is CloudFront's choice, and the site's security headers name
         # the bucket: naming the distribution here would be a cycle. The pre-signed POST, not
         # CORS, is what admits an upload.
-        self.data.allow_uploads_from(["https://*.cloudfront.net"])
+        self.data.allow_uploads_from(
+            [f"https://{name}" for name in settings.domain_names] or ["https://*.cloudfront.net"]
+        )
         self._outputs()
 
     def _outputs(self) -> None:

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from house.settings import require, require_domain_in_prod, require_in_zone
+from house.settings import require
 from house.types import (
-    CloudFrontCertificateArn,
     DomainName,
     EmailAddress,
-    HostedZoneId,
-    HostedZoneName,
     OneLine,
     PriceClass,
     Region,
     S3Folder,
 )
 from patterns.data.dax_cache import DaxSettings
+from patterns.web.site_domain import SiteDomainSettings
 from patterns.web.static_site import DEFAULT_CSP
 
 
-class MyBlogSettings(DaxSettings):
+class MyBlogSettings(DaxSettings, SiteDomainSettings):
+    """The site's domain settings (domain_names, certificate_arn, hosted_zone_id,
+    hosted_zone_name, allow_tls_below_1_2) are `SiteDomainSettings`'."""
+
     RENAMED = {
         "api_cache_seconds": "api_cache_ttl_seconds",
         "api_max_cache_seconds": "api_cache_max_ttl_seconds",
@@ -81,30 +82,6 @@ class MyBlogSettings(DaxSettings):
         description="CloudFront edges that serve the blog: PriceClass_100 (North America and "
         "Europe) is the cheapest, PriceClass_All adds every edge at higher request and transfer "
         "prices.",
-    )
-    domain_names: tuple[DomainName, ...] = Field(
-        (),
-        description="Your own names for the site, served with TLS 1.2+ only; none = the "
-        "*.cloudfront.net name, with which CloudFront also accepts TLS 1.0/1.1 (prod refuses "
-        "that unless allow_tls_below_1_2).",
-    )
-    certificate_arn: CloudFrontCertificateArn | None = Field(
-        None,
-        description="An existing ACM certificate for domain_names; null = one is created "
-        "(validated in hosted_zone_id's zone).",
-    )
-    hosted_zone_id: HostedZoneId | None = Field(
-        None,
-        description="Route 53 zone of domain_names: certificate validation and alias records.",
-    )
-    hosted_zone_name: HostedZoneName | None = Field(
-        None, description="Name of the hosted_zone_id zone."
-    )
-    allow_tls_below_1_2: bool = Field(
-        False,
-        description="Prod only: true lets prod go without domain_names, on the *.cloudfront.net "
-        "certificate, with which CloudFront accepts TLS 1.0 and 1.1 from viewers whatever the "
-        "security policy says. Off, prod without a domain is an error.",
     )
     waf: bool = Field(
         False,
@@ -199,28 +176,6 @@ class MyBlogSettings(DaxSettings):
             "content_security_policy",
             self.content_security_policy,
             "expected one line with at least a default-src directive",
-        )
-        require(
-            not (self.certificate_arn or self.hosted_zone_id) or bool(self.domain_names),
-            "domain_names",
-            self.domain_names,
-            "certificate_arn/hosted_zone_id need at least one domain name",
-        )
-        require(
-            self.hosted_zone_name is None or self.hosted_zone_id is not None,
-            "hosted_zone_name",
-            self.hosted_zone_name,
-            "names the hosted_zone_id zone: set hosted_zone_id too",
-        )
-        require_in_zone("domain_names", self.domain_names, self.domain_names, self.hosted_zone_name)
-        require_domain_in_prod(
-            info,
-            domain_setting="domain_names",
-            domain=self.domain_names,
-            opt_out_setting="allow_tls_below_1_2",
-            opt_out=self.allow_tls_below_1_2,
-            gives_up="the *.cloudfront.net certificate, with which CloudFront accepts TLS 1.0 "
-            "and 1.1",
         )
         require(
             self.api_cache_ttl_seconds <= self.api_cache_max_ttl_seconds,

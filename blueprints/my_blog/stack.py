@@ -45,7 +45,7 @@ from house.origin_verify import OriginVerify
 from house.settings import Instance
 from patterns.data.dax_cache import DaxCache
 from patterns.events.photo_thumbnails import PhotoThumbnails
-from patterns.web.static_site import CustomDomain, StaticSite
+from patterns.web.static_site import StaticSite
 
 STACK_ID = "MyBlog"
 SITE_CONTENT = Path(__file__).resolve().parents[2] / "site"
@@ -96,14 +96,7 @@ class MyBlogStack(cdk.Stack):
             content=SITE_CONTENT,
             content_security_policy=settings.content_security_policy,
             price_class=_PRICE_CLASSES[settings.price_class],
-            domain=CustomDomain(
-                names=settings.domain_names,
-                certificate_arn=settings.certificate_arn,
-                hosted_zone_id=settings.hosted_zone_id,
-                hosted_zone_name=settings.hosted_zone_name,
-            )
-            if settings.domain_names
-            else None,
+            domain=settings.site_domain(),
             waf=settings.waf,
             waf_rate_limit=settings.waf_rate_limit,
             comment=f"{settings.blog_name} ({stage.name})",

@@ -33,6 +33,7 @@ resource.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -131,7 +132,7 @@ class AmplifySite(Construct):
         )
         self.repository = repository
         self.url = f"https://{branch.replace('/', '-')}.{self.app.attr_default_domain}"
-        self.staging = self.deployment = self.release = None
+        self.staging = self.deployment = self.release = self.domain = None
         self.branch = amplify.CfnBranch(
             self,
             "Branch",
@@ -141,6 +142,42 @@ class AmplifySite(Construct):
             enable_auto_build=repository is not None,
             enable_pull_request_preview=False,
         )
+
+    def add_domain(
+        self, names: Sequence[str], *, zone_name: str, certificate_arn: str | None
+    ) -> amplify.CfnDomain:
+        """Serve the branch at `names` (each the zone's apex or a name below it): Amplify
+        Hosting associates the zone `zone_name` with one prefix per name, issues a managed
+        certificate (or uses `certificate_arn`, a us-east-1 ACM certificate) and, for a Route 53
+        zone in this account, writes the validation and alias records itself. `url` becomes
+        https://<first name>."""
+        zone = zone_name.rstrip(".")
+        prefixes = []
+        for name in names:
+            if name != zone and not name.endswith("." + zone):
+                raise ValueError(f"AmplifySite: {name!r} is not in the zone {zone!r}")
+            prefixes.append(name[: -len(zone)].rstrip("."))
+        self.domain = amplify.CfnDomain(
+            self,
+            "Domain",
+            app_id=self.app.attr_app_id,
+            domain_name=zone,
+            sub_domain_settings=[
+                amplify.CfnDomain.SubDomainSettingProperty(
+                    prefix=prefix, branch_name=self.branch_name
+                )
+                for prefix in prefixes
+            ],
+            enable_auto_sub_domain=False,
+            certificate_settings=amplify.CfnDomain.CertificateSettingsProperty(
+                certificate_type="CUSTOM", custom_certificate_arn=certificate_arn
+            )
+            if certificate_arn
+            else amplify.CfnDomain.CertificateSettingsProperty(certificate_type="AMPLIFY_MANAGED"),
+        )
+        self.domain.add_dependency(self.branch)
+        self.url = f"https://{names[0]}"
+        return self.domain
 
     def publish(
         self,

@@ -3,7 +3,10 @@
 values.
 
 The sign-in settings are the UserIdentity pattern's (`SignInOptions`): this model inherits them,
-so the stack hands its settings to the pattern as they are.
+so the stack hands its settings to the pattern as they are. The domain settings (domain_names,
+certificate_arn, hosted_zone_id, hosted_zone_name, allow_tls_below_1_2) are the site's
+(`SiteDomainSettings`): with hosting=cloudfront on the distribution, with hosting=amplify an
+Amplify Hosting domain association.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from house.settings import require
 from house.types import OneLine, PriceClass, matching
 from patterns.identity.user_identity import SignInOptions
+from patterns.web.site_domain import SiteDomainSettings
 
 # A Git repository Amplify Hosting can build from: https://<host>/<owner>/<repo>.
 GitRepository = matching(
@@ -34,7 +38,7 @@ RepositoryFolder = matching(
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "glpat-", "ATBB")
 
 
-class ServerlessWebAppSettings(SignInOptions):
+class ServerlessWebAppSettings(SignInOptions, SiteDomainSettings):
     hosting: Literal["cloudfront", "amplify"] = Field(
         "cloudfront",
         description="cloudfront: the house static site (private S3 bucket, CloudFront with OAC, "
@@ -126,6 +130,13 @@ class ServerlessWebAppSettings(SignInOptions):
             "amplify_repository and amplify_token_secret go together: Amplify needs a token "
             "to connect the repository, and a token without a repository is unused",
         )
+        require(
+            self.hosting == "cloudfront" or not self.domain_names or bool(self.hosted_zone_name),
+            "hosted_zone_name",
+            self.hosted_zone_name,
+            "hosting=amplify associates domain_names through their zone: Amplify Hosting takes "
+            "the zone's apex and a prefix per name; set hosted_zone_id and hosted_zone_name",
+        )
         if self.amplify_token_secret is not None:
             require(
                 not self.amplify_token_secret.startswith(_TOKEN_PREFIXES)
@@ -138,3 +149,11 @@ class ServerlessWebAppSettings(SignInOptions):
                 "template",
             )
         return self
+
+    def _without_a_domain(self) -> str:
+        if self.hosting == "amplify":
+            return (
+                "the *.amplifyapp.com name, whose certificate and TLS policy are Amplify's and "
+                "no setting of this stack can raise"
+            )
+        return super()._without_a_domain()

@@ -110,6 +110,7 @@ class ServerlessWebAppStack(cdk.Stack):
                 content=SITE_CONTENT,
                 content_security_policy=csp,
                 price_class=_PRICE_CLASSES[settings.price_class],
+                domain=settings.site_domain(),
                 waf=settings.waf,
                 waf_rate_limit=settings.waf_rate_limit,
                 comment=f"{settings.app_name} ({stage.name})",
@@ -130,6 +131,12 @@ class ServerlessWebAppStack(cdk.Stack):
                 token_secret=settings.amplify_token_secret,
                 site_folder=settings.amplify_site_folder,
             )
+            if settings.domain_names:
+                self.amplify.add_domain(
+                    settings.domain_names,
+                    zone_name=settings.hosted_zone_name,
+                    certificate_arn=settings.certificate_arn,
+                )
             site_url = self.amplify.url
 
         self.identity = UserIdentity(

@@ -36,6 +36,7 @@ from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import LOAD_BALANCER_TLS_POLICY, file_system, load_balancer
 from house.network import availability_zones
 from house.settings import keeps_data
+from patterns.compute.web_tier import acknowledge_mixed_instances, launch_options
 
 # Where the instances mount EFS, and the URL prefix the files are served under.
 MOUNT_POINT = "/mnt/efs"
@@ -86,13 +87,6 @@ class UpdateServer(Construct):
         fallback_instance_types: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
-        if instance_type in fallback_instance_types or len(set(fallback_instance_types)) != len(
-            fallback_instance_types
-        ):
-            raise ValueError(
-                f"fallback_instance_types {list(fallback_instance_types)}: each type once, and "
-                f"not instance_type ({instance_type}) itself"
-            )
         port = 443 if origin_certificate else 80
 
         # -- load balancer: internal, CloudFront's only way in ----------------------------------
@@ -214,29 +208,6 @@ class UpdateServer(Construct):
                 )
             ],
         )
-        # With fallbacks, the group launches the first type that has capacity, in this order,
-        # on demand: instance_type while it can (same price and behaviour as without), another
-        # when an AZ runs out of it (CT.AUTOSCALING.PR.6).
-        launch = (
-            {
-                "mixed_instances_policy": autoscaling.MixedInstancesPolicy(
-                    launch_template=self.launch_template,
-                    launch_template_overrides=[
-                        autoscaling.LaunchTemplateOverrides(instance_type=ec2.InstanceType(t))
-                        for t in (instance_type, *fallback_instance_types)
-                    ],
-                    instances_distribution=autoscaling.InstancesDistribution(
-                        on_demand_allocation_strategy=(
-                            autoscaling.OnDemandAllocationStrategy.PRIORITIZED
-                        ),
-                        on_demand_base_capacity=0,
-                        on_demand_percentage_above_base_capacity=100,
-                    ),
-                )
-            }
-            if fallback_instance_types
-            else {"launch_template": self.launch_template}
-        )
         self.auto_scaling_group = autoscaling.AutoScalingGroup(
             self,
             "Instances",
@@ -253,16 +224,11 @@ class UpdateServer(Construct):
                 min_instances_in_service=min_instances if max_instances > min_instances else 0
             ),
             group_metrics=[autoscaling.GroupMetrics.all()],
-            **launch,
+            # With fallbacks, a mixed-instances policy (CT.AUTOSCALING.PR.6).
+            **launch_options(self.launch_template, instance_type, fallback_instance_types),
         )
         if fallback_instance_types:
-            acknowledge(
-                self.auto_scaling_group,
-                "AwsSolutions-EC26",
-                "cdk-nag cannot follow this group's mixed-instances policy to its launch template "
-                "(the rule errors on the reference); that template's one EBS volume, the root "
-                "gp3 volume, is encrypted, for every instance type the policy lists.",
-            )
+            acknowledge_mixed_instances(self.auto_scaling_group)
         # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
         # what Control Tower checks (CT.AUTOSCALING.PR.1).
         self.auto_scaling_group.node.default_child.availability_zones = availability_zones(

@@ -1,8 +1,10 @@
 """WebTier: an internet-facing ALB in front of an Auto Scaling group of Graviton instances
 launched from a launch template, the way a new account lets you build one.
 
-    clients --HTTP--> ALB (drops invalid headers, desync mitigation, access logs to the stack's
-                      log bucket; security group: only the ingress the caller adds)
+    clients --HTTPS--> ALB (with `domain`: HTTPS :443, ELB's TLS 1.2+ policy, port 80 only
+                      redirects; without: plain HTTP :80. Drops invalid headers, desync
+                      mitigation, access logs to the stack's log bucket; security group: only
+                      the ingress the caller adds)
                         --> target group (health check on `health_check_path`)
                               --> Auto Scaling group (launch template: Amazon Linux 2023 arm64,
                                   IMDSv2 only with one hop, encrypted gp3 root volume, detailed
@@ -28,25 +30,85 @@ changing, i.e. without CloudFormation replacing its load balancer and instances.
 gives it a construct of its own (`WebTier(Construct(self, "Web"), ...)`).
 
 Attributes: load_balancer_security_group, load_balancer, instance_security_group, role,
-launch_template, auto_scaling_group, target_group, listener, dns_name.
+launch_template, auto_scaling_group, target_group, listener (HTTPS with a domain, else HTTP),
+certificate (None without a domain), dns_name, url.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from house.compliance import acknowledge
-from house.defaults import load_balancer
+from house.defaults import LOAD_BALANCER_TLS_POLICY, load_balancer
+from house.edge import domain_certificate, hosted_zone
 from house.network import availability_zones
 from house.settings import keeps_data
 
 SSM_POLICY = "AmazonSSMManagedInstanceCore"
+
+
+@dataclasses.dataclass(frozen=True)
+class WebTierDomain:
+    """The tier's name in a Route 53 hosted zone of yours: a certificate validated in it, an
+    alias A record to the load balancer."""
+
+    domain_name: str
+    hosted_zone_id: str
+    hosted_zone_name: str
+
+
+def launch_options(
+    launch_template: ec2.ILaunchTemplate, instance_type: str, fallback_instance_types: Sequence[str]
+) -> dict:
+    """The AutoScalingGroup arguments that launch `launch_template`: with fallbacks, a
+    mixed-instances policy that launches the first type with capacity, in this order, on demand:
+    `instance_type` while it can (same price and behaviour as without), another when an AZ runs
+    out of it (CT.AUTOSCALING.PR.6). Each type once, and not `instance_type` (ValueError)."""
+    if instance_type in fallback_instance_types or len(set(fallback_instance_types)) != len(
+        fallback_instance_types
+    ):
+        raise ValueError(
+            f"fallback_instance_types {list(fallback_instance_types)}: each type once, and "
+            f"not instance_type ({instance_type}) itself"
+        )
+    if not fallback_instance_types:
+        return {"launch_template": launch_template}
+    return {
+        "mixed_instances_policy": autoscaling.MixedInstancesPolicy(
+            launch_template=launch_template,
+            launch_template_overrides=[
+                autoscaling.LaunchTemplateOverrides(instance_type=ec2.InstanceType(t))
+                for t in (instance_type, *fallback_instance_types)
+            ],
+            instances_distribution=autoscaling.InstancesDistribution(
+                on_demand_allocation_strategy=autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+                on_demand_base_capacity=0,
+                on_demand_percentage_above_base_capacity=100,
+            ),
+        )
+    }
+
+
+def acknowledge_mixed_instances(group: autoscaling.AutoScalingGroup) -> None:
+    """cdk-nag's EC26 on a group launched through `launch_options` with fallbacks."""
+    acknowledge(
+        group,
+        "AwsSolutions-EC26",
+        "cdk-nag cannot follow this group's mixed-instances policy to its launch template "
+        "(the rule errors on the reference); that template's one EBS volume, the root "
+        "gp3 volume, is encrypted, for every instance type the policy lists.",
+    )
 
 
 class WebTier:
@@ -73,6 +135,12 @@ class WebTier:
         root_volume_gb: default 8.
         listener_default_action: default forward to the target group (e.g. a fixed 403 when
             only requests matching a rule may pass).
+        fallback_instance_types: Graviton types the group launches, in this order, when
+            `instance_type` has no capacity (`launch_options`); default (), `instance_type` only.
+        domain: serve HTTPS on this name (WebTierDomain): a DNS-validated ACM certificate
+            (`certificate`), a listener on 443 with LOAD_BALANCER_TLS_POLICY, port 80 only
+            redirecting to it, an alias A record; `url` is https://<name>. Default None: plain
+            HTTP on port 80 at the load balancer's name (`certificate` None).
     """
 
     def __init__(
@@ -96,6 +164,8 @@ class WebTier:
         update_policy: autoscaling.UpdatePolicy | None = None,
         root_volume_gb: int = 8,
         listener_default_action: elbv2.ListenerAction | None = None,
+        fallback_instance_types: Sequence[str] = (),
+        domain: WebTierDomain | None = None,
     ) -> None:
         if not 1 <= min_instances <= max_instances:
             raise ValueError(
@@ -179,7 +249,6 @@ class WebTier:
             "Instances",
             vpc=vpc,
             vpc_subnets=instance_subnets,
-            launch_template=self.launch_template,
             min_capacity=min_instances,
             max_capacity=max_instances,
             health_checks=autoscaling.HealthChecks.with_additional_checks(
@@ -192,7 +261,10 @@ class WebTier:
                 min_instances_in_service=min_instances if max_instances > min_instances else 0
             ),
             group_metrics=[autoscaling.GroupMetrics.all()],
+            **launch_options(self.launch_template, instance_type, fallback_instance_types),
         )
+        if fallback_instance_types:
+            acknowledge_mixed_instances(self.auto_scaling_group)
         # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
         # what Control Tower checks (CT.AUTOSCALING.PR.1).
         self.auto_scaling_group.node.default_child.availability_zones = availability_zones(
@@ -226,14 +298,51 @@ class WebTier:
                 unhealthy_threshold_count=3,
             ),
         )
-        self.listener = self.load_balancer.add_listener(
-            "Http",
-            port=80,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            open=False,  # ingress is exactly what the caller adds to the security group
-            default_action=listener_default_action
-            or elbv2.ListenerAction.forward([self.target_group]),
+        default_action = listener_default_action or elbv2.ListenerAction.forward(
+            [self.target_group]
         )
+        self.domain, self.certificate = domain, None
+        if domain is None:
+            self.listener = self.load_balancer.add_listener(
+                "Http",
+                port=80,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                open=False,  # ingress is exactly what the caller adds to the security group
+                default_action=default_action,
+            )
+        else:
+            self.certificate = domain_certificate(
+                scope,
+                "Certificate",
+                domain_names=[domain.domain_name],
+                hosted_zone_id=domain.hosted_zone_id,
+                hosted_zone_name=domain.hosted_zone_name,
+            )
+            self.listener = self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[self.certificate],
+                ssl_policy=LOAD_BALANCER_TLS_POLICY,
+                open=False,
+                default_action=default_action,
+            )
+            # Port 80 answers only a redirect to HTTPS, to the same clients.
+            self.load_balancer.add_redirect(source_port=80, target_port=443, open=False)
+            route53.ARecord(
+                scope,
+                "AliasRecord",
+                zone=hosted_zone(
+                    scope,
+                    "Zone",
+                    hosted_zone_id=domain.hosted_zone_id,
+                    hosted_zone_name=domain.hosted_zone_name,
+                ),
+                record_name=domain.domain_name,
+                target=route53.RecordTarget.from_alias(
+                    route53_targets.LoadBalancerTarget(self.load_balancer)
+                ),
+            )
         if requests_per_instance_per_minute is not None:
             # Request count tracks load that CPU misses (an app waiting on DynamoDB or S3).
             self.auto_scaling_group.scale_on_request_count(
@@ -244,6 +353,16 @@ class WebTier:
     def dns_name(self) -> str:
         return self.load_balancer.load_balancer_dns_name
 
+    @property
+    def url(self) -> str:
+        if self.domain is not None:
+            return f"https://{self.domain.domain_name}"
+        return cdk.Fn.join("", ["http://", self.dns_name])
+
     def allow_clients(self, peer: ec2.IPeer, description: str) -> None:
-        """Admit HTTP from `peer` to the load balancer (nothing is admitted until called)."""
+        """Admit `peer` to the load balancer (nothing is admitted until called): HTTP, and with
+        a domain HTTPS as well (port 80 then only redirects)."""
+        if self.domain is not None:
+            self.load_balancer_security_group.add_ingress_rule(peer, ec2.Port.tcp(443), description)
+            description += ": port 80, redirected to HTTPS"
         self.load_balancer_security_group.add_ingress_rule(peer, ec2.Port.tcp(80), description)

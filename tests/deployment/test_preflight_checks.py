@@ -1006,6 +1006,34 @@ def test_the_shipped_placeholder_domain_fails_until_it_is_yours(aws, tmp_path):
     assert list(check_domains(preflight_for(plain, boto3.Session()))) == []
 
 
+def test_an_amplify_domain_association_on_the_placeholder_zone_fails(aws, tmp_path):
+    """ServerlessWebAppAmplify's prod profile associates rides-amplify.example.com with the app:
+    the name is the zone (DomainName) plus a prefix, and the preflight reads it so."""
+    from deployment.preflight_checks import check_domains
+
+    def stack(zone: str, prefixes: list[str], folder: str):
+        return write_assembly(
+            tmp_path / folder,
+            template(
+                Domain=resource(
+                    "AWS::Amplify::Domain",
+                    AppId="d1",
+                    DomainName=zone,
+                    SubDomainSettings=[{"Prefix": p, "BranchName": "main"} for p in prefixes],
+                )
+            ),
+            stack_id="ServerlessWebAppAmplify",
+            stack_name="ServerlessWebAppAmplify-prod",
+        )
+
+    (fail,) = check_domains(
+        preflight_for(stack("example.com", ["rides-amplify"], "shipped"), boto3.Session())
+    )
+    assert fail.status == "FAIL" and "rides-amplify.example.com" in fail.detail
+    (ok,) = check_domains(preflight_for(stack("corp.io", ["rides", ""], "yours"), boto3.Session()))
+    assert ok.status == "PASS" and "corp.io" in ok.detail and "rides.corp.io" in ok.detail
+
+
 # --- reserved concurrency -----------------------------------------------------------------
 
 

@@ -7,13 +7,23 @@ import pytest
 from pydantic import ValidationError
 
 from blueprints.employee_directory.stack import SETTINGS
-from house.settings import parse_settings
+from house.settings import StageSettings, parse_settings
 
 WHERE = "blueprints.employee-directory.dev"
+ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "corp.io"}
+DOMAINS = {
+    "domain_names": ["people.corp.io"],
+    "classic_domain_name": "people-classic.corp.io",
+    **ZONE,
+}
 
 
-def parse(**raw):
-    return parse_settings(SETTINGS, raw, WHERE)
+def parse(stage: StageSettings | None = None, **raw):
+    return parse_settings(SETTINGS, raw, WHERE, stage=stage)
+
+
+def stage(name: str) -> StageSettings:
+    return StageSettings(name=name, project="p", team="t")
 
 
 def test_settings_are_frozen():
@@ -48,6 +58,42 @@ def test_settings_are_frozen():
         ({"max_upload_mb": 21}, f"setting '{WHERE}.max_upload_mb' is 21; allowed: 1..20"),
         ({"alarm_email": "not-an-address"}, "expected an e-mail address"),
         ({"hr_admins": True}, "did you mean 'hr_admin'?"),
+        (
+            {"fallback_instance_types": ["t4g.micro"]},
+            f"setting '{WHERE}.fallback_instance_types' is ('t4g.micro',); each type once, and "
+            "not instance_type (t4g.micro) itself",
+        ),
+        (
+            {"fallback_instance_types": ["m7g.medium", "m7g.medium"]},
+            "each type once",
+        ),
+        ({"fallback_instance_types": ["m7i.large"]}, "expected a Graviton (arm64) instance type"),
+        (
+            {"classic_domain_name": "people.corp.io"},
+            f"setting '{WHERE}.hosted_zone_id' is None; classic_domain_name's certificate is "
+            "validated",
+        ),
+        (
+            {"classic_domain_name": "people.other.io", **ZONE},
+            f"setting '{WHERE}.classic_domain_name' is 'people.other.io'; 'people.other.io' is "
+            "not in the hosted zone 'corp.io'",
+        ),
+        (
+            {"domain_names": ["people.other.io"], **ZONE},
+            "'people.other.io' is not in the hosted zone 'corp.io'",
+        ),
+        ({**ZONE}, f"setting '{WHERE}.domain_names' is (); certificate_arn/hosted_zone_id need"),
+        (
+            {"domain_names": ["people.corp.io"], "hosted_zone_id": "Z0123456789ABCDEFGHIJ"},
+            f"setting '{WHERE}.hosted_zone_name' is None",
+        ),
+        (
+            {
+                "domain_names": ["people.corp.io"],
+                "certificate_arn": "arn:aws:acm:eu-central-1:123456789012:certificate/abc",
+            },
+            "us-east-1",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_setting(raw, message):
@@ -67,3 +113,29 @@ def test_the_defaults_are_a_valid_profile():
     defaults = parse()
     assert defaults.classic and defaults.serverless and defaults.hr_admin
     assert defaults.allowed_cidrs == (), "no one reaches the classic app until it is said who"
+
+
+def test_prod_without_domains_names_each_setting_and_its_opt_out():
+    """Issue 12 item 1: prod serves the CloudFront site on domain_names (TLS 1.2+) and the
+    classic app on classic_domain_name (HTTPS), or says by name what it gives up."""
+    prod = stage("prod")
+    with pytest.raises(ValueError) as err:
+        parse(prod, classic_domain_name="people-classic.corp.io", **ZONE)
+    message = str(err.value)
+    assert message.startswith(f"setting '{WHERE}.domain_names' is ()"), message
+    assert "set allow_tls_below_1_2 true to accept" in message and "TLS 1.0 and 1.1" in message
+    with pytest.raises(ValueError) as err:
+        parse(prod, domain_names=["people.corp.io"], **ZONE)
+    message = str(err.value)
+    assert message.startswith(f"setting '{WHERE}.classic_domain_name' is None"), message
+    assert "set allow_plain_http true to accept plain HTTP, with no TLS at all" in message
+    opted_out = parse(prod, allow_tls_below_1_2=True, allow_plain_http=True)
+    assert opted_out.domain_names == () and opted_out.classic_domain_name is None
+    assert parse(prod, **DOMAINS).classic_domain_name == "people-classic.corp.io"
+    assert parse(stage("dev")).domain_names == ()
+
+
+def test_a_stack_left_out_needs_no_domain_in_prod():
+    prod = stage("prod")
+    assert parse(prod, classic=False, **{**DOMAINS, "classic_domain_name": None}).serverless
+    assert parse(prod, serverless=False, **{**DOMAINS, "domain_names": []}).classic

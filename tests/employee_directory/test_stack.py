@@ -14,7 +14,13 @@ from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STA
 from house.settings import keeps_data
 from tests.employee_directory.contract_checks import operation
 from tests.support.iam_statements import as_list
-from tests.support.template import only, resources
+from tests.support.template import (
+    TLS_1_2_OR_NEWER,
+    alias_records,
+    assert_site_domain,
+    only,
+    resources,
+)
 
 INSTANCE = "employee-directory"
 ISOLATED_ROUTES = ("GatewayId", "NatGatewayId", "InstanceId", "TransitGatewayId")
@@ -46,7 +52,68 @@ def test_the_group_launches_from_a_launch_template_never_a_launch_configuration(
     assert not resources(classic, "AWS::AutoScaling::LaunchConfiguration")
     template_id, _ = only(classic, "AWS::EC2::LaunchTemplate")
     _, group = only(classic, "AWS::AutoScaling::AutoScalingGroup")
-    assert props(group)["LaunchTemplate"]["LaunchTemplateId"] == {"Ref": template_id}
+    launch = (
+        props(group)["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]
+        if "MixedInstancesPolicy" in props(group)
+        else props(group)["LaunchTemplate"]
+    )
+    assert launch["LaunchTemplateId"] == {"Ref": template_id}
+
+
+def test_fallback_instance_types_in_a_mixed_instances_policy(classic, settings):
+    """CT.AUTOSCALING.PR.6: with fallback_instance_types the group launches instance_type first
+    and the fallbacks, in order, when an AZ has no capacity; all on demand."""
+    _, group = only(classic, "AWS::AutoScaling::AutoScalingGroup")
+    if not settings.fallback_instance_types:
+        assert "MixedInstancesPolicy" not in props(group)
+        return
+    policy = props(group)["MixedInstancesPolicy"]
+    assert [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]] == [
+        settings.instance_type,
+        *settings.fallback_instance_types,
+    ]
+    assert policy["InstancesDistribution"] == {
+        "OnDemandAllocationStrategy": "prioritized",
+        "OnDemandBaseCapacity": 0,
+        "OnDemandPercentageAboveBaseCapacity": 100,
+    }
+
+
+def test_the_classic_app_is_https_on_its_domain_and_port_80_only_redirects(
+    classic, settings, assembly
+):
+    """With classic_domain_name: HTTPS :443 with a DNS-validated certificate and a TLS 1.2+
+    policy, port 80 a redirect to it, an alias record in the zone; without (dev): plain HTTP,
+    which prod allows only with allow_plain_http."""
+    listeners = {
+        props(r)["Port"]: props(r)
+        for r in resources(classic, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+    if settings.classic_domain_name is None:
+        assert list(listeners) == [80] and listeners[80]["Protocol"] == "HTTP"
+        assert listeners[80]["DefaultActions"][0]["Type"] == "forward"
+        assert assembly.stage_settings.name != "prod" or settings.allow_plain_http
+        return
+    assert sorted(listeners) == [80, 443]
+    https, http = listeners[443], listeners[80]
+    assert https["Protocol"] == "HTTPS" and https["SslPolicy"] in TLS_1_2_OR_NEWER
+    assert https["DefaultActions"][0]["Type"] == "forward"
+    (certificate_id, certificate), *others = resources(
+        classic, "AWS::CertificateManager::Certificate"
+    ).items()
+    assert not others
+    assert https["Certificates"] == [{"CertificateArn": {"Ref": certificate_id}}]
+    assert props(certificate)["DomainName"] == settings.classic_domain_name
+    assert props(certificate)["DomainValidationOptions"][0]["HostedZoneId"] == (
+        settings.hosted_zone_id
+    )
+    assert http["DefaultActions"] == [
+        {
+            "Type": "redirect",
+            "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"},
+        }
+    ]
+    assert alias_records(classic) == {(settings.classic_domain_name, "A")}
 
 
 def test_instances_are_graviton_al2023_with_imdsv2_no_key_pair_no_public_ip(classic, settings):
@@ -167,8 +234,9 @@ def test_instances_take_the_app_port_from_the_load_balancer_only_no_ssh(classic)
 
 def test_the_load_balancer_admits_allowed_cidrs_only(classic, settings):
     balancer = _group(classic, "Web/LoadBalancerSecurityGroup")
-    cidrs = sorted(r["CidrIp"] for r in _ingress(classic, balancer))
-    assert cidrs == sorted(settings.allowed_cidrs)
+    ports = (80, 443) if settings.classic_domain_name else (80,)
+    admitted = sorted((r["CidrIp"], r["FromPort"]) for r in _ingress(classic, balancer))
+    assert admitted == sorted((cidr, port) for cidr in settings.allowed_cidrs for port in ports)
 
 
 def test_alarms_notify_an_encrypted_topic_and_a_dashboard_shows_the_tier(classic, settings):
@@ -268,6 +336,10 @@ def test_site_and_api_share_one_distribution_site_through_oac(serverless, settin
     assert s3_origins and all(o.get("OriginAccessControlId") for o in s3_origins)
     assert config["PriceClass"] == settings.price_class
     assert bool(config.get("WebACLId")) == settings.waf
+
+
+def test_the_site_is_served_on_its_domain_with_tls_1_2(serverless, settings, assembly):
+    assert_site_domain(serverless, settings, stage=assembly.stage_settings.name)
 
 
 # -- both: one data model, durable where the stage keeps data ------------------------------------

@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 
 from blueprints.serverless_web_app.settings import ServerlessWebAppSettings
-from house.settings import parse_settings
+from house.settings import StageSettings, parse_settings
 
 WHERE = "blueprints.serverless-web-app.dev"
+PROD = StageSettings(name="prod", project="p", team="t")
+DOMAIN = {
+    "domain_names": ["rides.corp.io"],
+    "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+    "hosted_zone_name": "corp.io",
+}
 
 
 def problem(**raw) -> str:
@@ -66,3 +72,48 @@ def test_a_token_where_the_secrets_name_belongs_is_refused_and_not_echoed(token)
     )
     assert "looks like an access token itself" in text
     assert token not in text, "an error message must not print the token"
+
+
+@pytest.mark.parametrize("hosting", ["cloudfront", "amplify"])
+def test_prod_without_a_domain_names_the_setting_and_the_opt_out(hosting):
+    """Issue 12 item 1: prod serves the page on a domain of yours, or says by name what it
+    gives up; dev may go without."""
+    with pytest.raises(ValueError) as error:
+        parse_settings(ServerlessWebAppSettings, {"hosting": hosting}, WHERE, stage=PROD)
+    message = str(error.value)
+    assert message.startswith(f"setting '{WHERE}.domain_names' is ()"), message
+    assert "set allow_tls_below_1_2 true to accept" in message
+    assert ("amplifyapp.com" if hosting == "amplify" else "TLS 1.0 and 1.1") in message
+    opted_out = {"hosting": hosting, "allow_tls_below_1_2": True}
+    assert parse_settings(ServerlessWebAppSettings, opted_out, WHERE, stage=PROD).domain_names == ()
+    with_domain = parse_settings(
+        ServerlessWebAppSettings, {"hosting": hosting, **DOMAIN}, WHERE, stage=PROD
+    )
+    assert with_domain.site_domain().names == ("rides.corp.io",)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (
+            {"hosting": "amplify", "domain_names": ["rides.corp.io"]},
+            f"setting '{WHERE}.hosted_zone_name' is None; hosting=amplify associates "
+            "domain_names through their zone",
+        ),
+        (
+            {**DOMAIN, "domain_names": ["rides.other.io"]},
+            "'rides.other.io' is not in the hosted zone 'corp.io'",
+        ),
+        (
+            {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "corp.io"},
+            "need at least one domain name",
+        ),
+        (
+            {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"},
+            f"setting '{WHERE}.domain_names' is (); certificate_arn/hosted_zone_id need at least "
+            "one domain name",
+        ),
+    ],
+)
+def test_bad_domain_settings_are_refused_naming_the_setting(raw, message):
+    assert message in problem(**raw)

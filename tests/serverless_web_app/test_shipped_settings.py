@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, is_placeholder
 from tests.support.synth import shipped_settings
 
 INSTANCES = ("serverless-web-app", "serverless-web-app-amplify")
@@ -32,3 +33,24 @@ def test_one_instance_per_hosting_mode_the_amplify_one_deploying_its_own_files()
         assert shipped_settings("serverless-web-app", stage).hosting == "cloudfront"
         amplify = shipped_settings("serverless-web-app-amplify", stage)
         assert amplify.hosting == "amplify" and amplify.amplify_repository is None
+
+
+@pytest.mark.parametrize(
+    ("instance", "name"),
+    [
+        ("serverless-web-app", "rides.example.com"),
+        ("serverless-web-app-amplify", "rides-amplify.example.com"),
+    ],
+)
+def test_prod_ships_a_placeholder_domain_the_preflight_refuses_until_it_is_yours(instance, name):
+    """Prod serves the page on a domain of yours (CloudFront: TLSv1.2_2021; Amplify Hosting: a
+    domain association); cdk.json cannot know yours, so it names example.com and a zone id
+    that says what to put there (house/domains.py), and never turns allow_tls_below_1_2 on."""
+    prod = shipped_settings(instance, "prod")
+    assert prod.domain_names == (name,) and is_placeholder(name)
+    assert (prod.hosted_zone_id, prod.hosted_zone_name) == (
+        PLACEHOLDER_HOSTED_ZONE_ID,
+        "example.com",
+    )
+    assert prod.certificate_arn is None and not prod.allow_tls_below_1_2
+    assert shipped_settings(instance, "dev").domain_names == ()

@@ -10,6 +10,7 @@ import pytest
 from blueprints.serverless_web_app.requests_api import DATA_ACTIONS, TTL_ATTRIBUTE
 from tests.serverless_web_app.conftest import Built
 from tests.support.iam_statements import statements_of
+from tests.support.template import assert_site_domain
 
 # CloudFront's managed policies (fixed ids in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -227,6 +228,40 @@ def test_the_function_may_use_exactly_its_five_data_actions_on_this_table_only(b
         "no dynamodb:LeadingKeys: the function's own role reaches every item, so the per-user "
         "guarantee is the handler's (test_wiring.py)"
     )
+
+
+def test_the_page_is_served_on_its_domain_with_tls_1_2(built):
+    """Issue 12 item 1: with domain_names, CloudFront hosting serves them with an ACM
+    certificate, SNI and TLSv1.2_2021 (alias records in the zone); Amplify Hosting associates
+    them (the zone's apex, a prefix per name, a managed certificate). Without (dev), the
+    default names, which prod allows only with allow_tls_below_1_2. The page's URL, and so the
+    sign-in callback, is the first name."""
+    settings, stage = built.settings, built.assembly.stage_settings.name
+    if settings.hosting == "cloudfront":
+        assert_site_domain(built.template, settings, stage=stage)
+    else:
+        domains = built.resources("AWS::Amplify::Domain")
+        if not settings.domain_names:
+            assert not domains and (stage != "prod" or settings.allow_tls_below_1_2)
+        else:
+            (domain,) = domains.values()
+            p = domain["Properties"]
+            zone = settings.hosted_zone_name
+            assert p["DomainName"] == zone and p["EnableAutoSubDomain"] is False
+            assert [(d["Prefix"], d["BranchName"]) for d in p["SubDomainSettings"]] == [
+                (name.removesuffix(zone).rstrip("."), settings.amplify_branch)
+                for name in settings.domain_names
+            ]
+            assert p["CertificateSettings"] == (
+                {"CertificateType": "CUSTOM", "CustomCertificateArn": settings.certificate_arn}
+                if settings.certificate_arn
+                else {"CertificateType": "AMPLIFY_MANAGED"}
+            )
+    site = built.resolver.resolve(built.template["Outputs"]["SiteUrl"]["Value"])
+    if settings.domain_names:
+        assert site == f"https://{settings.domain_names[0]}"
+        (client,) = built.resources("AWS::Cognito::UserPoolClient").values()
+        assert client["Properties"]["CallbackURLs"] == [site + "/"]
 
 
 def test_outputs_name_the_site_the_api_and_the_sign_in(built):

@@ -12,15 +12,9 @@ from aws_cdk.assertions import Match
 
 from blueprints.update_offload.stack import APP_STACK_ID
 from house.compliance import finding_name
+from tests.support.template import TLS_1_2_OR_NEWER
 
 APP = APP_STACK_ID
-# ELB policies that accept TLS 1.2 and 1.3 only (what house LOAD_BALANCER_TLS_POLICY may render).
-TLS_1_2_OR_NEWER = {
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
-    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-}
 
 
 def resources(assembly, resource_type: str) -> dict[str, dict]:
