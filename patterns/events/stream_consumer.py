@@ -167,6 +167,17 @@ class StreamConsumer(Construct):
                 f"its {kind} event source mapping, which retries failed records and then "
                 "sends them to the FailedRecords on-failure queue"
             ),
+            # aws-cdk-lib's stream read grant (below, with the event source) adds ListStreams.
+            wildcard_grants=[
+                (
+                    {"dynamodb:ListStreams"},
+                    "dynamodb:ListStreams, which the DynamoDB stream event source mapping needs "
+                    "and which supports no resource-level permissions (the stream reads are "
+                    "scoped to this table's stream)",
+                )
+            ]
+            if table is not None
+            else (),
         )
         # parks_poison needs no grant of its own: the on-failure destination's (SendMessage on
         # the same queue, to the same role) is what the function's own send uses too.
