@@ -167,7 +167,8 @@ class StreamConsumer(Construct):
                 f"its {kind} event source mapping, which retries failed records and then "
                 "sends them to the FailedRecords on-failure queue"
             ),
-            # aws-cdk-lib's stream read grant (below, with the event source) adds ListStreams.
+            # aws-cdk-lib's stream read grant (below, with the event source) gives a Table
+            # ListStreams on "*" (a TableV2 names its stream ARN for it instead).
             wildcard_grants=[
                 (
                     {"dynamodb:ListStreams"},
@@ -176,7 +177,7 @@ class StreamConsumer(Construct):
                     "scoped to this table's stream)",
                 )
             ]
-            if table is not None
+            if isinstance(table, dynamodb.Table)
             else (),
         )
         # parks_poison needs no grant of its own: the on-failure destination's (SendMessage on
