@@ -369,7 +369,9 @@ def acknowledge_bucket_deployment(
     function and the finding names are read from the constructs, so a changed grant fails the
     synth instead of keeping a reason that no longer holds. `distribution`: the CloudFront
     distribution the deployment invalidates, if any: CDK grants the invalidation on "*", and
-    both actions take the distribution's ARN, which is named instead."""
+    both actions take the distribution's ARN, which is named instead. Where the function logs
+    to a log group of the stack, its role writes that group only (`own_logs_only`) instead of
+    keeping AWSLambdaBasicExecutionRole."""
     upload = custom_resource_handler(deployment)
     what = "CDK's site-upload function (BucketDeployment)"
     role = deployment.handler_role
