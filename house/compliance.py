@@ -313,6 +313,53 @@ def acknowledge_cdk_handler(handler: IConstruct, what: str) -> None:
         acknowledge(handler, rule, f"{what} {reason}.")
 
 
+def own_logs_only(function: IConstruct, role: iam.IRole, dependent: IConstruct) -> bool:
+    """Where CDK's singleton `function` logs to a log group the stack declares, its role gets
+    CreateLogStream/PutLogEvents on that group instead of AWSLambdaBasicExecutionRole (which
+    lets it create and write every log group of the account). False (nothing changed) when the
+    function logs to Lambda's default group. `dependent` (the custom resource's construct) waits
+    for the grant, so the first deploy's logs are written too."""
+    stack = cdk.Stack.of(function)
+    cfn_function = function.node.default_child
+    logging = stack.resolve(cfn_function.logging_config) or {}
+    reference = logging.get("logGroup") or logging.get("LogGroup")
+    if not (isinstance(reference, dict) and "Ref" in reference):
+        return False
+    granted = function.node.try_find_child("OwnLogs")
+    if granted is not None:  # a second deployment served by the same singleton function
+        dependent.node.add_dependency(granted)
+        return True
+    (group,) = [
+        node
+        for node in stack.node.find_all()
+        if isinstance(node, cdk.CfnResource)
+        and node.cfn_resource_type == "AWS::Logs::LogGroup"
+        and stack.resolve(stack.get_logical_id(node)) == reference["Ref"]
+    ]
+    cfn_role = role.node.default_child
+    kept = [
+        arn
+        for arn in stack.resolve(cfn_role.managed_policy_arns) or []
+        if not finding_name(arn).endswith(
+            ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        )
+    ]
+    cfn_role.managed_policy_arns = kept or None
+    own_logs = iam.Policy(
+        function,
+        "OwnLogs",
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[group.attr_arn],
+            )
+        ],
+    )
+    dependent.node.add_dependency(own_logs)
+    return True
+
+
 def acknowledge_bucket_deployment(
     deployment, *, asset: str, destination: str, distribution=None
 ) -> None:
@@ -322,19 +369,23 @@ def acknowledge_bucket_deployment(
     function and the finding names are read from the constructs, so a changed grant fails the
     synth instead of keeping a reason that no longer holds. `distribution`: the CloudFront
     distribution the deployment invalidates, if any: CDK grants the invalidation on "*", and
-    both actions take the distribution's ARN, which is named instead."""
+    both actions take the distribution's ARN, which is named instead. Where the function logs
+    to a log group of the stack, its role writes that group only (`own_logs_only`) instead of
+    keeping AWSLambdaBasicExecutionRole."""
     upload = custom_resource_handler(deployment)
     what = "CDK's site-upload function (BucketDeployment)"
     role = deployment.handler_role
-    acknowledge_managed_policy(
-        upload,
-        "service-role/AWSLambdaBasicExecutionRole",
-        f"{what} uses the AWS managed basic execution policy, which only lets it write its "
-        "own CloudWatch logs.",
-    )
+    if not own_logs_only(upload, role, deployment):
+        acknowledge_managed_policy(
+            upload,
+            "service-role/AWSLambdaBasicExecutionRole",
+            f"{what} has no log group of its own, so it keeps the AWS managed basic execution "
+            "policy aws-cdk-lib attaches: create and write any log group of the account "
+            "(Resource '*'), which it uses for its /aws/lambda/<function> group only.",
+        )
     does = {
         "s3:GetBucket*": "reads the asset and destination buckets' metadata",
-        "s3:GetObject*": f"reads the zipped {asset}",
+        "s3:GetObject*": f"reads {asset} (zipped) and the objects of {destination}",
         "s3:List*": f"lists {destination} to prune files the asset lacks",
         "s3:Abort*": "aborts its own failed multipart uploads",
         "s3:DeleteObject*": f"deletes files of {destination} the asset no longer has",

@@ -28,7 +28,12 @@ from aws_cdk import aws_wafv2 as wafv2
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from house.compliance import acknowledge, acknowledge_managed_policy, custom_resource_handler
+from house.compliance import (
+    acknowledge,
+    acknowledge_managed_policy,
+    custom_resource_handler,
+    own_logs_only,
+)
 from house.defaults import log_group
 
 US_EAST_1 = "us-east-1"
@@ -358,12 +363,14 @@ def cloudfront_origin_facing_prefix_list(
         "finds the id of CloudFront's origin-facing prefix list, which the stack cannot know.",
     )
     handler = custom_resource_handler(lookup)
-    acknowledge_managed_policy(
-        handler,
-        "service-role/AWSLambdaBasicExecutionRole",
-        "CDK's AwsCustomResource function uses the AWS managed basic execution policy, which "
-        "only lets it write CloudWatch logs.",
-    )
+    if not own_logs_only(handler, handler.role, lookup):
+        acknowledge_managed_policy(
+            handler,
+            "service-role/AWSLambdaBasicExecutionRole",
+            "CDK's AwsCustomResource function (the prefix-list lookup) has no log group of its "
+            "own, so it keeps the AWS managed basic execution policy aws-cdk-lib attaches: "
+            "create and write any log group of the account (Resource '*').",
+        )
     for rule, reason in (
         (
             "Serverless-LambdaDLQ",

@@ -10,12 +10,16 @@ stay apart in one account) and POWERTOOLS_TRACE_DISABLED (true where X-Ray is of
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Sequence
+
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from house.bundling import ARCHITECTURE, LAMBDA_SRC, RUNTIME, bundled_asset, lambda_code
 from house.compliance import acknowledge, finding_name
@@ -89,6 +93,7 @@ def python_function(
     tracing_off_because: str | None = None,
     service: str | None = None,
     filesystem: lambda_.FileSystem | None = None,
+    wildcard_grants: Sequence[tuple[Collection[str], str]] = (),
 ) -> lambda_.Function:
     """A function from `lambda_src/<source>/` with the house defaults.
 
@@ -99,6 +104,10 @@ def python_function(
     plus the handler module when it is not `handler`, e.g. "neptune-data-loader").
     `filesystem`: an EFS access point mounted in the function (`lambda_.FileSystem.
     from_efs_access_point`; needs `vpc`); none when omitted.
+    `wildcard_grants`: (actions, why) for each Resource '*' grant the caller's constructs add to
+    the role later (e.g. CDK's dynamodb:ListStreams for a stream event source). The role's
+    Resource '*' acknowledgment lists exactly the grants declared here and made above, and the
+    synth fails if the policy's '*' actions differ from them.
     """
     if (dead_letter_queue is None) == (invoked_synchronously_by is None):
         raise ValueError(
@@ -115,26 +124,38 @@ def python_function(
         description=f"Execution role of {id}: its own log group plus what the stack grants.",
     )
     logs.grant_write(role)
-    wildcard_reasons = (
-        []
-        if tracing_off_because
-        else [
-            "xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
-            "permissions"
-        ]
-    )
+    wildcards: list[tuple[Collection[str], str]] = []
+    if not tracing_off_because:
+        wildcards.append(
+            (
+                {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
+                "xray:PutTraceSegments/PutTelemetryRecords (active tracing) support no "
+                "resource-level permissions",
+            )
+        )
     if vpc is not None:
-        wildcard_reasons.append(
-            "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda calls to attach "
-            "the function to its VPC and which support no resource-level permissions (the "
-            "network-interface actions are scoped below)"
+        wildcards.append(
+            (
+                {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"},
+                "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda calls to "
+                "attach the function to its VPC and which support no resource-level permissions "
+                "(the network-interface actions are scoped below)",
+            )
         )
     if filesystem is not None:
-        wildcard_reasons.append(
-            "elasticfilesystem:ClientMount, which aws-cdk-lib grants for the function's EFS "
-            "access point on Resource '*' with the condition elasticfilesystem:AccessPointArn = "
-            "that access point, so the role mounts nothing else"
+        wildcards.append(
+            (
+                {"elasticfilesystem:ClientMount"},
+                "elasticfilesystem:ClientMount, which aws-cdk-lib grants for the function's EFS "
+                "access point on Resource '*' with the condition elasticfilesystem:AccessPointArn "
+                "= that access point, so the role mounts nothing else",
+            )
         )
+    wildcards.extend(wildcard_grants)
+    wildcard_reasons = [why for _, why in wildcards]
+    role.node.add_validation(
+        _WildcardGrantsDeclared(role, {a for actions, _ in wildcards for a in actions})
+    )
     module = handler.rpartition(".")[0]
     observability = {
         "POWERTOOLS_SERVICE_NAME": service
@@ -185,10 +206,47 @@ def python_function(
         acknowledge(
             function,
             "Serverless-LambdaDLQ",
-            f"{id} is invoked synchronously by {invoked_synchronously_by}, which receives any "
-            "error and retries or reports it; Lambda never queues an event for it to lose.",
+            f"{id} is only invoked synchronously, by {invoked_synchronously_by}; Lambda sends "
+            "only failed asynchronous invocations to a function's dead-letter queue, so this "
+            "function's would never receive one.",
         )
     return function
+
+
+@jsii.implements(IValidation)
+class _WildcardGrantsDeclared:
+    """The role's Resource '*' acknowledgment names its '*' grants: a grant added or dropped
+    without saying so (a CDK upgrade, a new caller) fails the synth instead of leaving a reason
+    that no longer holds."""
+
+    def __init__(self, role: iam.Role, declared: set[str]) -> None:
+        self._role = role
+        self._declared = declared
+
+    def validate(self) -> list[str]:
+        policy = self._role.node.try_find_child("DefaultPolicy")
+        document = (
+            cdk.Stack.of(policy).resolve(policy.node.default_child.policy_document)
+            if policy
+            else {}
+        )
+        granted = {
+            action
+            for statement in document.get("Statement", [])
+            if statement.get("Effect") == "Allow" and "*" in _as_list(statement.get("Resource", []))
+            for action in _as_list(statement.get("Action", []))
+        }
+        if granted == self._declared:
+            return []
+        return [
+            f"{self._role.node.path}: its Resource '*' actions are {json.dumps(sorted(granted))}, "
+            f"the acknowledgment names {json.dumps(sorted(self._declared))}; declare the grant "
+            "in python_function(wildcard_grants=...) with its reason, or scope it"
+        ]
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _grant_network_interfaces(

@@ -73,15 +73,19 @@ EBS_CSI_IDENTITY = PodIdentity(
     namespace="kube-system",
     service_account="ebs-csi-controller-sa",
     managed_policies=("service-role/AmazonEBSCSIDriverPolicy",),
-    reason="AmazonEBSCSIDriverPolicy is AWS's policy for the EBS CSI controller: it creates, "
-    "attaches and deletes the volumes of claims, only those tagged as the driver's.",
+    reason="AmazonEBSCSIDriverPolicy is the AWS managed policy the EBS CSI driver documents for "
+    "its controller: it creates and deletes only volumes and snapshots tagged as the driver's, "
+    "attaches and detaches volumes to the nodes it names at run time, and reads with EC2 "
+    "Describe calls, which support no resource-level permissions; AWS updates it with the driver.",
 )
 CLOUDWATCH_IDENTITY = PodIdentity(
     namespace="amazon-cloudwatch",
     service_account="cloudwatch-agent",
     managed_policies=("CloudWatchAgentServerPolicy",),
-    reason="CloudWatchAgentServerPolicy is AWS's policy for the CloudWatch agent of Container "
-    "Insights: it writes metrics and log events, which take no resource-level scoping.",
+    reason="CloudWatchAgentServerPolicy is the AWS managed policy the CloudWatch Observability "
+    "add-on documents for its agent: cloudwatch:PutMetricData supports no resource-level "
+    "permissions, and the log groups it creates and writes are named per cluster and node "
+    "by the agent at run time; AWS updates it with the agent.",
 )
 
 

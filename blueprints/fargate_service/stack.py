@@ -187,8 +187,9 @@ class FargateServiceStack(cdk.Stack):
                     "logs:DescribeLogGroups",
                 },
                 "ECS Exec (execute_command on, a dev default) needs the ssmmessages channel "
-                "actions and logs:DescribeLogGroups, none of which support resource-level "
-                "permissions; with execute_command off this statement is not created.",
+                "actions, which support no resource-level permissions, and "
+                "logs:DescribeLogGroups, which lists the account's log groups; with "
+                "execute_command off this statement is not created.",
             )
             acknowledge_wildcard_resources(
                 self.web_task.task_role,
@@ -203,8 +204,10 @@ class FargateServiceStack(cdk.Stack):
                     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                     "AWSLambdaBasicExecutionRole]",
                     "CDK's BucketNotificationsHandler (switches on EventBridge delivery for the "
-                    "upload bucket at deploy) uses this managed policy only to write its own "
-                    "logs, and CDK exposes no way to replace its role.",
+                    "upload bucket at deploy) keeps the AWS managed basic execution policy "
+                    "aws-cdk-lib attaches: create and write any log group of the account "
+                    "(Resource '*'). It has no log group of its own to scope a grant to; its "
+                    "logs go to /aws/lambda/<function>.",
                 )
 
     # -- network -------------------------------------------------------------------------------

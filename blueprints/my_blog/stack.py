@@ -285,8 +285,10 @@ class MyBlogStack(cdk.Stack):
             acknowledge_managed_policy(
                 custom_resource_handler(notifications),
                 "service-role/AWSLambdaBasicExecutionRole",
-                "CDK's bucket-notification function uses the AWS managed basic "
-                "execution policy, which only lets it write its own CloudWatch logs.",
+                "CDK's bucket-notification function (it sets the media bucket's notifications "
+                "at deploy) keeps the AWS managed basic execution policy aws-cdk-lib attaches: "
+                "create and write any log group of the account (Resource '*'). It has no log "
+                "group of its own to scope a grant to; its logs go to /aws/lambda/<function>.",
             )
 
     def _outputs(self, instance: Instance[MyBlogSettings]) -> None:

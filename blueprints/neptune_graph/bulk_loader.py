@@ -191,8 +191,10 @@ class NeptuneBulkLoader(Construct):
         acknowledge(
             machine.role,
             "AwsSolutions-IAM5[Resource::*]",
-            "The state machine role's '*' statements are CloudWatch Logs log-delivery actions "
-            "(no resource-level permissions) and X-Ray trace uploads, as Step Functions requires.",
+            "The state machine role's '*' statements are the CloudWatch Logs log-delivery actions "
+            "Step Functions needs to log to its history group (the vended-log delivery APIs "
+            "support no resource-level permissions) and X-Ray's trace and sampling actions, "
+            "which support none either.",
         )
         # CDK's Lambda integration also grants every version and alias (`<ARN>:*`); the
         # workflow invokes the unqualified functions only.

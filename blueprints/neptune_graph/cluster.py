@@ -160,16 +160,17 @@ class NeptuneCluster(Construct):
             acknowledge(
                 self.cluster,
                 "AwsSolutions-N1",
-                f"{cluster_identifier} runs one instance on purpose (the dev profile): a replica "
-                "in a second AZ doubles the instance bill for a disposable cluster; prod sets "
-                "read_replicas >= 1.",
+                f"{cluster_identifier} runs one instance because its stage sets read_replicas "
+                "to 0 (the shipped dev profile): a replica in a second AZ doubles the instance "
+                "bill of a cluster holding reloadable data; the shipped prod profile sets 1.",
             )
         if backup_retention_days < 7:
             acknowledge(
                 self.cluster,
                 "AwsSolutions-N3",
-                f"{cluster_identifier} keeps {backup_retention_days} day(s) of backups on purpose "
-                "(the dev profile holds reloadable sample data); prod keeps 7 or more.",
+                f"{cluster_identifier} keeps {backup_retention_days} day(s) of backups because "
+                "its stage sets backup_retention_days so (the shipped dev profile, whose cluster "
+                "holds reloadable sample data); the shipped prod profile keeps 7.",
             )
 
     def _spread_instances_over_azs(self, vpc: ec2.IVpc) -> None:

@@ -239,9 +239,9 @@ class UpdateServer(Construct):
         acknowledge(
             self.auto_scaling_group,
             "AwsSolutions-AS3",
-            "Scaling activity of this group is recorded in its activity history and all group "
-            "metrics are published to CloudWatch; a notification topic nobody subscribes to adds "
-            "nothing.",
+            "This group scales on CPU, so launches and terminations are routine: a notification "
+            "per event on the stack's operations topic would bury its alarms. Each activity is "
+            "in the group's activity history, and every group metric is published to CloudWatch.",
         )
         # The surge the offload removes is CPU-bound (HTTP + NFS reads on small instances), so
         # CPU is the signal that tracks it.

@@ -319,9 +319,12 @@ class ContainerCluster(Construct):
                 "logs:CreateLogStream",
                 "logs:PutLogEvents",
             },
-            "What the ECS agent on these instances needs: ecs:Poll and StartTelemetrySession "
-            "are conditioned on this cluster, DiscoverPollEndpoint and GetAuthorizationToken "
-            "have no resource-level permissions, and the awslogs driver writes task logs.",
+            "CDK's grants to the ECS agent on these instances: ecs:Poll and "
+            "StartTelemetrySession name container instances that exist only once an instance "
+            "registers, so they are conditioned on this cluster; DiscoverPollEndpoint and "
+            "GetAuthorizationToken support no resource-level permissions; logs:CreateLogStream/"
+            "PutLogEvents are CDK's grant for the awslogs driver, which the cluster cannot limit "
+            "to the log groups of task definitions added later.",
         )
         self.instance_role = role
         self.instance_group = group

@@ -408,8 +408,9 @@ class ExpressWebService(Construct):
             "only with the AmazonECSManaged=true tag in the request, in this account and region.",
             "change alarm": "Deletes and reads only alarms tagged AmazonECSManaged=true, in this "
             "account and region.",
-            "read load balancing and network": "Describe calls of Elastic Load Balancing, EC2 "
-            "and CloudWatch Logs support no resource-level permissions; they are read-only.",
+            "read load balancing and network": "Read-only: the Elastic Load Balancing and EC2 "
+            "Describe calls support no resource-level permissions, and logs:DescribeLogGroups "
+            "lists the account's log groups.",
             "create log group": "Creates only log groups carrying the AmazonECSManaged=true tag "
             "in the request, in this account and region (this service logs to a group the stack "
             "owns, so ECS has none to create unless the configuration changes).",

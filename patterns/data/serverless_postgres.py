@@ -182,8 +182,9 @@ class ServerlessPostgres(Construct):
             self.cluster.node.find_child("Secret"),
             "AwsSolutions-SMG4",
             "Not rotated automatically: ECS and App Runner inject the secret once, when a "
-            "task or instance starts, so a rotation would cut every running task off the "
-            "database until it is replaced; rotation also needs a Lambda function inside the "
+            "task or instance starts, so after a rotation every running task would hold a "
+            "password the database refuses for new connections until the task is replaced; "
+            "rotation also needs a Lambda function inside the "
             "VPC with a path to Secrets Manager (an interface endpoint billed per hour in each "
             "AZ). docs/container-web-app.md weighs it.",
         )

@@ -167,6 +167,18 @@ class StreamConsumer(Construct):
                 f"its {kind} event source mapping, which retries failed records and then "
                 "sends them to the FailedRecords on-failure queue"
             ),
+            # aws-cdk-lib's stream read grant (below, with the event source) gives a Table
+            # ListStreams on "*" (a TableV2 names its stream ARN for it instead).
+            wildcard_grants=[
+                (
+                    {"dynamodb:ListStreams"},
+                    "dynamodb:ListStreams, which the DynamoDB stream event source mapping needs "
+                    "and which supports no resource-level permissions (the stream reads are "
+                    "scoped to this table's stream)",
+                )
+            ]
+            if isinstance(table, dynamodb.Table)
+            else (),
         )
         # parks_poison needs no grant of its own: the on-failure destination's (SendMessage on
         # the same queue, to the same role) is what the function's own send uses too.

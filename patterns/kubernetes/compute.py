@@ -40,14 +40,23 @@ _AMI_TYPES = {
 # (its root volume holds only the read-only OS).
 _DATA_DEVICE = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}
 # AWS's policies for EKS worker nodes (EKS's node IAM role guide).
+# What each lets the node do, for its acknowledgment.
+_PULL = (
+    "lets the node pull images from ECR and nothing else, from whichever repositories its "
+    "pods' images name"
+)
 NODE_POLICIES = {
-    "AmazonEKSWorkerNodePolicy": "lets the kubelet describe the cluster and its node",
-    "AmazonEKS_CNI_Policy": "lets the VPC CNI on each node attach ENIs and assign pod addresses",
-    "AmazonEC2ContainerRegistryPullOnly": "lets the node pull images from ECR, nothing else",
+    "AmazonEKSWorkerNodePolicy": "lets the kubelet read the cluster, its node and the VPC "
+    "(eks:DescribeCluster and EC2 Describe calls) and the Pod Identity agent fetch pod "
+    "credentials (eks-auth:AssumeRoleForPodIdentity)",
+    "AmazonEKS_CNI_Policy": "lets the VPC CNI on each node create, attach and address the "
+    "network interfaces of its pods, whose ids exist only once the CNI creates them",
+    "AmazonEC2ContainerRegistryPullOnly": _PULL,
 }
 AUTO_MODE_NODE_POLICIES = {
-    "AmazonEKSWorkerNodeMinimalPolicy": "lets the node register with its cluster",
-    "AmazonEC2ContainerRegistryPullOnly": "lets the node pull images from ECR, nothing else",
+    "AmazonEKSWorkerNodeMinimalPolicy": "lets the node's Pod Identity agent fetch pod "
+    "credentials (eks-auth:AssumeRoleForPodIdentity, its only action)",
+    "AmazonEC2ContainerRegistryPullOnly": _PULL,
 }
 FARGATE_POD_EXECUTION_POLICY = "AmazonEKSFargatePodExecutionRolePolicy"
 
@@ -66,8 +75,8 @@ def _node_role(
         acknowledge_managed_policy(
             role,
             policy,
-            f"{policy} is AWS's policy for EKS nodes and {what}; its wildcards are the ones "
-            "those EC2/ECR actions need, and EKS keeps it current.",
+            f"{policy} is the AWS managed policy EKS documents for node roles: it {what}. "
+            "AWS updates it as the node components' needs change.",
         )
     return role
 
@@ -234,8 +243,10 @@ class FargateProfiles(Construct):
         acknowledge_managed_policy(
             self.pod_execution_role,
             FARGATE_POD_EXECUTION_POLICY,
-            "AmazonEKSFargatePodExecutionRolePolicy is AWS's policy for the Fargate pod "
-            "execution role: it pulls images from ECR, which has no per-repository auth token.",
+            "AmazonEKSFargatePodExecutionRolePolicy is the AWS managed policy EKS documents for "
+            "the Fargate pod execution role: ECR image pulls from whichever repositories the "
+            "pods' images name, with ecr:GetAuthorizationToken, which supports no "
+            "resource-level permissions.",
         )
         self.profiles: dict[str, eks.FargateProfile] = {}
         for namespace in ("kube-system", *namespaces):
