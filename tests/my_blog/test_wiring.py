@@ -46,8 +46,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.my_blog.events import AUTHOR, api_event, jpeg_photo, json_body, s3_event
-from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 from tests.support.apigateway import integration_invokes
+from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 from tests.support.eventbridge import event_matches
 from tests.support.iam_enforcement import attempt
 from tests.support.iam_statements import as_list, resolved_statements
