@@ -529,6 +529,11 @@ class Picture:
                             continue
                         if depth == 0 and other not in own and resources[other]["Type"] in IAM:
                             continue
+                        if (
+                            resources[current]["Type"] == "AWS::ApiGateway::Method"
+                            and resources[other]["Type"] in IAM
+                        ):
+                            continue  # its integration role names every function of the API
                         seen.add(other)
                         target = self._node(stack, other)
                         if (

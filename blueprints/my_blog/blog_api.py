@@ -6,7 +6,8 @@
               GET  /api/posts, /api/posts/{slug}      public
               POST /api/posts, /api/uploads           Cognito user pool "authors" (ID token)
               POST /api/subscribers{,/confirm,/unsubscribe}  public, with `subscriptions`
-        --> Lambda (lambda_src/blog_api) --> DynamoDB table, optionally through DAX (in the VPC)
+        --> Lambda (lambda_src/blog_api), invoked as the API's InvokeRole (no function policy)
+                                         --> DynamoDB table, optionally through DAX (in the VPC)
                                          --> pre-signed S3 POSTs for s3://media/<upload_prefix>
         --> the subscriptions function (blueprints/my_blog/subscriptions.py), if given
 
@@ -55,7 +56,7 @@ from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
 from house.origin_verify import OriginVerify
 from house.settings import keeps_data
 from patterns.data.dax_cache import DaxCache
-from patterns.web.rest_api import one_error_body
+from patterns.web.rest_api import InvokeRole, one_error_body
 
 STAGE_NAME = "v1"
 # Query strings the list route reads; anything else is neither cached on nor forwarded.
@@ -78,8 +79,9 @@ _NO_XRAY_IN_VPC = (
 
 class BlogApi(Construct):
     """Attributes: authors (user pool), authors_client, function, functions (every function
-    behind the API), api, origin, cache_policy, origin_request_policy, access_logs,
-    security_group (with a VPC, else None), origin_lock (or None)."""
+    behind the API), api, invoke (InvokeRole: API Gateway may invoke exactly `functions`),
+    origin, cache_policy, origin_request_policy, access_logs, security_group (with a VPC, else
+    None), origin_lock (or None)."""
 
     def __init__(
         self,
@@ -217,6 +219,9 @@ class BlogApi(Construct):
         # RestApi adds an output with the execute-api URL; readers and authors use the
         # distribution's /api/ (cached, behind the optional WAF), so the stack does not print it.
         self.api.node.try_remove_child("Endpoint")
+        self.invoke = InvokeRole(
+            self, "InvokeRole", description="MyBlog REST API: invokes the blog's functions"
+        )
         self._routes(max_upload_bytes)
         self.subscribe = self.confirm = self.unsubscribe = None
         if subscriptions is not None:
@@ -333,7 +338,7 @@ class BlogApi(Construct):
     # -- routes ---------------------------------------------------------------------------------
 
     def _routes(self, max_upload_bytes: int) -> None:
-        integration = apigw.LambdaIntegration(self.function, allow_test_invoke=False)
+        integration = self.invoke.integration(self.function)
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             self,
             "AuthorsAuthorizer",
@@ -408,7 +413,7 @@ class BlogApi(Construct):
         """POST /api/subscribers, .../confirm, .../unsubscribe: public, each body checked by a
         model built from lambda_src/subscriptions/schemas.json (the handler's own schemas, the
         address rule resolved from handler_kit/definitions.json)."""
-        integration = apigw.LambdaIntegration(function, allow_test_invoke=False)
+        integration = self.invoke.integration(function)
         schemas = request_schemas("subscriptions")
         resource = self.api.root.get_resource("api").add_resource("subscribers")
         methods = {}

@@ -6,7 +6,7 @@
                               stage throttling, JSON access logs, X-Ray │ keyed on the │
                               error-level execution logs                │ Authorization│
                               [WAF web ACL]                             │ header       │
-                                    │ Lambda proxy                      └──────────────┘
+                                    │ Lambda proxy, as InvokeRole        └──────────────┘
                                     ▼
                               Handler (lambda_src/todo_api) + dynamodb_client layer
                                     │ [in the VPC's isolated subnets when DAX is on]
@@ -19,7 +19,7 @@ Usage:
                   options=settings,  # a TodoApiOptions (MyTodoList's settings are one)
                   log_retention_days=14, removal_policy=stage.removal_policy,
                   vpc=network)  # where DAX lives when options.dax is on
-    api.url, api.table, api.handler, api.api, api.cache (DaxCache or None)
+    api.url, api.table, api.handler, api.api, api.invoke (InvokeRole), api.cache (DaxCache or None)
 
 The caches and writes: caching is enabled on the two GET methods only, so POST/PUT/DELETE always
 reach the handler. The GET cache key is the `Authorization` header (one user never receives
@@ -53,7 +53,7 @@ from house.network import ISOLATED
 from house.settings import require
 from house.types import Origin
 from patterns.data.dax_cache import DaxCache, DaxSettings
-from patterns.web.rest_api import access_log_format, schema_model
+from patterns.web.rest_api import InvokeRole, access_log_format, schema_model
 
 SCHEMAS = json.loads((LAMBDA_SRC / "todo_api" / "schemas.json").read_text())
 LAST_WRITE_HEADER = "X-Last-Write"
@@ -362,8 +362,13 @@ class TodoApi(Construct):
             "method.request.querystring.nextToken": False,
         }
 
-        def cache_keyed(parameters: dict[str, bool]) -> apigw.LambdaIntegration:
-            return apigw.LambdaIntegration(self.handler, cache_key_parameters=list(parameters))
+        # API Gateway invokes the handler as this role (no resource policy on the function).
+        self.invoke = InvokeRole(
+            self, "InvokeRole", description="MyTodoList REST API: invokes the to-do handler"
+        )
+
+        def cache_keyed(parameters: dict[str, bool]) -> apigw.AwsIntegration:
+            return self.invoke.integration(self.handler, cache_key_parameters=list(parameters))
 
         todos = self.api.root.add_resource("todos")
         todo = todos.add_resource("{todoId}")
@@ -377,7 +382,7 @@ class TodoApi(Construct):
         )
         todos.add_method(
             "POST",
-            apigw.LambdaIntegration(self.handler),
+            self.invoke.integration(self.handler),
             **auth,
             request_parameters=caller,
             request_validator=body_validator,
@@ -393,7 +398,7 @@ class TodoApi(Construct):
         )
         todo.add_method(
             "PUT",
-            apigw.LambdaIntegration(self.handler),
+            self.invoke.integration(self.handler),
             **auth,
             request_parameters={**caller, **todo_path},
             request_validator=body_validator,
@@ -401,7 +406,7 @@ class TodoApi(Construct):
         )
         todo.add_method(
             "DELETE",
-            apigw.LambdaIntegration(self.handler),
+            self.invoke.integration(self.handler),
             **auth,
             request_parameters={**caller, **todo_path},
             request_validator=parameter_validator,

@@ -47,7 +47,7 @@ from house.defaults import api_execution_log_group, log_group
 from house.edge import cloudfront_web_acl
 from house.lambda_function import LAMBDA_SRC, python_function
 from house.settings import keeps_data
-from patterns.web.rest_api import access_log_format, one_error_body, schema_model
+from patterns.web.rest_api import InvokeRole, access_log_format, one_error_body, schema_model
 
 SCHEMAS = json.loads((LAMBDA_SRC / "ride_requests" / "schemas.json").read_text())
 STAGE_NAME = "v1"
@@ -58,8 +58,9 @@ DATA_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
 
 
 class RideRequestsApi(Construct):
-    """Attributes: table, handler, api, authorizer, methods (verb, path) -> Method, origin,
-    base_url (the execute-api URL of /api), web_acl (or None)."""
+    """Attributes: table, handler, api, authorizer, methods (verb, path) -> Method, invoke
+    (InvokeRole: what API Gateway may invoke), origin, base_url (the execute-api URL of /api),
+    web_acl (or None)."""
 
     def __init__(
         self,
@@ -217,7 +218,11 @@ class RideRequestsApi(Construct):
             "method.request.querystring.limit": False,
             "method.request.querystring.nextToken": False,
         }
-        integration = apigw.LambdaIntegration(self.handler)
+        # API Gateway invokes the handler as this role (no resource policy on the function).
+        self.invoke = InvokeRole(
+            self, "InvokeRole", description="Ride requests API: invokes the requests handler"
+        )
+        integration = self.invoke.integration(self.handler)
         self.methods = {
             ("GET", "/api/requests"): requests.add_method(
                 "GET",

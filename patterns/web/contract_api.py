@@ -7,7 +7,8 @@ operation, meant to sit behind a CloudFront distribution (the house static site'
             execution log, X-Ray; resources and methods as the contract's paths; every method
             validates its parameters, and its body against the contract's schema (a model)
               operations with a security requirement: Cognito user pool authorizer (ID token)
-        --> the operation's own function (Lambda proxy): it holds only that operation's grants
+        --> the operation's own function (Lambda proxy, invoked as the API's one InvokeRole,
+            patterns/web/rest_api.py: no function policy): it holds only that operation's grants
 
 The contract is read by the caller and handed over as plain data: `operations` (objects with
 operation_id, method, path, parameters (name, where, required), body (a schema name or None)
@@ -20,8 +21,9 @@ API Gateway's own refusals answer in the REST kit's one error body `{"message", 
 or invalid token a 401, an unknown route a 404 (never API Gateway's 403 "Missing Authentication
 Token"), with `Cache-Control: no-store`.
 
-Attributes: api, stage, authorizer (or None), methods (operation id -> Method), access_logs,
-execution_logs, origin, cache_policy, origin_request_policy.
+Attributes: api, stage, authorizer (or None), methods (operation id -> Method), invoke
+(InvokeRole: what API Gateway may invoke), access_logs, execution_logs, origin, cache_policy,
+origin_request_policy.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from constructs import Construct
 from house.compliance import acknowledge
 from house.defaults import api_execution_log_group, log_group
 from house.names import CLOUDFRONT_POLICY_NAME_MAX, physical_name
+from patterns.web.rest_api import InvokeRole
 
 STAGE_NAME = "v1"
 
@@ -171,6 +174,9 @@ class ContractApi(Construct):
             )
             for name, schema in schemas.items()
         }
+        self.invoke = InvokeRole(
+            self, "InvokeRole", description=f"{description}: invokes its operations' functions"
+        )
         resources: dict[str, apigw.IResource] = {"": self.api.root}
         self.methods: dict[str, apigw.Method] = {}
         for operation in operations:
@@ -179,7 +185,7 @@ class ContractApi(Construct):
             where = {"path": "path", "query": "querystring", "header": "header"}
             method = resource.add_method(
                 operation.method,
-                apigw.LambdaIntegration(functions[operation.operation_id], allow_test_invoke=False),
+                self.invoke.integration(functions[operation.operation_id]),
                 request_validator=validator,
                 request_parameters={
                     f"method.request.{where[p.where]}.{p.name}": p.required

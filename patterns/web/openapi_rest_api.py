@@ -8,14 +8,16 @@ every operation a Lambda proxy integration, validated, throttled, metered and lo
         body handler_kit.rest gives the function's own refusals
         stage: throttling, JSON access logs, error-level execution logs, X-Ray, metrics
         usage plan: per-key throttling and a daily quota; one key made for the first client
-            --Lambda proxy--> function (invoke permission per operation: method + path + stage)
+            --Lambda proxy, as the API's invoke role--> function (patterns/web/rest_api.py
+              InvokeRole: lambda:InvokeFunction on this function only; no function policy)
 
 The checked-in document stays clean (it is what clients are generated from); this construct
 adds the `x-amazon-apigateway-*` extensions to a copy: the integration of each operation (the
-function's ARN as a CloudFormation token), its validator, the gateway responses. What the
+function's ARN as a CloudFormation token, the invoke role's ARN as its `credentials`), its
+validator, the gateway responses. What the
 document says about security is kept: a `awsSigv4` scheme makes the methods AWS_IAM, an
 apiKey scheme on `x-api-key` makes them require a key. `operations` lists (method, path) as the
-document has them, for the permissions here and the tests that compare the deployed methods.
+document has them, for the tests that compare the deployed methods.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from house.compliance import acknowledge
 from house.defaults import api_execution_log_group, log_group
+from patterns.web.rest_api import InvokeRole
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 VALIDATOR = "all"
@@ -51,15 +53,11 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def integrated(document: dict[str, Any], function_arn: str) -> dict[str, Any]:
-    """A copy of `document` with the API Gateway extensions: a Lambda proxy integration and
-    the request validator on every operation, the gateway responses."""
+def integrated(document: dict[str, Any], uri: str, credentials: str) -> dict[str, Any]:
+    """A copy of `document` with the API Gateway extensions: a Lambda proxy integration (`uri`,
+    invoked as the role `credentials`, an ARN) and the request validator on every operation,
+    the gateway responses."""
     body = copy.deepcopy(document)
-    uri = cdk.Fn.sub(
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-        "${FunctionArn}/invocations",
-        {"FunctionArn": function_arn},
-    )
     for item in body.get("paths", {}).values():
         for method, operation in item.items():
             if method not in HTTP_METHODS:
@@ -69,6 +67,7 @@ def integrated(document: dict[str, Any], function_arn: str) -> dict[str, Any]:
                 "type": "aws_proxy",
                 "httpMethod": "POST",
                 "uri": uri,
+                "credentials": credentials,
                 "passthroughBehavior": "when_no_match",
             }
     body["x-amazon-apigateway-request-validators"] = {
@@ -101,8 +100,8 @@ class OpenApiRestApi(Construct):
             parameters) and a proxy integration with `function`. A document without operations
             raises ValueError; one whose security requires an `x-api-key` key gets a first API key
             (`api_key`) in the usage plan. Required.
-        `function`: the function behind every operation; API Gateway may invoke it for exactly
-            these operations on this stage. Required.
+        `function`: the function behind every operation; API Gateway invokes it as the API's
+            invoke role (`invoke`), which may invoke this function and nothing else. Required.
         `description`: the API's, the usage plan's and the API key's description. Required.
         `throttle_rate`: steady requests per second, on the stage and per key in the usage plan.
             Required.
@@ -112,8 +111,8 @@ class OpenApiRestApi(Construct):
         `removal_policy`: the access and execution log groups'. Required.
         `stage_name`: the stage, which is also the first segment of the URL path. Default: "v1".
 
-    Attributes: api (SpecRestApi), stage, operations, usage_plan, api_key (None unless the document
-    requires a key), access_logs, execution_logs, url.
+    Attributes: api (SpecRestApi), stage, operations, invoke (InvokeRole), usage_plan, api_key
+    (None unless the document requires a key), access_logs, execution_logs, url.
     """
 
     api_key: apigw.IApiKey | None
@@ -140,11 +139,14 @@ class OpenApiRestApi(Construct):
         self.access_logs = log_group(
             self, "AccessLogs", retention_days=log_retention_days, removal_policy=removal_policy
         )
+        self.invoke = InvokeRole(
+            self, "InvokeRole", description=f"{description}: invokes its function"
+        )
         self.api = apigw.SpecRestApi(
             self,
             "Api",
             api_definition=apigw.ApiDefinition.from_inline(
-                integrated(document, function.function_arn)
+                integrated(document, self.invoke.uri(function), self.invoke.role.role_arn)
             ),
             description=description,
             endpoint_types=[apigw.EndpointType.REGIONAL],
@@ -173,15 +175,6 @@ class OpenApiRestApi(Construct):
             retention_days=log_retention_days,
             removal_policy=removal_policy,
         )
-        for method, path in self.operations:
-            function.add_permission(
-                f"Invoke{method}{path.replace('/', '_').replace('{', '').replace('}', '')}",
-                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-                # Both: the control (CT.LAMBDA.PR.2) reads the account as a local reference.
-                source_account=cdk.Stack.of(self).account,
-                source_arn=self.api.arn_for_execute_api(method, path, stage_name),
-            )
-
         self.usage_plan = self.api.add_usage_plan(
             "UsagePlan",
             description=f"{description}: per-key throttling and daily quota",

@@ -1,10 +1,21 @@
-"""What every REST API of the library (API Gateway, Lambda proxy) builds the same way: request
-models from the handler's own `schemas.json`, the JSON access-log line, and API Gateway's own
-error answers in the handlers' one error body.
+"""What every REST API of the library (API Gateway, Lambda proxy) builds the same way: how API
+Gateway invokes its functions, request models from the handler's own `schemas.json`, the JSON
+access-log line, and API Gateway's own error answers in the handlers' one error body.
 
+    invoke = InvokeRole(self, "InvokeRole")             # one per API
+    method = resource.add_method("GET", invoke.integration(handler, cache_key_parameters=[...]))
     models = schema_model(SCHEMAS["create"])           # apigw.JsonSchema for api.add_model(...)
     access_log_format=access_log_format()               # StageOptions(...)
     one_error_body(api, not_authenticated="sign in first (Cognito ID token in Authorization)")
+
+How API Gateway invokes the functions, decided: as an integration role (`InvokeRole`), never
+through a resource policy on the function. CDK's `LambdaIntegration` adds an
+`AWS::Lambda::Permission` for apigateway.amazonaws.com per method, whose source is the API's
+execute-api ARN, a `Fn::Join` (the account is not known at synth); AWS Control Tower's proactive
+control CT.LAMBDA.PR.2 accepts a service principal's permission only with a literal or locally
+referenced source, so a hook-enforcing organisation refuses it at deploy. With a role there is no
+function policy at all, and what API Gateway may invoke is one IAM policy naming exactly the
+API's functions (tests/test_api_invoke.py checks every stack for both).
 
 The error body is handler_kit.rest's `{"message": ..., "code": ...}`, so a client reads one shape
 whether the gateway or the function refused.
@@ -16,7 +27,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct, IValidation
+
+APIGATEWAY = "apigateway.amazonaws.com"
 
 _SCHEMA_TYPES = {
     "object": apigw.JsonSchemaType.OBJECT,
@@ -36,6 +54,83 @@ _SCHEMA_KEYWORDS = {
     "minimum": "minimum",
     "maximum": "maximum",
 }
+
+
+class InvokeRole(Construct):
+    """The role an API's Lambda proxy integrations invoke its functions as (module docstring):
+    assumable by API Gateway only, allowed `lambda:InvokeFunction` on exactly the functions
+    (or aliases) integrated through it, by their ARN: no wildcard, no `:*` for versions (a
+    proxy integration invokes the ARN in its URI, nothing else).
+
+    The grant is an inline policy of the role, so it exists as soon as the role does, and every
+    method (or OpenAPI integration) names the role, so CloudFormation creates the role first.
+    The role's trust has no source condition: an integration can name a role only if whoever
+    writes the integration may `iam:PassRole` it (the stack's CloudFormation execution role).
+    A role through which nothing is integrated fails the synth.
+
+    Args:
+        `description`: the role's description (which API it serves). Default: "API Gateway
+            invokes this API's Lambda functions as this role".
+
+    Attributes: role, functions (what it may invoke, in the order first integrated).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        description: str = "API Gateway invokes this API's Lambda functions as this role",
+    ) -> None:
+        super().__init__(scope, id)
+        self.functions: list[lambda_.IFunction] = []
+        self._invoke = iam.PolicyStatement(actions=["lambda:InvokeFunction"])
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(APIGATEWAY),
+            description=description,
+            inline_policies={"Invoke": iam.PolicyDocument(statements=[self._invoke])},
+        )
+        self.node.add_validation(_Integrated(self))
+
+    def allow(self, function: lambda_.IFunction) -> None:
+        """Let API Gateway invoke `function` (once per function, however many methods)."""
+        if not any(f is function for f in self.functions):
+            self.functions.append(function)
+            self._invoke.add_resources(function.function_arn)
+
+    def uri(self, function: lambda_.IFunction) -> str:
+        """The Lambda proxy integration URI of `function` (for an OpenAPI document's
+        `x-amazon-apigateway-integration`), after allowing it."""
+        self.allow(function)
+        return cdk.Fn.sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+            "${FunctionArn}/invocations",
+            {"FunctionArn": function.function_arn},
+        )
+
+    def integration(self, function: lambda_.IFunction, **options: Any) -> apigw.AwsIntegration:
+        """A Lambda proxy integration with `function` that runs as this role; `options`: more
+        `apigw.IntegrationOptions` (e.g. `cache_key_parameters`)."""
+        self.allow(function)
+        return apigw.AwsIntegration(
+            service="lambda",
+            proxy=True,
+            path=f"2015-03-31/functions/{function.function_arn}/invocations",
+            options=apigw.IntegrationOptions(credentials_role=self.role, **options),
+        )
+
+
+@jsii.implements(IValidation)
+class _Integrated:
+    def __init__(self, invoke: InvokeRole) -> None:
+        self._invoke = invoke
+
+    def validate(self) -> list[str]:
+        if self._invoke.functions:
+            return []
+        return [f"{self._invoke.node.path}: no function is integrated through this role"]
 
 
 def schema_model(schema: dict) -> apigw.JsonSchema:

@@ -5,8 +5,9 @@ operation of the contract in, the answer (status, headers, JSON body) out.
   the function its integration names, run in-process from its asset as the role the template
   gives it (tests/support/lambda_runner.py). What the gateway itself does before a function runs
   is modelled from the template too: a method with the Cognito authorizer and no verified caller
-  gets the template's UNAUTHORIZED gateway response. (The gateway's model validation is not: the
-  handlers' own checks answer.)
+  gets the template's UNAUTHORIZED gateway response, and every call first invokes the function
+  as the integration's role (tests/support/apigateway.py `integration_invokes`). (The gateway's
+  model validation is not modelled: the handlers' own checks answer.)
 - `ClassicApp`: the EmployeeDirectoryClassic instance, in-process: the WSGI app imported from
   the very asset the user data downloads (cdk.out), with the environment the user data writes,
   as the role of the launch template's instance profile, behind the target group's port (the
@@ -32,6 +33,7 @@ import boto3
 
 from tests.employee_directory.contract_checks import operation
 from tests.employee_directory.events import HR_ADMIN, event
+from tests.support.apigateway import integration_invokes
 from tests.support.iam_enforcement import enforced
 from tests.support.lambda_runner import FunctionInProcess, import_from
 
@@ -50,6 +52,7 @@ class Answer:
 class Route:
     function: str  # the logical id of the function the integration invokes
     authorized: bool  # the Cognito user pool authorizer guards it
+    credentials: Any  # the integration's role (Integration.Credentials), as the template has it
 
 
 def api_routes(stack) -> dict[tuple[str, str], Route]:
@@ -75,7 +78,9 @@ def api_routes(stack) -> dict[tuple[str, str], Route]:
         uri = json.dumps(props["Integration"]["Uri"])
         (function,) = [f for f in functions if f'"{f}"' in uri]
         found[(props["HttpMethod"], path(props["ResourceId"]))] = Route(
-            function, props.get("AuthorizationType") == "COGNITO_USER_POOLS"
+            function,
+            props.get("AuthorizationType") == "COGNITO_USER_POOLS",
+            props["Integration"].get("Credentials"),
         )
     return found
 
@@ -106,6 +111,8 @@ class ServerlessApi:
         proxy = event(operation_id, claims=claims, **kwargs)
         if self.route(operation_id).authorized and claims is None:
             return self._gateway_response("UNAUTHORIZED", 401)
+        route = self.route(operation_id)
+        integration_invokes(self.stack, route.credentials, route.function)
         response = self.function(operation_id).invoke(proxy)
         headers = {k: ",".join(v) for k, v in response.get("multiValueHeaders", {}).items()}
         body = json.loads(response["body"]) if response.get("body") else None

@@ -13,7 +13,7 @@ from blueprints.microservices.common import openapi
 from blueprints.microservices.discovery import parameter_name
 from blueprints.microservices.stack import STACK_IDS, built_stacks
 from patterns.web.openapi_rest_api import operations
-from tests.support.iam_statements import all_statements, as_list
+from tests.support.iam_statements import all_statements, as_list, statements_of
 from tests.support.template import only, resources
 
 INSTANCE = "microservices"
@@ -123,13 +123,30 @@ def test_the_public_api_is_the_checked_in_openapi_document_with_integrations(ass
         assert '"code"' in template_text["application/json"]
 
 
-def test_each_operation_may_invoke_the_function_and_nothing_else(assembly):
-    permissions = resources(assembly.template(ORDERS), "AWS::Lambda::Permission")
-    arns = [json.dumps(p["Properties"]["SourceArn"]) for p in permissions.values()]
-    assert len(arns) == len(operations(openapi("orders")))
-    assert any('/POST/orders"' in a for a in arns)
-    assert any("/GET/orders/" in a for a in arns)
-    assert not any("/*/*" in a for a in arns), "no permission for any method on any path"
+def test_each_operation_invokes_the_function_as_a_role_that_may_invoke_nothing_else(assembly):
+    """No function policy for API Gateway (CT.LAMBDA.PR.2): every operation's integration runs
+    as the API's invoke role, which may invoke the orders function and nothing else."""
+    template = assembly.template(ORDERS)
+    assert not resources(template, "AWS::Lambda::Permission")
+    (function,) = [
+        logical_id
+        for logical_id, f in resources(template, "AWS::Lambda::Function").items()
+        if f["Metadata"]["aws:cdk:path"].endswith("/OrdersApi/Resource")
+    ]
+    _, api = only(template, "AWS::ApiGateway::RestApi")
+    body = api["Properties"]["Body"]
+    credentials = set()
+    for method, path in operations(body):
+        integration = body["paths"][path][method.lower()]["x-amazon-apigateway-integration"]
+        assert integration["uri"]["Fn::Sub"][1] == {
+            "FunctionArn": {"Fn::GetAtt": [function, "Arn"]}
+        }
+        credentials.add(json.dumps(integration["credentials"]))
+    (role,) = credentials
+    role_id = json.loads(role)["Fn::GetAtt"][0]
+    (statement,) = statements_of(template, role_id)
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"] == {"Fn::GetAtt": [function, "Arn"]}
 
 
 def test_the_stage_is_throttled_logged_traced_and_has_a_usage_plan(assembly, settings):

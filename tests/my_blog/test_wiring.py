@@ -46,6 +46,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.my_blog.events import AUTHOR, api_event, jpeg_photo, json_body, s3_event
+from tests.support.apigateway import integration_invokes
 from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 from tests.support.eventbridge import event_matches
 from tests.support.iam_enforcement import attempt
@@ -339,6 +340,28 @@ def test_a_rotation_keeps_cloudfronts_current_value_and_the_previous_one_valid(
         api.logical_id,
         blog.function("Subscriptions/Handler").logical_id,
     }
+
+
+def test_api_gateway_invokes_each_function_behind_the_api_as_the_apis_role(blog_with_sender):
+    """Every route (posts, uploads, subscribers) reaches its function the way API Gateway does:
+    as the integration role the method names, which the function's own policy never admits
+    (there is none, CT.LAMBDA.PR.2)."""
+    blog = blog_with_sender
+    behind = {blog.function(p).logical_id for p in ("Api/Handler", "Subscriptions/Handler")}
+    invoked = set()
+    for lid in blog.of_type("AWS::ApiGateway::Method"):
+        integration = blog.resources[lid]["Properties"]["Integration"]
+        if integration["Type"] != "AWS_PROXY":
+            continue
+        (function,) = [f for f in behind if f'"{f}"' in json.dumps(integration["Uri"])]
+        integration_invokes(blog, integration["Credentials"], function)
+        invoked.add(function)
+    assert invoked == behind
+    assert not [
+        lid
+        for lid, r in blog.of_type("AWS::Lambda::Permission").items()
+        if "apigateway" in json.dumps(r["Properties"]["Principal"])
+    ]
 
 
 def test_posts_list_through_the_index_the_template_declares(blog):

@@ -19,6 +19,7 @@ import boto3
 import pytest
 
 from tests.my_todo_list.events import api_event, header, json_body
+from tests.support.apigateway import integration_invokes
 from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
 from tests.support.iam_enforcement import attempt
 from tests.support.lambda_service import LOG_STEPS, TRACING_STEPS, VPC_STEPS
@@ -65,6 +66,7 @@ def test_every_route_the_template_defines_invokes_this_handler(todo_stack):
         if method["HttpMethod"] != "OPTIONS":
             assert method["Integration"]["Type"] == "AWS_PROXY"
             assert handler_id in json.dumps(method["Integration"]["Uri"])
+            integration_invokes(todo_stack, method["Integration"]["Credentials"], handler_id)
 
 
 def test_create_list_update_delete_for_one_user_and_refused_for_another(assembly, todo_stack):

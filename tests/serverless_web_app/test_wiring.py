@@ -19,6 +19,7 @@ import pytest
 
 from tests.serverless_web_app.conftest import INSTANCES
 from tests.serverless_web_app.events import ROOT, api_event, json_body, ride
+from tests.support.apigateway import integration_invokes
 from tests.support.iam_enforcement import attempt
 from tests.support.lambda_service import LOG_STEPS, TRACING_STEPS
 
@@ -60,6 +61,7 @@ def test_every_route_the_template_defines_invokes_this_handler(webapp):
         method = webapp.resources[lid]["Properties"]
         assert method["Integration"]["Type"] == "AWS_PROXY"
         assert handler_id in json.dumps(method["Integration"]["Uri"])
+        integration_invokes(webapp, method["Integration"]["Credentials"], handler_id)
         seen.add(method["HttpMethod"])
     assert seen == {"GET", "POST", "PATCH", "DELETE"}
 

@@ -1,10 +1,13 @@
-"""API Gateway REST (Lambda proxy) events, as a Cognito-authorized stage delivers them."""
+"""API Gateway REST (Lambda proxy) events, as a Cognito-authorized stage delivers them, and the
+invocation API Gateway makes before the handler runs (`integration_invokes`)."""
 
 from __future__ import annotations
 
 import base64
 import json
 from typing import Any
+
+from tests.support.iam_enforcement import authorize
 
 
 def rest_api_event(
@@ -68,3 +71,15 @@ def header(response: dict, name: str) -> str | None:
         if key.lower() == name.lower():
             return ",".join(values)
     return None
+
+
+def integration_invokes(stack, credentials: Any, function_logical_id: str) -> None:
+    """What API Gateway does before a Lambda proxy integration's handler runs: assume the
+    integration's role (`credentials`: the method's `Integration.Credentials`, or an OpenAPI
+    integration's `credentials`) and invoke the function, authorized against that role's
+    policies in moto (AccessDenied if the role may not invoke it). An integration without a
+    role fails: the house invokes through patterns/web/rest_api.py InvokeRole, never through a
+    function policy (CT.LAMBDA.PR.2)."""
+    assert credentials, "a Lambda integration without an integration role (InvokeRole)"
+    role = stack.role_credentials(stack.role_id(credentials))
+    authorize(role, "lambda:InvokeFunction", stack.get_att(function_logical_id, "Arn"), "Invoke")
