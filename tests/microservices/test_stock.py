@@ -350,3 +350,26 @@ def test_orders_may_call_only_the_stock_route_and_reads_its_url_from_ssm(built):
         if "INVENTORY_URL" in f["Properties"].get("Environment", {}).get("Variables", {})
     ]
     assert len(functions) == 1, "the orders API function, and only it, calls the stock API"
+
+
+def test_the_preflight_refuses_the_shipped_placeholder_domain(built, tmp_path):
+    """Prod's cdk.json names stock.shop.example.com in ZREPLACEWITHYOURZONE so that it
+    synthesizes without an account; `make preflight` refuses to deploy that certificate (it
+    would wait for DNS validation until CloudFormation gives up)."""
+    from deployment.preflight_checks import Preflight, check_domains
+    from house.domains import is_placeholder
+    from tests.support.preflight_fakes import write_assembly
+
+    assembly, settings = built
+    if settings.stock_api_domain_name is None:
+        pytest.skip("no certificate without stock_api_domain_name")
+    stack = write_assembly(
+        tmp_path,
+        assembly.template(STOCK),
+        stack_id=STOCK,
+        stack_name=assembly.stack_name(STOCK),
+    )
+    (result,) = check_domains(Preflight(stack, account=None))
+    placeholder = is_placeholder(settings.stock_api_domain_name, settings.hosted_zone_id)
+    assert result.status == ("FAIL" if placeholder else "PASS")
+    assert settings.stock_api_domain_name in result.detail
