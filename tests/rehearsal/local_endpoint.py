@@ -63,7 +63,8 @@ reports the message):
   be set in account settings to enable logging"). `AWS::ApiGateway::Account` sets that role,
   and is itself refused unless the role exists and API Gateway may assume it.
 - The rehearsed account has asked for more VPCs per region (service quota L-F678F1CE, applied
-  value VPC_QUOTA): every dev stack with a VPC stays deployed side by side, more than the
+  value VPC_QUOTA, which raises internet gateways per region, L-A4707A72, with it, as AWS
+  does): every dev stack with a VPC stays deployed side by side, more than the
   default 5, and the preflight would refuse the sixth as it refuses it in a real account
   (`make preflight` prints the request-service-quota-increase command).
 
@@ -933,7 +934,9 @@ VPC_QUOTA = 20
 def _vpc_quota_raised(original):
     def get_service_quota(self, service_code: str, quota_code: str):
         quota = original(self, service_code, quota_code)
-        if (service_code, quota_code) == ("vpc", "L-F678F1CE"):
+        # Raising VPCs per Region raises internet gateways per Region (L-A4707A72) by the same
+        # amount (Amazon VPC quotas): each public dev VPC has one.
+        if (service_code, quota_code) in (("vpc", "L-F678F1CE"), ("vpc", "L-A4707A72")):
             return {**quota, "Value": float(VPC_QUOTA)}
         return quota
 

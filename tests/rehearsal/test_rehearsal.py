@@ -364,6 +364,7 @@ def _deploy_and_check(rehearsal: dict, stack_id: str) -> None:
     assert not failed, "smoke failed:\n" + "\n".join(failed)
 
 
+@pytest.mark.skipif("eks-cluster" not in REHEARSED, reason="eks-cluster is not rehearsed")
 @pytest.mark.parametrize("compute", ["nodegroups", "fargate"])
 def test_the_other_eks_compute_profiles_deploy_and_destroy(rehearsal, compute):
     """EksCluster with node groups, then with Fargate (each replacing the one before: one
