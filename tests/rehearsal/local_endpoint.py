@@ -26,9 +26,9 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   the CLI marks UsePreviousValue crashes moto when the stack took that parameter's default
   (CDK's SSM reads): the stand-in lets the default apply, which was the previous value. An
   AWS::SSM::Parameter's Tags (a key-value map in a template) crash moto, which expects a list
-  of {Key, Value}: the stand-in converts them. A REST API imported from an OpenAPI `Body` (SpecRestApi) is created without
-  its methods, so its deployment is refused ("The REST API doesn't contain any methods"): the
-  stand-in imports the body's paths as `PutRestApi` would.
+  of {Key, Value}: the stand-in converts them. A REST API imported from an OpenAPI `Body`
+  (SpecRestApi) is created without its methods, so its deployment is refused ("The REST API
+  doesn't contain any methods"): the stand-in imports the body's paths as `PutRestApi` would.
   And moto creates a resource early when another one refers to it, skipping that resource's
   own DependsOn (an API Gateway deployment before its methods, which API Gateway refuses): the
   stand-in creates the
