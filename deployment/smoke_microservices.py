@@ -8,11 +8,12 @@
   unsigned request with a 403 JSON body (IAM auth is on, and the gateway's refusals use the
   house error body); the orders table is active with its stream.
 - `MicroservicesNotifications`: `notifications-table`. The notifications table is active.
-- `MicroservicesStock` (with `container_service`): `service-steady`, `api-refuses-unsigned`
-  (http), `signed-stock-read` (http). The ECS service runs its desired tasks and its last
-  deployment completed; the HTTP API refuses an unsigned call with 403 (IAM authorization);
-  a call signed with the smoke's own credentials (SigV4, execute-api) goes API -> VPC link ->
-  internal ALB -> task -> stock table and answers 200 with the contract's body.
+- `MicroservicesStock` (with `container_service`): `service-steady` (ecs-tasks-run),
+  `api-refuses-unsigned` (http), `signed-stock-read` (http). The ECS service runs its desired
+  tasks and its last deployment completed; the HTTP API refuses an unsigned call with 403
+  (IAM authorization); a call signed with the smoke's own credentials (SigV4, execute-api)
+  goes API -> VPC link -> internal ALB -> task -> stock table and answers 200 with the
+  contract's body.
 """
 
 from __future__ import annotations
@@ -140,7 +141,12 @@ def stock_smoke(smoke: Smoke) -> None:
             raise StepFailed(f"the stock body is {body!r}, not {{sku, available}}")
         return f"signed GET answered 200: {body}"
 
-    smoke.step("service-steady", steady, uses=["ClusterName", "ServiceName"])
+    smoke.step(
+        "service-steady",
+        steady,
+        needs={"ecs-tasks-run": "waits for the stock API's tasks to run"},
+        uses=["ClusterName", "ServiceName"],
+    )
     smoke.step(
         "api-refuses-unsigned",
         refuses_unsigned,

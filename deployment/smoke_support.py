@@ -34,6 +34,7 @@ CAPABILITIES: dict[str, str] = {
     "iam-enforced": "IAM evaluating policies, so that a denial is real",
     "eks-control-plane": "the EKS API beyond clusters, node groups and Fargate profiles: "
     "access entries, add-ons, Pod Identity associations",
+    "ecs-tasks-run": "ECS starting a service's tasks (its running count reaching the desired one)",
 }
 LOCAL_ENDPOINT_SKIP = frozenset(CAPABILITIES)
 

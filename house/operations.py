@@ -21,6 +21,11 @@ dead-letter configs) and every stream event source mapping, and adds:
   managed aws/sns key cannot: CloudWatch would drop every notification); a dev stack does
   without the key's monthly fee, as it does for its log groups.
 
+Alarms the stack makes itself with no action (a service's 5XX, latency and dead-letter alarms,
+patterns/observability/service_dashboard.py) get the same topic as their action: where a stack's
+alarms notify is decided here once, for every blueprint. An alarm that already names an action
+(its own topic, a scaling policy) is left as it is.
+
 Each dead-letter queue also says it is one (`RedriveAllowPolicy`, `allowAll`: the SQS default,
 any queue of this account and region may use it), which is what AWS Control Tower's
 CT.SQS.PR.1 accepts instead of a dead-letter queue behind it.
@@ -133,6 +138,20 @@ class _FailureAlarms:
         vaults = synthesized_resources(stack, ("AWS::Backup::BackupVault",))
         for logical_id, (vault, _) in sorted(vaults.items()):
             self._watch_backup_jobs(logical_id, vault, copies=logical_id in copying)
+        self._route_silent_alarms()
+
+    def _route_silent_alarms(self) -> None:
+        """The operations topic as the action of each alarm of the stack that has none."""
+        for _, (alarm, resource) in sorted(
+            synthesized_resources(self._stack, ("AWS::CloudWatch::Alarm",)).items()
+        ):
+            if resource["Properties"].get("AlarmActions"):
+                continue
+            owner = alarm.node.scope
+            if isinstance(owner, cloudwatch.Alarm):
+                owner.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+            else:
+                alarm.alarm_actions = [self.topic.topic_arn]
 
     # -- the alarms ---------------------------------------------------------------------------
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from house.settings import Settings, require
+from house.settings import Settings, require, require_domain_in_prod, require_in_zone
+from house.types import DomainName, HostedZoneId, HostedZoneName
 from patterns.containers.cluster import FARGATE_SIZES, fargate_size_problem
 
 FargateCpu = Literal[tuple(FARGATE_SIZES)]
@@ -115,6 +116,28 @@ class MicroservicesSettings(Settings):
         description="Most stock-API tasks target tracking (CPU, memory, requests per task) "
         "may run.",
     )
+    stock_api_domain_name: DomainName | None = Field(
+        None,
+        description="The name in the certificate of the stock API's internal load balancer (in a "
+        "Route 53 zone you own, with hosted_zone_id and hosted_zone_name): it then listens on "
+        "HTTPS only (TLS 1.2+) and the HTTP API's VPC link integration verifies this name, so "
+        "the hop inside the VPC is encrypted too. No DNS record is made: the VPC link reaches "
+        "the listener itself. null = plain HTTP from the VPC link to the load balancer (prod "
+        "refuses that with container_service unless allow_plain_http).",
+    )
+    hosted_zone_id: HostedZoneId | None = Field(
+        None,
+        description="Route 53 public zone of stock_api_domain_name (validates its certificate).",
+    )
+    hosted_zone_name: HostedZoneName | None = Field(
+        None, description="Name of the hosted_zone_id zone."
+    )
+    allow_plain_http: bool = Field(
+        False,
+        description="Prod only: true lets prod's stock API go without stock_api_domain_name, "
+        "plain HTTP from the VPC link to its internal load balancer (callers' TLS still ends "
+        "at API Gateway). Off, prod's container service without a domain is an error.",
+    )
     stock_api_throttle_rate: int = Field(
         100,
         ge=1,
@@ -139,7 +162,7 @@ class MicroservicesSettings(Settings):
     )
 
     @model_validator(mode="after")
-    def _rules(self) -> MicroservicesSettings:
+    def _rules(self, info: ValidationInfo) -> MicroservicesSettings:
         require(
             self.api_throttle_rate <= self.api_throttle_burst,
             "api_throttle_burst",
@@ -160,4 +183,26 @@ class MicroservicesSettings(Settings):
         )
         problem = fargate_size_problem(self.container_cpu, self.container_memory_mib)
         require(problem is None, "container_memory_mib", self.container_memory_mib, str(problem))
+        domain = (self.stock_api_domain_name, self.hosted_zone_id, self.hosted_zone_name)
+        require(
+            all(domain) or not any(domain),
+            "stock_api_domain_name",
+            self.stock_api_domain_name,
+            "give stock_api_domain_name, hosted_zone_id and hosted_zone_name together, or none",
+        )
+        require_in_zone(
+            "stock_api_domain_name",
+            self.stock_api_domain_name,
+            [self.stock_api_domain_name] if self.stock_api_domain_name else [],
+            self.hosted_zone_name,
+        )
+        if self.container_service:
+            require_domain_in_prod(
+                info,
+                domain_setting="stock_api_domain_name",
+                domain=self.stock_api_domain_name,
+                opt_out_setting="allow_plain_http",
+                opt_out=self.allow_plain_http,
+                gives_up="plain HTTP from the stock API's VPC link to its load balancer",
+            )
         return self

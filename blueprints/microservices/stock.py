@@ -2,7 +2,9 @@
 
     Orders' function (no VPC) --HTTPS, SigV4--> HTTP API (IAM authorization on GET /stock/{sku};
         execute-api:Invoke on that route is Orders' only way in)
-        --VPC link (its own security group)--> internal ALB (admits the link only)
+        --VPC link (its own security group)--> internal ALB (admits the link only; HTTPS with
+            `stock_api_domain_name`: a DNS-validated certificate whose name the integration
+            verifies, TLS 1.2+; plain HTTP without, which prod refuses unless allow_plain_http)
         --8080--> Fargate tasks (containers/stock, arm64, read-only root, non-root user;
                   target tracking on CPU, memory and requests per task)
         --DynamoDB gateway endpoint--> Inventory's stock table (GetItem only)
@@ -49,7 +51,7 @@ from patterns.containers.cluster import (
     s3_gateway_endpoint,
 )
 from patterns.containers.registry import CODEBUILD, ContainerRegistry
-from patterns.containers.web_service import WebScaling, WebService
+from patterns.containers.web_service import WebDomain, WebScaling, WebService
 from patterns.observability.service_dashboard import ServiceDashboard
 
 STOCK = "MicroservicesStock"
@@ -188,6 +190,13 @@ class MicroservicesStockStack(cdk.Stack):
             removal_policy=removal,
             internet_facing=False,
             load_balancer_subnets=ISOLATED,
+            domain=WebDomain(
+                domain_name=settings.stock_api_domain_name,
+                hosted_zone_id=settings.hosted_zone_id,
+                hosted_zone_name=settings.hosted_zone_name,
+            )
+            if settings.stock_api_domain_name
+            else None,
         )
         if self.endpoints:
             self.endpoints.allow_from(self.service.task_security_group)
@@ -255,7 +264,7 @@ class MicroservicesStockStack(cdk.Stack):
             description="Stock API VPC link: out to the internal load balancer only",
         )
         self.service.load_balancer.connections.allow_from(
-            link_group, ec2.Port.tcp(80), "The stock API's VPC link"
+            link_group, ec2.Port.tcp(self.service.listener_port), "The stock API's VPC link"
         )
         self.vpc_link = apigwv2.VpcLink(
             self, "VpcLink", vpc=self.vpc, subnets=ISOLATED, security_groups=[link_group]
@@ -273,6 +282,8 @@ class MicroservicesStockStack(cdk.Stack):
             "StockService",
             self.service.listener,
             vpc_link=self.vpc_link,
+            # HTTPS to the listener, and the certificate must carry this name.
+            secure_server_name=settings.stock_api_domain_name,
             parameter_mapping=apigwv2.ParameterMapping().overwrite_header(
                 REQUEST_ID_HEADER, apigwv2.MappingValue.context_variable("requestId")
             ),

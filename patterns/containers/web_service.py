@@ -182,8 +182,11 @@ class WebService(Construct):
         `domain`: a DNS name in a Route 53 hosted zone you own (WebDomain): a DNS-validated ACM
             certificate (`certificate`), an HTTPS listener on 443 with the recommended TLS policy,
             a redirect from HTTP 80 to HTTPS and an alias A record; `url` is https://<name>.
-            Default: None, a plain HTTP listener on port 80 at the load balancer's DNS name and no
-            certificate (`certificate` is None): fine for a dev sample only.
+            An internal load balancer gets the certificate and the HTTPS listener only (no
+            redirect, no record: its clients, e.g. an HTTP API's VPC link, reach the listener
+            itself and verify the certificate's name). Default: None, a plain HTTP listener on
+            port 80 at the load balancer's DNS name and no certificate (`certificate` is None):
+            fine for a dev sample only.
         `internet_facing`: the load balancer's listener is open to the internet. Default:
             True; False: an internal load balancer in `load_balancer_subnets` whose security
             group admits no one until the caller allows a client
@@ -192,7 +195,8 @@ class WebService(Construct):
             choice (the public subnets when internet-facing, else the private ones).
 
     Attributes: alb_security_group, load_balancer, task_security_group, service, certificate (None
-    without `domain`), listener, url, target_group, scaling.
+    without `domain`), listener, listener_port (443 with `domain`, else 80), url, target_group,
+    scaling.
     """
 
     certificate: acm.Certificate | None
@@ -222,9 +226,6 @@ class WebService(Construct):
         load_balancer_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         super().__init__(scope, id)
-        if domain and not internet_facing:
-            # Its HTTPS listener and the HTTP redirect would be open to any address.
-            raise ValueError(f"{id}: an internal WebService takes no domain")
         self.alb_security_group = ec2.SecurityGroup(
             self,
             "LoadBalancerSecurityGroup",
@@ -308,18 +309,20 @@ class WebService(Construct):
                 protocol=elbv2.ApplicationProtocol.HTTPS,
                 certificates=[self.certificate],
                 ssl_policy=LOAD_BALANCER_TLS_POLICY,
-                open=True,
+                open=internet_facing,
             )
-            self.load_balancer.add_redirect(source_port=80, target_port=443)
-            route53.ARecord(
-                self,
-                "AliasRecord",
-                zone=zone,
-                record_name=domain.domain_name,
-                target=route53.RecordTarget.from_alias(
-                    route53_targets.LoadBalancerTarget(self.load_balancer)
-                ),
-            )
+            self.listener_port = 443
+            if internet_facing:
+                self.load_balancer.add_redirect(source_port=80, target_port=443)
+                route53.ARecord(
+                    self,
+                    "AliasRecord",
+                    zone=zone,
+                    record_name=domain.domain_name,
+                    target=route53.RecordTarget.from_alias(
+                        route53_targets.LoadBalancerTarget(self.load_balancer)
+                    ),
+                )
             self.url = f"https://{domain.domain_name}"
         else:
             # Plain HTTP: without a domain there is no certificate to serve. Fine for a dev
@@ -327,6 +330,7 @@ class WebService(Construct):
             self.listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=internet_facing
             )
+            self.listener_port = 80
             self.url = cdk.Fn.join("", ["http://", self.load_balancer.load_balancer_dns_name])
         self.target_group = self.listener.add_targets(
             "Tasks",

@@ -14,10 +14,11 @@ Usage:
     board = ServiceDashboard(self, "Dashboard", service="orders", latency_threshold=Duration...)
     board.add_rest_api(api.api, stage_name); board.add_functions(fn, ...)
     board.add_dead_letter_queues(dlq, ...); board.add_stream_consumers(fn, ...)
-    board.alarms  # every alarm made, for actions (the house operations topic subscribes)
+    board.alarms  # every alarm made
 
-The alarms have no actions of their own: where they notify is a stack-wide decision (the house
-operations topic). `dashboard=False` makes the alarms only: a dashboard bills per
+The alarms have no actions of their own: where they notify is a stack-wide decision, which
+house/operations.py makes for every stack app.py builds (each alarm without an action notifies
+the stack's operations topic). `dashboard=False` makes the alarms only: a dashboard bills per
 dashboard-month beyond the free ones, an alarm per alarm-month.
 """
 

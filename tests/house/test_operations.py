@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -116,6 +118,44 @@ def test_every_alarm_notifies_the_one_operations_topic(synthesized):
     )
     for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_an_alarm_the_stack_made_without_an_action_notifies_the_topic_too(synthesized):
+    """A blueprint's own alarms (L2 or L1) are routed; one with an action of its own is not."""
+    metric = cloudwatch.Metric(namespace="Shop", metric_name="Errors", statistic="Sum")
+
+    def own_alarms(stack):
+        metric.create_alarm(stack, "Silent", threshold=1, evaluation_periods=1)
+        cloudwatch.CfnAlarm(
+            stack,
+            "SilentL1",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            evaluation_periods=1,
+            threshold=1,
+            namespace="Shop",
+            metric_name="Errors",
+            statistic="Sum",
+            period=60,
+        )
+        paging = sns.Topic(stack, "Paging")
+        metric.create_alarm(stack, "Paged", threshold=1, evaluation_periods=1).add_alarm_action(
+            cloudwatch_actions.SnsAction(paging)
+        )
+        watch_failures(stack, keep_data=False, email=None)
+
+    template = synthesized(own_alarms)
+    topics = resources(template, "AWS::SNS::Topic")
+    (operations,) = [k for k in topics if k.startswith("Operations")]
+    (paging,) = [k for k in topics if k.startswith("Paging")]
+    actions = {
+        k: a["Properties"]["AlarmActions"]
+        for k, a in resources(template, "AWS::CloudWatch::Alarm").items()
+    }
+    assert actions == {
+        next(k for k in actions if k.startswith("Silent") and "L1" not in k): [{"Ref": operations}],
+        "SilentL1": [{"Ref": operations}],
+        next(k for k in actions if k.startswith("Paged")): [{"Ref": paging}],
+    }
 
 
 def test_a_stream_mapping_alarms_on_a_quarter_of_its_record_age(synthesized):

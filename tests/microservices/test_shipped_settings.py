@@ -31,4 +31,10 @@ def test_prod_has_the_stream_reservations_and_room_to_scale():
     assert prod.container_subnets == "private", "no public address on a prod task (CT.ECS.PR.9)"
     assert prod.container_insights is True, "task and service metrics in prod (CT.ECS.PR.2)"
     assert (prod.container_min_tasks, prod.container_max_tasks) == (2, 6)
+    assert prod.stock_api_domain_name == "stock.shop.example.com", (
+        "HTTPS from the VPC link to the load balancer (CT.ELASTICLOADBALANCING.PR.1); a "
+        "placeholder the preflight refuses until it is a name of yours"
+    )
+    assert (prod.hosted_zone_id, prod.hosted_zone_name) == ("ZREPLACEWITHYOURZONE", "example.com")
+    assert prod.allow_plain_http is False
     assert prod.dashboards is True

@@ -12,6 +12,7 @@ import pytest
 from blueprints.microservices.common import openapi
 from blueprints.microservices.discovery import parameter_name
 from blueprints.microservices.stack import STACK_IDS, built_stacks
+from house.operations import OPERATIONS_ID
 from patterns.web.openapi_rest_api import operations
 from tests.support.iam_statements import all_statements, as_list, statements_of
 from tests.support.template import only, resources
@@ -287,6 +288,33 @@ def test_each_service_has_its_alarms_and_a_dashboard_where_the_stage_wants_one(
     assert len(dashboards) == (1 if settings.dashboards else 0)
     alarms = [k.removeprefix("Dashboard") for k in resources(template, "AWS::CloudWatch::Alarm")]
     assert {w for w in wanted if any(a.startswith(w) for a in alarms)} == wanted
+
+
+def operations_topic(template: dict) -> str:
+    """The logical id of the stack's house operations topic (house/operations.py)."""
+    (topic,) = [
+        k
+        for k, t in resources(template, "AWS::SNS::Topic").items()
+        if t["Metadata"]["aws:cdk:path"].endswith(f"/{OPERATIONS_ID}/Topic/Resource")
+    ]
+    return topic
+
+
+@pytest.mark.parametrize("stack_id", STACK_IDS)
+def test_every_alarm_notifies_the_stacks_operations_topic(assembly, settings, stack_id):
+    """The dashboards' 5XX, latency, dead-letter and iterator-age alarms as much as the
+    house's own: an alarm nobody hears is none (AWS Control Tower CT.CLOUDWATCH.PR.1)."""
+    if stack_id not in built_stacks(settings):
+        pytest.skip(f"{stack_id} is not built with these settings")
+    template = assembly.template(stack_id)
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    if stack_id == BUS:
+        assert not alarms  # the bus parks no failed work of its own
+        return
+    topic = operations_topic(template)
+    assert any(k.startswith("Dashboard") for k in alarms)
+    for logical_id, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}], logical_id
 
 
 def test_no_nat_gateway_anywhere_and_no_vpc_in_the_serverless_stacks(assembly, settings):

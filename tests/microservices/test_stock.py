@@ -129,6 +129,44 @@ def test_the_only_way_to_the_tasks_is_the_vpc_link_to_an_internal_load_balancer(
     assert admitted == expected
 
 
+def test_the_vpc_link_speaks_https_to_the_load_balancer_where_the_stage_names_a_domain(built):
+    """With stock_api_domain_name: a DNS-validated certificate for it on an HTTPS-only
+    listener (TLS 1.2+), whose name the integration verifies (CT.ELASTICLOADBALANCING.PR.1);
+    no DNS record (nobody resolves it: the VPC link reaches the listener). Without: plain
+    HTTP on 80 and no certificate."""
+    assembly, settings = built
+    template = assembly.template(STOCK)
+    _, listener = only(template, "AWS::ElasticLoadBalancingV2::Listener")
+    listener = listener["Properties"]
+    integration = by_type(template, "AWS::ApiGatewayV2::Integration")
+    certificates = resources(template, "AWS::CertificateManager::Certificate")
+    (link_rule,) = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["Description"] == "The stock API's VPC link"
+    ]
+    assert not resources(template, "AWS::Route53::RecordSet")
+    name = settings.stock_api_domain_name
+    if name is None:
+        assert (listener["Protocol"], listener["Port"]) == ("HTTP", 80)
+        assert "TlsConfig" not in integration and not certificates
+        assert (link_rule["FromPort"], link_rule["ToPort"]) == (80, 80)
+        return
+    (certificate_id,) = certificates
+    certificate = certificates[certificate_id]["Properties"]
+    assert certificate["DomainName"] == name
+    assert certificate["ValidationMethod"] == "DNS"
+    assert certificate["DomainValidationOptions"] == [
+        {"DomainName": name, "HostedZoneId": settings.hosted_zone_id}
+    ]
+    assert (listener["Protocol"], listener["Port"]) == ("HTTPS", 443)
+    assert listener["Certificates"] == [{"CertificateArn": ref(certificate_id)}]
+    # The house policy (LOAD_BALANCER_TLS_POLICY): TLS 1.3 and 1.2 only.
+    assert listener["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert integration["TlsConfig"] == {"ServerNameToVerify": name}
+    assert (link_rule["FromPort"], link_rule["ToPort"]) == (443, 443)
+
+
 def test_the_tasks_run_the_stock_app_hardened_on_graviton(built):
     assembly, settings = built
     template = assembly.template(STOCK)
@@ -312,3 +350,26 @@ def test_orders_may_call_only_the_stock_route_and_reads_its_url_from_ssm(built):
         if "INVENTORY_URL" in f["Properties"].get("Environment", {}).get("Variables", {})
     ]
     assert len(functions) == 1, "the orders API function, and only it, calls the stock API"
+
+
+def test_the_preflight_refuses_the_shipped_placeholder_domain(built, tmp_path):
+    """Prod's cdk.json names stock.shop.example.com in ZREPLACEWITHYOURZONE so that it
+    synthesizes without an account; `make preflight` refuses to deploy that certificate (it
+    would wait for DNS validation until CloudFormation gives up)."""
+    from deployment.preflight_checks import Preflight, check_domains
+    from house.domains import is_placeholder
+    from tests.support.preflight_fakes import write_assembly
+
+    assembly, settings = built
+    if settings.stock_api_domain_name is None:
+        pytest.skip("no certificate without stock_api_domain_name")
+    stack = write_assembly(
+        tmp_path,
+        assembly.template(STOCK),
+        stack_id=STOCK,
+        stack_name=assembly.stack_name(STOCK),
+    )
+    (result,) = check_domains(Preflight(stack, account=None))
+    placeholder = is_placeholder(settings.stock_api_domain_name, settings.hosted_zone_id)
+    assert result.status == ("FAIL" if placeholder else "PASS")
+    assert settings.stock_api_domain_name in result.detail

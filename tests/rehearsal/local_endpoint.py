@@ -22,11 +22,13 @@ resource type moto does not really create (docs/deploying.md lists them per blue
   those three so the rehearsal can check what the CLI actually deployed. An
   AWS::Events::Archive's EventPattern (an object in a template) crashes moto, which parses it as
   JSON text, and answers its `Ref` with no name: the stand-in hands the pattern over as text
-  and makes `Ref` the archive's name, as CloudFormation does. An AWS::SSM::Parameter's Tags (a
-  key-value map in a template) crash moto, which expects a list of {Key, Value}: the stand-in
-  converts them. A REST API imported from an OpenAPI `Body` (SpecRestApi) is created without
-  its methods, so its deployment is refused ("The REST API doesn't contain any methods"): the
-  stand-in imports the body's paths as `PutRestApi` would.
+  and makes `Ref` the archive's name, as CloudFormation does. A stack update whose parameter
+  the CLI marks UsePreviousValue crashes moto when the stack took that parameter's default
+  (CDK's SSM reads): the stand-in lets the default apply, which was the previous value. An
+  AWS::SSM::Parameter's Tags (a key-value map in a template) crash moto, which expects a list
+  of {Key, Value}: the stand-in converts them. A REST API imported from an OpenAPI `Body`
+  (SpecRestApi) is created without its methods, so its deployment is refused ("The REST API
+  doesn't contain any methods"): the stand-in imports the body's paths as `PutRestApi` would.
   And moto creates a resource early when another one refers to it, skipping that resource's
   own DependsOn (an API Gateway deployment before its methods, which API Gateway refuses): the
   stand-in creates the
@@ -63,7 +65,8 @@ reports the message):
   be set in account settings to enable logging"). `AWS::ApiGateway::Account` sets that role,
   and is itself refused unless the role exists and API Gateway may assume it.
 - The rehearsed account has asked for more VPCs per region (service quota L-F678F1CE, applied
-  value VPC_QUOTA): every dev stack with a VPC stays deployed side by side, more than the
+  value VPC_QUOTA, which raises internet gateways per region, L-A4707A72, with it, as AWS
+  does): every dev stack with a VPC stays deployed side by side, more than the
   default 5, and the preflight would refuse the sixth as it refuses it in a real account
   (`make preflight` prints the request-service-quota-increase command).
 
@@ -84,7 +87,7 @@ from moto.apigateway.models import Method, RestAPI, apigateway_backends
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation import parsing
 from moto.cloudformation.custom_model import CustomModel
-from moto.cloudformation.models import Event, Stack, cloudformation_backends
+from moto.cloudformation.models import CloudFormationBackend, Event, Stack, cloudformation_backends
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
@@ -149,6 +152,11 @@ PLACEHOLDER_TYPES = (
     "AWS::Amplify::Branch",
     # Unmodelled by moto's CloudFormation; a dashboard's alarm widget reads each alarm's Arn.
     "AWS::CloudWatch::Alarm",
+    # MicroservicesStock's HTTP API (no moto model): its id is published to SSM, which refuses
+    # an empty value, and the VPC link and integration ids are what its routes name.
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::VpcLink",
+    "AWS::ApiGatewayV2::Integration",
 )
 
 
@@ -933,7 +941,9 @@ VPC_QUOTA = 20
 def _vpc_quota_raised(original):
     def get_service_quota(self, service_code: str, quota_code: str):
         quota = original(self, service_code, quota_code)
-        if (service_code, quota_code) == ("vpc", "L-F678F1CE"):
+        # Raising VPCs per Region raises internet gateways per Region (L-A4707A72) by the same
+        # amount (Amazon VPC quotas): each public dev VPC has one.
+        if (service_code, quota_code) in (("vpc", "L-F678F1CE"), ("vpc", "L-A4707A72")):
             return {**quota, "Value": float(VPC_QUOTA)}
         return quota
 
@@ -955,6 +965,23 @@ def _prefix_list_ingress_as_placeholder(original):
     return classmethod(create)
 
 
+def _previous_values_of_defaulted_parameters(original):
+    """An update whose parameter says UsePreviousValue (what the CLI sends for every parameter
+    it passes no value for, such as CDK's SSM-parameter reads) crashes moto when the previous
+    stack took that parameter's default: moto kept only the values passed in. The previous
+    value was then the default, which the update applies when given no value."""
+
+    def resolve(self, instance, incoming_params):  # noqa: ANN001
+        kept = [
+            p
+            for p in incoming_params
+            if not p.get("UsePreviousValue") or p["ParameterKey"] in instance.parameters
+        ]
+        return original(self, instance, kept)
+
+    return resolve
+
+
 def install_stand_ins() -> None:
     from moto.ec2.models.security_groups import SecurityGroupIngress
     from moto.rds.models import DBInstance
@@ -969,6 +996,9 @@ def install_stand_ins() -> None:
     )
     CloudFormationResponse.describe_type = _describe_type
     Stack.create_resources = _rolls_back_when_refused(Stack.create_resources)
+    CloudFormationBackend._resolve_update_parameters = _previous_values_of_defaulted_parameters(
+        CloudFormationBackend._resolve_update_parameters
+    )
     parsing.ResourceMap.__getitem__ = _dependencies_first(parsing.ResourceMap.__getitem__)
     IAMBackend.create_service_linked_role = _service_linked_role_named_as_iam_does(
         IAMBackend.create_service_linked_role

@@ -364,6 +364,7 @@ def _deploy_and_check(rehearsal: dict, stack_id: str) -> None:
     assert not failed, "smoke failed:\n" + "\n".join(failed)
 
 
+@pytest.mark.skipif("eks-cluster" not in REHEARSED, reason="eks-cluster is not rehearsed")
 @pytest.mark.parametrize("compute", ["nodegroups", "fargate"])
 def test_the_other_eks_compute_profiles_deploy_and_destroy(rehearsal, compute):
     """EksCluster with node groups, then with Fargate (each replacing the one before: one
@@ -404,6 +405,78 @@ def test_the_other_eks_compute_profiles_deploy_and_destroy(rehearsal, compute):
     (compute_step,) = [r for r in results if r.step == "compute"]
     kind = "node group(s)" if compute == "nodegroups" else "Fargate profile(s)"
     assert compute_step.status == "PASS" and kind in compute_step.detail, compute_step.line
+
+
+SHOP_STOCK = ("MicroservicesStock", "MicroservicesOrders")
+
+
+@pytest.mark.skipif("microservices" not in REHEARSED, reason="microservices is not rehearsed")
+def test_the_shops_stock_api_deploys_orders_calls_it_and_it_is_destroyed(rehearsal):
+    """Dev ships no container service, so the instance test deploys no MicroservicesStock. Here
+    the CLI synthesizes the shop with `-c microservices.container_service=true` (the stock API
+    on Fargate, plain HTTP from its VPC link to the internal ALB: dev has no domain), deploys
+    MicroservicesStock beside the dev Bus and Inventory already deployed, then updates Orders
+    to the version that reads the stock API's SSM parameters and may call its route; both
+    pass the preflight and the smoke steps the local endpoint answers. Orders then goes back
+    to the shipped dev version and `cdk destroy` removes the stock API."""
+    assert {"MicroservicesInventory", "MicroservicesOrders"} <= set(rehearsal["timings"]), (
+        "the shipped dev shop is rehearsed first"
+    )
+    env, workdir = rehearsal["env"], rehearsal["workdir"]
+    variant = workdir.parent / "cdk.out.microservices-stock"
+    context = {
+        **CONTEXT,
+        "blueprints_only": "microservices",
+        "microservices.container_service": "true",
+    }
+    args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+    _cdk(env, workdir, "synth", "--quiet", "--no-notices", "--output", str(variant), *args)
+    state = {
+        **rehearsal,
+        "assembly": variant,
+        "manifest": json.loads((variant / "manifest.json").read_text()),
+    }
+    assert "MicroservicesStock" in _stack_dependencies(state, "MicroservicesOrders")
+    cloudformation = _client(rehearsal, "cloudformation")
+    for stack_id in SHOP_STOCK:
+        name = f"{stack_id} (container_service)"
+        template = _template(state, stack_id)
+        failed = [r.line() for r in _preflight(state, stack_id) if r.status == FAIL]
+        assert not failed, "preflight (with FIX=1) failed:\n" + "\n".join(failed)
+        started = time.monotonic()
+        _deploy(state, stack_id)
+        rehearsal["timings"][name] = time.monotonic() - started
+        rehearsal["unmodelled"][name] = unmodelled_types(template)
+        (stack,) = cloudformation.describe_stacks(StackName=_stack_name(state, stack_id))["Stacks"]
+        created = "CREATE_COMPLETE" if stack_id == "MicroservicesStock" else "UPDATE_COMPLETE"
+        assert stack["StackStatus"] == created
+        _check_outputs(stack, template, rehearsal["unmodelled"][name])
+        rehearsal["functions"][name] = _check_functions(state, stack["StackName"], template)
+        shipped = rehearsal["smoke"].pop(stack_id, None)
+        results = _smoke(state, stack_id)
+        rehearsal["smoke"][name] = rehearsal["smoke"].pop(stack_id)
+        if shipped:
+            rehearsal["smoke"][stack_id] = shipped
+        failed = [r.line for r in results if r.status == "FAIL"]
+        assert not failed, "smoke failed:\n" + "\n".join(failed)
+    # Orders holds the stock API's URL only as read at its deploy: back to the shipped version
+    # (no stock check) first, then the stock API can go.
+    _deploy(rehearsal, "MicroservicesOrders")
+    _cdk(
+        env,
+        workdir,
+        "destroy",
+        "MicroservicesStock",
+        "--exclusively",
+        "--app",
+        str(variant),
+        "--force",
+        "--no-notices",
+    )
+    stacks = cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
+    assert _stack_name(state, "MicroservicesStock") not in {
+        s["StackName"] for s in stacks["StackSummaries"]
+    }
 
 
 def _teardown_and_destroy(rehearsal: dict, assembly: Path) -> None:
