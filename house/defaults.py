@@ -312,7 +312,7 @@ def secure_bucket(
     a bucket key keeps the KMS requests few), which every principal of the account that may use
     the bucket may use through S3. CloudFront cannot decrypt with aws/s3: a bucket it reads
     through origin access control says `cloudfront_origin=True` and stays on S3-managed keys
-    unless it is given a key whose policy admits the distribution.
+    unless it is given a key whose policy admits the distribution (`origin_key`: prod).
 
     Old object versions expire after `noncurrent_version_days`; in dev (DESTROY) the bucket is
     emptied on stack deletion so `cdk destroy` works, in prod (RETAIN) it stays with its data.
