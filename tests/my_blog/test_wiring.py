@@ -28,7 +28,10 @@ role (the same boto3 resource API the DAX client offers).
 
 Lambda's own calls with each role (logs, X-Ray, VPC interfaces, reading the stream, the on-failure
 queue, the dead-letter queue) are made as that role too, and the last tests remove one grant a
-path needs and show that path failing with AccessDenied. Not exercised here: the prod grants of
+path needs and show that path failing with AccessDenied. Prod's media bucket is SSE-KMS with the
+stack's origin key: the signer's upload (kms:GenerateDataKey) and the thumbnail function's read
+and write (kms:Decrypt, kms:GenerateDataKey) are checked against that key's grants as S3 would
+(tests/support/stubbed_services.py). Not exercised here: the prod grants of
 kms:Decrypt on the subscribers table's key (moto's DynamoDB does not call KMS); the template
 tests pin them.
 """
