@@ -52,6 +52,13 @@ stage, and for any blueprint added later:
 - `ecs-service-waits-for-capacity-providers`: an ECS service created before its cluster's
   capacity-provider association can fail ("capacity provider ... is not associated with the
   cluster"); AWS's guidance is an explicit dependency.
+- `cloudfront-can-decrypt-its-origins`: CloudFront reads an S3 origin through origin access
+  control with its service principal, and S3 decrypts an SSE-KMS object with the caller's
+  rights; IAM cannot grant a service principal, so the KEY policy must allow
+  `cloudfront.amazonaws.com` kms:Decrypt for the distribution (aws:SourceArn), and a bucket on
+  the AWS managed aws/s3 key (whose policy admits only the account) cannot be an origin at all.
+  Otherwise the deploy succeeds and every request answers 403 (CloudFront Developer Guide,
+  "Restrict access to an Amazon S3 origin", SSE-KMS).
 - `no-launch-configuration`: accounts created on or after 1 October 2024 cannot create
   `AWS::AutoScaling::LaunchConfiguration` by any means (CloudFormation included), and no
   instance type newer than 2022 works in one; an Auto Scaling group must use a launch template.
@@ -657,6 +664,85 @@ def endpoints_have_policies(stack: StackArtifact) -> Iterable[Violation]:
         )
 
 
+def _target(value) -> str | None:
+    """The logical id a `Ref` or `Fn::GetAtt` names, else None."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref" and isinstance(arg, str):
+            return arg
+        if fn == "Fn::GetAtt":
+            return arg.split(".")[0] if isinstance(arg, str) else arg[0]
+    return None
+
+
+def _admits_cloudfront(statement: dict, distribution: str, stack: StackArtifact) -> bool:
+    principal = statement.get("Principal")
+    services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+    actions = _as_list(statement.get("Action", []))
+    if (
+        statement.get("Effect") != "Allow"
+        or "cloudfront.amazonaws.com" not in services
+        or not {"kms:Decrypt", "kms:*", "*"} & set(actions)
+    ):
+        return False
+    source_arns = [
+        resolve(arn, stack)
+        for operator in (statement.get("Condition") or {}).values()
+        for name, value in operator.items()
+        if name.lower() == "aws:sourcearn"
+        for arn in _as_list(value)
+    ]
+    # This distribution, or (what CDK writes to break the key/bucket/distribution cycle) every
+    # distribution of this account; never unconditioned, which admits any account's.
+    return any(
+        ":distribution/" in arn
+        and (arn.endswith("/*") or f"<ref:{stack.stack_name}/{distribution}" in arn)
+        for arn in source_arns
+    )
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def cloudfront_can_decrypt_its_origins(stack: StackArtifact) -> Iterable[Violation]:
+    resources = stack.template.get("Resources", {})
+    for distribution, resource in stack.resources("AWS::CloudFront::Distribution"):
+        config = resource.get("Properties", {}).get("DistributionConfig", {})
+        for origin in config.get("Origins", []):
+            bucket_id = _target(origin.get("DomainName"))
+            bucket = resources.get(bucket_id or "", {})
+            if not origin.get("OriginAccessControlId") or bucket.get("Type") != "AWS::S3::Bucket":
+                continue
+            encryption = bucket.get("Properties", {}).get("BucketEncryption", {})
+            for rule in encryption.get("ServerSideEncryptionConfiguration", []):
+                default = rule.get("ServerSideEncryptionByDefault", {})
+                if not default.get("SSEAlgorithm", "").startswith("aws:kms"):
+                    continue
+                key_id = _target(default.get("KMSMasterKeyID"))
+                key = resources.get(key_id or "", {})
+                if "KMSMasterKeyID" in default and key.get("Type") != "AWS::KMS::Key":
+                    continue  # a key from elsewhere: its policy is not in this template
+                statements = key.get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])
+                if any(_admits_cloudfront(s, distribution, stack) for s in statements):
+                    continue
+                problem = (
+                    f"its key {key_id} has no key-policy statement allowing "
+                    "cloudfront.amazonaws.com kms:Decrypt for this distribution (aws:SourceArn)"
+                    if key_id
+                    else "it is encrypted with the AWS managed aws/s3 key, whose policy admits "
+                    "only principals of the account"
+                )
+                yield Violation(
+                    "cloudfront-can-decrypt-its-origins",
+                    stack.id,
+                    bucket_id or "",
+                    f"distribution {distribution} reads this bucket through origin access control "
+                    f"but {problem}: every request would answer 403 (give the bucket the stack's "
+                    "house.defaults.origin_key and serve it with patterns/web/static_site.py)",
+                )
+
+
 def no_launch_configuration(stack: StackArtifact) -> Iterable[Violation]:
     for logical_id, _ in stack.resources("AWS::AutoScaling::LaunchConfiguration"):
         yield Violation(
@@ -686,6 +772,7 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     failures_raise_an_alarm,
     kept_data_is_backed_up,
     endpoints_have_policies,
+    cloudfront_can_decrypt_its_origins,
     no_launch_configuration,
 )
 

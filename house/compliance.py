@@ -360,6 +360,16 @@ def own_logs_only(function: IConstruct, role: iam.IRole, dependent: IConstruct) 
     return True
 
 
+def _grants_kms_wildcards(role: iam.IRole) -> bool:
+    policy = role.node.try_find_child("DefaultPolicy")
+    document = cdk.Stack.of(policy).resolve(policy.document) if policy else {}  # type: ignore[attr-defined]
+    return any(
+        action.startswith("kms:") and "*" in action
+        for statement in document.get("Statement", [])
+        for action in _as_list(statement.get("Action", []))
+    )
+
+
 def acknowledge_bucket_deployment(
     deployment, *, asset: str, destination: str, distribution=None
 ) -> None:
@@ -390,6 +400,12 @@ def acknowledge_bucket_deployment(
         "s3:Abort*": "aborts its own failed multipart uploads",
         "s3:DeleteObject*": f"deletes files of {destination} the asset no longer has",
     }
+    if _grants_kms_wildcards(role):
+        # A destination encrypted with a customer-managed key: CDK's grant on that key alone.
+        does |= {
+            "kms:GenerateDataKey*": f"makes the data keys of the files it writes to {destination}",
+            "kms:ReEncrypt*": f"may re-encrypt files of {destination} under the same key",
+        }
     acknowledge_wildcard_actions(
         role,
         {

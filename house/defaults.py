@@ -312,7 +312,7 @@ def secure_bucket(
     a bucket key keeps the KMS requests few), which every principal of the account that may use
     the bucket may use through S3. CloudFront cannot decrypt with aws/s3: a bucket it reads
     through origin access control says `cloudfront_origin=True` and stays on S3-managed keys
-    unless it is given a key whose policy admits the distribution.
+    unless it is given a key whose policy admits the distribution (`origin_key`: prod).
 
     Old object versions expire after `noncurrent_version_days`; in dev (DESTROY) the bucket is
     emptied on stack deletion so `cdk destroy` works, in prod (RETAIN) it stays with its data.
@@ -660,3 +660,37 @@ def customer_key(
         )
     )
     return key
+
+
+ORIGIN_KEY_ID = "OriginKey"
+
+
+def origin_key(scope: Construct, *, removal_policy: cdk.RemovalPolicy) -> kms.Key | None:
+    """The stack's one customer-managed key for the buckets CloudFront reads through origin
+    access control, in a stage that keeps data; None in one that does not.
+
+    CloudFront cannot decrypt with the AWS managed aws/s3 key (its policy admits only principals
+    of the account), so such a bucket is either SSE-S3 or SSE-KMS with a key whose policy admits
+    the distribution (Control Tower CT.S3.PR.10 accepts only the latter). A key bills per
+    key-month whether or not anything is read, and a dev stack idles at nothing: there the
+    buckets stay SSE-S3 (docs/compliance.md). Every call in one stack returns the same key, a
+    child of the stack, so the site bucket and the other buckets of one distribution share it;
+    each reader and writer is admitted where it is wired (key policy for CloudFront, IAM grants
+    for roles of the account, which the key's policy lets IAM decide).
+
+    `removal_policy`: the stage's; RETAIN keeps the key with the buckets it encrypts.
+    """
+    from house.settings import keeps_data  # house.settings imports house.edge, which imports us
+
+    if not keeps_data(removal_policy):
+        return None
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child(ORIGIN_KEY_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return customer_key(
+        stack,
+        ORIGIN_KEY_ID,
+        description=f"Encrypts the buckets CloudFront reads for {stack.stack_name}",
+        removal_policy=removal_policy,
+    )

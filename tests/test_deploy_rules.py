@@ -546,3 +546,59 @@ def test_two_stages_naming_one_backup_vault_break_the_cross_stage_rule(tmp_path)
     prod = synthesized(tmp_path / "prod", build_stage("prod", "Backups"))
     assert rules.shared_unique_names(dev, prod, region="us-east-1")
     assert "unique-names-carry-the-stack-name" in broken(dev, "Data")
+
+
+@pytest.mark.parametrize(
+    ("bucket_key", "origin", "refused"),
+    [
+        ("customer", "oac", False),  # CDK's OAC origin writes CloudFront's key statement
+        ("customer", "oac-id-only", True),  # an OAC id on a plain origin: no key statement
+        ("customer", "unscoped", True),  # a statement for any distribution of any account
+        ("aws-managed", "oac", True),  # aws/s3: its policy can admit no distribution
+        ("s3-managed", "oac-id-only", False),  # SSE-S3 needs no key policy
+    ],
+)
+def test_an_origin_cloudfront_cannot_decrypt_breaks_a_rule(tmp_path, bucket_key, origin, refused):
+    """CloudFront reads an SSE-KMS origin with its service principal: only a key-policy
+    statement for cloudfront.amazonaws.com, scoped to the distribution, lets it decrypt."""
+    from aws_cdk import aws_cloudfront_origins as origins
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+
+    def site(stack: cdk.Stack) -> None:
+        key = kms.Key(stack, "Key") if bucket_key == "customer" else None
+        encryption = {
+            "customer": s3.BucketEncryption.KMS,
+            "aws-managed": s3.BucketEncryption.KMS_MANAGED,
+            "s3-managed": s3.BucketEncryption.S3_MANAGED,
+        }[bucket_key]
+        bucket = s3.Bucket(stack, "Bucket", encryption=encryption, encryption_key=key)
+        oac = cloudfront.S3OriginAccessControl(stack, "Access")
+        if origin == "oac":
+            default = origins.S3BucketOrigin.with_origin_access_control(
+                bucket, origin_access_control=oac
+            )
+        else:
+            default = origins.S3BucketOrigin.with_bucket_defaults(
+                bucket, origin_access_control_id=oac.origin_access_control_id
+            )
+        if origin == "unscoped":
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                )
+            )
+        cloudfront.Distribution(
+            stack, "Distribution", default_behavior=cloudfront.BehaviorOptions(origin=default)
+        )
+
+    def build(app):
+        site(cdk.Stack(app, "Site", stack_name="Site-prod"))
+
+    violations = rules.violations(synthesized(tmp_path, build).stack("Site"))
+    found = [v for v in violations if v.rule == "cloudfront-can-decrypt-its-origins"]
+    assert bool(found) is refused
+    if refused:
+        assert found[0].resource.startswith("Bucket")

@@ -169,3 +169,25 @@ def test_defaults_alone_leave_no_warning():
         "*", assertions.Match.string_like_regexp("house:defaultOverridden")
     )
     assert found == []
+
+
+def test_the_origin_key_is_one_per_stack_and_only_where_data_is_kept():
+    """CloudFront-read buckets: prod's share one rotated customer-managed key per stack (a key
+    bills per key-month); dev has none (SSE-S3, nothing billed at idle)."""
+    app = cdk.App()
+    kept = cdk.Stack(app, "Kept")
+    site = cdk.aws_s3.Bucket(kept, "Nested")  # any construct of the stack finds the same key
+    first = defaults.origin_key(kept, removal_policy=cdk.RemovalPolicy.RETAIN)
+    assert (
+        first is not None
+        and defaults.origin_key(site, removal_policy=cdk.RemovalPolicy.RETAIN) is first
+    )
+    template = assertions.Template.from_stack(kept)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.has_resource(
+        "AWS::KMS::Key",
+        {"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Retain"},
+    )
+    disposable = cdk.Stack(cdk.App(), "Disposable")
+    assert defaults.origin_key(disposable, removal_policy=REMOVAL) is None
+    assertions.Template.from_stack(disposable).resource_count_is("AWS::KMS::Key", 0)

@@ -327,6 +327,9 @@ class BlogApi(Construct):
                 actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{upload_prefix}*")]
             )
         )
+        if bucket.encryption_key is not None:
+            # S3 makes the upload's data key with the signer's rights (a customer-managed key).
+            bucket.encryption_key.grant(self.function, "kms:GenerateDataKey")
         bucket_id = cdk.Stack.of(self).get_logical_id(bucket.node.default_child)
         acknowledge(
             self.function.role,

@@ -37,7 +37,7 @@ from house.compliance import (
     add_serverless_checks,
     custom_resource_handler,
 )
-from house.defaults import access_log_bucket, secure_bucket
+from house.defaults import access_log_bucket, origin_key, secure_bucket
 from house.lambda_function import python_layer
 from house.network import ISOLATED
 from house.network import vpc as house_vpc
@@ -79,12 +79,14 @@ class MyBlogStack(cdk.Stack):
         self.access_logs = access_log_bucket(self, "AccessLogs", removal_policy=removal)
 
         self.table = self._table(instance)
-        # CloudFront serves its thumbnails/ prefix (Site.add_bucket_prefix below).
+        # CloudFront serves its thumbnails/ prefix (Site.add_bucket_prefix below); in prod it is
+        # encrypted with the key the site bucket uses (one key per stack).
         self.media = secure_bucket(
             self,
             "Media",
             removal_policy=removal,
             access_logs=self.access_logs,
+            encryption_key=origin_key(self, removal_policy=removal),
             cloudfront_origin=True,
         )
         # A created web ACL and certificate go to us-east-1: here, or MyBlogEdge there.

@@ -25,7 +25,9 @@ token itself.
 Deploy-time facts encoded here: Amplify reads a manual deployment's files from S3 with its
 service principal, so the staging bucket's policy must allow `amplify.amazonaws.com` for this
 app's branch (aws:SourceArn, URL-encoded as Amplify sends it); the staging bucket uses S3-managed
-keys (like a CloudFront origin, Amplify cannot use the account's aws/s3 KMS key); a manual
+keys in every stage: Amplify cannot use the account's aws/s3 KMS key, and Amplify's guide to
+deploying from S3 documents a bucket policy only, no key-policy statement that would let it
+read with a customer-managed key (docs/compliance.md, CT.S3.PR.10); a manual
 deployment is a StartDeployment call, which CloudFormation does not model, hence the custom
 resource.
 """

@@ -174,6 +174,10 @@ class PhotoThumbnails(Construct):
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[table.table_arn])
         )
+        if bucket.encryption_key is not None:
+            # A customer-managed key (prod): reading an upload decrypts, writing a thumbnail
+            # makes a data key, both with the function's rights.
+            bucket.encryption_key.grant(self.function, "kms:Decrypt", "kms:GenerateDataKey")
         # No kms: grant needed: the AWS managed aws/sns key's policy admits publishers of this
         # account via SNS (grant_publish would add kms:GenerateDataKey* on key/*).
         self.function.add_to_role_policy(

@@ -4,7 +4,8 @@
                         |  in us-east-1: this stack there, else its companion; see house/edge.py)
                         |  viewer request: CloudFront Function (single-page-app routing)
                         |  response: security headers policy (HSTS, CSP, nosniff, frame, referrer)
-                        |-- default --OAC (SigV4)--> private site bucket (encrypted, versioned)
+                        |-- default --OAC (SigV4)--> private site bucket (encrypted, versioned;
+                        |                           prod: the stack's customer-managed key)
                         |-- add_bucket_prefix(): /<prefix>* of another private bucket, same OAC
                         '-- add_dynamic_path():  /api/* etc. to any origin (e.g. API Gateway)
                       access logs --> the stack's one access-log bucket (given, never created)
@@ -33,13 +34,14 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from house.compliance import acknowledge, acknowledge_bucket_deployment
-from house.defaults import log_group, secure_bucket, uses_aws_managed_key
+from house.defaults import log_group, origin_key, secure_bucket, uses_aws_managed_key
 from house.edge import (
     VIEWER_SECURITY_POLICY,
     CloudFrontEdge,
@@ -103,6 +105,8 @@ class StaticSite(Construct):
         `access_logs`: the stack's access-log bucket: the site bucket's S3 access logs (prefix
             s3/<id>/) and CloudFront's standard logs (prefix cloudfront/<id>/). Required.
         `removal_policy`: the site bucket's and the content deployment's log group's. Required.
+            Where it keeps data (prod), the bucket is SSE-KMS with the stack's customer-managed
+            key (`house.defaults.origin_key`) whose policy admits CloudFront; else SSE-S3.
         `log_retention_days`: retention of the content deployment's log group. Required.
         `content`: a folder of files deployed to the bucket with every stack deploy, which then
             invalidates the distribution's whole cache. Default: None, no deployment (you upload
@@ -175,6 +179,7 @@ class StaticSite(Construct):
             removal_policy=removal_policy,
             access_logs=access_logs,
             access_logs_prefix=f"s3/{id}/",
+            encryption_key=origin_key(self, removal_policy=removal_policy),
             cloudfront_origin=True,
         )
         self.origin_access_control = cloudfront.S3OriginAccessControl(
@@ -264,6 +269,9 @@ class StaticSite(Construct):
             certificate=self.certificate,
             web_acl_id=web_acl_arn,
         )
+        if self.bucket.encryption_key is not None:
+            # with_origin_access_control put CloudFront's decrypt statement in the key policy.
+            self._acknowledge_key_policy(self.bucket.encryption_key)
         self.url = (
             ("https://" + domain.names[0])
             if domain
@@ -327,6 +335,8 @@ class StaticSite(Construct):
             response_headers_policy=self.headers_policy,
             compress=True,
         )
+        if bucket.encryption_key is not None:
+            self._admit_to_key(bucket.encryption_key)
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"CloudFrontReads{prefix.strip('/').title().replace('/', '')}",
@@ -360,6 +370,39 @@ class StaticSite(Construct):
         )
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _admit_to_key(self, key: kms.IKey) -> None:
+        """CloudFront decrypts what it reads through origin access control only where the KEY
+        policy lets it (IAM cannot grant a service principal). The statement is the one CDK's
+        `S3BucketOrigin.with_origin_access_control` writes for the default origin, so a key
+        shared by both origins holds it once."""
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "AWS:SourceArn": f"arn:{cdk.Aws.PARTITION}:cloudfront::"
+                        f"{cdk.Aws.ACCOUNT_ID}:distribution/*"
+                    }
+                },
+            )
+        )
+        self._acknowledge_key_policy(key)
+
+    def _acknowledge_key_policy(self, key: kms.IKey) -> None:
+        # Why every distribution of the account, not this one: the key policy naming the
+        # distribution would be a cycle (key -> distribution -> bucket's domain -> bucket ->
+        # key ARN in its default encryption), and CloudFormation has no separate key-policy
+        # resource to add afterwards. What CloudFront may read stays this distribution's: S3
+        # asks the bucket policy first, which admits only this distribution's ARN, and only
+        # this stack's buckets are encrypted with this key.
+        cdk.Annotations.of(key.node.scope).acknowledge_warning(
+            "@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac",
+            "The key admits CloudFront for distributions of this account only; each bucket's "
+            "policy admits only this distribution (a key policy naming it would be a cycle).",
+        )
 
     def _acknowledge_content_upload(self) -> None:
         """CDK's site-upload function (BucketDeployment): the house acknowledgments of its

@@ -14,6 +14,7 @@ from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STA
 from house.settings import keeps_data
 from tests.employee_directory.contract_checks import operation
 from tests.support.iam_statements import as_list
+from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
 from tests.support.template import (
     TLS_1_2_OR_NEWER,
     alias_records,
@@ -340,6 +341,26 @@ def test_site_and_api_share_one_distribution_site_through_oac(serverless, settin
 
 def test_the_site_is_served_on_its_domain_with_tls_1_2(serverless, settings, assembly):
     assert_site_domain(serverless, settings, stage=assembly.stage_settings.name)
+def test_prod_encrypts_the_site_bucket_with_the_stacks_key(serverless, assembly):
+    """CT.S3.PR.10 in prod: CloudFront reads an SSE-KMS site bucket whose key it may decrypt
+    with, and only the site upload may use the key besides; dev stays on SSE-S3. The log bucket
+    stays SSE-S3 in every stage (S3 server access logs are delivered to SSE-S3 buckets only)."""
+    keep = keeps_data(assembly.stage_settings.removal_policy)
+    assert_cloudfront_origins_encrypted(serverless, keep, "Site/Bucket/Resource")
+    (logs,) = [
+        b
+        for b in resources(serverless, "AWS::S3::Bucket").values()
+        if b["Metadata"]["aws:cdk:path"].endswith("/AccessLogs/Resource")
+    ]
+    (rule,) = props(logs)["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    users = roles_using_origin_key(serverless)
+    if keep:
+        ((upload, actions),) = users.items()
+        assert "CDKBucketDeployment" in upload
+        assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= actions
+    else:
+        assert users == {}
 
 
 # -- both: one data model, durable where the stage keeps data ------------------------------------

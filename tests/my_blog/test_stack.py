@@ -13,6 +13,7 @@ from house.bundling import LAMBDA_SRC
 from patterns.web.static_site import DEFAULT_CSP
 from tests.my_blog.conftest import SENDER
 from tests.support.iam_statements import all_statements, as_list, statements_of
+from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
 from tests.support.snapshots import assert_blueprint_matches_snapshots
 from tests.support.template import only, resources
 
@@ -121,12 +122,7 @@ def test_site_bucket_is_private_and_readable_only_by_this_distribution(t):
         "RestrictPublicBuckets": True,
     }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert (
-        props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
-            "ServerSideEncryptionByDefault"
-        ]["SSEAlgorithm"]
-        == "AES256"
-    )
+    # Encryption: test_prod_encrypts_what_cloudfront_reads_with_the_stacks_key.
     assert "WebsiteConfiguration" not in props
     statements = bucket_policy(t, site_id)
     tls_only = {"Bool": {"aws:SecureTransport": "false"}}
@@ -813,3 +809,26 @@ def test_grants_name_the_distribution_and_the_index_not_a_wildcard(t):
         for statement in queries
         for resource in as_list(statement["Resource"])
     )
+
+
+def test_prod_encrypts_what_cloudfront_reads_with_the_stacks_key(t, assembly):
+    """CT.S3.PR.10 in prod: the site and media buckets are SSE-KMS with one customer-managed key
+    that CloudFront may decrypt with; dev stays on SSE-S3 (no key billed at idle)."""
+    assert_cloudfront_origins_encrypted(
+        t, assembly.stage_settings.keep_data, "Site/Bucket/Resource", "MyBlog/Media/Resource"
+    )
+
+
+def test_only_the_writers_and_readers_of_the_buckets_may_use_their_key(t, assembly):
+    """The site upload writes (and prunes) the site; the API signs uploads (S3 makes their data
+    key with its rights); the thumbnail function reads originals and writes thumbnails."""
+    if not assembly.stage_settings.keep_data:
+        assert roles_using_origin_key(t) == {}
+        return
+    users = roles_using_origin_key(t)
+    (upload,) = [path for path in users if "CDKBucketDeployment" in path]
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= users.pop(upload)
+    assert users == {
+        "MyBlog/Api/HandlerRole": {"kms:GenerateDataKey"},
+        "MyBlog/Thumbnails/FunctionRole": {"kms:Decrypt", "kms:GenerateDataKey"},
+    }

@@ -28,7 +28,10 @@ role (the same boto3 resource API the DAX client offers).
 
 Lambda's own calls with each role (logs, X-Ray, VPC interfaces, reading the stream, the on-failure
 queue, the dead-letter queue) are made as that role too, and the last tests remove one grant a
-path needs and show that path failing with AccessDenied. Not exercised here: the prod grants of
+path needs and show that path failing with AccessDenied. Prod's media bucket is SSE-KMS with the
+stack's origin key: the signer's upload (kms:GenerateDataKey) and the thumbnail function's read
+and write (kms:Decrypt, kms:GenerateDataKey) are checked against that key's grants as S3 would
+(tests/support/stubbed_services.py). Not exercised here: the prod grants of
 kms:Decrypt on the subscribers table's key (moto's DynamoDB does not call KMS); the template
 tests pin them.
 """
@@ -662,6 +665,53 @@ def test_without_put_object_under_the_prefix_the_presigned_upload_is_refused(
         upload_as_signer, api, api.environment["MEDIA_BUCKET"], upload["key"], jpeg_photo(64, 48)
     )
     assert uploaded.failed and uploaded.refused_actions == {"s3:PutObject"}
+
+
+def test_without_generate_data_key_the_prod_upload_is_refused(
+    assembly, stack_without_grant, dax_stand_in
+):
+    """Prod's media bucket is SSE-KMS with the stack's key: S3 makes the upload's data key with
+    the signer's rights, so the API's role needs kms:GenerateDataKey on that key."""
+    if not assembly.stage_settings.keep_data:
+        pytest.skip("dev's media bucket is SSE-S3: no key to grant")
+    blog = stack_without_grant(assembly, STACK, "Api/Handler", "kms:GenerateDataKey")
+    api = blog.function("Api/Handler")
+    upload = json_body(
+        api.invoke(
+            via_cloudfront(
+                blog, "POST", "/api/uploads", body={"contentType": "image/jpeg"}, author=AUTHOR
+            )
+        )
+    )
+    uploaded = attempt(
+        upload_as_signer, api, api.environment["MEDIA_BUCKET"], upload["key"], jpeg_photo(64, 48)
+    )
+    assert uploaded.failed and uploaded.refused_actions == {"kms:GenerateDataKey"}
+
+
+@pytest.mark.parametrize("action", ["kms:Decrypt", "kms:GenerateDataKey"])
+def test_without_its_key_grant_the_prod_thumbnail_is_not_made(
+    assembly, stack_without_grant, action
+):
+    """Reading the upload decrypts and writing the thumbnail makes a data key, with the
+    function's rights, on prod's media key."""
+    if not assembly.stage_settings.keep_data:
+        pytest.skip("dev's media bucket is SSE-S3: no key to grant")
+    blog = stack_without_grant(assembly, STACK, "Thumbnails/Function", action)
+    thumbs = blog.function("Thumbnails/Function")
+    bucket, key = (
+        thumbs.environment["THUMBNAIL_BUCKET"],
+        thumbs.environment["UPLOAD_PREFIX"] + "a.jpg",
+    )
+    boto3.client("s3", region_name=blog.region).put_object(
+        Bucket=bucket, Key=key, Body=jpeg_photo(320, 240)
+    )
+    made = attempt(thumbs.invoke, s3_event(bucket, key))
+    assert made.refused_actions == {action}
+    listed = boto3.client("s3", region_name=blog.region).list_objects_v2(
+        Bucket=bucket, Prefix=thumbs.environment["THUMBNAIL_PREFIX"]
+    )
+    assert listed.get("KeyCount", 0) == 0
 
 
 def test_without_publish_the_thumbnail_event_fails_for_lambda_to_retry(

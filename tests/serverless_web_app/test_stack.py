@@ -10,6 +10,7 @@ import pytest
 from blueprints.serverless_web_app.requests_api import DATA_ACTIONS, TTL_ATTRIBUTE
 from tests.serverless_web_app.conftest import Built
 from tests.support.iam_statements import statements_of
+from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
 from tests.support.template import assert_site_domain
 
 # CloudFront's managed policies (fixed ids in every account).
@@ -275,3 +276,24 @@ def test_outputs_name_the_site_the_api_and_the_sign_in(built):
 
 def _as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+# -- encryption of what the page is served from ---------------------------------------------------
+
+
+def test_prod_encrypts_the_cloudfront_site_bucket_with_the_stacks_key(built):
+    """CT.S3.PR.10: CloudFront hosting in prod reads an SSE-KMS site bucket (a key CloudFront may
+    decrypt with), dev an SSE-S3 one; Amplify's staging bucket stays SSE-S3 in every stage
+    (Amplify documents no key-policy statement for reading it: docs/compliance.md)."""
+    t = built.template
+    if built.settings.hosting == "cloudfront":
+        assert_cloudfront_origins_encrypted(t, keeps_data(built), "Site/Bucket/Resource")
+        users = roles_using_origin_key(t)
+        if keeps_data(built):  # the site upload alone writes the bucket; CloudFront only reads
+            ((upload, actions),) = users.items()
+            assert "CDKBucketDeployment" in upload
+            assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= actions
+        else:
+            assert users == {}
+    elif built.settings.amplify_repository is None:  # manual deployments: a staging bucket
+        assert_cloudfront_origins_encrypted(t, False, "Site/Staging/Resource")

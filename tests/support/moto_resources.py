@@ -35,6 +35,7 @@ from tests.support.moto_iam import (
     create_managed_policy,
     create_role,
 )
+from tests.support.stubbed_services import register_sse_kms_bucket
 
 
 class StackInMoto(TemplateResolver):
@@ -162,6 +163,32 @@ def _create_bucket(stack: StackInMoto, logical_id: str, props: dict) -> None:
         )
 
 
+def _register_sse_kms(stack: StackInMoto, logical_id: str, props: dict) -> None:
+    """A bucket's SSE-KMS default key (after every key exists): S3 uses it with the caller's
+    rights, which the S3 clients of a role session check (stubbed_services.py)."""
+    for rule in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", []):
+        default = rule.get("ServerSideEncryptionByDefault", {})
+        if default.get("SSEAlgorithm") == "aws:kms" and default.get("KMSMasterKeyID"):
+            key_arn = default["KMSMasterKeyID"]
+            if not key_arn.startswith("arn:"):
+                key_arn = stack.client("kms").describe_key(KeyId=key_arn)["KeyMetadata"]["Arn"]
+            stack.client("s3").put_bucket_encryption(
+                Bucket=stack.names[logical_id],
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": key_arn,
+                            },
+                            "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled")),
+                        }
+                    ]
+                },
+            )
+            register_sse_kms_bucket(bucket=stack.names[logical_id], key_arn=key_arn)
+
+
 def _create_queue(stack: StackInMoto, logical_id: str, props: dict) -> None:
     attributes = {}
     if props.get("FifoQueue"):
@@ -266,4 +293,5 @@ _LATE_CREATORS = {
     "AWS::IAM::ManagedPolicy": create_managed_policy,
     "AWS::DAX::Cluster": _register_dax_cluster,
     "AWS::Neptune::DBCluster": _register_neptune_cluster,
+    "AWS::S3::Bucket": _register_sse_kms,
 }

@@ -5,7 +5,9 @@ the Neptune data API (on botocore's Stubber in the tests: StartLoaderJob, GetLoa
 and openCypher as neptune-db:ReadDataViaQuery, + WriteDataViaQuery for CREATE/MERGE/SET, +
 DeleteDataViaQuery for DELETE/REMOVE, on arn:aws:neptune-db:R:A:<cluster resource id>/*) and
 DAX (the stand-in in dax.py checks dax:<Operation> on the cluster ARN for the caller, then
-reaches moto's DynamoDB as the cluster's service role, as DAX does).
+reaches moto's DynamoDB as the cluster's service role, as DAX does). S3's calls to KMS for an
+SSE-KMS bucket (moto's S3 makes none) are authorized at the client too: PutObject needs
+kms:GenerateDataKey, GetObject kms:Decrypt, on the bucket's default key, for the caller.
 """
 
 from __future__ import annotations
@@ -90,6 +92,30 @@ def forget_clusters() -> None:
     """Forget this test's clusters and sessions (the `local_stack` fixture calls it)."""
     _NEPTUNE_CLUSTERS.clear()
     _DAX_CLUSTERS.clear()
+    _SSE_KMS_BUCKETS.clear()
+
+
+# S3 calls KMS with the caller's rights for an SSE-KMS object (moto does not): a write makes a
+# data key, a read decrypts one. The key policies of the house keys admit the account, so IAM
+# decides, and the caller's identity policy must allow it on the bucket's key.
+_SSE_KMS_BUCKETS: dict[str, str] = {}  # bucket name -> the ARN of its default encryption key
+_SSE_KMS_ACTIONS = {
+    "PutObject": ["kms:GenerateDataKey"],
+    "CreateMultipartUpload": ["kms:GenerateDataKey"],
+    "GetObject": ["kms:Decrypt"],
+}
+
+
+def register_sse_kms_bucket(*, bucket: str, key_arn: str) -> None:
+    _SSE_KMS_BUCKETS[bucket] = key_arn
+
+
+def sse_kms_actions(operation: str, params: dict) -> tuple[list[str], str | None]:
+    """The KMS actions S3 takes as the caller for `operation`, and the key (none: no SSE-KMS)."""
+    key_arn = _SSE_KMS_BUCKETS.get(params.get("Bucket", ""))
+    if key_arn is None or params.get("ServerSideEncryption") not in (None, "aws:kms"):
+        return [], None
+    return _SSE_KMS_ACTIONS.get(operation, []), key_arn
 
 
 def neptune_actions(operation: str, params: dict) -> list[str]:
@@ -125,10 +151,22 @@ def register_stubbed_service_checks(session: boto3.Session, credentials: RoleCre
                     authorize(credentials, action, resource, operation_name)
             return super()._make_api_call(operation_name, api_params)
 
+    class KmsAsRole:
+        def _make_api_call(self, operation_name, api_params):
+            if enforcement_active():
+                actions, key_arn = sse_kms_actions(operation_name, api_params)
+                for action in actions:
+                    authorize(credentials, action, key_arn, operation_name)
+            return super()._make_api_call(operation_name, api_params)
+
     def add_base(base_classes, **_):
         base_classes.insert(0, AuthorizedAsRole)
 
+    def add_kms_base(base_classes, **_):
+        base_classes.insert(0, KmsAsRole)
+
     session.events.register("creating-client-class.neptunedata", add_base)
+    session.events.register("creating-client-class.s3", add_kms_base)
 
 
 def dax_checked(resource, caller: RoleCredentials, cluster_arn: str):
