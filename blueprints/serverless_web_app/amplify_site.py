@@ -53,6 +53,7 @@ from house.compliance import (
     acknowledge_managed_policy,
     custom_resource_handler,
     finding_name,
+    own_logs_only,
 )
 from house.defaults import log_group, secure_bucket
 from patterns.web.static_site import HSTS_MAX_AGE, PERMISSIONS_POLICY
@@ -236,7 +237,10 @@ class AmplifySite(Construct):
             ),
         )
         acknowledge_bucket_deployment(
-            self.deployment, asset="site folder", destination="the Amplify staging bucket"
+            self.deployment, asset="the site/ folder", destination="the Amplify staging bucket"
+        )
+        self._release_logs = log_group(
+            self, "ReleaseLogs", retention_days=log_retention_days, removal_policy=removal_policy
         )
         self._release(
             "startDeployment",
@@ -329,16 +333,19 @@ class AmplifySite(Construct):
             ),
             timeout=cdk.Duration.minutes(2),
             memory_size=256,
+            log_group=self._release_logs,
         )
         self.release.node.add_dependency(self.branch)
         handler = custom_resource_handler(self.release)
         what = "CDK's AwsCustomResource function (the Amplify release)"
-        acknowledge_managed_policy(
-            handler,
-            "service-role/AWSLambdaBasicExecutionRole",
-            f"{what} uses the AWS managed basic execution policy, which only lets it write its "
-            "own CloudWatch logs.",
-        )
+        if not own_logs_only(handler, handler.role, self.release):
+            acknowledge_managed_policy(
+                handler,
+                "service-role/AWSLambdaBasicExecutionRole",
+                f"{what} has no log group of its own, so it keeps the AWS managed basic "
+                "execution policy aws-cdk-lib attaches: create and write any log group of the "
+                "account (Resource '*').",
+            )
         acknowledge_cdk_handler(handler, what)
         jobs = finding_name(cdk.Stack.of(self).resolve(f"{branch_arn}/*"))
         acknowledge(

@@ -273,9 +273,9 @@ class WebTier:
         acknowledge(
             self.auto_scaling_group,
             "AwsSolutions-AS3",
-            "Scaling activity of this group is recorded in its activity history and all group "
-            "metrics are published to CloudWatch; a notification topic nobody subscribes to adds "
-            "nothing.",
+            "This group scales on CPU, so launches and terminations are routine: a notification "
+            "per event on the stack's operations topic would bury its alarms. Each activity is "
+            "in the group's activity history, and every group metric is published to CloudWatch.",
         )
         self.auto_scaling_group.scale_on_cpu_utilization(
             "CpuTarget", target_utilization_percent=cpu_target_percent
