@@ -1,5 +1,6 @@
-"""S3 event notifications as Lambda receives them, and small real images made with Pillow: what
-every photo pipeline's tests feed the thumbnail function (patterns/events/photo_thumbnails.py)."""
+"""S3's object events as the EventBridge rule hands them to Lambda, and small real images made
+with Pillow: what every photo pipeline's tests feed the thumbnail function
+(patterns/events/photo_thumbnails.py)."""
 
 from __future__ import annotations
 
@@ -13,40 +14,39 @@ def s3_event(
     *,
     size: int = 0,
     version: str | None = None,
-    event_name: str = "ObjectCreated:Post",
+    detail_type: str = "Object Created",
+    request_id: str = "C3D13FE58DE4C810",
 ) -> dict:
-    """What an S3 bucket notification delivers to Lambda (keys arrive URL-encoded)."""
+    """What S3 sends to EventBridge for an object event (EventBridge delivery on the bucket),
+    as a rule passes it to its Lambda target; the key URL-encoded, as S3 writes keys into its
+    events (Powertools' S3EventBridgeNotificationEvent decodes it)."""
     obj = {
-        "key": quote_plus(key),
+        "key": quote_plus(key, safe="/"),
         "size": size,
-        "eTag": "0123456789abcdef",
+        "etag": "0123456789abcdef",
         "sequencer": "0055AED6DCD90281E5",
     }
     if version:
-        obj["versionId"] = version
+        obj["version-id"] = version
+    created = detail_type == "Object Created"
     return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2026-11-23T10:00:00.000Z",
-                "eventName": event_name,
-                "userIdentity": {"principalId": "AWS:AROAEXAMPLE"},
-                "requestParameters": {"sourceIPAddress": "203.0.113.10"},
-                "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810"},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "thumbnails",
-                    "bucket": {
-                        "name": bucket,
-                        "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
-                        "arn": f"arn:aws:s3:::{bucket}",
-                    },
-                    "object": obj,
-                },
-            }
-        ]
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-23T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": obj,
+            "request-id": request_id,
+            "requester": "123456789012",
+            "source-ip-address": "203.0.113.10",
+            "reason": "POST Object" if created else "DeleteObject",
+        },
     }
 
 
