@@ -10,10 +10,12 @@ import json
 import pytest
 
 from blueprints.employee_directory.contract import contract
+from blueprints.employee_directory.data import THUMBNAIL_PREFIX, UPLOAD_PREFIX
 from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STACK_ID
 from house.settings import keeps_data
 from tests.employee_directory.contract_checks import operation
 from tests.support.iam_statements import as_list
+from tests.support.photos import assert_thumbnails_start_from_eventbridge
 from tests.support.template import only, resources
 
 INSTANCE = "employee-directory"
@@ -299,3 +301,20 @@ def test_data_is_recoverable_and_kept_where_the_stage_keeps_data(assembly, stack
     assert props(bucket)["VersioningConfiguration"]["Status"] == "Enabled"
     assert (bucket["DeletionPolicy"] == "Retain") is keep
     assert props(bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+
+
+@pytest.mark.parametrize("stack_id", [CLASSIC_STACK_ID, SERVERLESS_STACK_ID])
+def test_photo_uploads_start_thumbnails_from_eventbridge(assembly, stack_id):
+    template = assembly.template(stack_id)
+    ((bucket_id, _),) = [
+        (lid, b)
+        for lid, b in resources(template, "AWS::S3::Bucket").items()
+        if b["Metadata"]["aws:cdk:path"].endswith("/Data/Photos/Resource")
+    ]
+    assert_thumbnails_start_from_eventbridge(
+        template,
+        bucket_id=bucket_id,
+        scope="Data/Thumbnails",
+        upload_prefix=UPLOAD_PREFIX,
+        thumbnail_prefix=THUMBNAIL_PREFIX,
+    )
