@@ -17,8 +17,10 @@ house one (object events to EventBridge, declared on the bucket), so no CDK cust
 its Lambda function rewrite it at deploy, and other rules can read the same events. Why the
 rule invokes the function directly and not through an SQS queue: one event is one photo, the
 function is idempotent by key (the thumbnail and its record are overwritten, never added), and
-Lambda's asynchronous queue already retries and dead-letters; a queue would add an idempotency
-table and batch timeouts and buy nothing the rejected-uploads queue does not give already.
+Lambda's asynchronous queue already retries and dead-letters (and holds a burst the account's
+concurrency cannot take yet, retrying throttled events for up to six hours). A QueueConsumer in
+between would add a concurrency cap, at the price of an idempotency table, a second dead-letter
+queue and batch timeouts to tune; uploads come at human pace, so the cap is not worth it here.
 
 No recursive trigger: the rule only matches keys under `upload_prefix`, thumbnails are
 written under `thumbnail_prefix`, the two may not overlap (checked here), and the handler
