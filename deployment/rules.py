@@ -46,6 +46,18 @@ stage, and for any blueprint added later:
   EFS file system, Neptune/RDS/DocumentDB cluster, RDS instance) is selected by an AWS Backup
   plan of its stack, or (EFS) has its automatic backups on: keeping a store without a copy
   protects it from `cdk destroy`, not from a bad write, a deleted table or a lost region.
+- `s3-rules-see-bucket-events`: S3 sends a bucket's object events to EventBridge only when the
+  bucket's notification configuration says so (`EventBridgeConfiguration`, on the bucket or in
+  CDK's notifications custom resource); a rule that matches `aws.s3` events of a bucket of the
+  template without it deploys fine and never fires.
+- `eventbridge-can-send-to-queues`: EventBridge delivers to an SQS queue (a rule target, or a
+  target's dead-letter queue) only if the queue's policy allows `events.amazonaws.com`
+  `sqs:SendMessage`, limited to the rule (`aws:SourceArn`) or at least the account
+  (`aws:SourceAccount`: what CDK writes for a KMS-encrypted queue) so no other account's rule can
+  write to it; a queue encrypted with a KMS key needs that key's policy to let EventBridge
+  `kms:GenerateDataKey` and `kms:Decrypt`, which the AWS managed `alias/aws/sqs` key can never
+  do. Without these the deploy succeeds and every event fails delivery ("permissions to a
+  target": dropped, or parked in the dead-letter queue without retries).
 - `endpoints-have-policies`: every VPC endpoint has a policy, and none allows every action on
   every resource to every principal without a condition (the default when the policy is left
   out): a compromised task could otherwise copy data to any account through it.
@@ -79,6 +91,7 @@ rule, the stack, the resource and what to do.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import re
 from collections.abc import Callable, Iterable
 
@@ -631,6 +644,168 @@ def kept_data_is_backed_up(stack: StackArtifact) -> Iterable[Violation]:
             )
 
 
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _event_bridge_on(configuration, *, s3_api: bool = False) -> bool:
+    """CloudFormation's bucket property says `EventBridgeEnabled: true`; S3's API (what CDK's
+    notifications custom resource passes on) switches it on by the empty structure's presence."""
+    if not isinstance(configuration, dict) or "EventBridgeConfiguration" not in configuration:
+        return False
+    setting = configuration["EventBridgeConfiguration"]
+    return s3_api or (
+        isinstance(setting, dict) and setting.get("EventBridgeEnabled") in (True, "true")
+    )
+
+
+def s3_rules_see_bucket_events(stack: StackArtifact) -> Iterable[Violation]:
+    resources = stack.template.get("Resources", {})
+    sending = {
+        logical_id
+        for logical_id, bucket in stack.resources("AWS::S3::Bucket")
+        if _event_bridge_on(bucket.get("Properties", {}).get("NotificationConfiguration"))
+    } | {
+        bucket
+        for _, custom in stack.resources("Custom::S3BucketNotifications")
+        if _event_bridge_on(
+            custom.get("Properties", {}).get("NotificationConfiguration"), s3_api=True
+        )
+        for bucket in failures.referenced(custom["Properties"].get("BucketName"))
+    }
+    for rule_id, rule in stack.resources("AWS::Events::Rule"):
+        pattern = rule.get("Properties", {}).get("EventPattern")
+        if not isinstance(pattern, dict) or "aws.s3" not in _as_list(pattern.get("source")):
+            continue
+        named = (pattern.get("detail") or {}).get("bucket", {}).get("name")
+        for bucket in sorted(set(failures.referenced(named))):
+            if resources.get(bucket, {}).get("Type") == "AWS::S3::Bucket" and bucket not in sending:
+                yield Violation(
+                    "s3-rules-see-bucket-events",
+                    stack.id,
+                    rule_id,
+                    f"this rule matches S3 events of bucket {bucket}, which does not send its "
+                    "events to EventBridge: the rule would never fire (turn EventBridge "
+                    "delivery on in the bucket's NotificationConfiguration; the house buckets "
+                    "do, house/defaults.py)",
+                )
+
+
+def _statements(document) -> list[dict]:
+    found = (document or {}).get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in _as_list(found) if isinstance(s, dict)]
+
+
+def _for_eventbridge(statement: dict) -> bool:
+    principal = statement.get("Principal")
+    services = principal.get("Service") if isinstance(principal, dict) else None
+    return statement.get("Effect") == "Allow" and "events.amazonaws.com" in _as_list(services)
+
+
+def _allows(statement: dict, action: str) -> bool:
+    return any(
+        isinstance(a, str) and fnmatch.fnmatchcase(action.lower(), a.lower())
+        for a in _as_list(statement.get("Action"))
+    )
+
+
+def _limited_to(statement: dict, rule_id: str) -> bool:
+    """True if the statement admits EventBridge for this rule only (aws:SourceArn naming it) or
+    for this account only (aws:SourceAccount)."""
+    for operator, keys in (statement.get("Condition") or {}).items():
+        if not isinstance(keys, dict):
+            continue
+        for key, value in keys.items():
+            if key.lower() == "aws:sourcearn" and operator in (
+                "ArnEquals",
+                "ArnLike",
+                "StringEquals",
+            ):
+                if rule_id in set(failures.referenced(value)):
+                    return True
+            if key.lower() == "aws:sourceaccount" and operator == "StringEquals":
+                return True
+    return False
+
+
+def eventbridge_can_send_to_queues(stack: StackArtifact) -> Iterable[Violation]:
+    resources = stack.template.get("Resources", {})
+    policies = [
+        (set(failures.referenced(p.get("Properties", {}).get("Queues"))), p["Properties"])
+        for _, p in stack.resources("AWS::SQS::QueuePolicy")
+    ]
+    for rule_id, rule in stack.resources("AWS::Events::Rule"):
+        for target in rule.get("Properties", {}).get("Targets") or []:
+            sends_to = [("target", target.get("Arn"))]
+            sends_to.append(
+                ("dead-letter queue", (target.get("DeadLetterConfig") or {}).get("Arn"))
+            )
+            for role, arn in sends_to:
+                for queue in sorted(set(failures.referenced(arn))):
+                    if resources.get(queue, {}).get("Type") != "AWS::SQS::Queue":
+                        continue
+                    yield from _queue_admits(stack, rule_id, queue, role, policies)
+
+
+def _queue_admits(stack, rule_id, queue, role, policies) -> Iterable[Violation]:
+    resources = stack.template["Resources"]
+    admitting = [
+        statement
+        for queues, policy in policies
+        if queue in queues
+        for statement in _statements(policy.get("PolicyDocument"))
+        if _for_eventbridge(statement) and _allows(statement, "sqs:SendMessage")
+    ]
+    where = f"its {role} {queue}"
+    if not admitting:
+        yield Violation(
+            "eventbridge-can-send-to-queues",
+            stack.id,
+            rule_id,
+            f"{where} has no queue policy that lets events.amazonaws.com sqs:SendMessage: every "
+            "event would fail delivery (CDK's targets.SqsQueue and dead_letter_queue= add it)",
+        )
+    elif not any(_limited_to(statement, rule_id) for statement in admitting):
+        yield Violation(
+            "eventbridge-can-send-to-queues",
+            stack.id,
+            rule_id,
+            f"{where} admits events.amazonaws.com without an aws:SourceArn condition naming "
+            "this rule (or aws:SourceAccount): a rule of any account could write to it",
+        )
+    key = resources[queue].get("Properties", {}).get("KmsMasterKeyId")
+    if key is None:
+        return
+    keys = [
+        k for k in failures.referenced(key) if resources.get(k, {}).get("Type") == "AWS::KMS::Key"
+    ]
+    if not keys:
+        if "alias/aws/sqs" in str(key):
+            yield Violation(
+                "eventbridge-can-send-to-queues",
+                stack.id,
+                rule_id,
+                f"{where} is encrypted with the AWS managed alias/aws/sqs key, whose policy "
+                "cannot admit EventBridge: every event would fail delivery; use SQS-managed "
+                "encryption or a customer-managed key whose policy admits events.amazonaws.com",
+            )
+        return  # a key from outside the template: its policy is not ours to read
+    policy = resources[keys[0]].get("Properties", {}).get("KeyPolicy")
+    usable = [s for s in _statements(policy) if _for_eventbridge(s)]
+    if not all(
+        any(_allows(s, action) for s in usable) for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ):
+        yield Violation(
+            "eventbridge-can-send-to-queues",
+            stack.id,
+            rule_id,
+            f"{where} is encrypted with key {keys[0]}, whose policy does not let "
+            "events.amazonaws.com kms:GenerateDataKey and kms:Decrypt: every event would fail "
+            "delivery (queue.encryption_master_key.grant_encrypt_decrypt(ServicePrincipal("
+            '"events.amazonaws.com")))',
+        )
+
+
 def _allows_everything(statement: dict) -> bool:
     def every(value) -> bool:
         return value == "*" or (isinstance(value, list) and "*" in value)
@@ -771,6 +946,8 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     amplify_token_only_by_reference,
     failures_raise_an_alarm,
     kept_data_is_backed_up,
+    s3_rules_see_bucket_events,
+    eventbridge_can_send_to_queues,
     endpoints_have_policies,
     cloudfront_can_decrypt_its_origins,
     no_launch_configuration,

@@ -44,7 +44,8 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   `thumbnail-via-site` (lambda-runs, http). The site is HTML with the security headers (HSTS,
   CSP, nosniff, frame options, referrer policy) and `ApiBaseUrl` + `posts` is JSON through the
   same distribution; a generated PNG put under the upload prefix becomes a JPEG under the
-  thumbnail prefix (S3 event, function, Pillow, permissions all work) and CloudFront serves it.
+  thumbnail prefix (S3 event on EventBridge, the rule, function, Pillow, permissions all work) and
+  CloudFront serves it.
 - `NeptuneGraph`: `small-load-write`, `small-load-read` (lambda-runs, neptune); `stage-csv`;
   `bulk-load` (sfn-runs, lambda-runs, neptune); `bulk-load-read` (lambda-runs, neptune). The
   small-load function writes and reads a vertex with openCypher; a one-line CSV in the staging

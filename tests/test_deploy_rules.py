@@ -602,3 +602,134 @@ def test_an_origin_cloudfront_cannot_decrypt_breaks_a_rule(tmp_path, bucket_key,
     assert bool(found) is refused
     if refused:
         assert found[0].resource.startswith("Bucket")
+
+
+# -- EventBridge: S3 events and queue targets ----------------------------------------------------
+
+
+def _s3_rule(stack: cdk.Stack, bucket: cdk.aws_s3.IBucket) -> None:
+    cdk.aws_events.Rule(
+        stack,
+        "Uploaded",
+        event_pattern=cdk.aws_events.EventPattern(
+            source=["aws.s3"],
+            detail_type=["Object Created"],
+            detail={"bucket": {"name": [bucket.bucket_name]}},
+        ),
+    )
+
+
+def test_a_rule_on_a_bucket_that_sends_no_events_to_eventbridge_breaks_a_rule(tmp_path):
+    """S3 sends a bucket's events to EventBridge only when its notification configuration says
+    so: without it the rule deploys and never fires."""
+
+    def build(app):
+        blind = cdk.Stack(app, "Blind", stack_name="Blind-dev")
+        _s3_rule(blind, cdk.aws_s3.Bucket(blind, "Uploads"))
+        on_bucket = cdk.Stack(app, "OnBucket", stack_name="OnBucket-dev")
+        bucket = cdk.aws_s3.Bucket(on_bucket, "Uploads")
+        bucket.node.default_child.notification_configuration = {
+            "eventBridgeConfiguration": {"eventBridgeEnabled": True}
+        }
+        _s3_rule(on_bucket, bucket)
+        by_cdk = cdk.Stack(app, "ByCdk", stack_name="ByCdk-dev")
+        _s3_rule(by_cdk, cdk.aws_s3.Bucket(by_cdk, "Uploads", event_bridge_enabled=True))
+
+    assembly = synthesized(tmp_path, build)
+    (violation,) = rules.violations(assembly.stack("Blind"))
+    assert violation.rule == "s3-rules-see-bucket-events"
+    assert violation.resource.startswith("Uploaded") and "never fire" in violation.message
+    assert not broken(assembly, "OnBucket")
+    assert not broken(assembly, "ByCdk")
+
+
+def test_a_queue_eventbridge_may_not_write_to_breaks_a_rule(tmp_path):
+    """A target or dead-letter queue without a policy for EventBridge, one open to every
+    account's rules, or one whose key EventBridge cannot use: deploys, then every delivery
+    fails."""
+    sqs, events, targets = cdk.aws_sqs, cdk.aws_events, cdk.aws_events_targets
+    every_minute = events.Schedule.rate(cdk.Duration.minutes(1))
+
+    def raw_rule(stack: cdk.Stack, queue: sqs.IQueue) -> events.CfnRule:
+        return events.CfnRule(
+            stack,
+            "Rule",
+            schedule_expression="rate(1 minute)",
+            targets=[events.CfnRule.TargetProperty(id="Queue", arn=queue.queue_arn)],
+        )
+
+    def build(app):
+        # The flag cdk.json sets: CDK limits a KMS queue's policy to the account.
+        app.node.set_context("@aws-cdk/aws-events:eventsTargetQueueSameAccount", True)
+        stack = cdk.Stack(app, "NoPolicy", stack_name="NoPolicy-dev")
+        raw_rule(stack, sqs.Queue(stack, "Work"))
+
+        stack = cdk.Stack(app, "Open", stack_name="Open-dev")
+        queue = sqs.Queue(stack, "Work")
+        raw_rule(stack, queue)
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+            )
+        )
+
+        stack = cdk.Stack(app, "ManagedKey", stack_name="ManagedKey-dev")
+        managed = sqs.Queue(stack, "Work", encryption=sqs.QueueEncryption.KMS_MANAGED)
+        events.Rule(stack, "Rule", schedule=every_minute, targets=[targets.SqsQueue(managed)])
+
+        stack = cdk.Stack(app, "KeyWithoutGrant", stack_name="KeyWithoutGrant-dev")
+        key = cdk.aws_kms.Key(stack, "Key")
+        locked = sqs.Queue(stack, "Work", encryption_master_key=key)
+        rule = raw_rule(stack, locked)
+        locked.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[locked.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": rule.attr_arn}},
+            )
+        )
+
+        stack = cdk.Stack(app, "DeadLetterWithoutPolicy", stack_name="DeadLetterWithoutPolicy-dev")
+        work, parked = sqs.Queue(stack, "Work"), sqs.Queue(stack, "Parked")
+        events.Rule(stack, "Rule", schedule=every_minute, targets=[targets.SqsQueue(work)])
+        rule = stack.node.find_child("Rule").node.default_child
+        rule.add_property_override("Targets.0.DeadLetterConfig.Arn", parked.queue_arn)
+
+        stack = cdk.Stack(app, "Fine", stack_name="Fine-dev")
+        events.Rule(
+            stack,
+            "Rule",
+            schedule=every_minute,
+            targets=[
+                targets.SqsQueue(
+                    sqs.Queue(stack, "Work"), dead_letter_queue=sqs.Queue(stack, "Parked")
+                )
+            ],
+        )
+        own_key = sqs.Queue(stack, "Sealed", encryption_master_key=cdk.aws_kms.Key(stack, "Key"))
+        events.Rule(stack, "SealedRule", schedule=every_minute, targets=[targets.SqsQueue(own_key)])
+
+    assembly = synthesized(tmp_path, build)
+
+    def messages(stack_id: str) -> list[str]:
+        # (These stacks have no house alarms: their dead-letter queues break that rule too.)
+        found = rules.violations(assembly.stack(stack_id))
+        assert {v.rule for v in found} - {"failures-raise-an-alarm"} == {
+            "eventbridge-can-send-to-queues"
+        }, found
+        return [v.message for v in found if v.rule == "eventbridge-can-send-to-queues"]
+
+    (no_policy,) = messages("NoPolicy")
+    assert "no queue policy" in no_policy
+    (open_policy,) = messages("Open")
+    assert "without an aws:SourceArn condition" in open_policy
+    (managed,) = messages("ManagedKey")
+    assert "alias/aws/sqs" in managed
+    (locked_key,) = messages("KeyWithoutGrant")
+    assert "kms:GenerateDataKey and kms:Decrypt" in locked_key
+    (dead_letters,) = messages("DeadLetterWithoutPolicy")
+    assert dead_letters.startswith("its dead-letter queue Parked")
+    assert broken(assembly, "Fine") <= {"failures-raise-an-alarm"}

@@ -33,9 +33,7 @@ from blueprints.my_blog.blog_api import BlogApi
 from blueprints.my_blog.settings import MyBlogSettings
 from blueprints.my_blog.subscriptions import Subscriptions
 from house.compliance import (
-    acknowledge_managed_policy,
     add_serverless_checks,
-    custom_resource_handler,
 )
 from house.defaults import access_log_bucket, origin_key, secure_bucket
 from house.lambda_function import python_layer
@@ -213,7 +211,6 @@ class MyBlogStack(cdk.Stack):
             ready_queue=settings.thumbnail_ready_queue,
             **logs,
         )
-        self._acknowledge_cdk_singletons()
         self._outputs(instance)
         add_serverless_checks(self)
 
@@ -277,21 +274,6 @@ class MyBlogStack(cdk.Stack):
         return sender
 
     # -- compliance and outputs -------------------------------------------------------------------
-
-    def _acknowledge_cdk_singletons(self) -> None:
-        """CDK's bucket-notification function (StaticSite acknowledges its own site upload):
-        code aws-cdk-lib ships and this stack only configures. Only the findings it raises are
-        acknowledged; the function and the finding names are read from the constructs."""
-        notifications = self.media.node.try_find_child("Notifications")
-        if notifications is not None:
-            acknowledge_managed_policy(
-                custom_resource_handler(notifications),
-                "service-role/AWSLambdaBasicExecutionRole",
-                "CDK's bucket-notification function (it sets the media bucket's notifications "
-                "at deploy) keeps the AWS managed basic execution policy aws-cdk-lib attaches: "
-                "create and write any log group of the account (Resource '*'). It has no log "
-                "group of its own to scope a grant to; its logs go to /aws/lambda/<function>.",
-            )
 
     def _outputs(self, instance: Instance[MyBlogSettings]) -> None:
         site = self.site.url

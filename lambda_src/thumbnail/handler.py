@@ -1,18 +1,20 @@
-"""Thumbnail function: S3 "object created" under the upload prefix -> a JPEG thumbnail under the
-thumbnail prefix (served by CloudFront at /<prefix>*), its metadata in the table, and a
-"thumbnail ready" message on the SNS topic.
+"""Thumbnail function: S3's "Object Created" event for a key under the upload prefix (on the
+default EventBridge bus; a rule of patterns/events/photo_thumbnails.py matches the media bucket
+and the upload prefix) -> a JPEG thumbnail under the thumbnail prefix (served by CloudFront at
+/<prefix>*), its metadata in the table, and a "thumbnail ready" message on the SNS topic.
 
-Invoked asynchronously by S3. An upload that is not a photo this function accepts (corrupt,
-another format, too large, too many pixels), and a record that is not an S3 object record for
-the media bucket, is logged and sent to the rejected-uploads queue with the reason, and the
-invocation succeeds: retrying cannot fix it. Anything else (S3, DynamoDB or SNS failing,
-throttled or timing out) raises once every record of the event has been tried, so Lambda retries
-the event twice and then sends it to the same queue as the function's dead-letter queue; one
-failing record never keeps the others from being processed. Nothing is retried forever,
-nothing vanishes.
+Invoked asynchronously by the EventBridge rule, one event per upload, read with Powertools'
+`S3EventBridgeNotificationEvent`. An upload that is not a photo this function accepts (corrupt,
+another format, too large, too many pixels), and an event that is not an S3 "Object Created"
+event for the media bucket, is logged and sent to the rejected-uploads queue with the reason, and
+the invocation succeeds: retrying cannot fix it. Anything else (S3, DynamoDB or SNS failing,
+throttled or timing out) raises, so Lambda retries the event twice and then sends it to the
+same queue as the function's dead-letter queue. Nothing is retried forever, nothing vanishes.
+Done twice (EventBridge and Lambda deliver at least once), an upload gives the same thumbnail
+and record again, overwritten in place.
 
-Every log line carries the S3 request id of the record being processed as its correlation id;
-metrics count thumbnails made, uploads rejected and records ignored (handler_kit.observability).
+Every log line carries the S3 request id of the upload as its correlation id; metrics count
+thumbnails made, uploads rejected and events ignored (handler_kit.observability).
 
 Environment: TABLE_NAME, THUMBNAIL_BUCKET, UPLOAD_PREFIX, THUMBNAIL_PREFIX, THUMBNAIL_SIZE,
 MAX_UPLOAD_BYTES, TOPIC_ARN, REJECTED_QUEUE_URL (read once, at import, by settings()).
@@ -26,12 +28,12 @@ import functools
 import json
 import posixpath
 from typing import Any
-from urllib.parse import unquote_plus
 
 import boto3
+from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 from botocore.exceptions import ClientError
 from handler_kit.errors import InvalidInput, TooLarge
-from handler_kit.observability import correlate, count, first_record, instrumented, logger
+from handler_kit.observability import count, instrumented, logger
 from handler_kit.settings import environment
 from thumbnails import NotAPhoto, make_thumbnail
 
@@ -106,40 +108,33 @@ def photo_id(upload_key: str) -> str:
     return posixpath.splitext(upload_key[len(settings().upload_prefix) :])[0]
 
 
-def _request_id(record: Any) -> str | None:
+OBJECT_CREATED = "Object Created"
+
+
+def _request_id(event: Any) -> str | None:
     """The S3 request that created the object: the correlation id of its log lines."""
-    elements = record.get("responseElements") if isinstance(record, dict) else None
-    identifier = elements.get("x-amz-request-id") if isinstance(elements, dict) else None
+    detail = event.get("detail") if isinstance(event, dict) else None
+    identifier = detail.get("request-id") if isinstance(detail, dict) else None
     return identifier if isinstance(identifier, str) and identifier else None
 
 
-@instrumented(correlation_id=first_record(_request_id))
+@instrumented(correlation_id=_request_id)
 def handler(event: Any, context) -> dict:
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        _reject({"event": event}, "not an S3 event notification")
-        return {"thumbnails": 0, "rejected": 1, "ignored": 0}
     counts = {"thumbnails": 0, "rejected": 0, "ignored": 0}
-    failed: list[Exception] = []
-    for record in records:
-        correlate(_request_id(record))
-        try:
-            counts[_process(record)] += 1
-        except Exception as err:  # noqa: BLE001 - the other records still get their turn
-            logger.error("record failed; the event will be retried", exc_info=True)
-            count("RecordsFailed")
-            failed.append(err)
-    if failed:
-        raise failed[0]  # Lambda retries the event twice, then dead-letters it
+    counts[_process(event)] += 1
     return counts
 
 
-def _object(record: Any) -> tuple[str, str, str | None] | None:
-    """(bucket, key, versionId) of an S3 object record, or None if it is not one."""
+def _object(event: Any) -> tuple[str, str, str | None] | None:
+    """(bucket, key, versionId) of an S3 EventBridge event, or None if it is not one."""
+    if not isinstance(event, dict) or event.get("source") != "aws.s3":
+        return None
+    s3_event = S3EventBridgeNotificationEvent(event)
     try:
-        bucket = record["s3"]["bucket"]["name"]
-        raw_key = record["s3"]["object"]["key"]
-        version = record["s3"]["object"].get("versionId")
+        bucket = s3_event.detail.bucket.name
+        s3_object = s3_event.detail.object
+        raw_key = s3_object.raw_event["key"]
+        version = s3_object.get("version-id")
     except (KeyError, TypeError, AttributeError):
         return None
     if not (
@@ -150,7 +145,7 @@ def _object(record: Any) -> tuple[str, str, str | None] | None:
         and (version is None or isinstance(version, str))
     ):
         return None
-    key = unquote_plus(raw_key)
+    key = s3_object.key  # URL-decoded, as S3 encodes keys in its events
     try:  # JSON can carry a lone surrogate; no S3 name contains one
         f"{bucket}{key}{version or ''}".encode()
     except UnicodeEncodeError:
@@ -158,19 +153,19 @@ def _object(record: Any) -> tuple[str, str, str | None] | None:
     return bucket, key, version or None
 
 
-def _process(record: Any) -> str:
-    found = _object(record)
+def _process(event: Any) -> str:
+    found = _object(event)
     if found is None:
-        _reject({"record": record}, "not an S3 object record")
+        _reject({"event": event}, "not an S3 object event from EventBridge")
         return "rejected"
     bucket, key, version = found
     config = settings()
     where = {"bucket": bucket, "key": key, "versionId": version}
-    if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-        logger.info("ignoring %s event", record.get("eventName"), extra=where)
+    if event.get("detail-type") != OBJECT_CREATED:
+        logger.info("ignoring %s event", event.get("detail-type"), extra=where)
         return "ignored"
-    # The bucket notification is filtered to the upload prefix already; this guard keeps a
-    # misconfigured trigger from ever feeding thumbnails back into this function.
+    # The rule matches the upload prefix already; this guard keeps a misconfigured rule from
+    # ever feeding thumbnails back into this function.
     if not key.startswith(config.upload_prefix) or key.startswith(config.thumbnail_prefix):
         logger.warning("ignoring object outside %s", config.upload_prefix, extra=where)
         return "ignored"

@@ -1,15 +1,28 @@
 """PhotoThumbnails: uploads under one prefix of a private bucket become JPEG thumbnails under
 another prefix, with their metadata in a table and a "thumbnail ready" SNS message.
 
-    s3://media/<upload_prefix>*.jpg|.jpeg|.png  --ObjectCreated (prefix+suffix filtered)-->
+    s3://media  --"Object Created" on EventBridge (the bucket's own setting, CT.S3.PR.4)-->
+        rule: this bucket, keys <upload_prefix>*.jpg|.jpeg|.png only
+        --async invoke (EventBridge retries a failed delivery for a day, then the rule's DLQ)-->
         thumbnail function (Pillow, reduced-scale JPEG decode, no temp files)
             --> s3://media/<thumbnail_prefix>*.jpg   (served by CloudFront at /<thumbnail_prefix>*)
             --> table item PHOTO#<id> (source size, dimensions, source key, thumbnail key)
             --> SNS "thumbnail ready" --> optional SQS queue (with its own dead-letter queue)
         not a photo / too large  --> logged, sent to the rejected-uploads queue, not retried
         S3/DynamoDB/SNS failure  --> retried twice by Lambda, then the same queue (function DLQ)
+        not delivered by EventBridge --> the same queue (the rule target's DLQ)
 
-No recursive trigger: the notification only fires under `upload_prefix`, thumbnails are
+Why a rule and not S3's own notification: the bucket's notification configuration stays the
+house one (object events to EventBridge, declared on the bucket), so no CDK custom resource and
+its Lambda function rewrite it at deploy, and other rules can read the same events. Why the
+rule invokes the function directly and not through an SQS queue: one event is one photo, the
+function is idempotent by key (the thumbnail and its record are overwritten, never added), and
+Lambda's asynchronous queue already retries and dead-letters (and holds a burst the account's
+concurrency cannot take yet, retrying throttled events for up to six hours). A QueueConsumer in
+between would add a concurrency cap, at the price of an idempotency table, a second dead-letter
+queue and batch timeouts to tune; uploads come at human pace, so the cap is not worth it here.
+
+No recursive trigger: the rule only matches keys under `upload_prefix`, thumbnails are
 written under `thumbnail_prefix`, the two may not overlap (checked here), and the handler
 ignores keys outside the upload prefix. The function may write only under the thumbnail
 prefix and read only under the upload prefix.
@@ -18,20 +31,22 @@ prefix and read only under the upload prefix.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote_plus
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from house.compliance import acknowledge, acknowledge_managed_policy, custom_resource_handler
-from house.defaults import dead_letter_queue, queue_with_dlq, without_eventbridge_property
+from house.compliance import acknowledge
+from house.defaults import dead_letter_queue, queue_with_dlq
 from house.lambda_function import python_function
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -41,13 +56,14 @@ class PhotoThumbnails(Construct):
     """Uploads under `upload_prefix` of `bucket` become JPEG thumbnails under `thumbnail_prefix`.
 
     The function reads only under the upload prefix and writes only under the thumbnail prefix;
-    rejected uploads and failed invocations (after Lambda's two retries) go to the `rejected`
-    queue.
+    rejected uploads, failed invocations (after Lambda's two retries) and events EventBridge
+    could not deliver (after a day of retries) go to the `rejected` queue.
 
     Args:
-        `bucket`: the private media bucket; its object-created notifications (one per suffix, under
-            `upload_prefix`) invoke the function, which CDK's notifications custom resource
-            configures. Required.
+        `bucket`: the private media bucket; it must send its object events to EventBridge
+            (the house buckets do: `house.defaults.secure_bucket`; ValueError otherwise). A rule
+            on the default bus sends its "Object Created" events under `upload_prefix` (one
+            wildcard per suffix) to the function. Required.
         `table`: the function puts one item per photo in it (dynamodb:PutItem only): sizes,
             dimensions, source and thumbnail keys. Required.
         `log_retention_days`: retention of the function's log group. Required.
@@ -69,8 +85,8 @@ class PhotoThumbnails(Construct):
             deliveries) subscribed to the "thumbnail ready" topic with raw message delivery.
             Default: True; False leaves only the topic, and `ready_queue` is None.
 
-    Attributes: bucket, function, rejected (queue), topic, ready_queue (None without
-    `ready_queue`).
+    Attributes: bucket, function, rule (the EventBridge rule that starts it), rejected (queue),
+    topic, ready_queue (None without `ready_queue`).
     """
 
     ready_queue: sqs.Queue | None
@@ -110,6 +126,13 @@ class PhotoThumbnails(Construct):
         if not suffixes or any(not s.startswith(".") for s in suffixes):
             raise ValueError(
                 f"PhotoThumbnails {id!r}: suffixes {suffixes!r} must be file extensions like '.jpg'"
+            )
+        if not sends_events_to_eventbridge(bucket):
+            raise ValueError(
+                f"PhotoThumbnails {id!r}: bucket {bucket.node.path} does not send its object "
+                "events to EventBridge, so the rule that starts the thumbnail function would "
+                "never fire; build it with house.defaults.secure_bucket (or set "
+                "event_bridge_enabled on its notification configuration)"
             )
         self.bucket = bucket
 
@@ -200,17 +223,58 @@ class PhotoThumbnails(Construct):
                 "uploader at run time, so the prefix is the narrowest scope that exists.",
             )
 
-        # CDK's notifications custom resource owns this bucket's notification configuration.
-        without_eventbridge_property(bucket)
-        for suffix in suffixes:
-            bucket.add_event_notification(
-                s3.EventType.OBJECT_CREATED,
-                s3n.LambdaDestination(self.function),
-                s3.NotificationKeyFilter(prefix=upload_prefix, suffix=suffix),
-            )
-        acknowledge_managed_policy(
-            custom_resource_handler(bucket.node.find_child("Notifications")),
-            "service-role/AWSLambdaBasicExecutionRole",
-            "CDK's bucket-notification function uses the AWS managed basic "
-            "execution policy, which only lets it write its own CloudWatch logs.",
+        # The rule matches S3's "Object Created" events of this bucket under the upload prefix
+        # only: thumbnails (under the other, non-overlapping prefix) never match, so the function
+        # cannot start itself. The key in the event may arrive URL-encoded (as in S3's own
+        # notifications), so a prefix that encoding changes is matched in both spellings.
+        self.rule = events.Rule(
+            self,
+            "Uploaded",
+            description=f"Photos put under {upload_prefix} of the media bucket to the thumbnail "
+            "function",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [bucket.bucket_name]},
+                    "object": {"key": key_patterns(upload_prefix, suffixes)},
+                },
+            ),
         )
+        # EventBridge hands the event to Lambda's asynchronous queue; should that fail (throttled,
+        # Lambda unavailable) it retries for up to a day, then parks the event, with the error
+        # code and message as attributes, in the rejected-uploads queue (whose alarm tells).
+        self.rule.add_target(
+            targets.LambdaFunction(
+                self.function,
+                dead_letter_queue=self.rejected,
+                retry_attempts=185,
+                max_event_age=cdk.Duration.hours(24),
+            )
+        )
+
+
+def sends_events_to_eventbridge(bucket: s3.IBucket) -> bool:
+    """True unless `bucket` is a bucket of this app whose template does not switch S3's
+    EventBridge delivery on (a bucket imported by name is taken at its word)."""
+    cfn_bucket = bucket.node.default_child
+    if not isinstance(cfn_bucket, s3.CfnBucket):
+        return True
+    configuration = cdk.Stack.of(bucket).resolve(cfn_bucket.notification_configuration) or {}
+    return (configuration.get("eventBridgeConfiguration") or {}).get("eventBridgeEnabled") is True
+
+
+def key_patterns(prefix: str, suffixes: Sequence[str]) -> list[dict[str, str]]:
+    """EventBridge wildcard matchers for `<prefix>*<suffix>` keys (any one of them matches):
+    the prefix as written and, where URL encoding changes it, as S3 encodes it."""
+    spellings = dict.fromkeys((prefix, quote_plus(prefix, safe="/")))
+    return [
+        {"wildcard": f"{_wildcard_literal(spelling)}*{_wildcard_literal(suffix)}"}
+        for spelling in spellings
+        for suffix in suffixes
+    ]
+
+
+def _wildcard_literal(text: str) -> str:
+    """`text` matched literally inside an EventBridge wildcard (`*` and `\\` escaped)."""
+    return text.replace("\\", "\\\\").replace("*", "\\*")

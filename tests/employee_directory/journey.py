@@ -6,8 +6,8 @@ ends must agree on.
 The browser's own requests to S3 are modelled as S3 evaluates them: a pre-signed POST or GET is
 authorized as its signer (the credentials the front end signed it with), so the upload and the
 thumbnail download are made with those credentials under IAM enforcement (moto does not check
-pre-signed requests itself). S3's notification is delivered to the stack's thumbnail function,
-run as its own role, exactly as the template wires it.
+pre-signed requests itself). S3's "Object Created" event reaches the stack's thumbnail function
+through the EventBridge rule the template declares, run as its own role.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import boto3
 
 from tests.employee_directory.contract_checks import response_problems
 from tests.employee_directory.events import NEW_EMPLOYEE
+from tests.support.eventbridge import started_functions
 from tests.support.iam_enforcement import enforced
 from tests.support.lambda_runner import FunctionInProcess
 from tests.support.photos import jpeg_photo, s3_event
@@ -121,9 +122,13 @@ def walk(front) -> list[tuple[str, int, Any]]:
             Body=jpeg_photo(800, 600),
             ContentType=fields["Content-Type"],
         )
-    made = thumbnail_function(front).invoke(
-        s3_event(bucket, fields["key"], version=put.get("VersionId"))
+    # S3 sends the event to EventBridge; the stack's rule must start the thumbnail function.
+    thumbs = thumbnail_function(front)
+    ((target, delivered),) = started_functions(
+        front.stack, s3_event(bucket, fields["key"], version=put.get("VersionId"))
     )
+    assert target == front.stack.get_att(thumbs.logical_id, "Arn")
+    made = thumbs.invoke(delivered)
     assert made == {"thumbnails": 1, "rejected": 0, "ignored": 0}, made
     location = call("getEmployeePhoto", 302, employee_id=ada["employeeId"]).header("Location")
     where = urllib.parse.urlsplit(location)

@@ -10,11 +10,13 @@ import json
 import pytest
 
 from blueprints.employee_directory.contract import contract
+from blueprints.employee_directory.data import THUMBNAIL_PREFIX, UPLOAD_PREFIX
 from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STACK_ID
 from house.settings import keeps_data
 from tests.employee_directory.contract_checks import operation
 from tests.support.iam_statements import as_list
 from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
+from tests.support.photos import assert_thumbnails_start_from_eventbridge
 from tests.support.template import (
     TLS_1_2_OR_NEWER,
     alias_records,
@@ -341,6 +343,8 @@ def test_site_and_api_share_one_distribution_site_through_oac(serverless, settin
 
 def test_the_site_is_served_on_its_domain_with_tls_1_2(serverless, settings, assembly):
     assert_site_domain(serverless, settings, stage=assembly.stage_settings.name)
+
+
 def test_prod_encrypts_the_site_bucket_with_the_stacks_key(serverless, assembly):
     """CT.S3.PR.10 in prod: CloudFront reads an SSE-KMS site bucket whose key it may decrypt
     with, and only the site upload may use the key besides; dev stays on SSE-S3. The log bucket
@@ -392,3 +396,20 @@ def test_data_is_recoverable_and_kept_where_the_stage_keeps_data(assembly, stack
     assert props(bucket)["VersioningConfiguration"]["Status"] == "Enabled"
     assert (bucket["DeletionPolicy"] == "Retain") is keep
     assert props(bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+
+
+@pytest.mark.parametrize("stack_id", [CLASSIC_STACK_ID, SERVERLESS_STACK_ID])
+def test_photo_uploads_start_thumbnails_from_eventbridge(assembly, stack_id):
+    template = assembly.template(stack_id)
+    ((bucket_id, _),) = [
+        (lid, b)
+        for lid, b in resources(template, "AWS::S3::Bucket").items()
+        if b["Metadata"]["aws:cdk:path"].endswith("/Data/Photos/Resource")
+    ]
+    assert_thumbnails_start_from_eventbridge(
+        template,
+        bucket_id=bucket_id,
+        scope="Data/Thumbnails",
+        upload_prefix=UPLOAD_PREFIX,
+        thumbnail_prefix=THUMBNAIL_PREFIX,
+    )

@@ -1,5 +1,6 @@
 """The thumbnail function (lambda_src/thumbnail) on real small JPEG and PNG uploads in moto S3,
-and on the uploads it must refuse: corrupt, not an image, too large, too many pixels.
+started by S3's "Object Created" event as the EventBridge rule delivers it, and on the uploads
+and events it must refuse: corrupt, not an image, too large, too many pixels, not an S3 event.
 
 The module is imported once (tests/support/handlers.py); each test clears its cached clients and
 points `settings()` at its own moto resources: nothing is re-imported or evicted between tests."""
@@ -208,31 +209,93 @@ def test_objects_outside_the_upload_prefix_never_trigger_work(thumbs):
 
 def test_a_deleted_upload_and_a_delete_event_are_ignored(thumbs):
     assert run(thumbs, "uploads/gone.jpg")["ignored"] == 1  # never uploaded / already deleted
-    assert (
-        run(thumbs, "uploads/x.jpg", jpeg_photo(50, 50), event_name="ObjectRemoved:Delete")[
-            "ignored"
-        ]
-        == 1
-    )
+    assert run(thumbs, "uploads/x.jpg", jpeg_photo(50, 50), detail_type="Object Deleted") == {
+        "thumbnails": 0,
+        "rejected": 0,
+        "ignored": 1,
+    }
     assert messages(thumbs, "rejected") == []
 
 
-def test_something_that_is_not_an_s3_event_goes_to_the_queue(thumbs):
-    result = thumbs.handler({"hello": "world"}, LambdaContext("thumbs"))
-    assert result["rejected"] == 1
-    assert messages(thumbs, "rejected")[0]["reason"] == "not an S3 event notification"
+def test_a_real_eventbridge_object_created_event_makes_the_thumbnail(thumbs):
+    """The event exactly as S3 sends it to EventBridge (AWS's documented example, with this
+    bucket and a key with a space, URL-encoded as S3 writes it), untouched by a test helper."""
+    version = upload("uploads/summer trip/pier.jpg", jpeg_photo(640, 480))
+    event = {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "111122223333",
+        "time": "2021-11-12T00:00:00Z",
+        "region": "ca-central-1",
+        "resources": [f"arn:aws:s3:::{BUCKET}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": BUCKET},
+            "object": {
+                "key": "uploads/summer+trip/pier.jpg",
+                "size": 5,
+                "etag": "b1946ac92492d2347c6235b4d2611184",
+                "version-id": version,
+                "sequencer": "617f08299329d189",
+            },
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "source-ip-address": "1.2.3.4",
+            "reason": "PutObject",
+        },
+    }
+    assert thumbs.handler(event, LambdaContext("thumbs")) == {
+        "thumbnails": 1,
+        "rejected": 0,
+        "ignored": 0,
+    }
+    image, _ = thumbnail("thumbnails/summer trip/pier.jpg")
+    assert image.size == (256, 192)
+    assert thumbs.logger.get_correlation_id() == "N4N7GDK58NMKJ12R"
 
 
-def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(thumbs, monkeypatch):
-    from botocore.exceptions import ClientError
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"hello": "world"},
+        {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": BUCKET}}}]},
+        {**s3_event(BUCKET, "uploads/a.jpg"), "source": "aws.ec2"},
+        "not even an object",
+    ],
+    ids=["not-an-event", "s3-notification-shape", "another-source", "a-string"],
+)
+def test_something_that_is_not_an_s3_eventbridge_event_goes_to_the_queue(thumbs, event):
+    """A malformed event returns normally (a Lambda retry cannot fix it) and is parked in the
+    rejected-uploads queue (the function's DLQ) with the reason and the event itself."""
+    assert thumbs.handler(event, LambdaContext("thumbs")) == {
+        "thumbnails": 0,
+        "rejected": 1,
+        "ignored": 0,
+    }
+    (message,) = messages(thumbs, "rejected")
+    assert message["reason"] == "not an S3 object event from EventBridge"
+    assert message["event"] == event
+    assert keys() == []
 
-    def throttled(**_):
-        raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce"}}, "GetObject")
 
-    monkeypatch.setattr(thumbs.s3(), "get_object", throttled)
-    with pytest.raises(ClientError):
+@pytest.mark.parametrize("failure", ["throttled", "read-timeout"])
+def test_transient_s3_errors_raise_so_lambda_retries_then_dead_letters(
+    thumbs, monkeypatch, failure
+):
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    def failing(**_):
+        if failure == "throttled":
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce"}}, "GetObject")
+        raise ReadTimeoutError(endpoint_url="https://s3.amazonaws.com")
+
+    monkeypatch.setattr(thumbs.s3(), "get_object", failing)
+    with pytest.raises((ClientError, ReadTimeoutError)):
         thumbs.handler(s3_event(BUCKET, "uploads/a.jpg"), LambdaContext("thumbs"))
     assert messages(thumbs, "rejected") == []
+    assert keys() == []
 
 
 # -- the resize function on its own ------------------------------------------------------------
@@ -273,16 +336,26 @@ def test_jpeg_is_decoded_at_reduced_scale(resize, monkeypatch):
 # -- malformed events and botocore errors (issue 13) -------------------------------------------
 
 
-def _record(upload_key: str, **s3_object) -> dict:
-    (record,) = s3_event(BUCKET, upload_key)["Records"]
-    record["s3"]["object"].update(s3_object)
-    return record
+def _event(upload_key: str, **s3_object) -> dict:
+    event = s3_event(BUCKET, upload_key)
+    event["detail"]["object"].update(s3_object)
+    return event
 
 
 def _with_bucket(bucket) -> dict:
-    record = _record("uploads/a.jpg")
-    record["s3"]["bucket"]["name"] = bucket
-    return record
+    event = _event("uploads/a.jpg")
+    event["detail"]["bucket"]["name"] = bucket
+    return event
+
+
+def _without(*path: str) -> dict:
+    event = _event("uploads/a.jpg")
+    *parents, name = path
+    target = event
+    for parent in parents:
+        target = target[parent]
+    del target[name]
+    return event
 
 
 @pytest.mark.parametrize(
@@ -292,12 +365,16 @@ def _with_bucket(bucket) -> dict:
         _with_bucket({"name": BUCKET}),
         _with_bucket(""),
         _with_bucket(None),
-        _record("uploads/a.jpg", key=5),
-        _record("uploads/a.jpg", key=""),
-        _record("uploads/a.jpg", key=["uploads/a.jpg"]),
-        _record("uploads/a.jpg", versionId=7),
-        _record("uploads/a.jpg", versionId=["v1"]),
-        _record("uploads/a.jpg", key="uploads/\ud800.jpg"),  # a lone surrogate: not a valid key
+        _event("uploads/a.jpg", key=5),
+        _event("uploads/a.jpg", key=""),
+        _event("uploads/a.jpg", key=["uploads/a.jpg"]),
+        _event("uploads/a.jpg", **{"version-id": 7}),
+        _event("uploads/a.jpg", **{"version-id": ["v1"]}),
+        _event("uploads/a.jpg", key="uploads/\ud800.jpg"),  # a lone surrogate: not a valid key
+        _without("detail"),
+        _without("detail", "object"),
+        _without("detail", "object", "key"),
+        {**_event("uploads/a.jpg"), "detail": ["a", "list"]},
     ],
     ids=[
         "bucket-int",
@@ -310,58 +387,36 @@ def _with_bucket(bucket) -> dict:
         "version-int",
         "version-list",
         "key-surrogate",
+        "no-detail",
+        "no-object",
+        "no-key",
+        "detail-list",
     ],
 )
-def test_a_record_with_wrongly_typed_fields_is_rejected_and_the_next_one_still_processed(
-    thumbs, bad
-):
+def test_an_event_with_wrongly_typed_or_missing_fields_is_rejected_with_the_reason(thumbs, bad):
     upload("uploads/a.jpg", jpeg_photo(300, 200))
-    event = {"Records": [bad, _record("uploads/a.jpg")]}
-    assert thumbs.handler(event, LambdaContext("thumbs")) == {
-        "thumbnails": 1,
+    assert thumbs.handler(bad, LambdaContext("thumbs")) == {
+        "thumbnails": 0,
         "rejected": 1,
         "ignored": 0,
     }
     (message,) = messages(thumbs, "rejected")
-    assert message["reason"] == "not an S3 object record"
-    assert keys() == ["thumbnails/a.jpg", "uploads/a.jpg"]
+    assert message["reason"] == "not an S3 object event from EventBridge"
+    assert keys() == ["uploads/a.jpg"]
 
 
 def test_an_event_for_another_bucket_is_rejected_not_retried(thumbs):
     """The function can read only its media bucket: retrying could never succeed."""
-    assert thumbs.handler(
-        {"Records": [_with_bucket("someone-elses-bucket")]}, LambdaContext("thumbs")
-    ) == {"thumbnails": 0, "rejected": 1, "ignored": 0}
+    assert thumbs.handler(_with_bucket("someone-elses-bucket"), LambdaContext("thumbs")) == {
+        "thumbnails": 0,
+        "rejected": 1,
+        "ignored": 0,
+    }
     (message,) = messages(thumbs, "rejected")
     assert message["bucket"] == "someone-elses-bucket"
     assert "not the media bucket" in message["reason"]
 
 
-@pytest.mark.parametrize("failure", ["throttled", "read-timeout"])
-def test_a_failing_record_does_not_stop_the_others_and_the_event_is_still_retried(
-    thumbs, monkeypatch, failure
-):
-    from botocore.exceptions import ClientError, ReadTimeoutError
-
-    real = thumbs.s3().get_object
-
-    def get_object(**kwargs):
-        if kwargs["Key"] == "uploads/first.jpg":
-            if failure == "throttled":
-                raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce"}}, "GetObject")
-            raise ReadTimeoutError(endpoint_url="https://s3.amazonaws.com")
-        return real(**kwargs)
-
-    monkeypatch.setattr(thumbs.s3(), "get_object", get_object)
-    upload("uploads/first.jpg", jpeg_photo(300, 200))
-    upload("uploads/second.jpg", jpeg_photo(300, 200))
-    event = {"Records": [_record("uploads/first.jpg"), _record("uploads/second.jpg")]}
-    with pytest.raises((ClientError, ReadTimeoutError)):  # Lambda retries the event, then DLQ
-        thumbs.handler(event, LambdaContext("thumbs"))
-    assert "thumbnails/second.jpg" in keys() and "thumbnails/first.jpg" not in keys()
-    assert messages(thumbs, "rejected") == []
-
-
-def test_each_records_log_lines_carry_the_s3_request_id(thumbs):
+def test_the_log_lines_carry_the_s3_request_id(thumbs):
     run(thumbs, "uploads/a.jpg", jpeg_photo(64, 48))
     assert thumbs.logger.get_correlation_id() == "C3D13FE58DE4C810"

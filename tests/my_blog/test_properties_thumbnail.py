@@ -1,12 +1,12 @@
-"""Property-based bad-input tests of the thumbnail function (S3 notifications; Hypothesis, the
-house profile in tests/conftest.py: bounded and derandomized).
+"""Property-based bad-input tests of the thumbnail function (S3's object events from the
+EventBridge rule; Hypothesis, the house profile in tests/conftest.py: bounded and derandomized).
 
-For any event (non-events, malformed records, uploads of arbitrary bytes or of damaged photos
-under arbitrary Unicode keys, real photos) it never raises while S3, DynamoDB, SNS and SQS
-answer; every record is counted exactly once; nothing is written for a malformed record or a
-non-image upload, each of which goes to the rejected-uploads queue; an upload is either a
-complete thumbnail (JPEG no larger than the size, metadata, "ready" message) or a rejection,
-never half of one.
+For any sequence of events (non-events, malformed S3 events, uploads of arbitrary bytes or of
+damaged photos under arbitrary Unicode keys, real photos) it never raises while S3, DynamoDB,
+SNS and SQS answer; every event is counted exactly once; nothing is written for a malformed
+event or a non-image upload, each of which goes to the rejected-uploads queue; an upload is
+either a complete thumbnail (JPEG no larger than the size, metadata, "ready" message) or a
+rejection, never half of one.
 
 One moto mock per test, emptied between examples (a fresh mock per example costs ~0.4 s); the
 handler module is imported once.
@@ -89,44 +89,45 @@ NAMES = st.text(
 )
 
 
-def _record(key: str, version=None, event_name: str = "ObjectCreated:Post") -> dict:
-    (record,) = s3_event(BUCKET, key, version=version, event_name=event_name)["Records"]
-    return record
+def _event(key: str, version=None, detail_type: str = "Object Created") -> dict:
+    return s3_event(BUCKET, key, version=version, detail_type=detail_type)
 
 
 @st.composite
-def malformed_records(draw) -> dict | object:
-    """Something in Records that is not an S3 object record this function can use."""
-    kind = draw(st.sampled_from(["not-a-record", "field", "raw-key"]))
-    if kind == "not-a-record":
+def malformed_events(draw) -> dict | object:
+    """Something the rule could hand over that is not an S3 object event this function can use."""
+    kind = draw(st.sampled_from(["not-an-event", "field", "raw-key"]))
+    if kind == "not-an-event":
         return draw(NOT_OBJECTS)
-    record = _record("uploads/x.jpg")
+    event = _event("uploads/x.jpg")
     if kind == "raw-key":  # a key that never came from S3: not valid UTF-8 text
-        record["s3"]["object"]["key"] = draw(ANY_TEXT.filter(lambda t: not utf8(t)))
-        return record
+        event["detail"]["object"]["key"] = draw(ANY_TEXT.filter(lambda t: not utf8(t)))
+        return event
     where = draw(
-        st.sampled_from(["s3", "bucket", "object", "bucket.name", "object.key", "object.versionId"])
+        st.sampled_from(
+            ["detail", "bucket", "object", "bucket.name", "object.key", "object.version-id"]
+        )
     )
-    if where in ("s3", "bucket", "object"):  # an object expected: anything else, or nothing
+    if where in ("detail", "bucket", "object"):  # an object expected: anything else, or nothing
         value = draw(NOT_OBJECTS)
-    elif where == "object.versionId":  # a string or absent is fine (unversioned): not those
+    elif where == "object.version-id":  # a string or absent is fine (unversioned): not those
         value = draw(JSON_VALUES.filter(lambda v: v is not None and not isinstance(v, str)))
     else:  # a non-empty string expected
         value = draw(JSON_VALUES.filter(lambda v: not isinstance(v, str) or v == ""))
     container, _, name = where.rpartition(".")
-    target = record if where == "s3" else record["s3"]
+    target = event if where == "detail" else event["detail"]
     if container:
         target = target[container]
-    if draw(st.booleans()) and name != "versionId":
+    if draw(st.booleans()) and name != "version-id":
         target.pop(name)
     else:
         target[name] = value
-    return record
+    return event
 
 
 @st.composite
 def uploads(draw) -> dict:
-    """An S3 event: photos, arbitrary bytes, damaged photos and malformed records."""
+    """A run of events: photos, arbitrary bytes, damaged photos and malformed events."""
     kinds = draw(
         st.lists(
             st.sampled_from(["photo", "bytes", "damaged", "malformed", "outside", "deleted-event"]),
@@ -135,7 +136,7 @@ def uploads(draw) -> dict:
     )
     names = draw(st.lists(NAMES, min_size=len(kinds), max_size=len(kinds), unique=True))
     event = {
-        "records": [],
+        "events": [],
         "objects": {},
         "photos": [],
         "uncertain": [],
@@ -146,7 +147,7 @@ def uploads(draw) -> dict:
         ext = draw(st.sampled_from([".jpg", ".png", ".jpeg", ""]))
         key = f"uploads/{name}{ext}"
         if kind == "malformed":
-            event["records"].append(draw(malformed_records()))
+            event["events"].append(draw(malformed_events()))
             event["rejected"] += 1
             continue
         if kind == "outside":
@@ -168,12 +169,9 @@ def uploads(draw) -> dict:
             event["photos"].append(key)
         elif kind == "deleted-event":
             event["ignored"] += 1
-        event["records"].append(
-            _record(
-                key,
-                event_name="ObjectRemoved:Delete"
-                if kind == "deleted-event"
-                else "ObjectCreated:Put",
+        event["events"].append(
+            _event(
+                key, detail_type="Object Deleted" if kind == "deleted-event" else "Object Created"
             )
         )
     return event
@@ -202,14 +200,18 @@ def drain(queue_url: str) -> list[dict]:
 
 
 @given(event=uploads())
-def test_thumbnails_never_half_done_and_nothing_written_for_a_bad_record_or_upload(thumbs, event):
+def test_thumbnails_never_half_done_and_nothing_written_for_a_bad_event_or_upload(thumbs, event):
     empty_media(thumbs)
     s3 = boto3.client("s3")
     for key, data in event["objects"].items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-    counts = thumbs.handler({"Records": event["records"]}, LambdaContext("thumbs"))
+    counts = {"thumbnails": 0, "rejected": 0, "ignored": 0}
+    for one in event["events"]:
+        answer = thumbs.handler(one, LambdaContext("thumbs"))
+        assert sum(answer.values()) == 1
+        counts = {name: counts[name] + answer[name] for name in counts}
 
-    assert sum(counts.values()) == len(event["records"])
+    assert sum(counts.values()) == len(event["events"])
     assert counts["ignored"] == event["ignored"]
     written = listing("thumbnails/")
     expected = {thumbs.thumbnail_key(k) for k in event["photos"]}
@@ -232,11 +234,9 @@ def test_thumbnails_never_half_done_and_nothing_written_for_a_bad_record_or_uplo
 
 
 @given(
-    event=JSON_VALUES.filter(
-        lambda e: not (isinstance(e, dict) and isinstance(e.get("Records"), list))
-    )
+    event=JSON_VALUES.filter(lambda e: not (isinstance(e, dict) and e.get("source") == "aws.s3"))
 )
-def test_thumbnails_send_an_event_that_is_not_a_notification_to_the_queue(thumbs, event):
+def test_thumbnails_send_an_event_that_is_not_an_s3_event_to_the_queue(thumbs, event):
     # Nothing to empty: the assertions below take the one message each example sends.
     assert thumbs.handler(event, LambdaContext("thumbs")) == {
         "thumbnails": 0,
@@ -244,4 +244,4 @@ def test_thumbnails_send_an_event_that_is_not_a_notification_to_the_queue(thumbs
         "ignored": 0,
     }
     (message,) = drain(thumbs.queues["rejected"])
-    assert message["reason"] == "not an S3 event notification"
+    assert message["reason"] == "not an S3 object event from EventBridge"

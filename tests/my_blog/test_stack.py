@@ -14,6 +14,7 @@ from patterns.web.static_site import DEFAULT_CSP
 from tests.my_blog.conftest import SENDER
 from tests.support.iam_statements import all_statements, as_list, statements_of
 from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
+from tests.support.photos import assert_thumbnails_start_from_eventbridge
 from tests.support.snapshots import assert_blueprint_matches_snapshots
 from tests.support.template import only, resources
 
@@ -696,21 +697,15 @@ def test_subscription_grants_are_exactly_what_each_function_calls(sender_assembl
 # -- thumbnails -----------------------------------------------------------------------------------
 
 
-def test_upload_notification_is_filtered_to_images_under_the_upload_prefix(t, settings):
-    (notifications,) = resources(t, "Custom::S3BucketNotifications").values()
+def test_uploads_start_thumbnails_from_eventbridge_filtered_to_images_under_the_prefix(t, settings):
     media_id, _ = by_path(t, "MyBlog/Media/Resource")
-    fn_id, _ = by_path(t, "Thumbnails/Function/Resource")
-    assert notifications["Properties"]["BucketName"] == {"Ref": media_id}
-    config = notifications["Properties"]["NotificationConfiguration"]
-    assert set(config) == {"LambdaFunctionConfigurations"}
-    filters = set()
-    for entry in config["LambdaFunctionConfigurations"]:
-        assert entry["Events"] == ["s3:ObjectCreated:*"]
-        assert entry["LambdaFunctionArn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
-        rules = {r["Name"]: r["Value"] for r in entry["Filter"]["Key"]["FilterRules"]}
-        filters.add((rules["prefix"], rules["suffix"]))
-    prefix = settings.upload_prefix
-    assert filters == {(prefix, ".jpg"), (prefix, ".jpeg"), (prefix, ".png")}
+    assert_thumbnails_start_from_eventbridge(
+        t,
+        bucket_id=media_id,
+        scope="Thumbnails",
+        upload_prefix=settings.upload_prefix,
+        thumbnail_prefix=settings.thumbnail_prefix,
+    )
 
 
 def test_thumbnail_function_size_dead_letters_and_least_privilege(t, settings):

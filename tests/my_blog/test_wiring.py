@@ -51,7 +51,7 @@ from moto.ses.models import ses_backends
 from tests.my_blog.events import AUTHOR, api_event, jpeg_photo, json_body, s3_event
 from tests.support.apigateway import integration_invokes
 from tests.support.dax import DaxStandIn, dax_stand_in  # noqa: F401 (fixture)
-from tests.support.eventbridge import event_matches
+from tests.support.eventbridge import event_matches, started_functions
 from tests.support.iam_enforcement import attempt
 from tests.support.iam_statements import as_list, resolved_statements
 from tests.support.lambda_service import LOG_STEPS, STREAM_STEPS, TRACING_STEPS, VPC_STEPS
@@ -397,22 +397,6 @@ def served_location(blog, path: str) -> tuple[str, str]:
     return bucket, origin.get("OriginPath", "").lstrip("/") + path.lstrip("/")
 
 
-def notified_functions(notifications: dict, key: str) -> list[str]:
-    """ARNs of the functions S3 invokes for a new object `key`, per the template's filters."""
-
-    def matches(rule: dict) -> bool:
-        if rule["Name"] == "prefix":
-            return key.startswith(rule["Value"])
-        return key.endswith(rule["Value"])
-
-    configurations = notifications["NotificationConfiguration"]["LambdaFunctionConfigurations"]
-    return [
-        c["LambdaFunctionArn"]
-        for c in configurations
-        if all(matches(r) for r in c["Filter"]["Key"]["FilterRules"])
-    ]
-
-
 def upload_as_signer(api, bucket: str, key: str, body: bytes) -> dict:
     with api.as_role() as role:
         return role.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
@@ -437,13 +421,14 @@ def test_an_uploaded_photo_becomes_a_thumbnail_where_cloudfront_serves_it(blog):
     version = upload_as_signer(api, bucket, key, jpeg_photo(1600, 1200))["VersionId"]
     s3 = boto3.client("s3", region_name=blog.region)
 
-    # S3 invokes the function only if a notification filter of the template matches the key.
-    (notifications_id,) = blog.of_type("Custom::S3BucketNotifications")
-    notifications = blog.properties(notifications_id)
-    assert notifications["BucketName"] == bucket
-    targets = notified_functions(notifications, key)
-    assert targets == [blog.get_att(thumbs.logical_id, "Arn")]
-    assert thumbs.invoke(s3_event(bucket, key, version=version)) == {
+    # The bucket sends its object events to EventBridge; a rule of the template must pick this
+    # one (and only the thumbnail function) and hand it over as S3 sent it.
+    assert blog.properties(blog.logical_id("Media", "AWS::S3::Bucket"))[
+        "NotificationConfiguration"
+    ] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    ((target, delivered_event),) = started_functions(blog, s3_event(bucket, key, version=version))
+    assert target == blog.get_att(thumbs.logical_id, "Arn")
+    assert thumbs.invoke(delivered_event) == {
         "thumbnails": 1,
         "rejected": 0,
         "ignored": 0,
@@ -466,8 +451,8 @@ def test_an_uploaded_photo_becomes_a_thumbnail_where_cloudfront_serves_it(blog):
         and fnmatch.fnmatchcase(f"arn:aws:s3:::{served_bucket}/{served_key}", s["Resource"])
     ]
     assert len(readable) == 1
-    # A thumbnail written back into the bucket does not match any filter: no recursion.
-    assert notified_functions(notifications, served_key) == []
+    # A thumbnail written back into the bucket starts nothing: no recursion.
+    assert started_functions(blog, s3_event(served_bucket, served_key)) == []
 
     photo = key.removeprefix(thumbs.environment["UPLOAD_PREFIX"]).rsplit(".", 1)[0]
     item = (

@@ -76,6 +76,22 @@ def rule_target_input(target: dict, event: dict) -> Any:
     return json.loads(text)
 
 
+def started_functions(stack, event: dict) -> list[tuple[str, Any]]:
+    """(ARN, input) of each Lambda function a rule of `stack` (a tests.support.intrinsics
+    template with its intrinsics resolvable) starts for `event` on the default bus."""
+    started = []
+    for rule_id in stack.of_type("AWS::Events::Rule"):
+        rule = stack.properties(rule_id)
+        if "EventBusName" in rule or not event_matches(rule["EventPattern"], event):
+            continue
+        started += [
+            (target["Arn"], rule_target_input(target, event))
+            for target in rule["Targets"]
+            if ":function:" in target["Arn"]
+        ]
+    return started
+
+
 def s3_object_created_event(bucket: str, key: str, region: str = "us-east-1") -> dict:
     """The event S3 sends to EventBridge when an object lands (EventBridge notifications on)."""
     return {
