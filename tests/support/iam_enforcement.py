@@ -33,8 +33,8 @@ policies and KMS key policies are not evaluated. Of the KMS calls a service make
 caller's behalf, S3's for an object of a bucket whose default encryption names a customer-managed
 key are checked at the client (PutObject kms:GenerateDataKey, GetObject kms:Decrypt on that key:
 stubbed_services.py); no other service's. Pre-signed requests are not authorized by moto (a
-pre-signed POST is modelled by uploading as its signer). moto's matching differs from IAM's in details: each
-pattern becomes a regex with only `*` translated, so `.` matches any character, `?` is a regex
+pre-signed POST is modelled by uploading as its signer). moto's matching differs from IAM's in
+details: each pattern becomes a regex with only `*` translated, so `.` matches any character, `?` is a regex
 quantifier, matching is case-sensitive for actions, `NotResource` and policy variables
 (`${aws:username}`, `${cognito-identity.amazonaws.com:sub}`) are not supported. DynamoDB/SNS/SES
 denials reach botocore as moto's XML `AccessDenied` body on HTTP 403, so the parsed error code
