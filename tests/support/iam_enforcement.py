@@ -28,18 +28,18 @@ What it does not prove: Condition elements of identity policies are treated as m
 `elasticfilesystem:AccessPointArn`, `ecs:cluster`, ...): moto compares StringEquals against
 request values it collects only for trust policies, so a statement with a wrong condition still
 allows here.
-Resource policies (bucket/queue/topic/key policies), permission boundaries, SCPs, session
-policies and KMS key policies are not evaluated. Of the KMS calls a service makes on the
-caller's behalf, S3's for an object of a bucket whose default encryption names a customer-managed
-key are checked at the client (PutObject kms:GenerateDataKey, GetObject kms:Decrypt on that key:
-stubbed_services.py); no other service's. Pre-signed requests are not authorized by moto (a
-pre-signed POST is modelled by uploading as its signer). moto's matching differs from IAM's in
-details: each pattern becomes a regex with only `*` translated, so `.` matches any character, `?` is a regex
-quantifier, matching is case-sensitive for actions, `NotResource` and policy variables
-(`${aws:username}`, `${cognito-identity.amazonaws.com:sub}`) are not supported. DynamoDB/SNS/SES
-denials reach botocore as moto's XML `AccessDenied` body on HTTP 403, so the parsed error code
-can read `403` where AWS says `AccessDeniedException`; the message names the action either way.
-Template assertions (test_stack.py files, and the wiring tests where noted) cover the rest.
+Resource policies (bucket/queue/topic/key policies), permission boundaries, SCPs, session policies
+and KMS key policies are not evaluated. Of the KMS calls a service makes on the caller's behalf,
+S3's for an object of a bucket whose default encryption names a customer-managed key are checked at
+the client (PutObject kms:GenerateDataKey, GetObject kms:Decrypt on that key: stubbed_services.py);
+no other service's. Pre-signed requests are not authorized by moto (a pre-signed POST is modelled
+by uploading as its signer). moto's matching differs from IAM's in details: each pattern becomes a
+regex with only `*` translated, so `.` matches any character, `?` is a regex quantifier, matching
+is case-sensitive for actions, `NotResource` and policy variables (`${aws:username}`,
+`${cognito-identity.amazonaws.com:sub}`) are not supported. DynamoDB/SNS/SES denials reach botocore
+as moto's XML `AccessDenied` body on HTTP 403, so the parsed error code can read `403` where AWS
+says `AccessDeniedException`; the message names the action either way. Template assertions
+(test_stack.py files, and the wiring tests where noted) cover the rest.
 """
 
 from __future__ import annotations
