@@ -194,6 +194,9 @@ class AmplifySite(Construct):
         whenever the site's files or those values change."""
         stack = cdk.Stack.of(self)
         config_json = stack.to_json_string(config)
+        self._release_logs = log_group(
+            self, "ReleaseLogs", retention_days=log_retention_days, removal_policy=removal_policy
+        )
         if self.repository is not None:
             self.branch.environment_variables = [
                 amplify.CfnBranch.EnvironmentVariableProperty(
@@ -238,9 +241,6 @@ class AmplifySite(Construct):
         )
         acknowledge_bucket_deployment(
             self.deployment, asset="the site/ folder", destination="the Amplify staging bucket"
-        )
-        self._release_logs = log_group(
-            self, "ReleaseLogs", retention_days=log_retention_days, removal_policy=removal_policy
         )
         self._release(
             "startDeployment",

@@ -33,6 +33,7 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -167,8 +168,6 @@ class StreamConsumer(Construct):
                 f"its {kind} event source mapping, which retries failed records and then "
                 "sends them to the FailedRecords on-failure queue"
             ),
-            # aws-cdk-lib's stream read grant (below, with the event source) gives a Table
-            # ListStreams on "*" (a TableV2 names its stream ARN for it instead).
             wildcard_grants=[
                 (
                     {"dynamodb:ListStreams"},
@@ -177,9 +176,17 @@ class StreamConsumer(Construct):
                     "scoped to this table's stream)",
                 )
             ]
-            if isinstance(table, dynamodb.Table)
+            if table is not None
             else (),
         )
+        if table is not None and not isinstance(table, dynamodb.Table):
+            # aws-cdk-lib's stream read grant (below, with the event source) gives a Table
+            # ListStreams on "*", but a TableV2 on its stream ARN, which IAM never matches for
+            # an action without resource-level permissions (aws-cdk PR 34575): Lambda checks
+            # it when it creates the event source mapping.
+            self.function.add_to_role_policy(
+                iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"])
+            )
         # parks_poison needs no grant of its own: the on-failure destination's (SendMessage on
         # the same queue, to the same role) is what the function's own send uses too.
         source_kind = (

@@ -144,7 +144,9 @@ def test_the_upload_is_a_real_png_with_the_right_content_type(blog):
 
 
 def test_a_thumbnail_that_never_appears_fails_within_the_timeout_and_the_upload_is_deleted(blog):
-    results, lines, seconds = run("MyBlog", blog["outputs"], timeout=1.0)
+    # The whole smoke's budget: enough for the steps before the thumbnail on a loaded machine
+    # (with 1 s the thumbnail step was once never started), small enough to show the bound.
+    results, lines, seconds = run("MyBlog", blog["outputs"], timeout=4.0)
     assert results["thumbnail"].status == "FAIL", lines
     assert results["thumbnail"].detail.startswith(
         f"no thumbnail: s3://{BUCKET}/thumbnails/smoke-{RUN_ID}.jpg: still not after"
@@ -154,7 +156,7 @@ def test_a_thumbnail_that_never_appears_fails_within_the_timeout_and_the_upload_
         "SKIP thumbnail-via-site: needs thumbnail (that step failed)"
     )
     assert results["cleanup:delete-test-photo"].status == "PASS"
-    assert seconds < 10  # the bound held (generous: shared machines are noisy)
+    assert seconds < 15  # the bound held (generous: shared machines are noisy)
     assert_nothing_left(blog)
 
 

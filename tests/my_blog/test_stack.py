@@ -582,6 +582,18 @@ def test_stream_mapping_reports_failures_bisects_retries_boundedly_and_parks(
     ]
     fn_id, _ = by_path(t, "WelcomeEmail/Function/Resource")
     assert props["FunctionName"] == {"Ref": fn_id}
+    # Lambda checks the role may read the stream when it creates the mapping: ListStreams has no
+    # resource-level permissions, so it must be on "*" (CDK's TableV2 grant names the stream).
+    role_id, _ = by_path(t, "WelcomeEmail/FunctionRole/Resource")
+    reads: dict[str, list] = {}
+    for statement in statements_of(t, role_id):
+        for action in as_list(statement["Action"]):
+            if action.startswith("dynamodb:"):
+                reads.setdefault(action, []).extend(as_list(statement["Resource"]))
+    assert "*" in reads["dynamodb:ListStreams"]
+    stream = {"Fn::GetAtt": [table_id, "StreamArn"]}
+    for action in ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"):
+        assert reads[action] == [stream], action
 
 
 def test_only_the_welcome_function_may_send_and_only_as_the_verified_sender(sender_t):
