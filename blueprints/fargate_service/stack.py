@@ -25,7 +25,7 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from blueprints.fargate_service.settings import FargateServiceSettings
-from house.compliance import acknowledge, acknowledge_wildcard_resources, add_serverless_checks
+from house.compliance import acknowledge_wildcard_resources, add_serverless_checks
 from house.defaults import (
     access_log_bucket,
     customer_key,
@@ -197,18 +197,6 @@ class FargateServiceStack(cdk.Stack):
                 "ECS Exec writes each session to its own new stream in the exec-session log "
                 "group; the wildcard is the stream names inside that one group.",
             )
-        for child in self.node.children:
-            if child.node.id.startswith("BucketNotificationsHandler"):
-                acknowledge(
-                    child.node.find_child("Role"),
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AWSLambdaBasicExecutionRole]",
-                    "CDK's BucketNotificationsHandler (switches on EventBridge delivery for the "
-                    "upload bucket at deploy) keeps the AWS managed basic execution policy "
-                    "aws-cdk-lib attaches: create and write any log group of the account "
-                    "(Resource '*'). It has no log group of its own to scope a grant to; its "
-                    "logs go to /aws/lambda/<function>.",
-                )
 
     # -- network -------------------------------------------------------------------------------
 
