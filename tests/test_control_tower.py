@@ -4,6 +4,7 @@ that the gate fails on resources that break a control and passes the house defau
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -268,3 +269,132 @@ def test_cdk_handlers_and_their_findings_are_read_from_the_constructs(tmp_path):
         {a: "CDK's upload function needs this for the site bucket only" for a in wildcards},
     )
     assert rules == sorted(f"AwsSolutions-IAM5[Action::{a}]" for a in wildcards)
+
+
+# -- values from other stacks: checked as the hook sees them at deploy ----------------------------
+
+
+def _distribution_with_certificate(certificate_arn) -> dict:
+    """DistributionConfig of a distribution serving `certificate_arn` for its own name."""
+    return {
+        "Enabled": True,
+        "Aliases": ["www.example.com"],
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "site",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        },
+        "Origins": [
+            {
+                "Id": "site",
+                "DomainName": "example.com",
+                "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"},
+            }
+        ],
+        "ViewerCertificate": {
+            "AcmCertificateArn": certificate_arn,
+            "MinimumProtocolVersion": "TLSv1.2_2021",
+            "SslSupportMethod": "sni-only",
+        },
+    }
+
+
+CERTIFICATE_SHAPES = {
+    # The us-east-1 certificate of a stack elsewhere, read from its Edge companion (house/edge.py).
+    "another stack's output": {
+        "Fn::GetStackOutput": {
+            "StackName": "SiteEdge-prod",
+            "Region": "us-east-1",
+            "OutputName": "CertificateArn",
+        }
+    },
+    "an import": {"Fn::ImportValue": "SiteEdge-prod-CertificateArn"},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(CERTIFICATE_SHAPES))
+def test_a_certificate_from_another_stack_passes_as_the_hook_sees_it(tmp_path, shape):
+    """The raw template fails CT.CLOUDFRONT.PR.6 and PR.7 (the rule follows only references
+    inside the template); the gate, which checks the value the hook receives, passes them; and a
+    distribution on CloudFront's default certificate still fails."""
+
+    def distribution(stack: Construct) -> None:
+        cdk.CfnResource(
+            stack,
+            "Distribution",
+            type="AWS::CloudFront::Distribution",
+            properties={
+                "DistributionConfig": _distribution_with_certificate(CERTIFICATE_SHAPES[shape])
+            },
+        )
+
+    assembly = probe(tmp_path / "cdk.out", distribution)
+    template_file = tmp_path / "cdk.out" / "Probe.template.json"
+    certificate_controls = [
+        controls.controls()[c] for c in ("CT.CLOUDFRONT.PR.6", "CT.CLOUDFRONT.PR.7")
+    ]
+    raw = controls._guard(template_file, certificate_controls)
+    assert raw.returncode == 19, raw.stdout  # what cfn-guard says of the template as written
+    failing = {f.control for f in controls.assembly_failures(assembly)["Probe"]}
+    assert not failing & {"CT.CLOUDFRONT.PR.6", "CT.CLOUDFRONT.PR.7"}
+
+    view = controls.deploy_time_view(json.loads(template_file.read_text()))
+    (resolved,) = [
+        r["Properties"]["DistributionConfig"]["ViewerCertificate"]["AcmCertificateArn"]
+        for r in view["Resources"].values()
+        if r["Type"] == "AWS::CloudFront::Distribution"
+    ]
+    assert isinstance(resolved, str) and "resolved at deploy" in resolved
+
+    def default_certificate(stack: Construct) -> None:
+        config = _distribution_with_certificate(CERTIFICATE_SHAPES[shape])
+        config.pop("Aliases")
+        config["ViewerCertificate"] = {"CloudFrontDefaultCertificate": True}
+        cdk.CfnResource(
+            stack,
+            "Distribution",
+            type="AWS::CloudFront::Distribution",
+            properties={"DistributionConfig": config},
+        )
+
+    failing = {
+        f.control
+        for f in controls.assembly_failures(probe(tmp_path / "default", default_certificate))[
+            "Probe"
+        ]
+    }
+    assert "CT.CLOUDFRONT.PR.6" in failing
+
+
+@pytest.mark.parametrize(
+    ("certificate_arn", "passes"),
+    [
+        (
+            "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+            True,
+        ),
+        ({"Ref": "Certificate"}, False),
+        ("", False),
+    ],
+)
+def test_the_hook_branch_of_the_rule_accepts_a_certificate_only_as_a_value(
+    tmp_path, certificate_arn, passes
+):
+    """CT.CLOUDFRONT.PR.6's branch for a hook's input (`<Type>.resourceProperties`, no
+    `Resources`) cannot follow a `Ref`: a certificate of the same template, which its template
+    branch accepts, passes at deploy only if the hook gets it resolved. That is the premise of
+    controls.deploy_time_view."""
+    hook_input = tmp_path / "hook-input.json"
+    hook_input.write_text(
+        json.dumps(
+            {
+                "AWS::CloudFront::Distribution": {
+                    "resourceProperties": {
+                        "DistributionConfig": _distribution_with_certificate(certificate_arn)
+                    }
+                }
+            }
+        )
+    )
+    run = controls._guard(hook_input, [controls.controls()["CT.CLOUDFRONT.PR.6"]])
+    assert run.returncode == (0 if passes else 19), run.stdout
