@@ -2,7 +2,8 @@
 
     api (REST or HTTP)  -> 5XX count, p99 latency           alarm: any 5XX; p99 > threshold
     functions           -> invocations, errors, throttles, p99 duration
-    dead-letter queues  -> messages waiting                 alarm: any message (depth >= 1)
+    dead-letter queues  -> messages waiting                 (alarm: house/operations.py's,
+                                                             on the first message)
     streams (Kinesis or DynamoDB mappings)
                         -> iterator age (max)               alarm: older than a threshold
     queues              -> depth, age of the oldest message
@@ -170,19 +171,13 @@ class ServiceDashboard(Construct):
         )
 
     def add_dead_letter_queues(self, *queues: sqs.IQueue) -> None:
-        metrics = []
-        for queue in queues:
-            index = sum(1 for alarm in self.alarms if alarm.node.id.startswith("DeadLetters"))
-            depth = queue.metric_approximate_number_of_messages_visible(
-                period=PERIOD, statistic="Maximum"
-            )
-            metrics.append(depth)
-            self._alarm(
-                f"DeadLetters{index}",
-                depth,
-                1,
-                f"a message is waiting in dead-letter queue {queue.node.path}",
-            )
+        """Graphs only: house/operations.py already alarms on the first message of every
+        dead-letter queue of the stack, to its operations topic; a second alarm here would page
+        twice for one message."""
+        metrics = [
+            queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+            for queue in queues
+        ]
         self._widgets(
             cloudwatch.GraphWidget(title="dead-letter queues: depth", left=metrics, width=24)
         )

@@ -256,3 +256,18 @@ def test_the_pictures_leave_out_the_construct_ids_these_mechanisms_use():
         operations.OPERATIONS_ID,
         backup.BACKUP_ID,
     )
+
+
+def test_every_dead_letter_queue_of_every_stack_has_exactly_one_alarm(every_assembly):
+    """One message, one page: a dashboard (patterns/observability) graphs the queues the house
+    already alarms on, it does not alarm on them a second time."""
+    for stack_id in every_assembly.stacks:
+        template = every_assembly.template(stack_id)
+        alarms_per_queue: dict[str, list[str]] = {}
+        for logical_id, alarm in resources(template, "AWS::CloudWatch::Alarm").items():
+            props = alarm["Properties"]
+            if props.get("MetricName") != "ApproximateNumberOfMessagesVisible":
+                continue
+            alarms_per_queue.setdefault(queue_of(template, alarm), []).append(logical_id)
+        twice = {queue: ids for queue, ids in alarms_per_queue.items() if len(ids) > 1}
+        assert not twice, f"{stack_id}: queues watched by more than one alarm: {twice}"
