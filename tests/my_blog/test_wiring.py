@@ -602,6 +602,19 @@ def test_without_its_table_grant_nobody_can_subscribe(
     assert subscriber(blog, "reader@example.com") is None
 
 
+def test_without_the_table_key_grant_prod_keeps_nobody(
+    sender_assembly, stack_without_grant, dax_stand_in
+):
+    """Prod's subscriber table has a customer-managed key, which DynamoDB uses with the caller's
+    rights: without kms:Decrypt on it the subscriptions function can neither count nor store."""
+    if not sender_assembly.stage_settings.keep_data:
+        pytest.skip("dev's subscriber table uses DynamoDB's own key")
+    blog = stack_without_grant(sender_assembly, STACK, SUBSCRIPTIONS, "kms:Decrypt")
+    answer = attempt(subscribe, blog)
+    assert answer.failed and answer.refused_actions == {"kms:Decrypt"}
+    assert subscriber(blog, "reader@example.com") is None
+
+
 def test_without_delete_item_the_unsubscribe_link_forgets_nobody(
     sender_assembly, stack_without_grant, dax_stand_in
 ):

@@ -31,7 +31,8 @@ allows here.
 Resource policies (bucket/queue/topic/key policies), permission boundaries, SCPs, session policies
 and KMS key policies are not evaluated. Of the KMS calls a service makes on the caller's behalf,
 S3's for an object of a bucket whose default encryption names a customer-managed key are checked at
-the client (PutObject kms:GenerateDataKey, GetObject kms:Decrypt on that key: stubbed_services.py);
+the client (PutObject kms:GenerateDataKey, GetObject kms:Decrypt on that key: stubbed_services.py),
+and DynamoDB's for an item operation on a table with a customer-managed key (kms:Decrypt on it);
 no other service's. Pre-signed requests are not authorized by moto (a pre-signed POST is modelled
 by uploading as its signer). moto's matching differs from IAM's in details: each pattern becomes a
 regex with only `*` translated, so `.` matches any character, `?` is a regex quantifier, matching

@@ -35,7 +35,7 @@ from tests.support.moto_iam import (
     create_managed_policy,
     create_role,
 )
-from tests.support.stubbed_services import register_sse_kms_bucket
+from tests.support.stubbed_services import register_cmk_table, register_sse_kms_bucket
 
 
 class StackInMoto(TemplateResolver):
@@ -149,6 +149,28 @@ def _create_table(stack: StackInMoto, logical_id: str, props: dict) -> None:
             "StreamViewType": stream["StreamViewType"],
         }
     stack.client("dynamodb").create_table(**request)
+    key = _table_key(props)
+    if key is not None:
+        key_arn = (
+            key
+            if key.startswith("arn:")
+            else (stack.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"])
+        )
+        register_cmk_table(table=request["TableName"], key_arn=key_arn)
+
+
+def _table_key(props: dict) -> str | None:
+    """The customer-managed key of a Table (SSESpecification) or of a GlobalTable's replicas
+    (SSESpecification.SSEType KMS, each replica's KMSMasterKeyId), resolved to an id or ARN."""
+    sse = props.get("SSESpecification") or {}
+    key = sse.get("KMSMasterKeyId")
+    if key is None and sse.get("SSEType") == "KMS":
+        keys = [
+            (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+            for replica in props.get("Replicas", [])
+        ]
+        key = next((k for k in keys if k), None)
+    return key if isinstance(key, str) else None
 
 
 def _create_bucket(stack: StackInMoto, logical_id: str, props: dict) -> None:

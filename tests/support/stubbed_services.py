@@ -93,6 +93,7 @@ def forget_clusters() -> None:
     _NEPTUNE_CLUSTERS.clear()
     _DAX_CLUSTERS.clear()
     _SSE_KMS_BUCKETS.clear()
+    _CMK_TABLES.clear()
 
 
 # S3 calls KMS with the caller's rights for an SSE-KMS object (moto does not): a write makes a
@@ -108,6 +109,50 @@ _SSE_KMS_ACTIONS = {
 
 def register_sse_kms_bucket(*, bucket: str, key_arn: str) -> None:
     _SSE_KMS_BUCKETS[bucket] = key_arn
+
+
+# DynamoDB uses a table's customer-managed key on behalf of the principal that reads or writes
+# the table (the key policy's DynamoDB statement is scoped by kms:ViaService and
+# kms:CallerAccount for that reason): the caller's identity policy must allow kms:Decrypt on it.
+# moto's DynamoDB calls no KMS, so the client checks it, as for S3 above.
+_CMK_TABLES: dict[str, str] = {}  # table name -> the ARN of its customer-managed key
+_ITEM_OPERATIONS = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+}
+
+
+def register_cmk_table(*, table: str, key_arn: str) -> None:
+    _CMK_TABLES[table] = key_arn
+
+
+def tables_in(operation: str, params: dict) -> set[str]:
+    """The tables an item operation reads or writes (batch and transaction requests included)."""
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return set(params.get("RequestItems", {}))
+    if operation in ("TransactGetItems", "TransactWriteItems"):
+        return {
+            request["TableName"]
+            for item in params.get("TransactItems", [])
+            for request in item.values()
+            if isinstance(request, dict) and "TableName" in request
+        }
+    return {params["TableName"]} if "TableName" in params else set()
+
+
+def cmk_table_keys(operation: str, params: dict) -> list[str]:
+    """The customer-managed keys DynamoDB decrypts with as the caller for `operation`."""
+    if operation not in _ITEM_OPERATIONS:
+        return []
+    return sorted({_CMK_TABLES[t] for t in tables_in(operation, params) if t in _CMK_TABLES})
 
 
 def sse_kms_actions(operation: str, params: dict) -> tuple[list[str], str | None]:
@@ -162,11 +207,22 @@ def register_stubbed_service_checks(session: boto3.Session, credentials: RoleCre
     def add_base(base_classes, **_):
         base_classes.insert(0, AuthorizedAsRole)
 
+    class TableKeyAsRole:
+        def _make_api_call(self, operation_name, api_params):
+            if enforcement_active():
+                for key_arn in cmk_table_keys(operation_name, api_params):
+                    authorize(credentials, "kms:Decrypt", key_arn, operation_name)
+            return super()._make_api_call(operation_name, api_params)
+
     def add_kms_base(base_classes, **_):
         base_classes.insert(0, KmsAsRole)
 
+    def add_table_key_base(base_classes, **_):
+        base_classes.insert(0, TableKeyAsRole)
+
     session.events.register("creating-client-class.neptunedata", add_base)
     session.events.register("creating-client-class.s3", add_kms_base)
+    session.events.register("creating-client-class.dynamodb", add_table_key_base)
 
 
 def dax_checked(resource, caller: RoleCredentials, cluster_arn: str):
