@@ -4,18 +4,22 @@
         [--lambda-src DIR]    # another copy of lambda_src/, e.g. `git archive`d from a commit
 
 A Lambda cold start imports the handler module before the first event (the "Init duration").
-For every function in lambda_src/ this measures, in a fresh interpreter per run:
+For every handler module in lambda_src/ (FUNCTIONS below: the run refuses to start if a function
+folder, or a module binding a top-level `handler`, is not listed) this measures, in a fresh
+interpreter per run:
 
   import ms   `import <handler module>` with the sys.path the deployed function has: its own
               folder first (where its bundled requirements live too; the repo's dev venv stands in
               for them), then the layers it uses (lambda_src/layers/<layer>: handler_kit for
-              every function, dynamodb_client for the two APIs), then site-packages. The
+              every function, dynamodb_client for the two DynamoDB APIs, shop_contracts for the
+              shop's services), then site-packages. The
               environment is the one its construct sets, POWERTOOLS_* included: a traced
               function imports the X-Ray SDK and patches botocore at init, as in Lambda.
   floor ms    `import boto3` + creating the boto3 clients/resources the function's code creates
               (read from its code and declared below; the run refuses a declaration that
-              disagrees with the `boto3.client("...")` / `boto3.resource("...")` calls in its
-              folder and layers; a DynamoDB resource also makes its `Table`). No handler can
+              disagrees with the `boto3.client("...")` / `boto3.resource("...")` calls, direct
+              or through a helper that passes the service on, in its folder and layers; a
+              DynamoDB resource also makes its `Table`). No handler can
               start with less: Lambda's runtime ships boto3, but the import is still paid.
   ratio       import / floor; the run exits 1 if any ratio exceeds --max-ratio.
   + clients   import, then creating the floor's clients in the same interpreter: init plus the
