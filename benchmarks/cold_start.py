@@ -265,7 +265,8 @@ FUNCTIONS = (
             "STREAM_NAME": "order-activity",
         },
     ),
-    # Inventory's three consumers share store.py's clients, each making the ones its path needs.
+    # Inventory's three consumers share store.py's clients, each making the ones its path needs;
+    # its DynamoDB client is of the kind Powertools idempotency makes too (one in the floor).
     Function(
         "inventory reserve",
         "inventory",
