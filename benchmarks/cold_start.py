@@ -4,18 +4,22 @@
         [--lambda-src DIR]    # another copy of lambda_src/, e.g. `git archive`d from a commit
 
 A Lambda cold start imports the handler module before the first event (the "Init duration").
-For every function in lambda_src/ this measures, in a fresh interpreter per run:
+For every handler module in lambda_src/ (FUNCTIONS below: the run refuses to start if a function
+folder, or a module binding a top-level `handler`, is not listed) this measures, in a fresh
+interpreter per run:
 
   import ms   `import <handler module>` with the sys.path the deployed function has: its own
               folder first (where its bundled requirements live too; the repo's dev venv stands in
               for them), then the layers it uses (lambda_src/layers/<layer>: handler_kit for
-              every function, dynamodb_client for the two APIs), then site-packages. The
+              every function, dynamodb_client for the two DynamoDB APIs, shop_contracts for the
+              shop's services), then site-packages. The
               environment is the one its construct sets, POWERTOOLS_* included: a traced
               function imports the X-Ray SDK and patches botocore at init, as in Lambda.
   floor ms    `import boto3` + creating the boto3 clients/resources the function's code creates
               (read from its code and declared below; the run refuses a declaration that
-              disagrees with the `boto3.client("...")` / `boto3.resource("...")` calls in its
-              folder and layers; a DynamoDB resource also makes its `Table`). No handler can
+              disagrees with the `boto3.client("...")` / `boto3.resource("...")` calls, direct
+              or through a helper that passes the service on, in its folder and layers; a
+              DynamoDB resource also makes its `Table`). No handler can
               start with less: Lambda's runtime ships boto3, but the import is still paid.
   ratio       import / floor; the run exits 1 if any ratio exceeds --max-ratio.
   + clients   import, then creating the floor's clients in the same interpreter: init plus the
@@ -76,17 +80,47 @@ _NEPTUNE = {
     "CLUSTER_ENDPOINT": "graph.cluster-abc.us-east-1.neptune.amazonaws.com",
     "CLUSTER_PORT": "8182",
 }
+_KEY_ARN = f"arn:aws:kms:{REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+_QUEUE = f"https://sqs.{REGION}.amazonaws.com/123456789012"
+_TOPIC_ARN = f"arn:aws:sns:{REGION}:123456789012:shop"
+# What a handler_kit.messages consumer's construct always sets (patterns/events/queue_consumer.py;
+# a stream consumer that parks poison records gets the same three from its own construct).
+_CONSUMER = {
+    "DEAD_LETTER_URL": f"{_QUEUE}/dead-letters",
+    "IDEMPOTENCY_TABLE": "benchmark-idempotency",
+    "IDEMPOTENCY_SECONDS": str(24 * 3600),
+}
+# What blueprints/employee_directory/data.py gives every operation's function (directory_api.py
+# adds HR_ADMIN_GROUP when writes need an HR admin).
+_DIRECTORY = {
+    **_TABLE,
+    "NAME_INDEX": "by-name",
+    "MEDIA_BUCKET": "media",
+    "UPLOAD_PREFIX": "uploads/",
+    "THUMBNAIL_PREFIX": "thumbnails/",
+    "MAX_UPLOAD_BYTES": str(5 * 1024 * 1024),
+    "UPLOAD_URL_SECONDS": "300",
+    "PHOTO_URL_SECONDS": "300",
+    "PAGE_SIZE": "25",
+    "HR_ADMIN_GROUP": "hr-admin",
+}
+# Clients made by handler_kit.messages for every consumer: Powertools idempotency's DynamoDB
+# client on the first message. Its SQS client (parking a poison message in the dead-letter
+# queue) is left out of the floor: an ordinary first event never makes it.
+_IDEMPOTENCY = "client dynamodb"
 FUNCTIONS = (
+    # Its handler_kit.signed_tokens signs the links it mails (KMS GenerateMac).
     Function(
         "welcome_email",
         "welcome_email",
         "handler",
-        clients=("resource dynamodb", "client ses"),
+        clients=("resource dynamodb", "client ses", "client kms"),
         environment={
             **_TABLE,
             "SENDER": "welcome@example.com",
             "SITE_URL": "https://example.com",
             "BLOG_NAME": "MyBlog",
+            "TOKEN_KEY_ID": _KEY_ARN,
         },
     ),
     Function(
@@ -102,7 +136,7 @@ FUNCTIONS = (
             "THUMBNAIL_SIZE": "256",
             "MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
             "TOPIC_ARN": f"arn:aws:sns:{REGION}:123456789012:thumbnail-ready",
-            "REJECTED_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/rejected",
+            "REJECTED_QUEUE_URL": f"{_QUEUE}/rejected",
         },
     ),
     # StartLoad (loader.start_load) and LoadStatus (loader.load_status) share one module.
@@ -171,42 +205,256 @@ FUNCTIONS = (
             "CACHE_SECONDS": "60",
         },
     ),
+    # MyBlog's subscribe/confirm/unsubscribe API: confirm and unsubscribe check the mailed link
+    # with handler_kit.signed_tokens (KMS VerifyMac).
+    Function(
+        "subscriptions",
+        "subscriptions",
+        "handler",
+        clients=("resource dynamodb", "client kms"),
+        environment={
+            **_TABLE,
+            "TOKEN_KEY_ID": _KEY_ARN,
+            "REQUESTS_PER_HOUR": "20",
+            "CONFIRM_LINK_HOURS": "48",
+        },
+    ),
+    # The employee directory deploys one function per operation of its contract, each with its
+    # own module (directory_api.py); the three photo operations also make the S3 client
+    # (pre-signed POST and GET, deleting a photo).
+    *(
+        Function(
+            f"employee_api {module}",
+            "employee_api",
+            module,
+            clients=("resource dynamodb", *(("client s3",) if photo else ())),
+            environment=_DIRECTORY,
+        )
+        for module, photo in (
+            ("list_employees", False),
+            ("get_employee", False),
+            ("create_employee", False),
+            ("update_employee", False),
+            ("delete_employee", True),
+            ("request_photo_upload", True),
+            ("get_employee_photo", True),
+        )
+    ),
+    # The microservices shop. Environments as prod ships them (Kinesis and the container
+    # stock service on): the fuller import and floor.
+    Function(
+        "orders handler",
+        "orders",
+        "handler",
+        clients=("resource dynamodb",),
+        layers=("shop_contracts",),
+        environment={
+            **_TABLE,
+            "INVENTORY_URL": f"https://abc123.execute-api.{REGION}.amazonaws.com/",
+        },
+    ),
+    Function(
+        "orders publisher",
+        "orders",
+        "publisher",
+        clients=("client sns", "client events", "client kinesis"),
+        layers=("shop_contracts",),
+        environment={
+            "TOPIC_ARN": _TOPIC_ARN,
+            "EVENT_BUS_NAME": f"arn:aws:events:{REGION}:123456789012:event-bus/shop",
+            "STREAM_NAME": "order-activity",
+        },
+    ),
+    # Inventory's three consumers share store.py's clients, each making the ones its path needs;
+    # its DynamoDB client is of the kind Powertools idempotency makes too (one in the floor).
+    Function(
+        "inventory reserve",
+        "inventory",
+        "reserve",
+        clients=("client dynamodb", "client sns"),
+        layers=("shop_contracts",),
+        environment={"STOCK_TABLE": "stock", "TOPIC_ARN": _TOPIC_ARN, **_CONSUMER},
+    ),
+    Function(
+        "inventory stock_import",
+        "inventory",
+        "stock_import",
+        clients=("client dynamodb", "client s3"),
+        layers=("shop_contracts",),
+        environment={"STOCK_TABLE": "stock", **_CONSUMER},
+    ),
+    Function(
+        "inventory demand",
+        "inventory",
+        "demand",
+        clients=("client dynamodb",),
+        layers=("shop_contracts",),
+        environment={"STOCK_TABLE": "stock", **_CONSUMER},
+    ),
+    Function(
+        "notifications",
+        "notifications",
+        "handler",
+        clients=("resource dynamodb", _IDEMPOTENCY),
+        layers=("shop_contracts",),
+        environment={**_TABLE, **_CONSUMER},
+    ),
+    # In isolated subnets with no route to X-Ray.
+    Function(
+        "release_publisher",
+        "release_publisher",
+        "handler",
+        clients=("client s3",),
+        traced=False,
+        environment={
+            "RELEASES_BUCKET": "releases",
+            "RELEASES_PATH": "/mnt/releases",
+            "UPDATES_PREFIX": "updates",
+            "MANIFEST_NAME": "latest.json",
+        },
+    ),
 )
 
 
 # -- the floor: the clients a function's code creates -------------------------------------------
 
 
+# Powertools makes this client itself when the persistence layer is created (handler_kit.messages:
+# on a consumer's first message), so the benchmark reads the constructor as the client.
+_POWERTOOLS_CLIENTS = {"DynamoDBPersistenceLayer": "client dynamodb"}
+
+
+def _modules(folder: Path) -> list[Path]:
+    """The folder's modules and those of its packages (a layer's code is a package)."""
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _boto3_call(node: ast.AST) -> str | None:
+    """ "client" / "resource" for a `boto3.client(...)` / `boto3.resource(...)` call."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "boto3"
+        and node.func.attr in ("client", "resource")
+        and node.args
+    ):
+        return node.func.attr
+    return None
+
+
+def _called_name(node: ast.Call) -> str | None:
+    """`f` for `f(...)` and `module.f(...)`."""
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
 def boto3_calls(folder: Path) -> set[str]:
-    """Every `boto3.client("service")` / `boto3.resource("service")` in the folder's modules."""
-    found = set()
-    for source in folder.glob("*.py"):
-        for node in ast.walk(ast.parse(source.read_text(), str(source))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "boto3"
-                and node.func.attr in ("client", "resource")
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                found.add(f"{node.func.attr} {node.args[0].value}")
+    """Every client and resource the folder's modules create ("client ses", "resource dynamodb"):
+    `boto3.client("service")` / `boto3.resource("service")`, and calls of a helper that passes
+    its parameter on (`def _client(service): return boto3.client(service)`, then
+    `_client("sns")`). A service the code names any other way cannot be checked: refused."""
+    trees = [(source, ast.parse(source.read_text(), str(source))) for source in _modules(folder)]
+    found: set[str] = set()
+    helpers: dict[str, tuple[str, int]] = {}  # helper name -> (kind, index of the service arg)
+    unresolved = []
+    forwarded: set[int] = set()  # ids of the calls a helper makes with its parameter
+    for source, tree in trees:
+        for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            parameters = [a.arg for a in function.args.args]
+            for node in ast.walk(function):
+                kind = _boto3_call(node)
+                first = node.args[0] if kind else None
+                if isinstance(first, ast.Name) and first.id in parameters:
+                    helpers[function.name] = (kind, parameters.index(first.id))
+                    forwarded.add(id(node))
+        for node in ast.walk(tree):
+            kind = _boto3_call(node)
+            if kind is None:
+                if isinstance(node, ast.Call) and _called_name(node) in _POWERTOOLS_CLIENTS:
+                    found.add(_POWERTOOLS_CLIENTS[_called_name(node)])
+            elif isinstance(node.args[0], ast.Constant):
+                found.add(f"{kind} {node.args[0].value}")
+            elif id(node) not in forwarded:
+                unresolved.append(f"{source.name}:{node.lineno}")
+    for source, tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or _called_name(node) not in helpers:
+                continue
+            kind, index = helpers[_called_name(node)]
+            if index < len(node.args) and isinstance(node.args[index], ast.Constant):
+                found.add(f"{kind} {node.args[index].value}")
+            else:
+                unresolved.append(f"{source.name}:{node.lineno}")
+    if unresolved:
+        raise SystemExit(
+            f"{folder}: boto3 clients whose service is not a literal: {', '.join(unresolved)}; "
+            "name the service in the call so the benchmark can check its floor"
+        )
     return found
 
 
-def clients_of(function: Function) -> list[tuple[str, str]]:
-    """The function's declared (kind, service) pairs, refused if its code disagrees: a call in
-    its own folder that is not declared, or a declared one that neither it nor a layer makes."""
+def clients_of(
+    function: Function, functions: tuple[Function, ...] = FUNCTIONS
+) -> list[tuple[str, str]]:
+    """The function's declared (kind, service) pairs, refused if its code disagrees: a declared
+    one that neither its folder nor one of its layers makes, or a call in its folder that no
+    entry for that folder declares. (Entries sharing a folder share its data-access modules:
+    which of their clients a module's path makes is read from the code, not its imports.)"""
     own = boto3_calls(function.path[0])
     layers = set().union(*(boto3_calls(p) for p in function.path[1:]))
     declared = set(function.clients)
-    if own - declared or declared - own - layers:
+    together = set().union(*(f.clients for f in functions if f.folder == function.folder))
+    if own - together or declared - own - layers:
         raise SystemExit(
             f"{function.name}: its code creates {sorted(own)} (layers: {sorted(layers)}) but "
-            f"FUNCTIONS declares {sorted(declared)}; update the declaration"
+            f"FUNCTIONS declares {sorted(declared)}"
+            + (
+                f" (and the other {function.folder} entries {sorted(together - declared)})"
+                if together != declared
+                else ""
+            )
+            + "; update the declaration"
         )
     return sorted(tuple(c.split(" ", 1)) for c in declared)
+
+
+def handler_modules(lambda_src: Path) -> set[tuple[str, str]]:
+    """(folder, module) of every module in lambda_src/ that binds a top-level `handler`: what a
+    function's `handler=` names (other entry points, like the neptune_data loader's, are
+    declared by hand)."""
+    found = set()
+    for folder in sorted(p for p in lambda_src.iterdir() if p.is_dir() and p.name != "layers"):
+        for source in folder.glob("*.py"):
+            for node in ast.parse(source.read_text(), str(source)).body:
+                targets = (
+                    [node.name]
+                    if isinstance(node, ast.FunctionDef)
+                    else [t.id for t in node.targets if isinstance(t, ast.Name)]
+                    if isinstance(node, ast.Assign)
+                    else [node.target.id]
+                    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    else []
+                )
+                if "handler" in targets:
+                    found.add((folder.name, source.stem))
+    return found
+
+
+def undeclared(lambda_src: Path, functions: tuple[Function, ...] = FUNCTIONS) -> list[str]:
+    """The function folders and handler modules of lambda_src/ that FUNCTIONS does not list."""
+    folders = {p.name for p in lambda_src.iterdir() if p.is_dir() and p.name != "layers"}
+    declared = {(f.folder, f.module) for f in functions}
+    missing = sorted(folders - {folder for folder, _ in declared})
+    missing += sorted(
+        f"{folder}/{module}.py"
+        for folder, module in handler_modules(lambda_src) - declared
+        if folder not in missing
+    )
+    return missing
 
 
 def floor_code(clients: list[tuple[str, str]]) -> str:
@@ -376,12 +624,15 @@ def main() -> int:
     args = parser.parse_args()
     LAMBDA_SRC = args.lambda_src.resolve()
 
-    folders = {p.name for p in LAMBDA_SRC.iterdir() if p.is_dir() and p.name != "layers"}
-    missing = folders - {f.folder for f in FUNCTIONS}
+    missing = undeclared(LAMBDA_SRC)
     if missing:  # a new function must be added here, not silently left out
-        parser.error(f"lambda_src has functions this benchmark does not know: {sorted(missing)}")
+        parser.error(f"lambda_src has functions this benchmark does not know: {missing}")
     chosen = [
-        f for f in FUNCTIONS if not args.names or f.name in args.names or f.folder in args.names
+        f
+        for f in FUNCTIONS
+        # A copy from an older commit (or a starter kit) may not have every function yet.
+        if (LAMBDA_SRC / f.folder).is_dir()
+        and (not args.names or f.name in args.names or f.folder in args.names)
     ]
     if not chosen:
         parser.error(f"no function named {args.names}; known: {[f.name for f in FUNCTIONS]}")

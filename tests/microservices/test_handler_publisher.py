@@ -38,7 +38,13 @@ def stream_event(*images: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def module():
-    return load_function("orders", "publisher", layers=LAYERS, environment={"TABLE_NAME": "orders"})
+    # What its construct sets (blueprints/microservices/orders.py): no TABLE_NAME, which the
+    # publisher never reads; a config that required it failed every init in Lambda.
+    environment = {
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:shop-events",
+        "EVENT_BUS_NAME": "arn:aws:events:us-east-1:123456789012:event-bus/shop",
+    }
+    return load_function("orders", "publisher", layers=LAYERS, environment=environment)
 
 
 @pytest.fixture
@@ -62,7 +68,7 @@ def shop(aws, module, monkeypatch):
         EventBusName="shop",
         Targets=[{"Id": "q", "Arn": "arn:aws:sqs:us-east-1:123456789012:from-bus"}],
     )
-    environment = {"TABLE_NAME": "orders", "TOPIC_ARN": topic, "EVENT_BUS_NAME": bus}
+    environment = {"TOPIC_ARN": topic, "EVENT_BUS_NAME": bus}
     fresh(module, monkeypatch, environment)
     return {"topic": topic_queue, "bus": bus_queue, "module": module}
 
