@@ -43,6 +43,9 @@ from patterns.observability.service_dashboard import ServiceDashboard
 
 INVENTORY = "MicroservicesInventory"
 IMPORT_PREFIX = "imports/"
+# The largest stock file stock_import reads: a file of SKU counts; anything bigger is refused
+# (parked in the dead-letter queue) rather than read into the function's memory.
+MAX_STOCK_FILE_BYTES = 1024 * 1024
 
 
 class MicroservicesInventoryStack(cdk.Stack):
@@ -135,7 +138,10 @@ class MicroservicesInventoryStack(cdk.Stack):
             "StockImport",
             handler="stock_import.handler",
             description=f"Sets stock levels from JSON files put under {IMPORT_PREFIX}",
-            environment={"STOCK_TABLE": self.table.table_name},
+            environment={
+                "STOCK_TABLE": self.table.table_name,
+                "MAX_IMPORT_BYTES": str(MAX_STOCK_FILE_BYTES),
+            },
             **consumer,
         )
         self.table.grant(self.stock_import.function, "dynamodb:UpdateItem")
