@@ -137,9 +137,12 @@ class ReleasePublisher(Construct):
             removal_policy=removal_policy,
         )
         self.role = self.function.role
+        # The event names the upload's version, and S3 authorizes a GetObject of a given
+        # VersionId as s3:GetObjectVersion (s3:GetObject alone is refused).
         self.function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects("*")]
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[self.bucket.arn_for_objects("*")],
             )
         )
         # The mirror: PutObject to write, GetObject for the HeadObject that compares a file
@@ -162,7 +165,7 @@ class ReleasePublisher(Construct):
             )
         acknowledge_wildcard_resources(
             self.role,
-            {"s3:GetObject"},
+            {"s3:GetObject", "s3:GetObjectVersion"},
             "The publisher reads the releases uploaded to its own releases bucket, whatever "
             "their version and file name: every object of that one bucket, nothing else.",
             exactly=True,

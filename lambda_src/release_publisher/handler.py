@@ -10,8 +10,8 @@ releases bucket is logged and ignored (it cannot become a release). An upload th
 a release (a key that is not `<version>/<file>`, empty, bytes that differ from the SHA-256 its
 uploader stated, a file published on either origin with other bytes) raises a domain error:
 nothing is written, Lambda retries it twice and then puts the event, with the reason, in the
-failed-publications queue for an operator. Anything else failing (S3, the mirror, the file system) raises the same
-way.
+failed-publications queue for an operator. Anything else failing (S3, the mirror, the file
+system) raises the same way.
 
 Every log line carries the event's id as its correlation id; metrics count releases published
 and uploads refused.
