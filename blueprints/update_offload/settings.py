@@ -348,6 +348,14 @@ class UpdateOffloadSettings(Settings):
         )
         stage = (info.context or {}).get("stage")
         if stage is not None:
+            self.shield_region(stage)
+            require(
+                stage.name != "prod" or self.origin_protocol == "https",
+                "origin_protocol",
+                self.origin_protocol,
+                "prod reaches your origin over HTTPS only: give it a certificate for "
+                "origin_domain_name",
+            )
             require(
                 stage.name != "prod"
                 or self.update_server
@@ -358,14 +366,6 @@ class UpdateOffloadSettings(Settings):
                 "prod serves the update paths from two origins: name a second origin that "
                 "serves the same paths as origin_domain_name, or set allow_single_origin true "
                 "to accept that no cache miss is answered while origin_domain_name is down",
-            )
-            self.shield_region(stage)
-            require(
-                stage.name != "prod" or self.origin_protocol == "https",
-                "origin_protocol",
-                self.origin_protocol,
-                "prod reaches your origin over HTTPS only: give it a certificate for "
-                "origin_domain_name",
             )
         return self
 
