@@ -44,6 +44,7 @@ BLUEPRINTS = {
     "my-todo-list": "my_todo_list",
     "neptune-graph": "neptune_graph",
     "fargate-service": "fargate_service",
+    "update-offload": "update_offload",
 }
 
 # Why a grant no driven path needs is there: (role's construct path glob, action glob, reason).
