@@ -55,6 +55,12 @@ REASONS = [
         "*",
         "CDK custom-resource provider: runs only during a deploy",
     ),
+    (
+        "*AWS679f53fac002430cb0da5b7982bd2287*",
+        "*",
+        "CDK's AwsCustomResource provider (a deploy-time lookup such as CloudFront's "
+        "origin-facing prefix list): runs only during a deploy",
+    ),
     ("*DeployTimeBuild*", "*", "deploy-time image build (CodeBuild): runs only during a deploy"),
     (
         "*ContainerImageBuild*",

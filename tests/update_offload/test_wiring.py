@@ -26,6 +26,7 @@ import pytest
 
 from blueprints.update_offload.stack import APP_STACK_ID
 from tests.support.iam_enforcement import attempt
+from tests.support.lambda_service import LOG_STEPS, TRACING_STEPS, VPC_STEPS
 from tests.support.synth import requires
 from tests.support.wiring import ACCOUNT
 
@@ -99,6 +100,53 @@ def test_an_upload_is_published_on_the_file_system_and_the_mirror(assembly, loca
         "updates/latest.json": manifest,
     }
     assert server.function(PUBLISHER).environment["MIRROR_BUCKET"] == bucket(server, "Mirror")
+
+
+def test_a_retried_publication_finds_the_mirrored_file_and_carries_on(
+    assembly, local_stack, tmp_path
+):
+    """A retry (or the same release uploaded again) meets its own file on the mirror: S3
+    refuses the conditional write, and the publisher compares that object's SHA-256 (HeadObject,
+    authorized as s3:GetObject) before it points both manifests at the release again."""
+    server = local_stack(assembly, APP_STACK_ID)
+    key = "2.0.0/app.tar.gz"
+    version_id = upload(server, key, RELEASE)
+    function = publisher(server, tmp_path)
+    first = attempt(function.invoke, created_event(server, key, version_id))
+    (tmp_path / "latest.json").unlink()  # the retry must write it again
+    again = attempt(function.invoke, created_event(server, key, version_id))
+    assert not first.failed and not again.failed, [str(r) for r in again.refused]
+    assert again.refused == []
+    assert json.loads((tmp_path / "latest.json").read_bytes())["url"] == f"/updates/{key}"
+    assert mirrored(server)[f"updates/{key}"] == RELEASE
+
+
+def test_an_upload_from_before_versioning_is_read_without_a_version_id(
+    assembly, local_stack, tmp_path
+):
+    """An event without a version id (an object S3 keeps as the "null" version, e.g. uploaded
+    before versioning was on; the smoke sends such events) is read with plain s3:GetObject."""
+    server = local_stack(assembly, APP_STACK_ID)
+    key = "1.0.0/app.tar.gz"
+    upload(server, key, RELEASE)
+    event = created_event(server, key, "unused")
+    del event["detail"]["object"]["version-id"]
+    published = attempt(publisher(server, tmp_path).invoke, event)
+    assert not published.failed, [str(r) for r in published.refused]
+    assert mirrored(server)[f"updates/{key}"] == RELEASE
+
+
+def test_lambda_itself_does_its_part_with_the_publisher_role(assembly, local_stack):
+    """Logs into the function's log group, the network interfaces of its isolated subnets, and
+    the failed event into the dead-letter queue: made by Lambda with the execution role."""
+    function = local_stack(assembly, APP_STACK_ID).function(PUBLISHER)
+    assert function.in_vpc and not function.traced
+    assert function.lambda_service_calls() == [
+        *LOG_STEPS,
+        *(TRACING_STEPS if function.traced else []),
+        *VPC_STEPS,
+        "sqs:SendMessage (dead-letter target)",
+    ]
 
 
 def test_without_put_object_on_the_mirror_nothing_is_published(
