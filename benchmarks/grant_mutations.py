@@ -44,6 +44,7 @@ BLUEPRINTS = {
     "my-todo-list": "my_todo_list",
     "neptune-graph": "neptune_graph",
     "fargate-service": "fargate_service",
+    "update-offload": "update_offload",
 }
 
 # Why a grant no driven path needs is there: (role's construct path glob, action glob, reason).
@@ -53,6 +54,12 @@ REASONS = [
         "*BucketNotificationsHandler*",
         "*",
         "CDK custom-resource provider: runs only during a deploy",
+    ),
+    (
+        "*AWS679f53fac002430cb0da5b7982bd2287*",
+        "*",
+        "CDK's AwsCustomResource provider (a deploy-time lookup such as CloudFront's "
+        "origin-facing prefix list): runs only during a deploy",
     ),
     ("*DeployTimeBuild*", "*", "deploy-time image build (CodeBuild): runs only during a deploy"),
     (

@@ -71,6 +71,14 @@ stage, and for any blueprint added later:
   the AWS managed aws/s3 key (whose policy admits only the account) cannot be an origin at all.
   Otherwise the deploy succeeds and every request answers 403 (CloudFront Developer Guide,
   "Restrict access to an Amazon S3 origin", SSE-KMS).
+- `origin-group-methods`: CloudFront fails over only GET, HEAD and OPTIONS requests, and
+  refuses a distribution whose cache behaviour targets an origin group but allows other methods
+  (CloudFront Developer Guide, "Optimize high availability with CloudFront origin failover");
+  the default behaviour of an app that takes POST/PUT stays on a single origin.
+- `origin-groups-are-whole`: an origin group has exactly two members (a primary and a second
+  origin; `Quantity` says so), both origins of the same distribution and not the same origin,
+  an id no origin has, and failover status codes CloudFront accepts (400, 403, 404, 416, 500,
+  502, 503, 504) with a matching `Quantity`; CloudFront refuses anything else at deploy.
 - `no-launch-configuration`: accounts created on or after 1 October 2024 cannot create
   `AWS::AutoScaling::LaunchConfiguration` by any means (CloudFormation included), and no
   instance type newer than 2022 works in one; an Auto Scaling group must use a launch template.
@@ -931,6 +939,82 @@ def no_launch_configuration(stack: StackArtifact) -> Iterable[Violation]:
         )
 
 
+# What CloudFront allows on a cache behaviour that targets an origin group, and as failover
+# criteria (CloudFront Developer Guide, "Create an origin group").
+ORIGIN_GROUP_METHODS = {"GET", "HEAD", "OPTIONS"}
+FAILOVER_STATUS_CODES = {400, 403, 404, 416, 500, 502, 503, 504}
+
+
+def _origin_groups(config: dict) -> list[dict]:
+    groups = config.get("OriginGroups") or {}
+    return groups.get("Items", []) if isinstance(groups, dict) else []
+
+
+def origin_group_methods(stack: StackArtifact) -> Iterable[Violation]:
+    for distribution, resource in stack.resources("AWS::CloudFront::Distribution"):
+        config = resource.get("Properties", {}).get("DistributionConfig", {})
+        groups = {g.get("Id") for g in _origin_groups(config)}
+        behaviours = [config.get("DefaultCacheBehavior") or {}, *config.get("CacheBehaviors", [])]
+        for behaviour in behaviours:
+            if behaviour.get("TargetOriginId") not in groups:
+                continue
+            # CloudFormation's default when AllowedMethods is left out is GET and HEAD.
+            extra = set(_as_list(behaviour.get("AllowedMethods", ["GET", "HEAD"])))
+            extra -= ORIGIN_GROUP_METHODS
+            if extra:
+                where = behaviour.get("PathPattern", "the default behaviour")
+                yield Violation(
+                    "origin-group-methods",
+                    stack.id,
+                    distribution,
+                    f"{where} targets origin group {behaviour['TargetOriginId']} but allows "
+                    f"{sorted(extra)}: CloudFront accepts an origin group only on behaviours "
+                    "that allow GET, HEAD (and OPTIONS); give such a behaviour a single origin",
+                )
+
+
+def origin_groups_are_whole(stack: StackArtifact) -> Iterable[Violation]:
+    for distribution, resource in stack.resources("AWS::CloudFront::Distribution"):
+        config = resource.get("Properties", {}).get("DistributionConfig", {})
+        origins = {o.get("Id") for o in config.get("Origins", [])}
+        groups = _origin_groups(config)
+        declared = (config.get("OriginGroups") or {}).get("Quantity", len(groups))
+        problems = [] if declared == len(groups) else [f"OriginGroups.Quantity {declared}"]
+        for group in groups:
+            members = (group.get("Members") or {}).get("Items", [])
+            ids = [m.get("OriginId") for m in members]
+            quantity = (group.get("Members") or {}).get("Quantity")
+            codes = ((group.get("FailoverCriteria") or {}).get("StatusCodes")) or {}
+            items = codes.get("Items", [])
+            if len(ids) != 2 or quantity != 2:
+                problems.append(f"{group.get('Id')} has {len(ids)} members (Quantity {quantity})")
+            if len(set(ids)) != len(ids):
+                problems.append(f"{group.get('Id')} names one origin twice")
+            if set(ids) - origins:
+                problems.append(
+                    f"{group.get('Id')} names no such origin {sorted(set(ids) - origins)}"
+                )
+            if group.get("Id") in origins:
+                problems.append(f"{group.get('Id')} is also an origin's id")
+            if not items or codes.get("Quantity") != len(items):
+                problems.append(
+                    f"{group.get('Id')} status codes {items} (Quantity {codes.get('Quantity')})"
+                )
+            if set(items) - FAILOVER_STATUS_CODES:
+                problems.append(
+                    f"{group.get('Id')} fails over on {sorted(set(items) - FAILOVER_STATUS_CODES)}"
+                )
+        for problem in problems:
+            yield Violation(
+                "origin-groups-are-whole",
+                stack.id,
+                distribution,
+                f"{problem}: CloudFront refuses the distribution; an origin group is two origins "
+                "of this distribution (primary, then second) failing over on status codes among "
+                f"{sorted(FAILOVER_STATUS_CODES)}",
+            )
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -951,6 +1035,8 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     endpoints_have_policies,
     cloudfront_can_decrypt_its_origins,
     no_launch_configuration,
+    origin_group_methods,
+    origin_groups_are_whole,
 )
 
 

@@ -70,12 +70,13 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   names the engine; with a database, `GET /visits` writes and counts a row in PostgreSQL
   through the injected credentials (polling while a paused dev database resumes, ~15 s).
   With `task_subnets: private` the load balancer is internal and the steps are skipped.
-- `UpdateServer`: `targets`; `publish` (lambda-runs); `failed-publications`. The load balancer
-  is internal (only CloudFront's VPC origin reaches it), so nothing is fetched from it: every
-  registered instance is healthy (mounted the releases, serves /health); the release publisher
-  publishes the newest upload of the releases bucket (when there is none yet, the sample
-  `0.0.0-smoke/sample.txt` is uploaded first and stays the published release) and answers its
-  manifest; the failed-publications queue is empty.
+- `UpdateServer`: `targets`; `publish` (lambda-runs); `mirror`; `failed-publications`. The load
+  balancer is internal (only CloudFront's VPC origin reaches it), so nothing is fetched from it:
+  every registered instance is healthy (mounted the releases, serves /health); the release
+  publisher publishes the newest upload of the releases bucket (when there is none yet, the
+  sample `0.0.0-smoke/sample.txt` is uploaded first and stays the published release) and answers
+  its manifest; the update mirror holds that file (its SHA-256 as in the manifest) and a
+  manifest naming it; the failed-publications queue is empty.
 - `UpdateOffload`: `manifest`, `download`, `download-again` (http). The manifest and the update
   download through the distribution (checksum as in the manifest); the second download reports
   whether it was an edge cache hit (`x-cache`). A miss is reported, not failed: another edge

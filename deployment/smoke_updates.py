@@ -4,14 +4,16 @@ UpdateServer's load balancer is internal (only CloudFront's VPC origin reaches i
 asks AWS instead of the load balancer: every registered instance is healthy (it mounted the
 releases and serves /health), the release publisher publishes the newest upload of the releases
 bucket (invoked with the event that upload makes; when the bucket holds no release yet, a small
-sample release `0.0.0-smoke/sample.txt` is uploaded first, and stays published), and no
-publication has failed. UpdateOffload's: the manifest (`/updates/latest.json`) and the update it
-names through the CloudFront distribution, twice, reporting whether the second download was an
-edge cache hit. Neither deletes anything.
+sample release `0.0.0-smoke/sample.txt` is uploaded first, and stays published), the update
+mirror (CloudFront's failover origin) holds that release and a manifest naming it, with the
+SHA-256 the manifest states, and no publication has failed. UpdateOffload's: the manifest
+(`/updates/latest.json`) and the update it names through the CloudFront distribution, twice,
+reporting whether the second download was an edge cache hit. Neither deletes anything.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import urllib.parse
@@ -66,6 +68,8 @@ def upload_event(bucket: str, key: str, version_id: str | None) -> dict:
 
 
 def server_smoke(smoke: Smoke) -> None:
+    published: dict = {}
+
     def targets() -> str:
         health = smoke.client("elbv2").describe_target_health(
             TargetGroupArn=smoke.output("TargetGroupArn")
@@ -106,10 +110,31 @@ def server_smoke(smoke: Smoke) -> None:
         manifest = (json.loads(payload) or {}).get("published") or {}
         if not str(manifest.get("url", "")).endswith("/" + key):
             raise StepFailed(f"publishing {key} answered {payload[:300]!r}, not its manifest")
+        published.update(manifest)
         return (
             f"{seeded}{key} published: {manifest['url']}, SHA-256 {manifest.get('sha256')}, "
             f"{manifest.get('size')} bytes"
         )
+
+    def mirror() -> str:
+        bucket, s3 = smoke.output("MirrorBucketName"), smoke.client("s3")
+        key = published["url"].lstrip("/")
+        try:
+            head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+            body = s3.get_object(Bucket=bucket, Key=MANIFEST_PATH)["Body"].read()
+        except s3.exceptions.ClientError as error:
+            raise StepFailed(
+                f"the update mirror {bucket} lacks {key} or its manifest: {error}"
+            ) from error
+        checksum = head.get("ChecksumSHA256") or ""
+        sha256 = base64.b64decode(checksum).hex() if checksum else None
+        if sha256 != published.get("sha256"):
+            raise StepFailed(
+                f"{bucket}/{key} has SHA-256 {sha256}, the manifest says {published.get('sha256')}"
+            )
+        if json.loads(body).get("url") != published["url"]:
+            raise StepFailed(f"{bucket}/{MANIFEST_PATH} does not name {published['url']}")
+        return f"{bucket} holds {key} (SHA-256 as in the manifest) and a manifest naming it"
 
     def failures() -> str:
         url = smoke.output("FailedPublicationsQueueUrl")
@@ -131,6 +156,7 @@ def server_smoke(smoke: Smoke) -> None:
         uses=["ReleasesBucketName", "PublisherFunctionName"],
         needs={"lambda-runs": "the publisher function writes the release to EFS"},
     )
+    smoke.step("mirror", mirror, uses=["MirrorBucketName"], after=["publish"])
     smoke.step("failed-publications", failures, uses=["FailedPublicationsQueueUrl"])
 
 

@@ -694,3 +694,29 @@ def origin_key(scope: Construct, *, removal_policy: cdk.RemovalPolicy) -> kms.Ke
         description=f"Encrypts the buckets CloudFront reads for {stack.stack_name}",
         removal_policy=removal_policy,
     )
+
+
+def admit_cloudfront_to_origin_key(key: kms.IKey) -> None:
+    """Let CloudFront decrypt, through origin access control, what `key` (the stack's
+    `origin_key`) encrypts: `kms:Decrypt` for `cloudfront.amazonaws.com`, for distributions of
+    this account (aws:SourceArn `arn:<partition>:cloudfront::<account>:distribution/*`).
+
+    Why every distribution of the account, not one: a key policy naming the distribution is a
+    cycle whenever the distribution's origin is a bucket this key encrypts (key -> distribution
+    -> bucket -> key), or impossible when the distribution is in a stack deployed later; S3
+    asks the bucket's policy first, which names what CloudFront may read there. The statement
+    is the one CDK's `S3BucketOrigin.with_origin_access_control` writes, so a key that both
+    admit holds it once."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+            actions=["kms:Decrypt"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "AWS:SourceArn": f"arn:{cdk.Aws.PARTITION}:cloudfront::"
+                    f"{cdk.Aws.ACCOUNT_ID}:distribution/*"
+                }
+            },
+        )
+    )

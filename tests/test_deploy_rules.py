@@ -733,3 +733,90 @@ def test_a_queue_eventbridge_may_not_write_to_breaks_a_rule(tmp_path):
     (dead_letters,) = messages("DeadLetterWithoutPolicy")
     assert dead_letters.startswith("its dead-letter queue Parked")
     assert broken(assembly, "Fine") <= {"failures-raise-an-alarm"}
+
+
+# -- CloudFront origin groups --------------------------------------------------------------------
+
+
+def _failover_site(stack: cdk.Stack, methods: cloudfront.AllowedMethods) -> cloudfront.Distribution:
+    from aws_cdk import aws_cloudfront_origins as origins
+
+    group = origins.OriginGroup(
+        primary_origin=origins.HttpOrigin("primary.example.com"),
+        fallback_origin=origins.HttpOrigin("second.example.com"),
+    )
+    return cloudfront.Distribution(
+        stack,
+        "Distribution",
+        default_behavior=cloudfront.BehaviorOptions(
+            origin=origins.HttpOrigin("app.example.com"),
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+        ),
+        additional_behaviors={
+            "/downloads/*": cloudfront.BehaviorOptions(origin=group, allowed_methods=methods)
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("methods", "refused"),
+    [
+        (cloudfront.AllowedMethods.ALLOW_ALL, True),
+        (cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, False),
+        (cloudfront.AllowedMethods.ALLOW_GET_HEAD, False),
+    ],
+)
+def test_an_origin_group_behind_a_behaviour_allowing_post_breaks_a_rule(tmp_path, methods, refused):
+    """CloudFront fails over only GET/HEAD/OPTIONS and refuses an origin group on a behaviour
+    that allows more (the default behaviour here allows everything, on a single origin)."""
+
+    def build(app):
+        _failover_site(cdk.Stack(app, "Site", stack_name="Site-prod"), methods)
+
+    found = [
+        v
+        for v in rules.violations(synthesized(tmp_path, build).stack("Site"))
+        if v.rule == "origin-group-methods"
+    ]
+    assert bool(found) is refused
+    if refused:
+        assert "/downloads/*" in found[0].message and "POST" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        (None, None),
+        ({"Members.Quantity": 1}, "has 2 members (Quantity 1)"),
+        (
+            {"Members.Items": [{"OriginId": "NoSuchOrigin"}, {"OriginId": "NoSuchOrigin2"}]},
+            "no such origin",
+        ),
+        (
+            {"FailoverCriteria.StatusCodes": {"Items": [500, 429], "Quantity": 2}},
+            "fails over on [429]",
+        ),
+        ({"FailoverCriteria.StatusCodes": {"Items": [500, 502], "Quantity": 4}}, "(Quantity 4)"),
+    ],
+)
+def test_an_origin_group_cloudfront_refuses_breaks_a_rule(tmp_path, override, says):
+    """Two origins of the distribution, failing over on codes CloudFront accepts: anything
+    else fails the deploy."""
+
+    def build(app):
+        stack = cdk.Stack(app, "Site", stack_name="Site-prod")
+        distribution = _failover_site(stack, cloudfront.AllowedMethods.ALLOW_GET_HEAD)
+        for path, value in (override or {}).items():
+            distribution.node.default_child.add_property_override(
+                f"DistributionConfig.OriginGroups.Items.0.{path}", value
+            )
+
+    found = [
+        v
+        for v in rules.violations(synthesized(tmp_path, build).stack("Site"))
+        if v.rule == "origin-groups-are-whole"
+    ]
+    if says is None:
+        assert found == []
+    else:
+        assert found and says in " ".join(v.message for v in found)

@@ -102,6 +102,22 @@ class UpdateOffloadSettings(Settings):
         description="The DNS name of your own origin (with update_server false), e.g. "
         "my-alb-123.eu-west-1.elb.amazonaws.com.",
     )
+    failover_origin_domain_name: DomainName | None = Field(
+        None,
+        description="With update_server false: the DNS name of a second origin of yours that "
+        "serves the same update and manifest paths as origin_domain_name (reached the same "
+        "way, origin_protocol). CloudFront asks it for those paths when origin_domain_name "
+        "cannot be reached or answers 500/502/503/504. Prod needs it unless "
+        "allow_single_origin. (The UpdateServer built here has its own second origin: the "
+        "update mirror in S3.)",
+    )
+    allow_single_origin: bool = Field(
+        False,
+        description="Prod only, with update_server false: true lets the offload serve the "
+        "update paths from origin_domain_name alone, so that when it fails no cache miss is "
+        "answered (Control Tower CT.CLOUDFRONT.PR.4 then fails). Off, prod without "
+        "failover_origin_domain_name is an error.",
+    )
     origin_protocol: Literal["http", "https"] = Field(
         "https",
         description="How CloudFront reaches origin_domain_name (update_server false); 'http' "
@@ -219,6 +235,34 @@ class UpdateOffloadSettings(Settings):
             "false to put the offload in front of another origin",
         )
         require(
+            not self.update_server or self.failover_origin_domain_name is None,
+            "failover_origin_domain_name",
+            self.failover_origin_domain_name,
+            "is for an origin of yours (update_server false); the UpdateServer built here "
+            "fails over to its own update mirror",
+        )
+        require(
+            not self.update_server or not self.allow_single_origin,
+            "allow_single_origin",
+            self.allow_single_origin,
+            "is for an origin of yours (update_server false); the UpdateServer built here "
+            "always has its update mirror as the second origin",
+        )
+        require(
+            self.failover_origin_domain_name is None
+            or self.failover_origin_domain_name != self.origin_domain_name,
+            "failover_origin_domain_name",
+            self.failover_origin_domain_name,
+            "must be another origin than origin_domain_name: failing over to the same "
+            "origin fails over to the same failure",
+        )
+        require(
+            self.failover_origin_domain_name is None or not self.allow_single_origin,
+            "allow_single_origin",
+            self.allow_single_origin,
+            "contradicts failover_origin_domain_name: set one of them",
+        )
+        require(
             not self.update_server or self.origin_protocol == "https",
             "origin_protocol",
             self.origin_protocol,
@@ -311,6 +355,17 @@ class UpdateOffloadSettings(Settings):
                 self.origin_protocol,
                 "prod reaches your origin over HTTPS only: give it a certificate for "
                 "origin_domain_name",
+            )
+            require(
+                stage.name != "prod"
+                or self.update_server
+                or self.failover_origin_domain_name is not None
+                or self.allow_single_origin,
+                "failover_origin_domain_name",
+                self.failover_origin_domain_name,
+                "prod serves the update paths from two origins: name a second origin that "
+                "serves the same paths as origin_domain_name, or set allow_single_origin true "
+                "to accept that no cache miss is answered while origin_domain_name is down",
             )
         return self
 

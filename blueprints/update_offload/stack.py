@@ -4,12 +4,14 @@ can reach.
 Two stacks, because the offload must not depend on how the app is built:
 
 - `UpdateServer`: the application (internal ALB -> Auto Scaling group -> EFS, read-only) and its
-  release publisher (S3 -> Lambda -> EFS). It exports its load balancer's ARN and DNS name under
-  fixed names whether or not anything uses them.
+  release publisher (S3 -> Lambda -> EFS, then the update mirror in S3). It exports its load
+  balancer's ARN and DNS name and its mirror's name under fixed names whether or not anything
+  uses them.
 - `UpdateOffload`: the CloudFront distribution and the VPC origin through which it reaches that
   load balancer (imported by export name, so building the offload adds nothing to the app's
-  template), or, with `update_server` false and `origin_domain_name` set, any other HTTPS
-  origin; then only the offload is built.
+  template), with the mirror as the update paths' failover origin; or, with `update_server`
+  false and `origin_domain_name` set, any other HTTPS origin (failing over to
+  `failover_origin_domain_name`); then only the offload is built.
 - `UpdateOffloadEdge` (only outside us-east-1, only with `waf` or a created certificate): the
   web ACL and certificate CloudFront reads from us-east-1 (house/edge.py).
 
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from blueprints.update_offload.release_publisher import ReleasePublisher
 from blueprints.update_offload.settings import UpdateOffloadSettings
-from blueprints.update_offload.update_distribution import UpdateDistribution
+from blueprints.update_offload.update_distribution import UpdateDistribution, https_origin
 from blueprints.update_offload.update_server import MANIFEST_NAME, UPDATES_PREFIX, UpdateServer
 from house.defaults import access_log_bucket
 from house.edge import (
@@ -38,7 +42,11 @@ from house.edge import (
     hosted_zone,
     viewer_certificate,
 )
-from house.names import CLOUDFRONT_VPC_ORIGIN_NAME_MAX, physical_name
+from house.names import (
+    CLOUDFRONT_OAC_NAME_MAX,
+    CLOUDFRONT_VPC_ORIGIN_NAME_MAX,
+    physical_name,
+)
 from house.network import ISOLATED, PRIVATE_WITH_EGRESS, PUBLIC, vpc
 from house.settings import Instance, StageSettings
 
@@ -57,6 +65,10 @@ def dns_name_export(app_stack_name: str) -> str:
 
 def load_balancer_arn_export(app_stack_name: str) -> str:
     return f"{app_stack_name}-LoadBalancerArn"
+
+
+def mirror_bucket_export(app_stack_name: str) -> str:
+    return f"{app_stack_name}-MirrorBucketName"
 
 
 class UpdateServerStack(cdk.Stack):
@@ -158,6 +170,14 @@ class UpdateServerStack(cdk.Stack):
         )
         cdk.CfnOutput(
             self,
+            "MirrorBucketName",
+            value=self.publisher.mirror.bucket_name,
+            description="The update mirror (written by the publisher only): the offload's "
+            "failover origin for the update paths",
+            export_name=mirror_bucket_export(self.stack_name),
+        )
+        cdk.CfnOutput(
+            self,
             "ReleasesBucketName",
             value=self.publisher.bucket.bucket_name,
             description="Upload a release here as <version>/<file>: it is published and becomes "
@@ -240,7 +260,13 @@ class UpdateOffloadStack(cdk.Stack):
             else None
         )
         self.vpc_origin = None
+        self.mirror_access = None
         origin_domain_name = settings.origin_domain_name
+        failover_origin = (
+            https_origin(settings.failover_origin_domain_name, settings.origin_protocol)
+            if settings.failover_origin_domain_name
+            else None
+        )
         if settings.update_server:
             # The app's internal load balancer, reached through CloudFront's own network
             # interfaces in its VPC: over HTTPS as origin.<domain> (the name its certificate
@@ -262,6 +288,7 @@ class UpdateOffloadStack(cdk.Stack):
             origin_domain_name = settings.origin_name or cdk.Fn.import_value(
                 dns_name_export(app_stack_name)
             )
+            failover_origin = self._mirror_origin(app_stack_name)
         self.offload = UpdateDistribution(
             self,
             "UpdateDistribution",
@@ -274,6 +301,7 @@ class UpdateOffloadStack(cdk.Stack):
             )
             if self.vpc_origin is not None
             else None,
+            failover_origin=failover_origin,
             log_bucket=logs,
             origin_protocol=settings.origin_protocol,
             update_path_patterns=settings.update_path_patterns,
@@ -325,6 +353,29 @@ class UpdateOffloadStack(cdk.Stack):
                 f"{distribution.distribution_id} --paths {manifest}",
                 description="Run after publishing a release so clients see it at once",
             )
+
+    def _mirror_origin(self, app_stack_name: str) -> cloudfront.IOrigin:
+        """The UpdateServer's update mirror (imported by export name), read through origin
+        access control: CloudFront signs every request, and the mirror's bucket policy admits
+        only CloudFront of this account, for the served prefix only."""
+        self.mirror_access = cloudfront.S3OriginAccessControl(
+            self,
+            "MirrorAccess",
+            signing=cloudfront.Signing.SIGV4_ALWAYS,
+            origin_access_control_name=physical_name(
+                self, "MirrorAccess", max_length=CLOUDFRONT_OAC_NAME_MAX
+            ),
+            description="CloudFront signs every request to the update mirror",
+        )
+        mirror = s3.Bucket.from_bucket_attributes(
+            self,
+            "Mirror",
+            bucket_name=cdk.Fn.import_value(mirror_bucket_export(app_stack_name)),
+            region=self.region,
+        )
+        return origins.S3BucketOrigin.with_bucket_defaults(
+            mirror, origin_access_control_id=self.mirror_access.origin_access_control_id
+        )
 
 
 _PRICE_CLASSES = {

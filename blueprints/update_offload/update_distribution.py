@@ -12,6 +12,13 @@ over HTTPS). Three kinds of request, in the order CloudFront matches them:
 Cache keys carry no cookies and no headers, and only the query strings the origin's responses
 vary on (none by default): a client appending `?ts=...` must not turn every download into an
 origin request.
+
+With a `failover_origin` (a second origin serving the same update and manifest paths: the
+update server's mirror in S3, or a second server of yours), the two cached behaviours target an
+origin group: CloudFront asks the origin first, and the failover origin when the origin cannot
+be reached or answers 500/502/503/504. The default behaviour stays on the origin alone:
+CloudFront accepts origin groups only on behaviours that allow GET/HEAD(/OPTIONS), and the app's
+other requests (logins, uploads) have no second home.
 """
 
 from __future__ import annotations
@@ -40,6 +47,11 @@ _QUERY_STRING = re.compile(r"^[A-Za-z0-9_\-.~]{1,128}$")
 MAX_QUERY_STRINGS = 10
 MAX_TTL_SECONDS = 365 * 24 * 3600
 _REGION = re.compile(REGION)
+# What makes CloudFront ask the failover origin (besides no connection or no answer in time):
+# the origin failing, not the origin answering. A 404 or 403 from the origin is its answer: the
+# publisher writes the origin first, so the mirror never holds a file the origin lacks, and
+# failing over on 404 would only double every miss and turn it into the mirror's 403.
+FAILOVER_STATUS_CODES = (500, 502, 503, 504)
 
 
 def path_pattern_problem(pattern: str) -> str | None:
@@ -66,6 +78,24 @@ def region_problem(region: str) -> str | None:
     return None
 
 
+def https_origin(
+    domain_name: str, protocol: Literal["http", "https"] = "https", **options
+) -> origins.HttpOrigin:
+    """An origin reached over the internet at `domain_name` (TLS 1.2 with "https")."""
+    return origins.HttpOrigin(
+        domain_name,
+        # An ALB's own DNS name (*.elb.amazonaws.com) can never match a certificate you
+        # own, so HTTPS to the origin needs the origin reached by a name of yours.
+        protocol_policy=(
+            cloudfront.OriginProtocolPolicy.HTTPS_ONLY
+            if protocol == "https"
+            else cloudfront.OriginProtocolPolicy.HTTP_ONLY
+        ),
+        origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+        **options,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class CacheTtl:
     """A cache policy's TTLs in seconds. CloudFront uses `default` when the origin sends no
@@ -88,6 +118,8 @@ class UpdateDistribution(Construct):
     balancer); its own protocol policy decides HTTP or HTTPS, and `origin_domain_name` is then
     the name CloudFront sends as Host and checks the origin's certificate against. Omitted: the
     origin is reached at `origin_domain_name` over the internet with `origin_protocol`.
+    `failover_origin`: a second origin serving the update and manifest paths (module doc);
+    omitted, those behaviours have the one origin.
     """
 
     def __init__(
@@ -98,6 +130,7 @@ class UpdateDistribution(Construct):
         origin_domain_name: str,
         log_bucket: s3.IBucket,
         vpc_origin: cloudfront.IVpcOrigin | None = None,
+        failover_origin: cloudfront.IOrigin | None = None,
         origin_protocol: Literal["http", "https"] = "https",
         update_path_patterns: Sequence[str] = ("/updates/*",),
         manifest_path_patterns: Sequence[str] = ("/updates/latest.json",),
@@ -133,18 +166,17 @@ class UpdateDistribution(Construct):
         self.origin: cloudfront.IOrigin = (
             origins.VpcOrigin.with_vpc_origin(vpc_origin, domain_name=origin_domain_name, **shield)
             if vpc_origin is not None
-            else origins.HttpOrigin(
-                origin_domain_name,
-                # An ALB's own DNS name (*.elb.amazonaws.com) can never match a certificate you
-                # own, so HTTPS to the origin needs the origin reached by a name of yours.
-                protocol_policy=(
-                    cloudfront.OriginProtocolPolicy.HTTPS_ONLY
-                    if origin_protocol == "https"
-                    else cloudfront.OriginProtocolPolicy.HTTP_ONLY
-                ),
-                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
-                **shield,
+            else https_origin(origin_domain_name, origin_protocol, **shield)
+        )
+        # Update files and manifests: the origin, then the failover origin (one group for both).
+        self.cached_origin: cloudfront.IOrigin = (
+            origins.OriginGroup(
+                primary_origin=self.origin,
+                fallback_origin=failover_origin,
+                fallback_status_codes=list(FAILOVER_STATUS_CODES),
             )
+            if failover_origin is not None
+            else self.origin
         )
 
         query_strings = (
@@ -161,7 +193,7 @@ class UpdateDistribution(Construct):
 
         def cached(policy: cloudfront.ICachePolicy) -> cloudfront.BehaviorOptions:
             return cloudfront.BehaviorOptions(
-                origin=self.origin,
+                origin=self.cached_origin,
                 cache_policy=policy,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,

@@ -18,6 +18,7 @@ class Settings:
     releases_path: str  # where the function mounts the file system's /<updates_prefix>
     updates_prefix: str  # the URL prefix the update servers serve that folder under
     manifest_name: str  # the manifest clients read first, e.g. latest.json
+    mirror_bucket: str  # the update mirror: the same files as the clients' URLs, in S3
 
 
 @functools.cache
@@ -28,4 +29,5 @@ def settings() -> Settings:
             releases_path=env.text("RELEASES_PATH", pattern=r"/[0-9A-Za-z._/-]+"),
             updates_prefix=env.text("UPDATES_PREFIX", pattern=SAFE_NAME),
             manifest_name=env.text("MANIFEST_NAME", pattern=SAFE_NAME),
+            mirror_bucket=env.text("MIRROR_BUCKET"),
         )

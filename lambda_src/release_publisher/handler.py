@@ -1,19 +1,23 @@
 """Release publisher: an S3 "Object Created" event (EventBridge) for `<version>/<file>` in the
 releases bucket -> that file on the update servers' file system at
-`<RELEASES_PATH>/<version>/<file>` (served at `/<UPDATES_PREFIX>/<version>/<file>`), then the
-manifest `<RELEASES_PATH>/<MANIFEST_NAME>` pointing at it with its SHA-256 and size.
+`<RELEASES_PATH>/<version>/<file>` (served at `/<UPDATES_PREFIX>/<version>/<file>`), the same
+bytes in the update mirror (`MIRROR_BUCKET`) at `<UPDATES_PREFIX>/<version>/<file>`, then the
+manifest `<RELEASES_PATH>/<MANIFEST_NAME>` pointing at it with its SHA-256 and size, and the same
+manifest in the mirror (publish.py).
 
 Invoked asynchronously by EventBridge. An event that is not an S3 "Object Created" event of the
 releases bucket is logged and ignored (it cannot become a release). An upload that cannot become
 a release (a key that is not `<version>/<file>`, empty, bytes that differ from the SHA-256 its
-uploader stated, a published file with other bytes) raises a domain error: nothing is written,
-Lambda retries it twice and then puts the event, with the reason, in the failed-publications
-queue for an operator. Anything else failing (S3, the file system) raises the same way.
+uploader stated, a file published on either origin with other bytes) raises a domain error:
+nothing is written, Lambda retries it twice and then puts the event, with the reason, in the
+failed-publications queue for an operator. Anything else failing (S3, the mirror, the file
+system) raises the same way.
 
 Every log line carries the event's id as its correlation id; metrics count releases published
 and uploads refused.
 
-Environment: RELEASES_BUCKET, RELEASES_PATH, UPDATES_PREFIX, MANIFEST_NAME (config.py).
+Environment: RELEASES_BUCKET, RELEASES_PATH, UPDATES_PREFIX, MANIFEST_NAME, MIRROR_BUCKET
+(config.py).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from config import settings
 from handler_kit.errors import DomainError
 from handler_kit.observability import count, instrumented, logger, path
 from publish import publish, release_of
-from store import open_upload
+from store import S3Mirror, open_upload
 
 settings()  # at import: a function without its configuration fails its init, not its first event
 
@@ -51,6 +55,7 @@ def handler(event: Any, context) -> dict:
             stated_sha256=source.stated_sha256,
             updates_prefix=config.updates_prefix,
             manifest_name=config.manifest_name,
+            mirror=S3Mirror(config.mirror_bucket),
         )
     except DomainError as refused:
         logger.error("upload refused", extra={"key": key, "reason": refused.message})

@@ -1,9 +1,17 @@
-"""Publishing a release onto the update servers' file system: the file, then the manifest.
+"""Publishing a release onto the update servers' file system and the update mirror: the file,
+then the manifest.
 
-Both writes are a temporary file renamed into place, so a server (or CloudFront behind it)
-never reads half a file. A published file is never replaced: CloudFront and clients cache
-update files for a year, so a second upload of `<version>/<file>` must carry the same bytes
-(it then only points the manifest at it again) or it is refused.
+    file system /<version>/<file>   (verified; the primary origin)
+    mirror      updates/<version>/<file>   (the same bytes; CloudFront's failover origin)
+    file system /latest.json, then mirror updates/latest.json
+
+Each manifest is written only once the file is on both, so neither origin's manifest ever names
+a file the other lacks, whichever of them CloudFront asks. Both file-system writes are a
+temporary file renamed into place, so a server (or CloudFront behind it) never reads half a
+file; S3 writes an object whole. A published file is never replaced, on either: CloudFront and
+clients cache update files for a year, so a second upload of `<version>/<file>` must carry the
+same bytes (it then only points the manifest at it again) or it is refused, and a file this
+call placed on the file system is taken back when the mirror refuses it or fails.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from config import SAFE_NAME
 from handler_kit.errors import Conflict, InvalidInput
@@ -39,6 +48,17 @@ def release_of(key: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+class Mirror(Protocol):
+    """Where the served files are copied (store.S3Mirror): keys are the URL paths without '/'."""
+
+    def put_new(self, key: str, path: Path, sha256: str) -> str | None:
+        """Write the file at `path` as `key` unless `key` exists; None when written, else the
+        existing object's SHA-256 (lower-case hex; '' when it states none)."""
+
+    def put(self, key: str, content: bytes, sha256: str) -> None:
+        """Write (or replace) `key` with `content`."""
+
+
 def publish(
     root: Path,
     *,
@@ -48,11 +68,14 @@ def publish(
     stated_sha256: str | None,
     updates_prefix: str,
     manifest_name: str,
+    mirror: Mirror | None = None,
     now: dt.datetime | None = None,
 ) -> dict:
-    """Write `chunks` as root/<version>/<file> (unless those exact bytes are there already) and
-    point root/<manifest_name> at it. Returns the manifest. Refused: no bytes, bytes that differ
-    from `stated_sha256`, or a published file with other bytes; nothing is changed then."""
+    """Write `chunks` as root/<version>/<file> (unless those exact bytes are there already),
+    copy that file to `mirror` as <updates_prefix>/<version>/<file> (likewise), then point
+    root/<manifest_name> and the mirror's manifest at it. Returns the manifest. Refused: no
+    bytes, bytes that differ from `stated_sha256`, or a file published on either with other
+    bytes; nothing is changed then."""
     if file == manifest_name:
         raise Refused(f"{file!r} is the manifest's name; name the release file otherwise")
     folder = root / version
@@ -60,7 +83,7 @@ def publish(
     folder.mkdir(mode=0o755, exist_ok=True)
     target = folder / file
     temporary = folder / f".{file}.{uuid.uuid4().hex}.tmp"
-    published = False
+    published = placed_here = False
     try:
         digest, size = _write(temporary, chunks)
         if size == 0:
@@ -74,6 +97,7 @@ def publish(
             # link() creates the name only if it does not exist: two publishers of one release
             # never replace each other's file, and a published file is never changed.
             os.link(temporary, target)
+            placed_here = True
         except FileExistsError:
             existing, _ = _digest(target)
             if existing != digest:
@@ -82,9 +106,15 @@ def publish(
                     "files never change (clients cache them for a year): publish a new version",
                     code="ReleaseExists",
                 ) from None
+        temporary.unlink(missing_ok=True)
+        if mirror is not None:
+            _mirror_file(mirror, f"{updates_prefix}/{version}/{file}", target, digest)
         published = True
     finally:
         temporary.unlink(missing_ok=True)
+        if placed_here and not published:
+            # The mirror refused or failed: the file system holds nothing the mirror lacks.
+            target.unlink(missing_ok=True)
         if created and not published:
             with contextlib.suppress(OSError):  # another publisher's file may be in it now
                 folder.rmdir()
@@ -95,8 +125,30 @@ def publish(
         "size": size,
         "published": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
     }
-    _replace(root / manifest_name, (json.dumps(manifest, indent=2) + "\n").encode())
+    content = manifest_bytes(manifest)
+    _replace(root / manifest_name, content)
+    if mirror is not None:
+        mirror.put(f"{updates_prefix}/{manifest_name}", content, _sha256(content))
     return manifest
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    """The manifest as both origins serve it, byte for byte."""
+    return (json.dumps(manifest, indent=2) + "\n").encode()
+
+
+def _mirror_file(mirror: Mirror, key: str, path: Path, digest: str) -> None:
+    existing = mirror.put_new(key, path, digest)
+    if existing is not None and existing != digest:
+        raise Conflict(
+            f"{key} is on the update mirror already with SHA-256 {existing or 'unknown'}; "
+            "release files never change (clients cache them for a year): publish a new version",
+            code="ReleaseExists",
+        )
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def _write(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:

@@ -33,7 +33,9 @@ def refusals() -> Iterator[list[Refusal]]:
     try:
         yield found
     finally:
-        _collectors.remove(found)
+        # By identity: blocks nest (a grant mutation around a test's attempt()), and list.remove
+        # would take the first *equal* list, another block's while both are empty.
+        del _collectors[next(i for i, c in enumerate(_collectors) if c is found)]
 
 
 def record_refusal(action: str, resource: str, principal: str) -> None:

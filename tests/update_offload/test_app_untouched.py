@@ -7,7 +7,7 @@ with its offload by `build()`). The extra app holds, side by side:
 
 - `UpdateServer`   — the app stack alone: no offload anywhere in the app;
 - `UpdateOffload`  — what `build()` returns with `update_server` false: the offload alone in
-                     front of someone else's origin;
+                     front of someone else's origin, failing over to their second origin;
 - `Domain/UpdateServer` + `Domain/UpdateOffload` — what `build()` returns with `domain_names`
   and a hosted zone (in a Stage, so their ids do not collide with the ones above).
 """
@@ -27,9 +27,11 @@ from house.compliance import add_compliance_checks
 from house.settings import Instance, blueprint_settings, stage_from_context
 from tests.support.gates import nag_findings
 from tests.support.synth import Synthesized, cdk_json_context
+from tests.update_offload.test_update_offload import server_origins
 
 APP, OFFLOAD = update_offload.APP_STACK_ID, update_offload.OFFLOAD_STACK_ID
 OTHER_ORIGIN = "updates.example.com"
+OTHER_FAILOVER = "updates-standby.example.net"
 DOMAIN = "Domain"
 NAME, ZONE_ID, ZONE = "downloads.example.org", "Z0123456789ABCDEFGHIJ", "example.org"
 
@@ -64,7 +66,12 @@ def variants(tmp_path_factory) -> Variants:
         return Instance("update-offload", "update-offload", stage, settings.with_changes(**changes))
 
     alone_offload = update_offload.build(
-        app, instance(update_server=False, origin_domain_name=OTHER_ORIGIN)
+        app,
+        instance(
+            update_server=False,
+            origin_domain_name=OTHER_ORIGIN,
+            failover_origin_domain_name=OTHER_FAILOVER,
+        ),
     )
     with_domain = update_offload.build(
         cdk.Stage(app, DOMAIN, env=cdk.Environment(region="us-east-1")),
@@ -126,13 +133,21 @@ def test_offload_alone_in_front_of_any_https_origin(variants):
     assert variants.built_alone == [OFFLOAD]  # build() made no UpdateServer
     template = variants.top.template(OFFLOAD)
     (distribution,) = resources_of(template, "AWS::CloudFront::Distribution").values()
-    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
-    assert origin["DomainName"] == OTHER_ORIGIN
-    assert origin["CustomOriginConfig"] == {
-        "OriginProtocolPolicy": "https-only",
-        "OriginSSLProtocols": ["TLSv1.2"],
-    }
+    config = distribution["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    (group,) = config["OriginGroups"]["Items"]
+    primary, failover = (m["OriginId"] for m in group["Members"]["Items"])
+    assert {o["DomainName"] for o in server_origins(config)} == {OTHER_ORIGIN}
+    assert origins[failover]["DomainName"] == OTHER_FAILOVER
+    for origin in origins.values():
+        assert origin["CustomOriginConfig"] == {
+            "OriginProtocolPolicy": "https-only",
+            "OriginSSLProtocols": ["TLSv1.2"],
+        }
+    assert {b["TargetOriginId"] for b in config["CacheBehaviors"]} == {group["Id"]}
+    assert origins[config["DefaultCacheBehavior"]["TargetOriginId"]]["DomainName"] == OTHER_ORIGIN
     assert resources_of(template, "AWS::CloudFront::VpcOrigin") == {}
+    assert resources_of(template, "AWS::CloudFront::OriginAccessControl") == {}
     assert "Fn::ImportValue" not in json.dumps(template)
     assert variants.top.stacks[OFFLOAD].get("dependencies", []) == [f"{OFFLOAD}.assets"]
 
@@ -179,8 +194,8 @@ def test_with_a_domain_cloudfront_speaks_tls_1_2_to_viewers_and_to_the_origin(va
     }
     (distribution,) = resources_of(offload, "AWS::CloudFront::Distribution").values()
     config = distribution["Properties"]["DistributionConfig"]
-    (origin,) = config["Origins"]
-    assert origin["DomainName"] == f"origin.{NAME}"  # what the origin certificate is for
+    for origin in server_origins(config):
+        assert origin["DomainName"] == f"origin.{NAME}"  # what the origin certificate is for
     assert config["Aliases"] == [NAME]
     (certificate_id,) = resources_of(offload, "AWS::CertificateManager::Certificate")
     assert config["ViewerCertificate"] == {

@@ -4,7 +4,8 @@ the house profile in tests/conftest.py: bounded and derandomized).
 For any event (non-events, events of other buckets or kinds, uploads under arbitrary Unicode
 keys with arbitrary bytes and stated checksums) it never writes outside its folder and never
 leaves a temporary file; it either publishes exactly `<version>/<file>` with the manifest naming
-it, or ignores the event, or refuses the upload with a domain error and changes nothing.
+it, on the file system and byte for byte on the update mirror, or ignores the event, or refuses
+the upload with a domain error and changes neither.
 
 One moto mock and one folder per test, emptied between examples; the module is imported once.
 """
@@ -22,10 +23,13 @@ from hypothesis import strategies as st
 from tests.support.strategies import ANY_TEXT, JSON_VALUES, utf8
 from tests.update_offload.test_handler_release_publisher import (  # noqa: F401 (fixtures)
     BUCKET,
+    MIRROR,
     event,
     invoke,
+    mirrored,
     publisher,
     publisher_module,
+    served,
     tree,
 )
 
@@ -41,8 +45,12 @@ STATED = st.one_of(st.none(), st.just("right"), st.text("0123456789abcdef", max_
 
 
 def empty(root) -> None:
+    """The folder and the mirror as before the first publication."""
     for path in root.iterdir():
         shutil.rmtree(path) if path.is_dir() else path.unlink()
+    s3 = boto3.client("s3")
+    for version in s3.list_object_versions(Bucket=MIRROR).get("Versions", []):
+        s3.delete_object(Bucket=MIRROR, Key=version["Key"], VersionId=version["VersionId"])
 
 
 @given(payload=JSON_VALUES)
@@ -67,6 +75,7 @@ def test_an_upload_is_published_whole_or_refused_without_a_trace(publisher, key,
     except Exception as refused:  # noqa: BLE001 (the property: only a domain error)
         assert type(refused).__name__ in ("Refused", "Conflict"), repr(refused)
         assert tree(publisher.root) == {}
+        assert mirrored() == {}
         return
     manifest = answer["published"]
     version, file = key.split("/")
@@ -76,3 +85,4 @@ def test_an_upload_is_published_whole_or_refused_without_a_trace(publisher, key,
         f"{version}/{file}": body,
         "latest.json": (json.dumps(manifest, indent=2) + "\n").encode(),
     }
+    assert mirrored() == served(publisher.root)

@@ -16,6 +16,7 @@ from tests.support.synth import (
     synthesize,
 )
 from tests.support.template import only, resources
+from tests.update_offload.test_update_offload import server_origins
 
 APP, OFFLOAD, EDGE = APP_STACK_ID, OFFLOAD_STACK_ID, f"{OFFLOAD_STACK_ID}Edge"
 REGIONS = ("eu-central-1",)
@@ -65,8 +66,11 @@ def test_the_web_acl_is_in_a_us_east_1_companion_read_across_regions(moved):
 
 def test_origin_shield_follows_the_origin_region(moved):
     needs(moved, "origin_shield_region", "stack-region")
-    (origin,) = distribution(moved)["Origins"]
-    assert origin["OriginShield"] == {"Enabled": True, "OriginShieldRegion": region_of(moved, APP)}
+    for origin in server_origins(distribution(moved)):
+        assert origin["OriginShield"] == {
+            "Enabled": True,
+            "OriginShieldRegion": region_of(moved, APP),
+        }
 
 
 def test_a_created_certificate_is_in_the_companion_validated_in_the_zone(moved):

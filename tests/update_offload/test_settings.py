@@ -116,6 +116,41 @@ def test_defaults_are_the_cheap_profile():
             "certificate_arn",
             "only with domain_names",
         ),
+        # The failover origin: yours only, never the origin itself.
+        (
+            {"failover_origin_domain_name": "standby.example.net"},
+            "failover_origin_domain_name",
+            "fails over to its own update mirror",
+        ),
+        ({"allow_single_origin": True}, "allow_single_origin", "always has its update mirror"),
+        (
+            {
+                "update_server": False,
+                "origin_domain_name": "updates.example.com",
+                "failover_origin_domain_name": "updates.example.com",
+            },
+            "failover_origin_domain_name",
+            "fails over to the same failure",
+        ),
+        (
+            {
+                "update_server": False,
+                "origin_domain_name": "updates.example.com",
+                "failover_origin_domain_name": "standby.example.net",
+                "allow_single_origin": True,
+            },
+            "allow_single_origin",
+            "contradicts failover_origin_domain_name",
+        ),
+        (
+            {
+                "update_server": False,
+                "origin_domain_name": "updates.example.com",
+                "failover_origin_domain_name": "not a name",
+            },
+            "failover_origin_domain_name",
+            "DNS name",
+        ),
         ({"instance_type": "t3.micro"}, "instance_type", "Graviton"),
         (
             {"min_instances": 3, "max_instances": 2},
@@ -260,3 +295,23 @@ def test_offload_alone_with_https_origin_is_accepted():
         origin_shield_region="eu-west-1",
     )
     assert s.origin_domain_name == "updates.example.com"
+
+
+def test_prod_in_front_of_an_origin_of_yours_needs_a_second_origin_or_says_what_it_gives_up():
+    """Issue 12 / CT.CLOUDFRONT.PR.4: the update paths fail over to a second origin. The
+    UpdateServer built here brings its mirror; an origin of yours needs
+    failover_origin_domain_name, or allow_single_origin naming what is given up. Dev may go
+    without."""
+    yours = dict(update_server=False, origin_domain_name="updates.example.com")
+    tls = dict(allow_tls_below_1_2=True)
+    with pytest.raises(ValueError) as err:
+        prod_settings(**yours, **tls)
+    message = str(err.value)
+    assert message.startswith(f"setting '{PROD}.failover_origin_domain_name' is None"), message
+    assert "set allow_single_origin true to accept" in message
+    assert "no cache miss is answered" in message
+    failover = prod_settings(**yours, **tls, failover_origin_domain_name="standby.example.net")
+    assert failover.failover_origin_domain_name == "standby.example.net"
+    assert prod_settings(**yours, **tls, allow_single_origin=True).allow_single_origin
+    assert settings(**yours).failover_origin_domain_name is None  # dev
+    assert prod_settings(**tls).failover_origin_domain_name is None  # the mirror is built here

@@ -51,3 +51,13 @@ def test_both_stages_build_the_app_and_put_the_offload_in_front_of_it():
     for stage in ("dev", "prod"):
         settings = shipped_settings("update-offload", stage)
         assert settings.update_server and settings.origin_domain_name is None
+
+
+def test_both_stages_fail_over_to_the_update_mirror_the_app_stack_builds():
+    """CT.CLOUDFRONT.PR.4 passes in both stages with no setting: the UpdateServer brings the
+    mirror (an S3 bucket has no idle cost; dev SSE-S3, prod the origin key), so neither stage
+    names a failover origin of its own or opts out."""
+    for stage in ("dev", "prod"):
+        settings = shipped_settings("update-offload", stage)
+        assert settings.update_server
+        assert settings.failover_origin_domain_name is None and not settings.allow_single_origin

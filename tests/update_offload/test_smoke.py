@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 
 import boto3
 import pytest
@@ -16,6 +17,7 @@ from tests.support.smoke_fakes import json_answer, run, statuses, web  # noqa: F
 from tests.support.wiring import LambdaContext
 from tests.update_offload.test_handler_release_publisher import (  # noqa: F401 (fixtures)
     BUCKET,
+    MIRROR,
     publisher,
     publisher_module,
 )
@@ -92,6 +94,7 @@ def server(publisher):  # noqa: F811 (the fixture of test_handler_release_publis
         "outputs": {
             "TargetGroupArn": group_arn,
             "ReleasesBucketName": BUCKET,
+            "MirrorBucketName": MIRROR,
             "PublisherFunctionName": "UpdateServer-dev-publisher",
             "FailedPublicationsQueueUrl": queue,
         },
@@ -107,8 +110,12 @@ def test_update_server_seeds_the_sample_release_when_none_exists_and_publishes_i
     assert statuses(results) == {
         "targets": "PASS",
         "publish": "PASS",
+        "mirror": "PASS",
         "failed-publications": "PASS",
     }, lines
+    assert results["mirror"].detail == (
+        f"{MIRROR} holds updates/{SAMPLE_KEY} (SHA-256 as in the manifest) and a manifest naming it"
+    )
     assert results["targets"].detail.startswith("2 instance(s) healthy")
     assert results["publish"].detail.startswith(
         f"no release yet: uploaded the sample {SAMPLE_KEY}; {SAMPLE_KEY} published: "
@@ -130,6 +137,17 @@ def test_update_server_republishes_the_newest_upload_and_never_seeds_over_releas
     assert event["detail"]["object"]["key"] == "2.0.0/app.tar.gz"
     assert event["detail"]["object"]["version-id"]  # the exact version uploaded
     assert SAMPLE_KEY not in {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+
+
+def test_update_server_fails_when_the_mirror_lacks_the_published_release(server, monkeypatch):
+    """A publisher that wrote the file system but not the mirror (an older version of the
+    function, say): CloudFront's failover would not find the release."""
+    publish = sys.modules["publish"]
+    monkeypatch.setattr(publish, "_mirror_file", lambda *args: None)
+    results, lines, _ = run("UpdateServer", server["outputs"], session=server["session"])
+    assert results["publish"].status == "PASS", lines
+    assert results["mirror"].status == "FAIL"
+    assert f"lacks updates/{SAMPLE_KEY}" in results["mirror"].detail
 
 
 def test_update_server_fails_when_the_publisher_refuses_the_newest_upload(server):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from blueprints.update_offload.stack import APP_STACK_ID, OFFLOAD_STACK_ID
+from house.compliance import finding_name
 
 OFFLOAD = OFFLOAD_STACK_ID
 
@@ -35,6 +36,36 @@ def cache_policy(assembly, reference: dict) -> dict:
     ]
 
 
+def region(assembly) -> str:
+    """The stage's region; a stage without one synthesizes region-agnostic (us-east-1 here)."""
+    return assembly.stage_settings.region or "us-east-1"
+
+
+def plain(assembly, value) -> str:
+    """A synthesized string as it reads once deployed in the stage's region, imports named by
+    their export (region-agnostic stages render partition, region and URL suffix as Refs)."""
+    return (
+        finding_name(value)
+        .replace("<AWS::Partition>", "aws")
+        .replace("<AWS::Region>", region(assembly))
+        .replace("<AWS::URLSuffix>", "amazonaws.com")
+        .replace("<AWS::AccountId>", "<account>")
+    )
+
+
+def server_origins(config: dict) -> list[dict]:
+    """The origins that are the update server (or your origin): all but the failover origin.
+    CDK renders the origin group's primary as an origin of its own, next to the default
+    behaviour's; both are the same server, reached the same way."""
+    (group,) = config["OriginGroups"]["Items"]
+    primary, failover = (m["OriginId"] for m in group["Members"]["Items"])
+    found = [o for o in config["Origins"] if o["Id"] != failover]
+    assert {o["Id"] for o in found} == {primary, config["DefaultCacheBehavior"]["TargetOriginId"]}
+    first, *others = found
+    assert all(o | {"Id": None} == first | {"Id": None} for o in others)
+    return found
+
+
 def vpc_origin(assembly) -> dict:
     (found,) = [
         r
@@ -48,7 +79,7 @@ def test_origin_is_the_update_servers_internal_load_balancer_through_a_vpc_origi
     """Nothing on the internet reaches the origin: CloudFront connects through a VPC origin to
     the load balancer whose ARN the app exports; the distribution's origin has no public
     (custom) origin config at all."""
-    (origin,) = distribution_config(assembly)["Origins"]
+    origins = server_origins(distribution_config(assembly))
     app = assembly.template(APP_STACK_ID)
     arn_export = app["Outputs"]["LoadBalancerArn"]
     assert vpc_origin(assembly)["Arn"] == {"Fn::ImportValue": arn_export["Export"]["Name"]}
@@ -64,8 +95,9 @@ def test_origin_is_the_update_servers_internal_load_balancer_through_a_vpc_origi
         for lid, r in assembly.template(OFFLOAD)["Resources"].items()
         if r["Type"] == "AWS::CloudFront::VpcOrigin"
     ]
-    assert origin["VpcOriginConfig"]["VpcOriginId"] == {"Fn::GetAtt": [vpc_origin_id, "Id"]}
-    assert "CustomOriginConfig" not in origin and "S3OriginConfig" not in origin
+    for origin in origins:
+        assert origin["VpcOriginConfig"]["VpcOriginId"] == {"Fn::GetAtt": [vpc_origin_id, "Id"]}
+        assert "CustomOriginConfig" not in origin and "S3OriginConfig" not in origin
     # Deploy order: the app (and its exports) before the offload.
     assert APP_STACK_ID in assembly.stacks[OFFLOAD]["dependencies"]
 
@@ -74,7 +106,7 @@ def test_the_origin_hop_is_https_with_a_domain_else_http_inside_the_vpc(assembly
     """With domain_names CloudFront reaches the load balancer over HTTPS (TLS 1.2) as
     origin.<domain>, the name the load balancer's certificate carries; without (dev), over HTTP
     to the load balancer's own name, which no certificate can cover."""
-    (origin,) = distribution_config(assembly)["Origins"]
+    (origin, *_) = server_origins(distribution_config(assembly))
     config = vpc_origin(assembly)
     s = settings(assembly)
     assert config["OriginSSLProtocols"] == ["TLSv1.2"]
@@ -153,6 +185,64 @@ def test_behaviours_manifest_first_then_updates_default_uncached(assembly):
     }
 
 
+def test_update_and_manifest_paths_fail_over_to_the_update_mirror(assembly):
+    """Issue 12 / CT.CLOUDFRONT.PR.4, and a real second origin: the cached behaviours target an
+    origin group whose primary is the update server (the VPC origin) and whose second member is
+    the UpdateServer's update mirror (imported by its export, never the releases bucket), read
+    through an origin access control that signs every request; failover on the origin failing
+    (5xx), not on its 403/404 answers."""
+    config = distribution_config(assembly)
+    groups = config["OriginGroups"]
+    assert groups["Quantity"] == len(groups["Items"]) == 1
+    (group,) = groups["Items"]
+    assert group["Members"]["Quantity"] == 2
+    primary, failover = (m["OriginId"] for m in group["Members"]["Items"])
+    assert group["FailoverCriteria"]["StatusCodes"] == {
+        "Items": [500, 502, 503, 504],
+        "Quantity": 4,
+    }
+    for behaviour in config["CacheBehaviors"]:
+        assert behaviour["TargetOriginId"] == group["Id"], behaviour["PathPattern"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    assert "VpcOriginConfig" in origins[primary]
+    mirror = origins[failover]
+    app = assembly.template(APP_STACK_ID)
+    export = app["Outputs"]["MirrorBucketName"]
+    (mirror_bucket,) = [
+        lid
+        for lid, r in app["Resources"].items()
+        if r["Metadata"]["aws:cdk:path"] == "UpdateServer/ReleasePublisher/Mirror/Resource"
+    ]
+    assert export["Value"] == {"Ref": mirror_bucket}
+    assert plain(assembly, mirror["DomainName"]) == (
+        f"{export['Export']['Name']}.s3.{region(assembly)}.amazonaws.com"
+    )
+    assert mirror["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    access_id = mirror["OriginAccessControlId"]["Fn::GetAtt"][0]
+    access = assembly.template(OFFLOAD)["Resources"][access_id]["Properties"]
+    assert access["OriginAccessControlConfig"] | {"Name": None, "Description": None} == {
+        "Name": None,
+        "Description": None,
+        "OriginAccessControlOriginType": "s3",
+        "SigningBehavior": "always",
+        "SigningProtocol": "sigv4",
+    }
+    assert access["OriginAccessControlConfig"]["Name"].startswith(
+        assembly.stack_name(OFFLOAD) + "-"
+    )
+
+
+def test_the_default_behaviour_stays_on_the_update_server_alone(assembly):
+    """CloudFront accepts an origin group only where the allowed methods are GET/HEAD(/OPTIONS);
+    the app's other requests (all methods) go to the update server only."""
+    config = distribution_config(assembly)
+    default = config["DefaultCacheBehavior"]
+    groups = {g["Id"] for g in config["OriginGroups"]["Items"]}
+    assert default["TargetOriginId"] not in groups
+    (origin,) = [o for o in config["Origins"] if o["Id"] == default["TargetOriginId"]]
+    assert "VpcOriginConfig" in origin
+
+
 def test_cache_keys_have_no_cookies_headers_or_query_strings(assembly):
     for behaviour in distribution_config(assembly)["CacheBehaviors"]:
         key = cache_policy(assembly, behaviour["CachePolicyId"])[
@@ -177,7 +267,7 @@ def test_compression_https_http2_and_3_and_access_logs(assembly):
 
 def test_waf_origin_shield_and_edges_follow_the_settings(assembly):
     config = distribution_config(assembly)
-    (origin,) = config["Origins"]
+    (origin, *_) = server_origins(config)
     resources = assembly.template(OFFLOAD)["Resources"]
     acls = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::WAFv2::WebACL"}
     s = settings(assembly)

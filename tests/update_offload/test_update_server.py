@@ -12,7 +12,10 @@ from aws_cdk.assertions import Match
 
 from blueprints.update_offload.stack import APP_STACK_ID
 from house.compliance import finding_name
+from tests.support.iam_statements import all_statements, statements_of
+from tests.support.origin_key import assert_cloudfront_origins_encrypted, origin_key_id
 from tests.support.template import TLS_1_2_OR_NEWER
+from tests.update_offload.test_update_offload import plain
 
 APP = APP_STACK_ID
 
@@ -510,3 +513,158 @@ def test_s3_gateway_endpoint_keeps_package_downloads_off_nat(assembly):
             "ServiceName": Match.object_like({"Fn::Join": ["", Match.array_with([".s3"])]}),
         },
     )
+
+
+# -- the update mirror: CloudFront's failover origin for the update paths --------------------------
+
+MIRROR_PATH = "ReleasePublisher/Mirror/Resource"
+
+
+def by_path(assembly, suffix: str) -> tuple[str, dict]:
+    (found,) = [
+        (lid, r)
+        for lid, r in assembly.template(APP)["Resources"].items()
+        if r.get("Metadata", {}).get("aws:cdk:path", "").endswith("/" + suffix)
+    ]
+    return found
+
+
+def test_the_mirror_is_encrypted_versioned_logged_private_and_kept_where_data_is(assembly):
+    """House secure_bucket for a CloudFront origin: SSE-KMS with the stack's origin key in prod
+    (CT.S3.PR.10; CloudFront may decrypt, for this account's distributions), SSE-S3 in dev (no
+    key billed per month); versioned, access-logged, no public access, no ACLs; kept with the
+    stack in prod."""
+    keep = assembly.stage_settings.keep_data
+    template = assembly.template(APP)
+    assert_cloudfront_origins_encrypted(template, keep, MIRROR_PATH)
+    mirror_id, mirror = by_path(assembly, MIRROR_PATH)
+    properties = mirror["Properties"]
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    logs_id, _ = by_path(assembly, "AccessLogs/Resource")
+    assert properties["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    }
+    assert mirror["DeletionPolicy"] == ("Retain" if keep else "Delete")
+    # Never the releases bucket: that one holds unverified uploads and no CloudFront reads it.
+    releases_id, _ = by_path(assembly, "ReleasePublisher/Releases/Resource")
+    assert mirror_id != releases_id
+    outputs = assembly.template(APP)["Outputs"]
+    assert outputs["MirrorBucketName"]["Value"] == {"Ref": mirror_id}
+    assert outputs["MirrorBucketName"]["Export"] == {
+        "Name": f"{assembly.stack_name(APP)}-MirrorBucketName"
+    }
+
+
+def bucket_statements(assembly, bucket_id: str) -> list[dict]:
+    (policy,) = [
+        r
+        for r in resources(assembly, "AWS::S3::BucketPolicy").values()
+        if r["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_cloudfront_reads_only_the_served_prefix_and_only_the_publisher_writes(assembly):
+    """The distribution is in UpdateOffload, deployed later, so the policy cannot name it: it
+    admits CloudFront for this account's distributions (aws:SourceArn, aws:SourceAccount), only
+    s3:GetObject under updates/; every principal but the publisher's role is denied PutObject.
+    Nothing admits CloudFront to the releases bucket."""
+    mirror_id, _ = by_path(assembly, MIRROR_PATH)
+    role_id, _ = by_path(assembly, "ReleasePublisher/FunctionRole/Resource")
+    statements = bucket_statements(assembly, mirror_id)
+    (read,) = [s for s in statements if s.get("Sid") == "CloudFrontReadsPublishedReleases"]
+    assert read["Effect"] == "Allow"
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert read["Action"] == "s3:GetObject"
+    assert read["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [mirror_id, "Arn"]}, "/updates/*"]]
+    }
+    assert {op: list(c) for op, c in read["Condition"].items()} == {
+        "ArnLike": ["AWS:SourceArn"],
+        "StringEquals": ["AWS:SourceAccount"],
+    }
+    source = read["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert plain(assembly, source) == "arn:aws:cloudfront::<account>:distribution/*"
+    assert read["Condition"]["StringEquals"]["AWS:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    (deny,) = [s for s in statements if s.get("Sid") == "OnlyThePublisherWrites"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == (
+        "Deny",
+        {"AWS": "*"},
+        "s3:PutObject",
+    )
+    assert deny["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [role_id, "Arn"]}}
+    }
+    releases_id, _ = by_path(assembly, "ReleasePublisher/Releases/Resource")
+    assert "cloudfront" not in json.dumps(bucket_statements(assembly, releases_id))
+
+
+def test_the_publisher_writes_the_mirror_with_exactly_what_it_needs(assembly):
+    """s3:PutObject and s3:GetObject (HeadObject of a copy already there) on the mirror's
+    updates/* only; in prod kms:GenerateDataKey on the origin key (S3 encrypting its writes),
+    nothing else of the key. No other role of the stack may write the mirror."""
+    template = assembly.template(APP)
+    mirror_id, _ = by_path(assembly, MIRROR_PATH)
+    role_id, _ = by_path(assembly, "ReleasePublisher/FunctionRole/Resource")
+    mirror_arn = {"Fn::GetAtt": [mirror_id, "Arn"]}
+    on_mirror = [
+        s for s in statements_of(template, role_id) if json.dumps(mirror_arn) in json.dumps(s)
+    ]
+    assert on_mirror == [
+        {
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [mirror_arn, "/updates/*"]]},
+            "Sid": "WriteTheMirror",
+        }
+    ]
+    key_id = origin_key_id(template)
+    on_key = [
+        s
+        for s in statements_of(template, role_id)
+        if key_id and json.dumps({"Fn::GetAtt": [key_id, "Arn"]}) in json.dumps(s)
+    ]
+    if assembly.stage_settings.keep_data:
+        assert on_key == [
+            {
+                "Action": "kms:GenerateDataKey",
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+                "Sid": "EncryptTheMirror",
+            }
+        ]
+    else:
+        assert key_id is None and on_key == []
+    writers = {
+        policy
+        for policy, statement in all_statements(template)
+        if json.dumps(mirror_arn) in json.dumps(statement)
+        and "s3:PutObject" in json.dumps(statement.get("Action"))
+    }
+    assert len(writers) == 1
+    (policy,) = writers
+    assert template["Resources"][policy]["Properties"]["Roles"] == [{"Ref": role_id}]
+    function = next(
+        r["Properties"]
+        for r in resources(assembly, "AWS::Lambda::Function").values()
+        if r["Properties"]["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    )
+    assert function["Environment"]["Variables"]["MIRROR_BUCKET"] == {"Ref": mirror_id}
+
+
+def test_the_publisher_reads_the_uploads_exact_version(assembly):
+    """The event names the upload's version; S3 authorizes GetObject of a VersionId as
+    s3:GetObjectVersion (the wiring test shows it refused without)."""
+    template = assembly.template(APP)
+    releases_id, _ = by_path(assembly, "ReleasePublisher/Releases/Resource")
+    role_id, _ = by_path(assembly, "ReleasePublisher/FunctionRole/Resource")
+    releases_arn = json.dumps({"Fn::GetAtt": [releases_id, "Arn"]})
+    (on_releases,) = [s for s in statements_of(template, role_id) if releases_arn in json.dumps(s)]
+    assert on_releases["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
