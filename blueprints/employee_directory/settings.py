@@ -13,7 +13,7 @@ from house.types import DomainName, EmailAddress, GravitonInstanceType, Ipv4Cidr
 from patterns.web.site_domain import SiteDomainSettings, SiteFailoverSettings
 
 
-class EmployeeDirectorySettings(SiteDomainSettings, SiteFailoverSettings):
+class EmployeeDirectorySettings(SiteFailoverSettings, SiteDomainSettings):
     """The serverless site's domain settings (domain_names, certificate_arn, hosted_zone_id,
     hosted_zone_name, allow_tls_below_1_2) are `SiteDomainSettings`'; the classic load balancer
     has its own name (classic_domain_name) in the same hosted zone."""

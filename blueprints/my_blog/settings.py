@@ -19,7 +19,7 @@ from patterns.web.site_domain import SiteDomainSettings, SiteFailoverSettings
 from patterns.web.static_site import DEFAULT_CSP
 
 
-class MyBlogSettings(DaxSettings, SiteDomainSettings, SiteFailoverSettings):
+class MyBlogSettings(DaxSettings, SiteFailoverSettings, SiteDomainSettings):
     """The site's domain settings (domain_names, certificate_arn, hosted_zone_id,
     hosted_zone_name, allow_tls_below_1_2) are `SiteDomainSettings`'."""
 

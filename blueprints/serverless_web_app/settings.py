@@ -38,7 +38,7 @@ RepositoryFolder = matching(
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "glpat-", "ATBB")
 
 
-class ServerlessWebAppSettings(SignInOptions, SiteDomainSettings, SiteFailoverSettings):
+class ServerlessWebAppSettings(SignInOptions, SiteFailoverSettings, SiteDomainSettings):
     hosting: Literal["cloudfront", "amplify"] = Field(
         "cloudfront",
         description="cloudfront: the house static site (private S3 bucket, CloudFront with OAC, "
