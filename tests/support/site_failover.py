@@ -6,6 +6,7 @@ asserts its stacks with `assert_site_failover`, reading what to expect from its 
 
 from __future__ import annotations
 
+from deployment.assembly import Assembly
 from tests.support.iam_statements import as_list, statements_of
 from tests.support.origin_key import ROOT
 from tests.support.synth import Synthesized, region_of
@@ -48,9 +49,15 @@ def assert_site_failover(
         assert not [k for k, r in t["Resources"].items() if "ReplicationRole" in _path(r)]
         return
 
-    # The companion: in failover_region, deployed before the site's stack.
+    # The companion: in failover_region, deployed before the site's stack; `make preflight
+    # <stack>` follows the same order and checks each stack in its own region (its bootstrap
+    # there: a second region needs `cdk bootstrap` too).
     assert region_of(assembly, companion_id) == failover_region != region_of(assembly, stack_id)
     assert companion_id in assembly.stacks[stack_id].get("dependencies", [])
+    order = Assembly(assembly.outdir).deploy_order(stack_id)
+    ids = [s.id for s in order]
+    assert ids.index(companion_id) < ids.index(stack_id)
+    assert order[ids.index(companion_id)].region == failover_region
     companion = assembly.template(companion_id)
     replica_id, replica = _at(companion, "Site/Replica/Resource")
     props = replica["Properties"]
