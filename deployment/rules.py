@@ -70,7 +70,9 @@ stage, and for any blueprint added later:
   `cloudfront.amazonaws.com` kms:Decrypt for the distribution (aws:SourceArn), and a bucket on
   the AWS managed aws/s3 key (whose policy admits only the account) cannot be an origin at all.
   Otherwise the deploy succeeds and every request answers 403 (CloudFront Developer Guide,
-  "Restrict access to an Amazon S3 origin", SSE-KMS).
+  "Restrict access to an Amazon S3 origin", SSE-KMS). An origin read through
+  `Fn::GetStackOutput` (a failover replica in a companion stack) is checked in that stack's
+  template.
 - `no-launch-configuration`: accounts created on or after 1 October 2024 cannot create
   `AWS::AutoScaling::LaunchConfiguration` by any means (CloudFormation included), and no
   instance type newer than 2022 works in one; an Auto Scaling group must use a launch template.
@@ -898,6 +900,15 @@ def cloudfront_can_decrypt_its_origins(stack: StackArtifact) -> Iterable[Violati
         for origin in config.get("Origins", []):
             bucket_id = _target(origin.get("DomainName"))
             bucket = resources.get(bucket_id or "", {})
+            # A bucket of a companion stack (a failover replica in another region), read
+            # through Fn::GetStackOutput: its key is in that stack's template.
+            template_resources = resources
+            related = _output_of_related(stack, origin.get("DomainName"))
+            if related is not None:
+                template, value = related
+                template_resources = template.get("Resources", {})
+                bucket_id = _target(value)
+                bucket = template_resources.get(bucket_id or "", {})
             if not origin.get("OriginAccessControlId") or bucket.get("Type") != "AWS::S3::Bucket":
                 continue
             encryption = bucket.get("Properties", {}).get("BucketEncryption", {})
@@ -906,7 +917,7 @@ def cloudfront_can_decrypt_its_origins(stack: StackArtifact) -> Iterable[Violati
                 if not default.get("SSEAlgorithm", "").startswith("aws:kms"):
                     continue
                 key_id = _target(default.get("KMSMasterKeyID"))
-                key = resources.get(key_id or "", {})
+                key = template_resources.get(key_id or "", {})
                 if "KMSMasterKeyID" in default and key.get("Type") != "AWS::KMS::Key":
                     continue  # a key from elsewhere: its policy is not in this template
                 statements = key.get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])

@@ -890,3 +890,66 @@ def test_an_origin_group_behind_a_behaviour_that_writes_breaks_a_rule(tmp_path, 
     assert bool(found) is refused, found
     if refused:
         assert found[0].startswith("/files/* sends ['DELETE', 'PATCH', 'POST', 'PUT']"), found
+
+
+@pytest.mark.parametrize("admitted", [True, False])
+def test_a_failover_replica_cloudfront_cannot_decrypt_breaks_a_rule(tmp_path, admitted):
+    """The replica of a site bucket lives in a companion stack of another region; its key's
+    policy there must admit CloudFront too, or every failed-over request answers 403."""
+    from aws_cdk import aws_cloudfront_origins as origins
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+
+    app = cdk.App(
+        outdir=str(tmp_path),
+        context={
+            "aws:cdk:version-reporting": False,
+            "@aws-cdk/core:defaultCrossStackReferences": "weak",
+        },
+    )
+    companion = cdk.Stack(
+        app, "SiteFailover", stack_name="SiteFailover-prod", env=cdk.Environment(region="us-west-2")
+    )
+    key = kms.Key(companion, "Key")
+    if admitted:
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "AWS:SourceArn": f"arn:aws:cloudfront::{cdk.Aws.ACCOUNT_ID}:distribution/*"
+                    }
+                },
+            )
+        )
+    replica = s3.Bucket(companion, "Replica", encryption_key=key)
+    stack = cdk.Stack(
+        app,
+        "Site",
+        stack_name="Site-prod",
+        env=cdk.Environment(region="us-east-1"),
+        cross_region_references=True,
+    )
+    oac = cloudfront.S3OriginAccessControl(stack, "Access")
+    group = origins.OriginGroup(
+        primary_origin=origins.S3BucketOrigin.with_origin_access_control(
+            s3.Bucket(stack, "Bucket"), origin_access_control=oac
+        ),
+        fallback_origin=origins.S3BucketOrigin.with_bucket_defaults(
+            replica, origin_access_control_id=oac.origin_access_control_id
+        ),
+    )
+    cloudfront.Distribution(
+        stack, "Distribution", default_behavior=cloudfront.BehaviorOptions(origin=group)
+    )
+    app.synth()
+    found = [
+        v
+        for v in rules.violations(Assembly(tmp_path).stack("Site"))
+        if v.rule == "cloudfront-can-decrypt-its-origins"
+    ]
+    assert bool(found) is not admitted, found
+    if found:
+        assert found[0].resource.startswith("Replica")
