@@ -130,6 +130,13 @@ class SiteFailoverSettings(Settings):
     @model_validator(mode="after")
     def _site_failover_rules(self, info: ValidationInfo) -> SiteFailoverSettings:
         if not self._site_distribution():
+            require(
+                self.failover_region is None,
+                "failover_region",
+                self.failover_region,
+                "fails over the site's CloudFront distribution, which these settings do not "
+                "build: leave it null",
+            )
             return self
         stage = (info.context or {}).get("stage")
         if stage is None:

@@ -146,6 +146,8 @@ def test_a_stack_left_out_needs_no_domain_in_prod():
     assert parse(prod, classic=False, **only_serverless).serverless
     # Without the CloudFront site there is nothing to fail over either.
     assert parse(prod, serverless=False, **{**DOMAINS, "domain_names": []}).classic
+    with pytest.raises(ValueError, match=r"failover_region' is 'us-west-2'.*do not build"):
+        parse(prod, serverless=False, failover_region="us-west-2", **DOMAINS)
 
 
 def test_prod_fails_the_site_over_to_another_region_or_says_it_will_not():

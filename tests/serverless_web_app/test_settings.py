@@ -32,6 +32,15 @@ def test_amplify_hosting_has_no_origin_failover_to_set():
         ServerlessWebAppSettings, {"hosting": "amplify", **DOMAIN}, WHERE, stage=prod
     )
     assert amplify.failover_region is None and not amplify.allow_single_origin
+    with pytest.raises(ValueError) as error:
+        parse_settings(
+            ServerlessWebAppSettings,
+            {"hosting": "amplify", "failover_region": "us-west-2", **DOMAIN},
+            WHERE,
+            stage=prod,
+        )
+    assert str(error.value).startswith(f"setting '{WHERE}.failover_region' is 'us-west-2'")
+    assert "which these settings do not build" in str(error.value)
 
 
 def problem(**raw) -> str:
