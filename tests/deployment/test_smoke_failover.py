@@ -7,10 +7,12 @@ import boto3
 import pytest
 
 from deployment.smoke import SMOKES
-from deployment.smoke_failover import smoke as failover_smoke
 from tests.support.smoke_fakes import run, statuses
 
-FAILOVERS = sorted(s for s, smoke in SMOKES.items() if smoke is failover_smoke)
+# By the registry (a starter kit without a static site has neither these stacks nor the module).
+FAILOVERS = sorted(
+    s for s, smoke in SMOKES.items() if smoke.__module__ == "deployment.smoke_failover"
+)
 if not FAILOVERS:
     pytest.skip("no stack with a Failover companion is registered", allow_module_level=True)
 OUTPUT = "PublishOutputFnGetAttSiteReplicaD0234941Arn07F05ED3"

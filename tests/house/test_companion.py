@@ -1,6 +1,6 @@
-"""house/companion.py `RegionCompanion` (what CloudFrontEdge and a site's Failover companion share)
-and StaticSite's use of it: where a construct lands, and the errors for a region that cannot
-work."""
+"""house/companion.py `RegionCompanion` (what CloudFrontEdge and a site's Failover companion
+share): where a construct lands, and the errors for a region that cannot work. (StaticSite's
+refusal of a failover region that is its own: tests/my_blog/test_regions.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from constructs import Construct
 from house.companion import RegionCompanion
 from house.edge import CloudFrontEdge
 from house.settings import StageSettings
-from patterns.web.static_site import StaticSite
 from tests.support.synth import cdk_json_context
 
 
@@ -56,17 +55,3 @@ def test_a_stack_without_a_region_names_the_setting_that_gives_it_one():
         companion.scope_for(Construct(stack, "Site"), "A replica")
     with pytest.raises(ValueError, match="which is in another stack"):
         companion.scope_for(Construct(stack_in("us-east-1"), "Site"), "A replica")
-
-
-def test_a_site_refuses_a_failover_region_that_is_its_own():
-    stack = stack_in("us-east-1")
-    same = RegionCompanion(stack, region="us-east-1", suffix="Failover", description="x")
-    with pytest.raises(ValueError, match="failover region us-east-1 is the stack's own region"):
-        StaticSite(
-            stack,
-            "Site",
-            access_logs=cdk.aws_s3.Bucket(stack, "Logs"),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            log_retention_days=14,
-            failover=same,
-        )
