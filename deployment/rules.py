@@ -70,7 +70,9 @@ stage, and for any blueprint added later:
   `cloudfront.amazonaws.com` kms:Decrypt for the distribution (aws:SourceArn), and a bucket on
   the AWS managed aws/s3 key (whose policy admits only the account) cannot be an origin at all.
   Otherwise the deploy succeeds and every request answers 403 (CloudFront Developer Guide,
-  "Restrict access to an Amazon S3 origin", SSE-KMS).
+  "Restrict access to an Amazon S3 origin", SSE-KMS). An origin read through
+  `Fn::GetStackOutput` (a failover replica in a companion stack) is checked in that stack's
+  template.
 - `origin-group-methods`: CloudFront fails over only GET, HEAD and OPTIONS requests, and
   refuses a distribution whose cache behaviour targets an origin group but allows other methods
   (CloudFront Developer Guide, "Optimize high availability with CloudFront origin failover");
@@ -82,6 +84,14 @@ stage, and for any blueprint added later:
 - `no-launch-configuration`: accounts created on or after 1 October 2024 cannot create
   `AWS::AutoScaling::LaunchConfiguration` by any means (CloudFormation included), and no
   instance type newer than 2022 works in one; an Auto Scaling group must use a launch template.
+- `replication-needs-versioning`: S3 refuses a replication configuration on a bucket without
+  versioning, and a destination bucket without it; the destination is checked where the
+  template shows it (this template, or a companion's through `Fn::GetStackOutput`).
+- `replication-is-deployable`: what else S3 refuses or silently skips: a rule with a Filter
+  needs a Priority and DeleteMarkerReplication (priorities unique), delete markers replicate
+  only under a Filter, an SSE-KMS source needs `SseKmsEncryptedObjects` Enabled (else S3 skips
+  every object) and then a `ReplicaKmsKeyID`, and a replication role in the template must be
+  assumable by s3.amazonaws.com (else every object's replication fails after a clean deploy).
 - `stacks-share-no-unique-name` (within one assembly): no two stacks of one app (two
   instances of a blueprint, or two blueprints) declare the same unique name; the second deploy
   would fail with "already exists".
@@ -895,6 +905,15 @@ def cloudfront_can_decrypt_its_origins(stack: StackArtifact) -> Iterable[Violati
         for origin in config.get("Origins", []):
             bucket_id = _target(origin.get("DomainName"))
             bucket = resources.get(bucket_id or "", {})
+            # A bucket of a companion stack (a failover replica in another region), read
+            # through Fn::GetStackOutput: its key is in that stack's template.
+            template_resources = resources
+            related = _output_of_related(stack, origin.get("DomainName"))
+            if related is not None:
+                template, value = related
+                template_resources = template.get("Resources", {})
+                bucket_id = _target(value)
+                bucket = template_resources.get(bucket_id or "", {})
             if not origin.get("OriginAccessControlId") or bucket.get("Type") != "AWS::S3::Bucket":
                 continue
             encryption = bucket.get("Properties", {}).get("BucketEncryption", {})
@@ -903,7 +922,7 @@ def cloudfront_can_decrypt_its_origins(stack: StackArtifact) -> Iterable[Violati
                 if not default.get("SSEAlgorithm", "").startswith("aws:kms"):
                     continue
                 key_id = _target(default.get("KMSMasterKeyID"))
-                key = resources.get(key_id or "", {})
+                key = template_resources.get(key_id or "", {})
                 if "KMSMasterKeyID" in default and key.get("Type") != "AWS::KMS::Key":
                     continue  # a key from elsewhere: its policy is not in this template
                 statements = key.get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])
@@ -1015,6 +1034,155 @@ def origin_groups_are_whole(stack: StackArtifact) -> Iterable[Violation]:
             )
 
 
+# -- S3 replication and CloudFront origin groups (origin failover) -------------------------------
+
+
+def _output_of_related(stack: StackArtifact, reference) -> tuple[dict, object] | None:
+    """For `Fn::GetStackOutput` of a stack this one depends on (a cross-region companion): that
+    stack's template and the output's value; None for anything else or a stack not at hand."""
+    if not isinstance(reference, dict) or "Fn::GetStackOutput" not in reference:
+        return None
+    read = reference["Fn::GetStackOutput"]
+    for artifact in stack.related:
+        properties = artifact.get("properties", {})
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        if properties.get("stackName") != read.get("StackName"):
+            continue
+        template = StackArtifact(stack.assembly_dir, "", artifact).template
+        output = template.get("Outputs", {}).get(read.get("OutputName"), {})
+        return template, output.get("Value")
+    return None
+
+
+def _bucket_named(stack: StackArtifact, arn) -> tuple[str, dict] | None:
+    """The bucket resource an ARN value names, in this template or (through
+    `Fn::GetStackOutput`) a companion's: (where, resource); None when the template cannot
+    show it (a literal ARN, an import)."""
+    resources = stack.template.get("Resources", {})
+    target = _target(arn)
+    if resources.get(target or "", {}).get("Type") == "AWS::S3::Bucket":
+        return f"{stack.id}/{target}", resources[target]
+    related = _output_of_related(stack, arn)
+    if related is not None:
+        template, value = related
+        target = _target(value)
+        bucket = template.get("Resources", {}).get(target or "", {})
+        if bucket.get("Type") == "AWS::S3::Bucket":
+            return f"{arn['Fn::GetStackOutput'].get('StackName')}/{target}", bucket
+    return None
+
+
+def _versioned(bucket: dict) -> bool:
+    versioning = bucket.get("Properties", {}).get("VersioningConfiguration", {})
+    return versioning.get("Status") == "Enabled"
+
+
+def replication_needs_versioning(stack: StackArtifact) -> Iterable[Violation]:
+    for logical_id, bucket in stack.resources("AWS::S3::Bucket"):
+        replication = bucket.get("Properties", {}).get("ReplicationConfiguration")
+        if not replication:
+            continue
+        if not _versioned(bucket):
+            yield Violation(
+                "replication-needs-versioning",
+                stack.id,
+                logical_id,
+                "S3 refuses a replication configuration on a bucket without versioning "
+                "(\"Versioning must be 'Enabled' on the bucket to apply a replication "
+                'configuration"): set VersioningConfiguration Status Enabled (CDK: '
+                "versioned=True; house secure_bucket does)",
+            )
+        for rule in _as_list(replication.get("Rules", [])):
+            destination = (rule.get("Destination") or {}).get("Bucket")
+            found = _bucket_named(stack, destination)
+            if found is not None and not _versioned(found[1]):
+                yield Violation(
+                    "replication-needs-versioning",
+                    stack.id,
+                    logical_id,
+                    f"replication rule {rule.get('Id', '')!r} writes to {found[0]}, which is "
+                    "not versioned: S3 refuses a destination bucket without versioning "
+                    '("Destination bucket must have versioning enabled")',
+                )
+
+
+def _trusts_s3(role: dict) -> bool:
+    document = role.get("Properties", {}).get("AssumeRolePolicyDocument", {})
+    for statement in _statements(document):
+        principal = statement.get("Principal")
+        services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+        if statement.get("Effect") == "Allow" and "s3.amazonaws.com" in services:
+            return True
+    return False
+
+
+def replication_is_deployable(stack: StackArtifact) -> Iterable[Violation]:
+    resources = stack.template.get("Resources", {})
+    for logical_id, bucket in stack.resources("AWS::S3::Bucket"):
+        properties = bucket.get("Properties", {})
+        replication = properties.get("ReplicationConfiguration")
+        if not replication:
+            continue
+
+        def violation(message: str, bucket_id: str = logical_id) -> Violation:
+            return Violation("replication-is-deployable", stack.id, bucket_id, message)
+
+        role = resources.get(_target(replication.get("Role")) or "", {})
+        if role.get("Type") == "AWS::IAM::Role" and not _trusts_s3(role):
+            yield violation(
+                f"its replication role {_target(replication.get('Role'))} does not trust "
+                "s3.amazonaws.com: S3 cannot assume it, and every object's replication FAILS "
+                "(the deploy succeeds)"
+            )
+        encryption = properties.get("BucketEncryption", {})
+        kms_source = any(
+            (rule.get("ServerSideEncryptionByDefault") or {})
+            .get("SSEAlgorithm", "")
+            .startswith("aws:kms")
+            for rule in encryption.get("ServerSideEncryptionConfiguration", [])
+        )
+        rules = _as_list(replication.get("Rules", []))
+        for rule in rules:
+            name = repr(rule.get("Id", ""))
+            if "Filter" in rule and (
+                "Priority" not in rule or "DeleteMarkerReplication" not in rule
+            ):
+                yield violation(
+                    f"replication rule {name} has a Filter but no Priority or "
+                    'DeleteMarkerReplication: S3 refuses it ("Priority must be specified for '
+                    'this version of Cross Region Replication configuration schema")'
+                )
+            if "Filter" not in rule and "DeleteMarkerReplication" in rule:
+                yield violation(
+                    f"replication rule {name} sets DeleteMarkerReplication without a Filter: "
+                    "only a rule with a Filter (S3's V2 schema) may replicate delete markers"
+                )
+            criteria = (rule.get("SourceSelectionCriteria") or {}).get("SseKmsEncryptedObjects")
+            replicates_kms = (criteria or {}).get("Status") == "Enabled"
+            if kms_source and not replicates_kms:
+                yield violation(
+                    f"the bucket is SSE-KMS but replication rule {name} does not set "
+                    "SourceSelectionCriteria.SseKmsEncryptedObjects Enabled: S3 skips every "
+                    "SSE-KMS object, so nothing reaches the destination"
+                )
+            replica_key = (
+                (rule.get("Destination") or {}).get("EncryptionConfiguration") or {}
+            ).get("ReplicaKmsKeyID")
+            if replicates_kms and not replica_key:
+                yield violation(
+                    f"replication rule {name} replicates SSE-KMS objects without "
+                    "Destination.EncryptionConfiguration.ReplicaKmsKeyID: S3 refuses it (the "
+                    "replica's key must be named)"
+                )
+        priorities = [r["Priority"] for r in rules if "Priority" in r]
+        if len(priorities) != len(set(priorities)):
+            yield violation(f"replication rules share a Priority ({priorities}): S3 refuses it")
+
+
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     logging_stage_needs_baseline,
     api_gateway_account_only_in_baseline,
@@ -1037,6 +1205,8 @@ RULES: tuple[Callable[[StackArtifact], Iterable[Violation]], ...] = (
     no_launch_configuration,
     origin_group_methods,
     origin_groups_are_whole,
+    replication_needs_versioning,
+    replication_is_deployable,
 )
 
 

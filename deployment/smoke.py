@@ -100,6 +100,10 @@ Each step is listed with the capabilities it needs beyond plain AWS API calls, i
   (the us-east-1 companions of a prod stage elsewhere): `web-acl:<output>`,
   `certificate:<output>`. Each published web ACL exists with CLOUDFRONT scope; each
   certificate is ISSUED (pending means its DNS validation record is missing).
+- `MyBlogFailover`, `ServerlessWebAppFailover`, `EmployeeDirectoryServerlessFailover` (the
+  replica of a prod site bucket in `failover_region`): `replica:<output>`. Each published
+  bucket is versioned and holds files, which only S3 replication from the site bucket puts
+  there.
 
 Capabilities (`--skip` takes these names): `http` (reaching a URL from the outputs over the
 internet), `cognito-auth` (a real Cognito user pool), `lambda-runs` (Lambda code executing),
@@ -213,6 +217,7 @@ from deployment import (
     smoke_edge,
     smoke_eks,
     smoke_employees,
+    smoke_failover,
     smoke_fargate,
     smoke_microservices,
     smoke_neptune,
@@ -269,6 +274,10 @@ SMOKES: dict[str, Callable[[Smoke], None]] = {
     "EmployeeDirectoryClassic": smoke_employees.classic_smoke,
     "EmployeeDirectoryServerless": smoke_employees.serverless_smoke,
     "EmployeeDirectoryServerlessEdge": smoke_edge.smoke,
+    # The replicas a prod site fails over to (patterns/web/static_site.py).
+    "MyBlogFailover": smoke_failover.smoke,
+    "ServerlessWebAppFailover": smoke_failover.smoke,
+    "EmployeeDirectoryServerlessFailover": smoke_failover.smoke,
 }
 DEFAULT_TIMEOUT = 300.0
 # A stack in any other state did not (fully) deploy what the template says.

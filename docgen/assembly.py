@@ -25,7 +25,7 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "container-web-app": ("ContainerWebApp",),
     "update-offload": ("UpdateServer", "UpdateOffload", "UpdateOffloadEdge"),
     "my-todo-list": ("MyTodoList",),
-    "my-blog": ("MyBlog", "MyBlogEdge"),
+    "my-blog": ("MyBlog", "MyBlogEdge", "MyBlogFailover"),
     "microservices": (
         "MicroservicesBus",
         "MicroservicesInventory",
@@ -38,12 +38,14 @@ DOC_STACKS: dict[str, tuple[str, ...]] = {
     "serverless-web-app": (
         "ServerlessWebApp",
         "ServerlessWebAppEdge",
+        "ServerlessWebAppFailover",
         "ServerlessWebAppAmplify",
     ),
     "employee-directory": (
         "EmployeeDirectoryClassic",
         "EmployeeDirectoryServerless",
         "EmployeeDirectoryServerlessEdge",
+        "EmployeeDirectoryServerlessFailover",
     ),
 }
 # The docs that draw a picture of their stacks: every blueprint's that this checkout holds (the

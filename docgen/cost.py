@@ -1032,6 +1032,13 @@ def per_request_rates(stack: Stack, table: PriceTable) -> list[Rate]:
         add("SNS publishes", "sns_million")
     if types["AWS::S3::Bucket"]:
         add("S3 storage", "s3_standard_gb_month")
+    if any(
+        "ReplicationConfiguration" in props(bucket)
+        for bucket in stack.of_type("AWS::S3::Bucket").values()
+    ):
+        # Replication to another region: each replicated byte crosses regions once (the
+        # replica's storage is priced in its own stack's table).
+        add("S3 replication to another region (data transfer)", "s3_replication_transfer_gb")
     for fs in stack.of_type("AWS::EFS::FileSystem").values():
         add("EFS storage", "efs_standard_gb_month")
         add("EFS Elastic throughput reads", "efs_elastic_read_gb")

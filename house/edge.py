@@ -5,11 +5,8 @@ the created ones live.
 CloudFront accepts only a web ACL of scope CLOUDFRONT and an ACM certificate from us-east-1,
 whatever region the distribution's stack is in. `CloudFrontEdge` decides where they go: the
 stack itself when it is in us-east-1, otherwise a companion stack `<StackId>Edge` in us-east-1
-(same account), created on first use. The distribution then reads their ARNs through a
-cross-region reference: with this app's `@aws-cdk/core:defaultCrossStackReferences: weak` CDK
-writes `Fn::GetStackOutput` (StackName, Region us-east-1, OutputName) in the consuming stack and
-an output in the companion, with no export and no custom resource, and makes the consuming stack
-depend on the companion, so `cdk deploy <stack>` deploys the companion first. Neither side can
+(same account), created on first use (`house.companion.RegionCompanion`: how the distribution
+reads their ARNs across regions, and why the companion deploys first). Neither side can
 pull the other's resource away: WAF refuses to delete a web ACL a distribution uses, and ACM a
 certificate CloudFront uses.
 """
@@ -28,6 +25,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from house.companion import RegionCompanion
 from house.compliance import (
     acknowledge,
     acknowledge_managed_policy,
@@ -51,8 +49,9 @@ _MANAGED_RULE_GROUPS = (
 )
 
 
-class CloudFrontEdge:
-    """Where the us-east-1-only parts of `stack`'s distributions are created.
+class CloudFrontEdge(RegionCompanion):
+    """Where the us-east-1-only parts of `stack`'s distributions are created: a
+    `RegionCompanion` in us-east-1, `<StackId>Edge`.
 
     `scope_for(construct, what)` answers `construct` itself in a us-east-1 stack (the template is
     what it would be without this class), else a construct at the same path in the companion
@@ -75,51 +74,27 @@ class CloudFrontEdge:
         """`companion_name`: the companion's CloudFormation name (default `<stack name>-Edge`);
         `region_setting`: the setting that gives `stack` its region, named in the error when an
         environment-agnostic stack needs a us-east-1 resource."""
-        self.stack = stack
-        self.companion: cdk.Stack | None = None
-        self._companion_name = companion_name or f"{stack.stack_name}-Edge"
-        self._region_setting = region_setting or f"the region of stack {stack.node.path}"
-
-    @property
-    def stacks(self) -> list[cdk.Stack]:
-        return [self.companion] if self.companion is not None else []
+        super().__init__(
+            stack,
+            region=US_EAST_1,
+            suffix="Edge",
+            description=f"The {US_EAST_1} parts of {stack.stack_name}'s CloudFront "
+            "distribution: WAF web ACL, viewer certificate "
+            "(aws-architecture-blueprints)",
+            companion_name=companion_name,
+            region_setting=region_setting,
+        )
 
     def scope_for(self, construct: Construct, what: str) -> Construct:
         """The scope to create `what` (e.g. "A CLOUDFRONT web ACL") in for `construct`."""
-        if cdk.Stack.of(construct) is not self.stack:
-            raise ValueError(
-                f"CloudFrontEdge of {self.stack.node.path} cannot place {what} for "
-                f"{construct.node.path}, which is in another stack"
-            )
-        region = self.stack.region
-        if cdk.Token.is_unresolved(region):
+        if cdk.Token.is_unresolved(self.stack.region):
             raise ValueError(
                 f"{what} for CloudFront must be created in {US_EAST_1}: in stack "
                 f"{self.stack.node.path} when that is its region, else in a {US_EAST_1} companion "
                 f"stack, and the stack's region is not known at synth: set {self._region_setting} "
                 "(or synthesize with a CLI profile that has a region)"
             )
-        if region == US_EAST_1:
-            return construct
-        scope: Construct = self._companion_stack()
-        for part in construct.node.path[len(self.stack.node.path) :].strip("/").split("/"):
-            if part:
-                scope = scope.node.try_find_child(part) or Construct(scope, part)
-        return scope
-
-    def _companion_stack(self) -> cdk.Stack:
-        if self.companion is None:
-            account = None if cdk.Token.is_unresolved(self.stack.account) else self.stack.account
-            self.companion = cdk.Stack(
-                self.stack.node.scope,
-                f"{self.stack.node.id}Edge",
-                stack_name=self._companion_name,
-                env=cdk.Environment(account=account, region=US_EAST_1),
-                description=f"The {US_EAST_1} parts of {self.stack.stack_name}'s CloudFront "
-                "distribution: WAF web ACL, viewer certificate "
-                "(aws-architecture-blueprints)",
-            )
-        return self.companion
+        return super().scope_for(construct, what)
 
 
 def require_us_east_1(scope: Construct, what: str) -> None:

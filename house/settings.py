@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from house.companion import RegionCompanion
 from house.domains import zone_covers
 from house.edge import CloudFrontEdge
 from house.types import ALLOWED, BackupVaultArn, EmailAddress, LogRetentionDays, Region
@@ -416,6 +417,20 @@ class StageSettings(Settings):
         return CloudFrontEdge(
             stack,
             companion_name=self.stack_name(f"{stack.node.id}Edge"),
+            region_setting=f"stages.{self.name}.region",
+        )
+
+    def failover_companion(self, stack: cdk.Stack, region: str) -> RegionCompanion:
+        """Where `stack`'s origin-failover replica goes: its companion stack `<StackId>Failover`
+        in `region`, CloudFormation name `<StackId>Failover-<stage>` (patterns/web/static_site.py
+        `SiteFailover`)."""
+        return RegionCompanion(
+            stack,
+            region=region,
+            suffix="Failover",
+            description=f"The {region} replica of {stack.stack_name}'s site bucket, CloudFront's "
+            "failover origin (aws-architecture-blueprints)",
+            companion_name=self.stack_name(f"{stack.node.id}Failover"),
             region_setting=f"stages.{self.name}.region",
         )
 

@@ -758,6 +758,123 @@ def _failover_site(stack: cdk.Stack, methods: cloudfront.AllowedMethods) -> clou
     )
 
 
+# -- S3 replication and CloudFront origin groups (origin failover) -------------------------------
+
+
+def test_replication_without_versioning_on_either_bucket_breaks_a_rule(tmp_path):
+    """S3 refuses a replication configuration on an unversioned bucket, and to an unversioned
+    destination, here in a companion stack of another region (read through Fn::GetStackOutput)."""
+    from aws_cdk import aws_s3 as s3
+
+    def build(app):
+        replicas = cdk.Stack(
+            app, "Replicas", stack_name="Replicas-prod", env=cdk.Environment(region="us-west-2")
+        )
+        versioned = s3.Bucket(replicas, "Versioned", versioned=True)
+        unversioned = s3.Bucket(replicas, "Unversioned")
+        sources = cdk.Stack(
+            app,
+            "Sources",
+            stack_name="Sources-prod",
+            env=cdk.Environment(region="us-east-1"),
+            cross_region_references=True,
+        )
+        role = iam.Role(sources, "Role", assumed_by=iam.ServicePrincipal("s3.amazonaws.com"))
+        for name, destination in (
+            ("Fine", versioned),
+            ("ToUnversioned", unversioned),
+            ("UnversionedSource", versioned),
+        ):
+            bucket = s3.Bucket(
+                sources,
+                name,
+                versioned=True,
+                replication_role=role,
+                replication_rules=[s3.ReplicationRule(destination=destination, priority=1)],
+            )
+            if name == "UnversionedSource":
+                bucket.node.default_child.add_property_deletion_override("VersioningConfiguration")
+
+    # As this app has it (cdk.json): a cross-region value is Fn::GetStackOutput, no custom resource.
+    app = cdk.App(
+        outdir=str(tmp_path),
+        context={
+            "aws:cdk:version-reporting": False,
+            "@aws-cdk/core:defaultCrossStackReferences": "weak",
+        },
+    )
+    build(app)
+    app.synth()
+    found = {
+        v.resource.rstrip("0123456789ABCDEF"): v.message
+        for v in rules.violations(Assembly(tmp_path).stack("Sources"))
+        if v.rule == "replication-needs-versioning"
+    }
+    assert set(found) == {"ToUnversioned", "UnversionedSource"}, found
+    assert "Replicas-prod/Unversioned" in found["ToUnversioned"]
+    assert "without versioning" in found["UnversionedSource"]
+
+
+@pytest.mark.parametrize(
+    ("broken_by", "complaint"),
+    [
+        (None, None),
+        ("no-priority", "Priority must be specified"),
+        ("kms-objects-skipped", "S3 skips every SSE-KMS object"),
+        ("no-replica-key", "ReplicaKmsKeyID"),
+        ("role-for-lambda", "does not trust s3.amazonaws.com"),
+        ("delete-markers-without-filter", "only a rule with a Filter"),
+    ],
+)
+def test_replication_s3_refuses_or_skips_breaks_a_rule(tmp_path, broken_by, complaint):
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+
+    def build(app):
+        stack = cdk.Stack(app, "Site", stack_name="Site-prod")
+        replica_key = kms.Key(stack, "ReplicaKey")
+        replica = s3.Bucket(
+            stack, "Replica", versioned=True, encryption_key=replica_key, bucket_key_enabled=True
+        )
+        role = iam.Role(
+            stack,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "lambda.amazonaws.com" if broken_by == "role-for-lambda" else "s3.amazonaws.com"
+            ),
+        )
+        bucket = s3.Bucket(
+            stack,
+            "Source",
+            versioned=True,
+            encryption_key=kms.Key(stack, "SourceKey"),
+            replication_role=role,
+            replication_rules=[
+                s3.ReplicationRule(
+                    destination=replica,
+                    priority=None if broken_by == "no-priority" else 1,
+                    delete_marker_replication=True,
+                    sse_kms_encrypted_objects=broken_by != "kms-objects-skipped",
+                    kms_key=None if broken_by == "no-replica-key" else replica_key,
+                )
+            ],
+        )
+        if broken_by == "delete-markers-without-filter":
+            bucket.node.default_child.add_property_deletion_override(
+                "ReplicationConfiguration.Rules.0.Filter"
+            )
+
+    found = [
+        v.message
+        for v in rules.violations(synthesized(tmp_path, build).stack("Site"))
+        if v.rule == "replication-is-deployable"
+    ]
+    if complaint is None:
+        assert found == []
+    else:
+        assert any(complaint in message for message in found), found
+
+
 @pytest.mark.parametrize(
     ("methods", "refused"),
     [
@@ -820,3 +937,66 @@ def test_an_origin_group_cloudfront_refuses_breaks_a_rule(tmp_path, override, sa
         assert found == []
     else:
         assert found and says in " ".join(v.message for v in found)
+
+
+@pytest.mark.parametrize("admitted", [True, False])
+def test_a_failover_replica_cloudfront_cannot_decrypt_breaks_a_rule(tmp_path, admitted):
+    """The replica of a site bucket lives in a companion stack of another region; its key's
+    policy there must admit CloudFront too, or every failed-over request answers 403."""
+    from aws_cdk import aws_cloudfront_origins as origins
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_s3 as s3
+
+    app = cdk.App(
+        outdir=str(tmp_path),
+        context={
+            "aws:cdk:version-reporting": False,
+            "@aws-cdk/core:defaultCrossStackReferences": "weak",
+        },
+    )
+    companion = cdk.Stack(
+        app, "SiteFailover", stack_name="SiteFailover-prod", env=cdk.Environment(region="us-west-2")
+    )
+    key = kms.Key(companion, "Key")
+    if admitted:
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "AWS:SourceArn": f"arn:aws:cloudfront::{cdk.Aws.ACCOUNT_ID}:distribution/*"
+                    }
+                },
+            )
+        )
+    replica = s3.Bucket(companion, "Replica", encryption_key=key)
+    stack = cdk.Stack(
+        app,
+        "Site",
+        stack_name="Site-prod",
+        env=cdk.Environment(region="us-east-1"),
+        cross_region_references=True,
+    )
+    oac = cloudfront.S3OriginAccessControl(stack, "Access")
+    group = origins.OriginGroup(
+        primary_origin=origins.S3BucketOrigin.with_origin_access_control(
+            s3.Bucket(stack, "Bucket"), origin_access_control=oac
+        ),
+        fallback_origin=origins.S3BucketOrigin.with_bucket_defaults(
+            replica, origin_access_control_id=oac.origin_access_control_id
+        ),
+    )
+    cloudfront.Distribution(
+        stack, "Distribution", default_behavior=cloudfront.BehaviorOptions(origin=group)
+    )
+    app.synth()
+    found = [
+        v
+        for v in rules.violations(Assembly(tmp_path).stack("Site"))
+        if v.rule == "cloudfront-can-decrypt-its-origins"
+    ]
+    assert bool(found) is not admitted, found
+    if found:
+        assert found[0].resource.startswith("Replica")

@@ -10,10 +10,10 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from house.settings import require, require_domain_in_prod, require_in_zone
 from house.types import DomainName, EmailAddress, GravitonInstanceType, Ipv4Cidr, PriceClass
-from patterns.web.site_domain import SiteDomainSettings
+from patterns.web.site_domain import SiteDomainSettings, SiteFailoverSettings
 
 
-class EmployeeDirectorySettings(SiteDomainSettings):
+class EmployeeDirectorySettings(SiteFailoverSettings, SiteDomainSettings):
     """The serverless site's domain settings (domain_names, certificate_arn, hosted_zone_id,
     hosted_zone_name, allow_tls_below_1_2) are `SiteDomainSettings`'; the classic load balancer
     has its own name (classic_domain_name) in the same hosted zone."""
@@ -192,6 +192,9 @@ class EmployeeDirectorySettings(SiteDomainSettings):
         return self
 
     def _builds_site(self) -> bool:
+        return self.serverless
+
+    def _site_distribution(self) -> bool:
         return self.serverless
 
     def _names_in_zone(self) -> tuple[str, ...]:

@@ -473,6 +473,12 @@ class EmployeeDirectoryServerlessStack(cdk.Stack):
         }
         # A created web ACL goes to us-east-1: here, or EmployeeDirectoryServerlessEdge there.
         self.edge = stage.cloudfront_edge(self)
+        # The site bucket's replica in failover_region: EmployeeDirectoryServerlessFailover there.
+        self.failover = (
+            stage.failover_companion(self, settings.failover_region)
+            if settings.failover_region
+            else None
+        )
         self.site = StaticSite(
             self,
             "Site",
@@ -486,6 +492,7 @@ class EmployeeDirectoryServerlessStack(cdk.Stack):
             waf_rate_limit=settings.waf_rate_limit,
             comment=f"Employee directory ({stage.name})",
             edge=self.edge,
+            failover=self.failover,
             # The API answers 403 to a signed-in non-admin, in its own JSON body.
             error_pages=False,
             **logs,
@@ -550,7 +557,8 @@ class EmployeeDirectoryServerlessStack(cdk.Stack):
 
 def build(app: cdk.App, instance: Instance[EmployeeDirectorySettings]) -> list[cdk.Stack]:
     """EmployeeDirectoryClassic and EmployeeDirectoryServerless (either may be turned off), and
-    the serverless stack's us-east-1 companion when it creates a web ACL elsewhere."""
+    the serverless stack's us-east-1 companion when it creates a web ACL elsewhere and its
+    Failover companion (the site bucket's replica) with failover_region."""
     stage, settings = instance.stage, instance.settings
     classic_id, serverless_id = instance.stack_ids(*STACK_IDS)
     stacks: list[cdk.Stack] = []
@@ -567,5 +575,6 @@ def build(app: cdk.App, instance: Instance[EmployeeDirectorySettings]) -> list[c
             instance=instance,
             **stage.stack_kwargs(serverless_id, cross_region_references=True),
         )
-        stacks += [serverless, *serverless.edge.stacks]
+        failover = serverless.failover.stacks if serverless.failover else []
+        stacks += [serverless, *serverless.edge.stacks, *failover]
     return stacks

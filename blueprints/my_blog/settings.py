@@ -15,11 +15,11 @@ from house.types import (
     S3Folder,
 )
 from patterns.data.dax_cache import DaxSettings
-from patterns.web.site_domain import SiteDomainSettings
+from patterns.web.site_domain import SiteDomainSettings, SiteFailoverSettings
 from patterns.web.static_site import DEFAULT_CSP
 
 
-class MyBlogSettings(DaxSettings, SiteDomainSettings):
+class MyBlogSettings(DaxSettings, SiteFailoverSettings, SiteDomainSettings):
     """The site's domain settings (domain_names, certificate_arn, hosted_zone_id,
     hosted_zone_name, allow_tls_below_1_2) are `SiteDomainSettings`'."""
 

@@ -89,6 +89,13 @@ class MyBlogStack(cdk.Stack):
         )
         # A created web ACL and certificate go to us-east-1: here, or MyBlogEdge there.
         self.edge = stage.cloudfront_edge(self)
+        # The site bucket's replica in failover_region: MyBlogFailover there (CloudFront's second
+        # origin).
+        self.failover = (
+            stage.failover_companion(self, settings.failover_region)
+            if settings.failover_region
+            else None
+        )
         self.site = StaticSite(
             self,
             "Site",
@@ -101,8 +108,11 @@ class MyBlogStack(cdk.Stack):
             waf_rate_limit=settings.waf_rate_limit,
             comment=f"{settings.blog_name} ({stage.name})",
             edge=self.edge,
+            failover=self.failover,
             **logs,
         )
+        # No failover for media: its thumbnails are linked only from posts the API reads in this
+        # region, so while this region is down no page asks for them (docs/my-blog.md).
         self.site.add_bucket_prefix(self.media, settings.thumbnail_prefix)
 
         self.vpc = self.dax = None
@@ -351,7 +361,8 @@ class MyBlogStack(cdk.Stack):
 
 
 def build(app: cdk.App, instance: Instance[MyBlogSettings]) -> list[cdk.Stack]:
-    """The MyBlog stack, and its us-east-1 companion MyBlogEdge when it has one."""
+    """The MyBlog stack, its us-east-1 companion MyBlogEdge when it has one, and MyBlogFailover
+    (the site bucket's replica) with failover_region."""
     (stack_id,) = instance.stack_ids(*STACK_IDS)
     stack = MyBlogStack(
         app,
@@ -359,4 +370,4 @@ def build(app: cdk.App, instance: Instance[MyBlogSettings]) -> list[cdk.Stack]:
         instance=instance,
         **instance.stage.stack_kwargs(stack_id, cross_region_references=True),
     )
-    return [stack, *stack.edge.stacks]
+    return [stack, *stack.edge.stacks, *(stack.failover.stacks if stack.failover else [])]

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from house.settings import require
 from house.types import OneLine, PriceClass, matching
 from patterns.identity.user_identity import SignInOptions
-from patterns.web.site_domain import SiteDomainSettings
+from patterns.web.site_domain import SiteDomainSettings, SiteFailoverSettings
 
 # A Git repository Amplify Hosting can build from: https://<host>/<owner>/<repo>.
 GitRepository = matching(
@@ -38,7 +38,7 @@ RepositoryFolder = matching(
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "glpat-", "ATBB")
 
 
-class ServerlessWebAppSettings(SignInOptions, SiteDomainSettings):
+class ServerlessWebAppSettings(SignInOptions, SiteFailoverSettings, SiteDomainSettings):
     hosting: Literal["cloudfront", "amplify"] = Field(
         "cloudfront",
         description="cloudfront: the house static site (private S3 bucket, CloudFront with OAC, "
@@ -157,3 +157,7 @@ class ServerlessWebAppSettings(SignInOptions, SiteDomainSettings):
                 "no setting of this stack can raise"
             )
         return super()._without_a_domain()
+
+    def _site_distribution(self) -> bool:
+        # Amplify Hosting serves the site from its own CloudFront distribution and storage.
+        return self.hosting == "cloudfront"

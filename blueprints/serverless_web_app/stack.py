@@ -101,8 +101,12 @@ class ServerlessWebAppStack(cdk.Stack):
         )
 
         self.edge = stage.cloudfront_edge(self)
+        self.failover = None
         self.site = self.amplify = None
         if settings.hosting == "cloudfront":
+            # The site bucket's replica in failover_region: <StackId>Failover there.
+            if settings.failover_region:
+                self.failover = stage.failover_companion(self, settings.failover_region)
             self.site = StaticSite(
                 self,
                 "Site",
@@ -115,6 +119,7 @@ class ServerlessWebAppStack(cdk.Stack):
                 waf_rate_limit=settings.waf_rate_limit,
                 comment=f"{settings.app_name} ({stage.name})",
                 edge=self.edge,
+                failover=self.failover,
                 **logs,
             )
             site_url = self.site.url
@@ -253,7 +258,7 @@ class ServerlessWebAppStack(cdk.Stack):
 
 def build(app: cdk.App, instance: Instance[ServerlessWebAppSettings]) -> list[cdk.Stack]:
     """The stack, and its us-east-1 companion `<StackId>Edge` when its CloudFront web ACL must
-    live there."""
+    live there, and `<StackId>Failover` (the site bucket's replica) with failover_region."""
     (stack_id,) = instance.stack_ids(*STACK_IDS)
     stack = ServerlessWebAppStack(
         app,
@@ -261,4 +266,4 @@ def build(app: cdk.App, instance: Instance[ServerlessWebAppSettings]) -> list[cd
         instance=instance,
         **instance.stage.stack_kwargs(stack_id, cross_region_references=True),
     )
-    return [stack, *stack.edge.stacks]
+    return [stack, *stack.edge.stacks, *(stack.failover.stacks if stack.failover else [])]

@@ -1,5 +1,6 @@
-"""SiteDomainSettings: the settings of a StaticSite's own domain (issue 12 item 1), for a blueprint
-settings model to inherit, so each site blueprint states the same fields with the same rules.
+"""SiteDomainSettings: the settings of a StaticSite's own domain (issue 12 item 1), and
+SiteFailoverSettings: those of its origin failover (CT.CLOUDFRONT.PR.4), for a blueprint settings
+model to inherit, so each site blueprint states the same fields with the same rules.
 
 Prod serves only HTTPS with a certificate of yours, TLS 1.2+ (`house.settings.
 require_domain_in_prod`): without `domain_names` a prod stage is a SettingError naming it, unless
@@ -12,7 +13,13 @@ from __future__ import annotations
 from pydantic import Field, ValidationInfo, model_validator
 
 from house.settings import Settings, require, require_domain_in_prod, require_in_zone
-from house.types import CloudFrontCertificateArn, DomainName, HostedZoneId, HostedZoneName
+from house.types import (
+    CloudFrontCertificateArn,
+    DomainName,
+    HostedZoneId,
+    HostedZoneName,
+    Region,
+)
 from patterns.web.static_site import CustomDomain
 
 
@@ -98,3 +105,71 @@ class SiteDomainSettings(Settings):
             hosted_zone_id=self.hosted_zone_id,
             hosted_zone_name=self.hosted_zone_name,
         )
+
+
+class SiteFailoverSettings(Settings):
+    """Origin failover for the site's distribution: a replica of the site bucket in
+    `failover_region` (companion stack `<StackId>Failover`) that CloudFront asks when the site
+    bucket fails (patterns/web/static_site.py). Prod requires it unless `allow_single_origin`;
+    dev goes without by default (one region, no extra stack)."""
+
+    failover_region: Region | None = Field(
+        None,
+        description="Region of the site bucket's replica (companion stack <StackId>Failover), "
+        "which CloudFront serves the site from when the site bucket answers 5xx or cannot be "
+        "reached; must differ from the stage's region. null = one origin, no failover (prod "
+        "refuses that unless allow_single_origin).",
+    )
+    allow_single_origin: bool = Field(
+        False,
+        description="Prod only: true lets prod go without failover_region, serving the site "
+        "from its one bucket only, so a regional S3 outage takes the site down. Off, prod "
+        "without failover_region is an error.",
+    )
+
+    @model_validator(mode="after")
+    def _site_failover_rules(self, info: ValidationInfo) -> SiteFailoverSettings:
+        if not self._site_distribution():
+            require(
+                self.failover_region is None,
+                "failover_region",
+                self.failover_region,
+                "fails over the site's CloudFront distribution, which these settings do not "
+                "build: leave it null",
+            )
+            return self
+        stage = (info.context or {}).get("stage")
+        if stage is None:
+            return self
+        if self.failover_region is not None:
+            require(
+                stage.region is not None,
+                "failover_region",
+                self.failover_region,
+                f"a replica in another region needs the stage's own region: set "
+                f"stages.{stage.name}.region",
+            )
+            require(
+                self.failover_region != stage.region,
+                "failover_region",
+                self.failover_region,
+                f"must differ from the stage's region ({stage.region}, "
+                f"stages.{stage.name}.region): a replica in the same region fails with the "
+                "site bucket",
+            )
+        elif stage.name == "prod":
+            require(
+                self.allow_single_origin,
+                "failover_region",
+                self.failover_region,
+                "prod serves the site from two regions (CloudFront origin failover, Control "
+                "Tower CT.CLOUDFRONT.PR.4): set failover_region to a region other than the "
+                "stage's, or set allow_single_origin true to accept a site that a regional S3 "
+                "outage takes down",
+            )
+        return self
+
+    def _site_distribution(self) -> bool:
+        """Whether these settings build the site's CloudFront distribution (a blueprint that may
+        host it elsewhere or leave it out says so here: failover then does not apply)."""
+        return True

@@ -6,6 +6,9 @@
                         |  response: security headers policy (HSTS, CSP, nosniff, frame, referrer)
                         |-- default --OAC (SigV4)--> private site bucket (encrypted, versioned;
                         |                           prod: the stack's customer-managed key)
+                        |   optional failover: an origin group whose second member is the
+                        |   bucket's replica in another region (S3 replication), asked when
+                        |   the first answers 500/502/503/504 or cannot be reached
                         |-- add_bucket_prefix(): /<prefix>* of another private bucket, same OAC
                         '-- add_dynamic_path():  /api/* etc. to any origin (e.g. API Gateway)
                       access logs --> the stack's one access-log bucket (given, never created)
@@ -21,6 +24,16 @@ Routing and errors, decided for a single-page app behind which an API may also l
   with 403; the distribution maps exactly that 403 to `/404.html` with status 404.
 - Nothing maps 404 -> index.html with a 200 (the common recipe): custom error responses apply
   to *every* origin, and that recipe would turn an API's JSON 404 into the site's HTML page.
+
+Origin failover (`failover`, a `house.companion.RegionCompanion` in another region): the
+site bucket replicates every object version and delete marker to a replica bucket in the
+companion stack `<StackId>Failover`, and the default behaviour's target is an origin group
+(site bucket first, replica second). CloudFront asks the replica when the site bucket answers
+FAILOVER_STATUS_CODES or cannot be reached (connection or response timeout). Not on 403/404:
+those are S3's answer for a missing file, which the replica would only repeat (at a second
+request's latency and price) or, while replication lags behind a deploy that removed the file,
+contradict. Origin groups serve only GET/HEAD/OPTIONS, so `add_dynamic_path` (every method)
+never gets one, and `add_bucket_prefix` paths read their own bucket without failover.
 """
 
 from __future__ import annotations
@@ -30,6 +43,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
+import constructs
+import jsii
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -40,8 +55,19 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from house.compliance import acknowledge, acknowledge_bucket_deployment
-from house.defaults import log_group, origin_key, secure_bucket, uses_aws_managed_key
+from house.companion import RegionCompanion
+from house.compliance import (
+    acknowledge,
+    acknowledge_bucket_deployment,
+    acknowledge_wildcard_resources,
+)
+from house.defaults import (
+    access_log_bucket,
+    log_group,
+    origin_key,
+    secure_bucket,
+    uses_aws_managed_key,
+)
 from house.edge import (
     VIEWER_SECURITY_POLICY,
     CloudFrontEdge,
@@ -66,6 +92,11 @@ DEFAULT_CSP = (
     "form-action 'self'; frame-ancestors 'none'; upgrade-insecure-requests"
 )
 HSTS_MAX_AGE = cdk.Duration.days(730)
+# What makes CloudFront ask the replica instead (besides no connection or answer in time): the
+# answers of a bucket or region that is failing, not S3's 403 for a missing file.
+FAILOVER_STATUS_CODES = (500, 502, 503, 504)
+REPLICATION_RULE_ID = "failover-replica"
+
 # No camera, microphone, location or payment APIs for the page or anything it embeds.
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=()"
 
@@ -96,6 +127,34 @@ class CustomDomain:
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
     hosted_zone_name: str | None = None
+
+
+@jsii.implements(constructs.IValidation)
+class _AcknowledgeReplicationWildcards:
+    """Acknowledges the replication role's `<bucket ARN>/*` resources when the tree is
+    validated: after CDK has turned the replica's ARN into a cross-region reference (which
+    changes how cdk-nag names the resource) and before the template and its metadata are
+    written. Finds nothing to complain about itself."""
+
+    def __init__(self, role: iam.Role) -> None:
+        self._role = role
+
+    def validate(self) -> list[str]:
+        acknowledge_wildcard_resources(
+            self._role,
+            {
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+                "s3:ReplicateObject",
+                "s3:ReplicateDelete",
+                "s3:ReplicateTags",
+            },
+            "S3 replication reads each object version of the site bucket and writes it, and "
+            "each delete marker, to the same key of the failover replica: the objects of "
+            "exactly these two buckets (<bucket ARN>/*).",
+        )
+        return []
 
 
 class StaticSite(Construct):
@@ -140,10 +199,16 @@ class StaticSite(Construct):
         `extra_content`: more files deployed with `content`, e.g. a configuration file with
             deploy-time values (`s3deploy.Source.json_data("config.json", {...})`). Default: (),
             none.
+        `failover`: a companion in another region (`StageSettings.failover_companion`) that
+            gets a replica of the site bucket (same encryption rule as the bucket: the
+            companion's own origin key where the stage keeps data; versioned, access-logged in
+            the companion's log bucket) which the site bucket replicates to, and the default
+            behaviour fails over to (module docstring). A companion in this stack's own region
+            is a ValueError (the replica would fail with the bucket). Default: None, one origin.
 
     Attributes: bucket, distribution, origin_access_control, headers_policy, router, web_acl (None
     without `waf`), certificate (None without `domain`), deployment (None without `content`),
-    url.
+    url, replica and replication_role (None without `failover`).
     """
 
     web_acl: wafv2.CfnWebACL | None
@@ -171,8 +236,14 @@ class StaticSite(Construct):
         edge: CloudFrontEdge | None = None,
         error_pages: bool = True,
         extra_content: Sequence[s3deploy.ISource] = (),
+        failover: RegionCompanion | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.replica: s3.Bucket | None = None
+        self.replication_role: iam.Role | None = None
+        replication: dict = {}
+        if failover is not None:
+            replication = self._replica(failover, removal_policy)
         self.bucket = secure_bucket(
             self,
             "Bucket",
@@ -181,6 +252,7 @@ class StaticSite(Construct):
             access_logs_prefix=f"s3/{id}/",
             encryption_key=origin_key(self, removal_policy=removal_policy),
             cloudfront_origin=True,
+            **replication,
         )
         self.origin_access_control = cloudfront.S3OriginAccessControl(
             self,
@@ -228,15 +300,28 @@ class StaticSite(Construct):
                 else None,
             )
 
+        origin: cloudfront.IOrigin = origins.S3BucketOrigin.with_origin_access_control(
+            self.bucket, origin_access_control=self.origin_access_control
+        )
+        if self.replica is not None:
+            origin = origins.OriginGroup(
+                primary_origin=origin,
+                # Not with_origin_access_control: that would write this distribution's ARN into
+                # the replica's policy, in the companion that deploys first (a cycle). The
+                # replica's own policy admits CloudFront instead (_replica).
+                fallback_origin=origins.S3BucketOrigin.with_bucket_defaults(
+                    self.replica,
+                    origin_access_control_id=self.origin_access_control.origin_access_control_id,
+                ),
+                fallback_status_codes=list(FAILOVER_STATUS_CODES),
+            )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
             comment=comment,
             default_root_object=index_document,
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(
-                    self.bucket, origin_access_control=self.origin_access_control
-                ),
+                origin=origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=self.headers_policy,
@@ -308,6 +393,12 @@ class StaticSite(Construct):
                 ),
             )
             self._acknowledge_content_upload()
+        if self.replication_role is not None:
+            self._grant_replication()
+            if self.deployment is not None:
+                # S3 replicates an object once, when it is written: the upload waits for the
+                # role's policy, or its first objects would stay FAILED, never in the replica.
+                self.deployment.node.add_dependency(self.replication_role)
 
     # -- more paths on the same distribution ----------------------------------------------------
 
@@ -370,6 +461,132 @@ class StaticSite(Construct):
         )
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _replica(self, failover: RegionCompanion, removal_policy: cdk.RemovalPolicy) -> dict:
+        """The replica bucket in `failover`'s companion and the replication role; returns what
+        the site bucket is created with to replicate to it."""
+        if not failover.separate:
+            raise ValueError(
+                f"StaticSite {self.node.id!r}: the failover region {failover.region} is the "
+                "stack's own region; a replica there would fail with the site bucket"
+            )
+        scope = failover.scope_for(self, "The site bucket's failover replica")
+        companion = cdk.Stack.of(scope)
+        logs = companion.node.try_find_child("AccessLogs") or access_log_bucket(
+            companion, "AccessLogs", removal_policy=removal_policy
+        )
+        key = origin_key(scope, removal_policy=removal_policy)
+        self.replica = secure_bucket(
+            scope,
+            "Replica",
+            removal_policy=removal_policy,
+            access_logs=logs,  # type: ignore[arg-type]
+            access_logs_prefix=f"s3/{self.node.id}Replica/",
+            encryption_key=key,
+            cloudfront_origin=True,
+        )
+        # Every distribution of the account, not this one: naming it would be a cycle (this
+        # companion deploys before the distribution's stack). What is served from the replica
+        # is only what the site bucket holds, which this distribution serves anyway.
+        every_distribution = (
+            f"arn:{cdk.Aws.PARTITION}:cloudfront::{cdk.Aws.ACCOUNT_ID}:distribution/*"
+        )
+        self.replica.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudFrontReadsThroughOac",
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[self.replica.arn_for_objects("*")],
+                conditions={
+                    "ArnLike": {"AWS:SourceArn": every_distribution},
+                    "StringEquals": {"AWS:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                },
+            )
+        )
+        if key is not None:
+            self._admit_to_key(key)
+        self.replication_role = iam.Role(
+            self,
+            "ReplicationRole",
+            assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+            description="S3 replicates the site bucket to its failover replica",
+        )
+        return dict(
+            replication_role=self.replication_role,
+            replication_rules=[
+                s3.ReplicationRule(
+                    destination=self.replica,
+                    id=REPLICATION_RULE_ID,
+                    # One rule; S3 refuses a rule with a Filter (needed for delete markers)
+                    # without a priority.
+                    priority=1,
+                    # The content upload prunes removed files: their delete markers must
+                    # reach the replica too, or it would go on serving them.
+                    delete_marker_replication=True,
+                    sse_kms_encrypted_objects=True if key is not None else None,
+                    kms_key=key,
+                )
+            ],
+        )
+
+    def _grant_replication(self) -> None:
+        """The replication role's policy: what S3 needs to replicate this bucket to the replica
+        (S3 user guide, "Setting up permissions for live replication" and "Replicating
+        encrypted objects"), on those two buckets and keys only."""
+        role, source, replica = self.replication_role, self.bucket, self.replica
+        assert role is not None and replica is not None
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                resources=[source.bucket_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                ],
+                resources=[source.arn_for_objects("*")],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                resources=[replica.arn_for_objects("*")],
+            )
+        )
+        # Through S3 only, for these buckets only. Both buckets use an S3 Bucket Key, so the
+        # encryption context S3 sends is the bucket's ARN (an object's before bucket keys).
+        for actions, key, bucket in (
+            (["kms:Decrypt"], source.encryption_key, source),
+            # GenerateDataKey: the replica's bucket key is made under the role.
+            (["kms:Encrypt", "kms:GenerateDataKey"], replica.encryption_key, replica),
+        ):
+            if key is None:
+                continue
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=actions,
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": f"s3.{cdk.Stack.of(bucket).region}."
+                            f"{cdk.Aws.URL_SUFFIX}"
+                        },
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:s3:arn": [
+                                bucket.bucket_arn,
+                                bucket.arn_for_objects("*"),
+                            ]
+                        },
+                    },
+                )
+            )
+        # The replica's ARN reaches this stack (as Fn::GetStackOutput) only once the app is
+        # being synthesized: the acknowledgment names the resources as they are then.
+        role.node.add_validation(_AcknowledgeReplicationWildcards(role))
 
     def _admit_to_key(self, key: kms.IKey) -> None:
         """CloudFront decrypts what it reads through origin access control only where the KEY

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from blueprints.employee_directory.stack import SETTINGS
 from house.settings import StageSettings, parse_settings
+from tests.support.site_failover import assert_failover_setting_rules
 
 WHERE = "blueprints.employee-directory.dev"
 ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "corp.io"}
@@ -16,6 +17,10 @@ DOMAINS = {
     "classic_domain_name": "people-classic.corp.io",
     **ZONE,
 }
+
+
+# Prod's failover rule's named opt-out, so a test of another prod rule meets only that rule.
+ONE_ORIGIN = {"allow_single_origin": True}
 
 
 def parse(stage: StageSettings | None = None, **raw):
@@ -125,17 +130,25 @@ def test_prod_without_domains_names_each_setting_and_its_opt_out():
     assert message.startswith(f"setting '{WHERE}.domain_names' is ()"), message
     assert "set allow_tls_below_1_2 true to accept" in message and "TLS 1.0 and 1.1" in message
     with pytest.raises(ValueError) as err:
-        parse(prod, domain_names=["people.corp.io"], **ZONE)
+        parse(prod, domain_names=["people.corp.io"], **ZONE, **ONE_ORIGIN)
     message = str(err.value)
     assert message.startswith(f"setting '{WHERE}.classic_domain_name' is None"), message
     assert "set allow_plain_http true to accept plain HTTP, with no TLS at all" in message
-    opted_out = parse(prod, allow_tls_below_1_2=True, allow_plain_http=True)
+    opted_out = parse(prod, allow_tls_below_1_2=True, allow_plain_http=True, **ONE_ORIGIN)
     assert opted_out.domain_names == () and opted_out.classic_domain_name is None
-    assert parse(prod, **DOMAINS).classic_domain_name == "people-classic.corp.io"
+    assert parse(prod, **DOMAINS, **ONE_ORIGIN).classic_domain_name == "people-classic.corp.io"
     assert parse(stage("dev")).domain_names == ()
 
 
 def test_a_stack_left_out_needs_no_domain_in_prod():
     prod = stage("prod")
-    assert parse(prod, classic=False, **{**DOMAINS, "classic_domain_name": None}).serverless
+    only_serverless = {**DOMAINS, "classic_domain_name": None, **ONE_ORIGIN}
+    assert parse(prod, classic=False, **only_serverless).serverless
+    # Without the CloudFront site there is nothing to fail over either.
     assert parse(prod, serverless=False, **{**DOMAINS, "domain_names": []}).classic
+    with pytest.raises(ValueError, match=r"failover_region' is 'us-west-2'.*do not build"):
+        parse(prod, serverless=False, failover_region="us-west-2", **DOMAINS)
+
+
+def test_prod_fails_the_site_over_to_another_region_or_says_it_will_not():
+    assert_failover_setting_rules(SETTINGS, WHERE, **DOMAINS)

@@ -17,6 +17,7 @@ from tests.employee_directory.contract_checks import operation
 from tests.support.iam_statements import as_list
 from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
 from tests.support.photos import assert_thumbnails_start_from_eventbridge
+from tests.support.site_failover import assert_site_failover
 from tests.support.template import (
     TLS_1_2_OR_NEWER,
     alias_records,
@@ -345,7 +346,7 @@ def test_the_site_is_served_on_its_domain_with_tls_1_2(serverless, settings, ass
     assert_site_domain(serverless, settings, stage=assembly.stage_settings.name)
 
 
-def test_prod_encrypts_the_site_bucket_with_the_stacks_key(serverless, assembly):
+def test_prod_encrypts_the_site_bucket_with_the_stacks_key(serverless, assembly, settings):
     """CT.S3.PR.10 in prod: CloudFront reads an SSE-KMS site bucket whose key it may decrypt
     with, and only the site upload may use the key besides; dev stays on SSE-S3. The log bucket
     stays SSE-S3 in every stage (S3 server access logs are delivered to SSE-S3 buckets only)."""
@@ -360,11 +361,27 @@ def test_prod_encrypts_the_site_bucket_with_the_stacks_key(serverless, assembly)
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     users = roles_using_origin_key(serverless)
     if keep:
+        if settings.failover_region:  # S3 replication reads the site for its failover replica
+            path = f"{SERVERLESS_STACK_ID}/Site/ReplicationRole"
+            assert users.pop(path) == {"kms:Decrypt"}
         ((upload, actions),) = users.items()
         assert "CDKBucketDeployment" in upload
         assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= actions
     else:
         assert users == {}
+
+
+def test_the_site_fails_over_to_its_replica_with_a_failover_region(assembly, settings):
+    """Prod (failover_region): the site bucket's replica in EmployeeDirectoryServerlessFailover
+    serves the page when the bucket fails; /api/* (every method) keeps its one origin; dev
+    (none): one origin, no companion."""
+    assembly.require(SERVERLESS_STACK_ID)
+    assert_site_failover(
+        assembly,
+        SERVERLESS_STACK_ID,
+        failover_region=settings.failover_region,
+        keep_data=keeps_data(assembly.stage_settings.removal_policy),
+    )
 
 
 # -- both: one data model, durable where the stage keeps data ------------------------------------

@@ -161,3 +161,24 @@ def test_in_us_east_1_there_is_no_companion(synth):
     assert EDGE not in prod.stacks
     acl_id, _ = only(prod.template(STACK), "AWS::WAFv2::WebACL")
     assert distribution(prod.template(STACK))["WebACLId"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+
+
+def test_a_site_refuses_a_failover_region_that_is_its_own():
+    """The settings refuse it (test_settings.py); the construct does too, for any other caller:
+    a replica in the site bucket's own region fails with it."""
+    import aws_cdk as cdk
+
+    from house.companion import RegionCompanion
+    from patterns.web.static_site import StaticSite
+
+    stack = cdk.Stack(cdk.App(), "Site", env=cdk.Environment(region="us-east-1"))
+    same = RegionCompanion(stack, region="us-east-1", suffix="Failover", description="x")
+    with pytest.raises(ValueError, match="failover region us-east-1 is the stack's own region"):
+        StaticSite(
+            stack,
+            "Site",
+            access_logs=cdk.aws_s3.Bucket(stack, "Logs"),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            log_retention_days=14,
+            failover=same,
+        )

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from blueprints.my_blog.settings import MyBlogSettings
 from house.settings import StageSettings, parse_settings
+from tests.support.site_failover import assert_failover_setting_rules
 
 WHERE = "blueprints.my-blog.dev"
 
@@ -130,25 +131,37 @@ def test_replicas_need_the_stage_region():
 def test_waf_and_a_created_certificate_are_allowed_in_any_region():
     """They go to the us-east-1 companion stack (tests/my_blog/test_regions.py)."""
     for region in ("eu-west-1", "eu-central-1", "ap-southeast-2", "us-east-1"):
-        parse(stage("prod", region), waf=True, domain_names=["blog.example.com"])
+        parse(stage("prod", region), waf=True, domain_names=["blog.example.com"], **ONE_ORIGIN)
     # The table's own region in the replica list is dropped by the stack, not refused here.
-    parse(stage("prod", "eu-west-1"), replica_regions=["eu-west-1", "us-east-1"], **DOMAIN)
+    parse(
+        stage("prod", "eu-west-1"),
+        replica_regions=["eu-west-1", "us-east-1"],
+        **DOMAIN,
+        **ONE_ORIGIN,
+    )
 
 
 # What prod needs to serve TLS 1.2+ (the prod-without-a-domain test below).
 DOMAIN = {"domain_names": ["blog.example.com"]}
+# Prod's failover rule's named opt-out, so a test of another prod rule meets only that rule.
+ONE_ORIGIN = {"allow_single_origin": True}
+
+
+def test_prod_fails_the_site_over_to_another_region_or_says_it_will_not():
+    assert_failover_setting_rules(MyBlogSettings, WHERE, **DOMAIN)
 
 
 def test_prod_without_a_domain_names_the_setting_and_the_opt_out():
     """Issue 12 item 1: prod serves TLS 1.2+ with a certificate of yours, or says by name that
     it accepts TLS 1.0/1.1 on the *.cloudfront.net certificate; dev may go without."""
     with pytest.raises(ValueError) as err:
-        parse(stage("prod", "us-east-1"))
+        parse(stage("prod", "us-east-1"), **ONE_ORIGIN)
     message = str(err.value)
     assert message.startswith(f"setting '{WHERE}.domain_names' is ()"), message
     assert "set allow_tls_below_1_2 true to accept" in message and "TLS 1.0 and 1.1" in message
-    assert parse(stage("prod", "us-east-1"), allow_tls_below_1_2=True).domain_names == ()
-    assert parse(stage("prod", "us-east-1"), **DOMAIN).domain_names == ("blog.example.com",)
+    prod = stage("prod", "us-east-1")
+    assert parse(prod, allow_tls_below_1_2=True, **ONE_ORIGIN).domain_names == ()
+    assert parse(prod, **DOMAIN, **ONE_ORIGIN).domain_names == ("blog.example.com",)
     assert parse(stage("dev", "us-east-1")).domain_names == ()
 
 
@@ -162,12 +175,13 @@ def test_a_brought_certificate_must_be_in_us_east_1():
 
 def test_three_dax_nodes_need_three_azs():
     with pytest.raises(ValueError, match="dax_nodes.*availability_zones"):
-        parse(stage("prod", "us-east-1"), dax=True, dax_nodes=3, **DOMAIN)
+        parse(stage("prod", "us-east-1"), dax=True, dax_nodes=3, **DOMAIN, **ONE_ORIGIN)
     parse(
         stage("prod", "us-east-1", availability_zones=("us-east-1a", "us-east-1b", "us-east-1c")),
         dax=True,
         dax_nodes=3,
         **DOMAIN,
+        **ONE_ORIGIN,
     )
 
 
@@ -177,6 +191,6 @@ def test_a_stage_that_keeps_data_must_lock_the_origin():
     keeping = stage("prod", "us-east-1", keep_data=True)
     # (Without a domain prod first asks for one: the named opt-out isolates the lock's rule.)
     with pytest.raises(ValueError, match=r"lock_origin.*stages\.prod keeps data"):
-        parse(keeping, allow_tls_below_1_2=True)
-    assert parse(keeping, allow_tls_below_1_2=True, lock_origin=True).lock_origin
+        parse(keeping, allow_tls_below_1_2=True, **ONE_ORIGIN)
+    assert parse(keeping, allow_tls_below_1_2=True, lock_origin=True, **ONE_ORIGIN).lock_origin
     assert not parse(stage("dev")).lock_origin  # a disposable stage may go without

@@ -5,7 +5,7 @@ changes a value here changes this file (and the snapshots), nothing else."""
 from __future__ import annotations
 
 from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, is_placeholder
-from tests.support.synth import shipped_settings
+from tests.support.synth import shipped_settings, shipped_stage
 
 
 def test_dev_is_the_cheap_profile():
@@ -52,3 +52,14 @@ def test_prod_ships_placeholder_domain_settings_the_preflight_refuses_until_they
     assert prod.certificate_arn is None, "the stack creates and validates the certificate"
     assert not prod.allow_tls_below_1_2
     assert shipped_settings("my-blog", "dev").domain_names == ()
+
+
+def test_prod_fails_the_site_over_to_us_west_2_and_dev_stays_in_one_region():
+    """Prod's site bucket has a replica in us-west-2 (the <StackId>Failover companion), which
+    CloudFront serves from when the bucket fails: a region of its own, far from prod's
+    us-east-1, in the same country. Dev has one origin: no second region or stack to pay for."""
+    prod = shipped_settings("my-blog", "prod")
+    assert shipped_stage("prod").region == "us-east-1"
+    assert prod.failover_region == "us-west-2" and not prod.allow_single_origin
+    dev = shipped_settings("my-blog", "dev")
+    assert dev.failover_region is None and not dev.allow_single_origin

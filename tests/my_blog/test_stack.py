@@ -15,6 +15,7 @@ from tests.my_blog.conftest import SENDER
 from tests.support.iam_statements import all_statements, as_list, statements_of
 from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
 from tests.support.photos import assert_thumbnails_start_from_eventbridge
+from tests.support.site_failover import assert_site_failover
 from tests.support.snapshots import assert_blueprint_matches_snapshots
 from tests.support.template import only, resources
 
@@ -66,17 +67,39 @@ def origin(t: dict, origin_id: str) -> dict:
 # -- static site ---------------------------------------------------------------------------------
 
 
-def test_s3_origins_use_origin_access_control_not_an_identity(t):
+def test_s3_origins_use_origin_access_control_not_an_identity(t, settings):
     assert not resources(t, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
     oac_id, oac = only(t, "AWS::CloudFront::OriginAccessControl")
     config = oac["Properties"]["OriginAccessControlConfig"]
     assert config["OriginAccessControlOriginType"] == "s3"
     assert config["SigningBehavior"] == "always" and config["SigningProtocol"] == "sigv4"
     s3_origins = [o for o in distribution(t)["Origins"] if "S3OriginConfig" in o]
-    assert len(s3_origins) == 2  # the site bucket and the media bucket
+    # The site bucket, its failover replica (with failover_region) and the media bucket.
+    assert len(s3_origins) == (3 if settings.failover_region else 2)
     for o in s3_origins:
         assert o["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
         assert o["S3OriginConfig"]["OriginAccessIdentity"] == ""
+
+
+def test_the_site_fails_over_to_its_replica_with_a_failover_region(assembly, settings):
+    """Prod (failover_region): the site bucket's replica in MyBlogFailover serves the site when
+    the bucket fails; dev (none): one origin, no companion."""
+    assert_site_failover(
+        assembly,
+        STACK,
+        failover_region=settings.failover_region,
+        keep_data=assembly.stage_settings.keep_data,
+    )
+
+
+def test_media_paths_do_not_fail_over(t):
+    """The thumbnails are linked only from posts that the API reads in this region: their
+    behaviour reads the media bucket alone (docs/my-blog.md)."""
+    config = distribution(t)
+    groups = {g["Id"] for g in config.get("OriginGroups", {}).get("Items", [])}
+    (media,) = [b for b in config["CacheBehaviors"] if b["PathPattern"].startswith("/thumb")]
+    assert media["TargetOriginId"] not in groups
+    assert "Media" in json.dumps(origin(t, media["TargetOriginId"])["DomainName"])
 
 
 def flat(value) -> str:
@@ -838,4 +861,10 @@ def test_only_the_writers_and_readers_of_the_buckets_may_use_their_key(t, assemb
     assert users == {
         "MyBlog/Api/HandlerRole": {"kms:GenerateDataKey"},
         "MyBlog/Thumbnails/FunctionRole": {"kms:Decrypt", "kms:GenerateDataKey"},
+        # S3 replication reads the site's objects to copy them to the failover replica.
+        **(
+            {"MyBlog/Site/ReplicationRole": {"kms:Decrypt"}}
+            if assembly.settings(INSTANCE).failover_region
+            else {}
+        ),
     }

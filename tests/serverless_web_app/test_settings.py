@@ -6,6 +6,7 @@ import pytest
 
 from blueprints.serverless_web_app.settings import ServerlessWebAppSettings
 from house.settings import StageSettings, parse_settings
+from tests.support.site_failover import assert_failover_setting_rules
 
 WHERE = "blueprints.serverless-web-app.dev"
 PROD = StageSettings(name="prod", project="p", team="t")
@@ -14,6 +15,32 @@ DOMAIN = {
     "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
     "hosted_zone_name": "corp.io",
 }
+
+
+ONE_ORIGIN = {"allow_single_origin": True}
+
+
+def test_prod_fails_the_cloudfront_site_over_to_another_region_or_says_it_will_not():
+    assert_failover_setting_rules(ServerlessWebAppSettings, WHERE, **DOMAIN)
+
+
+def test_amplify_hosting_has_no_origin_failover_to_set():
+    """Amplify Hosting serves the page from its own distribution and storage: prod needs no
+    failover_region there."""
+    prod = StageSettings(name="prod", project="p", team="t", region="us-east-1")
+    amplify = parse_settings(
+        ServerlessWebAppSettings, {"hosting": "amplify", **DOMAIN}, WHERE, stage=prod
+    )
+    assert amplify.failover_region is None and not amplify.allow_single_origin
+    with pytest.raises(ValueError) as error:
+        parse_settings(
+            ServerlessWebAppSettings,
+            {"hosting": "amplify", "failover_region": "us-west-2", **DOMAIN},
+            WHERE,
+            stage=prod,
+        )
+    assert str(error.value).startswith(f"setting '{WHERE}.failover_region' is 'us-west-2'")
+    assert "which these settings do not build" in str(error.value)
 
 
 def problem(**raw) -> str:
@@ -84,10 +111,11 @@ def test_prod_without_a_domain_names_the_setting_and_the_opt_out(hosting):
     assert message.startswith(f"setting '{WHERE}.domain_names' is ()"), message
     assert "set allow_tls_below_1_2 true to accept" in message
     assert ("amplifyapp.com" if hosting == "amplify" else "TLS 1.0 and 1.1") in message
-    opted_out = {"hosting": hosting, "allow_tls_below_1_2": True}
+    # (allow_single_origin: prod's failover rule's opt-out, so only the domain rule is met.)
+    opted_out = {"hosting": hosting, "allow_tls_below_1_2": True, **ONE_ORIGIN}
     assert parse_settings(ServerlessWebAppSettings, opted_out, WHERE, stage=PROD).domain_names == ()
     with_domain = parse_settings(
-        ServerlessWebAppSettings, {"hosting": hosting, **DOMAIN}, WHERE, stage=PROD
+        ServerlessWebAppSettings, {"hosting": hosting, **DOMAIN, **ONE_ORIGIN}, WHERE, stage=PROD
     )
     assert with_domain.site_domain().names == ("rides.corp.io",)
 

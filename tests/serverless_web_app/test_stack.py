@@ -11,6 +11,7 @@ from blueprints.serverless_web_app.requests_api import DATA_ACTIONS, TTL_ATTRIBU
 from tests.serverless_web_app.conftest import Built
 from tests.support.iam_statements import statements_of
 from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
+from tests.support.site_failover import assert_site_failover
 from tests.support.template import assert_site_domain
 
 # CloudFront's managed policies (fixed ids in every account).
@@ -290,6 +291,8 @@ def test_prod_encrypts_the_cloudfront_site_bucket_with_the_stacks_key(built):
         assert_cloudfront_origins_encrypted(t, keeps_data(built), "Site/Bucket/Resource")
         users = roles_using_origin_key(t)
         if keeps_data(built):  # the site upload alone writes the bucket; CloudFront only reads
+            if built.settings.failover_region:  # and S3 replication reads it for the replica
+                assert users.pop(f"{built.stack_id}/Site/ReplicationRole") == {"kms:Decrypt"}
             ((upload, actions),) = users.items()
             assert "CDKBucketDeployment" in upload
             assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= actions
@@ -297,3 +300,17 @@ def test_prod_encrypts_the_cloudfront_site_bucket_with_the_stacks_key(built):
             assert users == {}
     elif built.settings.amplify_repository is None:  # manual deployments: a staging bucket
         assert_cloudfront_origins_encrypted(t, False, "Site/Staging/Resource")
+
+
+def test_the_cloudfront_site_fails_over_to_its_replica_with_a_failover_region(built):
+    """hosting=cloudfront with failover_region (prod): the site bucket's replica in
+    <StackId>Failover serves the page when the bucket fails; without (dev): one origin."""
+    if built.settings.hosting != "cloudfront":
+        assert f"{built.stack_id}Failover" not in built.assembly.stacks
+        return
+    assert_site_failover(
+        built.assembly,
+        built.stack_id,
+        failover_region=built.settings.failover_region,
+        keep_data=keeps_data(built),
+    )
