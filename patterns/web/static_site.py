@@ -63,6 +63,7 @@ from house.compliance import (
 )
 from house.defaults import (
     access_log_bucket,
+    admit_cloudfront_to_origin_key,
     log_group,
     origin_key,
     secure_bucket,
@@ -593,19 +594,7 @@ class StaticSite(Construct):
         policy lets it (IAM cannot grant a service principal). The statement is the one CDK's
         `S3BucketOrigin.with_origin_access_control` writes for the default origin, so a key
         shared by both origins holds it once."""
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
-                actions=["kms:Decrypt"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "AWS:SourceArn": f"arn:{cdk.Aws.PARTITION}:cloudfront::"
-                        f"{cdk.Aws.ACCOUNT_ID}:distribution/*"
-                    }
-                },
-            )
-        )
+        admit_cloudfront_to_origin_key(key)
         self._acknowledge_key_policy(key)
 
     def _acknowledge_key_policy(self, key: kms.IKey) -> None:
