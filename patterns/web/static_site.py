@@ -215,6 +215,8 @@ class StaticSite(Construct):
     web_acl: wafv2.CfnWebACL | None
     certificate: acm.ICertificate | None
     deployment: s3deploy.BucketDeployment | None
+    replica: s3.Bucket | None
+    replication_role: iam.Role | None
 
     def __init__(
         self,
@@ -240,8 +242,8 @@ class StaticSite(Construct):
         failover: RegionCompanion | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.replica: s3.Bucket | None = None
-        self.replication_role: iam.Role | None = None
+        self.replica = None
+        self.replication_role = None
         replication: dict = {}
         if failover is not None:
             replication = self._replica(failover, removal_policy)

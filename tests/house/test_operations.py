@@ -259,7 +259,8 @@ def test_the_pictures_leave_out_the_construct_ids_these_mechanisms_use():
 
 
 def test_every_dead_letter_queue_of_every_stack_has_exactly_one_alarm(every_assembly):
-    """One message, one page: a dashboard (patterns/observability) graphs the queues the house
+    """One message, one page (counting alarms that notify a topic; a scaling alarm on a queue's
+    depth acts instead): a dashboard (patterns/observability) graphs the queues the house
     already alarms on, it does not alarm on them a second time."""
     for stack_id in every_assembly.stacks:
         template = every_assembly.template(stack_id)
@@ -268,6 +269,12 @@ def test_every_dead_letter_queue_of_every_stack_has_exactly_one_alarm(every_asse
             props = alarm["Properties"]
             if props.get("MetricName") != "ApproximateNumberOfMessagesVisible":
                 continue
+            topics = resources(template, "AWS::SNS::Topic")
+            if not any(
+                isinstance(action, dict) and action.get("Ref") in topics
+                for action in props.get("AlarmActions", [])
+            ):
+                continue  # a scaling alarm on a work queue's depth acts, it does not page
             alarms_per_queue.setdefault(queue_of(template, alarm), []).append(logical_id)
         twice = {queue: ids for queue, ids in alarms_per_queue.items() if len(ids) > 1}
         assert not twice, f"{stack_id}: queues watched by more than one alarm: {twice}"
