@@ -71,6 +71,9 @@ LAMBDA_RESERVED = frozenset(
     }
 )
 
+# A default read in a function's own code that no function deploying that code sets.
+NOBODY_SETS_IT = "no template of a function with this code sets it"
+
 
 @dataclasses.dataclass(frozen=True)
 class Read:
@@ -343,6 +346,9 @@ def contract_problems(functions: list[DeployedFunction]) -> list[str]:
     # layer code (handler_kit's origin lock) reads options that only some functions turn on
     # (and in a starter kit, maybe none of its own: there only a function's own reads count).
     set_anywhere = {name for function in functions for name in function.variables}
+    set_for_code: dict[Path, set[str]] = {}
+    for function in functions:
+        set_for_code.setdefault(function.folders[0], set()).update(function.variables)
     for key, deployments in sorted(by_key.items()):
         for function in deployments:
             reads, unreadable = environment_reads(function.folders, function.module)
@@ -363,13 +369,19 @@ def contract_problems(functions: list[DeployedFunction]) -> list[str]:
                     )
         last = deployments[-1]
         reads, _ = environment_reads(last.folders, last.module)
+        set_for_it = set_for_code[last.folders[0]]
         for read in reads:
-            if (
-                not read.required
-                and read.name not in LAMBDA_RESERVED
-                and read.name not in set_anywhere
-                and (not starter_kit() or (last.folders[0] / read.where.split(":")[0]).exists())
-            ):
+            if read.required or read.name in LAMBDA_RESERVED:
+                continue
+            own_code = (last.folders[0] / read.where.split(":")[0]).exists()
+            if own_code and read.name not in set_for_it:
+                # Its own code (the folder it deploys, which functions sharing that code share
+                # too): one of their templates must set it; a function with other code setting
+                # the same name says nothing about this one.
+                problems.append(
+                    f"{key}: {read.where} reads {read.name} (with a default), {NOBODY_SETS_IT}"
+                )
+            elif not own_code and read.name not in set_anywhere and not starter_kit():
                 problems.append(
                     f"{key}: {read.where} reads {read.name} (with a default), "
                     "no template of any function sets it"
@@ -493,7 +505,8 @@ def test_a_variable_with_a_default_renamed_in_the_code_is_reported(every_stage_f
             in problems
         )
     assert any(
-        "reads CACHE_TTL_SECONDS (with a default), no template of any function sets it" in p
+        "reads CACHE_TTL_SECONDS (with a default), no template of a function with this code sets it"
+        in p
         for p in problems
     )
 
@@ -519,8 +532,8 @@ def test_handler_kit_reads_are_found_required_unless_given_a_default(tmp_path):
     function = DeployedFunction("S/F [dev]", "S/F", [tmp_path], "handler", {"STRICT": "true"})
     assert contract_problems([function]) == [
         "S/F [dev]: handler.py:4 needs TABLE, the template does not set it",
-        "S/F: handler.py:5 reads LIMIT (with a default), no template of any function sets it",
-        "S/F: handler.py:6 reads MODE (with a default), no template of any function sets it",
+        "S/F: handler.py:5 reads LIMIT (with a default), " + NOBODY_SETS_IT,
+        "S/F: handler.py:6 reads MODE (with a default), " + NOBODY_SETS_IT,
     ]
 
 

@@ -57,6 +57,11 @@ TTL_ATTRIBUTE = "expiresAt"
 DATA_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
 
 
+# A rider's list of requests: this many per page unless ?limit= asks for up to MAX_PAGE_SIZE.
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 50
+
+
 class RideRequestsApi(Construct):
     """Attributes: table, handler, api, authorizer, methods (verb, path) -> Method, invoke
     (InvokeRole: what API Gateway may invoke), origin, base_url (the execute-api URL of /api),
@@ -108,6 +113,8 @@ class RideRequestsApi(Construct):
                 "TABLE_NAME": self.table.table_name,
                 "RETENTION_DAYS": str(settings.request_retention_days),
                 "MAX_DAYS_AHEAD": str(settings.max_days_ahead),
+                "PAGE_SIZE": str(PAGE_SIZE),
+                "MAX_PAGE_SIZE": str(MAX_PAGE_SIZE),
                 "ALLOWED_ORIGINS": cors_origin or "",
             },
             invoked_synchronously_by="API Gateway",
