@@ -33,6 +33,7 @@ from house.compliance import (
     own_logs_only,
 )
 from house.defaults import log_group
+from house.names import CLOUDFRONT_OAC_NAME_MAX, physical_name
 
 US_EAST_1 = "us-east-1"
 # The viewer TLS floor of every distribution with a certificate of yours: TLS 1.2 with forward-
@@ -360,3 +361,18 @@ def cloudfront_origin_facing_prefix_list(
     ):
         acknowledge(handler, rule, f"CDK's AwsCustomResource function {reason}.")
     return lookup.get_response_field("PrefixLists.0.PrefixListId")
+
+
+def origin_access_control(
+    scope: Construct, id: str, *, description: str
+) -> cloudfront.S3OriginAccessControl:
+    """An origin access control for private S3 origins: CloudFront signs every request
+    (SigV4, always), so a bucket policy can admit CloudFront alone; its name carries the stack's
+    (names of origin access controls are unique per account)."""
+    return cloudfront.S3OriginAccessControl(
+        scope,
+        id,
+        signing=cloudfront.Signing.SIGV4_ALWAYS,
+        origin_access_control_name=physical_name(scope, id, max_length=CLOUDFRONT_OAC_NAME_MAX),
+        description=description,
+    )

@@ -40,10 +40,10 @@ from house.edge import (
     cloudfront_web_acl,
     domain_certificate,
     hosted_zone,
+    origin_access_control,
     viewer_certificate,
 )
 from house.names import (
-    CLOUDFRONT_OAC_NAME_MAX,
     CLOUDFRONT_VPC_ORIGIN_NAME_MAX,
     physical_name,
 )
@@ -358,14 +358,8 @@ class UpdateOffloadStack(cdk.Stack):
         """The UpdateServer's update mirror (imported by export name), read through origin
         access control: CloudFront signs every request, and the mirror's bucket policy admits
         only CloudFront of this account, for the served prefix only."""
-        self.mirror_access = cloudfront.S3OriginAccessControl(
-            self,
-            "MirrorAccess",
-            signing=cloudfront.Signing.SIGV4_ALWAYS,
-            origin_access_control_name=physical_name(
-                self, "MirrorAccess", max_length=CLOUDFRONT_OAC_NAME_MAX
-            ),
-            description="CloudFront signs every request to the update mirror",
+        self.mirror_access = origin_access_control(
+            self, "MirrorAccess", description="CloudFront signs every request to the update mirror"
         )
         mirror = s3.Bucket.from_bucket_attributes(
             self,

@@ -75,12 +75,12 @@ from house.edge import (
     cloudfront_alias_records,
     cloudfront_web_acl,
     hosted_zone,
+    origin_access_control,
     require_cloudfront_web_acl_arn,
     viewer_certificate,
 )
 from house.names import (
     CLOUDFRONT_FUNCTION_NAME_MAX,
-    CLOUDFRONT_OAC_NAME_MAX,
     CLOUDFRONT_POLICY_NAME_MAX,
     physical_name,
 )
@@ -257,13 +257,9 @@ class StaticSite(Construct):
             cloudfront_origin=True,
             **replication,
         )
-        self.origin_access_control = cloudfront.S3OriginAccessControl(
+        self.origin_access_control = origin_access_control(
             self,
             "OriginAccess",
-            signing=cloudfront.Signing.SIGV4_ALWAYS,
-            origin_access_control_name=physical_name(
-                self, "OriginAccess", max_length=CLOUDFRONT_OAC_NAME_MAX
-            ),
             description="CloudFront signs every request to the site's private buckets",
         )
         self.headers_policy = self._headers_policy(content_security_policy)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from house.domains import PLACEHOLDER_HOSTED_ZONE_ID, is_placeholder
-from tests.support.synth import shipped_settings, shipped_stage
+from tests.support.site_failover import assert_ships_failover_in_prod_only
+from tests.support.synth import shipped_settings
 
 INSTANCES = ("serverless-web-app", "serverless-web-app-amplify")
 
@@ -57,11 +58,4 @@ def test_prod_ships_a_placeholder_domain_the_preflight_refuses_until_it_is_yours
 
 
 def test_prod_fails_the_site_over_to_us_west_2_and_dev_stays_in_one_region():
-    """Prod's site bucket has a replica in us-west-2 (the <StackId>Failover companion), which
-    CloudFront serves from when the bucket fails: a region of its own, far from prod's
-    us-east-1, in the same country. Dev has one origin: no second region or stack to pay for."""
-    prod = shipped_settings("serverless-web-app", "prod")
-    assert shipped_stage("prod").region == "us-east-1"
-    assert prod.failover_region == "us-west-2" and not prod.allow_single_origin
-    dev = shipped_settings("serverless-web-app", "dev")
-    assert dev.failover_region is None and not dev.allow_single_origin
+    assert_ships_failover_in_prod_only("serverless-web-app")

@@ -231,3 +231,17 @@ def assert_failover_setting_rules(cls: type, where: str, **prod_needs) -> None:
     assert "an AWS region name" in problem(stage("prod"), failover_region="West US")
     assert parse(stage("dev")).failover_region is None  # dev: one region, no companion
     assert parse(stage("dev"), failover_region="us-west-2").failover_region == "us-west-2"
+
+
+def assert_ships_failover_in_prod_only(blueprint: str) -> None:
+    """cdk.json's profiles of site blueprint `blueprint`: prod's site bucket has a replica in
+    us-west-2 (the <StackId>Failover companion), which CloudFront serves from when the bucket
+    fails: a region of its own, far from prod's us-east-1, in the same country. Dev has one
+    origin: no second region or stack to pay for."""
+    from tests.support.synth import shipped_settings, shipped_stage
+
+    prod = shipped_settings(blueprint, "prod")
+    assert shipped_stage("prod").region == "us-east-1"
+    assert prod.failover_region == "us-west-2" and not prod.allow_single_origin
+    dev = shipped_settings(blueprint, "dev")
+    assert dev.failover_region is None and not dev.allow_single_origin
