@@ -307,6 +307,7 @@ def run_smoke(
     template: Mapping | None = None,
     poll_interval: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     say: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run the smoke of `stack_id` against a deployed stack with these outputs; every step's
@@ -314,8 +315,10 @@ def run_smoke(
 
     skip: capabilities the target cannot answer (see CAPABILITIES; LOCAL_ENDPOINT_SKIP for
     moto). deadline: time.monotonic() by which the steps must be done (clean-ups get 60 s more).
-    endpoint_url: every AWS client goes there (a local endpoint). poll_interval, sleep: the
-    pace of waiting (tests make it fast). say: where each result line goes (default: stdout).
+    endpoint_url: every AWS client goes there (a local endpoint). poll_interval, sleep, clock:
+    the pace of waiting and the time it is measured by (tests make waiting fast, or skip it
+    on a clock that advances only by what the smoke sleeps). say: where each result line goes
+    (default: stdout).
     Raises UnknownStack for a stack id with no smoke, ValueError for an unknown capability.
     """
     run = smoke_for(stack_id)
@@ -331,6 +334,7 @@ def run_smoke(
         template=template,
         poll_interval=poll_interval,
         sleep=sleep,
+        clock=clock,
         say=say,
     )
     try:

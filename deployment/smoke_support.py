@@ -196,6 +196,7 @@ class Smoke:
         template: Mapping | None = None,
         poll_interval: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         say: Callable[[str], None] | None = None,
         cleanup_grace: float = CLEANUP_GRACE,
     ) -> None:
@@ -213,6 +214,7 @@ class Smoke:
         self.template = template
         self.poll_interval = poll_interval
         self.sleep = sleep
+        self.clock = clock
         self.say = say or (lambda line: print(line, flush=True))
         self.cleanup_grace = cleanup_grace
         self.run_id = run_id()
@@ -223,7 +225,7 @@ class Smoke:
     # -- time ---------------------------------------------------------------------------------
 
     def remaining(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.deadline - self.clock()
 
     def _bounded(self, cap: float) -> float:
         # Never 0: a call made right at the deadline still gets a moment to fail cleanly.
@@ -235,16 +237,16 @@ class Smoke:
         """check() until it returns something truthy; StepFailed when the deadline (or
         `within` seconds, if sooner) passes first. `interval` is the real-world pace; the
         runner's poll_interval overrides it (tests)."""
-        started = time.monotonic()
+        started = self.clock()
         until = self.deadline if within is None else min(self.deadline, started + within)
         pause = interval if self.poll_interval is None else self.poll_interval
         while True:
             value = check()
             if value:
                 return value
-            left = until - time.monotonic()
+            left = until - self.clock()
             if left <= 0:
-                raise StepFailed(f"{what}: still not after {time.monotonic() - started:.1f} s")
+                raise StepFailed(f"{what}: still not after {self.clock() - started:.1f} s")
             self.sleep(min(pause, left))
 
     # -- inputs -------------------------------------------------------------------------------
@@ -295,7 +297,7 @@ class Smoke:
         request = urllib.request.Request(
             url, data=body, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})}
         )
-        started = time.monotonic()
+        started = self.clock()
         try:
             try:
                 response = urllib.request.urlopen(request, timeout=limit)
@@ -318,7 +320,7 @@ class Smoke:
                     if len(kept) < MAX_BODY_BYTES:
                         kept += chunk[: MAX_BODY_BYTES - len(kept)]
                     # The socket timeout is per read: bound the whole download too.
-                    if time.monotonic() - started > limit:
+                    if self.clock() - started > limit:
                         raise StepFailed(f"{method} {url}: body still arriving after {limit:.0f} s")
                 return HttpResponse(
                     url=url,
@@ -358,7 +360,7 @@ class Smoke:
         for capability in needs:
             if capability not in CAPABILITIES:
                 raise ValueError(f"step {name!r} needs unknown capability {capability!r}")
-        started = time.monotonic()
+        started = self.clock()
         missing = [o for o in uses if not self.outputs.get(o)]
         if missing:
             present = ", ".join(sorted(self.outputs)) or "none"
@@ -403,7 +405,7 @@ class Smoke:
 
     def finish(self) -> list[StepResult]:
         """Run the clean-ups still owed, with a short grace past the deadline."""
-        self.deadline = max(self.deadline, time.monotonic()) + self.cleanup_grace
+        self.deadline = max(self.deadline, self.clock()) + self.cleanup_grace
         while self._cleanups:
             name, run = self._cleanups.pop()
             self.step(f"cleanup:{name}", run)
@@ -412,9 +414,7 @@ class Smoke:
     def _record(
         self, name: str, status: str, detail: str, needs: Mapping[str, str], started: float
     ) -> bool:
-        result = StepResult(
-            name, status, detail, round(time.monotonic() - started, 3), tuple(needs)
-        )
+        result = StepResult(name, status, detail, round(self.clock() - started, 3), tuple(needs))
         self.results.append(result)
         self._status[name] = result
         self.say(result.line)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from deployment.smoke_container_app import RESUME_POLL, RESUME_WITHIN
 from tests.support.smoke_fakes import (  # noqa: F401 (fixtures)
+    SteppedClock,
     fixed_run_id,
     json_answer,
     run,
@@ -110,8 +112,12 @@ def test_a_failing_health_check_fails_and_skips_the_rest(web, fixed_run_id, stat
     assert statuses(results) == {"health": "FAIL", "sample-app": "SKIP", "database": "SKIP"}
 
 
-def test_a_database_that_never_resumes_fails_within_the_deadline(web, fixed_run_id):
+@pytest.mark.parametrize("timeout", [60, 300])
+def test_a_database_that_never_resumes_fails_within_its_bound(web, fixed_run_id, timeout):
+    """The smoke's deadline, or the step's own RESUME_WITHIN when the deadline is later."""
     FakeWebApp(web, resuming=10_000)
-    results, _, seconds = run(STACK, outputs(web), timeout=3.0)
-    assert results["database"].status == "FAIL"
-    assert seconds < 10
+    results, lines, seconds = run(STACK, outputs(web), timeout=timeout, clock=SteppedClock())
+    assert results["database"].status == "FAIL", lines
+    assert "still not after" in results["database"].detail
+    bound = min(timeout, RESUME_WITHIN)
+    assert bound <= seconds < bound + RESUME_POLL, seconds

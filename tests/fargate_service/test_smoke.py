@@ -9,9 +9,11 @@ import json
 import boto3
 import pytest
 
+from deployment.smoke_fargate import JOB_POLL
 from deployment.smoke_support import resource_properties
 from tests.support.smoke_fakes import (  # noqa: F401 (fixtures)
     RUN_ID,
+    SteppedClock,
     fixed_run_id,
     json_answer,
     run,
@@ -108,12 +110,16 @@ def test_another_image_skips_the_job_saying_why(service):
     assert results["job"].line == "SKIP job: needs sample-app (that step was skipped)"
 
 
-def test_a_job_that_is_never_done_fails_within_the_timeout(service):
+def test_a_job_that_is_never_done_fails_at_the_deadline_polling_at_its_pace(service):
     service["app"].pending = 10**6
-    results, _, seconds = run("FargateService", service["outputs"], timeout=1.0)
-    assert results["job"].status == "FAIL"
+    clock = SteppedClock()
+    results, lines, seconds = run("FargateService", service["outputs"], timeout=60, clock=clock)
+    assert results["job"].status == "FAIL", lines
     assert "still not after" in results["job"].detail
-    assert seconds < 10  # the bound held (generous: shared machines are noisy)
+    assert seconds >= 60  # it waited the whole budget (on the smoke's clock)...
+    assert clock.slept <= 60  # ...and never slept past the deadline
+    polls = [r for r in service["web"].requests if r["path"].startswith("/jobs/")]
+    assert len(polls) <= 60 / JOB_POLL + 1, len(polls)  # at the real pace, not a busy loop
 
 
 def test_a_wrong_job_result_fails(service):

@@ -146,6 +146,25 @@ class StubbedSession:
             stubber.assert_no_pending_responses()
 
 
+class SteppedClock:
+    """The time a test of the smoke's bounds runs on: the real monotonic clock plus every
+    second the smoke asked to sleep, which it does not really sleep. A step that waits for
+    something that never comes meets its deadline after as many polls as its real pace allows,
+    in a moment of real time, whatever the machine's load; the work between polls still counts
+    at its real cost. (Real-time bounds were flaky: a loaded CI runner spent a whole 1 s budget
+    before the step under test started.)"""
+
+    def __init__(self) -> None:
+        self.slept = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0, seconds
+        self.slept += seconds
+
+
 def run(
     stack_id: str,
     outputs: dict,
@@ -154,28 +173,34 @@ def run(
     skip=(),
     timeout: float = 60.0,
     template: dict | None = None,
-    sleep=time.sleep,
+    sleep=None,
+    clock: SteppedClock | None = None,
 ):
     """(results by step name, printed lines, seconds taken). `timeout` bounds the whole smoke
     as `--timeout` does; the default leaves room for a loaded machine (10 s ran out on a
-    2-core machine at load 15: the thumbnail step was "not started: the smoke's time is up"),
-    tests of the bound itself pass their own."""
+    2-core machine at load 15: the thumbnail step was "not started: the smoke's time is up").
+
+    Polling is paced at 10 ms of real time, unless a SteppedClock is given: then waits take
+    the smoke's real pace on that clock, and the seconds returned are the clock's. Tests of
+    a bound use one."""
     lines: list[str] = []
-    started = time.monotonic()
+    now = clock or time.monotonic
+    started = now()
     results = run_smoke(
         stack_id,
         outputs,
         session or boto3.Session(region_name="us-east-1"),
         skip=set(skip),
-        deadline=time.monotonic() + timeout,
+        deadline=now() + timeout,
         template=template,
-        poll_interval=POLL,
-        sleep=sleep,
+        poll_interval=None if clock else POLL,
+        sleep=sleep or (clock.sleep if clock else time.sleep),
+        clock=now,
         say=lines.append,
     )
     by_step = {r.step: r for r in results}
     assert len(by_step) == len(results), "a step name ran twice"
-    return by_step, lines, time.monotonic() - started
+    return by_step, lines, now() - started
 
 
 def statuses(results: dict) -> dict[str, str]:
