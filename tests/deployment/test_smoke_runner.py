@@ -140,9 +140,7 @@ def test_cleanups_run_last_owed_first_and_a_failing_one_is_a_fail():
 
 def test_poll_gives_up_at_its_bound_never_sleeping_past_it():
     clock = SteppedClock()
-    smoke = Smoke(
-        "X", {}, None, skip=set(), deadline=clock() + 300, sleep=clock.sleep, clock=clock
-    )
+    smoke = Smoke("X", {}, None, skip=set(), deadline=clock() + 300, sleep=clock.sleep, clock=clock)
     checks = []
     with pytest.raises(StepFailed, match="the thing: still not after 45"):
         smoke.poll("the thing", lambda: checks.append(clock()), interval=30, within=45)
