@@ -563,10 +563,15 @@ class Picture:
                 target = self._node(stack, logical_id)
                 if group in members and target:
                     self._use(self._node(stack, cluster), target)
-        # CloudFront origins in another stack, through an export (Fn::ImportValue).
+        # CloudFront origins in another stack, through an export (Fn::ImportValue), named by
+        # the distribution itself or by the VPC origin it reaches a private load balancer by.
         exports = self.assembly.exports()
         for logical_id, resource in stack.of_type("AWS::CloudFront::Distribution").items():
-            for name in _import_names(props(resource)):
+            names = _import_names(props(resource))
+            for target in refs_in(props(resource)):
+                if resources.get(target, {}).get("Type") == "AWS::CloudFront::VpcOrigin":
+                    names |= _import_names(props(resources[target]))
+            for name in names:
                 if name in exports:
                     owner, value = exports[name]
                     for target in refs_in(value):

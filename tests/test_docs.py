@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import re
 import tokenize
@@ -106,6 +107,28 @@ def test_the_picture_draws_what_the_template_holds(assemblies):
             for logical_id, resource in stack.resources.items():
                 if resource["Type"] in drawn_types:
                     assert (stack.id, logical_id) in picture.owner, (doc, logical_id)
+
+
+def test_a_distribution_is_drawn_reaching_the_load_balancer_behind_its_vpc_origin(assemblies):
+    """The VPC origin names the load balancer through an export of the app's stack: the
+    picture follows it, as the request does (it once showed no way into the update servers)."""
+    checked = 0
+    for doc in BLUEPRINT_DOCS:
+        picture = diagram.Picture(doc, assemblies["prod"])
+        balancers = {
+            node.id
+            for node in picture.nodes.values()
+            if node.kind.title == "Application Load Balancer"
+        }
+        for stack in assemblies["prod"].of_doc(doc):
+            for logical_id, resource in stack.of_type("AWS::CloudFront::Distribution").items():
+                if "VpcOriginConfig" not in json.dumps(resource):
+                    continue
+                start = picture.owner[(stack.id, logical_id)]
+                reached = {b for a, b, style in picture.arrows if a == start and style == "use"}
+                assert reached & balancers, (doc, logical_id, sorted(reached))
+                checked += 1
+    assert checked, "no prod distribution has a VPC origin any more: retarget this test"
 
 
 # --- prices live in one place -----------------------------------------------------------------
