@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 # would: rewritten by pytest, which it does only for modules registered before they are imported.
 pytest.register_assert_rewrite("tests.support")
 
-from tests.support.synth import Synthesized, stages_with_prod_in, synthesize  # noqa: E402
+from tests.support.synth import Synthesized, stages_with_prod_in, synthesize_once  # noqa: E402
 
 STAGES = ("dev", "prod")
 
@@ -34,7 +34,7 @@ def synth(tmp_path_factory) -> callable:
 
     def get(stage: str) -> Synthesized:
         if stage not in built:
-            built[stage] = synthesize(stage, tmp_path_factory.mktemp(f"cdk.out-{stage}"))
+            built[stage] = synthesize_once(tmp_path_factory, stage)
         return built[stage]
 
     return get
@@ -53,9 +53,9 @@ ANOTHER_REGION = "eu-central-1"
 @pytest.fixture(scope="session")
 def prod_in_another_region(tmp_path_factory) -> Synthesized:
     """The prod stage with `stages.prod.region` = eu-central-1 (AZs a/b/c), built once."""
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "prod",
-        tmp_path_factory.mktemp(f"cdk.out-prod-{ANOTHER_REGION}"),
         {"stages": stages_with_prod_in(ANOTHER_REGION)},
     )
 
@@ -141,9 +141,9 @@ def variants_with_more_functions(tmp_path_factory) -> callable:
             return []
         if stage not in built:
             built[stage] = [
-                synthesize(
+                synthesize_once(
+                    tmp_path_factory,
                     stage,
-                    tmp_path_factory.mktemp(f"cdk.out-blog-sender-{stage}"),
                     {"blueprints_only": "my-blog", "my-blog.sender_email": "welcome@example.com"},
                 )
             ]

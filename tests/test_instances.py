@@ -10,7 +10,7 @@ import pytest
 from deployment import rules
 from deployment.assembly import Assembly
 from tests.support.gates import assert_gates_pass
-from tests.support.synth import Synthesized, cdk_json_context, synthesize
+from tests.support.synth import Synthesized, cdk_json_context, synthesize_once
 
 SECOND = "team-updates"
 
@@ -25,9 +25,9 @@ def two_instances(tmp_path_factory) -> Synthesized:
             "prod": {},
         },
     }
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("cdk.out-two-instances"),
         {"blueprints": blueprints, "blueprints_only": f"update-offload,{SECOND}"},
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.synth import Synthesized, synthesize
+from tests.support.synth import Synthesized, synthesize_once
 
 STACK_ID = "ContainerWebApp"
 KEY = "container-web-app"
@@ -18,7 +18,7 @@ APP_RUNNER_NO_DATABASE = {**APP_RUNNER, f"{KEY}.database": "false"}
 
 
 def _variant(tmp_path_factory, name: str, context: dict, stage: str = "dev") -> Synthesized:
-    return synthesize(stage, tmp_path_factory.mktemp(f"cdk.out-cwa-{name}"), context)
+    return synthesize_once(tmp_path_factory, stage, context)
 
 
 @pytest.fixture(scope="session")

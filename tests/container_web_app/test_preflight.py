@@ -12,7 +12,7 @@ import pytest
 from deployment import preflight
 from deployment import preflight_checks as checks
 from deployment.preflight import main
-from tests.support.synth import requires, synthesize
+from tests.support.synth import requires, synthesize_once
 
 pytestmark = requires("container-web-app")
 CHECK_LINE = re.compile(r"^(PASS|FAIL|NOTE)  (?P<check>[a-z -]{19}) (?P<detail>\S.*)$")
@@ -33,9 +33,9 @@ def report(capsys) -> tuple[list[str], str]:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("preflight-cwa-cdk.out"),
         {"blueprints_only": "container-web-app"},
     ).outdir
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from house.settings import pascal
-from tests.support.synth import REPO_ROOT, Synthesized, synthesize
+from tests.support.synth import REPO_ROOT, Synthesized, synthesize_once
 
 INSTANCE = "eks-cluster"
 STACK_ID = "EksCluster"
@@ -72,9 +72,9 @@ def profiles(tmp_path_factory, synth) -> callable:
                 if compute != shipped
             }
             context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-            built[stage] = synthesize(
+            built[stage] = synthesize_once(
+                tmp_path_factory,
                 stage,
-                tmp_path_factory.mktemp(f"cdk.out-eks-profiles-{stage}"),
                 {
                     "blueprints": {**context["blueprints"], **extra},
                     "blueprints_only": ",".join(extra),

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.support.synth import REPO_ROOT, Synthesized, synthesize
+from tests.support.synth import REPO_ROOT, Synthesized, synthesize_once
 
 STACK_ID = "FargateService"
 SAMPLE_APP_DIR = REPO_ROOT / "containers" / "web"
@@ -46,23 +46,21 @@ TWO_ARCHITECTURES = {
 @pytest.fixture(scope="session")
 def variant(tmp_path_factory) -> Synthesized:
     """The dev stage with VARIANT's overrides, synthesized once per session."""
-    return synthesize("dev", tmp_path_factory.mktemp("cdk.out-fargate-variant"), VARIANT)
+    return synthesize_once(tmp_path_factory, "dev", VARIANT)
 
 
 @pytest.fixture(scope="session")
 def built_for_two_architectures(tmp_path_factory) -> Synthesized:
     """`image: codebuild` (the default) with an amd64 and an arm64 image."""
-    return synthesize(
-        "dev", tmp_path_factory.mktemp("cdk.out-fargate-codebuild"), TWO_ARCHITECTURES
-    )
+    return synthesize_once(tmp_path_factory, "dev", TWO_ARCHITECTURES)
 
 
 @pytest.fixture(scope="session")
 def docker_built(tmp_path_factory) -> Synthesized:
     """`image: docker`: the local Docker build, for an amd64 and an arm64 image."""
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("cdk.out-fargate-docker"),
         {**TWO_ARCHITECTURES, "fargate-service.image": "docker"},
     )
 

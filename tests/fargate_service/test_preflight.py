@@ -10,7 +10,7 @@ import pytest
 
 from deployment import preflight_checks as checks
 from deployment.preflight import main
-from tests.support.synth import synthesize
+from tests.support.synth import synthesize_once
 
 CHECK_LINE = re.compile(r"^(PASS|FAIL|NOTE)  (?P<check>[a-z -]{19}) (?P<detail>\S.*)$")
 
@@ -22,9 +22,9 @@ def report(capsys) -> tuple[list[str], str]:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("preflight-cdk.out"),
         {"blueprints_only": "fargate-service", "fargate-service.image": "docker"},
     ).outdir
 

@@ -17,7 +17,7 @@ from blueprints.microservices.stock import STOCK_ENDPOINTS, stock_routes
 from patterns.web.openapi_rest_api import operations
 from tests.support.gates import lint_errors, nag_findings
 from tests.support.iam_statements import all_statements, as_list
-from tests.support.synth import REPO_ROOT, synthesize
+from tests.support.synth import REPO_ROOT, synthesize_once
 from tests.support.template import only, resources
 
 INSTANCE = "microservices"
@@ -33,9 +33,9 @@ def dev_variant(tmp_path_factory):
         "container_insights": True,
         "dashboards": True,
     }
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("microservices-stock-dev"),
         {"blueprints_only": INSTANCE, "blueprints": {INSTANCE: {"dev": settings}}},
     )
 

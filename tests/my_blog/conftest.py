@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.synth import Synthesized, synthesize
+from tests.support.synth import Synthesized, synthesize_once
 
 SENDER = "welcome@example.com"
 
@@ -18,9 +18,9 @@ def with_sender(tmp_path_factory):
 
     def get(stage: str) -> Synthesized:
         if stage not in built:
-            built[stage] = synthesize(
+            built[stage] = synthesize_once(
+                tmp_path_factory,
                 stage,
-                tmp_path_factory.mktemp(f"cdk.out-my-blog-sender-{stage}"),
                 {"blueprints_only": "my-blog", "my-blog.sender_email": SENDER},
             )
         return built[stage]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.my_blog.test_stack import as_list, by_path, flat, only, resources, statements_of
 from tests.support.gates import nag_findings
-from tests.support.synth import REPO_ROOT, synthesize
+from tests.support.synth import REPO_ROOT, synthesize_once
 
 STACK = "MyBlog"
 ZONE = "Z0123456789ABCDEFGHIJ"
@@ -34,9 +34,9 @@ def everything_on(tmp_path_factory):
         "replica_regions": ["eu-west-1"],
         "thumbnail_ready_queue": False,
     }
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("my-blog-everything"),
         {
             "blueprints_only": "my-blog",
             "stages": stages,

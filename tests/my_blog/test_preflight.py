@@ -10,14 +10,14 @@ import pytest
 from deployment.assembly import Assembly
 from deployment.preflight import format_report, main, run_checks
 from tests.support.preflight_fakes import StubbedSession
-from tests.support.synth import synthesize
+from tests.support.synth import synthesize_once
 
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("preflight-cdk.out"),
         {"blueprints_only": "my-blog", "my-blog.sender_email": "welcome@example.com"},
     ).outdir
 

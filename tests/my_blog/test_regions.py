@@ -15,6 +15,7 @@ from tests.support.synth import (
     region_of,
     stages_with_prod_in,
     synthesize,
+    synthesize_once,
 )
 from tests.support.template import only, resources
 
@@ -36,9 +37,9 @@ def moved(request, tmp_path_factory, prod_in_another_region) -> Synthesized:
     prod_in_another_region.require(STACK)
     if request.param == region_of(prod_in_another_region, STACK):
         return prod_in_another_region
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "prod",
-        tmp_path_factory.mktemp(f"my-blog-prod-{request.param}"),
         {"blueprints_only": "my-blog", "stages": stages_with_prod_in(request.param)},
     )
 
@@ -46,9 +47,9 @@ def moved(request, tmp_path_factory, prod_in_another_region) -> Synthesized:
 @pytest.fixture(scope="module")
 def with_domain(tmp_path_factory) -> Synthesized:
     """eu-central-1 with a custom domain (certificate created), its hosted zone and a sender."""
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "prod",
-        tmp_path_factory.mktemp("my-blog-prod-domain"),
         {
             "blueprints_only": "my-blog",
             "stages": stages_with_prod_in("eu-central-1"),

@@ -302,11 +302,11 @@ def test_a_rotation_keeps_cloudfronts_current_value_and_the_previous_one_valid(
 ):
     """origin_secret_generation 2: CloudFront sends the new value, the functions accept it and
     the previous one (the edges still sending it while the distribution deploys)."""
-    from tests.support.synth import synthesize
+    from tests.support.synth import synthesize_once
 
-    rotated = synthesize(
+    rotated = synthesize_once(
+        tmp_path_factory,
         "prod",
-        tmp_path_factory.mktemp("my-blog-rotated"),
         {
             "blueprints_only": "my-blog",
             "my-blog.sender_email": "welcome@example.com",

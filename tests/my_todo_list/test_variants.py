@@ -9,7 +9,7 @@ from cfnlint.api import lint
 
 from tests.my_todo_list.test_stack import logical_id, only, resources
 from tests.support.gates import nag_findings
-from tests.support.synth import synthesize
+from tests.support.synth import synthesize_once
 
 STACK = "MyTodoList"
 ORIGINS = ["https://app.example.com", "capacitor://localhost"]
@@ -27,9 +27,9 @@ def variant(tmp_path_factory):
         "waf": True,
         "allowed_origins": ORIGINS,
     }
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("todo-variant"),
         {
             "blueprints_only": "my-todo-list",
             "blueprints": {"my-todo-list": {"dev": settings}},

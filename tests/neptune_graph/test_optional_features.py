@@ -9,7 +9,7 @@ import pytest
 
 from tests.neptune_graph.test_stack import only, resources
 from tests.support.gates import nag_findings
-from tests.support.synth import synthesize
+from tests.support.synth import synthesize_once
 
 STACK = "NeptuneGraph"
 CLIENT_SG = "sg-0123456789abcdef0"
@@ -26,9 +26,9 @@ def everything_on(tmp_path_factory):
         "analytics_memory_ncu": 32,
         "client_security_group_ids": [CLIENT_SG],
     }
-    return synthesize(
+    return synthesize_once(
+        tmp_path_factory,
         "dev",
-        tmp_path_factory.mktemp("neptune-everything"),
         {
             "blueprints_only": "neptune-graph",
             "blueprints": {"neptune-graph": {"dev": settings}},

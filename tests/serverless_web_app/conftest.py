@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.intrinsics import TemplateResolver
-from tests.support.synth import Synthesized, synthesize
+from tests.support.synth import Synthesized, synthesize_once
 
 # instance -> its stack id, as cdk.json ships them.
 INSTANCES = {
@@ -79,9 +79,9 @@ def variant(tmp_path_factory):
 
     def get(stage: str, name: str) -> Synthesized:
         if (stage, name) not in built:
-            built[stage, name] = synthesize(
+            built[stage, name] = synthesize_once(
+                tmp_path_factory,
                 stage,
-                tmp_path_factory.mktemp(f"cdk.out-webapp-{name}-{stage}"),
                 {"blueprints_only": ",".join(INSTANCES), **overrides[name]},
             )
         return built[stage, name]

@@ -17,7 +17,7 @@ import pytest
 
 from tests.serverless_web_app.conftest import Built
 from tests.serverless_web_app.local_site import CLIENT_ID, local_site
-from tests.support.synth import synthesize
+from tests.support.synth import synthesize_once
 
 pytestmark = pytest.mark.browser
 
@@ -60,9 +60,7 @@ def browser():
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory):
     """The dev stage with this instance only: what the page and its API are built from."""
-    return synthesize(
-        "dev", tmp_path_factory.mktemp("cdk.out-browser"), {"blueprints_only": INSTANCE}
-    )
+    return synthesize_once(tmp_path_factory, "dev", {"blueprints_only": INSTANCE})
 
 
 @pytest.fixture

@@ -8,15 +8,18 @@ are read from `validation-report.json`, never trusted from an exit code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
+from filelock import FileLock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -273,6 +276,37 @@ def synthesize(stage: str, outdir: Path, extra_context: dict | None = None) -> S
         if "ValidationFailed" not in error and "Validation failed" not in error:
             raise
     return Synthesized(stage=stage, outdir=outdir, error=error, context=context)
+
+
+def synthesize_once(
+    tmp_path_factory: pytest.TempPathFactory, stage: str, extra_context: dict | None = None
+) -> Synthesized:
+    """`synthesize()` once for the whole test session, however many xdist workers ask: the first
+    to ask builds the assembly into a folder every worker shares, the others wait for it and
+    read the same files. A synth of every blueprint takes ~25 s of CPU; with each of 4 workers
+    building every stage and variant a test module asks for, synths took a third of `make test`.
+
+    For fixtures that build from the app as shipped; a test that patches the app first (to show
+    a gate failing on a broken construct) calls `synthesize()`, which always builds."""
+    context = {**cdk_json_context(stage), **(extra_context or {})}
+    key = hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).hexdigest()
+    name = f"cdk.out-{stage}-{key[:16]}"
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return synthesize(stage, tmp_path_factory.mktemp(name), extra_context)
+    outdir = tmp_path_factory.getbasetemp().parent / "shared-synth" / name
+    outdir.parent.mkdir(exist_ok=True)
+    built = outdir.parent / f"{name}.built.json"  # written last: the folder is complete
+    with FileLock(f"{outdir}.lock"):
+        if not built.exists():
+            shutil.rmtree(outdir, ignore_errors=True)  # a synth that raised part-way
+            error = synthesize(stage, outdir, extra_context).error
+            built.write_text(json.dumps({"error": error}))
+    return Synthesized(
+        stage=stage,
+        outdir=outdir,
+        error=json.loads(built.read_text())["error"],
+        context=context,
+    )
 
 
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
