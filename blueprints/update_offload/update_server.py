@@ -24,35 +24,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import LOAD_BALANCER_TLS_POLICY, file_system, load_balancer
-from house.network import availability_zones
 from house.settings import keeps_data
-from patterns.compute.web_tier import acknowledge_mixed_instances, launch_options
+from patterns.compute.web_tier import instance_group, instance_targets, session_manager_role
 
 # Where the instances mount EFS, and the URL prefix the files are served under.
 MOUNT_POINT = "/mnt/efs"
 UPDATES_PREFIX = "updates"
 MANIFEST_NAME = "latest.json"
 HEALTH_CHECK_PATH = "/health"
-
-# What Session Manager needs on an instance, and nothing else of AmazonSSMManagedInstanceCore
-# (which also reads every SSM parameter of the account, documents, associations, ...): the agent
-# registers the instance, then opens the session's control and data channels.
-SESSION_MANAGER_CHANNELS = (
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-)
 
 
 class UpdateServer(Construct):
@@ -140,131 +126,35 @@ class UpdateServer(Construct):
             self.instance_security_group, "NFS from update server instances"
         )
 
-        self.role = iam.Role(
-            self,
-            "InstanceRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=(
-                "Update server instances: Session Manager, and mounting the releases read-only"
-            ),
-        )
-        stack = cdk.Stack.of(self)
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="RegisterWithSessionManager",
-                actions=["ssm:UpdateInstanceInformation"],
-                resources=[stack.format_arn(service="ec2", resource="instance", resource_name="*")],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="SessionManagerChannels",
-                actions=list(SESSION_MANAGER_CHANNELS),
-                resources=["*"],
-            )
-        )
-        acknowledge_wildcard_resources(
-            self.role,
-            {"ssm:UpdateInstanceInformation"},
-            "The SSM agent registers the instance it runs on, whose id is known only at launch; "
-            "the resource is this account's and region's EC2 instances.",
-            exactly=True,
-        )
-        acknowledge_wildcard_resources(
-            self.role,
-            set(SESSION_MANAGER_CHANNELS),
-            "Session Manager's ssmmessages channel actions have no resource-level permissions; "
-            "they carry the sessions an operator opens, nothing else.",
-            exactly=True,
+        self.role = session_manager_role(
+            self, "Update server instances: Session Manager, and mounting the releases read-only"
         )
         # ClientMount only: IAM-authorised NFS clients without ClientWrite get a read-only mount,
         # and without ClientRootAccess root on the instance is squashed to nobody.
         self.file_system.grant_read(self.role)
 
-        self.launch_template = ec2.LaunchTemplate(
+        # The surge the offload removes is CPU-bound (HTTP + NFS reads on small instances), so
+        # CPU is the signal the group scales on.
+        self.launch_template, self.auto_scaling_group = instance_group(
             self,
-            "LaunchTemplate",
-            instance_type=ec2.InstanceType(instance_type),
-            machine_image=ec2.MachineImage.latest_amazon_linux2023(
-                cpu_type=ec2.AmazonLinuxCpuType.ARM_64
-            ),
+            vpc=vpc,
+            instance_subnets=instance_subnets,
             role=self.role,
             security_group=self.instance_security_group,
             user_data=self._user_data(),
-            require_imdsv2=True,
-            # 1 hop: only processes on the instance reach the metadata service, not containers.
-            http_put_response_hop_limit=1,
-            associate_public_ip_address=public_instance_ips,
-            detailed_monitoring=True,
-            block_devices=[
-                ec2.BlockDevice(
-                    device_name="/dev/xvda",
-                    volume=ec2.BlockDeviceVolume.ebs(
-                        8,
-                        encrypted=True,
-                        volume_type=ec2.EbsDeviceVolumeType.GP3,
-                        delete_on_termination=True,
-                    ),
-                )
-            ],
-        )
-        self.auto_scaling_group = autoscaling.AutoScalingGroup(
-            self,
-            "Instances",
-            vpc=vpc,
-            vpc_subnets=instance_subnets,
-            min_capacity=min_instances,
-            max_capacity=max_instances,
-            health_checks=autoscaling.HealthChecks.with_additional_checks(
-                additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
-                grace_period=cdk.Duration.minutes(5),
-            ),
-            default_instance_warmup=cdk.Duration.minutes(3),
-            update_policy=autoscaling.UpdatePolicy.rolling_update(
-                min_instances_in_service=min_instances if max_instances > min_instances else 0
-            ),
-            group_metrics=[autoscaling.GroupMetrics.all()],
-            # With fallbacks, a mixed-instances policy (CT.AUTOSCALING.PR.6).
-            **launch_options(self.launch_template, instance_type, fallback_instance_types),
-        )
-        if fallback_instance_types:
-            acknowledge_mixed_instances(self.auto_scaling_group)
-        # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
-        # what Control Tower checks (CT.AUTOSCALING.PR.1).
-        self.auto_scaling_group.node.default_child.availability_zones = availability_zones(
-            vpc, instance_subnets
+            instance_type=instance_type,
+            fallback_instance_types=fallback_instance_types,
+            min_instances=min_instances,
+            max_instances=max_instances,
+            cpu_target_percent=cpu_target_percent,
+            public_instance_ips=public_instance_ips,
         )
         # User data mounts EFS at boot: no instance before the mount targets exist.
         self.auto_scaling_group.node.add_dependency(self.file_system.mount_targets_available)
-        acknowledge(
-            self.auto_scaling_group,
-            "AwsSolutions-AS3",
-            "This group scales on CPU, so launches and terminations are routine: a notification "
-            "per event on the stack's operations topic would bury its alarms. Each activity is "
-            "in the group's activity history, and every group metric is published to CloudWatch.",
-        )
-        # The surge the offload removes is CPU-bound (HTTP + NFS reads on small instances), so
-        # CPU is the signal that tracks it.
-        self.auto_scaling_group.scale_on_cpu_utilization(
-            "CpuTarget", target_utilization_percent=cpu_target_percent
-        )
 
         # -- routing ----------------------------------------------------------------------------
-        self.target_group = elbv2.ApplicationTargetGroup(
-            self,
-            "Targets",
-            vpc=vpc,
-            port=80,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[self.auto_scaling_group],
-            deregistration_delay=cdk.Duration.seconds(30),
-            health_check=elbv2.HealthCheck(
-                path=HEALTH_CHECK_PATH,
-                healthy_http_codes="200",
-                interval=cdk.Duration.seconds(15),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=3,
-            ),
+        self.target_group = instance_targets(
+            self, vpc, self.auto_scaling_group, 80, HEALTH_CHECK_PATH
         )
         forward = elbv2.ListenerAction.forward([self.target_group])
         # One listener: HTTPS when there is a certificate (no port 80 at all then), else HTTP.

@@ -8,14 +8,16 @@ launched from a launch template, the way a new account lets you build one.
                         --> target group (health check on `health_check_path`)
                               --> Auto Scaling group (launch template: Amazon Linux 2023 arm64,
                                   IMDSv2 only with one hop, encrypted gp3 root volume, detailed
-                                  monitoring, no key pair, an instance role with Session Manager;
+                                  monitoring, no key pair, an instance role with Session Manager
+                                  only;
                                   scaling on CPU and optionally on requests per instance;
                                   rolling replacement when the launch template changes)
 
 Decided here, for every EC2 web tier of the library:
 - A launch template, never a launch configuration: accounts created since 2024 cannot create
   launch configurations at all, and deployment/rules.py refuses one in any template.
-- No SSH: no key pair, no port 22; Session Manager (AmazonSSMManagedInstanceCore) is the shell.
+- No SSH: no key pair, no port 22; Session Manager is the shell, with only what it needs
+  (`session_manager_role`; not AmazonSSMManagedInstanceCore, which reads every SSM parameter).
   In subnets without internet egress it needs the ssm, ssmmessages and ec2messages interface
   endpoints (house.network.InterfaceEndpoints); the caller decides.
 - Instances accept traffic from the load balancer only (the target group's port); out, they
@@ -25,9 +27,11 @@ Decided here, for every EC2 web tier of the library:
   service where the group may grow to do so.
 
 Builds into `scope` itself, not under a construct of its own: a stack that already has these
-resources (blueprints/update_offload/update_server.py) can adopt the pattern without a logical id
-changing, i.e. without CloudFormation replacing its load balancer and instances. A new stack
-gives it a construct of its own (`WebTier(Construct(self, "Web"), ...)`).
+resources can adopt the pattern without a logical id changing, i.e. without CloudFormation
+replacing its load balancer and instances. A new stack gives it a construct of its own
+(`WebTier(Construct(self, "Web"), ...)`). Its instance half is two functions a fleet behind
+another kind of load balancer uses too (blueprints/update_offload/update_server.py, internal
+and reached through CloudFront): `session_manager_role`, `instance_group` and `instance_targets`.
 
 Attributes: load_balancer_security_group, load_balancer, instance_security_group, role,
 launch_template, auto_scaling_group, target_group, listener (HTTPS with a domain, else HTTP),
@@ -49,13 +53,19 @@ from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from house.compliance import acknowledge
+from house.compliance import acknowledge, acknowledge_wildcard_resources
 from house.defaults import LOAD_BALANCER_TLS_POLICY, load_balancer
 from house.edge import domain_certificate, hosted_zone
 from house.network import availability_zones
 from house.settings import keeps_data
 
-SSM_POLICY = "AmazonSSMManagedInstanceCore"
+# What Session Manager needs on an instance besides registering it (session_manager_role).
+SESSION_MANAGER_CHANNELS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +118,163 @@ def acknowledge_mixed_instances(group: autoscaling.AutoScalingGroup) -> None:
         "cdk-nag cannot follow this group's mixed-instances policy to its launch template "
         "(the rule errors on the reference); that template's one EBS volume, the root "
         "gp3 volume, is encrypted, for every instance type the policy lists.",
+    )
+
+
+def session_manager_role(scope: Construct, description: str) -> iam.Role:
+    """`InstanceRole` in `scope`: the role of an EC2 fleet whose shell is Session Manager, with
+    only what Session Manager needs (the agent registers the instance, then opens a session's
+    channels). Not AmazonSSMManagedInstanceCore, which also reads every SSM parameter of the
+    account, its documents and associations. The caller grants what its application uses."""
+    role = iam.Role(
+        scope,
+        "InstanceRole",
+        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        description=description,
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="RegisterWithSessionManager",
+            actions=["ssm:UpdateInstanceInformation"],
+            resources=[
+                cdk.Stack.of(scope).format_arn(
+                    service="ec2", resource="instance", resource_name="*"
+                )
+            ],
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="SessionManagerChannels", actions=list(SESSION_MANAGER_CHANNELS), resources=["*"]
+        )
+    )
+    acknowledge_wildcard_resources(
+        role,
+        {"ssm:UpdateInstanceInformation"},
+        "The SSM agent registers the instance it runs on, whose id is known only at launch; "
+        "the resource is this account's and region's EC2 instances.",
+        exactly=True,
+    )
+    acknowledge_wildcard_resources(
+        role,
+        set(SESSION_MANAGER_CHANNELS),
+        "Session Manager's ssmmessages channel actions have no resource-level permissions; "
+        "they carry the sessions an operator opens, nothing else.",
+        exactly=True,
+    )
+    return role
+
+
+def instance_group(
+    scope: Construct,
+    *,
+    vpc: ec2.IVpc,
+    instance_subnets: ec2.SubnetSelection,
+    role: iam.IRole,
+    security_group: ec2.ISecurityGroup,
+    user_data: ec2.UserData,
+    instance_type: str,
+    fallback_instance_types: Sequence[str],
+    min_instances: int,
+    max_instances: int,
+    cpu_target_percent: int,
+    public_instance_ips: bool = False,
+    root_volume_gb: int = 8,
+    update_policy: autoscaling.UpdatePolicy | None = None,
+) -> tuple[ec2.LaunchTemplate, autoscaling.AutoScalingGroup]:
+    """`LaunchTemplate` and `Instances` (the Auto Scaling group) in `scope`: Amazon Linux 2023
+    arm64, IMDSv2 only with one hop, detailed monitoring, an encrypted gp3 root volume, no key
+    pair; the group in `instance_subnets`' AZs (said on the group too: CT.AUTOSCALING.PR.1),
+    ELB health checks, a rolling update keeping `min_instances` in service where it may grow
+    (unless `update_policy`), every group metric, scaling on CPU (`CpuTarget`), and with
+    `fallback_instance_types` a mixed-instances policy (`launch_options`)."""
+    launch_template = ec2.LaunchTemplate(
+        scope,
+        "LaunchTemplate",
+        instance_type=ec2.InstanceType(instance_type),
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(
+            cpu_type=ec2.AmazonLinuxCpuType.ARM_64
+        ),
+        role=role,
+        security_group=security_group,
+        user_data=user_data,
+        require_imdsv2=True,
+        # 1 hop: only processes on the instance reach the metadata service, not containers.
+        http_put_response_hop_limit=1,
+        associate_public_ip_address=public_instance_ips,
+        detailed_monitoring=True,
+        block_devices=[
+            ec2.BlockDevice(
+                device_name="/dev/xvda",
+                volume=ec2.BlockDeviceVolume.ebs(
+                    root_volume_gb,
+                    encrypted=True,
+                    volume_type=ec2.EbsDeviceVolumeType.GP3,
+                    delete_on_termination=True,
+                ),
+            )
+        ],
+    )
+    group = autoscaling.AutoScalingGroup(
+        scope,
+        "Instances",
+        vpc=vpc,
+        vpc_subnets=instance_subnets,
+        min_capacity=min_instances,
+        max_capacity=max_instances,
+        health_checks=autoscaling.HealthChecks.with_additional_checks(
+            additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
+            grace_period=cdk.Duration.minutes(5),
+        ),
+        default_instance_warmup=cdk.Duration.minutes(3),
+        update_policy=update_policy
+        or autoscaling.UpdatePolicy.rolling_update(
+            min_instances_in_service=min_instances if max_instances > min_instances else 0
+        ),
+        group_metrics=[autoscaling.GroupMetrics.all()],
+        **launch_options(launch_template, instance_type, fallback_instance_types),
+    )
+    if fallback_instance_types:
+        acknowledge_mixed_instances(group)
+    # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
+    # what Control Tower checks (CT.AUTOSCALING.PR.1).
+    group.node.default_child.availability_zones = availability_zones(vpc, instance_subnets)
+    acknowledge(
+        group,
+        "AwsSolutions-AS3",
+        "This group scales on CPU, so launches and terminations are routine: a notification "
+        "per event on the stack's operations topic would bury its alarms. Each activity is "
+        "in the group's activity history, and every group metric is published to CloudWatch.",
+    )
+    group.scale_on_cpu_utilization("CpuTarget", target_utilization_percent=cpu_target_percent)
+    return launch_template, group
+
+
+def instance_targets(
+    scope: Construct,
+    vpc: ec2.IVpc,
+    group: autoscaling.AutoScalingGroup,
+    port: int,
+    health_check_path: str,
+) -> elbv2.ApplicationTargetGroup:
+    """`Targets` in `scope`: the group's instances behind a load balancer, over HTTP on `port`
+    (inside the VPC), healthy after 2 answers of 200 on `health_check_path` 15 s apart and
+    out after 3 failures; 30 s to drain a leaving instance."""
+    return elbv2.ApplicationTargetGroup(
+        scope,
+        "Targets",
+        vpc=vpc,
+        port=port,
+        protocol=elbv2.ApplicationProtocol.HTTP,
+        targets=[group],
+        deregistration_delay=cdk.Duration.seconds(30),
+        health_check=elbv2.HealthCheck(
+            path=health_check_path,
+            healthy_http_codes="200",
+            interval=cdk.Duration.seconds(15),
+            healthy_threshold_count=2,
+            unhealthy_threshold_count=3,
+        ),
     )
 
 
@@ -204,99 +371,27 @@ class WebTier:
         self.instance_security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), descriptions["egress"]
         )
-        self.role = iam.Role(
+        self.role = session_manager_role(scope, descriptions["role"])
+        self.launch_template, self.auto_scaling_group = instance_group(
             scope,
-            "InstanceRole",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=descriptions["role"],
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(SSM_POLICY)],
-        )
-        acknowledge(
-            self.role,
-            f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{SSM_POLICY}]",
-            "AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, which "
-            "replaces SSH on these instances; AWS updates it when the agent needs new actions.",
-        )
-        self.launch_template = ec2.LaunchTemplate(
-            scope,
-            "LaunchTemplate",
-            instance_type=ec2.InstanceType(instance_type),
-            machine_image=ec2.MachineImage.latest_amazon_linux2023(
-                cpu_type=ec2.AmazonLinuxCpuType.ARM_64
-            ),
+            vpc=vpc,
+            instance_subnets=instance_subnets,
             role=self.role,
             security_group=self.instance_security_group,
             user_data=user_data,
-            require_imdsv2=True,
-            # 1 hop: only processes on the instance reach the metadata service, not containers.
-            http_put_response_hop_limit=1,
-            associate_public_ip_address=public_instance_ips,
-            detailed_monitoring=True,
-            block_devices=[
-                ec2.BlockDevice(
-                    device_name="/dev/xvda",
-                    volume=ec2.BlockDeviceVolume.ebs(
-                        root_volume_gb,
-                        encrypted=True,
-                        volume_type=ec2.EbsDeviceVolumeType.GP3,
-                        delete_on_termination=True,
-                    ),
-                )
-            ],
-        )
-        self.auto_scaling_group = autoscaling.AutoScalingGroup(
-            scope,
-            "Instances",
-            vpc=vpc,
-            vpc_subnets=instance_subnets,
-            min_capacity=min_instances,
-            max_capacity=max_instances,
-            health_checks=autoscaling.HealthChecks.with_additional_checks(
-                additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
-                grace_period=cdk.Duration.minutes(5),
-            ),
-            default_instance_warmup=cdk.Duration.minutes(3),
-            update_policy=update_policy
-            or autoscaling.UpdatePolicy.rolling_update(
-                min_instances_in_service=min_instances if max_instances > min_instances else 0
-            ),
-            group_metrics=[autoscaling.GroupMetrics.all()],
-            **launch_options(self.launch_template, instance_type, fallback_instance_types),
-        )
-        if fallback_instance_types:
-            acknowledge_mixed_instances(self.auto_scaling_group)
-        # The group spans the AZs of its subnets; the AZs are said on the group as well, which is
-        # what Control Tower checks (CT.AUTOSCALING.PR.1).
-        self.auto_scaling_group.node.default_child.availability_zones = availability_zones(
-            vpc, instance_subnets
-        )
-        acknowledge(
-            self.auto_scaling_group,
-            "AwsSolutions-AS3",
-            "This group scales on CPU, so launches and terminations are routine: a notification "
-            "per event on the stack's operations topic would bury its alarms. Each activity is "
-            "in the group's activity history, and every group metric is published to CloudWatch.",
-        )
-        self.auto_scaling_group.scale_on_cpu_utilization(
-            "CpuTarget", target_utilization_percent=cpu_target_percent
+            instance_type=instance_type,
+            fallback_instance_types=fallback_instance_types,
+            min_instances=min_instances,
+            max_instances=max_instances,
+            cpu_target_percent=cpu_target_percent,
+            public_instance_ips=public_instance_ips,
+            root_volume_gb=root_volume_gb,
+            update_policy=update_policy,
         )
 
         # -- routing ----------------------------------------------------------------------------
-        self.target_group = elbv2.ApplicationTargetGroup(
-            scope,
-            "Targets",
-            vpc=vpc,
-            port=instance_port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[self.auto_scaling_group],
-            deregistration_delay=cdk.Duration.seconds(30),
-            health_check=elbv2.HealthCheck(
-                path=health_check_path,
-                healthy_http_codes="200",
-                interval=cdk.Duration.seconds(15),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=3,
-            ),
+        self.target_group = instance_targets(
+            scope, vpc, self.auto_scaling_group, instance_port, health_check_path
         )
         default_action = listener_default_action or elbv2.ListenerAction.forward(
             [self.target_group]

@@ -13,6 +13,7 @@ from blueprints.employee_directory.contract import contract
 from blueprints.employee_directory.data import THUMBNAIL_PREFIX, UPLOAD_PREFIX
 from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STACK_ID
 from house.settings import keeps_data
+from patterns.compute.web_tier import SESSION_MANAGER_CHANNELS
 from tests.employee_directory.contract_checks import operation
 from tests.support.iam_statements import as_list
 from tests.support.origin_key import assert_cloudfront_origins_encrypted, roles_using_origin_key
@@ -266,18 +267,29 @@ def test_alarms_notify_an_encrypted_topic_and_a_dashboard_shows_the_tier(classic
     only(classic, "AWS::CloudWatch::Dashboard")
 
 
-def test_the_instance_role_has_session_manager_and_no_wildcard_resource(classic):
+def test_the_instance_role_has_only_session_manager_and_no_other_wildcard_resource(classic):
+    """Not AmazonSSMManagedInstanceCore (it reads every SSM parameter of the account): the
+    statements of patterns/compute/web_tier.session_manager_role, whose channel actions are
+    the one wildcard (they have no resource-level permissions)."""
     (role_id,) = [
         lid
         for lid, r in resources(classic, "AWS::IAM::Role").items()
         if r["Metadata"]["aws:cdk:path"].endswith("/Web/InstanceRole/Resource")
     ]
-    managed = json.dumps(props(classic["Resources"][role_id])["ManagedPolicyArns"])
-    assert "AmazonSSMManagedInstanceCore" in managed
-    for policy in resources(classic, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in props(policy)["Roles"]:
-            for statement in as_list(props(policy)["PolicyDocument"]["Statement"]):
-                assert "*" not in as_list(statement["Resource"]), statement
+    assert "ManagedPolicyArns" not in props(classic["Resources"][role_id])
+    statements = [
+        statement
+        for policy in resources(classic, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in props(policy)["Roles"]
+        for statement in as_list(props(policy)["PolicyDocument"]["Statement"])
+    ]
+    by_sid = {st.get("Sid"): st for st in statements}
+    assert by_sid["RegisterWithSessionManager"]["Action"] == "ssm:UpdateInstanceInformation"
+    assert "instance/*" in json.dumps(by_sid["RegisterWithSessionManager"]["Resource"])
+    assert by_sid["SessionManagerChannels"]["Action"] == list(SESSION_MANAGER_CHANNELS)
+    for statement in statements:
+        if statement.get("Sid") != "SessionManagerChannels":
+            assert "*" not in as_list(statement["Resource"]), statement
 
 
 # -- serverless -------------------------------------------------------------------------------

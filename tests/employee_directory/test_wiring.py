@@ -12,6 +12,7 @@ import pytest
 
 from blueprints.employee_directory.data import OPERATION_GRANTS, PREFIXES
 from blueprints.employee_directory.stack import CLASSIC_STACK_ID, SERVERLESS_STACK_ID
+from patterns.compute.web_tier import SESSION_MANAGER_CHANNELS
 from tests.employee_directory.front_ends import ClassicApp, ServerlessApi
 from tests.employee_directory.journey import walk
 from tests.support import grant_mutation
@@ -175,25 +176,31 @@ def classic_where(statement: dict) -> str:
     return where_of(statement)
 
 
+SESSION_MANAGER_SIDS = ("RegisterWithSessionManager", "SessionManagerChannels")
+
+
 def test_the_instance_role_holds_the_directory_asset_and_log_grants_only(synth, local_stack):
     for stage in ("dev", "prod"):
         assembly = synth(stage)
         template = assembly.template(CLASSIC_STACK_ID)
         app = classic(assembly, local_stack) if stage == "dev" else None
         role = grant_mutation.by_path(template, "Web/InstanceRole")
-        held = sorted(
-            (
-                classic_where(as_list(_document(template, m)["Statement"])[m.statement_index]),
-                m.action,
-            )
+        statements = [
+            (as_list(_document(template, m)["Statement"])[m.statement_index], m.action)
             for m in grant_mutation.grants_of(template, CLASSIC_STACK_ID, role)
+        ]
+        held = sorted(
+            (classic_where(statement), action)
+            for statement, action in statements
+            if statement.get("Sid") not in SESSION_MANAGER_SIDS
         )
         if app is not None:
             assert held == sorted(classic_needs(app)), stage
-        managed = template["Resources"][role]["Properties"]["ManagedPolicyArns"]
-        assert [str(a) for a in managed] == [
-            str(a) for a in managed if "AmazonSSMManagedInstanceCore" in str(a)
-        ], "Session Manager's AWS-maintained policy, nothing else"
+        # Session Manager is the operators' shell, not the app's: no journey drives it.
+        assert sorted(a for st, a in statements if st.get("Sid") in SESSION_MANAGER_SIDS) == (
+            sorted(["ssm:UpdateInstanceInformation", *SESSION_MANAGER_CHANNELS])
+        ), stage
+        assert "ManagedPolicyArns" not in template["Resources"][role]["Properties"], stage
 
 
 def test_the_classic_instance_boots_and_serves_as_its_role(synth, local_stack):
