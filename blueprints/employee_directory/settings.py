@@ -80,7 +80,7 @@ class EmployeeDirectorySettings(SiteFailoverSettings, SiteDomainSettings):
     )
     instance_endpoints: Literal["none", "one-az", "every-az"] = Field(
         "one-az",
-        description="Interface endpoints (ssm, ssmmessages, ec2messages, logs) for the classic "
+        description="Interface endpoints (ssm, ssmmessages, logs) for the classic "
         "instances, which have no internet route: Session Manager shells and the app's logs in "
         "CloudWatch need them. 'one-az': in the first AZ only (cheaper; the other AZs reach it "
         "across zones); 'every-az': in each AZ; 'none': no shell, logs stay on the instance. "

@@ -10,7 +10,7 @@ EmployeeDirectoryClassic (`EmployeeDirectoryClassic-<stage>`), the notes' first 
             no NAT; launch template, IMDSv2, no key pair; CPU and request-count scaling)
               app: classic_server/ on waitress, the shared routes (classic_app.py)
               --> DynamoDB (gateway endpoint)  --> S3 photos, app asset, dnf repos (gateway
-                  endpoint)  --> ssm, ssmmessages, ec2messages, logs (interface endpoints)
+                  endpoint)  --> ssm, ssmmessages, logs (interface endpoints)
         CloudWatch alarms (5xx, unhealthy hosts, latency) and a dashboard
 
 EmployeeDirectoryServerless (`EmployeeDirectoryServerless-<stage>`), the redesign:
@@ -62,11 +62,12 @@ SETTINGS = EmployeeDirectorySettings
 STACK_IDS = (CLASSIC_STACK_ID, SERVERLESS_STACK_ID)
 HR_ADMIN_GROUP = "hr-admin"
 # What the instances call besides S3 and DynamoDB (gateway endpoints, free): Session Manager
-# (ssm, ssmmessages; ec2messages for agents that still use it) and CloudWatch Logs (the agent).
+# (ssm to register, ssmmessages for the sessions) and CloudWatch Logs (the agent). No
+# ec2messages: it carries Run Command, which the instance role does not allow (web_tier's
+# session_manager_role), so an endpoint for it would bill per AZ-hour and serve nothing.
 INSTANCE_ENDPOINTS = {
     "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
     "SsmMessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
-    "Ec2Messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
 }
 _PRICE_CLASSES = {

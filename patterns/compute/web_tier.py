@@ -18,8 +18,9 @@ Decided here, for every EC2 web tier of the library:
   launch configurations at all, and deployment/rules.py refuses one in any template.
 - No SSH: no key pair, no port 22; Session Manager is the shell, with only what it needs
   (`session_manager_role`; not AmazonSSMManagedInstanceCore, which reads every SSM parameter).
-  In subnets without internet egress it needs the ssm, ssmmessages and ec2messages interface
-  endpoints (house.network.InterfaceEndpoints); the caller decides.
+  In subnets without internet egress it needs the ssm and ssmmessages interface endpoints
+  (house.network.InterfaceEndpoints; not ec2messages, which carries Run Command, not allowed
+  here); the caller decides.
 - Instances accept traffic from the load balancer only (the target group's port); out, they
   reach HTTPS only, which in isolated subnets means the VPC's endpoints.
 - A change of the launch template (new user data, a new AMI, another type) replaces the

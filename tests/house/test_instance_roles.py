@@ -8,13 +8,23 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_iam as iam
 
-from patterns.compute.web_tier import SESSION_MANAGER_CHANNELS, session_manager_role
 from tests.support.iam_statements import as_list
 from tests.support.template import resources
 
 MANAGED_CORE = "AmazonSSMManagedInstanceCore"
+# What Session Manager needs on an instance (AWS's Systems Manager guide, "custom instance
+# profile for Session Manager"): the agent registers, then opens a session's channels.
+# Written out here, not imported, so that the test is the specification the helper meets.
+SESSION_MANAGER_NEEDS = {
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+}
 
 
 def instance_role_findings(template: dict) -> list[str]:
@@ -32,8 +42,10 @@ def instance_role_findings(template: dict) -> list[str]:
                 continue
             for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"]):
                 actions = set(as_list(statement["Action"]))
-                other_ssm = {a for a in actions if a.split(":")[0] in ("ssm", "ssmmessages")}
-                other_ssm -= {"ssm:UpdateInstanceInformation", *SESSION_MANAGER_CHANNELS}
+                other_ssm = {
+                    a for a in actions if a.split(":")[0] in ("ssm", "ssmmessages", "ec2messages")
+                }
+                other_ssm -= SESSION_MANAGER_NEEDS
                 if other_ssm:
                     found.append(f"{role_id}: {sorted(other_ssm)} beyond Session Manager's needs")
     return found
@@ -45,7 +57,8 @@ def test_no_fleet_in_any_stack_holds_more_than_session_manager_needs(assembly):
         template = assembly.template(stack_id)
         assert instance_role_findings(template) == [], stack_id
         fleets += "ec2.amazonaws.com" in json.dumps(resources(template, "AWS::IAM::Role"))
-    assert fleets, "no stack has an EC2 fleet any more: retarget this test"
+    if not fleets:
+        pytest.skip("no EC2 fleet in this build")
 
 
 def test_the_managed_policy_or_a_wider_ssm_grant_is_found(synthesized):
@@ -57,8 +70,9 @@ def test_the_managed_policy_or_a_wider_ssm_grant_is_found(synthesized):
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(MANAGED_CORE)],
         )
-        wider = session_manager_role(stack, "a fleet that also reads parameters")
-        wider.add_to_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=["*"]))
+        wider = iam.Role(stack, "Wider", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+        for actions in (SESSION_MANAGER_NEEDS, {"ssm:GetParameter"}):
+            wider.add_to_policy(iam.PolicyStatement(actions=sorted(actions), resources=["*"]))
 
     findings = instance_role_findings(synthesized(broken))
     assert len(findings) == 2, findings
@@ -67,5 +81,14 @@ def test_the_managed_policy_or_a_wider_ssm_grant_is_found(synthesized):
 
 
 def test_the_house_role_passes(synthesized):
-    template = synthesized(lambda stack: session_manager_role(stack, "a fleet"))
+    # A starter kit of a blueprint without an EC2 fleet carries no patterns/compute.
+    web_tier = pytest.importorskip("patterns.compute.web_tier", reason="no EC2 fleet here")
+    template = synthesized(lambda stack: web_tier.session_manager_role(stack, "a fleet"))
     assert instance_role_findings(template) == []
+    (policy,) = resources(template, "AWS::IAM::Policy").values()
+    granted = {
+        action
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in as_list(statement["Action"])
+    }
+    assert granted == SESSION_MANAGER_NEEDS
