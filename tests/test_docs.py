@@ -38,7 +38,7 @@ from docgen.cost import (
 )
 from docgen.markers import read_section, replace_section
 from docgen.prices import PRICE_FILE, prices
-from tests.support.synth import Synthesized
+from tests.support.synth import Synthesized, registered
 
 STALE = "stale: run `make docs` and commit the result"
 DOLLAR = re.compile(r"\$\d")
@@ -128,7 +128,10 @@ def test_a_distribution_is_drawn_reaching_the_load_balancer_behind_its_vpc_origi
                 reached = {b for a, b, style in picture.arrows if a == start and style == "use"}
                 assert reached & balancers, (doc, logical_id, sorted(reached))
                 checked += 1
-    assert checked, "no prod distribution has a VPC origin any more: retarget this test"
+    if not checked:
+        # A starter kit of a blueprint without one (the update offload has it).
+        assert "update-offload" not in registered(), "its distribution lost its VPC origin"
+        pytest.skip("no prod distribution with a VPC origin in this build")
 
 
 # --- prices live in one place -----------------------------------------------------------------
