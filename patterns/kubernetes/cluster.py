@@ -27,7 +27,7 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from house.compliance import acknowledge
+from house.compliance import acknowledge_managed_policy
 from house.defaults import customer_key, log_group
 
 # What EKS accepts (CreateCluster): api, audit, authenticator, controllerManager, scheduler.
@@ -291,11 +291,3 @@ class KubernetesCluster(Construct):
             service_account=identity.service_account,
             role_arn=role.role_arn,
         )
-
-
-def acknowledge_managed_policy(role: iam.IRole, policy: str, reason: str) -> None:
-    """AwsSolutions-IAM4 for one AWS managed policy (e.g. `service-role/AmazonEBSCSIDriverPolicy`)
-    on one role, and no other."""
-    acknowledge(
-        role, f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{policy}]", reason
-    )

@@ -26,8 +26,8 @@ from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
+from house.compliance import acknowledge_managed_policy
 from house.types import is_graviton
-from patterns.kubernetes.cluster import acknowledge_managed_policy
 
 NODE_OPERATING_SYSTEMS = ("al2023", "bottlerocket")
 _AMI_TYPES = {
